@@ -1,0 +1,1 @@
+"""AWS ec2 checks."""

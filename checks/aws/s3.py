@@ -1,0 +1,192 @@
+"""S3 checks: public exposure, encryption, integrity and access logging of buckets."""
+
+from __future__ import annotations
+
+from cspm.models import Baseline, Result, Severity, failed, passed, unknown
+from cspm.registry import check
+from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
+
+PUBLIC_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+}
+
+
+@check(
+    title="S3 bucket blocks public access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Turn on all four Block Public Access settings on the bucket (or on the account).",
+    compliance={"aws-fsbp": ["S3.8"], "cis-aws-5.0": ["2.1.4"], "nist-800-53-r5": ["AC-3", "SC-7"]},
+    attack=["AML.T0010.002"],
+)
+def bucket_blocks_public_access(bucket: S3Bucket, account: S3AccountSettings) -> Result:
+    """Without Block Public Access, one ACL or policy edit can expose every object in the bucket,
+    training data and model artifacts included. The bucket and account settings combine."""
+    if bucket.public_access_block is None or account.public_access_block is None:
+        return unknown("Block Public Access settings could not be read.")
+    effective = bucket.public_access_block | account.public_access_block
+    if effective.all_enabled:
+        return passed("All four Block Public Access settings are on (bucket and account combined).")
+    return failed(f"Off: {', '.join(effective.disabled)}.", evidence={"disabled": effective.disabled})
+
+
+@check(
+    title="Account-level S3 Block Public Access is on",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Turn on all four Block Public Access settings for the account "
+    "(S3 console, Block Public Access settings for this account).",
+    compliance={"aws-fsbp": ["S3.1"], "cis-aws-5.0": ["2.1.4"]},
+    attack=["AML.T0010.002"],
+)
+def account_blocks_public_access(account: S3AccountSettings) -> Result:
+    """The account-level settings protect every bucket, including those created tomorrow."""
+    if account.public_access_block is None:
+        return unknown("The account-level Block Public Access settings could not be read.")
+    if account.public_access_block.all_enabled:
+        return passed("All four account-level Block Public Access settings are on.")
+    disabled = account.public_access_block.disabled
+    return failed(f"Off at account level: {', '.join(disabled)}.", evidence={"disabled": disabled})
+
+
+@check(
+    title="S3 bucket is not public through its policy or ACL",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove public grants from the bucket ACL and public principals from the bucket policy, "
+    "then turn on Block Public Access.",
+    compliance={"aws-fsbp": ["S3.2", "S3.3"], "nist-800-53-r5": ["AC-3", "AC-21", "SC-7"]},
+    attack=["AML.T0010.002", "AML.T0035"],
+)
+def bucket_is_not_public(bucket: S3Bucket, account: S3AccountSettings) -> Result:
+    """A public bucket lets anyone read (or overwrite) training data and model artifacts. Public
+    policies are neutralised by RestrictPublicBuckets, public ACLs by IgnorePublicAcls."""
+    if bucket.public_access_block is None or account.public_access_block is None:
+        return unknown("Block Public Access settings could not be read.")
+    effective = bucket.public_access_block | account.public_access_block
+    exposure: dict[str, object] = {}
+    if not effective.ignore_public_acls:
+        grants = _public_grants(bucket)
+        if grants is None:
+            return unknown("The bucket ACL could not be read.")
+        if grants:
+            exposure["public_acl_grants"] = grants
+    if not effective.restrict_public_buckets:
+        if bucket.policy_is_public is None:
+            return unknown("The bucket policy status could not be read.")
+        if bucket.policy_is_public:
+            exposure["public_policy"] = True
+    if exposure:
+        how = " and ".join(
+            w for k, w in (("public_policy", "its policy"), ("public_acl_grants", "its ACL")) if k in exposure
+        )
+        return failed(f"The bucket is public through {how}.", evidence=exposure)
+    return passed("Neither the bucket policy nor its ACL makes it public (Block Public Access considered).")
+
+
+def _public_grants(bucket: S3Bucket) -> list[dict[str, str]] | None:
+    if bucket.acl_grants is None:
+        return None
+    return [
+        {"grantee": PUBLIC_GROUPS[g.grantee], "permission": g.permission}
+        for g in bucket.acl_grants
+        if g.grantee in PUBLIC_GROUPS
+    ]
+
+
+@check(
+    title="S3 bucket has ACLs disabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Set Object Ownership to 'Bucket owner enforced' so that access is governed by policies only.",
+    compliance={"aws-fsbp": ["S3.12"]},
+)
+def bucket_disables_acls(bucket: S3Bucket) -> Result:
+    """ACLs grant access outside IAM and bucket policies, where reviews rarely look; with
+    BucketOwnerEnforced they are disabled and the bucket owner owns every object."""
+    if bucket.object_ownership is None:
+        return unknown("The bucket's ownership controls could not be read.")
+    if bucket.object_ownership == "BucketOwnerEnforced":
+        return passed("ACLs are disabled (BucketOwnerEnforced).")
+    return failed(
+        f"ACLs are enabled (Object Ownership {bucket.object_ownership}).",
+        evidence={"object_ownership": bucket.object_ownership},
+    )
+
+
+@check(
+    title="S3 bucket is encrypted by default with a KMS key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Set default encryption to SSE-KMS (or DSSE-KMS) with a customer-managed key.",
+    compliance={"aws-fsbp": ["S3.17"], "nist-800-53-r5": ["SC-12", "SC-28"]},
+    attack=["AML.T0035"],
+)
+def bucket_encrypted_with_kms(bucket: S3Bucket) -> Result:
+    """With KMS the key policy is a second gate on every read of training data and artifacts,
+    and every use of the key is logged in CloudTrail; SSE-S3 gives neither."""
+    if bucket.encryption is None:
+        return unknown("The bucket's default encryption could not be read.")
+    if bucket.encryption.uses_kms:
+        return passed(
+            f"Default encryption is {bucket.encryption.algorithm}.",
+            evidence={"algorithm": bucket.encryption.algorithm, "kms_key_id": bucket.encryption.kms_key_id},
+        )
+    algorithm = bucket.encryption.algorithm or "not configured"
+    return failed(f"Default encryption is {algorithm}, not KMS.", evidence={"algorithm": bucket.encryption.algorithm})
+
+
+@check(
+    title="S3 bucket versioning is enabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Enable versioning on the bucket so overwritten or deleted objects can be recovered.",
+    compliance={"aws-fsbp": ["S3.14"], "nist-800-53-r5": ["CP-9", "SI-12"]},
+    attack=["AML.T0020", "AML.T0018"],
+)
+def bucket_versioning_enabled(bucket: S3Bucket) -> Result:
+    """Without versioning a poisoned dataset or a tampered model artifact silently replaces the
+    original, and there is nothing to compare against or roll back to."""
+    if bucket.versioning is None:
+        return unknown("The bucket's versioning status could not be read.")
+    if bucket.versioning.status == "Enabled":
+        return passed("Versioning is enabled.")
+    return failed(f"Versioning is {bucket.versioning.status}.", evidence={"status": bucket.versioning.status})
+
+
+@check(
+    title="S3 bucket requires MFA to delete versions",
+    severity=Severity.LOW,
+    baseline=Baseline.INTEGRITY,
+    remediation="Enable MFA delete with the root account (versioning must be enabled).",
+    compliance={"aws-fsbp": ["S3.20"], "cis-aws-5.0": ["2.1.2"]},
+    attack=["AML.T0018"],
+)
+def bucket_mfa_delete_enabled(bucket: S3Bucket) -> Result:
+    """MFA delete stops stolen credentials from permanently destroying object versions."""
+    if bucket.versioning is None:
+        return unknown("The bucket's versioning configuration could not be read.")
+    if bucket.versioning.mfa_delete:
+        return passed("MFA delete is enabled.")
+    return failed("MFA delete is not enabled.", evidence={"versioning": bucket.versioning.status})
+
+
+@check(
+    title="S3 bucket has server access logging enabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LOGGING,
+    remediation="Enable server access logging to a separate, restricted log bucket.",
+    compliance={"aws-fsbp": ["S3.9"], "nist-800-53-r5": ["AU-2", "AU-12"]},
+    attack=["AML.T0035"],
+)
+def bucket_access_logging_enabled(bucket: S3Bucket) -> Result:
+    """Access logs show who read the training data or pulled a model artifact, and when."""
+    if bucket.logging is None:
+        return unknown("The bucket's logging configuration could not be read.")
+    if bucket.logging.enabled:
+        return passed(
+            f"Access logs go to {bucket.logging.target_bucket}.",
+            evidence={"target_bucket": bucket.logging.target_bucket},
+        )
+    return failed("Server access logging is off.")

@@ -1,0 +1,267 @@
+"""The command line: a thin Typer layer. Options -> engine -> renderers -> exit code.
+
+Cloud SDKs are imported inside the commands that need them, so ``cspm --help`` and
+``cspm --version`` stay fast. Every non-zero exit prints one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cspm import __version__
+from cspm.errors import CspmError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from cspm.runner import OutputOptions
+    from cspm.selection import Selection
+
+app = typer.Typer(
+    name="cspm",
+    help="Cloud security posture scanner for AI workloads (read-only).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+scan_app = typer.Typer(help="Scan a cloud account (read-only).", no_args_is_help=True)
+checks_app = typer.Typer(help="The check catalog.", no_args_is_help=True)
+app.add_typer(scan_app, name="scan")
+app.add_typer(checks_app, name="checks")
+
+log = logging.getLogger("cspm")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cspm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Debug logs and tracebacks on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Informational logs on stderr.")] = False,
+) -> None:
+    _configure_logging(debug=debug, verbose=verbose)
+
+
+def _configure_logging(*, debug: bool, verbose: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("cspm: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "azure", "google"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared scan options
+# ---------------------------------------------------------------------------------------------
+
+Services = Annotated[list[str] | None, typer.Option("--services", help="Only these services (comma-separated).")]
+Checks = Annotated[list[str] | None, typer.Option("--checks", help="Only these check ids or globs.")]
+Exclude = Annotated[list[str] | None, typer.Option("--exclude-checks", help="Skip these check ids or globs.")]
+SeverityOpt = Annotated[
+    list[str] | None, typer.Option("--severity", help="Only checks of these severities, e.g. high,critical.")
+]
+OutputDir = Annotated[Path, typer.Option("--output-dir", help="Where report.json is written.")]
+JsonPath = Annotated[str | None, typer.Option("--json", help="Also write the JSON report to PATH ('-' = stdout).")]
+FailOn = Annotated[
+    str,
+    typer.Option("--fail-on", help="Exit 3 when an unmuted FAIL of this severity or higher exists."),
+]
+Workers = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent API workers.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 when the scan is incomplete.")]
+
+
+def _output_options(output_dir: Path, json_path: str | None, fail_on: str, strict: bool, quiet: bool) -> OutputOptions:
+    from cspm.runner import FAIL_ON_CHOICES, OutputOptions
+
+    if fail_on.lower() not in FAIL_ON_CHOICES:
+        raise UsageError(f"unknown --fail-on {fail_on}; valid: {', '.join(FAIL_ON_CHOICES)}")
+    return OutputOptions(
+        output_dir=output_dir, json_path=json_path, fail_on=fail_on.lower(), strict=strict, quiet=quiet
+    )
+
+
+def _selection(
+    services: list[str] | None, checks: list[str] | None, exclude: list[str] | None, severity: list[str] | None
+) -> Selection:
+    from cspm.selection import Selection, parse_severities, split_csv
+
+    return Selection(
+        services=tuple(split_csv(services)),
+        checks=tuple(split_csv(checks)),
+        exclude_checks=tuple(split_csv(exclude)),
+        severities=frozenset(parse_severities(severity)),
+    )
+
+
+@scan_app.command("aws")
+def scan_aws(
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS named profile.")] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Region to scan (repeatable); default: all enabled.")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="Custom AWS endpoint (AWS_ENDPOINT_URL is honoured too)."),
+    ] = None,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Workers = 8,
+    quiet: Quiet = False,
+    strict: Strict = False,
+) -> None:
+    """Scan an AWS account: IAM, S3, VPC and SageMaker."""
+    from cspm.selection import split_csv
+
+    out = _output_options(output_dir, json_path, fail_on, strict, quiet)
+    selection = _selection(services, checks, exclude_checks, severity)
+    from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
+    from cspm.runner import run
+
+    selected = selection.apply("aws", available_services=list(SERVICE_MODULES))
+    provider = AwsProvider(
+        AwsOptions(profile=profile, regions=tuple(split_csv(region)), endpoint_url=endpoint_url, workers=workers)
+    )
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))
+
+
+@app.command("demo")
+def demo(
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Workers = 8,
+    quiet: Quiet = False,
+) -> None:
+    """Scan the built-in simulated AI account (a local moto server; no cloud credentials needed)."""
+    out = _output_options(output_dir, json_path, fail_on, False, quiet)
+    from cspm.demo import run_demo
+
+    raise typer.Exit(run_demo(out, workers=workers))
+
+
+# ---------------------------------------------------------------------------------------------
+# checks list / show
+# ---------------------------------------------------------------------------------------------
+
+
+@checks_app.command("list")
+def checks_list(
+    provider: Annotated[str | None, typer.Option("--provider", help="aws, azure or gcp.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List every check with its severity and baseline."""
+    from cspm.registry import CLOUDS, load_checks
+
+    if provider and provider not in CLOUDS:
+        raise UsageError(f"unknown provider {provider}; valid: {', '.join(CLOUDS)}")
+    specs = load_checks([provider] if provider else CLOUDS)
+    if as_json:
+        typer.echo(json.dumps([s.metadata() for s in specs], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(specs)} checks")
+    for col in ("id", "severity", "baseline", "title"):
+        table.add_column(col, overflow="fold")
+    for s in specs:
+        table.add_row(s.id, s.severity.value, s.baseline.value, s.title)
+    Console().print(table)
+
+
+@checks_app.command("show")
+def checks_show(
+    check_id: Annotated[str, typer.Argument(help="A check id, e.g. aws.s3.bucket_is_not_public.")],
+) -> None:
+    """Show one check: rationale, remediation, compliance and ATLAS ids."""
+    from cspm.registry import CLOUDS, load_checks
+
+    specs = {s.id: s for s in load_checks(CLOUDS)}
+    spec = specs.get(check_id)
+    if spec is None:
+        raise UsageError(f"unknown check {check_id}; run 'cspm checks list' for the valid ids")
+    meta = spec.metadata()
+    typer.echo(f"{meta['id']}\n  {meta['title']}\n")
+    typer.echo(f"severity:      {meta['severity']}\nbaseline:      {meta['baseline']}")
+    typer.echo(f"resource type: {meta['resource_type']}\nreads:         {', '.join(meta['reads'])}")
+    typer.echo(f"\nwhy:\n  {meta['rationale']}\n\nremediation:\n  {meta['remediation']}")
+    if meta["compliance"]:
+        typer.echo("\ncompliance:")
+        for framework, ids in meta["compliance"].items():
+            typer.echo(f"  {framework}: {', '.join(ids)}")
+    if meta["attack"]:
+        typer.echo(f"\nMITRE ATLAS: {', '.join(meta['attack'])}")
+    for ref in meta["references"]:
+        typer.echo(f"  {ref}")
+
+
+def _mount_optional() -> None:
+    try:
+        from cspm.cli_policy import policy_app
+    except ImportError:  # pragma: no cover - the policy command ships with cspm.iam
+        return
+    app.add_typer(policy_app, name="policy")
+
+
+_mount_optional()
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: runs the app and maps errors to exit codes and one line."""
+    import click
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="cspm", standalone_mode=False)
+    except CspmError as exc:
+        if debug:
+            log.exception("failed")
+        typer.echo(f"cspm: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("cspm: interrupted", err=True)
+        return 130
+    except click.exceptions.ClickException as exc:
+        typer.echo(f"cspm: error: {exc.format_message()}", err=True)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        typer.echo("cspm: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
+        if debug:
+            raise
+        typer.echo(f"cspm: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        return ExitCode.RUNTIME
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,405 @@
+"""Plan, collect, evaluate, score.
+
+1. **Plan**: the selected checks name the resource types they read; the provider turns those into
+   collector units, one per (account, region, service).
+2. **Collect**: one bounded thread pool runs the units; a unit may fan out (per bucket, per job)
+   on a second bounded pool through :meth:`UnitContext.map`. Failed API calls are recorded as
+   :class:`~cspm.models.CollectionError`; a listing that failed marks its resource type
+   *incomplete* in that scope.
+3. **Evaluate**: every check runs on every resource of its type, with its dependencies injected.
+   Missing data always gives ERROR: an incomplete listing, a missing singleton, a check that
+   raised. Nothing is silently skipped.
+4. **Score**: as DESIGN defines it, in :mod:`cspm.scoring`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from cspm import __version__
+from cspm.models import (
+    CollectionError,
+    Finding,
+    ResourceEntry,
+    Result,
+    ScanInfo,
+    ScanReport,
+    Scope,
+    Status,
+    ToolInfo,
+    finding_uid,
+)
+from cspm.registry import CheckSpec
+from cspm.resources.base import GLOBAL_REGION, Resource
+from cspm.resources.base import Scope as ResourceScope
+from cspm.scoring import resource_scores, summarize
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# ---------------------------------------------------------------------------------------------
+# What providers implement
+# ---------------------------------------------------------------------------------------------
+
+
+class UnitContext:
+    """Handed to a collector unit: where it runs, how it reports errors, how it fans out."""
+
+    def __init__(self, unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecutor) -> None:
+        self.unit = unit
+        self.account = unit.account
+        self.region = unit.region
+        self.service = unit.service
+        self._inventory = inventory
+        self._fanout = fanout
+
+    def error(
+        self,
+        operation: str,
+        code: str,
+        message: str,
+        *,
+        region: str | None = None,
+        affects: Iterable[type[Resource]] = (),
+    ) -> None:
+        """Record a failed call. ``affects``: resource types whose listing is now incomplete."""
+        where = region or self.region
+        self._inventory.record_error(
+            CollectionError(
+                account=self.account,
+                region=where,
+                service=self.service,
+                operation=operation,
+                code=code,
+                message=message,
+            )
+        )
+        for rtype in affects:
+            self._inventory.mark_incomplete(rtype, self.account, where, f"{operation} failed: {code}")
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Run ``fn`` over ``items`` on the scan's bounded fan-out pool, keeping order."""
+        return list(self._fanout.map(fn, items))
+
+
+@dataclass(frozen=True)
+class CollectorUnit:
+    """One piece of collection: a service in one account and region."""
+
+    account: str
+    region: str
+    service: str
+    produces: tuple[type[Resource], ...]
+    run: Callable[[UnitContext], Iterable[Resource]] = field(compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.service} {self.account}/{self.region}"
+
+
+class Provider(Protocol):
+    name: str
+    setup_errors: list[CollectionError]  # failures before collection (e.g. listing regions)
+
+    def scopes(self) -> list[Scope]: ...
+
+    def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]: ...
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, label: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory
+# ---------------------------------------------------------------------------------------------
+
+
+class Inventory:
+    """Everything collected, plus what could not be."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_type: dict[type[Resource], list[Resource]] = defaultdict(list)
+        self._incomplete: dict[tuple[str, str, str], str] = {}
+        self.errors: list[CollectionError] = []
+        self.finished_units: list[CollectorUnit] = []
+
+    def add(self, resource: Resource) -> None:
+        with self._lock:
+            self._by_type[type(resource)].append(resource)
+
+    def record_error(self, error: CollectionError) -> None:
+        with self._lock:
+            self.errors.append(error)
+
+    def mark_incomplete(self, rtype: type[Resource], account: str, region: str, reason: str) -> None:
+        with self._lock:
+            self._incomplete.setdefault((rtype.resource_type, account, region), reason)
+
+    def of_type(self, rtype: type[Resource]) -> list[Resource]:
+        return self._by_type.get(rtype, [])
+
+    def all_in_account(self, rtype: type[Resource], account: str) -> list[Resource]:
+        return [r for r in self.of_type(rtype) if r.account == account]
+
+    def singleton(self, rtype: type[Resource], account: str, region: str) -> Resource | None:
+        want_region = region if rtype.scope is ResourceScope.REGION else None
+        for r in self.of_type(rtype):
+            if r.account == account and (want_region is None or r.region == want_region):
+                return r
+        return None
+
+    def incomplete_scopes(self, rtype: type[Resource]) -> list[tuple[str, str, str]]:
+        """(account, region, reason) for every scope in which ``rtype`` could not be fully listed."""
+        return [(a, r, why) for (t, a, r), why in self._incomplete.items() if t == rtype.resource_type]
+
+    def incomplete_reason(self, rtype: type[Resource], account: str, region: str | None = None) -> str | None:
+        """Why ``rtype`` is incomplete in ``account`` (and ``region``, if given), else None."""
+        for (t, a, r), why in self._incomplete.items():
+            if t == rtype.resource_type and a == account and (region is None or r in (region, GLOBAL_REGION)):
+                return why
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and not self._incomplete
+
+    def resources(self) -> Iterator[Resource]:
+        for items in self._by_type.values():
+            yield from items
+
+
+# ---------------------------------------------------------------------------------------------
+# Collect
+# ---------------------------------------------------------------------------------------------
+
+
+def collect(units: Sequence[CollectorUnit], *, workers: int, progress: Progress | None = None) -> Inventory:
+    inventory = Inventory()
+    if progress:
+        progress.start(len(units))
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-unit") as pool,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-fanout") as fanout,
+    ):
+        futures = [pool.submit(_run_unit, unit, inventory, fanout) for unit in units]
+        for unit, future in zip(units, futures, strict=True):
+            future.result()  # _run_unit never raises
+            if progress:
+                progress.advance(unit.label)
+    if progress:
+        progress.stop()
+    return inventory
+
+
+def _run_unit(unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecutor) -> None:
+    ctx = UnitContext(unit, inventory, fanout)
+    try:
+        for resource in unit.run(ctx):
+            inventory.add(resource)
+    except Exception as exc:
+        # A collector bug or an unexpected SDK failure: recorded, never silent. Everything the
+        # unit should have produced is now incomplete, so its checks answer ERROR.
+        log.debug("collector %s failed", unit.label, exc_info=True)
+        ctx.error("collect", type(exc).__name__, _one_line(exc), affects=unit.produces)
+        return
+    with inventory._lock:
+        inventory.finished_units.append(unit)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:500] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluate
+# ---------------------------------------------------------------------------------------------
+
+
+def evaluate(checks: Sequence[CheckSpec], inventory: Inventory, now: datetime) -> list[Finding]:
+    findings: list[Finding] = []
+    for spec in checks:
+        findings.extend(_unassessed_scopes(spec, inventory))
+        for resource in inventory.of_type(spec.resource_type):
+            result = _evaluate_one(spec, resource, inventory, now)
+            if result.status is not None:
+                findings.append(make_finding(spec, resource, result))
+    findings.sort(key=lambda f: (f.check_id, f.resource_uid))
+    return findings
+
+
+def unassessed_uid(resource_type: str, account: str, region: str) -> str:
+    """The resource uid of an ERROR finding for resources that could not even be listed."""
+    return f"{resource_type}:{account}:{region}:*"
+
+
+def _unassessed_scopes(spec: CheckSpec, inventory: Inventory) -> Iterator[Finding]:
+    rtype = spec.resource_type
+    for account, region, reason in inventory.incomplete_scopes(rtype):
+        yield Finding(
+            uid=finding_uid(spec.id, unassessed_uid(rtype.resource_type, account, region)),
+            check_id=spec.id,
+            title=spec.title,
+            status=Status.ERROR,
+            severity=spec.severity,
+            baseline=spec.baseline,
+            resource_uid=unassessed_uid(rtype.resource_type, account, region),
+            resource_type=rtype.resource_type,
+            account=account,
+            region=region,
+            message=f"Could not assess: {rtype.resource_type} could not be listed ({reason}).",
+            evidence={"reason": reason},
+            remediation=spec.remediation,
+            compliance={k: list(v) for k, v in spec.compliance.items()},
+            attack=list(spec.attack),
+        )
+
+
+def _evaluate_one(spec: CheckSpec, resource: Resource, inventory: Inventory, now: datetime) -> Result:
+    kwargs: dict[str, Any] = {}
+    for dep in spec.dependencies:
+        if dep.kind == "now":
+            kwargs[dep.name] = now
+            continue
+        assert dep.resource_type is not None
+        reason = inventory.incomplete_reason(
+            dep.resource_type, resource.account, resource.region if dep.kind == "singleton" else None
+        )
+        if reason:
+            return Result(
+                status=Status.ERROR,
+                message=f"Could not assess: {dep.resource_type.resource_type} data is missing ({reason}).",
+                evidence={"missing": dep.resource_type.resource_type, "reason": reason},
+            )
+        if dep.kind == "singleton":
+            value = inventory.singleton(dep.resource_type, resource.account, resource.region)
+            if value is None:
+                return Result(
+                    status=Status.ERROR,
+                    message=f"Could not assess: {dep.resource_type.resource_type} was not collected.",
+                    evidence={"missing": dep.resource_type.resource_type},
+                )
+            kwargs[dep.name] = value
+        else:
+            kwargs[dep.name] = inventory.all_in_account(dep.resource_type, resource.account)
+    try:
+        result = spec.func(resource, **kwargs)
+    except Exception as exc:
+        log.warning("check %s raised on %s: %s", spec.id, resource.uid, exc, exc_info=log.isEnabledFor(10))
+        return Result(
+            status=Status.ERROR,
+            message=f"Could not assess: the check failed ({type(exc).__name__}: {_one_line(exc)}).",
+            evidence={"exception": type(exc).__name__},
+        )
+    if not isinstance(result, Result):
+        return Result(status=Status.ERROR, message="Could not assess: the check returned no result.")
+    return result
+
+
+def make_finding(spec: CheckSpec, resource: Resource, result: Result) -> Finding:
+    assert result.status is not None
+    return Finding(
+        uid=finding_uid(spec.id, resource.uid),
+        check_id=spec.id,
+        title=spec.title,
+        status=result.status,
+        severity=spec.severity,
+        baseline=spec.baseline,
+        resource_uid=resource.uid,
+        resource_type=resource.resource_type,
+        account=resource.account,
+        region=resource.region,
+        message=result.message,
+        evidence=result.evidence,
+        remediation=spec.remediation,
+        compliance={k: list(v) for k, v in spec.compliance.items()},
+        attack=list(spec.attack),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scan
+# ---------------------------------------------------------------------------------------------
+
+
+def plan_types(checks: Sequence[CheckSpec]) -> set[type[Resource]]:
+    return {t for spec in checks for t in spec.resource_types}
+
+
+def scan(
+    provider: Provider,
+    checks: Sequence[CheckSpec],
+    *,
+    workers: int = 8,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ScanReport:
+    started = clock()
+    units = provider.plan(plan_types(checks))
+    inventory = collect(units, workers=workers, progress=progress)
+    for error in provider.setup_errors:
+        inventory.record_error(error)
+    findings = evaluate(checks, inventory, started)
+    return build_report(provider, checks, inventory, findings, started, clock())
+
+
+def build_report(
+    provider: Provider,
+    checks: Sequence[CheckSpec],
+    inventory: Inventory,
+    findings: list[Finding],
+    started: datetime,
+    finished: datetime,
+) -> ScanReport:
+    by_resource: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_resource[f.resource_uid].append(f)
+    resources = sorted(
+        (
+            ResourceEntry(
+                uid=r.uid,
+                type=r.resource_type,
+                name=r.name,
+                account=r.account,
+                region=r.region,
+                tags=dict(r.tags),
+                scores=resource_scores(by_resource.get(r.uid, [])),
+            )
+            for r in inventory.resources()
+        ),
+        key=lambda e: (e.type, e.uid),
+    )
+    errors = sorted(inventory.errors, key=lambda e: (e.account, e.region, e.service, e.operation))
+    return ScanReport(
+        tool=ToolInfo(version=__version__),
+        scan=ScanInfo(
+            id=str(uuid.uuid4()),
+            provider=provider.name,
+            started_at=started,
+            finished_at=finished,
+            complete=inventory.complete,
+            scopes=provider.scopes(),
+            checks_run=len(checks),
+        ),
+        summary=summarize(findings),
+        resources=resources,
+        findings=findings,
+        errors=errors,
+    )

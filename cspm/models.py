@@ -1,0 +1,202 @@
+"""The public data model: statuses, severities, baselines, check results, findings and the report.
+
+These pydantic models are the source of truth for ``report.json`` (schema_version "1");
+``docs/report-schema.json`` is generated from :class:`ScanReport`. Change them only by adding
+optional fields, or by bumping :data:`SCHEMA_VERSION` with a note in CHANGELOG.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"  # could not be assessed: the data was missing or unreadable
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFORMATIONAL = "informational"
+
+    @property
+    def weight(self) -> int:
+        """Score weight, as DESIGN defines it."""
+        return _WEIGHTS[self]
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe; informational is 0."""
+        return _RANKS[self]
+
+
+_WEIGHTS = {
+    Severity.CRITICAL: 8,
+    Severity.HIGH: 4,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFORMATIONAL: 0,
+}
+_RANKS = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFORMATIONAL: 0,
+}
+
+
+class Baseline(StrEnum):
+    LEAST_PRIVILEGE = "least-privilege"
+    ENCRYPTION = "encryption"
+    PRIVATE_ENDPOINT = "private-endpoint"
+    INTEGRITY = "integrity"
+    LOGGING = "logging"
+
+
+# ---------------------------------------------------------------------------------------------
+# What a check returns
+# ---------------------------------------------------------------------------------------------
+
+
+class Result(BaseModel):
+    """The verdict of one check on one resource. ``status is None`` means "not applicable"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status | None
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+def passed(message: str, evidence: Mapping[str, Any] | None = None) -> Result:
+    return Result(status=Status.PASS, message=message, evidence=dict(evidence or {}))
+
+
+def failed(message: str, evidence: Mapping[str, Any] | None = None) -> Result:
+    return Result(status=Status.FAIL, message=message, evidence=dict(evidence or {}))
+
+
+def unknown(message: str, evidence: Mapping[str, Any] | None = None) -> Result:
+    """The check could not decide because its input could not be read: an ERROR finding."""
+    return Result(status=Status.ERROR, message=message, evidence=dict(evidence or {}))
+
+
+def not_applicable(reason: str) -> Result:
+    """The check does not apply to this resource (no finding is written)."""
+    return Result(status=None, message=reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class ToolInfo(_Model):
+    name: str = "cspm"
+    version: str
+
+
+class Scope(_Model):
+    """One account (subscription, project) and the regions scanned in it."""
+
+    account: str
+    regions: list[str]
+
+
+class ScanInfo(_Model):
+    id: str
+    provider: str
+    started_at: datetime
+    finished_at: datetime
+    complete: bool
+    scopes: list[Scope]
+    checks_run: int
+
+
+Scores = dict[str, float | None]
+
+
+class Summary(_Model):
+    pass_: int = Field(alias="pass", serialization_alias="pass")
+    fail: int
+    error: int
+    muted: int
+    fail_by_severity: dict[Severity, int]
+    scores: Scores
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ResourceEntry(_Model):
+    uid: str
+    type: str
+    name: str
+    account: str
+    region: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    scores: Scores = Field(default_factory=dict)
+
+
+class Finding(_Model):
+    uid: str
+    check_id: str
+    title: str
+    status: Status
+    muted: bool = False
+    severity: Severity
+    baseline: Baseline
+    resource_uid: str
+    resource_type: str
+    account: str
+    region: str
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remediation: str
+    compliance: dict[str, list[str]] = Field(default_factory=dict)
+    attack: list[str] = Field(default_factory=list)
+
+
+class CollectionError(_Model):
+    """A failed API call (or a collector that failed as a whole)."""
+
+    account: str
+    region: str
+    service: str
+    operation: str
+    code: str
+    message: str
+
+
+class ScanReport(_Model):
+    schema_version: str = SCHEMA_VERSION
+    tool: ToolInfo
+    scan: ScanInfo
+    summary: Summary
+    resources: list[ResourceEntry]
+    findings: list[Finding]
+    errors: list[CollectionError]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2)
+
+
+def finding_uid(check_id: str, resource_uid: str) -> str:
+    """Stable across scans: the same check on the same resource always has the same id."""
+    return hashlib.sha256(f"{check_id}\x00{resource_uid}".encode()).hexdigest()[:32]

@@ -1,0 +1,1 @@
+"""Renderers: one module per output, all reading the same :class:`cspm.models.ScanReport`."""

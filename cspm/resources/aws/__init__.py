@@ -1,0 +1,1 @@
+"""AWS resource snapshots, one module per service."""

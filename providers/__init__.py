@@ -1,0 +1,1 @@
+"""Provider adapters: one package per cloud, one module per service. SDK calls live only here."""

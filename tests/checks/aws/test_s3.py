@@ -1,0 +1,170 @@
+"""S3 checks: a table of (case, snapshot(s), expected status) per check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cspm.checks.aws import s3
+from cspm.models import Status
+from cspm.resources.aws.s3 import (
+    Encryption,
+    Grant,
+    Logging,
+    PublicAccessBlock,
+    S3AccountSettings,
+    S3Bucket,
+    Versioning,
+)
+
+ALL_ON = PublicAccessBlock(
+    block_public_acls=True, ignore_public_acls=True, block_public_policy=True, restrict_public_buckets=True
+)
+ALL_OFF = PublicAccessBlock()
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+
+
+def bucket(**fields: Any) -> S3Bucket:
+    """A fully readable, well-configured bucket; override fields per case."""
+    base: dict[str, Any] = {
+        "uid": "arn:aws:s3:::ml-data",
+        "name": "ml-data",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "encryption": Encryption(algorithm="aws:kms", kms_key_id="arn:aws:kms:us-east-1:123456789012:key/k"),
+        "versioning": Versioning(status="Enabled", mfa_delete=True),
+        "public_access_block": ALL_ON,
+        "policy": {},
+        "policy_is_public": False,
+        "acl_grants": (),
+        "object_ownership": "BucketOwnerEnforced",
+        "logging": Logging(enabled=True, target_bucket="logs"),
+    }
+    base.update(fields)
+    return S3Bucket(**base)
+
+
+def account(pab: PublicAccessBlock | None = ALL_ON) -> S3AccountSettings:
+    return S3AccountSettings(
+        uid="arn:aws:s3:::account/123456789012",
+        name="123456789012",
+        account="123456789012",
+        public_access_block=pab,
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "b", "a", "expected"),
+    [
+        ("bucket on", bucket(), account(ALL_OFF), Status.PASS),
+        ("account on", bucket(public_access_block=ALL_OFF), account(ALL_ON), Status.PASS),
+        ("both off", bucket(public_access_block=ALL_OFF), account(ALL_OFF), Status.FAIL),
+        (
+            "one flag off in both",
+            bucket(public_access_block=ALL_ON.model_copy(update={"ignore_public_acls": False})),
+            account(ALL_ON.model_copy(update={"ignore_public_acls": False})),
+            Status.FAIL,
+        ),
+        ("bucket unreadable", bucket(public_access_block=None), account(), Status.ERROR),
+        ("account unreadable", bucket(), account(None), Status.ERROR),
+    ],
+)
+def test_bucket_blocks_public_access(case: str, b: S3Bucket, a: S3AccountSettings, expected: Status) -> None:
+    result = s3.bucket_blocks_public_access(b, a)
+    assert result.status is expected, case
+    if expected is Status.FAIL:
+        assert result.evidence["disabled"]
+
+
+@pytest.mark.parametrize(
+    ("case", "a", "expected"),
+    [
+        ("all on", account(ALL_ON), Status.PASS),
+        ("off", account(ALL_OFF), Status.FAIL),
+        ("unreadable", account(None), Status.ERROR),
+    ],
+)
+def test_account_blocks_public_access(case: str, a: S3AccountSettings, expected: Status) -> None:
+    assert s3.account_blocks_public_access(a).status is expected, case
+
+
+@pytest.mark.parametrize(
+    ("case", "b", "a", "expected"),
+    [
+        ("private", bucket(public_access_block=ALL_OFF), account(ALL_OFF), Status.PASS),
+        (
+            "public policy",
+            bucket(public_access_block=ALL_OFF, policy_is_public=True),
+            account(ALL_OFF),
+            Status.FAIL,
+        ),
+        (
+            "public policy neutralised by RestrictPublicBuckets",
+            bucket(public_access_block=ALL_OFF, policy_is_public=True),
+            account(ALL_ON),
+            Status.PASS,
+        ),
+        (
+            "public ACL",
+            bucket(
+                public_access_block=ALL_OFF,
+                object_ownership="ObjectWriter",
+                acl_grants=(Grant(grantee_type="Group", grantee=ALL_USERS, permission="READ"),),
+            ),
+            account(ALL_OFF),
+            Status.FAIL,
+        ),
+        (
+            "public ACL ignored by IgnorePublicAcls",
+            bucket(acl_grants=(Grant(grantee_type="Group", grantee=ALL_USERS, permission="READ"),)),
+            account(ALL_OFF),
+            Status.PASS,
+        ),
+        (
+            "ACL unreadable",
+            bucket(public_access_block=ALL_OFF, acl_grants=None),
+            account(ALL_OFF),
+            Status.ERROR,
+        ),
+        (
+            "policy status unreadable",
+            bucket(public_access_block=ALL_OFF, policy_is_public=None),
+            account(ALL_OFF),
+            Status.ERROR,
+        ),
+        ("BPA unreadable", bucket(public_access_block=None), account(), Status.ERROR),
+    ],
+)
+def test_bucket_is_not_public(case: str, b: S3Bucket, a: S3AccountSettings, expected: Status) -> None:
+    result = s3.bucket_is_not_public(b, a)
+    assert result.status is expected, case
+    if expected is Status.FAIL:
+        assert result.evidence.get("public_policy") or result.evidence.get("public_acl_grants")
+
+
+SINGLE_BUCKET_CASES = [
+    (s3.bucket_disables_acls, bucket(), Status.PASS),
+    (s3.bucket_disables_acls, bucket(object_ownership="ObjectWriter"), Status.FAIL),
+    (s3.bucket_disables_acls, bucket(object_ownership=None), Status.ERROR),
+    (s3.bucket_encrypted_with_kms, bucket(), Status.PASS),
+    (s3.bucket_encrypted_with_kms, bucket(encryption=Encryption(algorithm="aws:kms:dsse")), Status.PASS),
+    (s3.bucket_encrypted_with_kms, bucket(encryption=Encryption(algorithm="AES256")), Status.FAIL),
+    (s3.bucket_encrypted_with_kms, bucket(encryption=Encryption()), Status.FAIL),
+    (s3.bucket_encrypted_with_kms, bucket(encryption=None), Status.ERROR),
+    (s3.bucket_versioning_enabled, bucket(), Status.PASS),
+    (s3.bucket_versioning_enabled, bucket(versioning=Versioning(status="Suspended")), Status.FAIL),
+    (s3.bucket_versioning_enabled, bucket(versioning=Versioning()), Status.FAIL),
+    (s3.bucket_versioning_enabled, bucket(versioning=None), Status.ERROR),
+    (s3.bucket_mfa_delete_enabled, bucket(), Status.PASS),
+    (s3.bucket_mfa_delete_enabled, bucket(versioning=Versioning(status="Enabled")), Status.FAIL),
+    (s3.bucket_mfa_delete_enabled, bucket(versioning=None), Status.ERROR),
+    (s3.bucket_access_logging_enabled, bucket(), Status.PASS),
+    (s3.bucket_access_logging_enabled, bucket(logging=Logging(enabled=False)), Status.FAIL),
+    (s3.bucket_access_logging_enabled, bucket(logging=None), Status.ERROR),
+]
+
+
+@pytest.mark.parametrize(("check", "b", "expected"), SINGLE_BUCKET_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_single_bucket_checks(check: Any, b: S3Bucket, expected: Status) -> None:
+    assert check(b).status is expected

@@ -1,0 +1,77 @@
+"""Test-wide setup: no real credentials, no internet, and the scanner stays read-only."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Never let a developer's real AWS profile, credentials or endpoint leak into a test.
+for _var in (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+):
+    os.environ.pop(_var, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_CONFIG_FILE="/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    AWS_EC2_METADATA_DISABLED="true",
+)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+@pytest.fixture(autouse=True)
+def scanner_is_read_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Fail any test in which the scanner's session calls a non-read AWS operation.
+
+    Production code installs its own guard (which refuses the call); this spy is registered
+    first on every scanner session, so a violation fails the test even though the production
+    guard turned it into a recorded collection error.
+    """
+    from cspm.providers.aws import context
+
+    violations: list[str] = []
+    original = context.ClientFactory.__init__
+
+    def spying_init(self: context.ClientFactory, session, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        def spy(model, **_):  # type: ignore[no-untyped-def]
+            if not context.is_read_only(model.name):
+                violations.append(f"{model.service_model.service_name}:{model.name}")
+
+        session.events.register("before-call", spy)
+        original(self, session, *args, **kwargs)
+
+    monkeypatch.setattr(context.ClientFactory, "__init__", spying_init)
+    yield violations
+    assert not violations, f"the scanner called non-read operations: {violations}"
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    """One moto server per test session (per xdist worker), on 127.0.0.1 and a free port."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_url(moto_server_url: str) -> str:
+    """The session's moto server, reset to an empty account for this test."""
+    from support.aws import reset_moto
+
+    reset_moto(moto_server_url)
+    return moto_server_url

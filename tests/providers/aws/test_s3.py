@@ -1,0 +1,139 @@
+"""The S3 collector against moto (in-process mock_aws): snapshots and error handling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from support.aws import ACCOUNT, collect_aws, one
+
+from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def test_buckets_snapshot_every_setting(aws: None) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="hardened")
+    s3.put_bucket_encryption(
+        Bucket="hardened",
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": "alias/ml",
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_bucket_versioning(Bucket="hardened", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(
+        Bucket="hardened",
+        PublicAccessBlockConfiguration={
+            k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket="hardened", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.create_bucket(Bucket="ml-access-logs")
+    s3.put_bucket_acl(Bucket="ml-access-logs", ACL="log-delivery-write")
+    s3.put_bucket_logging(
+        Bucket="hardened",
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "ml-access-logs", "TargetPrefix": "h/"}},
+    )
+    s3.create_bucket(Bucket="open", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_acl(Bucket="open", ACL="public-read")
+    policy: dict[str, Any] = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::open/*"}
+        ],
+    }
+    s3.put_bucket_policy(Bucket="open", Policy=json.dumps(policy))
+
+    inventory = collect_aws(S3Bucket, regions=("us-east-1", "eu-west-1"))
+
+    assert not inventory.errors
+    hardened = one(inventory, S3Bucket, "hardened")
+    assert hardened.region == "us-east-1"
+    assert hardened.encryption is not None and hardened.encryption.algorithm == "aws:kms"
+    assert hardened.encryption.kms_key_id == "alias/ml" and hardened.encryption.bucket_key_enabled
+    assert hardened.versioning is not None and hardened.versioning.status == "Enabled"
+    assert hardened.public_access_block is not None and hardened.public_access_block.all_enabled
+    assert hardened.object_ownership == "BucketOwnerEnforced" and hardened.acl_grants == ()
+    assert hardened.logging is not None and hardened.logging.target_bucket == "ml-access-logs"
+    assert hardened.policy == {} and hardened.policy_is_public is False
+
+    open_ = one(inventory, S3Bucket, "open")
+    assert open_.region == "eu-west-1"
+    assert open_.policy == policy and open_.policy_is_public is True
+    assert open_.acl_grants is not None
+    assert any(g.grantee.endswith("/AllUsers") and g.permission == "READ" for g in open_.acl_grants)
+    assert open_.public_access_block is not None and not open_.public_access_block.block_public_acls
+    assert open_.versioning is not None and open_.versioning.status == "Disabled"
+    assert open_.logging is not None and not open_.logging.enabled
+
+    settings = inventory.of_type(S3AccountSettings)
+    assert len(settings) == 1 and settings[0].account == ACCOUNT
+    assert settings[0].public_access_block is not None and not settings[0].public_access_block.all_enabled
+
+
+def test_buckets_outside_the_selected_regions_are_skipped(aws: None) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="home")
+    s3.create_bucket(Bucket="away", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    inventory = collect_aws(S3Bucket, regions=("us-east-1",))
+    assert [b.name for b in inventory.of_type(S3Bucket)] == ["home"]
+
+
+def test_a_failed_call_is_recorded_and_leaves_the_field_unknown(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="bucket-b")
+    from botocore.exceptions import ClientError
+
+    def denied(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if operation_name == "GetBucketVersioning":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, operation_name)
+        return original(self, operation_name, api_params)
+
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+    monkeypatch.setattr(BaseClient, "_make_api_call", denied)
+    inventory = collect_aws(S3Bucket)
+    bucket = one(inventory, S3Bucket, "bucket-b")
+    assert bucket.versioning is None
+    assert bucket.encryption is not None  # the other fields are still read
+    assert [(e.operation, e.code, e.service) for e in inventory.errors] == [
+        ("GetBucketVersioning", "AccessDenied", "s3")
+    ]
+    assert not inventory.incomplete_scopes(S3Bucket)
+
+
+def test_a_failed_listing_marks_buckets_incomplete(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    original = BaseClient._make_api_call
+
+    def denied(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if operation_name == "ListBuckets":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", denied)
+    inventory = collect_aws(S3Bucket)
+    assert inventory.of_type(S3Bucket) == []
+    assert inventory.incomplete_scopes(S3Bucket) == [(ACCOUNT, "global", "ListBuckets failed: AccessDenied")]
+    assert inventory.errors[0].operation == "ListBuckets"

@@ -1,0 +1,1 @@
+"""Shared test helpers. Workarounds for moto's gaps live here, never in production code."""
