@@ -1,0 +1,3 @@
+"""GCP checks. ``MODULES`` lists the check modules explicitly."""
+
+MODULES: tuple[str, ...] = ()
