@@ -86,7 +86,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and 
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 when the scan is incomplete.")]
 
 
-def _output_options(output_dir: Path, json_path: str | None, fail_on: str, strict: bool, quiet: bool) -> OutputOptions:
+def output_options(output_dir: Path, json_path: str | None, fail_on: str, strict: bool, quiet: bool) -> OutputOptions:
     from cspm.runner import FAIL_ON_CHOICES, OutputOptions
 
     if fail_on.lower() not in FAIL_ON_CHOICES:
@@ -96,7 +96,7 @@ def _output_options(output_dir: Path, json_path: str | None, fail_on: str, stric
     )
 
 
-def _selection(
+def selection_from(
     services: list[str] | None, checks: list[str] | None, exclude: list[str] | None, severity: list[str] | None
 ) -> Selection:
     from cspm.selection import Selection, parse_severities, split_csv
@@ -133,8 +133,8 @@ def scan_aws(
     """Scan an AWS account: IAM, S3, VPC and SageMaker."""
     from cspm.selection import split_csv
 
-    out = _output_options(output_dir, json_path, fail_on, strict, quiet)
-    selection = _selection(services, checks, exclude_checks, severity)
+    out = output_options(output_dir, json_path, fail_on, strict, quiet)
+    selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.runner import run
 
@@ -155,7 +155,7 @@ def demo(
     quiet: Quiet = False,
 ) -> None:
     """Scan the built-in simulated AI account (a local moto server; no cloud credentials needed)."""
-    out = _output_options(output_dir, json_path, fail_on, False, quiet)
+    out = output_options(output_dir, json_path, fail_on, False, quiet)
     from cspm.demo import run_demo
 
     raise typer.Exit(run_demo(out, workers=workers))
@@ -217,15 +217,17 @@ def checks_show(
         typer.echo(f"  {ref}")
 
 
-def _mount_optional() -> None:
-    try:
-        from cspm.cli_policy import policy_app
-    except ImportError:  # pragma: no cover - the policy command ships with cspm.iam
-        return
-    app.add_typer(policy_app, name="policy")
+def _mount_command_modules() -> None:
+    """Commands that live in their own modules register themselves on ``app`` / ``scan_app``."""
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
 
 
-_mount_optional()
+# Each module imports only typer and cspm core at import time; SDKs load inside commands.
+COMMAND_MODULES: tuple[str, ...] = ()
+_mount_command_modules()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,8 +237,6 @@ _mount_optional()
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app and maps errors to exit codes and one line."""
-    import click
-
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -246,11 +246,12 @@ def main(argv: list[str] | None = None) -> int:
             log.exception("failed")
         typer.echo(f"cspm: error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("cspm: interrupted", err=True)
         return 130
-    except click.exceptions.ClickException as exc:
-        typer.echo(f"cspm: error: {exc.format_message()}", err=True)
+    except typer.TyperException as exc:  # click's usage errors (bad flag, bad value)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"cspm: error: {message}", err=True)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         typer.echo("cspm: interrupted", err=True)

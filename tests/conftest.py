@@ -41,8 +41,8 @@ def scanner_is_read_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]
     violations: list[str] = []
     original = context.ClientFactory.__init__
 
-    def spying_init(self: context.ClientFactory, session, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        def spy(model, **_):  # type: ignore[no-untyped-def]
+    def spying_init(self: context.ClientFactory, session, *args, **kwargs) -> None:
+        def spy(model, **_):
             if not context.is_read_only(model.name):
                 violations.append(f"{model.service_model.service_name}:{model.name}")
 

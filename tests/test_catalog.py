@@ -1,0 +1,153 @@
+"""Meta-tests over the whole check catalog: ids, metadata, missing data, imports, generated docs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel
+
+from cspm import catalog
+from cspm.models import Status
+from cspm.registry import CLOUDS, CheckSpec, check_modules, load_checks
+from cspm.resources.base import Resource
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = load_checks(CLOUDS)
+NOW = __import__("datetime").datetime(2026, 11, 25, tzinfo=__import__("datetime").UTC)
+
+
+def test_ids_are_unique_and_derived() -> None:
+    ids = [s.id for s in SPECS]
+    assert len(ids) == len(set(ids))
+    for spec in SPECS:
+        module = spec.func.__module__.removeprefix("cspm.checks.")
+        assert spec.id == f"{module}.{spec.func.__name__}"
+
+
+def test_every_check_module_is_listed() -> None:
+    for cloud in CLOUDS:
+        listed = {m.rsplit(".", 1)[-1] for m in check_modules(cloud)}
+        present = {p.stem for p in (ROOT / "checks" / cloud).glob("*.py") if not p.stem.startswith("_")}
+        assert present == listed, f"checks/{cloud}/__init__.py MODULES does not match the files"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_metadata_is_complete(spec: CheckSpec) -> None:
+    assert spec.title[0].isupper() and not spec.title.endswith(".")
+    assert len(spec.rationale) >= 40, "the rationale should say why this matters"
+    assert spec.remediation.endswith(".")
+    assert spec.compliance or spec.attack, "cite a compliance control or a MITRE ATLAS technique"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_every_check_has_unit_tests(spec: CheckSpec) -> None:
+    test_file = ROOT / "tests" / "checks" / spec.cloud / f"test_{spec.service}.py"
+    assert test_file.exists(), f"{test_file} is missing"
+    assert spec.func.__name__ in test_file.read_text(), f"{spec.id} is not exercised in {test_file.name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Missing data is never a PASS
+# ---------------------------------------------------------------------------------------------
+
+
+def _placeholder(annotation: Any, name: str) -> Any:
+    """A value for a required field: the blandest value of its type."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Literal:
+        return args[0]
+    if origin in (typing.Union, types.UnionType):
+        return _placeholder(next(a for a in args if a is not type(None)), name)
+    if annotation is str:
+        return f"placeholder-{name}"
+    if annotation is bool:
+        return False
+    if annotation in (int, float):
+        return 0
+    if origin in (tuple, list, set, frozenset) or annotation in (tuple, list):
+        return ()
+    if origin is dict or annotation is dict:
+        return {}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return unreadable(annotation)
+    raise TypeError(f"no placeholder for {name}: {annotation!r}")
+
+
+def unreadable(model: type[BaseModel], **given: Any) -> Any:
+    """An instance with every optional field None and every required field bland."""
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name in given:
+            values[name] = given[name]
+        elif _allows_none(field.annotation):
+            values[name] = None
+        elif field.is_required():
+            values[name] = _placeholder(field.annotation, name)
+    return model(**values)
+
+
+def _allows_none(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(
+        annotation
+    )
+
+
+def _call_with_unreadable_inputs(spec: CheckSpec, fill_sequences: bool) -> Any:
+    subject = unreadable(spec.resource_type, account="123456789012")
+    kwargs: dict[str, Any] = {}
+    for dep in spec.dependencies:
+        if dep.kind == "now":
+            kwargs[dep.name] = NOW
+        elif dep.kind == "singleton":
+            kwargs[dep.name] = unreadable(dep.resource_type, account="123456789012")  # type: ignore[arg-type]
+        else:
+            kwargs[dep.name] = [unreadable(dep.resource_type, account="123456789012")] if fill_sequences else []  # type: ignore[arg-type]
+    return spec.func(subject, **kwargs)
+
+
+@pytest.mark.parametrize("fill_sequences", [False, True], ids=["empty-sequences", "unreadable-sequences"])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
+def test_unreadable_input_is_never_a_pass(spec: CheckSpec, fill_sequences: bool) -> None:
+    result = _call_with_unreadable_inputs(spec, fill_sequences)
+    assert result.status is not Status.PASS, f"{spec.id} answered PASS with nothing readable: {result.message}"
+
+
+def test_resource_types_are_named_by_the_contract() -> None:
+    for spec in SPECS:
+        for rtype in spec.resource_types:
+            assert issubclass(rtype, Resource)
+            cloud, service, kind = rtype.resource_type.split(".")
+            assert cloud in CLOUDS and service and kind
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports and generated files
+# ---------------------------------------------------------------------------------------------
+
+SDK_PREFIXES = ("boto3", "botocore", "azure", "google", "moto")
+
+
+def test_importing_the_checks_loads_no_cloud_sdk() -> None:
+    code = (
+        "import sys\n"
+        "from cspm.registry import CLOUDS, load_checks\n"
+        "load_checks(CLOUDS)\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {SDK_PREFIXES!r})\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", sorted(catalog.GENERATED))
+def test_generated_docs_are_up_to_date(name: str) -> None:
+    path = ROOT / "docs" / name
+    assert path.exists(), f"docs/{name} is missing: run `make catalog`"
+    assert path.read_text(encoding="utf-8") == catalog.GENERATED[name](), f"docs/{name} is stale: run `make catalog`"

@@ -1,0 +1,232 @@
+"""The engine: planning, collection errors, ERROR propagation, scoring and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import pytest
+
+from cspm.engine import CollectorUnit, Inventory, UnitContext, evaluate, plan_types, scan, unassessed_uid
+from cspm.models import Baseline, CollectionError, Result, Scope, Severity, Status, failed, not_applicable, passed
+from cspm.registry import CheckSpec, Dependency
+from cspm.resources.base import Resource
+from cspm.resources.base import Scope as RScope
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+class Thing(Resource):
+    resource_type: ClassVar[str] = "aws.fake.thing"
+    good: bool | None = None
+
+
+class Settings(Resource):
+    resource_type: ClassVar[str] = "aws.fake.settings"
+    scope: ClassVar[RScope] = RScope.ACCOUNT
+    strict: bool | None = None
+
+
+def thing(name: str, good: bool | None = True, account: str = "111111111111") -> Thing:
+    return Thing(uid=f"arn:aws:fake:::{name}", name=name, account=account, region="us-east-1", good=good)
+
+
+def settings(strict: bool | None = True, account: str = "111111111111") -> Settings:
+    return Settings(uid=f"arn:aws:fake:::settings/{account}", name=account, account=account, strict=strict)
+
+
+def is_good(t: Thing) -> Result:
+    """Rationale."""
+    if t.good is None:
+        return Result(status=Status.ERROR, message="unreadable")
+    return passed("good") if t.good else failed("bad", evidence={"name": t.name})
+
+
+def strict_and_good(t: Thing, s: Settings) -> Result:
+    """Rationale."""
+    return passed("ok") if s.strict and t.good else failed("no")
+
+
+def counts_things(t: Thing, others: Sequence[Thing], now: datetime) -> Result:
+    """Rationale."""
+    assert now == NOW
+    return passed(f"{len(others)} things")
+
+
+def explodes(t: Thing) -> Result:
+    """Rationale."""
+    raise KeyError("boom")
+
+
+def only_bad(t: Thing) -> Result:
+    """Rationale."""
+    return not_applicable("skip") if t.good else failed("bad")
+
+
+def spec(
+    func: Callable[..., Result], severity: Severity = Severity.HIGH, deps: tuple[Dependency, ...] = ()
+) -> CheckSpec:
+    return CheckSpec(
+        id=f"aws.fake.{func.__name__}",
+        title=func.__name__,
+        severity=severity,
+        baseline=Baseline.ENCRYPTION,
+        remediation="fix it",
+        rationale="why",
+        resource_type=Thing,
+        func=func,
+        dependencies=deps,
+    )
+
+
+SETTINGS_DEP = (Dependency(name="s", kind="singleton", resource_type=Settings),)
+
+
+def inventory_with(*resources: Resource) -> Inventory:
+    inv = Inventory()
+    for r in resources:
+        inv.add(r)
+    return inv
+
+
+def test_pass_fail_and_error_findings() -> None:
+    findings = evaluate([spec(is_good)], inventory_with(thing("a"), thing("b", False), thing("c", None)), NOW)
+    assert [(f.resource_uid.rsplit(":", 1)[-1], f.status) for f in findings] == [
+        ("a", Status.PASS),
+        ("b", Status.FAIL),
+        ("c", Status.ERROR),
+    ]
+    assert findings[1].evidence == {"name": "b"} and findings[1].remediation == "fix it"
+
+
+def test_singletons_sequences_and_now_are_injected() -> None:
+    deps = (
+        Dependency(name="others", kind="all", resource_type=Thing),
+        Dependency(name="now", kind="now"),
+    )
+    inv = inventory_with(thing("a"), thing("b"), thing("x", account="222222222222"), settings())
+    findings = evaluate([spec(counts_things, deps=deps), spec(strict_and_good, deps=SETTINGS_DEP)], inv, NOW)
+    by_check = {(f.check_id, f.resource_uid) for f in findings if f.status is Status.PASS}
+    assert ("aws.fake.counts_things", "arn:aws:fake:::a") in by_check
+    messages = {f.message for f in findings if f.check_id == "aws.fake.counts_things" and f.account == "111111111111"}
+    assert messages == {"2 things"}  # only things of the same account
+
+
+def test_missing_singleton_answers_error_not_pass() -> None:
+    findings = evaluate([spec(strict_and_good, deps=SETTINGS_DEP)], inventory_with(thing("a")), NOW)
+    assert [f.status for f in findings] == [Status.ERROR]
+    assert "was not collected" in findings[0].message
+
+
+def test_incomplete_dependency_answers_error() -> None:
+    inv = inventory_with(thing("a"), settings())
+    inv.mark_incomplete(Settings, "111111111111", "global", "GetSettings failed: AccessDenied")
+    findings = evaluate([spec(strict_and_good, deps=SETTINGS_DEP)], inv, NOW)
+    assert [f.status for f in findings] == [Status.ERROR]
+    assert findings[0].evidence["reason"] == "GetSettings failed: AccessDenied"
+
+
+def test_incomplete_listing_gives_one_error_per_scope_never_silence() -> None:
+    inv = Inventory()
+    inv.mark_incomplete(Thing, "111111111111", "eu-west-1", "ListThings failed: AccessDenied")
+    findings = evaluate([spec(is_good)], inv, NOW)
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.status is Status.ERROR and f.region == "eu-west-1"
+    assert f.resource_uid == unassessed_uid("aws.fake.thing", "111111111111", "eu-west-1")
+
+
+def test_a_check_that_raises_answers_error_and_the_scan_goes_on() -> None:
+    findings = evaluate([spec(explodes), spec(is_good)], inventory_with(thing("a")), NOW)
+    statuses = {f.check_id: f.status for f in findings}
+    assert statuses == {"aws.fake.explodes": Status.ERROR, "aws.fake.is_good": Status.PASS}
+    assert "KeyError" in next(f.message for f in findings if f.check_id == "aws.fake.explodes")
+
+
+def test_not_applicable_writes_no_finding() -> None:
+    findings = evaluate([spec(only_bad)], inventory_with(thing("a"), thing("b", False)), NOW)
+    assert [f.resource_uid for f in findings] == ["arn:aws:fake:::b"]
+
+
+def test_finding_uids_are_stable_and_distinct() -> None:
+    first = evaluate([spec(is_good)], inventory_with(thing("a"), thing("b")), NOW)
+    again = evaluate([spec(is_good)], inventory_with(thing("b"), thing("a")), NOW)
+    assert [f.uid for f in first] == [f.uid for f in again]
+    assert len({f.uid for f in first}) == 2
+
+
+class FakeProvider:
+    name = "aws"
+
+    def __init__(self, produce: Iterable[Resource], fail: bool = False) -> None:
+        self.produce = list(produce)
+        self.fail = fail
+        self.setup_errors = [
+            CollectionError(
+                account="111111111111",
+                region="ap-east-1",
+                service="ec2",
+                operation="DescribeRegions",
+                code="RegionNotEnabled",
+                message="x",
+            )
+        ]
+        self.planned: set[type[Resource]] = set()
+
+    def scopes(self) -> list[Scope]:
+        return [Scope(account="111111111111", regions=["us-east-1"])]
+
+    def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
+        self.planned = resource_types
+
+        def run(ctx: UnitContext) -> Iterable[Resource]:
+            yield from self.produce
+            if self.fail:
+                raise RuntimeError("collector bug\nsecond line")
+
+        return [CollectorUnit("111111111111", "global", "fake", (Thing, Settings), run)]
+
+
+def test_scan_builds_a_report_with_scores_and_errors() -> None:
+    provider = FakeProvider([thing("a"), thing("b", False), settings()])
+    report = scan(provider, [spec(is_good), spec(strict_and_good, severity=Severity.LOW, deps=SETTINGS_DEP)], workers=2)
+    expected: set[type[Resource]] = {Thing, Settings}
+    assert provider.planned == expected
+    assert report.schema_version == "1" and report.scan.provider == "aws"
+    assert report.scan.checks_run == 2
+    assert report.scan.complete is False  # the setup error counts
+    assert [e.code for e in report.errors] == ["RegionNotEnabled"]
+    s = report.summary
+    assert (s.pass_, s.fail, s.error) == (2, 2, 0)
+    # high PASS (4) + high FAIL (4) + low PASS (1) + low FAIL (1) -> 5 / 10
+    assert s.scores["encryption"] == 50.0 and s.scores["overall"] == 50.0
+    assert s.scores["least-privilege"] is None
+    entries = {e.name: e for e in report.resources}
+    assert entries["a"].scores == {"encryption": 100.0}
+    assert entries["b"].scores == {"encryption": 0.0}
+    dumped = report.to_json()
+    assert '"pass": 2' in dumped
+
+
+def test_a_collector_that_raises_is_recorded_and_its_types_answer_error() -> None:
+    report = scan(FakeProvider([thing("a")], fail=True), [spec(is_good)], workers=1)
+    codes = [(e.operation, e.code, e.message) for e in report.errors]
+    assert ("collect", "RuntimeError", "collector bug") in codes
+    statuses = sorted(f.status for f in report.findings)
+    assert Status.ERROR in statuses  # the unassessed scope
+    assert report.scan.complete is False
+
+
+def test_plan_types_covers_dependencies() -> None:
+    expected: set[type[Resource]] = {Thing, Settings}
+    assert plan_types([spec(strict_and_good, deps=SETTINGS_DEP)]) == expected
+
+
+@pytest.mark.parametrize("muted", [True, False])
+def test_muted_and_error_findings_are_left_out_of_scores(muted: bool) -> None:
+    from cspm.scoring import score
+
+    findings = evaluate([spec(is_good)], inventory_with(thing("a"), thing("b", False), thing("c", None)), NOW)
+    findings = [f.model_copy(update={"muted": muted and f.status is Status.FAIL}) for f in findings]
+    assert score(findings) == (100.0 if muted else 50.0)
