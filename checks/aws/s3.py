@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from cspm.iam.conditions import evaluate_conditions
+from cspm.iam.policy import PolicyError, Statement, parse_policy
+from cspm.iam.principals import is_public_principal
+from cspm.iam.statements import Match, statement_matches_action, statement_resource_match
 from cspm.models import Baseline, Result, Severity, failed, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
+
+# Requests over plain HTTP carry aws:SecureTransport=false; a TLS-only policy denies them.
+PLAINTEXT_REQUEST = {"aws:SecureTransport": "false"}
+DATA_ACTIONS = ("s3:GetObject", "s3:PutObject")
 
 PUBLIC_GROUPS = {
     "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
@@ -190,3 +198,44 @@ def bucket_access_logging_enabled(bucket: S3Bucket) -> Result:
             evidence={"target_bucket": bucket.logging.target_bucket},
         )
     return failed("Server access logging is off.")
+
+
+@check(
+    title="S3 bucket policy denies requests without TLS",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation='Add a Deny statement for Principal "*", Action "s3:*", the bucket and its objects, '
+    "with the condition Bool aws:SecureTransport false.",
+    compliance={"aws-fsbp": ["S3.5"], "cis-aws-5.0": ["2.1.1"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def bucket_requires_tls(bucket: S3Bucket) -> Result:
+    """Training data and model artifacts read or written over plain HTTP can be captured or
+    altered in transit. Only a bucket policy that denies ``aws:SecureTransport = false`` to
+    everyone makes TLS mandatory; the statement must cover object reads and writes."""
+    if bucket.policy is None:
+        return unknown(bucket.policy_error or "The bucket policy could not be read.")
+    if not bucket.policy:
+        return failed("The bucket has no policy, so requests over plain HTTP are allowed.")
+    try:
+        document = parse_policy(bucket.policy)
+    except PolicyError as exc:
+        return unknown(f"The bucket policy could not be parsed: {exc}", evidence={"path": exc.path})
+    objects = f"{bucket.uid}/object"
+    enforcing = [s for s in document.statements if _denies_plaintext(s, objects)]
+    if enforcing:
+        return passed(
+            "The bucket policy denies requests without TLS.",
+            evidence={"statements": [s.ref.as_dict() for s in enforcing]},
+        )
+    return failed("No bucket policy statement denies requests without TLS to everyone.")
+
+
+def _denies_plaintext(statement: Statement, object_arn: str) -> bool:
+    return (
+        statement.effect == "Deny"
+        and is_public_principal(statement.principals)
+        and all(statement_matches_action(statement, a) for a in DATA_ACTIONS)
+        and statement_resource_match(statement, object_arn) is Match.YES
+        and evaluate_conditions(statement.conditions, PLAINTEXT_REQUEST) is True
+    )

@@ -168,3 +168,42 @@ SINGLE_BUCKET_CASES = [
 @pytest.mark.parametrize(("check", "b", "expected"), SINGLE_BUCKET_CASES, ids=lambda v: getattr(v, "__name__", ""))
 def test_single_bucket_checks(check: Any, b: S3Bucket, expected: Status) -> None:
     assert check(b).status is expected
+
+
+def tls_policy(**statement: Any) -> dict[str, Any]:
+    deny: dict[str, Any] = {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::ml-data", "arn:aws:s3:::ml-data/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    deny.update(statement)
+    return {"Version": "2012-10-17", "Statement": [deny]}
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "expected"),
+    [
+        ("deny s3:* without TLS", tls_policy(), Status.PASS),
+        ("principal AWS *", tls_policy(Principal={"AWS": "*"}), Status.PASS),
+        ("object actions only", tls_policy(Action=["s3:GetObject", "s3:PutObject"]), Status.PASS),
+        ("wildcard resource", tls_policy(Resource="*"), Status.PASS),
+        ("boolean true value", tls_policy(Condition={"Bool": {"aws:SecureTransport": False}}), Status.PASS),
+        ("no policy", {}, Status.FAIL),
+        ("allow, not deny", tls_policy(Effect="Allow"), Status.FAIL),
+        ("only one principal", tls_policy(Principal={"AWS": "arn:aws:iam::123456789012:root"}), Status.FAIL),
+        ("bucket only, not objects", tls_policy(Resource="arn:aws:s3:::ml-data"), Status.FAIL),
+        ("reads only", tls_policy(Action="s3:GetObject"), Status.FAIL),
+        ("TLS version only", tls_policy(Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}), Status.FAIL),
+        ("another bucket", tls_policy(Resource="arn:aws:s3:::other/*"), Status.FAIL),
+        ("unreadable", None, Status.ERROR),
+        ("malformed", {"Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}, Status.ERROR),
+    ],
+)
+def test_bucket_requires_tls(case: str, policy: dict[str, Any] | None, expected: Status) -> None:
+    result = s3.bucket_requires_tls(bucket(policy=policy))
+    assert result.status is expected, f"{case}: {result.message}"
+    if expected is Status.PASS:
+        assert result.evidence["statements"][0]["sid"] == "TlsOnly"
