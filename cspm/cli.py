@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -84,15 +85,26 @@ FailOn = Annotated[
 Workers = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent API workers.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 when the scan is incomplete.")]
+Timeout = Annotated[
+    float | None,
+    typer.Option("--timeout", min=1, help="Stop collecting after this many seconds; the report is then incomplete."),
+]
 
 
-def output_options(output_dir: Path, json_path: str | None, fail_on: str, strict: bool, quiet: bool) -> OutputOptions:
+def output_options(
+    output_dir: Path, json_path: str | None, fail_on: str, strict: bool, quiet: bool, timeout: float | None = None
+) -> OutputOptions:
     from cspm.runner import FAIL_ON_CHOICES, OutputOptions
 
     if fail_on.lower() not in FAIL_ON_CHOICES:
         raise UsageError(f"unknown --fail-on {fail_on}; valid: {', '.join(FAIL_ON_CHOICES)}")
     return OutputOptions(
-        output_dir=output_dir, json_path=json_path, fail_on=fail_on.lower(), strict=strict, quiet=quiet
+        output_dir=output_dir,
+        json_path=json_path,
+        fail_on=fail_on.lower(),
+        strict=strict,
+        quiet=quiet,
+        timeout=timeout,
     )
 
 
@@ -129,11 +141,12 @@ def scan_aws(
     workers: Workers = 8,
     quiet: Quiet = False,
     strict: Strict = False,
+    timeout: Timeout = None,
 ) -> None:
     """Scan an AWS account: IAM, S3, VPC and SageMaker."""
     from cspm.selection import split_csv
 
-    out = output_options(output_dir, json_path, fail_on, strict, quiet)
+    out = output_options(output_dir, json_path, fail_on, strict, quiet, timeout)
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.runner import run
@@ -264,5 +277,16 @@ def main(argv: list[str] | None = None) -> int:
     return int(result or 0)
 
 
+def entry() -> None:  # pragma: no cover - exercised through the installed console script
+    """The console script. After an interrupt, collector threads may still be waiting on the
+    network; the partial report is already written, so exit without waiting for them."""
+    code = main()
+    if code in (128 + 2, 128 + 15):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

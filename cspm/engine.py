@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -138,18 +139,27 @@ class Inventory:
         self._by_type: dict[type[Resource], list[Resource]] = defaultdict(list)
         self._incomplete: dict[tuple[str, str, str], str] = {}
         self.errors: list[CollectionError] = []
-        self.finished_units: list[CollectorUnit] = []
+        self._closed = False
 
     def add(self, resource: Resource) -> None:
         with self._lock:
-            self._by_type[type(resource)].append(resource)
+            if not self._closed:
+                self._by_type[type(resource)].append(resource)
 
     def record_error(self, error: CollectionError) -> None:
         with self._lock:
-            self.errors.append(error)
+            if not self._closed:
+                self.errors.append(error)
+
+    def close(self) -> None:
+        """Ignore whatever abandoned collector threads still report."""
+        with self._lock:
+            self._closed = True
 
     def mark_incomplete(self, rtype: type[Resource], account: str, region: str, reason: str) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._incomplete.setdefault((rtype.resource_type, account, region), reason)
 
     def of_type(self, rtype: type[Resource]) -> list[Resource]:
@@ -190,22 +200,87 @@ class Inventory:
 # ---------------------------------------------------------------------------------------------
 
 
-def collect(units: Sequence[CollectorUnit], *, workers: int, progress: Progress | None = None) -> Inventory:
+class Stop:
+    """Asks a running collection to stop early (a signal, or the --timeout deadline).
+
+    ``reason`` names why, for the report: "interrupted (SIGINT)", "timed out after 600 s"...
+    """
+
+    def __init__(self, deadline: float | None = None, timeout_label: str = "") -> None:
+        self._event = threading.Event()
+        self.reason = ""
+        self.deadline = deadline  # time.monotonic() value
+        self._timeout_label = timeout_label
+
+    def request(self, reason: str) -> None:
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def requested(self) -> bool:
+        if self.deadline is not None and not self._event.is_set() and time.monotonic() >= self.deadline:
+            self.request(self._timeout_label or "timed out")
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> None:
+        self._event.wait(seconds)
+
+
+POLL_SECONDS = 0.1
+
+
+def collect(
+    units: Sequence[CollectorUnit],
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    stop: Stop | None = None,
+) -> Inventory:
+    """Run every unit; with ``stop``, units still running when it fires are recorded as
+    unfinished: their resource types become incomplete, so their checks answer ERROR."""
     inventory = Inventory()
     if progress:
         progress.start(len(units))
-    with (
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-unit") as pool,
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-fanout") as fanout,
-    ):
-        futures = [pool.submit(_run_unit, unit, inventory, fanout) for unit in units]
-        for unit, future in zip(units, futures, strict=True):
-            future.result()  # _run_unit never raises
-            if progress:
-                progress.advance(unit.label)
-    if progress:
-        progress.stop()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-unit")
+    fanout = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-fanout")
+    pending = {pool.submit(_run_unit, unit, inventory, fanout): unit for unit in units}
+    try:
+        while pending:
+            done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                unit = pending.pop(future)
+                future.result()  # _run_unit never raises
+                if progress:
+                    progress.advance(unit.label)
+            if pending and stop is not None and stop.requested():
+                _abandon(inventory, list(pending.values()), stop.reason)
+                break
+    finally:
+        interrupted = bool(pending)
+        # After a stop, in-flight calls are abandoned (not waited for) and their results dropped.
+        pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
+        fanout.shutdown(wait=not interrupted, cancel_futures=interrupted)
+        if progress:
+            progress.stop()
+    if interrupted:
+        inventory.close()
     return inventory
+
+
+def _abandon(inventory: Inventory, units: Sequence[CollectorUnit], reason: str) -> None:
+    for unit in units:
+        inventory.record_error(
+            CollectionError(
+                account=unit.account,
+                region=unit.region,
+                service=unit.service,
+                operation="collect",
+                code="Unfinished",
+                message=f"collection stopped before this finished: {reason}",
+            )
+        )
+        for rtype in unit.produces:
+            inventory.mark_incomplete(rtype, unit.account, unit.region, f"collection unfinished: {reason}")
 
 
 def _run_unit(unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecutor) -> None:
@@ -218,9 +293,6 @@ def _run_unit(unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecu
         # unit should have produced is now incomplete, so its checks answer ERROR.
         log.debug("collector %s failed", unit.label, exc_info=True)
         ctx.error("collect", type(exc).__name__, _one_line(exc), affects=unit.produces)
-        return
-    with inventory._lock:
-        inventory.finished_units.append(unit)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -349,11 +421,12 @@ def scan(
     *,
     workers: int = 8,
     progress: Progress | None = None,
+    stop: Stop | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ScanReport:
     started = clock()
     units = provider.plan(plan_types(checks))
-    inventory = collect(units, workers=workers, progress=progress)
+    inventory = collect(units, workers=workers, progress=progress, stop=stop)
     for error in provider.setup_errors:
         inventory.record_error(error)
     findings = evaluate(checks, inventory, started)
