@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
+from cspm.engine import Inventory, evaluate, plan_types, scan, unassessed_uid
+from cspm.models import Severity, Status
+from cspm.registry import Dependency
+from cspm.resources.base import Resource
 from support.fakes import (
     NOW,
     SETTINGS_DEP,
@@ -18,11 +23,6 @@ from support.fakes import (
     strict_and_good,
     thing,
 )
-
-from cspm.engine import Inventory, evaluate, plan_types, scan, unassessed_uid
-from cspm.models import Severity, Status
-from cspm.registry import Dependency
-from cspm.resources.base import Resource
 
 
 def inventory_with(*resources: Resource) -> Inventory:

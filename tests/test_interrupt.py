@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from support.fakes import NOW, Thing, is_good, spec, thing
 
 from cspm.engine import CollectorUnit, Stop, UnitContext, collect, evaluate
 from cspm.models import Status
 from cspm.resources.base import Resource
+from support.fakes import NOW, Thing, is_good, spec, thing
 
 
 def slow_unit(release: threading.Event, region: str = "eu-west-1") -> CollectorUnit:

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from support.aws import ACCOUNT, collect_aws, one
 
 from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
+from support.aws import ACCOUNT, collect_aws, one
 
 
 @pytest.fixture
