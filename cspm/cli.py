@@ -230,6 +230,21 @@ def checks_show(
         typer.echo(f"  {ref}")
 
 
+@app.command("permissions")
+def permissions(
+    cloud: Annotated[str, typer.Argument(help="aws")],
+    services: Services = None,
+) -> None:
+    """Print the least-privilege policy the scanner needs, derived from its collectors."""
+    from cspm.selection import split_csv
+
+    if cloud != "aws":
+        raise UsageError(f"unknown or unsupported cloud {cloud}; valid: aws")
+    from cspm.permissions import aws_policy, render
+
+    typer.echo(render(aws_policy(split_csv(services))), nl=False)
+
+
 def _mount_command_modules() -> None:
     """Commands that live in their own modules register themselves on ``app`` / ``scan_app``."""
     import importlib

@@ -32,6 +32,8 @@ SERVICE_MODULES: dict[str, str] = {
 }
 
 DEFAULT_REGION = "us-east-1"
+# What connecting needs, before any collector runs (see AwsProvider.connect).
+CONNECT_PERMISSIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
 _ENABLED = ("opt-in-not-required", "opted-in")
 
 
