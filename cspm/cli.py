@@ -226,8 +226,10 @@ def checks_show(
             typer.echo(f"  {framework}: {', '.join(ids)}")
     if meta["attack"]:
         typer.echo(f"\nMITRE ATLAS: {', '.join(meta['attack'])}")
-    for ref in meta["references"]:
-        typer.echo(f"  {ref}")
+    if meta["references"]:
+        typer.echo("\nreferences:")
+        for ref in meta["references"]:
+            typer.echo(f"  {ref}")
 
 
 @app.command("permissions")

@@ -38,6 +38,7 @@ CLOUDS = ("aws", "azure", "gcp")
 FRAMEWORKS: Mapping[str, str] = {
     "aws-fsbp": "AWS Foundational Security Best Practices v1.0.0",
     "aws-ai-security": "AWS Security Hub AI Security Best Practices v1.0.0",
+    "aws-securityhub": "AWS Security Hub CSPM controls outside the FSBP standard",
     "cis-aws-5.0": "CIS Amazon Web Services Foundations Benchmark v5.0.0",
     "cis-azure-5.0": "CIS Microsoft Azure Foundations Benchmark v5.0.0",
     "cis-azure-3.0": "CIS Microsoft Azure Foundations Benchmark v3.0.0",
