@@ -1,1 +1,650 @@
-"""AWS iam checks."""
+"""IAM checks: administrator access, wildcards, credential hygiene, root, password policy, trust.
+
+Policy statements are analysed by :mod:`cspm.iam` (admin in every spelling, service wildcards,
+trust exposure, effective permissions); these checks only pick the documents and report.
+
+- Customer-managed policies are findings of their own (``policy_*``). AWS-managed policies are
+  not (not applicable), but they count in the permissions of every principal they are attached to.
+- Inline policies are assessed on their principal: the document-level checks
+  ``*_inline_policies_*``, and the effective-permission checks ``*_is_not_admin``, which combine
+  inline, attached and group policies, Denies and the permission boundary. Service-trusted roles
+  (SageMaker execution roles …) are principals like any other: an admin one fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from cspm.iam.analysis import (
+    admin_statements,
+    conditional_admin_statements,
+    service_wildcards,
+    trust_policy_analysis,
+)
+from cspm.iam.evaluate import effective_permissions
+from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
+from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
+from cspm.registry import check
+from cspm.resources.aws.iam import (
+    Credentials,
+    IamAccount,
+    IamGroup,
+    IamPolicy,
+    IamRole,
+    IamUser,
+    InlinePolicy,
+    PasswordPolicy,
+    PolicySet,
+)
+
+KEY_MAX_AGE = timedelta(days=90)
+UNUSED_AFTER = timedelta(days=45)
+MIN_PASSWORD_LENGTH = 14
+MIN_PASSWORD_REUSE_PREVENTION = 24
+
+ADMIN_COMPLIANCE = {"cis-aws-5.0": ["1.15"], "nist-800-53-r5": ["AC-6"]}
+
+# ---------------------------------------------------------------------------------------------
+# Shared reasoning: documents, parsing, admin
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse(document: dict[str, Any] | None, problem: str | None, name: str) -> tuple[PolicyDocument | None, str]:
+    """The parsed document named ``name``, or None and why it cannot be assessed."""
+    if document is None:
+        return None, f"{name}: {problem or 'the document could not be read'}"
+    try:
+        return dataclasses.replace(parse_policy(document), name=name), ""
+    except PolicyError as exc:
+        return None, f"{name}: the document is not a valid policy ({exc})"
+
+
+def _refs(statements: Sequence[Statement], policy: str | None = None, **extra: Any) -> list[dict[str, Any]]:
+    head = {"policy": policy} if policy is not None else {}
+    return [{**head, **s.ref.as_dict(), **extra} for s in statements]
+
+
+def _admin_refs(doc: PolicyDocument) -> list[dict[str, Any]]:
+    return _refs(admin_statements(doc), doc.name) + _refs(conditional_admin_statements(doc), doc.name, conditional=True)
+
+
+def _documents(policy_set: PolicySet) -> tuple[list[PolicyDocument], PolicyDocument | None, list[str]]:
+    """(identity documents, boundary, problems) of a principal; any problem means "cannot assess"."""
+    problems = policy_set.problems
+    docs = []
+    for source in policy_set.sources:
+        if source.document is not None:
+            doc, problem = _parse(source.document, None, source.label)
+            if doc is None:
+                problems.append(problem)
+            else:
+                docs.append(doc)
+    boundary = None
+    if policy_set.boundary is not None and policy_set.boundary.document is not None:
+        boundary, problem = _parse(policy_set.boundary.document, None, policy_set.boundary.label)
+        if boundary is None:
+            problems.append(problem)
+    return docs, boundary, problems
+
+
+def _unconditioned(doc: PolicyDocument) -> PolicyDocument:
+    """The document with the Conditions of its conditional admin statements removed."""
+    conditional = {s.index for s in conditional_admin_statements(doc)}
+    statements = tuple(dataclasses.replace(s, conditions=()) if s.index in conditional else s for s in doc.statements)
+    return dataclasses.replace(doc, statements=statements)
+
+
+def _principal_admin(what: str, policy_set: PolicySet, evidence: dict[str, Any] | None = None) -> Result:
+    """FAIL when the principal's effective permissions are admin (or admin once conditions hold)."""
+    docs, boundary, problems = _documents(policy_set)
+    if problems:
+        return unknown(f"Could not assess the {what}'s permissions: {'; '.join(problems)}.", {"problems": problems})
+    grants = [ref for doc in docs for ref in _admin_refs(doc)]
+    bound = policy_set.boundary.label if policy_set.boundary is not None else None
+    info = {**(evidence or {}), "admin_grants": grants, "boundary": bound}
+    if effective_permissions(docs, boundary).is_admin:
+        return failed(f"The {what} holds administrator access (every action on every resource).", info)
+    if (
+        any(g.get("conditional") for g in grants)
+        and effective_permissions([_unconditioned(d) for d in docs], boundary and _unconditioned(boundary)).is_admin
+    ):
+        return failed(f"The {what} holds administrator access when the conditions of its admin grants hold.", info)
+    if grants:  # an admin grant that a Deny or the permission boundary takes away
+        return passed(f"The {what} does not hold administrator access: Denies or its boundary remove it.", info)
+    return passed(f"The {what} does not hold administrator access.", {"policies": len(docs)})
+
+
+def _names(found: list[dict[str, Any]]) -> str:
+    return ", ".join(dict.fromkeys(str(f["policy"]) for f in found))
+
+
+def _document_admin(docs: Sequence[PolicyDocument]) -> Result | None:
+    grants = [ref for doc in docs for ref in _admin_refs(doc)]
+    if not grants:
+        return None
+    how = "when its conditions hold" if all(g.get("conditional") for g in grants) else "unconditionally"
+    return failed(f"Administrator access is granted {how} by {_names(grants)}.", {"admin_statements": grants})
+
+
+def _document_wildcards(docs: Sequence[PolicyDocument]) -> Result | None:
+    found = [
+        {"policy": doc.name, "service": svc, **stmt.ref.as_dict()}
+        for doc in docs
+        for stmt, svc in service_wildcards(doc)
+    ]
+    if not found:
+        return None
+    services = ", ".join(sorted({f["service"] for f in found}))
+    message = f"Every action of {services} is allowed on every resource by {_names(found)}."
+    return failed(message, {"service_wildcards": found})
+
+
+DocumentCheck = Callable[[Sequence[PolicyDocument]], Result | None]
+
+
+def _inline_result(inline: Sequence[InlinePolicy], analyse: DocumentCheck, clean: str) -> Result:
+    """A document-level check over a principal's inline policies: a finding in a readable
+    document fails even when another one is unreadable (that one cannot undo it)."""
+    if not inline:
+        return not_applicable("The principal has no inline policies.")
+    parsed = [_parse(p.document, p.document_error, f"inline:{p.name}") for p in inline]
+    docs = [doc for doc, _ in parsed if doc is not None]
+    problems = [problem for doc, problem in parsed if doc is None]
+    result = analyse(docs)
+    if result is not None:
+        return result
+    if problems:
+        return unknown(f"Could not assess: {'; '.join(problems)}.", {"problems": problems})
+    return passed(clean, {"policies": [p.name for p in inline]})
+
+
+def _managed_document(policy: IamPolicy) -> PolicyDocument | Result:
+    """The policy's document when the policy is assessed on its own, else the result to return."""
+    if policy.aws_managed:
+        return not_applicable("AWS-managed policies are assessed through the principals using them.")
+    if policy.boundary_only:
+        return not_applicable("The policy is used only as a permissions boundary.")
+    doc, problem = _parse(policy.document, policy.document_error, policy.name)
+    if doc is None:
+        return unknown(f"Could not assess the policy document: {problem}.", {"problem": problem})
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Managed policies
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="Customer-managed IAM policy does not grant administrator access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Replace the admin statement (Action '*' on Resource '*', in any spelling) with the actions "
+    "and resources the principals need; use IAM Access Analyzer policy generation from CloudTrail.",
+    compliance={"aws-fsbp": ["IAM.1"], **ADMIN_COMPLIANCE},
+    attack=["AML.T0012", "AML.T0007"],
+)
+def policy_grants_no_admin(policy: IamPolicy) -> Result:
+    """A policy that allows every action on every resource makes whoever it is attached to an
+    administrator of the account: every training dataset, model artifact and key. Conditional
+    admin grants fail too (they are admin whenever the condition holds)."""
+    doc = _managed_document(policy)
+    if isinstance(doc, Result):
+        return doc
+    found = _document_admin([doc])
+    if found is not None:
+        return failed(found.message, {**found.evidence, "attachment_count": policy.attachment_count})
+    return passed("The policy grants no administrator access.")
+
+
+@check(
+    title="Customer-managed IAM policy allows no service-wide wildcard actions",
+    severity=Severity.LOW,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Replace 'service:*' with the specific actions needed (for example s3:GetObject on the "
+    "training-data prefix instead of s3:* on '*').",
+    compliance={"aws-fsbp": ["IAM.21"], "nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0007"],
+)
+def policy_has_no_service_wildcards(policy: IamPolicy) -> Result:
+    """'sagemaker:*' or 's3:*' on every resource grants today's and tomorrow's actions of the
+    service, including deletions and permission changes, to everyone the policy is attached to."""
+    doc = _managed_document(policy)
+    if isinstance(doc, Result):
+        return doc
+    return _document_wildcards([doc]) or passed("No statement allows 'service:*' on every resource.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Principals: administrator access (effective permissions)
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="IAM user does not hold administrator access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove the admin policies from the user and its groups; give people admin only through "
+    "short-lived, MFA-protected role sessions (IAM Identity Center permission sets).",
+    compliance=ADMIN_COMPLIANCE,
+    attack=["AML.T0012"],
+)
+def user_is_not_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """A user with long-lived credentials and administrator access is the shortest path from one
+    leaked password or access key to every model, dataset and key in the account. Inline,
+    attached and group policies, Denies and the permission boundary all count."""
+    return _principal_admin("user", user.policy_set(policies, groups), {"groups": list(user.groups)})
+
+
+@check(
+    title="IAM group does not grant administrator access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove the admin policies from the group, or replace the group with role-based admin access.",
+    compliance=ADMIN_COMPLIANCE,
+    attack=["AML.T0012"],
+)
+def group_is_not_admin(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """Every member of an admin group, today and later, is an administrator of the account."""
+    return _principal_admin("group", group.policy_set(policies), {"members": list(group.members)})
+
+
+@check(
+    title="IAM role does not hold administrator access",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Scope the role to the actions and resources its workload needs; a SageMaker execution role "
+    "needs its own buckets, ECR repositories, KMS keys and logs, never AdministratorAccess.",
+    compliance=ADMIN_COMPLIANCE,
+    attack=["AML.T0012"],
+)
+def role_is_not_admin(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """Whoever can run code under an admin role owns the account. Service-trusted roles are not
+    exempt: an admin SageMaker execution role hands the account to any notebook user, training
+    script or model container that runs with it."""
+    evidence: dict[str, Any] = {"trusted_services": _trusted_services(role)}
+    return _principal_admin("role", role.policy_set(policies), evidence)
+
+
+def _trusted_services(role: IamRole) -> list[str] | None:
+    doc, _ = _parse(role.trust_policy, role.trust_policy_error, "trust")
+    return None if doc is None else list(trust_policy_analysis(doc, role.account).trusted_services)
+
+
+# ---------------------------------------------------------------------------------------------
+# Principals: inline policies (document level)
+# ---------------------------------------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Result])
+
+
+def _inline_admin_check(title: str) -> Callable[[F], F]:
+    return check(
+        title=title,
+        severity=Severity.HIGH,
+        baseline=Baseline.LEAST_PRIVILEGE,
+        remediation="Delete the inline admin policy; grant scoped permissions through managed policies.",
+        compliance=ADMIN_COMPLIANCE,
+        attack=["AML.T0012"],
+    )
+
+
+def _inline_wildcards_check(title: str) -> Callable[[F], F]:
+    return check(
+        title=title,
+        severity=Severity.LOW,
+        baseline=Baseline.LEAST_PRIVILEGE,
+        remediation="Replace 'service:*' in the inline policy with the specific actions needed.",
+        compliance={"nist-800-53-r5": ["AC-6"]},
+        attack=["AML.T0007"],
+    )
+
+
+_NO_ADMIN = "No inline policy grants administrator access."
+_NO_WILDCARDS = "No inline policy allows 'service:*' on every resource."
+
+
+@_inline_admin_check("IAM user inline policies grant no administrator access")
+def user_inline_policies_grant_no_admin(user: IamUser) -> Result:
+    """Inline admin policies are invisible in policy listings and survive policy clean-ups."""
+    return _inline_result(user.inline_policies, _document_admin, _NO_ADMIN)
+
+
+@_inline_admin_check("IAM group inline policies grant no administrator access")
+def group_inline_policies_grant_no_admin(group: IamGroup) -> Result:
+    """Inline admin policies are invisible in policy listings and survive policy clean-ups."""
+    return _inline_result(group.inline_policies, _document_admin, _NO_ADMIN)
+
+
+@_inline_admin_check("IAM role inline policies grant no administrator access")
+def role_inline_policies_grant_no_admin(role: IamRole) -> Result:
+    """Inline admin policies are invisible in policy listings and survive policy clean-ups."""
+    return _inline_result(role.inline_policies, _document_admin, _NO_ADMIN)
+
+
+@_inline_wildcards_check("IAM user inline policies allow no service-wide wildcards")
+def user_inline_policies_have_no_service_wildcards(user: IamUser) -> Result:
+    """'service:*' grants every present and future action of the service, deletions included."""
+    return _inline_result(user.inline_policies, _document_wildcards, _NO_WILDCARDS)
+
+
+@_inline_wildcards_check("IAM group inline policies allow no service-wide wildcards")
+def group_inline_policies_have_no_service_wildcards(group: IamGroup) -> Result:
+    """'service:*' grants every present and future action of the service, deletions included."""
+    return _inline_result(group.inline_policies, _document_wildcards, _NO_WILDCARDS)
+
+
+@_inline_wildcards_check("IAM role inline policies allow no service-wide wildcards")
+def role_inline_policies_have_no_service_wildcards(role: IamRole) -> Result:
+    """'service:*' grants every present and future action of the service, deletions included."""
+    return _inline_result(role.inline_policies, _document_wildcards, _NO_WILDCARDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Users: how permissions are granted, and credential hygiene (credential report)
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="IAM user receives permissions only through groups",
+    severity=Severity.LOW,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Move the user's policies to a group that matches the user's job and add the user to it.",
+    compliance={"aws-fsbp": ["IAM.2"], "cis-aws-5.0": ["1.14"], "nist-800-53-r5": ["AC-2", "AC-6"]},
+    attack=["AML.T0012"],
+)
+def user_has_no_attached_policies(user: IamUser) -> Result:
+    """Permissions attached to individual users drift and are forgotten when people change jobs;
+    groups keep access reviewable."""
+    if not user.inline_policies and not user.attached_policies:
+        return passed("The user has no inline or attached policies.")
+    evidence = {
+        "inline_policies": [p.name for p in user.inline_policies],
+        "attached_policies": [p.arn for p in user.attached_policies],
+    }
+    count = len(user.inline_policies) + len(user.attached_policies)
+    return failed(f"{count} policies are attached directly to the user.", evidence)
+
+
+def _credentials(user: IamUser) -> Credentials | Result:
+    if user.credentials is None:
+        reason = user.credentials_error or "the credential report could not be read"
+        return unknown(f"Could not assess the user's credentials: {reason}.", {"problem": reason})
+    return user.credentials
+
+
+@check(
+    title="IAM user with a console password has MFA",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Enable an MFA device for the user (preferably a FIDO2 security key), or remove the console "
+    "password if the user does not sign in.",
+    compliance={"aws-fsbp": ["IAM.5"], "cis-aws-5.0": ["1.9"], "nist-800-53-r5": ["IA-2"]},
+    attack=["AML.T0012"],
+)
+def console_user_has_mfa(user: IamUser) -> Result:
+    """A console password alone falls to phishing and password reuse; MFA stops a stolen password
+    from opening the ML console, notebooks and data."""
+    creds = _credentials(user)
+    if isinstance(creds, Result):
+        return creds
+    if creds.password_enabled is False:
+        return passed("The user has no console password.")
+    if creds.password_enabled is None or creds.mfa_active is None:
+        return unknown("The credential report does not say whether the user has a password and MFA.")
+    if creds.mfa_active:
+        return passed("The console user has MFA.")
+    return failed("The user has a console password and no MFA.", {"password_enabled": True, "mfa_active": False})
+
+
+def _days(delta: timedelta) -> int:
+    return delta.days
+
+
+@check(
+    title="IAM user access keys are rotated within 90 days",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Create a new access key, move the workload to it, then deactivate and delete the old one; "
+    "better, replace long-lived keys with roles.",
+    compliance={"aws-fsbp": ["IAM.3"], "cis-aws-5.0": ["1.13"], "nist-800-53-r5": ["IA-5", "AC-2"]},
+    attack=["AML.T0012", "AML.T0055"],
+)
+def access_keys_rotated(user: IamUser, now: datetime) -> Result:
+    """Old access keys have had time to end up in notebooks, images, CI logs and laptops."""
+    creds = _credentials(user)
+    if isinstance(creds, Result):
+        return creds
+    keys = creds.active_keys
+    if any(k.last_rotated is None for k in keys):
+        return unknown("The credential report has no rotation date for an active access key.")
+    old = [
+        {"key": f"access_key_{k.slot}", "last_rotated": rotated.isoformat(), "age_days": _days(now - rotated)}
+        for k in keys
+        if (rotated := k.last_rotated) is not None and now - rotated > KEY_MAX_AGE
+    ]
+    if old:
+        return failed(f"{len(old)} active access key(s) older than 90 days.", {"keys": old})
+    if not keys:
+        return passed("The user has no active access keys.")
+    return passed(f"All {len(keys)} active access key(s) were rotated within 90 days.")
+
+
+def _stale(name: str, last_used: datetime | None, since: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """Evidence for a credential unused for 45 days: never used counts from when it was set."""
+    reference = last_used or since
+    if reference is None or now - reference <= UNUSED_AFTER:
+        return None
+    return {
+        "credential": name,
+        "last_used": last_used.isoformat() if last_used else None,
+        "unused_days": _days(now - reference),
+    }
+
+
+def _unused_credentials(creds: Credentials, now: datetime) -> list[dict[str, Any]]:
+    found = []
+    if creds.password_enabled:
+        since = creds.password_last_changed or creds.created
+        found.append(_stale("password", creds.password_last_used, since, now))
+    found.extend(_stale(f"access_key_{k.slot}", k.last_used, k.last_rotated, now) for k in creds.active_keys)
+    return [f for f in found if f is not None]
+
+
+@check(
+    title="IAM user credentials unused for 45 days are disabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove the console password and deactivate the access keys that have not been used for 45 "
+    "days (IAM console, Security credentials tab).",
+    compliance={"cis-aws-5.0": ["1.11"], "nist-800-53-r5": ["AC-2"]},
+    attack=["AML.T0012"],
+)
+def credentials_used_recently(user: IamUser, now: datetime) -> Result:
+    """Credentials nobody uses are credentials nobody would notice being used by someone else.
+    A password or key that was never used counts from the day it was set. (Security Hub control
+    IAM.22, which is not part of the FSBP standard.)"""
+    creds = _credentials(user)
+    if isinstance(creds, Result):
+        return creds
+    if creds.password_enabled is None:
+        return unknown("The credential report does not say whether the user has a password.")
+    stale = _unused_credentials(creds, now)
+    if stale:
+        names = ", ".join(s["credential"] for s in stale)
+        return failed(f"Unused for more than 45 days: {names}.", {"unused": stale})
+    return passed("Every enabled password and active access key was used within 45 days.")
+
+
+@check(
+    title="IAM user has at most one active access key",
+    severity=Severity.LOW,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Deactivate and delete the access key the user no longer needs.",
+    compliance={"cis-aws-5.0": ["1.12"], "nist-800-53-r5": ["AC-2"]},
+    attack=["AML.T0055"],
+)
+def user_has_one_active_key(user: IamUser) -> Result:
+    """Two active keys double the credentials to protect; the second one is usually a forgotten
+    leftover of a rotation."""
+    creds = _credentials(user)
+    if isinstance(creds, Result):
+        return creds
+    active = [f"access_key_{k.slot}" for k in creds.active_keys]
+    if len(active) > 1:
+        return failed("The user has two active access keys.", {"active_keys": active})
+    return passed(f"The user has {len(active)} active access key(s).")
+
+
+# ---------------------------------------------------------------------------------------------
+# The account: root user and password policy
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="Root user has no access keys",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Delete the root user's access keys (root user, Security credentials); use roles instead.",
+    compliance={"aws-fsbp": ["IAM.4"], "cis-aws-5.0": ["1.3"], "nist-800-53-r5": ["AC-6", "IA-2"]},
+    attack=["AML.T0012", "AML.T0055"],
+)
+def root_has_no_access_keys(account: IamAccount) -> Result:
+    """A root access key cannot be restricted by any policy: leaked once, it owns the account."""
+    root_keys = None if account.root is None else [f"access_key_{k.slot}" for k in account.root.active_keys]
+    if account.access_keys_present is None and root_keys is None:
+        problem = account.root_error or "the credential report has no root row"
+        return unknown(f"Could not assess: the account summary could not be read and {problem}.")
+    if account.access_keys_present or root_keys:
+        evidence = {"account_access_keys_present": account.access_keys_present, "active_root_keys": root_keys}
+        return failed("The root user has access keys.", evidence)
+    return passed("The root user has no access keys.")
+
+
+@check(
+    title="Root user has MFA",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Enable MFA for the root user (a hardware security key, kept offline).",
+    compliance={"cis-aws-5.0": ["1.4"], "nist-800-53-r5": ["IA-2"]},
+    attack=["AML.T0012"],
+)
+def root_has_mfa(account: IamAccount) -> Result:
+    """The root password alone opens everything, including the billing and the account closure.
+    (Security Hub control IAM.9, which is not part of the FSBP standard.)"""
+    mfa = account.mfa_enabled
+    if mfa is None and account.root is not None:
+        mfa = account.root.mfa_active
+    if mfa is None:
+        problem = account.root_error or "the credential report has no root row"
+        return unknown(f"Could not assess: the account summary could not be read and {problem}.")
+    if mfa:
+        return passed("The root user has MFA.")
+    return failed("The root user has no MFA.", {"account_mfa_enabled": False})
+
+
+_PASSWORD_RULES: tuple[tuple[str, Callable[[PasswordPolicy], Any], Callable[[Any], bool], str], ...] = (
+    ("MinimumPasswordLength", lambda p: p.minimum_length, lambda v: (v or 0) >= MIN_PASSWORD_LENGTH, ">= 14"),
+    (
+        "PasswordReusePrevention",
+        lambda p: p.reuse_prevention,
+        lambda v: (v or 0) >= MIN_PASSWORD_REUSE_PREVENTION,
+        ">= 24",
+    ),
+    ("RequireUppercaseCharacters", lambda p: p.require_uppercase, bool, "true"),
+    ("RequireLowercaseCharacters", lambda p: p.require_lowercase, bool, "true"),
+    ("RequireNumbers", lambda p: p.require_numbers, bool, "true"),
+    ("RequireSymbols", lambda p: p.require_symbols, bool, "true"),
+)
+
+
+@check(
+    title="Account password policy is strong",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Set a password policy with a minimum length of 14, reuse prevention of 24, and upper case, "
+    "lower case, number and symbol requirements.",
+    compliance={"aws-fsbp": ["IAM.7"], "cis-aws-5.0": ["1.7", "1.8"], "nist-800-53-r5": ["IA-5"]},
+    attack=["AML.T0012"],
+)
+def password_policy_is_strong(account: IamAccount) -> Result:
+    """Short or reused passwords fall to guessing and credential stuffing against the console."""
+    policy = account.password_policy
+    if policy is None:
+        return unknown("Could not assess: the account password policy could not be read.")
+    if not policy.configured:
+        return failed("No account password policy is set.", {"weak": [{"setting": "PasswordPolicy", "value": None}]})
+    weak = [
+        {"setting": name, "value": get(policy), "required": required}
+        for name, get, ok, required in _PASSWORD_RULES
+        if not ok(get(policy))
+    ]
+    if weak:
+        return failed(f"Weak settings: {', '.join(w['setting'] for w in weak)}.", {"weak": weak})
+    return passed("The password policy meets length, reuse and complexity requirements.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles: who may assume them
+# ---------------------------------------------------------------------------------------------
+
+
+def _trust(role: IamRole) -> tuple[Any, Result | None]:
+    doc, problem = _parse(role.trust_policy, role.trust_policy_error, "trust policy")
+    if doc is None:
+        return None, unknown(f"Could not assess the trust policy: {problem}.", {"problem": problem})
+    return trust_policy_analysis(doc, role.account), None
+
+
+@check(
+    title="IAM role trust policy is not open to everyone",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Name the principals that may assume the role; for OIDC providers add a condition on the "
+    "':sub' claim (the repository, service account or workload).",
+    compliance={"nist-800-53-r5": ["AC-3", "AC-17"]},
+    attack=["AML.T0012"],
+)
+def role_trust_is_not_public(role: IamRole) -> Result:
+    """A role anyone can assume (Principal '*', or an OIDC provider without a subject condition)
+    hands its permissions to the internet."""
+    trust, early = _trust(role)
+    if early is not None:
+        return early
+    public = [r.as_dict() for r in trust.public]
+    federated = [{"provider": p, **r.as_dict()} for p, r in trust.federated_without_guard]
+    if public or federated:
+        return failed(
+            "Anyone can assume the role" + (" through an unguarded identity provider." if not public else "."),
+            {"public_statements": public, "federated_without_guard": federated},
+        )
+    return passed("The trust policy names who may assume the role.")
+
+
+@check(
+    title="IAM role trusted by another account requires an external ID or organization condition",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Add an sts:ExternalId condition for third parties, or aws:PrincipalOrgID for accounts of "
+    "your organization, to the trust statement.",
+    compliance={"nist-800-53-r5": ["AC-3"]},
+    attack=["AML.T0012"],
+)
+def role_trust_guards_cross_account(role: IamRole) -> Result:
+    """Without an external ID a vendor's account can be tricked into assuming the role for someone
+    else (the confused deputy); without an organization condition any principal of the other
+    account that its admins allow can."""
+    trust, early = _trust(role)
+    if early is not None:
+        return early
+    unguarded = [{"principal": p, **r.as_dict()} for p, r in trust.cross_account_without_guard]
+    if unguarded:
+        return failed(
+            f"{len(unguarded)} cross-account trust(s) without an external ID or organization condition.",
+            {"cross_account_without_guard": unguarded},
+        )
+    others = [a for a in trust.trusted_accounts if a != role.account]
+    return passed("Every trusted account is guarded." if others else "The role trusts no other account.")
