@@ -251,6 +251,9 @@ def _mount_command_modules() -> None:
     """Commands that live in their own modules register themselves on ``app`` / ``scan_app``."""
     import importlib
 
+    from cspm.cli_policy import policy_app
+
+    app.add_typer(policy_app, name="policy")
     for module in COMMAND_MODULES:
         importlib.import_module(module)
 

@@ -1,0 +1,98 @@
+"""``cspm policy lint FILE ...``: offline IAM policy validation (no credentials, no network).
+
+Exit codes: 0 nothing at or above ``--fail-on``; 3 findings at or above it; 2 a file that is not
+JSON or holds no policy (one line on stderr: ``FILE:LINE:COLUMN: message``).
+Only :mod:`cspm.iam` is imported: no cloud SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cspm.errors import ExitCode
+
+if TYPE_CHECKING:
+    from cspm.iam.lint import FileFinding
+
+policy_app = typer.Typer(help="Offline IAM policy analysis (no credentials needed).", no_args_is_help=True)
+
+
+class FailOn(StrEnum):
+    """The lowest finding level that makes ``lint`` exit 3."""
+
+    NONE = "none"
+    SUGGESTION = "suggestion"
+    WARNING = "warning"
+    SECURITY_WARNING = "security_warning"
+    ERROR = "error"
+
+
+_STYLES = {"ERROR": "bold red", "SECURITY_WARNING": "red", "WARNING": "yellow", "SUGGESTION": "cyan"}
+
+
+@policy_app.command("lint")
+def lint(
+    files: Annotated[
+        list[Path], typer.Argument(help="Policy files: a document, an array of them, or an account export.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON on stdout.")] = False,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", case_sensitive=False, help="Exit 3 when a finding reaches this level.")
+    ] = FailOn.ERROR,
+) -> None:
+    """Validate IAM policies like AWS IAM Access Analyzer, offline."""
+    from cspm.iam.lint import LintInputError, lint_file
+
+    findings: list[FileFinding] = []
+    bad_input = False
+    for file in files:
+        try:
+            findings += lint_file(file)
+        except LintInputError as exc:
+            typer.echo(str(exc), err=True)
+            bad_input = True
+    findings.sort(key=lambda f: (f.file, f.line or 0, f.column or 0, -f.level.rank))
+    if as_json:
+        typer.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    elif findings or not bad_input:
+        _print_human(findings)
+    if bad_input:
+        raise typer.Exit(ExitCode.USAGE)
+    _exit_for(findings, fail_on)
+
+
+def _exit_for(findings: list[FileFinding], fail_on: FailOn) -> None:
+    from cspm.iam.lint import Level, worst_level
+
+    worst = worst_level(findings)
+    if fail_on is FailOn.NONE or worst is None:
+        return
+    threshold = Level[fail_on.name]
+    if worst.rank >= threshold.rank:
+        typer.echo(f"policy lint: findings at or above {fail_on.value}", err=True)
+        raise typer.Exit(ExitCode.FAILING_FINDINGS)
+
+
+def _print_human(findings: list[FileFinding]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    if not findings:
+        console.print("No findings.")
+        return
+    for f in findings:
+        where = f"{f.file}:{f.line}:{f.column}" if f.line else f.file
+        level = f.level.value
+        console.print(
+            f"{escape(where)} [{_STYLES[level]}]{level}[/] {f.finding.code} "
+            f"[dim]{escape(f.policy)} {escape(f.finding.path or '<document>')}[/]\n    {escape(f.finding.message)}"
+        )
+    counts = {level: sum(1 for f in findings if f.level.value == level) for level in _STYLES}
+    console.print(", ".join(f"{n} {level.lower()}" for level, n in counts.items() if n))

@@ -1,0 +1,304 @@
+"""Offline IAM policy validation: what ``cspm policy lint FILE ...`` runs.
+
+A file holds one policy document, a JSON array of them, or a ``GetAccountAuthorizationDetails``
+export. Findings come in Access Analyzer's four levels (:class:`Level`); each names its file, its
+policy, the JSON path inside that policy and, when the policy is inline JSON in the file, the
+line and column. For an export, every user and role is also evaluated with *all* its policies
+(groups, managed, inline, boundary), so an escalation split across policies is found, and the
+escalation graph reports paths from principals to admin-equivalent ones.
+
+A file that is not JSON, or holds no policy, raises :class:`LintInputError` (the CLI prints one line
+and exits 2).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cspm.iam.escalation import EscalationGraph, PrincipalNode, escalation_methods
+from cspm.iam.evaluate import EffectivePermissions
+from cspm.iam.jsonpos import locate, nearest
+from cspm.iam.lint_rules import (
+    Level,
+    LintFinding,
+    document_security_findings,
+    empty_findings,
+    grammar_findings,
+    permission_findings,
+    statement_findings,
+    version_findings,
+)
+from cspm.iam.policy import PolicyDocument, PolicyError, load_json, parse_policy_with_issues
+
+__all__ = ["FileFinding", "Level", "LintFinding", "LintInputError", "lint_document", "lint_file", "lint_text"]
+
+_GAAD_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+
+
+class LintInputError(Exception):
+    """A file that is not JSON or holds no policy, with the position of the problem."""
+
+    def __init__(self, file: str, line: int, column: int, message: str) -> None:
+        super().__init__(f"{file}:{line}:{column}: {message}")
+        self.file, self.line, self.column, self.message = file, line, column, message
+
+
+@dataclass(frozen=True)
+class FileFinding:
+    """A finding placed in its file: which policy, which JSON path, which line and column."""
+
+    file: str
+    policy: str
+    finding: LintFinding
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def level(self) -> Level:
+        """The finding's level."""
+        return self.finding.level
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as plain data (``--json``)."""
+        return {
+            "file": self.file,
+            "policy": self.policy,
+            "level": self.finding.level.value,
+            "code": self.finding.code,
+            "message": self.finding.message,
+            "path": self.finding.path,
+            "line": self.line,
+            "column": self.column,
+            "details": self.finding.details,
+        }
+
+
+def lint_document(raw: str | Mapping[str, Any]) -> list[LintFinding]:
+    """Lint one policy document (a dict or a JSON string)."""
+    findings, _ = _lint_one(raw)
+    return findings
+
+
+def _lint_one(raw: str | Mapping[str, Any]) -> tuple[list[LintFinding], PolicyDocument | None]:
+    try:
+        data = load_json(raw) if isinstance(raw, str) else raw
+    except PolicyError as exc:
+        return list(grammar_findings([exc])), None
+    doc, issues = parse_policy_with_issues(data)
+    findings = list(grammar_findings(issues))
+    if doc is None or not isinstance(data, Mapping):
+        return findings, None
+    findings += version_findings(data, doc)
+    for stmt in doc.statements:
+        findings += statement_findings(stmt)
+    findings += document_security_findings(doc)
+    findings += empty_findings(data)
+    return findings, doc
+
+
+@dataclass
+class _Source:
+    name: str
+    prefix: str
+    raw: Any
+
+
+@dataclass
+class _Export:
+    """Documents of a GetAccountAuthorizationDetails export, for per-principal analysis."""
+
+    managed: dict[str, PolicyDocument] = field(default_factory=dict)
+    inline: dict[str, PolicyDocument] = field(default_factory=dict)
+
+
+def lint_file(path: str | Path) -> list[FileFinding]:
+    """Lint a file; raises :class:`LintInputError` when it is not JSON or not a policy."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LintInputError(file, 1, 1, f"cannot read the file: {exc}") from exc
+    return lint_text(text, file)
+
+
+def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]]]:
+    try:
+        return json.loads(text), locate(text)
+    except json.JSONDecodeError as exc:
+        stripped = text.strip()
+        if stripped[:1] not in ("{", "[") and "%" in stripped:
+            try:
+                return json.loads(urllib.parse.unquote(stripped)), {}
+            except json.JSONDecodeError:
+                pass
+        raise LintInputError(file, exc.lineno, exc.colno, f"not JSON: {exc.msg}") from exc
+
+
+def lint_text(text: str, file: str = "<string>") -> list[FileFinding]:
+    """Lint the JSON text of a file (one policy, an array of policies, or an account export)."""
+    data, positions = _decode(text, file)
+    sources, export = _sources(data, file, positions)
+    out: list[FileFinding] = []
+    for source in sources:
+        findings, doc = _lint_one(source.raw if isinstance(source.raw, str) else dict(source.raw))
+        if doc is not None and export is not None:
+            export.inline.setdefault(source.prefix, doc)
+        inline_positions = positions if not isinstance(source.raw, str) else {}
+        out += (_place(file, source, f, inline_positions) for f in findings)
+    if export is not None and isinstance(data, Mapping):
+        out += (
+            _place(file, _Source(f.policy, "", None), f.finding, positions)
+            for f in _export_findings(file, data, export)
+        )
+    return out
+
+
+def _place(file: str, source: _Source, finding: LintFinding, positions: dict[str, tuple[int, int]]) -> FileFinding:
+    where = nearest(positions, _join(source.prefix, finding.path)) if positions else None
+    line, column = where if where else (None, None)
+    return FileFinding(file, source.name, finding, line, column)
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def _position(positions: dict[str, tuple[int, int]], path: str) -> tuple[int, int]:
+    return nearest(positions, path) or (1, 1)
+
+
+def _sources(data: Any, file: str, positions: dict[str, tuple[int, int]]) -> tuple[list[_Source], _Export | None]:
+    if isinstance(data, Mapping) and "Statement" in data:
+        return [_Source(file, "", data)], None
+    if isinstance(data, Mapping) and any(key in data for key in _GAAD_KEYS):
+        return list(_export_sources(data)), _Export()
+    if isinstance(data, list) and data:
+        for i, item in enumerate(data):
+            if not (isinstance(item, Mapping) and "Statement" in item):
+                line, column = _position(positions, f"[{i}]")
+                raise LintInputError(file, line, column, f"item {i} is not an IAM policy (no Statement element)")
+        return [_Source(f"{file}[{i}]", f"[{i}]", item) for i, item in enumerate(data)], None
+    line, column = _position(positions, "")
+    what = "an empty array" if data == [] else "no Statement element"
+    raise LintInputError(file, line, column, f"not an IAM policy: {what}")
+
+
+def _export_sources(data: Mapping[str, Any]) -> Iterator[_Source]:
+    lists = (
+        ("UserDetailList", "UserName", "UserPolicyList"),
+        ("GroupDetailList", "GroupName", "GroupPolicyList"),
+        ("RoleDetailList", "RoleName", "RolePolicyList"),
+    )
+    for list_key, name_key, policies_key in lists:
+        for i, entity in enumerate(data.get(list_key) or ()):
+            arn = entity.get("Arn") or entity.get(name_key, "?")
+            for j, policy in enumerate(entity.get(policies_key) or ()):
+                prefix = f"{list_key}[{i}].{policies_key}[{j}].PolicyDocument"
+                yield _Source(f"{arn} inline {policy.get('PolicyName', j)}", prefix, policy.get("PolicyDocument"))
+            if "AssumeRolePolicyDocument" in entity:
+                prefix = f"{list_key}[{i}].AssumeRolePolicyDocument"
+                yield _Source(f"{arn} trust policy", prefix, entity["AssumeRolePolicyDocument"])
+    for i, policy in enumerate(data.get("Policies") or ()):
+        for j, version in enumerate(policy.get("PolicyVersionList") or ()):
+            if version.get("IsDefaultVersion"):
+                prefix = f"Policies[{i}].PolicyVersionList[{j}].Document"
+                yield _Source(str(policy.get("Arn", policy.get("PolicyName"))), prefix, version.get("Document"))
+
+
+# --- per-principal analysis of an export -----------------------------------------------------
+
+
+def _managed(data: Mapping[str, Any], export: _Export) -> dict[str, PolicyDocument]:
+    out = {}
+    for i, policy in enumerate(data.get("Policies") or ()):
+        for j, version in enumerate(policy.get("PolicyVersionList") or ()):
+            doc = export.inline.get(f"Policies[{i}].PolicyVersionList[{j}].Document")
+            if version.get("IsDefaultVersion") and doc is not None:
+                out[str(policy.get("Arn"))] = _named(doc, str(policy.get("Arn")))
+    return out
+
+
+def _named(doc: PolicyDocument, name: str) -> PolicyDocument:
+    return PolicyDocument(doc.version, doc.statements, doc.id, name=name)
+
+
+def _entity_policies(
+    list_key: str, i: int, entity: Mapping[str, Any], export: _Export, managed: dict[str, PolicyDocument]
+) -> list[PolicyDocument]:
+    policies_key = {"UserDetailList": "UserPolicyList", "GroupDetailList": "GroupPolicyList"}.get(
+        list_key, "RolePolicyList"
+    )
+    out = []
+    for j, policy in enumerate(entity.get(policies_key) or ()):
+        doc = export.inline.get(f"{list_key}[{i}].{policies_key}[{j}].PolicyDocument")
+        if doc is not None:
+            out.append(_named(doc, f"inline:{policy.get('PolicyName', j)}"))
+    out += [
+        managed[a["PolicyArn"]] for a in entity.get("AttachedManagedPolicies") or () if a.get("PolicyArn") in managed
+    ]
+    return out
+
+
+def _principal_nodes(data: Mapping[str, Any], export: _Export) -> list[tuple[str, PrincipalNode, list[PolicyDocument]]]:
+    managed = _managed(data, export)
+    groups = {
+        g.get("GroupName"): _entity_policies("GroupDetailList", i, g, export, managed)
+        for i, g in enumerate(data.get("GroupDetailList") or ())
+    }
+    out = []
+    for i, user in enumerate(data.get("UserDetailList") or ()):
+        policies = _entity_policies("UserDetailList", i, user, export, managed)
+        policies += [doc for g in user.get("GroupList") or () for doc in groups.get(g, ())]
+        node = PrincipalNode(str(user.get("Arn")), EffectivePermissions(policies))
+        out.append((f"UserDetailList[{i}]", node, policies))
+    for i, role in enumerate(data.get("RoleDetailList") or ()):
+        policies = _entity_policies("RoleDetailList", i, role, export, managed)
+        boundary = managed.get((role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""))
+        trust = export.inline.get(f"RoleDetailList[{i}].AssumeRolePolicyDocument")
+        node = PrincipalNode(str(role.get("Arn")), EffectivePermissions(policies, boundary), trust)
+        out.append((f"RoleDetailList[{i}]", node, policies))
+    return out
+
+
+def _export_findings(file: str, data: Mapping[str, Any], export: _Export) -> list[FileFinding]:
+    nodes = _principal_nodes(data, export)
+    out = []
+    for prefix, node, policies in nodes:
+        single = {m.method.id for doc in policies for m in escalation_methods(EffectivePermissions([doc]))}
+        for finding in permission_findings(node.permissions):
+            if finding.code == "PRIVILEGE_ESCALATION" and finding.details.get("method") in single:
+                continue  # already reported on the one policy that holds it
+            if finding.code == "DATA_EXFILTRATION" and len(policies) <= 1:
+                continue
+            out.append(FileFinding(file, node.id, _at(finding, prefix)))
+    graph = EscalationGraph([node for _, node, _ in nodes])
+    prefixes = {node.id: prefix for prefix, node, _ in nodes}
+    for source, path in graph.paths_to_admin(include_conditional=False).items():
+        hops = " -> ".join(f"{e.target} ({e.method})" for e in path)
+        finding = LintFinding(
+            Level.SECURITY_WARNING,
+            "ESCALATION_PATH_TO_ADMIN",
+            f"Can reach admin-equivalent permissions: {hops}.",
+            prefixes[source],
+            {"path": [e.as_dict() for e in path]},
+        )
+        out.append(FileFinding(file, source, finding))
+    return out
+
+
+def _at(finding: LintFinding, path: str) -> LintFinding:
+    return LintFinding(finding.level, finding.code, finding.message, path, finding.details)
+
+
+def worst_level(findings: Sequence[FileFinding]) -> Level | None:
+    """The most serious level among the findings."""
+    return max((f.level for f in findings), key=lambda level: level.rank, default=None)
