@@ -259,7 +259,7 @@ def _mount_command_modules() -> None:
 
 
 # Each module imports only typer and cspm core at import time; SDKs load inside commands.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds",)
 _mount_command_modules()
 
 

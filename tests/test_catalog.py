@@ -113,15 +113,21 @@ def _call_with_unreadable_inputs(spec: CheckSpec, fill_sequences: bool) -> Any:
 
 
 # Checks that read only required fields, filled by the same bulk listing that produces the
-# resource (IAM principals and their policy lists come from GetAccountAuthorizationDetails): empty
-# lists are a fact when the listing succeeded, so PASS is right. When the listing fails, the
-# engine answers ERROR before the check runs: test_listed_facts_answer_error_when_unlisted.
+# resource: IAM principals and their policy lists come from GetAccountAuthorizationDetails; Azure
+# storage account and container properties come from the listing itself, with unset properties
+# mapped to their documented defaults at collection. When the listing succeeded these are facts,
+# so PASS is right; when it fails, the engine answers ERROR before the check runs
+# (test_listed_facts_answer_error_when_unlisted).
 READS_ONLY_LISTED_FACTS = frozenset(
     {
         "aws.iam.user_is_not_admin",
         "aws.iam.group_is_not_admin",
         "aws.iam.role_is_not_admin",
         "aws.iam.user_has_no_attached_policies",
+        "azure.storage.account_disallows_anonymous_blob_access",
+        "azure.storage.account_disallows_cross_tenant_replication",
+        "azure.storage.account_disallows_shared_key_access",
+        "azure.storage.container_is_not_public",
     }
 )
 
@@ -141,7 +147,7 @@ def test_listed_facts_answer_error_when_unlisted(spec: CheckSpec) -> None:
     for rtype in spec.resource_types:
         inventory = Inventory()
         inventory.add(subject)
-        inventory.mark_incomplete(rtype, "123456789012", "global", "GetAccountAuthorizationDetails failed")
+        inventory.mark_incomplete(rtype, "123456789012", subject.region, "the listing failed")
         findings = evaluate([spec], inventory, NOW)
         placeholder = [f for f in findings if f.resource_uid.endswith(":*")]
         judged = [f for f in findings if f not in placeholder]

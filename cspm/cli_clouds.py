@@ -1,0 +1,117 @@
+"""``cspm scan azure`` and ``cspm scan gcp``.
+
+Importing this module imports only typer and cspm core; each command imports its own cloud SDK
+when it runs, so ``cspm --help`` and ``cspm scan aws`` load no Azure or Google module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cspm.cli import (
+    Checks,
+    Exclude,
+    FailOn,
+    JsonPath,
+    OutputDir,
+    Quiet,
+    Services,
+    SeverityOpt,
+    Strict,
+    Workers,
+    output_options,
+    scan_app,
+    selection_from,
+)
+
+
+@scan_app.command("azure")
+def scan_azure(
+    subscription: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--subscription",
+            help="Subscription id to scan (repeatable); default: every subscription the credential can list.",
+        ),
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Microsoft Entra tenant to sign in to.")] = None,
+    managed_identity: Annotated[
+        bool,
+        typer.Option(
+            "--managed-identity",
+            help="Also try the instance's managed identity (automatic when IDENTITY_ENDPOINT or MSI_ENDPOINT is set).",
+        ),
+    ] = False,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Workers = 8,
+    quiet: Quiet = False,
+    strict: Strict = False,
+) -> None:
+    """Scan Azure subscriptions: storage accounts, blob containers and Azure ML workspaces.
+
+    Credentials: DefaultAzureCredential (az login, AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID,
+    workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint.
+    """
+    from cspm.selection import split_csv
+
+    out = output_options(output_dir, json_path, fail_on, strict, quiet)
+    selection = selection_from(services, checks, exclude_checks, severity)
+    from cspm.providers.azure import SERVICE_MODULES, AzureOptions, AzureProvider
+    from cspm.runner import run
+
+    selected = selection.apply("azure", available_services=list(SERVICE_MODULES))
+    provider = AzureProvider(
+        AzureOptions(
+            subscriptions=tuple(split_csv(subscription)),
+            tenant=tenant,
+            managed_identity=managed_identity,
+        )
+    )
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))
+
+
+@scan_app.command("gcp")
+def scan_gcp(
+    project: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--project", help="Project id to scan (repeatable); default: every project the credential can see."
+        ),
+    ] = None,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Workers = 8,
+    quiet: Quiet = False,
+    strict: Strict = False,
+) -> None:
+    """Scan Google Cloud projects: Cloud Storage buckets.
+
+    Credentials: Application Default Credentials (gcloud auth application-default login,
+    GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured.
+    """
+    from cspm.selection import split_csv
+
+    out = output_options(output_dir, json_path, fail_on, strict, quiet)
+    selection = selection_from(services, checks, exclude_checks, severity)
+    from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider
+    from cspm.runner import run
+
+    selected = selection.apply("gcp", available_services=list(SERVICE_MODULES))
+    provider = GcpProvider(GcpOptions(projects=tuple(split_csv(project))))
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))

@@ -1,0 +1,1 @@
+"""Azure resource snapshots, one module per service."""

@@ -1,0 +1,40 @@
+"""Azure Machine Learning snapshots: workspaces (hubs, projects, feature stores) and their computes.
+
+Read at ARM API version 2024-10-01. ARM omits properties that were never set; the collector maps
+each omission to the documented default noted on the field. ``computes`` comes from a second
+call and is ``None`` when that call failed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from cspm.resources.azure.network import PrivateEndpointConnection
+from cspm.resources.base import Resource, Snapshot
+
+
+class MlCompute(Snapshot):
+    """One compute of a workspace (``workspaces/computes``)."""
+
+    name: str
+    compute_type: str  # ComputeInstance | AmlCompute | Kubernetes | ...
+    local_auth_enabled: bool  # not disableLocalAuth; not set = local auth enabled
+
+
+class MlWorkspace(Resource):
+    """One Azure ML workspace. ``account`` is the subscription id, ``region`` the location."""
+
+    resource_type: ClassVar[str] = "azure.ml.workspace"
+
+    resource_group: str
+    kind: str  # Default | Hub | Project | FeatureStore; not set = Default
+    public_network_access: str  # Enabled | Disabled; not set = Enabled (the policy treats missing as public)
+    encryption_status: str  # encryption.status: Enabled = customer-managed key; not set = Disabled
+    encryption_key: str | None = None  # encryption.keyVaultProperties.keyIdentifier
+    private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
+    # managedNetwork.isolationMode: Disabled | AllowInternetOutbound | AllowOnlyApprovedOutbound; not set = Disabled
+    managed_network_isolation: str
+    # systemDatastoresAuthMode: AccessKey | Identity | UserDelegationSAS; not set = AccessKey (credential-based)
+    system_datastores_auth_mode: str
+    storage_account_id: str | None = None  # the workspace's default storage account
+    computes: tuple[MlCompute, ...] | None = None  # None: the computes could not be listed

@@ -1,0 +1,1 @@
+"""Google Cloud resource snapshots, one module per service."""

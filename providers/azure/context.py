@@ -1,0 +1,313 @@
+"""Azure management clients, the read-only guard and the one error classifier.
+
+Collectors call the SDK only through :class:`AzureContext`:
+
+- ``ctx.client("storage")``: one management client per (kind, subscription), created once and
+  shared by threads.
+- ``ctx.call(fn, *args, operation="BlobServices_GetServiceProperties", absent={...})``: the
+  result, :data:`ABSENT` when the error code says the thing does not exist, or ``None`` when the
+  call failed (recorded in the report's ``errors``).
+- ``ctx.list_items(fn, *args, operation=..., affects=(T,))``: every item of a paged listing (all
+  pages are read inside the guarded call); ``[]`` when an ``absent`` code says there is nothing;
+  ``None`` when it failed.
+- ``ctx.list_json(...)``: the same listing, as the raw ARM JSON of each item; for properties the
+  SDK's models are older than (azure-mgmt-machinelearningservices models API 2020-08-01).
+
+Every client carries :class:`ReadOnlyPolicy`, which refuses any HTTP method but GET and HEAD
+before the request is signed or sent. Its one expected trigger is the SDKs' automatic resource
+provider registration (a POST to ``.../providers/<namespace>/register`` after a
+``MissingSubscriptionRegistration`` answer): it is refused and reported as that error code, which
+collectors treat as "nothing of this provider exists here".
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from urllib.parse import urlparse
+
+import azure.core.exceptions as azure_errors
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+from cspm import __version__
+from cspm.resources.base import Resource
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from cspm.engine import UnitContext
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+ML_API_VERSION: Final = "2024-10-01"
+
+# kind -> (module, class, extra constructor arguments)
+CLIENT_KINDS: Final[dict[str, tuple[str, str, dict[str, Any]]]] = {
+    "storage": ("azure.mgmt.storage", "StorageManagementClient", {}),
+    "ml": ("azure.mgmt.machinelearningservices", "MachineLearningServicesMgmtClient", {"api_version": ML_API_VERSION}),
+}
+
+
+class _Absent(Enum):
+    """The thing does not exist (an explicit NOT_FOUND-like answer from the API)."""
+
+    ABSENT = "ABSENT"
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Final = _Absent.ABSENT
+Absent = Literal[_Absent.ABSENT]
+
+# ---------------------------------------------------------------------------------------------
+# Read-only guard
+# ---------------------------------------------------------------------------------------------
+
+READ_METHODS: Final = frozenset({"GET", "HEAD"})
+_REGISTER = re.compile(r"/providers/(?P<namespace>[^/]+)/register$", re.IGNORECASE)
+
+
+class ReadOnlyViolation(RuntimeError):
+    """The scanner tried to send a request that could change the subscription. Always refused."""
+
+
+class ProviderNotRegistered(ReadOnlyViolation):
+    """The SDK tried to register a resource provider after MissingSubscriptionRegistration."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(f"the subscription is not registered for {namespace}; cspm does not register it")
+        self.namespace = namespace
+
+
+class ReadOnlyPolicy(SansIOHTTPPolicy):
+    """Refuse every request that is not a GET or HEAD, before it is signed or sent."""
+
+    def on_request(self, request: PipelineRequest) -> None:
+        http = request.http_request
+        method = http.method.upper()
+        if method in READ_METHODS:
+            return
+        path = urlparse(http.url).path
+        registering = _REGISTER.search(path)
+        if method == "POST" and registering:
+            raise ProviderNotRegistered(registering.group("namespace"))
+        raise ReadOnlyViolation(f"refusing to send {method} {path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------------------------
+
+
+class AzureClients:
+    """Management clients, one per (kind, subscription); safe to share across threads."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        endpoint: str,
+        *,
+        retry_total: int = 3,
+        connection_timeout: float = 10,
+        read_timeout: float = 60,
+    ) -> None:
+        self.credential = credential
+        self.endpoint = endpoint
+        self.scope = f"{endpoint}/.default"
+        self._settings: dict[str, Any] = {
+            "base_url": endpoint,
+            "credential_scopes": [self.scope],
+            "per_retry_policies": [ReadOnlyPolicy()],
+            "retry_total": retry_total,
+            "connection_timeout": connection_timeout,
+            "read_timeout": read_timeout,
+            "user_agent": f"cspm/{__version__}",
+        }
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def subscriptions(self) -> Any:
+        """The subscription client (not cached: used once, while connecting)."""
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        return SubscriptionClient(self.credential, **self._settings)
+
+    def get(self, kind: str, subscription: str) -> Any:
+        key = (kind, subscription)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                module, name, extra = CLIENT_KINDS[kind]
+                cls = getattr(importlib.import_module(module), name)
+                client = cls(self.credential, subscription, **self._settings, **extra)
+                self._clients[key] = client
+        return client
+
+
+# ---------------------------------------------------------------------------------------------
+# The classifier
+# ---------------------------------------------------------------------------------------------
+
+SDK_ERRORS = (azure_errors.AzureError, azure_errors.DeserializationError, ReadOnlyViolation)
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """(error code, one-line message) for an Azure SDK exception.
+
+    The code is ARM's own (``AuthorizationFailed``, ``ResourceNotFound``,
+    ``MissingSubscriptionRegistration``, ...) when the response carried one, else the HTTP
+    status, else the exception type.
+    """
+    if isinstance(exc, ProviderNotRegistered):
+        return "MissingSubscriptionRegistration", str(exc)
+    if isinstance(exc, ReadOnlyViolation):
+        return "ReadOnlyViolation", str(exc)
+    if isinstance(exc, azure_errors.HttpResponseError):
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None) or (str(exc.status_code) if exc.status_code else type(exc).__name__)
+        message = getattr(error, "message", None) or exc.message or str(exc)
+        return str(code), one_line(str(message))
+    return type(exc).__name__, one_line(str(exc))
+
+
+def one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0][:500] if lines else ""
+
+
+def text(value: Any) -> str | None:
+    """An SDK enum member or string as plain text (``str()`` of an enum member is its name)."""
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+def resource_group_of(resource_id: str) -> str | None:
+    """The resource group named in an ARM resource id, or None."""
+    match = re.search(r"/resourceGroups/([^/]+)", resource_id or "", re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+# ---------------------------------------------------------------------------------------------
+# What collectors see
+# ---------------------------------------------------------------------------------------------
+
+
+class AzureContext:
+    """A collector's view of one (subscription, service) unit."""
+
+    def __init__(self, unit: UnitContext, clients: AzureClients, saw_location: Callable[[str, str], None]) -> None:
+        self.unit = unit
+        self.clients = clients
+        self.subscription = unit.account
+        self._saw_location = saw_location
+
+    def client(self, kind: str) -> Any:
+        return self.clients.get(kind, self.subscription)
+
+    def saw_location(self, location: str | None) -> str:
+        """Note a location for the report's scopes; returns it ("global" when unknown)."""
+        where = (location or "global").lower()
+        self._saw_location(self.subscription, where)
+        return where
+
+    def call(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        operation: str,
+        absent: Iterable[str] = (),
+        affects: Iterable[type[Resource]] = (),
+        **kwargs: Any,
+    ) -> T | Absent | None:
+        """Call one operation. Returns the result, ABSENT (code in ``absent``) or None (recorded)."""
+        try:
+            return fn(*args, **kwargs)
+        except SDK_ERRORS as exc:
+            return self._failed(exc, operation, absent, affects)
+
+    def list_items(
+        self,
+        fn: Callable[..., Iterable[T]],
+        *args: Any,
+        operation: str,
+        absent: Iterable[str] = (),
+        affects: Iterable[type[Resource]] = (),
+        **kwargs: Any,
+    ) -> list[T] | None:
+        """Every item of a paged listing; [] when an ``absent`` code says there is nothing;
+        None when any page failed (recorded)."""
+        try:
+            return list(fn(*args, **kwargs))
+        except SDK_ERRORS as exc:
+            return None if self._failed(exc, operation, absent, affects) is None else []
+
+    def list_json(
+        self,
+        fn: Callable[..., Iterable[Any]],
+        *args: Any,
+        operation: str,
+        absent: Iterable[str] = (),
+        affects: Iterable[type[Resource]] = (),
+    ) -> list[dict[str, Any]] | None:
+        """Like :meth:`list_items`, but the items are the raw ARM JSON objects of each page's ``value``.
+
+        The SDK still pages, authenticates, retries and maps errors; ``raw_response_hook`` (an
+        azure-core per-call option) hands over each successful page before it is deserialized.
+        """
+        pages: list[dict[str, Any]] = []
+
+        def keep_page(response: Any) -> None:
+            http = response.http_response
+            if http.status_code == 200:
+                pages.append(json.loads(http.text()))
+
+        items = self.list_items(
+            fn, *args, operation=operation, absent=absent, affects=affects, raw_response_hook=keep_page
+        )
+        if not items:
+            return items  # None (failed) or [] (nothing there)
+        raw = [item for page in pages for item in page.get("value", [])]
+        if len(raw) != len(items):
+            self.error(
+                operation,
+                "InconsistentResponse",
+                f"{len(items)} items were listed but {len(raw)} were read from the pages",
+                affects=affects,
+            )
+            return None
+        return raw
+
+    def error(self, operation: str, code: str, message: str, *, affects: Iterable[type[Resource]] = ()) -> None:
+        """Record a problem that is not an SDK exception (e.g. a malformed resource id)."""
+        self.unit.error(operation, code, message, affects=affects)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return self.unit.map(fn, items)
+
+    def _failed(
+        self, exc: BaseException, operation: str, absent: Iterable[str], affects: Iterable[type[Resource]]
+    ) -> Absent | None:
+        code, message = classify(exc)
+        if code in set(absent):
+            return ABSENT
+        log.debug("%s %s failed in %s: %s %s", self.unit.service, operation, self.subscription, code, message)
+        self.unit.error(operation, code, message, affects=affects)
+        return None

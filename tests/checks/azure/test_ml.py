@@ -1,0 +1,130 @@
+"""Azure ML checks: a table of (case, snapshot, expected status) per check.
+
+Workspace properties come from one listing; a workspace that could not be listed gives ERROR
+through the engine (``test_unlisted_workspaces_give_error_for_every_check``). ``computes`` comes
+from a second call and has its own unreadable case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cspm.checks.azure import ml
+from cspm.engine import Inventory, evaluate
+from cspm.models import Status
+from cspm.registry import load_checks
+from cspm.resources.azure.ml import MlCompute, MlWorkspace
+from cspm.resources.azure.network import PrivateEndpointConnection
+
+SUB = "00000000-0000-0000-0000-000000000001"
+
+
+def workspace(**fields: Any) -> MlWorkspace:
+    """A hardened, fully readable workspace; override fields per case."""
+    base: dict[str, Any] = {
+        "uid": f"/subscriptions/{SUB}/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws",
+        "name": "ws",
+        "account": SUB,
+        "region": "eastus",
+        "resource_group": "ml-rg",
+        "kind": "Default",
+        "public_network_access": "Disabled",
+        "encryption_status": "Enabled",
+        "encryption_key": "https://kv.vault.azure.net/keys/ml/1",
+        "private_endpoint_connections": (PrivateEndpointConnection(name="pe", status="Approved"),),
+        "managed_network_isolation": "AllowOnlyApprovedOutbound",
+        "system_datastores_auth_mode": "Identity",
+        "computes": (MlCompute(name="ci", compute_type="ComputeInstance", local_auth_enabled=False),),
+    }
+    base.update(fields)
+    return MlWorkspace(**base)
+
+
+@pytest.mark.parametrize(
+    ("check", "case", "fields", "expected"),
+    [
+        (ml.workspace_disables_public_network_access, "disabled", {}, Status.PASS),
+        (
+            ml.workspace_disables_public_network_access,
+            "enabled (or unset)",
+            {"public_network_access": "Enabled"},
+            Status.FAIL,
+        ),
+        (ml.workspace_uses_private_endpoint, "approved", {}, Status.PASS),
+        (
+            ml.workspace_uses_private_endpoint,
+            "rejected",
+            {"private_endpoint_connections": (PrivateEndpointConnection(name="pe", status="Rejected"),)},
+            Status.FAIL,
+        ),
+        (ml.workspace_uses_private_endpoint, "none", {"private_endpoint_connections": ()}, Status.FAIL),
+        (ml.workspace_restricts_outbound_traffic, "approved only", {}, Status.PASS),
+        (
+            ml.workspace_restricts_outbound_traffic,
+            "internet outbound",
+            {"managed_network_isolation": "AllowInternetOutbound"},
+            Status.FAIL,
+        ),
+        (
+            ml.workspace_restricts_outbound_traffic,
+            "no managed network",
+            {"managed_network_isolation": "Disabled"},
+            Status.FAIL,
+        ),
+        (ml.workspace_encrypted_with_cmk, "cmk", {}, Status.PASS),
+        (ml.workspace_encrypted_with_cmk, "microsoft keys", {"encryption_status": "Disabled"}, Status.FAIL),
+        (ml.workspace_encrypted_with_cmk, "project", {"kind": "Project", "encryption_status": "Disabled"}, None),
+        (ml.workspace_datastores_use_identity, "identity", {}, Status.PASS),
+        (
+            ml.workspace_datastores_use_identity,
+            "user delegation SAS",
+            {"system_datastores_auth_mode": "UserDelegationSAS"},
+            Status.PASS,
+        ),
+        (
+            ml.workspace_datastores_use_identity,
+            "access key (unset)",
+            {"system_datastores_auth_mode": "AccessKey"},
+            Status.FAIL,
+        ),
+    ],
+)
+def test_workspace_property_checks(check: Any, case: str, fields: dict[str, Any], expected: Status | None) -> None:
+    result = check(workspace(**fields))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+CI_LOCAL = MlCompute(name="ci-open", compute_type="ComputeInstance", local_auth_enabled=True)
+CLUSTER_OK = MlCompute(name="cluster", compute_type="AmlCompute", local_auth_enabled=False)
+K8S = MlCompute(name="aks", compute_type="Kubernetes", local_auth_enabled=True)
+
+
+@pytest.mark.parametrize(
+    ("case", "computes", "expected"),
+    [
+        ("all disabled", (CLUSTER_OK,), Status.PASS),
+        ("one instance with local auth", (CLUSTER_OK, CI_LOCAL), Status.FAIL),
+        ("only attached compute", (K8S,), None),
+        ("no compute", (), None),
+        ("computes unreadable", None, Status.ERROR),
+    ],
+)
+def test_workspace_computes_disable_local_auth(
+    case: str, computes: tuple[MlCompute, ...] | None, expected: Status | None
+) -> None:
+    result = ml.workspace_computes_disable_local_auth(workspace(computes=computes))
+    assert result.status is expected, case
+    if expected is Status.FAIL:
+        assert result.evidence == {"computes": ["ci-open"]}
+
+
+def test_unlisted_workspaces_give_error_for_every_check() -> None:
+    specs = [s for s in load_checks(["azure"]) if s.service == "ml"]
+    inventory = Inventory()
+    inventory.mark_incomplete(MlWorkspace, SUB, "global", "Workspaces_ListBySubscription failed: AuthorizationFailed")
+    findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
+    assert {f.check_id for f in findings} == {s.id for s in specs}
+    assert {f.status for f in findings} == {Status.ERROR}
