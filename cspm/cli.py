@@ -85,6 +85,23 @@ FailOn = Annotated[
 Workers = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent API workers.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 when the scan is incomplete.")]
+Formats = Annotated[
+    list[str] | None,
+    typer.Option("--format", help="Also write these formats: ocsf, asff, sarif, csv, html (comma-separated)."),
+]
+MutelistOpt = Annotated[Path | None, typer.Option("--mutelist", help="YAML mutelist (muted findings stay, flagged).")]
+Compliance = Annotated[
+    str | None, typer.Option("--compliance", help="Show and write the view of one framework, e.g. cis-aws-5.0.")
+]
+Store = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="CSPM_STORE",
+        help="Save the scan in a history store: sqlite:///PATH, postgresql://..., or 'default' "
+        "(SQLite in the user's data directory).",
+    ),
+]
 Timeout = Annotated[
     float | None,
     typer.Option("--timeout", min=1, help="Stop collecting after this many seconds; the report is then incomplete."),
@@ -92,12 +109,37 @@ Timeout = Annotated[
 
 
 def output_options(
-    output_dir: Path, json_path: str | None, fail_on: str, strict: bool, quiet: bool, timeout: float | None = None
+    output_dir: Path,
+    json_path: str | None,
+    fail_on: str,
+    strict: bool,
+    quiet: bool,
+    timeout: float | None = None,
+    *,
+    formats: list[str] | None = None,
+    mutelist: Path | None = None,
+    compliance: str | None = None,
+    store: str | None = None,
 ) -> OutputOptions:
+    """Validate the report options before anything is scanned: a bad value exits 2 at once."""
     from cspm.runner import FAIL_ON_CHOICES, OutputOptions
 
     if fail_on.lower() not in FAIL_ON_CHOICES:
         raise UsageError(f"unknown --fail-on {fail_on}; valid: {', '.join(FAIL_ON_CHOICES)}")
+    parsed_formats: list[str] = []
+    if formats:
+        from cspm.reporting.formats import parse_formats
+
+        parsed_formats = parse_formats(formats)
+    loaded = None
+    if mutelist is not None:
+        from cspm.mutelist import load_mutelist
+
+        loaded = load_mutelist(mutelist)
+    if compliance:
+        from cspm.compliance import load_framework
+
+        load_framework(compliance)
     return OutputOptions(
         output_dir=output_dir,
         json_path=json_path,
@@ -105,6 +147,10 @@ def output_options(
         strict=strict,
         quiet=quiet,
         timeout=timeout,
+        formats=tuple(parsed_formats),
+        mutelist=loaded,
+        compliance=compliance,
+        store=store,
     )
 
 
@@ -142,11 +188,26 @@ def scan_aws(
     quiet: Quiet = False,
     strict: Strict = False,
     timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
 ) -> None:
-    """Scan an AWS account: IAM, S3, VPC and SageMaker."""
+    """Scan an AWS account: IAM, S3, VPC, SageMaker, ECR, KMS and CloudTrail."""
     from cspm.selection import split_csv
 
-    out = output_options(output_dir, json_path, fail_on, strict, quiet, timeout)
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.runner import run
@@ -166,9 +227,14 @@ def demo(
     fail_on: FailOn = "none",
     workers: Workers = 8,
     quiet: Quiet = False,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
 ) -> None:
     """Scan the built-in simulated AI account (a local moto server; no cloud credentials needed)."""
-    out = output_options(output_dir, json_path, fail_on, False, quiet)
+    out = output_options(
+        output_dir, json_path, fail_on, False, quiet, formats=formats, mutelist=mutelist, compliance=compliance
+    )
     from cspm.demo import run_demo
 
     raise typer.Exit(run_demo(out, workers=workers))
@@ -259,7 +325,7 @@ def _mount_command_modules() -> None:
 
 
 # Each module imports only typer and cspm core at import time; SDKs load inside commands.
-COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds",)
+COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds", "cspm.cli_ops")
 _mount_command_modules()
 
 

@@ -13,14 +13,19 @@ import typer
 
 from cspm.cli import (
     Checks,
+    Compliance,
     Exclude,
     FailOn,
+    Formats,
     JsonPath,
+    MutelistOpt,
     OutputDir,
     Quiet,
     Services,
     SeverityOpt,
+    Store,
     Strict,
+    Timeout,
     Workers,
     output_options,
     scan_app,
@@ -55,6 +60,11 @@ def scan_azure(
     workers: Workers = 8,
     quiet: Quiet = False,
     strict: Strict = False,
+    timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
 ) -> None:
     """Scan Azure subscriptions: storage accounts, blob containers and Azure ML workspaces.
 
@@ -63,7 +73,18 @@ def scan_azure(
     """
     from cspm.selection import split_csv
 
-    out = output_options(output_dir, json_path, fail_on, strict, quiet)
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.azure import SERVICE_MODULES, AzureOptions, AzureProvider
     from cspm.runner import run
@@ -98,6 +119,11 @@ def scan_gcp(
     workers: Workers = 8,
     quiet: Quiet = False,
     strict: Strict = False,
+    timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
 ) -> None:
     """Scan Google Cloud projects: Cloud Storage buckets.
 
@@ -106,7 +132,18 @@ def scan_gcp(
     """
     from cspm.selection import split_csv
 
-    out = output_options(output_dir, json_path, fail_on, strict, quiet)
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider
     from cspm.runner import run

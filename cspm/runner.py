@@ -12,11 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from cspm.engine import Provider, Stop, scan
 from cspm.errors import ExitCode
 from cspm.models import ScanReport, Severity, Status
 from cspm.registry import CheckSpec
+
+if TYPE_CHECKING:
+    from cspm.mutelist import Mutelist, MuteOutcome
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,10 @@ class OutputOptions:
     strict: bool = False
     quiet: bool = False
     timeout: float | None = None  # seconds; the scan is cut short and reported incomplete
+    formats: tuple[str, ...] = ()  # besides json, which is always written
+    mutelist: Mutelist | None = None
+    compliance: str | None = None  # a framework id: writes compliance-<id>.json and prints the view
+    store: str | None = None  # history store URL; "default" = SQLite in the user's data directory
 
 
 def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, workers: int) -> int:
@@ -47,9 +55,16 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     stop = Stop(deadline=deadline, timeout_label=f"timed out after {out.timeout:g} s" if out.timeout else "")
     with stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
-    write_reports(report, out)
+    report, mutes = _mute(report, out)
+    write_reports(report, out, mutes=mutes)
     if not out.quiet:
         print_summary(report, to_stderr=out.json_path == "-")
+    if out.compliance:
+        _compliance(report, out)
+    if out.store:
+        from cspm.history import save_scan
+
+        save_scan(report, None if out.store == "default" else out.store)  # ScanError: exit 1, reports kept
     if received:
         log.error("%s: partial report written to %s", stop.reason, out.output_dir / "report.json")
         return 128 + received[0]
@@ -82,11 +97,34 @@ def stop_on_signals(stop: Stop) -> Iterator[list[int]]:
             signal.signal(sig, old)
 
 
-def write_reports(report: ScanReport, out: OutputOptions) -> None:
+def _mute(report: ScanReport, out: OutputOptions) -> tuple[ScanReport, MuteOutcome | None]:
+    if out.mutelist is None:
+        return report, None
+    from cspm.mutelist import evaluate_mutelist
+
+    outcome = evaluate_mutelist(report, out.mutelist, report.scan.started_at)
+    for line in outcome.warnings:
+        log.warning("%s", line)
+    return outcome.report, outcome
+
+
+def _compliance(report: ScanReport, out: OutputOptions) -> None:
+    from cspm.compliance import compliance_view, render_text
+    from cspm.reporting.json_report import write_atomic
+
+    assert out.compliance is not None
+    view = compliance_view(report, out.compliance)
+    write_atomic(out.output_dir / f"compliance-{out.compliance}.json", view.model_dump_json(indent=2) + "\n")
+    if not out.quiet:
+        (sys.stderr if out.json_path == "-" else sys.stdout).write(render_text(view) + "\n")
+
+
+def write_reports(report: ScanReport, out: OutputOptions, *, mutes: MuteOutcome | None = None) -> None:
+    from cspm.reporting.formats import write_formats
     from cspm.reporting.json_report import write_json
 
-    path = write_json(report, out.output_dir / "report.json")
-    log.info("wrote %s", path)
+    for path in write_formats(report, ["json", *out.formats], out.output_dir, mutes=mutes):
+        log.info("wrote %s", path)
     if out.json_path == "-":
         sys.stdout.write(report.to_json() + "\n")
         sys.stdout.flush()

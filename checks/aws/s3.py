@@ -128,7 +128,7 @@ def bucket_disables_acls(bucket: S3Bucket) -> Result:
     severity=Severity.MEDIUM,
     baseline=Baseline.ENCRYPTION,
     remediation="Set default encryption to SSE-KMS (or DSSE-KMS) with a customer-managed key.",
-    compliance={"aws-fsbp": ["S3.17"], "nist-800-53-r5": ["SC-12", "SC-28"]},
+    compliance={"aws-securityhub": ["S3.17"], "nist-800-53-r5": ["SC-12", "SC-28"]},
     attack=["AML.T0035"],
 )
 def bucket_encrypted_with_kms(bucket: S3Bucket) -> Result:
@@ -150,7 +150,7 @@ def bucket_encrypted_with_kms(bucket: S3Bucket) -> Result:
     severity=Severity.MEDIUM,
     baseline=Baseline.INTEGRITY,
     remediation="Enable versioning on the bucket so overwritten or deleted objects can be recovered.",
-    compliance={"aws-fsbp": ["S3.14"], "nist-800-53-r5": ["CP-9", "SI-12"]},
+    compliance={"aws-securityhub": ["S3.14"], "nist-800-53-r5": ["CP-9", "SI-12"]},
     attack=["AML.T0020", "AML.T0018"],
 )
 def bucket_versioning_enabled(bucket: S3Bucket) -> Result:
@@ -168,7 +168,7 @@ def bucket_versioning_enabled(bucket: S3Bucket) -> Result:
     severity=Severity.LOW,
     baseline=Baseline.INTEGRITY,
     remediation="Enable MFA delete with the root account (versioning must be enabled).",
-    compliance={"aws-fsbp": ["S3.20"], "cis-aws-5.0": ["2.1.2"]},
+    compliance={"aws-securityhub": ["S3.20"], "cis-aws-5.0": ["2.1.2"]},
     attack=["AML.T0018"],
 )
 def bucket_mfa_delete_enabled(bucket: S3Bucket) -> Result:

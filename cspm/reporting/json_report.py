@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from cspm.errors import UsageError
@@ -19,14 +20,30 @@ def write_json(report: ScanReport, path: Path) -> Path:
 
 
 def write_atomic(path: Path, text: str) -> Path:
+    return write_chunks_atomic(path, (text,))
+
+
+def write_chunks_atomic(path: Path, chunks: Iterable[str]) -> Path:
+    """Write text produced in pieces (large reports stream) to a temporary file, then rename.
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's 0600: reports are
+    meant to be read by others, e.g. an HTML report served from a shared folder.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            batch: list[str] = []
+            for chunk in chunks:
+                batch.append(chunk)
+                if len(batch) >= 1000:
+                    handle.write("".join(batch))
+                    batch.clear()
+            handle.write("".join(batch))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -34,3 +51,9 @@ def write_atomic(path: Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

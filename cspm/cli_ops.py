@@ -1,0 +1,95 @@
+"""Operations commands: ``cspm diff``, ``cspm history``, ``cspm compliance``.
+
+Registered on :data:`cspm.cli.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
+Only typer and cspm core load at import time; SQLAlchemy and the rest load inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cspm.cli import app
+from cspm.errors import ExitCode, UsageError
+
+Store = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="History store: sqlite:///PATH, a file path or postgresql://… (default: $XDG_DATA_HOME/cspm/history.db).",
+        envvar="CSPM_STORE",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+@app.command("diff")
+def diff_command(
+    reports: Annotated[
+        list[Path] | None,
+        typer.Argument(help="OLD.json NEW.json; with --last, at most NEW.json.", show_default=False),
+    ] = None,
+    last: Annotated[
+        bool, typer.Option("--last", help="Compare with the previous scan of the same scope in the history store.")
+    ] = False,
+    store: Store = None,
+    as_json: AsJson = False,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="Exit 3 when a new failure reaches this severity.")
+    ] = "none",
+) -> None:
+    """New, resolved, unchanged and re-rated failures between two scans (by finding uid)."""
+    from cspm.diff import diff_reports, fails_on, read_report, render_text
+    from cspm.runner import FAIL_ON_CHOICES
+
+    threshold = fail_on.lower()
+    if threshold not in FAIL_ON_CHOICES:
+        raise UsageError(f"unknown --fail-on {fail_on}; valid: {', '.join(FAIL_ON_CHOICES)}")
+    paths = list(reports or [])
+    if last:
+        if len(paths) > 1:
+            raise UsageError("with --last give at most one report (NEW.json); the other comes from the store")
+        from cspm.history import last_two
+
+        old, new = last_two(store, read_report(paths[0]) if paths else None)
+    elif len(paths) != 2:
+        raise UsageError("give two reports (cspm diff OLD.json NEW.json), or use --last")
+    else:
+        old, new = read_report(paths[0]), read_report(paths[1])
+    diff = diff_reports(old, new)
+    typer.echo(diff.to_json() if as_json else render_text(diff), nl=as_json)
+    if fails_on(diff, threshold):
+        raise typer.Exit(ExitCode.FAILING_FINDINGS)
+
+
+@app.command("history")
+def history_command(
+    store: Store = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only scans of this cloud.")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Only scans (and trend) of this account.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="How many recent scans.")] = 20,
+    as_json: AsJson = False,
+) -> None:
+    """The stored scans, newest first, and the score trend per baseline and account."""
+    from cspm.history import history, render_history_text
+
+    view = history(store, provider=provider, account=account, limit=limit)
+    typer.echo(json.dumps(view.as_dict(), indent=2) if as_json else render_history_text(view), nl=as_json)
+
+
+@app.command("compliance")
+def compliance_command(
+    framework: Annotated[str, typer.Argument(help="A framework id, e.g. aws-fsbp, cis-aws-5.0, mitre-atlas.")],
+    report: Annotated[Path, typer.Argument(help="A cspm JSON report.")],
+    as_json: AsJson = False,
+) -> None:
+    """Per requirement of a framework: its checks and their pass/fail counts; manual ones listed."""
+    from cspm.compliance import compliance_view, load_framework, render_text
+    from cspm.diff import read_report
+
+    fw = load_framework(framework)  # an unknown framework exits 2 before the report is read
+    view = compliance_view(read_report(report), fw)
+    typer.echo(view.model_dump_json(indent=2) if as_json else render_text(view), nl=as_json)

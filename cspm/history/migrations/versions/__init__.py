@@ -1,0 +1,1 @@
+"""Migration scripts (alembic reads the files; nothing imports this package)."""

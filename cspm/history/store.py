@@ -1,0 +1,400 @@
+"""The history store: SQLAlchemy 2 Core on SQLite (default) or PostgreSQL (psycopg 3).
+
+The schema is created and upgraded by the Alembic migrations shipped in
+``cspm/history/migrations`` (run programmatically on every open; a no-op when current).
+Tables: ``cspm_scans`` (one row per scan: scope, summary, scores), ``cspm_scan_scores``
+(per account and baseline, ``account = '*'`` for the whole scan), ``cspm_findings``,
+``cspm_errors``; views ``cspm_v_failures``, ``cspm_v_score_trend``, ``cspm_v_latest_scans``
+for dashboards (docs/dashboards.md).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from cspm.errors import ScanError, UsageError
+from cspm.models import (
+    Baseline,
+    CollectionError,
+    Finding,
+    ScanInfo,
+    ScanReport,
+    Scope,
+    Severity,
+    Summary,
+    ToolInfo,
+)
+from cspm.scoring import baseline_scores
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+ALL_ACCOUNTS = "*"
+INSERT_BATCH = 5_000
+
+_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+_TIME = sa.DateTime(timezone=True)
+_meta = sa.MetaData()
+scans = sa.Table(
+    "cspm_scans",
+    _meta,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(16)),
+    sa.Column("scope_key", sa.String(1024)),
+    sa.Column("scopes", _JSON),
+    sa.Column("started_at", _TIME),
+    sa.Column("finished_at", _TIME),
+    sa.Column("complete", sa.Boolean),
+    sa.Column("checks_run", sa.Integer),
+    sa.Column("tool_version", sa.String(32)),
+    sa.Column("schema_version", sa.String(8)),
+    sa.Column("pass_count", sa.Integer),
+    sa.Column("fail_count", sa.Integer),
+    sa.Column("error_count", sa.Integer),
+    sa.Column("muted_count", sa.Integer),
+    sa.Column("fail_by_severity", _JSON),
+    sa.Column("scores", _JSON),
+    sa.Column("saved_at", _TIME),
+)
+scan_scores = sa.Table(
+    "cspm_scan_scores",
+    _meta,
+    sa.Column("scan_id", sa.String(64), primary_key=True),
+    sa.Column("account", sa.String(256), primary_key=True),
+    sa.Column("baseline", sa.String(32), primary_key=True),
+    sa.Column("score", sa.Float),
+)
+findings = sa.Table(
+    "cspm_findings",
+    _meta,
+    sa.Column("scan_id", sa.String(64), primary_key=True),
+    sa.Column("uid", sa.String(64), primary_key=True),
+    *(
+        sa.Column(name, sa.Text)
+        for name in ("check_id", "title", "status", "severity", "baseline", "resource_uid", "resource_type")
+    ),
+    sa.Column("muted", sa.Boolean),
+    *(sa.Column(name, sa.Text) for name in ("account", "region", "message", "remediation")),
+    *(sa.Column(name, _JSON) for name in ("evidence", "compliance", "attack")),
+)
+errors = sa.Table(
+    "cspm_errors",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scan_id", sa.String(64)),
+    *(sa.Column(name, sa.Text) for name in ("account", "region", "service", "operation", "code", "message")),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# URLs and connections
+# ---------------------------------------------------------------------------------------------
+
+
+def default_store_path() -> Path:
+    """``$XDG_DATA_HOME/cspm/history.db``, else ``~/.local/share/cspm/history.db``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cspm" / "history.db"
+
+
+def normalize_url(url: str | None) -> str:
+    """None → the default SQLite file; a plain path → SQLite; postgres(ql):// → psycopg 3."""
+    if not url:
+        return f"sqlite:///{default_store_path()}"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().absolute()}"
+    scheme, _, rest = url.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        return url
+    raise UsageError(f"unsupported --store URL scheme {scheme}://; use sqlite:///PATH, a file path or postgresql://…")
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _engine(url: str) -> Engine:
+    normalized = normalize_url(url)
+    try:
+        parsed = make_url(normalized)
+    except ArgumentError as exc:
+        raise UsageError(f"invalid --store URL {display_url(url)}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ScanError(f"history store {display_url(normalized)}: {exc.strerror or exc}") from exc
+        return sa.create_engine(parsed, connect_args={"timeout": 30})
+    try:
+        return sa.create_engine(parsed, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ScanError(f"history store {display_url(normalized)}: driver missing ({exc}); install psycopg") from exc
+
+
+def migrate(connection: Connection) -> None:
+    """Bring the schema to the newest migration (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _one_line(exc: BaseException) -> str:
+    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(inner).strip().splitlines()
+    return text[0] if text else type(inner).__name__
+
+
+class HistoryStore:
+    """An open store. Every database failure is a :class:`ScanError` with one line."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = normalize_url(url)
+        self.engine = _engine(self.url)
+        with self._connect() as conn:
+            migrate(conn)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                yield conn
+        except SQLAlchemyError as exc:
+            raise ScanError(f"history store {display_url(self.url)}: {_one_line(exc)}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -----------------------------------------------------------------------------------------
+    # Writing
+    # -----------------------------------------------------------------------------------------
+
+    def save(self, report: ScanReport) -> None:
+        """Save a scan (replacing an earlier save of the same scan id)."""
+        scan_id = report.scan.id
+        with self._connect() as conn:
+            for table in (errors, findings, scan_scores):
+                conn.execute(table.delete().where(table.c.scan_id == scan_id))
+            conn.execute(scans.delete().where(scans.c.id == scan_id))
+            conn.execute(scans.insert(), [_scan_row(report)])
+            conn.execute(scan_scores.insert(), _score_rows(report))
+            rows = [_finding_row(scan_id, f) for f in report.findings]
+            for start in range(0, len(rows), INSERT_BATCH):
+                conn.execute(findings.insert(), rows[start : start + INSERT_BATCH])
+            if report.errors:
+                conn.execute(errors.insert(), [{"scan_id": scan_id, **e.model_dump()} for e in report.errors])
+
+    # -----------------------------------------------------------------------------------------
+    # Reading
+    # -----------------------------------------------------------------------------------------
+
+    def scans(self, *, provider: str | None = None, account: str | None = None, limit: int = 20) -> list[StoredScan]:
+        query = sa.select(scans).order_by(scans.c.started_at.desc(), scans.c.id).limit(limit)
+        if provider:
+            query = query.where(scans.c.provider == provider)
+        if account:
+            with_account = sa.select(scan_scores.c.scan_id).where(scan_scores.c.account == account)
+            query = query.where(scans.c.id.in_(with_account))
+        with self._connect() as conn:
+            return [StoredScan.of(row._mapping) for row in conn.execute(query)]
+
+    def scores(self, scan_ids: Sequence[str]) -> dict[str, dict[tuple[str, str], float | None]]:
+        """scan id -> {(account, baseline): score}."""
+        out: dict[str, dict[tuple[str, str], float | None]] = defaultdict(dict)
+        if not scan_ids:
+            return out
+        query = sa.select(scan_scores).where(scan_scores.c.scan_id.in_(list(scan_ids)))
+        with self._connect() as conn:
+            for row in conn.execute(query):
+                out[row.scan_id][(row.account, row.baseline)] = row.score
+        return out
+
+    def previous(self, report: ScanReport) -> StoredScan | None:
+        """The newest stored scan of the same scope that started before this one (and is not it)."""
+        query = (
+            sa.select(scans)
+            .where(scans.c.scope_key == scope_key(report), scans.c.id != report.scan.id)
+            .where(scans.c.started_at < report.scan.started_at)
+            .order_by(scans.c.started_at.desc())
+            .limit(1)
+        )
+        with self._connect() as conn:
+            row = conn.execute(query).first()
+        return StoredScan.of(row._mapping) if row is not None else None
+
+    def load(self, scan_id: str) -> ScanReport:
+        """A stored scan as a report (``resources`` are not stored: empty)."""
+        with self._connect() as conn:
+            row = conn.execute(sa.select(scans).where(scans.c.id == scan_id)).first()
+            if row is None:
+                raise UsageError(f"scan {scan_id} is not in the history store {display_url(self.url)}")
+            finding_rows = conn.execute(
+                sa.select(findings).where(findings.c.scan_id == scan_id).order_by(findings.c.uid)
+            ).all()
+            error_rows = conn.execute(sa.select(errors).where(errors.c.scan_id == scan_id).order_by(errors.c.id)).all()
+        return _report(row._mapping, finding_rows, error_rows)
+
+
+@dataclass(frozen=True)
+class StoredScan:
+    id: str
+    provider: str
+    scope_key: str
+    accounts: tuple[str, ...]
+    started_at: datetime
+    complete: bool
+    pass_count: int
+    fail_count: int
+    error_count: int
+    muted_count: int
+    scores: dict[str, float | None]
+
+    @classmethod
+    def of(cls, row: Any) -> StoredScan:
+        return cls(
+            id=row["id"],
+            provider=row["provider"],
+            scope_key=row["scope_key"],
+            accounts=tuple(s["account"] for s in row["scopes"]),
+            started_at=_aware(row["started_at"]),
+            complete=bool(row["complete"]),
+            pass_count=row["pass_count"],
+            fail_count=row["fail_count"],
+            error_count=row["error_count"],
+            muted_count=row["muted_count"],
+            scores=dict(row["scores"]),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "accounts": list(self.accounts),
+            "started_at": self.started_at.isoformat(),
+            "complete": self.complete,
+            "pass": self.pass_count,
+            "fail": self.fail_count,
+            "error": self.error_count,
+            "muted": self.muted_count,
+            "scores": self.scores,
+        }
+
+
+def scope_key(report: ScanReport) -> str:
+    """provider|account:region,region|… — two scans compare when their keys are equal."""
+    scopes = sorted(f"{s.account}:{','.join(sorted(s.regions))}" for s in report.scan.scopes)
+    return "|".join([report.scan.provider, *scopes])
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _scan_row(report: ScanReport) -> dict[str, Any]:
+    scan, summary = report.scan, report.summary
+    return {
+        "id": scan.id,
+        "provider": scan.provider,
+        "scope_key": scope_key(report),
+        "scopes": [s.model_dump() for s in scan.scopes],
+        "started_at": _aware(scan.started_at),
+        "finished_at": _aware(scan.finished_at),
+        "complete": scan.complete,
+        "checks_run": scan.checks_run,
+        "tool_version": report.tool.version,
+        "schema_version": report.schema_version,
+        "pass_count": summary.pass_,
+        "fail_count": summary.fail,
+        "error_count": summary.error,
+        "muted_count": summary.muted,
+        "fail_by_severity": {k.value: v for k, v in summary.fail_by_severity.items()},
+        "scores": summary.scores,
+        "saved_at": datetime.now(UTC),
+    }
+
+
+def _score_rows(report: ScanReport) -> list[dict[str, Any]]:
+    by_account: dict[str, list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        by_account[f.account].append(f)
+    for scope in report.scan.scopes:
+        by_account.setdefault(scope.account, [])
+    rows = [
+        {"scan_id": report.scan.id, "account": ALL_ACCOUNTS, "baseline": b, "score": s}
+        for b, s in report.summary.scores.items()
+    ]
+    for account, account_findings in sorted(by_account.items()):
+        rows.extend(
+            {"scan_id": report.scan.id, "account": account, "baseline": b, "score": s}
+            for b, s in baseline_scores(account_findings).items()
+        )
+    return rows
+
+
+def _finding_row(scan_id: str, f: Finding) -> dict[str, Any]:
+    row = f.model_dump(mode="json")
+    row["scan_id"] = scan_id
+    return row
+
+
+def _report(scan: Any, finding_rows: Sequence[Any], error_rows: Sequence[Any]) -> ScanReport:
+    found = [Finding.model_validate({k: v for k, v in r._mapping.items() if k != "scan_id"}) for r in finding_rows]
+    return ScanReport(
+        schema_version=scan["schema_version"],
+        tool=ToolInfo(version=scan["tool_version"]),
+        scan=ScanInfo(
+            id=scan["id"],
+            provider=scan["provider"],
+            started_at=_aware(scan["started_at"]),
+            finished_at=_aware(scan["finished_at"]),
+            complete=scan["complete"],
+            scopes=[Scope.model_validate(s) for s in scan["scopes"]],
+            checks_run=scan["checks_run"],
+        ),
+        summary=Summary(
+            pass_=scan["pass_count"],
+            fail=scan["fail_count"],
+            error=scan["error_count"],
+            muted=scan["muted_count"],
+            fail_by_severity={Severity(k): v for k, v in scan["fail_by_severity"].items()},
+            scores=scan["scores"],
+        ),
+        resources=[],
+        findings=found,
+        errors=[
+            CollectionError.model_validate({k: v for k, v in r._mapping.items() if k not in ("id", "scan_id")})
+            for r in error_rows
+        ],
+    )
+
+
+BASELINE_NAMES = ("overall", *(b.value for b in Baseline))

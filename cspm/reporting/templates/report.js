@@ -1,0 +1,350 @@
+/* cspm HTML report: plain JS, no network. Data is the JSON in #cspm-data (see cspm/reporting/html.py).
+   Every value from the report is written with textContent, never parsed as HTML. */
+(function () {
+  "use strict";
+  var t0 = performance.now();
+  var D = JSON.parse(document.getElementById("cspm-data").textContent);
+  var STATUS = ["PASS", "FAIL", "ERROR"];
+  var SEVERITIES = ["critical", "high", "medium", "low", "informational"];
+  var SEV_RANK = { critical: 4, high: 3, medium: 2, low: 1, informational: 0 };
+  var BASELINES = ["least-privilege", "encryption", "private-endpoint", "integrity", "logging"];
+  // Finding tuple: [variant, resource, status, muted, message, evidence, mute]
+  var V = D.variants, R = D.resources, F = D.findings, M = D.mutes;
+  var state = { tab: "overview", q: "", status: "", muted: "", severity: "", baseline: "", check: "", account: "",
+    region: "", resource: "", sort: "severity", dir: "desc", page: 0, size: 100, open: -1, rq: "", rpage: 0 };
+  var filtered = [], searchText = null;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (attrs[k] == null) continue;
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
+      else node.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { if (c != null) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function $(id) { return document.getElementById(id); }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  function scoreClass(v) { return v == null ? "na" : v >= 90 ? "good" : v >= 70 ? "warn" : "bad"; }
+  function fmtScore(v) { return v == null ? "n/a" : v.toFixed(1); }
+  function uniq(values) { var s = {}; values.forEach(function (v) { s[v] = 1; }); return Object.keys(s).sort(); }
+
+  // ---------------------------------------------------------------- state <-> URL hash
+  var KEYS = ["q", "status", "muted", "severity", "baseline", "check", "account", "region", "resource", "sort", "dir", "page", "rq"];
+  function readHash() {
+    var h = location.hash.replace(/^#/, ""), parts = h.split("?");
+    if (parts[0]) state.tab = parts[0];
+    new URLSearchParams(parts[1] || "").forEach(function (v, k) {
+      if (KEYS.indexOf(k) >= 0) state[k] = k === "page" ? (parseInt(v, 10) || 0) : v;
+    });
+  }
+  function writeHash() {
+    var p = new URLSearchParams();
+    KEYS.forEach(function (k) { if (state[k] !== "" && state[k] !== 0 && !(k === "sort" && state[k] === "severity") && !(k === "dir" && state[k] === "desc")) p.set(k, state[k]); });
+    var s = p.toString();
+    history.replaceState(null, "", "#" + state.tab + (s ? "?" + s : ""));
+  }
+
+  // ---------------------------------------------------------------- header and tabs
+  var TABS = [["overview", "Overview"], ["findings", "Findings (" + F.length + ")"], ["resources", "Resources (" + R.length + ")"],
+    ["errors", "Collection errors (" + D.errors.length + ")"]];
+  if (D.lineage) TABS.push(["lineage", "AI lineage"]);
+  function renderTabs() {
+    var nav = clear($("tabs"));
+    TABS.forEach(function (t) {
+      nav.appendChild(el("button", { type: "button", role: "tab", id: "tab-" + t[0], "aria-selected": String(state.tab === t[0]),
+        onclick: function () { show(t[0]); }, text: t[1] }));
+    });
+  }
+  function show(tab) {
+    if (!TABS.some(function (t) { return t[0] === tab; })) tab = "overview";
+    state.tab = tab;
+    TABS.forEach(function (t) { $("view-" + t[0]).hidden = t[0] !== tab; });
+    renderTabs();
+    if (tab === "findings") renderFindings();
+    if (tab === "resources") renderResources();
+    writeHash();
+  }
+
+  // ---------------------------------------------------------------- overview
+  function renderOverview() {
+    var s = D.meta.summary, view = clear($("view-overview"));
+    var cards = el("div", { class: "cards", id: "score-cards" });
+    [["overall", "Overall"]].concat(BASELINES.map(function (b) { return [b, b]; })).forEach(function (b) {
+      var v = s.scores[b[0]];
+      cards.appendChild(el("div", { class: "card", "data-baseline": b[0] }, [
+        el("div", { class: "label", text: b[1] }), el("div", { class: "value " + scoreClass(v), text: fmtScore(v) })]));
+    });
+    view.appendChild(el("h2", { text: "Scores per baseline (0-100)" }));
+    view.appendChild(cards);
+    var counts = el("div", { class: "cards", id: "counts" });
+    [["FAIL", s.fail, "bad"], ["PASS", s.pass, "good"], ["ERROR", s.error, "warn"], ["Muted", s.muted, "na"],
+     ["Resources", R.length, ""], ["Collection errors", D.errors.length, D.errors.length ? "warn" : ""]].forEach(function (c) {
+      counts.appendChild(el("div", { class: "card" }, [el("div", { class: "label", text: c[0] }), el("div", { class: "value " + c[2], text: String(c[1]) })]));
+    });
+    view.appendChild(el("h2", { text: "Findings" }));
+    view.appendChild(counts);
+    if (D.expired.length) {
+      var box = el("div", { class: "notice", id: "expired-mutes" }, [el("strong", { text: "Expired mutelist entries (no longer muting): " })]);
+      D.expired.forEach(function (m) { box.appendChild(el("div", { text: m[0] + " expired " + m[2] + " — " + m[1] })); });
+      view.appendChild(box);
+    }
+    if (!D.meta.scan.complete) view.appendChild(el("div", { class: "notice", text: "This scan is incomplete: some data could not be collected (see Collection errors); checks that needed it answered ERROR." }));
+    var bars = el("div", { class: "bars" }), max = Math.max.apply(null, SEVERITIES.map(function (x) { return s.fail_by_severity[x] || 0; }).concat([1]));
+    SEVERITIES.forEach(function (sev) {
+      var n = s.fail_by_severity[sev] || 0;
+      bars.appendChild(el("div", null, [el("span", { class: "sev sev-" + sev, text: sev }),
+        el("span", { class: "bar sev-" + sev, style: "width:" + Math.round(300 * n / max) + "px" }), String(n)]));
+    });
+    view.appendChild(el("h2", { text: "Failing findings by severity" }));
+    view.appendChild(bars);
+    var top = {}, i;
+    for (i = 0; i < F.length; i++) if (F[i][2] === 1 && !F[i][3]) { var c = V[F[i][0]][0]; top[c] = (top[c] || 0) + 1; }
+    var ranked = Object.keys(top).sort(function (a, b) { return top[b] - top[a] || (a < b ? -1 : 1); }).slice(0, 10);
+    if (ranked.length) {
+      view.appendChild(el("h2", { text: "Checks with the most failures" }));
+      var list = el("ol", { id: "top-checks" });
+      ranked.forEach(function (cid) {
+        list.appendChild(el("li", null, [el("a", { href: "#", onclick: function (e) { e.preventDefault(); resetFilters(); state.check = cid; state.status = "FAIL"; show("findings"); }, text: cid }), " — " + top[cid]]));
+      });
+      view.appendChild(list);
+    }
+  }
+
+  // ---------------------------------------------------------------- findings
+  function setOptions(id, label, values, current) {
+    var sel = clear($(id));
+    sel.appendChild(el("option", { value: "", text: label }));
+    values.forEach(function (v) { var o = el("option", { value: v[0], text: v[1] }); if (v[0] === current) o.selected = true; sel.appendChild(o); });
+  }
+  function pairs(values) { return values.map(function (v) { return [v, v]; }); }
+  function buildFilters() {
+    setOptions("f-status", "Any status", pairs(STATUS), state.status);
+    setOptions("f-muted", "Muted and unmuted", [["no", "Unmuted only"], ["yes", "Muted only"]], state.muted);
+    setOptions("f-severity", "Any severity", pairs(SEVERITIES), state.severity);
+    setOptions("f-baseline", "Any baseline", pairs(BASELINES), state.baseline);
+    setOptions("f-check", "Any check", pairs(uniq(V.map(function (v) { return v[0]; }))), state.check);
+    setOptions("f-account", "Any account", pairs(uniq(R.map(function (r) { return r[3]; }))), state.account);
+    setOptions("f-region", "Any region", pairs(uniq(R.map(function (r) { return r[4]; }))), state.region);
+    [["f-status", "status"], ["f-muted", "muted"], ["f-severity", "severity"], ["f-baseline", "baseline"], ["f-check", "check"],
+     ["f-account", "account"], ["f-region", "region"]].forEach(function (p) {
+      $(p[0]).addEventListener("change", function () { state[p[1]] = this.value; state.page = 0; state.open = -1; renderFindings(); writeHash(); });
+    });
+    var q = $("q"); q.value = state.q;
+    var timer = null;
+    q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { state.q = q.value; state.page = 0; state.open = -1; renderFindings(); writeHash(); }, 120); });
+    $("f-reset").addEventListener("click", function () { resetFilters(); buildFilterValues(); renderFindings(); writeHash(); });
+    Array.prototype.forEach.call(document.querySelectorAll("#findings-table th[data-sort]"), function (th) {
+      th.addEventListener("click", function () {
+        var k = th.getAttribute("data-sort");
+        if (state.sort === k) state.dir = state.dir === "asc" ? "desc" : "asc"; else { state.sort = k; state.dir = k === "severity" ? "desc" : "asc"; }
+        state.page = 0; renderFindings(); writeHash();
+      });
+    });
+  }
+  function buildFilterValues() {
+    $("q").value = state.q;
+    ["status", "muted", "severity", "baseline", "check", "account", "region"].forEach(function (k) { $("f-" + k).value = state[k]; });
+  }
+  function resetFilters() { ["q", "status", "muted", "severity", "baseline", "check", "account", "region", "resource"].forEach(function (k) { state[k] = ""; }); state.page = 0; state.open = -1; }
+
+  function text(i) {
+    if (!searchText) {
+      searchText = new Array(F.length);
+      for (var j = 0; j < F.length; j++) {
+        var f = F[j], v = V[f[0]], r = R[f[1]];
+        searchText[j] = (v[0] + "\n" + v[1] + "\n" + r[0] + "\n" + r[1] + "\n" + f[4]).toLowerCase();
+      }
+    }
+    return searchText[i];
+  }
+  function applyFilters() {
+    var out = [], q = state.q.trim().toLowerCase(), st = STATUS.indexOf(state.status), res = -1;
+    if (state.resource) R.some(function (r, i) { if (r[0] === state.resource) { res = i; return true; } return false; });
+    for (var i = 0; i < F.length; i++) {
+      var f = F[i], v = V[f[0]], r = R[f[1]];
+      if (st >= 0 && f[2] !== st) continue;
+      if (state.muted === "yes" && !f[3]) continue;
+      if (state.muted === "no" && f[3]) continue;
+      if (state.severity && v[2] !== state.severity) continue;
+      if (state.baseline && v[3] !== state.baseline) continue;
+      if (state.check && v[0] !== state.check) continue;
+      if (state.account && r[3] !== state.account) continue;
+      if (state.region && r[4] !== state.region) continue;
+      if (state.resource && f[1] !== res) continue;
+      if (q && text(i).indexOf(q) < 0) continue;
+      out.push(i);
+    }
+    var key = SORTS[state.sort] || SORTS.severity, sign = state.dir === "asc" ? 1 : -1;
+    out.sort(function (a, b) { var x = key(a), y = key(b); return x < y ? -sign : x > y ? sign : a - b; });
+    return out;
+  }
+  var SORTS = {
+    severity: function (i) { return SEV_RANK[V[F[i][0]][2]] * 10 + (F[i][2] === 1 ? 2 : F[i][2] === 2 ? 1 : 0); },
+    status: function (i) { return STATUS[F[i][2]]; },
+    check: function (i) { return V[F[i][0]][0]; },
+    resource: function (i) { return R[F[i][1]][1].toLowerCase(); },
+    account: function (i) { return R[F[i][1]][3]; },
+    region: function (i) { return R[F[i][1]][4]; }
+  };
+  function pager(node, total, page, size, onPage) {
+    clear(node);
+    var pages = Math.max(1, Math.ceil(total / size)), from = total ? page * size + 1 : 0, to = Math.min(total, (page + 1) * size);
+    var prev = el("button", { type: "button", class: "prev", onclick: function () { onPage(page - 1); }, text: "‹ Prev" });
+    prev.disabled = page <= 0;
+    node.appendChild(prev);
+    node.appendChild(el("span", { class: "range", text: from + "–" + to + " of " + total + " (page " + (page + 1) + " of " + pages + ")" }));
+    var next = el("button", { type: "button", class: "next", onclick: function () { onPage(page + 1); }, text: "Next ›" });
+    next.disabled = page >= pages - 1;
+    node.appendChild(next);
+  }
+  function renderFindings() {
+    filtered = applyFilters();
+    var pages = Math.max(1, Math.ceil(filtered.length / state.size));
+    if (state.page >= pages) state.page = pages - 1;
+    var body = clear($("findings-body")), start = state.page * state.size, end = Math.min(filtered.length, start + state.size);
+    for (var n = start; n < end; n++) body.appendChild(findingRow(filtered[n]));
+    if (!filtered.length) body.appendChild(el("tr", null, [el("td", { colspan: "7", class: "empty", text: "No finding matches these filters." })]));
+    var go = function (p) { state.page = p; state.open = -1; renderFindings(); writeHash(); window.scrollTo(0, 0); };
+    pager($("pager-top"), filtered.length, state.page, state.size, go);
+    pager($("pager-bottom"), filtered.length, state.page, state.size, go);
+    Array.prototype.forEach.call(document.querySelectorAll("#findings-table th[data-sort]"), function (th) {
+      th.setAttribute("aria-sort", th.getAttribute("data-sort") === state.sort ? (state.dir === "asc" ? "ascending" : "descending") : "none");
+    });
+    var chip = $("resource-filter");
+    chip.hidden = !state.resource;
+    clear(chip);
+    if (state.resource) chip.appendChild(el("span", { text: "Resource: " + state.resource + " " }, [el("button", { type: "button", title: "Clear", onclick: function () { state.resource = ""; renderFindings(); writeHash(); }, text: "×" })]));
+    document.body.setAttribute("data-shown", String(filtered.length));
+  }
+  function findingRow(i) {
+    var f = F[i], v = V[f[0]], r = R[f[1]], status = STATUS[f[2]];
+    var st = el("td", null, [el("span", { class: "st-" + status, text: status })]);
+    if (f[3]) st.appendChild(el("span", { class: "tag-muted", text: "muted" }));
+    var tr = el("tr", { class: "row", "data-i": String(i), "data-status": status, "data-severity": v[2] }, [
+      el("td", null, [el("span", { class: "sev sev-" + v[2], text: v[2] })]), st,
+      el("td", { title: v[1] }, [el("div", { text: v[1] }), el("small", { class: "muted", text: v[0] })]),
+      el("td", { title: r[0], text: r[1] }), el("td", { text: r[3] }), el("td", { text: r[4] }), el("td", { text: f[4] })]);
+    tr.addEventListener("click", function () {
+      var next = tr.nextSibling;
+      if (next && next.classList && next.classList.contains("detail")) { next.parentNode.removeChild(next); return; }
+      tr.parentNode.insertBefore(detailRow(i), tr.nextSibling);
+    });
+    return tr;
+  }
+  function detailRow(i) {
+    var f = F[i], v = V[f[0]], r = R[f[1]], dl = el("dl");
+    function item(k, val) { if (val == null || val === "") return; dl.appendChild(el("dt", { text: k })); dl.appendChild(el("dd", null, [typeof val === "string" ? document.createTextNode(val) : val])); }
+    item("Check", v[0]); item("Message", f[4]); item("Resource", r[0]); item("Resource type", r[2]);
+    item("Baseline", v[3]); item("Remediation", v[4]);
+    var comp = Object.keys(v[5]).map(function (k) { return k + ": " + v[5][k].join(", "); }).join("; ");
+    item("Compliance", comp); item("MITRE ATLAS", v[6].join(", "));
+    if (f[5]) item("Evidence", el("pre", { text: JSON.stringify(f[5], null, 2) }));
+    if (f[6] >= 0) item("Muted by", M[f[6]][0] + " — " + M[f[6]][1] + (M[f[6]][2] ? " (expires " + M[f[6]][2] + ")" : ""));
+    else if (f[3]) item("Muted", "yes");
+    var tags = Object.keys(r[5]).map(function (k) { return k + "=" + r[5][k]; }).join(", ");
+    item("Tags", tags);
+    return el("tr", { class: "detail" }, [el("td", { colspan: "7" }, [dl])]);
+  }
+
+  // ---------------------------------------------------------------- resources
+  var rstats = null;
+  function resourceStats() {
+    if (rstats) return rstats;
+    rstats = R.map(function () { return [0, 0, 0]; });
+    for (var i = 0; i < F.length; i++) if (!F[i][3]) rstats[F[i][1]][F[i][2] === 1 ? 0 : F[i][2] === 0 ? 1 : 2]++;
+    return rstats;
+  }
+  function renderResources() {
+    var stats = resourceStats(), q = state.rq.trim().toLowerCase(), rows = [];
+    for (var i = 0; i < R.length; i++) {
+      var r = R[i];
+      if (q && (r[0] + "\n" + r[1] + "\n" + r[2]).toLowerCase().indexOf(q) < 0) continue;
+      rows.push(i);
+    }
+    rows.sort(function (a, b) { return stats[b][0] - stats[a][0] || (R[a][1] < R[b][1] ? -1 : 1); });
+    var size = 100, pages = Math.max(1, Math.ceil(rows.length / size));
+    if (state.rpage >= pages) state.rpage = pages - 1;
+    var body = clear($("resources-body"));
+    rows.slice(state.rpage * size, (state.rpage + 1) * size).forEach(function (i) {
+      var r = R[i], s = stats[i];
+      var scores = Object.keys(r[6]).map(function (b) { return b + " " + fmtScore(r[6][b]); }).join(" · ");
+      var link = el("a", { href: "#", title: r[0], text: r[1], onclick: function (e) { e.preventDefault(); resetFilters(); state.resource = r[0]; buildFilterValues(); show("findings"); } });
+      body.appendChild(el("tr", null, [el("td", null, [link]), el("td", { text: r[2] }), el("td", { text: r[3] }), el("td", { text: r[4] }),
+        el("td", { class: s[0] ? "bad" : "", text: String(s[0]) }), el("td", { text: String(s[1]) }), el("td", { text: String(s[2]) }), el("td", { text: scores })]));
+    });
+    pager($("rpager"), rows.length, state.rpage, size, function (p) { state.rpage = p; renderResources(); });
+  }
+
+  // ---------------------------------------------------------------- errors
+  function renderErrors() {
+    var view = clear($("view-errors"));
+    if (!D.errors.length) { view.appendChild(el("p", { class: "empty", text: "No collection errors: every API call the scan needed succeeded." })); return; }
+    view.appendChild(el("p", { text: "These API calls failed. Checks that needed their data answered ERROR (never PASS)." }));
+    var body = el("tbody");
+    D.errors.forEach(function (e) { body.appendChild(el("tr", null, e.map(function (x) { return el("td", { text: x }); }))); });
+    view.appendChild(el("table", { class: "grid", id: "errors-table" }, [el("thead", null, [el("tr", null,
+      ["Account", "Region", "Service", "Operation", "Code", "Message"].map(function (h) { return el("th", { text: h }); }))]), body]));
+  }
+
+  // ---------------------------------------------------------------- AI lineage
+  function renderLineage() {
+    var view = clear($("view-lineage")), g = D.lineage, SVG = "http://www.w3.org/2000/svg";
+    var nodes = (g.nodes || []).map(function (n) { return typeof n === "object" ? n : { id: String(n) }; });
+    var edges = (g.edges || []).map(function (e) { return { s: String(e.source != null ? e.source : e.from), t: String(e.target != null ? e.target : e.to), label: e.label || e.relation || e.type || "" }; });
+    var byId = {}; nodes.forEach(function (n) { byId[n.id] = n; });
+    edges.forEach(function (e) { [e.s, e.t].forEach(function (id) { if (!byId[id]) { byId[id] = { id: id }; nodes.push(byId[id]); } }); });
+    view.appendChild(el("p", { text: nodes.length + " nodes, " + edges.length + " edges: how data, code and models flow between the resources." }));
+    if (nodes.length && nodes.length <= 400) {
+      var depth = {}; nodes.forEach(function (n) { depth[n.id] = 0; });
+      for (var k = 0; k < nodes.length; k++) { var moved = false; edges.forEach(function (e) { if (depth[e.t] < depth[e.s] + 1 && depth[e.s] + 1 < nodes.length) { depth[e.t] = depth[e.s] + 1; moved = true; } }); if (!moved) break; }
+      var cols = {}, pos = {};
+      nodes.forEach(function (n) { (cols[depth[n.id]] = cols[depth[n.id]] || []).push(n); });
+      var maxRows = 0, ncols = 0;
+      Object.keys(cols).forEach(function (c) { cols[c].forEach(function (n, i) { pos[n.id] = [20 + c * 240, 20 + i * 56]; }); maxRows = Math.max(maxRows, cols[c].length); ncols = Math.max(ncols, +c + 1); });
+      var svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("width", String(ncols * 240 + 40)); svg.setAttribute("height", String(maxRows * 56 + 40)); svg.setAttribute("id", "lineage-graph");
+      var defs = document.createElementNS(SVG, "defs"), marker = document.createElementNS(SVG, "marker"), tip = document.createElementNS(SVG, "path");
+      marker.setAttribute("id", "arrow"); marker.setAttribute("viewBox", "0 0 10 10"); marker.setAttribute("refX", "10"); marker.setAttribute("refY", "5");
+      marker.setAttribute("markerWidth", "6"); marker.setAttribute("markerHeight", "6"); marker.setAttribute("orient", "auto");
+      tip.setAttribute("d", "M0,0 L10,5 L0,10 z"); tip.setAttribute("fill", "#8896ab"); marker.appendChild(tip); defs.appendChild(marker); svg.appendChild(defs);
+      edges.forEach(function (e) {
+        var a = pos[e.s], b = pos[e.t], p = document.createElementNS(SVG, "path");
+        var x1 = a[0] + 190, y1 = a[1] + 18, x2 = b[0], y2 = b[1] + 18;
+        p.setAttribute("d", "M" + x1 + "," + y1 + " C" + (x1 + 25) + "," + y1 + " " + (x2 - 25) + "," + y2 + " " + x2 + "," + y2);
+        p.setAttribute("class", "edge"); p.setAttribute("marker-end", "url(#arrow)"); svg.appendChild(p);
+      });
+      nodes.forEach(function (n) {
+        var gnode = document.createElementNS(SVG, "g"), rect = document.createElementNS(SVG, "rect"), label = document.createElementNS(SVG, "text"), title = document.createElementNS(SVG, "title");
+        var xy = pos[n.id], name = String(n.label || n.name || n.id);
+        gnode.setAttribute("class", "node"); gnode.setAttribute("data-id", n.id);
+        rect.setAttribute("x", xy[0]); rect.setAttribute("y", xy[1]); rect.setAttribute("width", "190"); rect.setAttribute("height", "36"); rect.setAttribute("rx", "6");
+        label.setAttribute("x", xy[0] + 8); label.setAttribute("y", xy[1] + 22);
+        label.textContent = (name.length > 28 ? name.slice(0, 27) + "…" : name);
+        title.textContent = n.id + (n.type ? " (" + n.type + ")" : "");
+        gnode.appendChild(title); gnode.appendChild(rect); gnode.appendChild(label); svg.appendChild(gnode);
+      });
+      view.appendChild(el("div", { class: "lineage" }, [svg]));
+    }
+    var body = el("tbody");
+    edges.forEach(function (e) { body.appendChild(el("tr", null, [el("td", { text: (byId[e.s].label || byId[e.s].name || e.s) }), el("td", { text: e.label }), el("td", { text: (byId[e.t].label || byId[e.t].name || e.t) })])); });
+    view.appendChild(el("table", { class: "grid", id: "lineage-edges" }, [el("thead", null, [el("tr", null, [el("th", { text: "From" }), el("th", { text: "Relation" }), el("th", { text: "To" })])]), body]));
+  }
+
+  // ---------------------------------------------------------------- start
+  var scan = D.meta.scan;
+  $("scan-line").textContent = D.meta.tool + " " + D.meta.version + " · " + scan.provider + " · " +
+    scan.scopes.map(function (s) { return s.account; }).join(", ") + " · started " + scan.started_at + " · scan " + scan.id + (scan.complete ? "" : " · INCOMPLETE");
+  readHash();
+  renderOverview();
+  renderErrors();
+  if (D.lineage) renderLineage();
+  buildFilters();
+  $("rq").addEventListener("input", function () { state.rq = this.value; state.rpage = 0; renderResources(); });
+  show(state.tab);
+  document.body.setAttribute("data-render-ms", String(Math.round(performance.now() - t0)));
+  document.body.setAttribute("data-ready", "true");
+})();
