@@ -29,6 +29,9 @@ SERVICE_MODULES: dict[str, str] = {
     "s3": "cspm.providers.aws.s3",
     "ec2": "cspm.providers.aws.ec2",
     "sagemaker": "cspm.providers.aws.sagemaker",
+    "ecr": "cspm.providers.aws.ecr",
+    "kms": "cspm.providers.aws.kms",
+    "cloudtrail": "cspm.providers.aws.cloudtrail",
 }
 
 DEFAULT_REGION = "us-east-1"
