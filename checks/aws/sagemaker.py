@@ -1,9 +1,12 @@
-"""SageMaker checks: network isolation, encryption and availability of notebook instances,
-training jobs, models and endpoint configs, and the private endpoints of the VPCs that host them.
+"""SageMaker checks over the ML lifecycle: notebooks and their lifecycle scripts, training and
+processing jobs, the model registry, models, endpoint configs and endpoints, Model Monitor
+schedules and job definitions, feature groups, Studio domains, inference experiments, and the
+private endpoints of the VPCs that host them.
 
 Compliance ids come from the Security Hub SageMaker controls (FSBP and AI Security Best
-Practices); the training-job, model-VPC and endpoint-config KMS checks have no Security Hub
-control (Prowler and AWS Config have equivalents) and cite NIST SP 800-53 only.
+Practices); checks without a Security Hub control (Prowler and AWS Config have equivalents for
+most) cite NIST SP 800-53 only. docs/sagemaker-controls.md maps every SageMaker control to its
+check, or says why it has none.
 """
 
 from __future__ import annotations
@@ -16,10 +19,27 @@ from cspm.models import Baseline, Result, Severity, failed, not_applicable, pass
 from cspm.registry import check
 from cspm.resources.aws.ec2 import Vpc, VpcEndpoint
 from cspm.resources.aws.sagemaker import (
+    JOB_DEFINITION_TYPES,
+    DataQualityJobDefinition,
+    Domain,
+    Endpoint,
     EndpointConfig,
+    FeatureGroup,
+    InferenceExperiment,
     KmsEncryption,
     Model,
+    ModelBiasJobDefinition,
+    ModelContainer,
+    ModelExplainabilityJobDefinition,
+    ModelPackage,
+    ModelQualityJobDefinition,
+    MonitoringJobConfig,
+    MonitoringJobDefinition,
+    MonitoringSchedule,
     NotebookInstance,
+    NotebookLifecycleConfig,
+    ProcessingJob,
+    SecretFinding,
     TrainingJob,
     VpcHosted,
 )
@@ -357,7 +377,8 @@ class _Gaps:
     title="VPC hosting SageMaker resources has private S3 and SageMaker endpoints",
     severity=Severity.MEDIUM,
     baseline=Baseline.PRIVATE_ENDPOINT,
-    remediation="In every VPC that hosts notebooks, training jobs or models, create an S3 gateway endpoint "
+    remediation="In every VPC that hosts notebooks, training or processing jobs or models, create an S3 gateway "
+    "endpoint "
     "associated with the route tables of those subnets, and sagemaker.api and sagemaker.runtime "
     "interface endpoints with private DNS enabled.",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7", "SC-7(3)"]},
@@ -368,6 +389,7 @@ def ai_vpc_has_private_endpoints(
     notebooks: Sequence[NotebookInstance],
     training_jobs: Sequence[TrainingJob],
     models: Sequence[Model],
+    processing_jobs: Sequence[ProcessingJob],
 ) -> Result:
     """Without these endpoints, the training data, model artifacts and API calls of the SageMaker
     resources in a VPC leave it through a NAT or internet gateway, where no endpoint policy can
@@ -377,7 +399,7 @@ def ai_vpc_has_private_endpoints(
     assessed."""
     if vpc.subnet_ids is None:
         return unknown("The VPC's subnets could not be read.")
-    candidates: list[VpcHosted] = [*notebooks, *training_jobs, *models]
+    candidates: list[VpcHosted] = [*notebooks, *training_jobs, *models, *processing_jobs]
     in_region = [r for r in candidates if r.region == vpc.region]
     hosted = [r for r in in_region if r.subnet_ids and vpc.subnet_ids.intersection(r.subnet_ids)]
     if not hosted:
@@ -496,3 +518,836 @@ def _customer_managed(encryption: KmsEncryption | None, what: str) -> Result:
     if encryption.kms_key_id:
         return failed(f"{what} uses the AWS-managed key {encryption.kms_key_id}.", evidence=evidence)
     return failed(f"{what} has no customer-managed KMS key (an AWS-managed key is used).", evidence=evidence)
+
+
+# =============================================================================================
+# The rest of the lifecycle
+# =============================================================================================
+
+SECRETS_NIST = ["IA-5", "SC-28"]
+SUPPORTED_NOTEBOOK_PLATFORMS = frozenset({"notebook-al2023-v1"})
+
+# ---------------------------------------------------------------------------------------------
+# Notebook platforms and lifecycle configurations
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker notebook instance runs on a supported platform",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Create a new notebook instance with PlatformIdentifier notebook-al2023-v1, move the "
+    "notebooks and data over (the platform cannot be changed in place) and delete the old instance.",
+    compliance={"aws-fsbp": ["SageMaker.8"], "aws-ai-security": ["SageMaker.8"], "nist-800-53-r5": ["SI-2"]},
+    attack=["AML.T0011.001"],
+)
+def notebook_runs_on_supported_platform(notebook: NotebookInstance) -> Result:
+    """A notebook instance on a platform that is no longer supported gets no operating system or
+    JupyterLab security patches. The supported list is Security Hub's parameter for SageMaker.8,
+    notebook-al2023-v1 (Amazon Linux 2023); an earlier revision of the control accepted
+    notebook-al2-v3, and every Amazon Linux 2 platform (notebook-al2-v1/v2/v3) goes out of support
+    with Amazon Linux 2 itself. A notebook whose platform is not reported is not assessed as
+    supported."""
+    platform = notebook.platform_identifier
+    if platform is None:
+        return unknown("The notebook instance's platform identifier could not be read.")
+    evidence = {"platform_identifier": platform, "supported": sorted(SUPPORTED_NOTEBOOK_PLATFORMS)}
+    if platform in SUPPORTED_NOTEBOOK_PLATFORMS:
+        return passed(f"The notebook instance runs on {platform}.", evidence)
+    return failed(f"The notebook instance runs on {platform}, which is not a supported platform.", evidence)
+
+
+@check(
+    title="SageMaker notebook lifecycle configuration holds no secrets",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove the credentials from the OnCreate/OnStart scripts, rotate them, and read them at "
+    "run time from AWS Secrets Manager or SSM Parameter Store with the notebook's execution role.",
+    compliance={"nist-800-53-r5": SECRETS_NIST},
+    attack=["AML.T0055"],
+)
+def notebook_lifecycle_config_has_no_secrets(config: NotebookLifecycleConfig) -> Result:
+    """Lifecycle scripts are stored in clear text: anyone allowed to describe the configuration,
+    and every notebook that runs it, can read a credential written into them. The scripts are
+    scanned with detect-secrets and a key-name rule (cspm.secrets); the finding names the script,
+    the line and the kind of secret, never the value."""
+    return _no_secrets(config.secrets, "The lifecycle configuration's scripts")
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets in job and model configuration
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker training job has no secrets in its environment or hyperparameters",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Stop passing credentials as environment variables or hyperparameters; rotate the ones "
+    "found and read them in the training code from AWS Secrets Manager with the job's execution role.",
+    compliance={"nist-800-53-r5": SECRETS_NIST},
+    attack=["AML.T0055"],
+)
+def training_job_has_no_secrets_in_configuration(job: TrainingJob) -> Result:
+    """A training job's Environment and HyperParameters are returned in clear text by
+    DescribeTrainingJob, to anyone with that read permission, for as long as the job's record
+    exists (which is forever). Hugging Face, Weights & Biases and cloud credentials are often
+    passed this way. The finding names the key and the kind of secret, never the value."""
+    return _no_secrets(job.secrets, "The training job's environment and hyperparameters")
+
+
+@check(
+    title="SageMaker processing job has no secrets in its environment",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Stop passing credentials as environment variables; rotate the ones found and read them "
+    "in the processing code from AWS Secrets Manager with the job's execution role.",
+    compliance={"nist-800-53-r5": SECRETS_NIST},
+    attack=["AML.T0055"],
+)
+def processing_job_has_no_secrets_in_environment(job: ProcessingJob) -> Result:
+    """A processing job's Environment is returned in clear text by DescribeProcessingJob to anyone
+    with that read permission, for as long as the job's record exists. The finding names the
+    key and the kind of secret, never the value."""
+    return _no_secrets(job.secrets, "The processing job's environment")
+
+
+@check(
+    title="SageMaker model has no secrets in its container environment",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Recreate the model without credentials in the containers' Environment (for example "
+    "HUGGING_FACE_HUB_TOKEN); rotate them and let the container read them from AWS Secrets Manager.",
+    compliance={"nist-800-53-r5": SECRETS_NIST},
+    attack=["AML.T0055"],
+)
+def model_has_no_secrets_in_environment(model: Model) -> Result:
+    """Inference containers are commonly given hub tokens and API keys through Environment, which
+    DescribeModel returns in clear text to anyone with that read permission. The finding names
+    the container, the key and the kind of secret, never the value."""
+    return _no_secrets(model.secrets, "The model's container environments")
+
+
+def _no_secrets(secrets: Sequence[SecretFinding] | None, what: str) -> Result:
+    if secrets is None:
+        return unknown(f"{what} could not be read.")
+    if not secrets:
+        return passed(f"{what} hold no secrets that cspm recognises.")
+    found = [s.model_dump(exclude_none=True) for s in secrets]
+    places = sorted({_place(s) for s in secrets})
+    return failed(f"{what} hold secrets: {', '.join(places)}.", evidence={"secrets": found})
+
+
+def _place(secret: SecretFinding) -> str:
+    if secret.key is not None:
+        return f"{secret.source} {secret.key} ({secret.kind})"
+    return f"{secret.source} line {secret.line} ({secret.kind})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Processing jobs
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker processing job has network isolation enabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Run processing jobs with NetworkConfig.EnableNetworkIsolation=True "
+    "(network_config=NetworkConfig(enable_network_isolation=True) on the processor).",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0011.000", "AML.T0025"],
+)
+def processing_job_has_network_isolation(job: ProcessingJob) -> Result:
+    """Processing jobs read raw training data and write the features and evaluation results the
+    model is built from. Network isolation blocks every outbound call from the container, so a
+    malicious dependency cannot send the data out or poison it from outside."""
+    if job.network_isolation is None:
+        return unknown("The processing job could not be described.")
+    if job.network_isolation:
+        return passed("Network isolation is enabled.")
+    return failed("Network isolation is disabled.", evidence={"network_isolation": False})
+
+
+@check(
+    title="SageMaker processing job encrypts inter-container traffic",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Set NetworkConfig.EnableInterContainerTrafficEncryption=True on distributed processing "
+    "jobs (encrypt_inter_container_traffic=True on the processor's NetworkConfig).",
+    compliance={"nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def processing_job_encrypts_inter_container_traffic(job: ProcessingJob) -> Result:
+    """Distributed processing jobs exchange data between instances in clear text unless
+    inter-container traffic encryption is on. A single-instance job has no inter-container
+    traffic, so the check does not apply to it."""
+    if job.inter_container_encryption is None:
+        return unknown("The processing job could not be described.")
+    if job.inter_container_encryption:
+        return passed("Inter-container traffic encryption is enabled.")
+    if job.instance_count == 1:
+        return not_applicable("The job runs on one instance: there is no inter-container traffic.")
+    return failed(
+        "Inter-container traffic encryption is disabled.",
+        evidence={"inter_container_encryption": False, "instance_count": job.instance_count},
+    )
+
+
+@check(
+    title="SageMaker processing job runs in a customer VPC",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Run processing jobs with NetworkConfig.VpcConfig (private subnets and security groups of your VPC).",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025"],
+)
+def processing_job_runs_in_vpc(job: ProcessingJob) -> Result:
+    """Without a VpcConfig the processing containers reach S3 and the internet from the SageMaker
+    service network, outside your security groups, endpoint policies and flow logs."""
+    return _runs_in_vpc(job, "processing job")
+
+
+@check(
+    title="SageMaker processing job encrypts its volume and output with KMS keys",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Set ProcessingResources.ClusterConfig.VolumeKmsKeyId and ProcessingOutputConfig.KmsKeyId to "
+    "customer-managed KMS keys (volume_kms_key and output_kms_key on the processor).",
+    compliance={"nist-800-53-r5": [*AT_REST_NIST, "SC-28(1)"]},
+    attack=["AML.T0035", "AML.T0020"],
+)
+def processing_job_encrypts_volume_and_output_with_kms(job: ProcessingJob) -> Result:
+    """The processing volume holds the raw data; the output becomes the training set. Customer-
+    managed keys gate both behind a key policy you control and log every decryption."""
+    if job.volume_encryption is None or job.output_encryption is None:
+        return unknown("The processing job could not be described.")
+    keys = {"volume": job.volume_encryption, "output": job.output_encryption}
+    evidence = {f"{k}_kms_key_id": v.kms_key_id for k, v in keys.items()}
+    without = [k for k, v in keys.items() if not v.customer_managed]
+    if without:
+        return failed(
+            f"No customer-managed KMS key for the {' and the '.join(without)}.",
+            evidence={"without_customer_managed_key": without, **evidence},
+        )
+    return passed("The volume and the output are encrypted with customer-managed KMS keys.", evidence=evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: private registries and the model registry
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker model pulls its primary container from a private registry in a VPC",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Host the inference image in a private Docker registry reachable from the model's VPC "
+    "and recreate the model with PrimaryContainer.ImageConfig.RepositoryAccessMode=Vpc.",
+    compliance={"aws-ai-security": ["SageMaker.16"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0010.004", "AML.T0010.003"],
+)
+def model_primary_container_uses_private_registry(model: Model) -> Result:
+    """Pulling the inference image through your VPC keeps it on registries and network paths you
+    control. Models without a primary container (inference pipelines) are assessed by
+    SageMaker.19 instead. Expect this control to fail for most models:
+    RepositoryAccessMode=Platform is the default and is how SageMaker pulls images from Amazon
+    ECR, itself a private, IAM-authenticated registry; Vpc mode is meant for a private Docker
+    registry reachable in your VPC. Security Hub fails Platform regardless, so this check does
+    too: mute it where pulling from ECR through the platform is your policy."""
+    if model.containers is None:
+        return unknown("The model could not be described.")
+    primary = [c for c in model.containers if c.primary]
+    if not primary:
+        return not_applicable("The model has no primary container (an inference pipeline).")
+    return _private_registry(primary, "The primary container")
+
+
+@check(
+    title="SageMaker inference pipeline pulls every container from a private registry in a VPC",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Host the inference images in a private Docker registry reachable from the model's VPC "
+    "and recreate the model with ImageConfig.RepositoryAccessMode=Vpc on every container.",
+    compliance={"aws-ai-security": ["SageMaker.19"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0010.004", "AML.T0010.003"],
+)
+def model_containers_use_private_registry(model: Model) -> Result:
+    """Every container of a multi-container model (Containers[]) runs on the same requests; one image
+    pulled outside your VPC is enough to change what the endpoint serves. Single-container
+    models are assessed by SageMaker.16 instead. Expect this control to fail for most models:
+    RepositoryAccessMode=Platform is the default and is how SageMaker pulls images from Amazon
+    ECR, itself a private, IAM-authenticated registry; Vpc mode is meant for a private Docker
+    registry reachable in your VPC. Security Hub fails Platform regardless, so this check does
+    too: mute it where pulling from ECR through the platform is your policy."""
+    if model.containers is None:
+        return unknown("The model could not be described.")
+    pipeline = [c for c in model.containers if not c.primary]
+    if not pipeline:
+        return not_applicable("The model has no Containers[] (it is not an inference pipeline).")
+    return _private_registry(pipeline, "Every container")
+
+
+def _private_registry(containers: Sequence[ModelContainer], what: str) -> Result:
+    platform = [
+        {"image": c.image, "model_package": c.model_package_name, "repository_access_mode": c.repository_access_mode}
+        for c in containers
+        if c.repository_access_mode != "Vpc"
+    ]
+    if platform:
+        return failed(
+            f"{len(platform)} container(s) are pulled by the platform, not through the VPC.",
+            evidence={"containers": platform},
+        )
+    return passed(f"{what} is pulled from a private registry through the VPC (RepositoryAccessMode=Vpc).")
+
+
+@check(
+    title="SageMaker model is created from a model registry package",
+    severity=Severity.LOW,
+    baseline=Baseline.INTEGRITY,
+    remediation="Register models in a SageMaker Model Registry model package group, approve them there, "
+    "and create models from the approved package version (ModelPackageName) instead of an image and an "
+    "artifact URL.",
+    compliance={"nist-800-53-r5": ["CM-3", "SI-7"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+)
+def model_comes_from_model_registry(model: Model) -> Result:
+    """A model built directly from an image and an S3 artifact has passed no approval gate: anyone
+    who can call CreateModel can put any artifact behind an endpoint. A model created from a model
+    package version carries the registry's lineage and approval status (Prowler's
+    sagemaker_models_registry_in_use, per model)."""
+    if model.containers is None:
+        return unknown("The model could not be described.")
+    outside = [c.image or "(no image)" for c in model.containers if not c.model_package_name]
+    if not model.containers or outside:
+        return failed(
+            "The model is not created from a model package.",
+            evidence={"containers_without_package": outside},
+        )
+    packages = sorted({c.model_package_name or "" for c in model.containers})
+    return passed("Every container comes from a model package.", evidence={"model_packages": packages})
+
+
+@check(
+    title="SageMaker model uses only approved model package versions",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Recreate the model (and update its endpoints) from a model package version whose "
+    "ModelApprovalStatus is Approved, or review and approve the version in the model registry.",
+    compliance={"nist-800-53-r5": ["CM-3", "SI-7"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+)
+def model_uses_approved_model_packages(model: Model, packages: Sequence[ModelPackage]) -> Result:
+    """The registry's approval status is the gate between a trained artifact and production. A
+    model that uses a package version that is pending, or was rejected after the model was
+    created, serves an artifact nobody signed off. Models created without a package are assessed
+    by model_comes_from_model_registry; packages of other accounts (a central registry, AWS
+    Marketplace) cannot be assessed from this account."""
+    if model.containers is None:
+        return unknown("The model could not be described.")
+    refs = sorted({c.model_package_name for c in model.containers if c.model_package_name})
+    if not refs:
+        return not_applicable("The model is not created from a model package.")
+    by_arn = {p.uid.lower(): p for p in packages if p.account == model.account}
+    verdicts = [_package_verdict(ref, by_arn, model.account) for ref in refs]
+    not_approved = [v for v in verdicts if v["status"] not in ("Approved", None)]
+    unresolved = [v for v in verdicts if v["status"] is None]
+    if not_approved:
+        return failed("The model uses model package versions that are not approved.", {"packages": not_approved})
+    if unresolved:
+        return unknown("The approval status of some model packages could not be read.", {"packages": unresolved})
+    return passed("Every model package version the model uses is approved.", {"packages": verdicts})
+
+
+def _package_verdict(ref: str, by_arn: dict[str, ModelPackage], account: str) -> dict[str, Any]:
+    package = by_arn.get(ref.lower())
+    if package is not None:
+        return {"package": ref, "status": package.approval_status}
+    if ref.startswith("arn:") and ref.split(":")[4:5] != [account]:
+        return {"package": ref, "status": None, "reason": "in another account"}
+    return {"package": ref, "status": None, "reason": "not found in the model registry"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Model Monitor: endpoints, schedules and job definitions
+# ---------------------------------------------------------------------------------------------
+
+MONITORING_NIST = ["SI-4", "CA-7"]
+
+
+@check(
+    title="SageMaker endpoint is watched by a running Model Monitor schedule",
+    severity=Severity.LOW,
+    baseline=Baseline.LOGGING,
+    remediation="Enable data capture on the endpoint config and create a Model Monitor schedule (data "
+    "quality, model quality, bias or explainability) for the endpoint; keep it in the Scheduled state.",
+    compliance={"nist-800-53-r5": MONITORING_NIST},
+    attack=["AML.T0031", "AML.T0020"],
+)
+def endpoint_has_model_monitoring(endpoint: Endpoint, schedules: Sequence[MonitoringSchedule]) -> Result:
+    """Without a monitoring schedule, drift, degraded quality and poisoned or adversarial input
+    distributions go unnoticed while the endpoint keeps answering (Prowler's
+    sagemaker_models_monitor_enabled, per endpoint). Only endpoints in service are assessed; a
+    schedule counts when it is in the Scheduled state."""
+    if endpoint.status is None:
+        return unknown("The endpoint's status could not be read.")
+    if endpoint.status != "InService":
+        return not_applicable(f"The endpoint is {endpoint.status}, not in service.")
+    mine = [s for s in schedules if s.region == endpoint.region and s.endpoint_name == endpoint.name]
+    running = sorted(s.name for s in mine if s.status == "Scheduled")
+    if running:
+        return passed(f"Monitored by {', '.join(running)}.", evidence={"schedules": running})
+    others = [{"schedule": s.name, "status": s.status} for s in sorted(mine, key=lambda s: s.name)]
+    return failed("No monitoring schedule is running for the endpoint.", evidence={"schedules": others})
+
+
+JobDefinitions = dict[str, Sequence[MonitoringJobDefinition]]
+
+
+@check(
+    title="SageMaker monitoring schedule runs its jobs with network isolation",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the schedule's job definition (or the schedule's embedded MonitoringJobDefinition) "
+    "with NetworkConfig.EnableNetworkIsolation=True.",
+    compliance={"aws-ai-security": ["SageMaker.14"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025"],
+)
+def monitoring_schedule_has_network_isolation(
+    schedule: MonitoringSchedule,
+    data_quality: Sequence[DataQualityJobDefinition],
+    model_quality: Sequence[ModelQualityJobDefinition],
+    model_bias: Sequence[ModelBiasJobDefinition],
+    explainability: Sequence[ModelExplainabilityJobDefinition],
+) -> Result:
+    """Monitoring jobs read the endpoint's captured requests and responses. With network isolation
+    their containers can make no outbound call. A schedule that names a job definition is judged
+    by that definition's NetworkConfig (the job it actually runs); Security Hub reads only the
+    schedule's own configuration."""
+    definitions = _definitions(data_quality, model_quality, model_bias, explainability)
+    job, evidence = _schedule_job(schedule, definitions)
+    if job is None:
+        return unknown(evidence.pop("reason"), evidence)
+    if job.network_isolation:
+        return passed("The monitoring job runs with network isolation.", evidence)
+    return failed("The monitoring job runs without network isolation.", {**evidence, "network_isolation": False})
+
+
+@check(
+    title="SageMaker monitoring schedule encrypts inter-container traffic",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the schedule's job definition (or the schedule's embedded MonitoringJobDefinition) "
+    "with NetworkConfig.EnableInterContainerTrafficEncryption=True.",
+    compliance={"aws-ai-security": ["SageMaker.22"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def monitoring_schedule_encrypts_inter_container_traffic(
+    schedule: MonitoringSchedule,
+    data_quality: Sequence[DataQualityJobDefinition],
+    model_quality: Sequence[ModelQualityJobDefinition],
+    model_bias: Sequence[ModelBiasJobDefinition],
+    explainability: Sequence[ModelExplainabilityJobDefinition],
+) -> Result:
+    """Distributed monitoring jobs exchange captured inference data between instances in clear
+    text unless inter-container traffic encryption is on. A schedule that names a job definition
+    is judged by that definition; Security Hub (SageMaker.22) fails regardless of the instance
+    count, and so does this check."""
+    definitions = _definitions(data_quality, model_quality, model_bias, explainability)
+    job, evidence = _schedule_job(schedule, definitions)
+    if job is None:
+        return unknown(evidence.pop("reason"), evidence)
+    if job.inter_container_encryption:
+        return passed("The monitoring job encrypts inter-container traffic.", evidence)
+    return failed(
+        "The monitoring job does not encrypt inter-container traffic.",
+        {**evidence, "inter_container_encryption": False, "instance_count": job.instance_count},
+    )
+
+
+def _definitions(*kinds: Sequence[MonitoringJobDefinition]) -> JobDefinitions:
+    """The job definitions by monitoring type."""
+    return {t.monitoring_type: [d for kind in kinds for d in kind if isinstance(d, t)] for t in JOB_DEFINITION_TYPES}
+
+
+def _schedule_job(
+    schedule: MonitoringSchedule, definitions: JobDefinitions
+) -> tuple[MonitoringJobConfig | None, dict[str, Any]]:
+    """The job a schedule runs, or None with a ``reason`` in the evidence."""
+    if schedule.job is None:
+        return None, {"reason": "The monitoring schedule could not be described."}
+    if schedule.job.inline is not None:
+        return schedule.job.inline, {"job_definition": "embedded in the schedule"}
+    name = schedule.job.definition_name
+    kind = schedule.monitoring_type or "DataQuality"  # the API's default monitoring type
+    evidence: dict[str, Any] = {"job_definition": name, "monitoring_type": kind}
+    match = next(
+        (d for d in definitions.get(kind, ()) if d.name == name and d.region == schedule.region),
+        None,
+    )
+    if match is None:
+        return None, {**evidence, "reason": f"The schedule's job definition {name} was not found."}
+    if match.config is None:
+        return None, {**evidence, "reason": f"The schedule's job definition {name} could not be described."}
+    return match.config, evidence
+
+
+def _definition_isolation(definition: MonitoringJobDefinition, schedules: Sequence[MonitoringSchedule]) -> Result:
+    if definition.config is None:
+        return unknown("The job definition could not be described.")
+    evidence = {"scheduled_by": _scheduled_by(definition, schedules)}
+    if definition.config.network_isolation:
+        return passed("Network isolation is enabled.", evidence)
+    return failed("Network isolation is disabled.", {**evidence, "network_isolation": False})
+
+
+def _definition_encryption(
+    definition: MonitoringJobDefinition,
+    schedules: Sequence[MonitoringSchedule],
+    *,
+    single_instance_exempt: bool = False,
+) -> Result:
+    config = definition.config
+    if config is None:
+        return unknown("The job definition could not be described.")
+    evidence: dict[str, Any] = {"scheduled_by": _scheduled_by(definition, schedules)}
+    if config.inter_container_encryption:
+        return passed("Inter-container traffic encryption is enabled.", evidence)
+    if single_instance_exempt and config.instance_count is not None and config.instance_count < 2:
+        return not_applicable("The job runs on one instance: there is no inter-container traffic.")
+    return failed(
+        "Inter-container traffic encryption is disabled.",
+        {**evidence, "inter_container_encryption": False, "instance_count": config.instance_count},
+    )
+
+
+def _scheduled_by(definition: MonitoringJobDefinition, schedules: Sequence[MonitoringSchedule]) -> list[dict[str, Any]]:
+    """The schedules that run ``definition``: whether its weakness is live."""
+    return [
+        {"schedule": s.name, "status": s.status}
+        for s in sorted(schedules, key=lambda s: s.name)
+        if s.region == definition.region
+        and s.job is not None
+        and s.job.definition_name == definition.name
+        and (s.monitoring_type or "DataQuality") == definition.monitoring_type
+    ]
+
+
+@check(
+    title="SageMaker data quality job definition has network isolation enabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the data quality job definition with NetworkConfig.EnableNetworkIsolation=True "
+    "and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.11"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025"],
+)
+def data_quality_job_definition_has_network_isolation(
+    definition: DataQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Data quality monitoring jobs read the endpoint's captured traffic; network isolation keeps
+    their containers from sending it anywhere.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_isolation(definition, schedules)
+
+
+@check(
+    title="SageMaker data quality job definition encrypts inter-container traffic",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the data quality job definition with "
+    "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.9"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def data_quality_job_definition_encrypts_inter_container_traffic(
+    definition: DataQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Distributed data quality jobs exchange captured inference data between instances in clear
+    text unless inter-container traffic encryption is on. Security Hub (SageMaker.9) fails it
+    whatever the instance count, and so does this check.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_encryption(definition, schedules)
+
+
+@check(
+    title="SageMaker model quality job definition has network isolation enabled",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the model quality job definition with NetworkConfig.EnableNetworkIsolation=True "
+    "and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.25"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025"],
+)
+def model_quality_job_definition_has_network_isolation(
+    definition: ModelQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Model quality jobs join captured predictions with ground-truth labels; network isolation
+    keeps their containers from sending either anywhere.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_isolation(definition, schedules)
+
+
+@check(
+    title="SageMaker model quality job definition encrypts inter-container traffic",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the model quality job definition with "
+    "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.13"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def model_quality_job_definition_encrypts_inter_container_traffic(
+    definition: ModelQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Distributed model quality jobs exchange predictions and labels between instances in clear
+    text unless inter-container traffic encryption is on. Security Hub (SageMaker.13) fails it
+    whatever the instance count, and so does this check.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_encryption(definition, schedules)
+
+
+@check(
+    title="SageMaker model bias job definition has network isolation enabled",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the model bias job definition with NetworkConfig.EnableNetworkIsolation=True "
+    "and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.12"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025"],
+)
+def model_bias_job_definition_has_network_isolation(
+    definition: ModelBiasJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Bias monitoring jobs read captured traffic including sensitive facets (age, sex, ...);
+    network isolation keeps their containers from sending it anywhere.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_isolation(definition, schedules)
+
+
+@check(
+    title="SageMaker model bias job definition encrypts inter-container traffic",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the model bias job definition with "
+    "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.15"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def model_bias_job_definition_encrypts_inter_container_traffic(
+    definition: ModelBiasJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Distributed bias jobs exchange captured data between instances in clear text unless
+    inter-container traffic encryption is on. As in Security Hub (SageMaker.15), definitions
+    that run on a single instance are not assessed.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_encryption(definition, schedules, single_instance_exempt=True)
+
+
+@check(
+    title="SageMaker model explainability job definition has network isolation enabled",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the model explainability job definition with "
+    "NetworkConfig.EnableNetworkIsolation=True and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.20"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025"],
+)
+def model_explainability_job_definition_has_network_isolation(
+    definition: ModelExplainabilityJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Explainability jobs query the model many times per record and read its captured traffic;
+    network isolation keeps their containers from sending data or model behaviour anywhere.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_isolation(definition, schedules)
+
+
+@check(
+    title="SageMaker model explainability job definition encrypts inter-container traffic",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the model explainability job definition with "
+    "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
+    compliance={"aws-ai-security": ["SageMaker.10"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
+    attack=["AML.T0035"],
+)
+def model_explainability_job_definition_encrypts_inter_container_traffic(
+    definition: ModelExplainabilityJobDefinition, schedules: Sequence[MonitoringSchedule]
+) -> Result:
+    """Distributed explainability jobs exchange model data and results between instances in
+    clear text unless inter-container traffic encryption is on. Security Hub (SageMaker.10) fails
+    it whatever the instance count, and so does this check.
+    The evidence lists the monitoring schedules that run the definition (whether the weakness is
+    live); when the schedules could not be listed the check answers ERROR.
+    """
+    return _definition_encryption(definition, schedules)
+
+
+# ---------------------------------------------------------------------------------------------
+# Feature Store
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker feature group offline store is encrypted with a customer-managed KMS key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the feature group with OfflineStoreConfig.S3StorageConfig.KmsKeyId set to a "
+    "customer-managed key and backfill it (the key cannot be changed in place).",
+    compliance={"aws-ai-security": ["SageMaker.17"], "nist-800-53-r5": AT_REST_NIST},
+    attack=["AML.T0036", "AML.T0020"],
+)
+def feature_group_offline_store_encrypted_with_kms(group: FeatureGroup) -> Result:
+    """The offline store is the training-data lake of the features: an S3 prefix and a Glue table.
+    A customer-managed key puts a key policy you control in front of it and logs every read.
+    Feature groups without an offline store are not assessed."""
+    if group.offline_store is None:
+        return unknown("The feature group could not be described.")
+    if not group.offline_store.enabled:
+        return not_applicable("The feature group has no offline store.")
+    return _customer_managed(group.offline_store.encryption, "The offline store")
+
+
+@check(
+    title="SageMaker feature group online store is encrypted with a customer-managed KMS key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the feature group with OnlineStoreConfig.SecurityConfig.KmsKeyId set to a "
+    "customer-managed key (the key cannot be changed in place).",
+    compliance={"aws-ai-security": ["SageMaker.18"], "nist-800-53-r5": [*AT_REST_NIST, "SC-28(1)"]},
+    attack=["AML.T0036"],
+)
+def feature_group_online_store_encrypted_with_kms(group: FeatureGroup) -> Result:
+    """The online store serves the latest feature values to models at inference time. As in
+    Security Hub (SageMaker.18) only online stores with Standard storage are assessed; the
+    InMemory tier and feature groups without an online store are not."""
+    if group.online_store is None:
+        return unknown("The feature group could not be described.")
+    store = group.online_store
+    if not store.enabled:
+        return not_applicable("The feature group has no online store.")
+    if (store.storage_type or "Standard") != "Standard":
+        return not_applicable(f"The online store uses {store.storage_type} storage.")
+    return _customer_managed(store.encryption, "The online store")
+
+
+# ---------------------------------------------------------------------------------------------
+# Studio domains
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker domain sends app traffic through the customer VPC only",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Update the domain to AppNetworkAccessType=VpcOnly (all apps must be deleted first), with "
+    "private subnets, security groups, and VPC endpoints or a NAT for the services the users need.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7", "SC-7(4)"]},
+    attack=["AML.T0025", "AML.T0049"],
+)
+def domain_is_vpc_only(domain: Domain) -> Result:
+    """With PublicInternetOnly, Studio apps (JupyterLab, Code Editor, Canvas, ...) reach the
+    internet from the SageMaker service network, outside your security groups, endpoint policies
+    and flow logs: the Studio equivalent of a notebook with direct internet access (SageMaker.1).
+    Prowler: sagemaker_domain_vpc_only_enabled."""
+    mode = domain.app_network_access_type
+    if mode is None:
+        return unknown("The domain could not be described.")
+    evidence = {"app_network_access_type": mode}
+    if mode == "VpcOnly":
+        return passed("Studio apps reach the network only through the domain's VPC.", evidence)
+    return failed(f"App network access is {mode}: apps have direct internet access.", evidence)
+
+
+@check(
+    title="SageMaker domain authenticates users through IAM Identity Center",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Create a new domain with AuthMode=SSO (the mode cannot be changed) and move the user "
+    "profiles and spaces to it.",
+    compliance={"nist-800-53-r5": ["AC-2", "IA-2"]},
+    attack=["AML.T0012"],
+)
+def domain_uses_sso(domain: Domain) -> Result:
+    """In IAM mode every Studio user is a locally managed IAM identity with presigned-URL access,
+    outside the organisation's identity provider: offboarding, MFA and session policies drift.
+    SSO mode ties Studio access to IAM Identity Center. Prowler: sagemaker_domain_sso_configured."""
+    if domain.auth_mode is None:
+        return unknown("The domain could not be described.")
+    evidence = {"auth_mode": domain.auth_mode}
+    if domain.auth_mode == "SSO":
+        return passed("Users sign in through IAM Identity Center.", evidence)
+    return failed(f"The domain uses {domain.auth_mode} authentication.", evidence)
+
+
+@check(
+    title="SageMaker domain is encrypted with a customer-managed KMS key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Create a new domain with KmsKeyId set to a customer-managed key (the key cannot be "
+    "changed) and move the user profiles and their home directories to it.",
+    compliance={"nist-800-53-r5": AT_REST_NIST},
+    attack=["AML.T0035", "AML.T0018"],
+)
+def domain_encrypted_with_kms(domain: Domain) -> Result:
+    """The domain's key encrypts the users' EFS home directories and app storage: notebooks,
+    datasets, credentials and checkpoints of every Studio user. A customer-managed key puts a
+    key policy you control in front of them. Prowler: sagemaker_domain_encrypted_with_cmk."""
+    return _customer_managed(domain.encryption, "The domain's storage")
+
+
+# ---------------------------------------------------------------------------------------------
+# Inference experiments (shadow tests)
+# ---------------------------------------------------------------------------------------------
+
+
+@check(
+    title="SageMaker inference experiment encrypts instance storage with a customer-managed KMS key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Create inference experiments with KmsKey set to a customer-managed key (it cannot be "
+    "changed on an existing experiment).",
+    compliance={"aws-ai-security": ["SageMaker.23"], "nist-800-53-r5": AT_REST_NIST},
+    attack=["AML.T0035"],
+)
+def inference_experiment_encrypts_instance_storage_with_kms(experiment: InferenceExperiment) -> Result:
+    """A shadow test runs candidate models on their own instances, whose storage volumes hold the
+    model artifacts and temporary inference data."""
+    return _customer_managed(experiment.encryption, "The shadow variants' instance storage")
+
+
+@check(
+    title="SageMaker inference experiment encrypts captured data with a customer-managed KMS key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Create inference experiments with DataStorageConfig.KmsKey set to a customer-managed key.",
+    compliance={"aws-ai-security": ["SageMaker.24"], "nist-800-53-r5": AT_REST_NIST},
+    attack=["AML.T0035", "AML.T0036"],
+)
+def inference_experiment_encrypts_captured_data_with_kms(experiment: InferenceExperiment) -> Result:
+    """A shadow test copies production requests and both models' responses to S3. Experiments
+    without a data storage configuration capture nothing and are not assessed."""
+    if experiment.data_capture is None:
+        return unknown("The inference experiment could not be described.")
+    capture = experiment.data_capture
+    if not capture.enabled:
+        return not_applicable("The experiment captures no data.")
+    evidence = {"destination_s3_uri": capture.destination_s3_uri, "kms_key_id": capture.kms_key_id}
+    if capture.customer_managed_key:
+        return passed("Captured data is encrypted with a customer-managed KMS key.", evidence)
+    return failed("Captured data is not encrypted with a customer-managed KMS key.", evidence)

@@ -12,11 +12,30 @@ from cspm.models import Result, Status
 from cspm.resources.aws.ec2 import RouteTable, Subnet, Vpc, VpcEndpoint
 from cspm.resources.aws.sagemaker import (
     DataCapture,
+    DataQualityJobDefinition,
+    Domain,
+    Endpoint,
     EndpointConfig,
+    FeatureGroup,
+    InferenceExperiment,
     KmsEncryption,
     Model,
+    ModelBiasJobDefinition,
+    ModelContainer,
+    ModelExplainabilityJobDefinition,
+    ModelPackage,
+    ModelQualityJobDefinition,
+    MonitoringJobConfig,
+    MonitoringJobDefinition,
+    MonitoringSchedule,
     NotebookInstance,
+    NotebookLifecycleConfig,
+    OfflineStore,
+    OnlineStore,
+    ProcessingJob,
     ProductionVariant,
+    ScheduleJob,
+    SecretFinding,
     TrainingJob,
 )
 
@@ -251,8 +270,9 @@ def run(
     notebooks: tuple[NotebookInstance, ...] = (),
     jobs: tuple[TrainingJob, ...] = (),
     models: tuple[Model, ...] = (),
+    processing: tuple[ProcessingJob, ...] = (),
 ) -> Result:
-    return sagemaker.ai_vpc_has_private_endpoints(v, notebooks, jobs, models)
+    return sagemaker.ai_vpc_has_private_endpoints(v, notebooks, jobs, models, processing)
 
 
 HOSTED = (notebook(),)
@@ -313,6 +333,13 @@ def test_ai_vpc_has_private_endpoints(
     assert result.status is expected, f"{case}: {result.message}"
 
 
+def test_ai_vpc_counts_processing_jobs_as_hosted() -> None:
+    hosted = (processing_job(subnet_ids=("subnet-b",)),)
+    assert run(vpc(), processing=hosted).status is Status.PASS
+    assert run(vpc(endpoints=(S3_GATEWAY, API)), processing=hosted).status is Status.FAIL
+    assert run(vpc(endpoints=()), processing=(processing_job(subnet_ids=None),)).status is Status.ERROR
+
+
 def test_ai_vpc_evidence_names_the_gaps_and_the_hosted_resources() -> None:
     v = vpc(
         route_tables=(MAIN_TABLE, RouteTable(id="rtb-b", subnet_ids=("subnet-b",))),
@@ -349,3 +376,449 @@ def test_ai_vpc_evidence_is_bounded() -> None:
     assert result.status is Status.FAIL
     assert result.evidence["hosted_count"] == 50
     assert len(result.evidence["hosted"]) == sagemaker.EVIDENCE_LIMIT
+
+
+# =============================================================================================
+# The rest of the lifecycle
+# =============================================================================================
+
+ENV_SECRET = SecretFinding(source="Environment", key="HF_TOKEN", kind="Hugging Face Token")
+SCRIPT_SECRET = SecretFinding(source="OnStart", line=4, kind="AWS Access Key")
+
+
+def processing_job(name: str = "prep", region: str = REGION, **fields: Any) -> ProcessingJob:
+    base: dict[str, Any] = {
+        **_common("processing-job", name, region),
+        "subnet_ids": ("subnet-a",),
+        "security_group_ids": ("sg-1",),
+        "network_isolation": True,
+        "inter_container_encryption": True,
+        "instance_count": 2,
+        "volume_encryption": KEY,
+        "output_encryption": KEY,
+        "secrets": (),
+    }
+    return ProcessingJob(**(base | fields))
+
+
+def lifecycle(**fields: Any) -> NotebookLifecycleConfig:
+    base: dict[str, Any] = {**_common("notebook-instance-lifecycle-config", "lc", REGION), "secrets": ()}
+    return NotebookLifecycleConfig(**(base | fields))
+
+
+def vpc_container(**fields: Any) -> ModelContainer:
+    return ModelContainer(**({"image": "img:1", "repository_access_mode": "Vpc"} | fields))
+
+
+PACKAGE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/fraud/3"
+
+
+def feature_group(**fields: Any) -> FeatureGroup:
+    base: dict[str, Any] = {
+        **_common("feature-group", "customers", REGION),
+        "offline_store": OfflineStore(enabled=True, s3_uri="s3://features/", encryption=KEY),
+        "online_store": OnlineStore(enabled=True, storage_type="Standard", encryption=KEY),
+    }
+    return FeatureGroup(**(base | fields))
+
+
+def domain(**fields: Any) -> Domain:
+    base: dict[str, Any] = {
+        **_common("domain", "studio", REGION),
+        "domain_id": "d-123",
+        "auth_mode": "SSO",
+        "app_network_access_type": "VpcOnly",
+        "encryption": KEY,
+    }
+    return Domain(**(base | fields))
+
+
+def experiment(**fields: Any) -> InferenceExperiment:
+    base: dict[str, Any] = {
+        **_common("inference-experiment", "shadow", REGION),
+        "encryption": KEY,
+        "data_capture": CAPTURE_ON,
+    }
+    return InferenceExperiment(**(base | fields))
+
+
+LIFECYCLE_CASES: list[tuple[Any, Any, Status | None]] = [
+    # SageMaker.8
+    (sagemaker.notebook_runs_on_supported_platform, notebook(platform_identifier="notebook-al2023-v1"), Status.PASS),
+    (sagemaker.notebook_runs_on_supported_platform, notebook(platform_identifier="notebook-al2-v2"), Status.FAIL),
+    (sagemaker.notebook_runs_on_supported_platform, notebook(platform_identifier="notebook-al1-v1"), Status.FAIL),
+    (sagemaker.notebook_runs_on_supported_platform, notebook(platform_identifier=None), Status.ERROR),
+    # secrets
+    (sagemaker.notebook_lifecycle_config_has_no_secrets, lifecycle(), Status.PASS),
+    (sagemaker.notebook_lifecycle_config_has_no_secrets, lifecycle(secrets=(SCRIPT_SECRET,)), Status.FAIL),
+    (sagemaker.notebook_lifecycle_config_has_no_secrets, lifecycle(secrets=None), Status.ERROR),
+    (sagemaker.training_job_has_no_secrets_in_configuration, job(secrets=()), Status.PASS),
+    (sagemaker.training_job_has_no_secrets_in_configuration, job(secrets=(ENV_SECRET,)), Status.FAIL),
+    (sagemaker.training_job_has_no_secrets_in_configuration, job(secrets=None), Status.ERROR),
+    (sagemaker.processing_job_has_no_secrets_in_environment, processing_job(), Status.PASS),
+    (sagemaker.processing_job_has_no_secrets_in_environment, processing_job(secrets=(ENV_SECRET,)), Status.FAIL),
+    (sagemaker.processing_job_has_no_secrets_in_environment, processing_job(secrets=None), Status.ERROR),
+    (sagemaker.model_has_no_secrets_in_environment, model(secrets=()), Status.PASS),
+    (sagemaker.model_has_no_secrets_in_environment, model(secrets=(ENV_SECRET,)), Status.FAIL),
+    (sagemaker.model_has_no_secrets_in_environment, model(secrets=None), Status.ERROR),
+    # processing jobs
+    (sagemaker.processing_job_has_network_isolation, processing_job(), Status.PASS),
+    (sagemaker.processing_job_has_network_isolation, processing_job(network_isolation=False), Status.FAIL),
+    (sagemaker.processing_job_has_network_isolation, processing_job(network_isolation=None), Status.ERROR),
+    (sagemaker.processing_job_encrypts_inter_container_traffic, processing_job(), Status.PASS),
+    (
+        sagemaker.processing_job_encrypts_inter_container_traffic,
+        processing_job(inter_container_encryption=False),
+        Status.FAIL,
+    ),
+    (
+        sagemaker.processing_job_encrypts_inter_container_traffic,
+        processing_job(inter_container_encryption=False, instance_count=1),
+        None,
+    ),
+    (
+        sagemaker.processing_job_encrypts_inter_container_traffic,
+        processing_job(inter_container_encryption=None),
+        Status.ERROR,
+    ),
+    (sagemaker.processing_job_runs_in_vpc, processing_job(), Status.PASS),
+    (sagemaker.processing_job_runs_in_vpc, processing_job(subnet_ids=()), Status.FAIL),
+    (sagemaker.processing_job_runs_in_vpc, processing_job(subnet_ids=None), Status.ERROR),
+    (sagemaker.processing_job_encrypts_volume_and_output_with_kms, processing_job(), Status.PASS),
+    (
+        sagemaker.processing_job_encrypts_volume_and_output_with_kms,
+        processing_job(output_encryption=NO_KEY),
+        Status.FAIL,
+    ),
+    (
+        sagemaker.processing_job_encrypts_volume_and_output_with_kms,
+        processing_job(volume_encryption=AWS_MANAGED),
+        Status.FAIL,
+    ),
+    (
+        sagemaker.processing_job_encrypts_volume_and_output_with_kms,
+        processing_job(volume_encryption=None),
+        Status.ERROR,
+    ),
+    # SageMaker.16 / .19
+    (
+        sagemaker.model_primary_container_uses_private_registry,
+        model(containers=(vpc_container(primary=True),)),
+        Status.PASS,
+    ),
+    (
+        sagemaker.model_primary_container_uses_private_registry,
+        model(containers=(vpc_container(primary=True, repository_access_mode="Platform"),)),
+        Status.FAIL,
+    ),
+    (
+        sagemaker.model_primary_container_uses_private_registry,
+        model(containers=(vpc_container(primary=True, repository_access_mode=None),)),  # no ImageConfig
+        Status.FAIL,
+    ),
+    (sagemaker.model_primary_container_uses_private_registry, model(containers=(vpc_container(),)), None),
+    (sagemaker.model_primary_container_uses_private_registry, model(containers=None), Status.ERROR),
+    (
+        sagemaker.model_containers_use_private_registry,
+        model(containers=(vpc_container(), vpc_container(image="img:2"))),
+        Status.PASS,
+    ),
+    (
+        sagemaker.model_containers_use_private_registry,
+        model(containers=(vpc_container(), vpc_container(repository_access_mode=None))),
+        Status.FAIL,
+    ),
+    (sagemaker.model_containers_use_private_registry, model(containers=(vpc_container(primary=True),)), None),
+    (sagemaker.model_containers_use_private_registry, model(containers=None), Status.ERROR),
+    # model registry in use
+    (
+        sagemaker.model_comes_from_model_registry,
+        model(containers=(ModelContainer(model_package_name=PACKAGE_ARN, primary=True),)),
+        Status.PASS,
+    ),
+    (sagemaker.model_comes_from_model_registry, model(containers=(vpc_container(primary=True),)), Status.FAIL),
+    (
+        sagemaker.model_comes_from_model_registry,
+        model(containers=(ModelContainer(model_package_name=PACKAGE_ARN), vpc_container())),
+        Status.FAIL,
+    ),
+    (sagemaker.model_comes_from_model_registry, model(containers=None), Status.ERROR),
+    # SageMaker.17 / .18
+    (sagemaker.feature_group_offline_store_encrypted_with_kms, feature_group(), Status.PASS),
+    (
+        sagemaker.feature_group_offline_store_encrypted_with_kms,
+        feature_group(offline_store=OfflineStore(enabled=True, s3_uri="s3://features/")),
+        Status.FAIL,
+    ),
+    (sagemaker.feature_group_offline_store_encrypted_with_kms, feature_group(offline_store=OfflineStore()), None),
+    (sagemaker.feature_group_offline_store_encrypted_with_kms, feature_group(offline_store=None), Status.ERROR),
+    (sagemaker.feature_group_online_store_encrypted_with_kms, feature_group(), Status.PASS),
+    (
+        sagemaker.feature_group_online_store_encrypted_with_kms,
+        feature_group(online_store=OnlineStore(enabled=True)),  # storage type not reported: Standard
+        Status.FAIL,
+    ),
+    (
+        sagemaker.feature_group_online_store_encrypted_with_kms,
+        feature_group(online_store=OnlineStore(enabled=True, storage_type="InMemory")),
+        None,
+    ),
+    (sagemaker.feature_group_online_store_encrypted_with_kms, feature_group(online_store=OnlineStore()), None),
+    (sagemaker.feature_group_online_store_encrypted_with_kms, feature_group(online_store=None), Status.ERROR),
+    # domains
+    (sagemaker.domain_is_vpc_only, domain(), Status.PASS),
+    (sagemaker.domain_is_vpc_only, domain(app_network_access_type="PublicInternetOnly"), Status.FAIL),
+    (sagemaker.domain_is_vpc_only, domain(app_network_access_type=None), Status.ERROR),
+    (sagemaker.domain_uses_sso, domain(), Status.PASS),
+    (sagemaker.domain_uses_sso, domain(auth_mode="IAM"), Status.FAIL),
+    (sagemaker.domain_uses_sso, domain(auth_mode=None), Status.ERROR),
+    (sagemaker.domain_encrypted_with_kms, domain(), Status.PASS),
+    (sagemaker.domain_encrypted_with_kms, domain(encryption=NO_KEY), Status.FAIL),
+    (sagemaker.domain_encrypted_with_kms, domain(encryption=None), Status.ERROR),
+    # SageMaker.23 / .24
+    (sagemaker.inference_experiment_encrypts_instance_storage_with_kms, experiment(), Status.PASS),
+    (sagemaker.inference_experiment_encrypts_instance_storage_with_kms, experiment(encryption=NO_KEY), Status.FAIL),
+    (sagemaker.inference_experiment_encrypts_instance_storage_with_kms, experiment(encryption=None), Status.ERROR),
+    (sagemaker.inference_experiment_encrypts_captured_data_with_kms, experiment(), Status.PASS),
+    (
+        sagemaker.inference_experiment_encrypts_captured_data_with_kms,
+        experiment(data_capture=DataCapture(enabled=True, destination_s3_uri="s3://shadow/")),
+        Status.FAIL,
+    ),
+    (sagemaker.inference_experiment_encrypts_captured_data_with_kms, experiment(data_capture=DataCapture()), None),
+    (sagemaker.inference_experiment_encrypts_captured_data_with_kms, experiment(data_capture=None), Status.ERROR),
+]
+
+
+@pytest.mark.parametrize(("check", "resource", "expected"), LIFECYCLE_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_lifecycle_checks(check: Any, resource: Any, expected: Status | None) -> None:
+    result: Result = check(resource)
+    assert result.status is expected, result.message
+    assert result.message
+
+
+def test_secret_findings_name_the_place_and_kind_only() -> None:
+    result = sagemaker.notebook_lifecycle_config_has_no_secrets(lifecycle(secrets=(SCRIPT_SECRET,)))
+    assert result.evidence == {"secrets": [{"source": "OnStart", "line": 4, "kind": "AWS Access Key"}]}
+    assert "OnStart line 4 (AWS Access Key)" in result.message
+    result = sagemaker.training_job_has_no_secrets_in_configuration(job(secrets=(ENV_SECRET,)))
+    assert result.evidence == {"secrets": [{"source": "Environment", "key": "HF_TOKEN", "kind": "Hugging Face Token"}]}
+
+
+# ---------------------------------------------------------------------------------------------
+# model_uses_approved_model_packages
+# ---------------------------------------------------------------------------------------------
+
+
+def package(arn: str = PACKAGE_ARN, status: str | None = "Approved", account: str = ACCOUNT) -> ModelPackage:
+    return ModelPackage(
+        uid=arn,
+        name="fraud/3",
+        account=account,
+        region=REGION,
+        group_name="fraud",
+        version=3,
+        approval_status=status,
+    )
+
+
+def from_package(*refs: str) -> Model:
+    return model(containers=tuple(ModelContainer(model_package_name=r, primary=i == 0) for i, r in enumerate(refs)))
+
+
+OTHER_ACCOUNT_ARN = f"arn:aws:sagemaker:{REGION}:999988887777:model-package/central/7"
+
+
+@pytest.mark.parametrize(
+    ("case", "m", "packages", "expected"),
+    [
+        ("approved", from_package(PACKAGE_ARN), (package(),), Status.PASS),
+        ("ARN case differs", from_package(PACKAGE_ARN.replace("fraud", "Fraud")), (package(),), Status.PASS),
+        ("pending", from_package(PACKAGE_ARN), (package(status="PendingManualApproval"),), Status.FAIL),
+        ("rejected after deployment", from_package(PACKAGE_ARN), (package(status="Rejected"),), Status.FAIL),
+        ("a rejected one beats an unknown one", from_package(PACKAGE_ARN, OTHER_ACCOUNT_ARN),
+         (package(status="Rejected"),), Status.FAIL),
+        ("approval not reported", from_package(PACKAGE_ARN), (package(status=None),), Status.ERROR),
+        ("package not found", from_package(PACKAGE_ARN), (), Status.ERROR),
+        ("package of another account", from_package(OTHER_ACCOUNT_ARN), (), Status.ERROR),
+        ("same ARN collected in another account does not count", from_package(PACKAGE_ARN),
+         (package(account="999988887777"),), Status.ERROR),
+        ("not from a package", model(containers=(vpc_container(primary=True),)), (package(),), None),
+        ("model undescribed", model(containers=None), (package(),), Status.ERROR),
+    ],
+)  # fmt: skip
+def test_model_uses_approved_model_packages(
+    case: str, m: Model, packages: tuple[ModelPackage, ...], expected: Status | None
+) -> None:
+    result = sagemaker.model_uses_approved_model_packages(m, packages)
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def test_unapproved_package_evidence() -> None:
+    result = sagemaker.model_uses_approved_model_packages(from_package(PACKAGE_ARN), (package(status="Rejected"),))
+    assert result.evidence == {"packages": [{"package": PACKAGE_ARN, "status": "Rejected"}]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Model Monitor
+# ---------------------------------------------------------------------------------------------
+
+
+def schedule(name: str = "fraud-dq", **fields: Any) -> MonitoringSchedule:
+    base: dict[str, Any] = {
+        **_common("monitoring-schedule", name, REGION),
+        "status": "Scheduled",
+        "monitoring_type": "DataQuality",
+        "endpoint_name": "fraud",
+        "job": ScheduleJob(definition_name="fraud-dq-def"),
+    }
+    return MonitoringSchedule(**(base | fields))
+
+
+def endpoint_(status: str | None = "InService", name: str = "fraud") -> Endpoint:
+    return Endpoint(**_common("endpoint", name, REGION), status=status, endpoint_config_name="c")
+
+
+SECURE_JOB = MonitoringJobConfig(network_isolation=True, inter_container_encryption=True, instance_count=2)
+OPEN_JOB = MonitoringJobConfig(instance_count=2)
+
+
+def definition(rtype: type[MonitoringJobDefinition], name: str = "fraud-dq-def", **fields: Any) -> Any:
+    kind = rtype.resource_type.rsplit(".", 1)[1].replace("_", "-")
+    base: dict[str, Any] = {**_common(kind, name, REGION), "endpoint_name": "fraud", "config": SECURE_JOB}
+    return rtype(**(base | fields))
+
+
+@pytest.mark.parametrize(
+    ("case", "e", "schedules", "expected"),
+    [
+        ("a running schedule", endpoint_(), (schedule(),), Status.PASS),
+        ("no schedule", endpoint_(), (), Status.FAIL),
+        ("a stopped schedule", endpoint_(), (schedule(status="Stopped"),), Status.FAIL),
+        ("a schedule for another endpoint", endpoint_(), (schedule(endpoint_name="other"),), Status.FAIL),
+        ("a schedule in another region", endpoint_(), (schedule().model_copy(update={"region": "eu-west-1"}),),
+         Status.FAIL),
+        ("one of two running", endpoint_(), (schedule(status="Stopped"), schedule("b")), Status.PASS),
+        ("endpoint not in service", endpoint_("Creating"), (), None),
+        ("status unknown", endpoint_(None), (schedule(),), Status.ERROR),
+    ],
+)  # fmt: skip
+def test_endpoint_has_model_monitoring(
+    case: str, e: Endpoint, schedules: tuple[MonitoringSchedule, ...], expected: Status | None
+) -> None:
+    result = sagemaker.endpoint_has_model_monitoring(e, schedules)
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def test_endpoint_monitoring_evidence_lists_idle_schedules() -> None:
+    result = sagemaker.endpoint_has_model_monitoring(endpoint_(), (schedule(status="Stopped"),))
+    assert result.evidence == {"schedules": [{"schedule": "fraud-dq", "status": "Stopped"}]}
+
+
+SCHEDULE_CHECKS = (
+    (sagemaker.monitoring_schedule_has_network_isolation, {"network_isolation": False}),
+    (sagemaker.monitoring_schedule_encrypts_inter_container_traffic, {"inter_container_encryption": False}),
+)
+
+
+def run_schedule(check: Any, s: MonitoringSchedule, *definitions: MonitoringJobDefinition) -> Result:
+    def of(rtype: type[MonitoringJobDefinition]) -> list[Any]:
+        return [d for d in definitions if isinstance(d, rtype)]
+
+    return check(
+        s,
+        of(DataQualityJobDefinition),
+        of(ModelQualityJobDefinition),
+        of(ModelBiasJobDefinition),
+        of(ModelExplainabilityJobDefinition),
+    )
+
+
+@pytest.mark.parametrize(("check", "weakness"), SCHEDULE_CHECKS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    ("case", "s", "definitions", "expected"),
+    [
+        ("by name, secure", schedule(), (definition(DataQualityJobDefinition),), Status.PASS),
+        ("by name, open", schedule(), (definition(DataQualityJobDefinition, config=OPEN_JOB),), Status.FAIL),
+        ("embedded, secure", schedule(job=ScheduleJob(inline=SECURE_JOB)), (), Status.PASS),
+        ("embedded, open", schedule(job=ScheduleJob(inline=OPEN_JOB)), (), Status.FAIL),
+        ("model bias by name", schedule(monitoring_type="ModelBias"),
+         (definition(DataQualityJobDefinition, config=OPEN_JOB), definition(ModelBiasJobDefinition)), Status.PASS),
+        ("type not reported: data quality", schedule(monitoring_type=None),
+         (definition(DataQualityJobDefinition, config=OPEN_JOB),), Status.FAIL),
+        ("definition of another kind only", schedule(), (definition(ModelQualityJobDefinition),), Status.ERROR),
+        ("definition not found", schedule(), (), Status.ERROR),
+        ("definition undescribed", schedule(), (definition(DataQualityJobDefinition, config=None),), Status.ERROR),
+        ("schedule undescribed", schedule(job=None), (definition(DataQualityJobDefinition),), Status.ERROR),
+    ],
+)  # fmt: skip
+def test_monitoring_schedule_checks(
+    check: Any,
+    weakness: dict[str, bool],
+    case: str,
+    s: MonitoringSchedule,
+    definitions: tuple[MonitoringJobDefinition, ...],
+    expected: Status,
+) -> None:
+    result = run_schedule(check, s, *definitions)
+    assert result.status is expected, f"{case}: {result.message}"
+    if expected is Status.FAIL:
+        assert weakness.items() <= result.evidence.items()
+
+
+DEFINITION_CHECKS = (
+    (sagemaker.data_quality_job_definition_has_network_isolation, DataQualityJobDefinition),
+    (sagemaker.data_quality_job_definition_encrypts_inter_container_traffic, DataQualityJobDefinition),
+    (sagemaker.model_quality_job_definition_has_network_isolation, ModelQualityJobDefinition),
+    (sagemaker.model_quality_job_definition_encrypts_inter_container_traffic, ModelQualityJobDefinition),
+    (sagemaker.model_bias_job_definition_has_network_isolation, ModelBiasJobDefinition),
+    (sagemaker.model_bias_job_definition_encrypts_inter_container_traffic, ModelBiasJobDefinition),
+    (sagemaker.model_explainability_job_definition_has_network_isolation, ModelExplainabilityJobDefinition),
+    (
+        sagemaker.model_explainability_job_definition_encrypts_inter_container_traffic,
+        ModelExplainabilityJobDefinition,
+    ),
+)
+
+
+@pytest.mark.parametrize(("check", "rtype"), DEFINITION_CHECKS, ids=lambda v: getattr(v, "__name__", ""))
+def test_job_definition_checks(check: Any, rtype: type[MonitoringJobDefinition]) -> None:
+    used_by = schedule(monitoring_type=rtype.monitoring_type)
+    assert check(definition(rtype), [used_by]).status is Status.PASS
+    failing = check(definition(rtype, config=OPEN_JOB), [used_by])
+    assert failing.status is Status.FAIL
+    assert failing.evidence["scheduled_by"] == [{"schedule": "fraud-dq", "status": "Scheduled"}]
+    assert check(definition(rtype, config=OPEN_JOB), []).status is Status.FAIL  # unused definitions too
+    assert check(definition(rtype, config=None), [used_by]).status is Status.ERROR
+
+
+@pytest.mark.parametrize(
+    ("check", "exempt"),
+    [
+        (sagemaker.data_quality_job_definition_encrypts_inter_container_traffic, False),  # SageMaker.9
+        (sagemaker.model_quality_job_definition_encrypts_inter_container_traffic, False),  # SageMaker.13
+        (sagemaker.model_explainability_job_definition_encrypts_inter_container_traffic, False),  # SageMaker.10
+        (sagemaker.model_bias_job_definition_encrypts_inter_container_traffic, True),  # SageMaker.15
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
+def test_only_model_bias_exempts_single_instance_definitions(check: Any, exempt: bool) -> None:
+    rtype = next(t for c, t in DEFINITION_CHECKS if c is check)
+    single = definition(rtype, config=MonitoringJobConfig(instance_count=1))
+    assert check(single, []).status is (None if exempt else Status.FAIL)
+    unknown_count = definition(rtype, config=MonitoringJobConfig(instance_count=None))
+    assert check(unknown_count, []).status is Status.FAIL
+
+
+def test_scheduled_by_matches_name_type_and_region() -> None:
+    dq = definition(DataQualityJobDefinition, config=OPEN_JOB)
+    schedules = [
+        schedule("runs-it"),
+        schedule("other-type", monitoring_type="ModelQuality"),
+        schedule("other-name", job=ScheduleJob(definition_name="else")),
+        schedule("embedded", job=ScheduleJob(inline=SECURE_JOB)),
+        schedule("undescribed", job=None),
+        schedule("elsewhere").model_copy(update={"region": "eu-west-1"}),
+    ]
+    result = sagemaker.data_quality_job_definition_has_network_isolation(dq, schedules)
+    assert result.evidence["scheduled_by"] == [{"schedule": "runs-it", "status": "Scheduled"}]
