@@ -325,7 +325,7 @@ def _mount_command_modules() -> None:
 
 
 # Each module imports only typer and cspm core at import time; SDKs load inside commands.
-COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds", "cspm.cli_ops")
+COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds", "cspm.cli_ops", "cspm.cli_lineage")
 _mount_command_modules()
 
 

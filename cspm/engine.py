@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from cspm import __version__
+from cspm.lineage import Coverage, LineageGraph, ai_inventory, annotate, build_lineage, raise_supply_chain_severity
 from cspm.models import (
     CollectionError,
     Finding,
@@ -441,6 +442,9 @@ def build_report(
     started: datetime,
     finished: datetime,
 ) -> ScanReport:
+    graph = _lineage(provider, checks, inventory)
+    if graph is not None:
+        findings = raise_supply_chain_severity(findings, graph)
     by_resource: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_resource[f.resource_uid].append(f)
@@ -460,6 +464,11 @@ def build_report(
         key=lambda e: (e.type, e.uid),
     )
     errors = sorted(inventory.errors, key=lambda e: (e.account, e.region, e.service, e.operation))
+    summary = summarize(findings)
+    lineage = None
+    if graph is not None:
+        lineage = annotate(graph.to_model(), findings)
+        summary = summary.model_copy(update={"ai_inventory": ai_inventory(resources, findings, lineage)})
     return ScanReport(
         tool=ToolInfo(version=__version__),
         scan=ScanInfo(
@@ -471,8 +480,23 @@ def build_report(
             scopes=provider.scopes(),
             checks_run=len(checks),
         ),
-        summary=summarize(findings),
+        summary=summary,
         resources=resources,
         findings=findings,
         errors=errors,
+        lineage=lineage,
     )
+
+
+def _lineage(provider: Provider, checks: Sequence[CheckSpec], inventory: Inventory) -> LineageGraph | None:
+    """The AI lineage graph of an AWS scan (None for other clouds), with what the scan covered so
+    that unresolved references say why."""
+    if provider.name != "aws":
+        return None
+    planned = plan_types(checks)
+    coverage = Coverage(
+        collected=frozenset(t.resource_type for t in planned),
+        incomplete={(t.resource_type, a, r): why for t in planned for a, r, why in inventory.incomplete_scopes(t)},
+        scopes={s.account: frozenset(s.regions) for s in provider.scopes()},
+    )
+    return build_lineage(inventory.resources(), coverage)

@@ -133,6 +133,25 @@ class ScanInfo(_Model):
 Scores = dict[str, float | None]
 
 
+class AiAssetCount(_Model):
+    """How many AI assets of one kind the scan found, and their scores (same formula as ``scores``)."""
+
+    count: int
+    scores: Scores = Field(default_factory=dict)
+
+
+class AiInventory(_Model):
+    """The AI assets of the scan (added in schema_version 1; optional). ``registries`` counts model
+    package groups and the ECR repositories that hold an image a job or model uses."""
+
+    models: AiAssetCount
+    endpoints: AiAssetCount
+    training_jobs: AiAssetCount
+    processing_jobs: AiAssetCount
+    notebooks: AiAssetCount
+    registries: AiAssetCount
+
+
 class Summary(_Model):
     pass_: int = Field(alias="pass", serialization_alias="pass")
     fail: int
@@ -140,6 +159,7 @@ class Summary(_Model):
     muted: int
     fail_by_severity: dict[Severity, int]
     scores: Scores
+    ai_inventory: AiInventory | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -152,6 +172,14 @@ class ResourceEntry(_Model):
     region: str
     tags: dict[str, str] = Field(default_factory=dict)
     scores: Scores = Field(default_factory=dict)
+
+
+class MuteInfo(_Model):
+    """The mutelist entry that muted a finding (or that has expired)."""
+
+    entry: str  # the entry's id, else FILE:LINE
+    reason: str
+    expires: str | None = None
 
 
 class Finding(_Model):
@@ -171,6 +199,7 @@ class Finding(_Model):
     remediation: str
     compliance: dict[str, list[str]] = Field(default_factory=dict)
     attack: list[str] = Field(default_factory=list)
+    muted_by: MuteInfo | None = None  # added in 0.1.0 (optional): why the finding is muted
 
 
 class CollectionError(_Model):
@@ -184,6 +213,51 @@ class CollectionError(_Model):
     message: str
 
 
+class LineageNode(_Model):
+    """A node of the AI lineage graph. ``id`` is the resource uid (ARN) when the node is a resource
+    of the report (``in_inventory``); a referenced resource that is not in the report keeps the ARN
+    its reference names. S3 prefixes (``arn:aws:s3:::bucket/key``) and container images (the image
+    URI) are nodes too. ``fail`` / ``risk``: the resource's unmuted FAIL findings and the highest
+    severity among them."""
+
+    id: str
+    type: str
+    name: str
+    account: str | None = None
+    region: str | None = None
+    in_inventory: bool = False
+    fail: int = 0
+    risk: Severity | None = None
+
+
+class LineageEdge(_Model):
+    """``source`` refers to ``target`` through the API field ``api_field``. ``resolved`` is false when
+    the target could not be found or read (a deleted bucket, an image in another account's
+    registry, a key in another region); ``reason`` says why."""
+
+    source: str
+    target: str
+    relation: str
+    api_field: str
+    resolved: bool = True
+    reason: str | None = None
+
+
+class Lineage(_Model):
+    """The AI supply chain: training data → jobs → artifacts → models → endpoint configs →
+    endpoints, with the images, roles and keys they use (added in schema_version 1; optional)."""
+
+    nodes: list[LineageNode] = Field(default_factory=list)
+    edges: list[LineageEdge] = Field(default_factory=list)
+
+
+class MutelistInfo(_Model):
+    """The mutelist a scan used: where it came from and which entries had expired."""
+
+    source: str
+    expired: list[MuteInfo] = Field(default_factory=list)
+
+
 class ScanReport(_Model):
     schema_version: str = SCHEMA_VERSION
     tool: ToolInfo
@@ -192,6 +266,8 @@ class ScanReport(_Model):
     resources: list[ResourceEntry]
     findings: list[Finding]
     errors: list[CollectionError]
+    lineage: Lineage | None = None
+    mutelist: MutelistInfo | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)

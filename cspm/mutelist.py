@@ -50,7 +50,7 @@ from pydantic import (
 )
 
 from cspm.errors import UsageError
-from cspm.models import Finding, ResourceEntry, ScanReport
+from cspm.models import Finding, MuteInfo, MutelistInfo, ResourceEntry, ScanReport
 from cspm.scoring import resource_scores, summarize
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,9 @@ class MuteRef:
     def as_dict(self) -> dict[str, Any]:
         return {"entry": self.label, "reason": self.reason, "expires": self.expires}
 
+    def info(self) -> MuteInfo:
+        return MuteInfo(entry=self.label, reason=self.reason, expires=self.expires)
+
 
 # ---------------------------------------------------------------------------------------------
 # Matching
@@ -309,15 +312,16 @@ def evaluate_mutelist(report: ScanReport, mutelist: Mutelist, now: datetime) -> 
         finding = original
         if hit is not None:
             muted_by[original.uid] = hit.ref
-            if not original.muted:
-                finding = original.model_copy(update={"muted": True})
-                changed = True
+            finding = original.model_copy(update={"muted": True, "muted_by": hit.ref.info()})
+            changed = changed or not original.muted
         elif not original.muted:
             for m in expired:
                 if m.matches(original, provider, resource):
                     would_have[m.ref.label] += 1
         findings.append(finding)
-    muted_report = _rescored(report, findings) if changed else report
+    muted_report = _rescored(report, findings) if changed else report.model_copy(update={"findings": findings})
+    info = MutelistInfo(source=mutelist.source or "<mutelist>", expired=[m.ref.info() for m in expired])
+    muted_report = muted_report.model_copy(update={"mutelist": info})
     return MuteOutcome(
         report=muted_report,
         muted_by=muted_by,
@@ -342,14 +346,9 @@ def _rescored(report: ScanReport, findings: list[Finding]) -> ScanReport:
     resources = [r.model_copy(update={"scores": resource_scores(by_resource.get(r.uid, []))}) for r in report.resources]
     summary = summarize(findings)
     update: dict[str, Any] = {"findings": findings, "summary": summary, "resources": resources}
-    if report.lineage is not None or report.summary.ai_inventory is not None:
-        from cspm.lineage import ai_inventory, annotate  # fail counts and AI-asset scores leave muted findings out too
+    from cspm.lineage import refresh  # fail counts and AI-asset scores leave muted findings out too
 
-        lineage = annotate(report.lineage, findings) if report.lineage is not None else None
-        update["lineage"] = lineage
-        if report.summary.ai_inventory is not None:
-            update["summary"] = summary.model_copy(update={"ai_inventory": ai_inventory(resources, findings, lineage)})
-    return report.model_copy(update=update)
+    return refresh(report.model_copy(update=update))
 
 
 # ---------------------------------------------------------------------------------------------

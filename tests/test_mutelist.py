@@ -99,6 +99,13 @@ def test_or_across_entries_and_the_entry_that_muted() -> None:
     assert all((f.uid in outcome.muted_by) == f.muted for f in outcome.report.findings)
     refs = {ref.label: ref.reason for ref in outcome.muted_by.values()}
     assert refs == {"websites": "public by design", "mutes.yaml:6": "scratch buckets"}
+    # The report itself says which entry muted each finding, so it survives a round trip to disk.
+    in_report = {f.muted_by.entry for f in outcome.report.findings if f.muted_by is not None}
+    assert in_report == {"websites", "mutes.yaml:6"}
+    assert all((f.muted_by is not None) == f.muted for f in outcome.report.findings)
+    assert outcome.report.mutelist is not None and outcome.report.mutelist.source == "/etc/cspm/mutes.yaml"
+    reloaded = type(outcome.report).model_validate_json(outcome.report.to_json())
+    assert reloaded.findings == outcome.report.findings
 
 
 def test_muted_findings_stay_and_leave_the_scores() -> None:
@@ -116,7 +123,9 @@ def test_muting_only_adds() -> None:
     report = make_report([make_finding(muted=True), make_finding("aws.s3.other")])
     out = apply_mutelist(report, entry(checks=["nothing.*"]), NOW)
     assert [f.muted for f in out.findings] == [True, False]
-    assert out is report  # nothing changed: the same report
+    # Nothing muted: findings and scores are unchanged; the report only records the mutelist used.
+    assert out.findings == report.findings and out.summary == report.summary
+    assert out.mutelist is not None and out.mutelist.expired == []
 
 
 @pytest.mark.parametrize(
@@ -152,6 +161,8 @@ def test_an_expired_entry_stops_muting_and_is_reported(caplog: pytest.LogCapture
     outcome = evaluate_mutelist(sample_report(), mutelist, NOW)
     assert muted_names(outcome.report) == {"www-site/bucket_is_not_public", "www-site/bucket_versioning_enabled"}
     assert [r.label for r in outcome.expired] == ["mutes.yaml:2"]
+    assert outcome.report.mutelist is not None
+    assert [(e.entry, e.expires) for e in outcome.report.mutelist.expired] == [("mutes.yaml:2", "2026-04-30")]
     assert outcome.would_have_muted == {"mutes.yaml:2": 2}
     assert outcome.warnings == [
         "mutelist entry mutes.yaml:2 expired on 2026-04-30 and no longer mutes (2 matching findings); "

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cspm.errors import UsageError
-from cspm.models import Finding, ResourceEntry, ScanReport
+from cspm.models import Finding, MuteInfo, ResourceEntry, ScanReport
 from cspm.reporting.json_report import write_atomic, write_chunks_atomic
 
 if TYPE_CHECKING:
@@ -45,11 +45,16 @@ class RenderContext:
         return resource.name if resource is not None else short_name(finding.resource_uid)
 
     def muted_by(self, finding: Finding) -> MuteRef | None:
-        return self.mutes.muted_by.get(finding.uid) if self.mutes is not None else None
+        if self.mutes is not None:
+            return self.mutes.muted_by.get(finding.uid)
+        info = finding.muted_by  # a report read back from disk carries it
+        return None if info is None else _ref(info)
 
     @property
     def expired_mutes(self) -> tuple[MuteRef, ...]:
-        return self.mutes.expired if self.mutes is not None else ()
+        if self.mutes is not None:
+            return self.mutes.expired
+        return tuple(_ref(i) for i in self.report.mutelist.expired) if self.report.mutelist else ()
 
     @property
     def lineage_graph(self) -> Mapping[str, Any] | None:
@@ -107,6 +112,12 @@ FORMATS: Mapping[str, FormatSpec] = {
         FormatSpec("html", "report.html", "cspm.reporting.html:render", "a single self-contained HTML page"),
     )
 }
+
+
+def _ref(info: MuteInfo) -> MuteRef:
+    from cspm.mutelist import MuteRef
+
+    return MuteRef(label=info.entry, reason=info.reason, expires=info.expires)
 
 
 def render_json(ctx: RenderContext) -> str:

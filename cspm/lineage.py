@@ -1,0 +1,1122 @@
+"""The AI lineage graph: where a model and its endpoints come from, built from snapshots alone.
+
+Pure: snapshots in, graph out; no SDK, no I/O, no clock. The graph is the AI supply chain of the
+scan: every SageMaker training job, model, endpoint config and endpoint, and what they reference
+through their API fields (docs/lineage.md has the table):
+
+    endpoint ─serves→ endpoint config ─hosts→ model ─loads→ s3://bucket/artifact ─in_bucket→ bucket
+    model ─trained_by→ training job ─reads→ s3://bucket/training-data ─in_bucket→ bucket
+    job / model ─runs→ image ─in_repository→ ECR repository;  ─runs_as→ role;  ─encrypted_by→ KMS key
+
+Node ids are resource uids (ARNs), so the graph joins the report's resources and findings. A
+reference to something the scan does not hold (a deleted bucket, an image in another account's
+registry, a key in another region, a type that was not collected) keeps its edge, marked
+``resolved: false`` with the reason; nothing is dropped and nothing crashes.
+
+Also here, because the graph checks and the engine share them:
+
+- :func:`lineage_of`: the graph for a check, cached per set of injected snapshots.
+- :func:`principals_of`, :func:`bucket_writers`: who may write to a bucket (identity policies
+  through :func:`cspm.iam.evaluate.effective_permissions`, the bucket policy and ACL), and the
+  escalation graph of :mod:`cspm.iam.escalation` over the account's principals.
+- :func:`raise_supply_chain_severity`: the severity rule of docs/lineage.md.
+- :func:`annotate` and :func:`ai_inventory`: failing-finding counts on nodes, and the AI asset
+  inventory of the summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import threading
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from cspm.iam.conditions import evaluate_conditions
+from cspm.iam.escalation import Edge, EscalationGraph, PrincipalNode
+from cspm.iam.evaluate import EffectivePermissions, effective_permissions
+from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
+from cspm.iam.principals import account_of, is_public_principal
+from cspm.iam.statements import Match, statement_matches_action, statement_resource_match
+from cspm.models import (
+    AiAssetCount,
+    AiInventory,
+    Finding,
+    Lineage,
+    LineageEdge,
+    LineageNode,
+    ResourceEntry,
+    ScanReport,
+    Severity,
+    Status,
+)
+from cspm.resources.aws.ecr import EcrRepository, parse_image_uri
+from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser, PolicySet
+from cspm.resources.aws.kms import KmsKey
+from cspm.resources.aws.s3 import PublicAccessBlock, S3Bucket
+from cspm.resources.aws.sagemaker import (
+    Domain,
+    Endpoint,
+    EndpointConfig,
+    FeatureGroup,
+    KmsEncryption,
+    Model,
+    ModelPackage,
+    ProcessingJob,
+    TrainingJob,
+)
+from cspm.resources.base import Resource
+from cspm.scoring import baseline_scores
+
+# ---------------------------------------------------------------------------------------------
+# Node types and relations
+# ---------------------------------------------------------------------------------------------
+
+BUCKET = "aws.s3.bucket"
+PREFIX = "aws.s3.prefix"  # s3://bucket/key: a prefix or one object (synthetic node)
+IMAGE = "aws.ecr.image"  # a container image URI (synthetic node)
+REPOSITORY = "aws.ecr.repository"
+ROLE = "aws.iam.role"
+KEY = "aws.kms.key"
+TRAINING_JOB = "aws.sagemaker.training_job"
+PROCESSING_JOB = "aws.sagemaker.processing_job"
+NOTEBOOK = "aws.sagemaker.notebook_instance"
+MODEL = "aws.sagemaker.model"
+ENDPOINT_CONFIG = "aws.sagemaker.endpoint_config"
+ENDPOINT = "aws.sagemaker.endpoint"
+MODEL_PACKAGE = "aws.sagemaker.model_package"
+MODEL_PACKAGE_GROUP = "aws.sagemaker.model_package_group"
+FEATURE_GROUP = "aws.sagemaker.feature_group"
+DOMAIN = "aws.sagemaker.domain"
+AI_TYPE_PREFIX = "aws.sagemaker."
+
+READS = "reads"  # job -> training / processing input
+WRITES = "writes"  # job -> output path
+PRODUCED = "produced"  # training job -> model artifact
+LOADS = "loads"  # model -> ModelDataUrl
+TRAINED_BY = "trained_by"  # model -> the training job that produced its artifact
+IN_BUCKET = "in_bucket"  # prefix -> bucket
+RUNS = "runs"  # job / model -> image
+IN_REPOSITORY = "in_repository"  # image -> ECR repository
+RUNS_AS = "runs_as"  # job / model -> execution role
+ENCRYPTED_BY = "encrypted_by"  # job / config / bucket -> KMS key
+SERVES = "serves"  # endpoint -> endpoint config
+HOSTS = "hosts"  # endpoint config -> model
+CAPTURES_TO = "captures_to"  # endpoint config -> data capture destination
+FROM_PACKAGE = "from_package"  # model -> model package
+IN_GROUP = "in_group"  # model package -> model package group
+
+# Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
+RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY})
+LINEAGE_CHECKS = "aws.lineage."
+# Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
+# repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
+# bucket (job -> prefix -> bucket -> key).
+_THROUGH = frozenset({PREFIX, IMAGE, BUCKET})
+_RAISED = {Severity.LOW: Severity.MEDIUM, Severity.MEDIUM: Severity.HIGH, Severity.HIGH: Severity.CRITICAL}
+
+_LABELS = {
+    BUCKET: ("bucket", "S3 buckets"),
+    ROLE: ("role", "IAM roles"),
+    KEY: ("key", "KMS keys"),
+    REPOSITORY: ("repository", "ECR repositories"),
+    MODEL: ("model", "SageMaker models"),
+    ENDPOINT_CONFIG: ("endpoint config", "SageMaker endpoint configs"),
+    MODEL_PACKAGE: ("model package", "SageMaker model packages"),
+    MODEL_PACKAGE_GROUP: ("model package group", "SageMaker model package groups"),
+    TRAINING_JOB: ("training job", "SageMaker training jobs"),
+}
+_ARN_KINDS = {
+    MODEL: "model",
+    ENDPOINT_CONFIG: "endpoint-config",
+    MODEL_PACKAGE: "model-package",
+    MODEL_PACKAGE_GROUP: "model-package-group",
+}
+
+
+def label(node_type: str) -> str:
+    """A short human name for a node type: ``bucket``, ``training job``, ``prefix`` …"""
+    if node_type in _LABELS:
+        return _LABELS[node_type][0]
+    return node_type.rsplit(".", 1)[-1].replace("_", " ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing references
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str] | None:
+    """``s3://bucket/key`` -> (bucket, key); None when ``uri`` is not an S3 URI."""
+    if not uri.startswith("s3://"):
+        return None
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return (bucket, key) if bucket else None
+
+
+def partition_of(arn: str) -> str:
+    """The partition of an ARN (``aws``, ``aws-cn`` …); ``aws`` for anything else."""
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) > 2 and parts[0] == "arn" and parts[1] else "aws"
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A KmsKeyId as written (key id, key ARN, alias name or alias ARN), placed in an account and region."""
+
+    arn: str  # the key ARN, or the alias ARN when the reference is an alias
+    account: str
+    region: str
+    key_id: str | None = None
+    alias: str | None = None  # "alias/name"
+
+
+def parse_key_ref(value: str, account: str, region: str, partition: str = "aws") -> KeyRef:
+    """Where a KmsKeyId points: ARNs carry their own account and region, bare ids and aliases
+    are in the referrer's."""
+    if value.startswith("arn:"):
+        parts = value.split(":", 5)
+        if len(parts) == 6:
+            account, region, resource = parts[4], parts[3], parts[5]
+            if resource.startswith("alias/"):
+                return KeyRef(value, account, region, alias=resource)
+            return KeyRef(value, account, region, key_id=resource.removeprefix("key/"))
+    if value.startswith("alias/"):
+        return KeyRef(f"arn:{partition}:kms:{region}:{account}:{value}", account, region, alias=value)
+    return KeyRef(f"arn:{partition}:kms:{region}:{account}:key/{value}", account, region, key_id=value)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the scan covered: the reasons of unresolved edges
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the scan collected, so that an unresolved reference says *why*.
+
+    ``collected``: the resource types the scan collected (None: unknown). ``incomplete``:
+    (type, account, region) -> why its listing failed. ``scopes``: account -> scanned regions.
+    """
+
+    collected: frozenset[str] | None = None
+    incomplete: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
+    scopes: Mapping[str, frozenset[str]] | None = None
+
+    def missing(self, rtype: str, what: str, where: tuple[str | None, str | None], referrer: Resource) -> str:
+        """Why ``what`` (of type ``rtype``, in (account, region)) is not in the inventory."""
+        account, region = where
+        plural = _LABELS.get(rtype, (rtype, rtype))[1]
+        if account and account != referrer.account and (self.scopes is None or account not in self.scopes):
+            return f"{what} is in another account ({account}), outside this scan"
+        if region and account and self.scopes is not None and region not in self.scopes.get(account, frozenset()):
+            return f"{what} is in region {region}, which this scan did not cover"
+        if region and self.scopes is None and region != referrer.region:
+            return f"{what} is in another region ({region}) than the {label(type(referrer).resource_type)}"
+        if self.collected is not None and rtype not in self.collected:
+            return f"{what} cannot be resolved: {plural} were not collected in this scan"
+        reason = self._incomplete(rtype, account or referrer.account, region)
+        if reason:
+            return f"{what} cannot be resolved: {plural} could not be listed ({reason})"
+        return f"{what} was not found (deleted, or not readable)"
+
+    def _incomplete(self, rtype: str, account: str, region: str | None) -> str | None:
+        for (t, a, r), why in self.incomplete.items():
+            if t == rtype and a == account and (region is None or r in (region, "global")):
+                return why
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The graph
+# ---------------------------------------------------------------------------------------------
+
+
+class LineageGraph:
+    """Nodes, edges and the snapshots behind the nodes, with adjacency in both directions."""
+
+    def __init__(
+        self, nodes: Mapping[str, LineageNode], edges: Sequence[LineageEdge], resources: Mapping[str, Resource]
+    ):
+        self._nodes = dict(nodes)
+        self.edges = list(edges)
+        self._resources = dict(resources)
+        self._out: dict[str, list[LineageEdge]] = defaultdict(list)
+        self._in: dict[str, list[LineageEdge]] = defaultdict(list)
+        for edge in self.edges:
+            self._out[edge.source].append(edge)
+            self._in[edge.target].append(edge)
+
+    @property
+    def nodes(self) -> list[LineageNode]:
+        return list(self._nodes.values())
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def node(self, node_id: str) -> LineageNode | None:
+        return self._nodes.get(node_id)
+
+    def resource(self, node_id: str) -> Resource | None:
+        """The snapshot behind a node; None for synthetic and unresolved nodes."""
+        return self._resources.get(node_id)
+
+    def edges_from(self, node_id: str, *relations: str) -> list[LineageEdge]:
+        return [e for e in self._out.get(node_id, ()) if not relations or e.relation in relations]
+
+    def edges_to(self, node_id: str, *relations: str) -> list[LineageEdge]:
+        return [e for e in self._in.get(node_id, ()) if not relations or e.relation in relations]
+
+    def ai_referrers(self, node_id: str) -> list[list[LineageEdge]]:
+        """Every path by which an AI resource (a SageMaker job, model, endpoint …) refers to
+        ``node_id``, directly or through a prefix, an image or a bucket. Each path is a list of
+        edges starting at the AI resource."""
+        paths: list[list[LineageEdge]] = []
+        queue: deque[tuple[str, list[LineageEdge]]] = deque([(node_id, [])])
+        seen = {node_id}
+        while queue:
+            current, tail = queue.popleft()
+            for edge in self._in.get(current, ()):
+                source = self._nodes[edge.source]
+                path = [edge, *tail]
+                if source.type.startswith(AI_TYPE_PREFIX):
+                    paths.append(path)
+                elif source.type in _THROUGH and edge.source not in seen and len(path) < 4:
+                    seen.add(edge.source)
+                    queue.append((edge.source, path))
+        return paths
+
+    def to_model(self) -> Lineage:
+        nodes = sorted(self._nodes.values(), key=lambda n: (n.type, n.id))
+        edges = sorted(self.edges, key=lambda e: (e.source, e.relation, e.target))
+        return Lineage(nodes=[n.model_copy() for n in nodes], edges=[e.model_copy() for e in edges])
+
+
+def build_lineage(resources: Iterable[Resource], coverage: Coverage | None = None) -> LineageGraph:
+    """The lineage graph of these snapshots (any mix of types; unrelated ones are ignored)."""
+    return _Builder(resources, coverage or Coverage()).build()
+
+
+_Key = tuple[str, str, str, str]  # (type, account, region, lower-cased name)
+
+
+class _Builder:
+    def __init__(self, resources: Iterable[Resource], coverage: Coverage) -> None:
+        self.coverage = coverage
+        self.nodes: dict[str, LineageNode] = {}
+        self.edges: dict[tuple[str, str, str], LineageEdge] = {}
+        self.resources: dict[str, Resource] = {}
+        self.ai: list[Resource] = []
+        self.ai_by_uid: dict[str, Resource] = {}
+        self.buckets: dict[str, S3Bucket] = {}
+        self.roles: dict[str, IamRole] = {}
+        self.role_names: dict[tuple[str, str], IamRole] = {}
+        self.named: dict[_Key, Resource] = {}
+        self.keys: dict[str, KmsKey] = {}
+        self.key_names: dict[tuple[str, str, str], KmsKey] = {}
+        self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
+        self.jobs: list[TrainingJob] = []
+        for resource in resources:
+            self._index(resource)
+
+    def _index(self, r: Resource) -> None:
+        if isinstance(r, S3Bucket):
+            self.buckets[r.name] = r
+        elif isinstance(r, IamRole):
+            self.roles[r.uid] = r
+            self.role_names[(r.account, r.name)] = r
+        elif isinstance(r, KmsKey):
+            self.keys[r.uid] = r
+            self.key_names[(r.account, r.region, r.key_id)] = r
+            for alias in r.aliases or ():
+                self.key_names[(r.account, r.region, alias)] = r
+        elif isinstance(r, EcrRepository):
+            self.repositories[(r.registry_id, r.region, r.name)] = r
+        elif r.resource_type.startswith(AI_TYPE_PREFIX) and r.resource_type in _HANDLERS:
+            self.ai.append(r)
+            self.ai_by_uid[r.uid] = r
+            self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
+            if isinstance(r, TrainingJob):
+                self.jobs.append(r)
+
+    def build(self) -> LineageGraph:
+        for resource in self.ai:
+            self._resource_node(resource)
+        for resource in self.ai:
+            _HANDLERS[resource.resource_type](self, resource)
+        self._link_models_to_jobs()
+        for node_id, resource in list(self.resources.items()):
+            if isinstance(resource, S3Bucket):
+                self._bucket_key(node_id, resource)
+        return LineageGraph(self.nodes, list(self.edges.values()), self.resources)
+
+    # -- nodes and edges -----------------------------------------------------------------------
+
+    def _resource_node(self, r: Resource) -> str:
+        if r.uid not in self.nodes:
+            self.nodes[r.uid] = LineageNode(
+                id=r.uid, type=r.resource_type, name=r.name, account=r.account, region=r.region, in_inventory=True
+            )
+            self.resources[r.uid] = r
+        return r.uid
+
+    def _node(self, node_id: str, node_type: str, name: str, account: str | None, region: str | None) -> str:
+        if node_id not in self.nodes:
+            self.nodes[node_id] = LineageNode(id=node_id, type=node_type, name=name, account=account, region=region)
+        return node_id
+
+    def _edge(self, source: str, target: str, relation: str, api_field: str, reason: str | None = None) -> None:
+        key = (source, target, relation)
+        if key not in self.edges:
+            self.edges[key] = LineageEdge(
+                source=source,
+                target=target,
+                relation=relation,
+                api_field=api_field,
+                resolved=reason is None,
+                reason=reason,
+            )
+
+    # -- references ----------------------------------------------------------------------------
+
+    def s3(self, referrer: Resource, uri: str, relation: str, api_field: str) -> None:
+        parsed = parse_s3_uri(uri)
+        if parsed is None:
+            target = self._node(uri, PREFIX, uri, None, None)
+            self._edge(referrer.uid, target, relation, api_field, f"{uri!r} is not an S3 URI")
+            return
+        name, key = parsed
+        bucket_id, reason = self._bucket(referrer, name)
+        if not key:
+            self._edge(referrer.uid, bucket_id, relation, api_field, reason)
+            return
+        prefix = self._node(f"{bucket_id}/{key}", PREFIX, f"s3://{name}/{key}", None, None)
+        self._edge(referrer.uid, prefix, relation, api_field, reason)
+        self._edge(prefix, bucket_id, IN_BUCKET, "the bucket of the S3 URI", reason)
+
+    def _bucket(self, referrer: Resource, name: str) -> tuple[str, str | None]:
+        bucket = self.buckets.get(name)
+        if bucket is not None:
+            return self._resource_node(bucket), None
+        bucket_id = f"arn:{partition_of(referrer.uid)}:s3:::{name}"
+        self._node(bucket_id, BUCKET, name, None, None)
+        reason = self.coverage.missing(BUCKET, f"bucket {name}", (None, None), referrer)
+        if reason.endswith("was not found (deleted, or not readable)"):
+            reason = f"bucket {name} is not in the inventory: deleted, or owned by another account"
+        return bucket_id, reason
+
+    def role(self, referrer: Resource, arn: str, api_field: str) -> None:
+        account = account_of(arn)
+        name = arn.rsplit("/", 1)[-1]
+        role = self.roles.get(arn) or self.role_names.get((account or "", name))
+        if role is not None:
+            self._edge(referrer.uid, self._resource_node(role), RUNS_AS, api_field)
+            return
+        self._node(arn, ROLE, name, account, None)
+        self._edge(
+            referrer.uid,
+            arn,
+            RUNS_AS,
+            api_field,
+            self.coverage.missing(ROLE, f"role {name}", (account, None), referrer),
+        )
+
+    def key(self, referrer: Resource, value: str, api_field: str, region: str | None = None) -> None:
+        ref = parse_key_ref(value, referrer.account, region or referrer.region, partition_of(referrer.uid))
+        key = self.keys.get(ref.arn) or self.key_names.get((ref.account, ref.region, ref.alias or ref.key_id or ""))
+        if key is not None:
+            self._edge(referrer.uid, self._resource_node(key), ENCRYPTED_BY, api_field)
+            return
+        self._node(ref.arn, KEY, ref.alias or ref.key_id or value, ref.account, ref.region)
+        what = f"key {ref.alias or ref.key_id}"
+        reason = self.coverage.missing(KEY, what, (ref.account, ref.region), referrer)
+        self._edge(referrer.uid, ref.arn, ENCRYPTED_BY, api_field, reason)
+
+    def image(self, referrer: Resource, uri: str, api_field: str) -> None:
+        ref = parse_image_uri(uri)
+        if ref is None:
+            self._node(uri, IMAGE, uri, None, None)
+            reason = "not an image of a private ECR registry (Docker Hub, ECR Public or another registry)"
+            self._edge(referrer.uid, uri, RUNS, api_field, reason)
+            return
+        name = f"{ref.repository}@{ref.digest}" if ref.digest else f"{ref.repository}:{ref.tag}"
+        self._node(uri, IMAGE, name, ref.registry, ref.region)
+        repository = self.repositories.get((ref.registry, ref.region, ref.repository))
+        if repository is None:
+            repo_id = f"arn:{partition_of(referrer.uid)}:ecr:{ref.region}:{ref.registry}:repository/{ref.repository}"
+            self._node(repo_id, REPOSITORY, ref.repository, ref.registry, ref.region)
+            what = f"repository {ref.repository}"
+            reason = self.coverage.missing(REPOSITORY, what, (ref.registry, ref.region), referrer)
+            self._edge(referrer.uid, uri, RUNS, api_field, reason)
+            self._edge(uri, repo_id, IN_REPOSITORY, "the repository of the image URI", reason)
+            return
+        repo_id = self._resource_node(repository)
+        missing = repository.images is not None and not repository.images_truncated and not repository.find_image(ref)
+        gone = f"image {name} is not in repository {repository.name} (deleted or re-tagged)" if missing else None
+        self._edge(referrer.uid, uri, RUNS, api_field, gone)
+        self._edge(uri, repo_id, IN_REPOSITORY, "the repository of the image URI")
+
+    def named_ref(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str) -> None:
+        """A reference by name (or ARN) to a SageMaker resource of the referrer's account and region."""
+        plain = name.split(":", 5)[-1].split("/", 1)[-1] if name.startswith("arn:") else name
+        target = self.named.get((rtype, referrer.account, referrer.region, plain.lower()))
+        if target is None and name.startswith("arn:"):
+            target = self.ai_by_uid.get(name)
+        if target is not None:
+            self._edge(referrer.uid, self._resource_node(target), relation, api_field)
+            return
+        arn = name if name.startswith("arn:") else _sagemaker_arn(referrer, _ARN_KINDS[rtype], name)
+        self._node(arn, rtype, plain, referrer.account, referrer.region)
+        what = f"{label(rtype)} {plain}"
+        reason = self.coverage.missing(rtype, what, (referrer.account, referrer.region), referrer)
+        self._edge(referrer.uid, arn, relation, api_field, reason)
+
+    # -- derived edges ---------------------------------------------------------------------------
+
+    def _link_models_to_jobs(self) -> None:
+        """model -trained_by-> job when the model's artifact is the job's (ModelArtifacts, or
+        ``<S3OutputPath>/<job name>/…``)."""
+        by_artifact: dict[str, list[TrainingJob]] = defaultdict(list)
+        by_prefix: dict[str, list[TrainingJob]] = defaultdict(list)
+        for job in self.jobs:
+            if job.model_artifacts_s3_uri:
+                by_artifact[job.model_artifacts_s3_uri].append(job)
+            if job.output_s3_path:
+                by_prefix[f"{job.output_s3_path.rstrip('/')}/{job.name}/"].append(job)
+        for resource in self.ai:
+            if not isinstance(resource, Model):
+                continue
+            for container in resource.containers or ():
+                for job in _producers(container.model_data_url, by_artifact, by_prefix):
+                    self._edge(resource.uid, job.uid, TRAINED_BY, "ModelDataUrl = ModelArtifacts.S3ModelArtifacts")
+
+    def _bucket_key(self, bucket_id: str, bucket: S3Bucket) -> None:
+        if bucket.encryption is not None and bucket.encryption.uses_kms and bucket.encryption.kms_key_id:
+            field_name = "ServerSideEncryptionConfiguration.Rules[].ApplyServerSideEncryptionByDefault.KMSMasterKeyID"
+            self.key(bucket, bucket.encryption.kms_key_id, field_name, region=bucket.region)
+
+
+def _producers(
+    uri: str | None, by_artifact: Mapping[str, list[TrainingJob]], by_prefix: Mapping[str, list[TrainingJob]]
+) -> list[TrainingJob]:
+    if not uri:
+        return []
+    found = list(by_artifact.get(uri, ()))
+    slash = uri.find("/", len("s3://"))
+    while slash != -1:
+        found.extend(j for j in by_prefix.get(uri[: slash + 1], ()) if j not in found)
+        slash = uri.find("/", slash + 1)
+    return found
+
+
+def _sagemaker_arn(referrer: Resource, kind: str, name: str) -> str:
+    return f"arn:{partition_of(referrer.uid)}:sagemaker:{referrer.region}:{referrer.account}:{kind}/{name.lower()}"
+
+
+# -- one handler per AI resource type ----------------------------------------------------------------
+
+
+def _training_job(b: _Builder, job: Resource) -> None:
+    assert isinstance(job, TrainingJob)
+    for uri in job.input_s3_uris or ():
+        b.s3(job, uri, READS, "InputDataConfig[].DataSource.S3DataSource.S3Uri")
+    if job.output_s3_path:
+        b.s3(job, job.output_s3_path, WRITES, "OutputDataConfig.S3OutputPath")
+    if job.model_artifacts_s3_uri:
+        b.s3(job, job.model_artifacts_s3_uri, PRODUCED, "ModelArtifacts.S3ModelArtifacts")
+    if job.training_image:
+        b.image(job, job.training_image, "AlgorithmSpecification.TrainingImage")
+    if job.role_arn:
+        b.role(job, job.role_arn, "RoleArn")
+    _keys(
+        b,
+        job,
+        (
+            (job.volume_encryption, "ResourceConfig.VolumeKmsKeyId"),
+            (job.output_encryption, "OutputDataConfig.KmsKeyId"),
+        ),
+    )
+
+
+def _model(b: _Builder, model: Resource) -> None:
+    assert isinstance(model, Model)
+    for container in model.containers or ():
+        where = "PrimaryContainer" if container.primary else "Containers[]"
+        if container.image:
+            b.image(model, container.image, f"{where}.Image")
+        if container.model_data_url:
+            b.s3(model, container.model_data_url, LOADS, f"{where}.ModelDataUrl")
+        if container.model_package_name:
+            b.named_ref(model, MODEL_PACKAGE, container.model_package_name, FROM_PACKAGE, f"{where}.ModelPackageName")
+    if model.execution_role_arn:
+        b.role(model, model.execution_role_arn, "ExecutionRoleArn")
+
+
+def _endpoint_config(b: _Builder, config: Resource) -> None:
+    assert isinstance(config, EndpointConfig)
+    for variant in config.variants or ():
+        if variant.model_name:
+            b.named_ref(config, MODEL, variant.model_name, HOSTS, f"ProductionVariants[{variant.name}].ModelName")
+    _keys(b, config, ((config.encryption, "KmsKeyId"),))
+    capture = config.data_capture
+    if capture is not None and capture.enabled and capture.destination_s3_uri:
+        b.s3(config, capture.destination_s3_uri, CAPTURES_TO, "DataCaptureConfig.DestinationS3Uri")
+        if capture.kms_key_id:
+            b.key(config, capture.kms_key_id, "DataCaptureConfig.KmsKeyId")
+
+
+def _endpoint(b: _Builder, endpoint: Resource) -> None:
+    assert isinstance(endpoint, Endpoint)
+    if endpoint.endpoint_config_name:
+        b.named_ref(endpoint, ENDPOINT_CONFIG, endpoint.endpoint_config_name, SERVES, "EndpointConfigName")
+
+
+def _keys(b: _Builder, referrer: Resource, settings: Iterable[tuple[KmsEncryption | None, str]]) -> None:
+    for encryption, api_field in settings:
+        if encryption is not None and encryption.kms_key_id:
+            b.key(referrer, encryption.kms_key_id, api_field)
+
+
+def _processing_job(b: _Builder, job: Resource) -> None:
+    assert isinstance(job, ProcessingJob)
+    for uri in job.input_s3_uris or ():
+        b.s3(job, uri, READS, "ProcessingInputs[].S3Input.S3Uri")
+    for uri in job.output_s3_uris or ():
+        b.s3(job, uri, WRITES, "ProcessingOutputConfig.Outputs[].S3Output.S3Uri")
+    if job.image:
+        b.image(job, job.image, "AppSpecification.ImageUri")
+    if job.role_arn:
+        b.role(job, job.role_arn, "RoleArn")
+    _keys(
+        b,
+        job,
+        (
+            (job.volume_encryption, "ProcessingResources.ClusterConfig.VolumeKmsKeyId"),
+            (job.output_encryption, "ProcessingOutputConfig.KmsKeyId"),
+        ),
+    )
+
+
+def _model_package(b: _Builder, package: Resource) -> None:
+    assert isinstance(package, ModelPackage)
+    for container in package.containers or ():
+        if container.image:
+            b.image(package, container.image, "InferenceSpecification.Containers[].Image")
+        if container.model_data_url:
+            b.s3(package, container.model_data_url, LOADS, "InferenceSpecification.Containers[].ModelDataUrl")
+    b.named_ref(package, MODEL_PACKAGE_GROUP, package.group_name, IN_GROUP, "ModelPackageGroupName")
+
+
+def _model_package_group(b: _Builder, group: Resource) -> None:
+    """A group refers to nothing: its packages refer to it."""
+
+
+def _feature_group(b: _Builder, group: Resource) -> None:
+    assert isinstance(group, FeatureGroup)
+    offline = group.offline_store
+    if offline is not None and offline.enabled and offline.s3_uri:
+        b.s3(group, offline.s3_uri, WRITES, "OfflineStoreConfig.S3StorageConfig.S3Uri")
+    if group.role_arn:
+        b.role(group, group.role_arn, "RoleArn")
+    _keys(
+        b,
+        group,
+        (
+            (
+                offline.encryption if offline is not None and offline.enabled else None,
+                "OfflineStoreConfig.S3StorageConfig.KmsKeyId",
+            ),
+            (
+                group.online_store.encryption
+                if group.online_store is not None and group.online_store.enabled
+                else None,
+                "OnlineStoreConfig.SecurityConfig.KmsKeyId",
+            ),
+        ),
+    )
+
+
+def _domain(b: _Builder, domain: Resource) -> None:
+    assert isinstance(domain, Domain)
+    for arn, api_field in (
+        (domain.default_execution_role, "DefaultUserSettings.ExecutionRole"),
+        (domain.default_space_execution_role, "DefaultSpaceSettings.ExecutionRole"),
+    ):
+        if arn:
+            b.role(domain, arn, api_field)
+    _keys(b, domain, ((domain.encryption, "KmsKeyId"),))
+
+
+_HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
+    TRAINING_JOB: _training_job,
+    PROCESSING_JOB: _processing_job,
+    MODEL: _model,
+    MODEL_PACKAGE: _model_package,
+    MODEL_PACKAGE_GROUP: _model_package_group,
+    ENDPOINT_CONFIG: _endpoint_config,
+    ENDPOINT: _endpoint,
+    FEATURE_GROUP: _feature_group,
+    DOMAIN: _domain,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Caching for checks: one graph per set of injected snapshots
+# ---------------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _memo(kind: str, groups: Sequence[Sequence[object]], factory: Callable[[], T]) -> T:
+    """``factory()``, cached on the identity of the snapshots in ``groups``. The cache keeps the
+    snapshots alive, so their ids cannot be reused while an entry exists."""
+    key = (kind, *(tuple(map(id, g)) for g in groups))
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit[1]
+    value = factory()
+    with _cache_lock:
+        _cache[key] = (tuple(r for g in groups for r in g), value)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
+
+def lineage_of(groups: Mapping[type[Resource], Sequence[Resource]]) -> LineageGraph:
+    """The lineage graph of the snapshots a check was given (cached). Types not in ``groups``
+    count as not collected, so references to them are unresolved with that reason."""
+    ordered = sorted(groups.items(), key=lambda item: item[0].resource_type)
+    coverage = Coverage(collected=frozenset(t.resource_type for t, _ in ordered))
+
+    def factory() -> LineageGraph:
+        return build_lineage((r for _, seq in ordered for r in seq), coverage)
+
+    return _memo("lineage:" + ",".join(t.resource_type for t, _ in ordered), [s for _, s in ordered], factory)
+
+
+# ---------------------------------------------------------------------------------------------
+# Principals: effective permissions and escalation over an account's roles and users
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountPrincipal:
+    """A role or user, its effective permissions, and what could not be read of its policies."""
+
+    arn: str
+    kind: str  # "role" | "user"
+    permissions: EffectivePermissions
+    problems: tuple[str, ...] = ()  # identity policies or boundary that could not be read
+    trust: PolicyDocument | None = None
+    trust_problem: str | None = None  # why ``trust`` is None for a role
+    service_linked: bool = False
+    groups: tuple[str, ...] = ()  # a user's group ARNs
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Whether a principal reaches admin: the shortest path (``[]``: it is admin-equivalent),
+    whether that path needs conditions to hold, and the unreadable policies that leave it open."""
+
+    path: list[Edge] | None
+    conditional: bool
+    admin_reasons: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+class Principals:
+    """The roles and users of one account, with their effective permissions."""
+
+    def __init__(self, items: Iterable[AccountPrincipal], groups: Iterable[AccountPrincipal] = ()) -> None:
+        self.items = tuple(items)  # roles and users: who may act
+        self.groups = tuple(groups)  # nodes of the escalation graph only (a member with the group's rights)
+        self.by_arn = {p.arn: p for p in (*self.items, *self.groups)}
+        self._identity_writers: dict[str, tuple[tuple[Writer, ...], tuple[str, ...]]] = {}
+
+    @functools.cached_property
+    def may_put_objects(self) -> tuple[AccountPrincipal, ...]:
+        """The principals (service-linked roles aside) allowed s3:PutObject on at least one resource:
+        the only candidates for any bucket's writers."""
+        return tuple(p for p in self.items if not p.service_linked and p.permissions.allows(PUT_OBJECT, None).possible)
+
+    def identity_writers(self, arn: str) -> tuple[tuple[Writer, ...], tuple[str, ...]]:
+        """Who may put ``arn`` through identity policies, and the unreadable policies (cached per ARN)."""
+        if arn not in self._identity_writers:
+            writers = []
+            for p in self.may_put_objects:
+                decision = p.permissions.allows(PUT_OBJECT, arn)
+                if decision.possible:
+                    everywhere = p.permissions.allows(PUT_OBJECT, "*").possible
+                    admin = p.permissions.is_admin
+                    writers.append(Writer(p.arn, p.kind, "identity-policy", not decision.allowed, admin, everywhere))
+            problems = tuple(problem for p in self.items if not p.service_linked for problem in p.problems)
+            self._identity_writers[arn] = (tuple(writers), problems)
+        return self._identity_writers[arn]
+
+    @functools.cached_property
+    def escalation(self) -> EscalationGraph:
+        nodes = [PrincipalNode(p.arn, p.permissions, p.trust, p.groups) for p in (*self.items, *self.groups)]
+        return EscalationGraph(nodes)
+
+    def escalation_to_admin(self, arn: str) -> Escalation:
+        graph = self.escalation
+        path = graph.shortest_path_to_admin(arn, include_conditional=False)
+        conditional = False
+        if path is None:
+            path = graph.shortest_path_to_admin(arn, include_conditional=True)
+            conditional = path is not None
+        reachable = self._reachable(arn)
+        problems = tuple(
+            problem
+            for a in reachable
+            if a in self.by_arn
+            for problem in (*self.by_arn[a].problems, *filter(None, [self.by_arn[a].trust_problem]))
+        )
+        reasons = tuple(graph.admin_equivalent.get(arn, ()))
+        return Escalation(path, conditional, reasons, problems)
+
+    def _reachable(self, arn: str) -> list[str]:
+        seen, queue = {arn}, deque([arn])
+        while queue:
+            for edge in self.escalation.edges_from(queue.popleft()):
+                if edge.target not in seen:
+                    seen.add(edge.target)
+                    queue.append(edge.target)
+        return sorted(seen)
+
+
+def _parsed(document: Mapping[str, Any], name: str, problems: list[str]) -> PolicyDocument | None:
+    try:
+        return dataclasses.replace(parse_policy(document), name=name)
+    except PolicyError as exc:
+        problems.append(f"{name}: not a valid policy ({exc})")
+        return None
+
+
+def permissions_of(policy_set: PolicySet) -> tuple[EffectivePermissions, tuple[str, ...]]:
+    """Effective permissions from a principal's policy set, and the policies that could not be read
+    (the permissions then hold only what the readable policies grant)."""
+    problems = list(policy_set.problems)
+    docs = [
+        doc
+        for source in policy_set.sources
+        if source.document is not None and (doc := _parsed(source.document, source.label, problems)) is not None
+    ]
+    boundary = None
+    if policy_set.boundary is not None and policy_set.boundary.document is not None:
+        boundary = _parsed(policy_set.boundary.document, policy_set.boundary.label, problems)
+    return effective_permissions(docs, boundary), tuple(problems)
+
+
+def _role_principal(role: IamRole, policies: Sequence[IamPolicy]) -> AccountPrincipal:
+    permissions, problems = permissions_of(role.policy_set(policies))
+    problems = tuple(f"role {role.name}: {p}" for p in problems)
+    trouble: list[str] = []
+    trust = None
+    if role.trust_policy is None:
+        trouble.append(f"trust policy of {role.name}: {role.trust_policy_error or 'could not be read'}")
+    else:
+        trust = _parsed(role.trust_policy, f"trust policy of {role.name}", trouble)
+    problem = trouble[0] if trouble else None
+    return AccountPrincipal(role.uid, "role", permissions, problems, trust, problem, role.service_linked)
+
+
+def principals_of(
+    roles: Sequence[IamRole], users: Sequence[IamUser], groups: Sequence[IamGroup], policies: Sequence[IamPolicy]
+) -> Principals:
+    """The account's roles and users with their effective permissions (cached per snapshot set)."""
+
+    def factory() -> Principals:
+        items = [_role_principal(role, policies) for role in roles]
+        group_arns = {g.name: g.uid for g in groups}
+        for user in users:
+            permissions, problems = permissions_of(user.policy_set(policies, groups))
+            mine = tuple(group_arns[name] for name in user.groups if name in group_arns)
+            labelled = tuple(f"user {user.name}: {p}" for p in problems)
+            items.append(AccountPrincipal(user.uid, "user", permissions, labelled, groups=mine))
+        nodes = []
+        for group in groups:
+            permissions, problems = permissions_of(group.policy_set(policies))
+            nodes.append(
+                AccountPrincipal(group.uid, "group", permissions, tuple(f"group {group.name}: {p}" for p in problems))
+            )
+        return Principals(items, nodes)
+
+    return _memo("principals", [roles, users, groups, policies], factory)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may write to a bucket
+# ---------------------------------------------------------------------------------------------
+
+PUT_OBJECT = "s3:PutObject"
+_PUBLIC_GROUPS = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+
+
+@dataclass(frozen=True)
+class Writer:
+    """A principal that may put objects into a bucket (prefix), and through what.
+
+    ``kind``: role, user, public (everyone), account (another account) or service. ``via``:
+    identity-policy, bucket-policy or bucket-acl. ``admin``: the principal is an administrator
+    (IAM checks report those). ``everywhere``: its identity policies let it write to every bucket.
+    """
+
+    principal: str
+    kind: str
+    via: str
+    conditional: bool = False
+    admin: bool = False
+    everywhere: bool = False
+
+    @property
+    def broad(self) -> bool:
+        """Everyone, another account, or a non-admin principal allowed to write to every bucket."""
+        return self.kind in ("public", "account") or (self.everywhere and not self.admin)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class WriteAccess:
+    writers: tuple[Writer, ...]
+    problems: tuple[str, ...]  # what could not be read: the answer may be missing writers
+
+
+def object_arn(bucket: S3Bucket, key: str, *, exact: bool) -> str:
+    """The ARN to ask about: the object itself, or any object under the prefix ``key``."""
+    if exact and key:
+        return f"{bucket.uid}/{key}"
+    return f"{bucket.uid}/{key.rstrip('/')}/*" if key.strip("/") else f"{bucket.uid}/*"
+
+
+def bucket_writers(
+    bucket: S3Bucket, arn: str, principals: Principals, block: PublicAccessBlock | None = None
+) -> WriteAccess:
+    """Who may ``s3:PutObject`` to ``arn`` (an object ARN of ``bucket``): the account's principals
+    through their identity policies, and whoever the bucket policy or ACL lets in. Service-linked
+    roles are left out. ``block``: the effective Block Public Access settings, which neutralise
+    public policies and ACLs."""
+    problems: list[str] = []
+    statements = _bucket_statements(bucket, problems)
+    writers = [w for w in _identity_writers(arn, principals, problems) if not _denied(w, statements, arn)]
+    writers += [w for w in _policy_writers(bucket, statements, arn, block) if not _denied(w, statements, arn)]
+    writers += _acl_writers(bucket, block, problems)
+    return WriteAccess(tuple(dict.fromkeys(writers)), tuple(problems))
+
+
+def _bucket_statements(bucket: S3Bucket, problems: list[str]) -> tuple[Statement, ...]:
+    if bucket.policy is None:
+        problems.append(f"the policy of bucket {bucket.name}: {bucket.policy_error or 'could not be read'}")
+        return ()
+    if not bucket.policy:
+        return ()
+    doc = _parsed(bucket.policy, f"bucket policy of {bucket.name}", problems)
+    return doc.statements if doc is not None else ()
+
+
+def _identity_writers(arn: str, principals: Principals, problems: list[str]) -> list[Writer]:
+    writers, unreadable = principals.identity_writers(arn)
+    problems.extend(unreadable)
+    return list(writers)
+
+
+def _covers(stmt: Statement, arn: str) -> bool:
+    return statement_matches_action(stmt, PUT_OBJECT) and statement_resource_match(stmt, arn) is not Match.NO
+
+
+def _policy_writers(
+    bucket: S3Bucket, statements: Sequence[Statement], arn: str, block: PublicAccessBlock | None
+) -> list[Writer]:
+    out: list[Writer] = []
+    restrict = block is not None and block.restrict_public_buckets
+    for stmt in statements:
+        if not (stmt.is_allow and _covers(stmt, arn)):
+            continue
+        conditional = bool(stmt.conditions)
+        if (stmt.not_principals is not None or is_public_principal(stmt.principals)) and not restrict:
+            out.append(Writer("*", "public", "bucket-policy", conditional))
+        principal = stmt.principals
+        if principal is None:
+            continue
+        for value in principal.aws:
+            owner = account_of(value)
+            if value == "*" or owner is None:
+                continue
+            if owner != bucket.account:
+                out.append(Writer(value, "account", "bucket-policy", conditional))
+            elif ":role/" in value or ":user/" in value:
+                kind = "role" if ":role/" in value else "user"
+                out.append(Writer(value, kind, "bucket-policy", conditional))
+        out.extend(Writer(s, "service", "bucket-policy", conditional) for s in principal.service)
+    return out
+
+
+def _acl_writers(bucket: S3Bucket, block: PublicAccessBlock | None, problems: list[str]) -> list[Writer]:
+    if bucket.acl_grants is None:
+        problems.append(f"the ACL of bucket {bucket.name} could not be read")
+        return []
+    out = []
+    for grant in bucket.acl_grants:
+        if grant.permission not in ("WRITE", "FULL_CONTROL"):
+            continue
+        if grant.grantee in _PUBLIC_GROUPS:
+            if block is None or not block.ignore_public_acls:
+                out.append(Writer(grant.grantee.rsplit("/", 1)[-1], "public", "bucket-acl"))
+        elif grant.grantee_type == "CanonicalUser" and grant.grantee != bucket.owner_id:
+            out.append(Writer(grant.grantee, "account", "bucket-acl"))
+    return out
+
+
+def _denied(writer: Writer, statements: Sequence[Statement], arn: str) -> bool:
+    """Whether an unconditional (or, for this principal, certainly applying) Deny of the bucket
+    policy stops the writer."""
+    context = {"aws:PrincipalArn": writer.principal}
+    account = account_of(writer.principal)
+    if account is not None:
+        context["aws:PrincipalAccount"] = account
+    for stmt in statements:
+        if stmt.is_allow or not _covers(stmt, arn) or not _deny_names(stmt, writer):
+            continue
+        if evaluate_conditions(stmt.conditions, context if writer.kind != "public" else None) is True:
+            return True
+    return False
+
+
+def _deny_names(stmt: Statement, writer: Writer) -> bool:
+    if stmt.not_principals is not None:
+        return writer.principal not in stmt.not_principals.aws
+    if is_public_principal(stmt.principals):
+        return True
+    return stmt.principals is not None and writer.principal in stmt.principals.aws
+
+
+# ---------------------------------------------------------------------------------------------
+# The severity rule
+# ---------------------------------------------------------------------------------------------
+
+
+def supply_chain_use(graph: LineageGraph, node_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """The AI resources that use ``node_id``, as evidence: which resource, how, through what."""
+    out = []
+    for path in graph.ai_referrers(node_id)[:limit]:
+        first = path[0]
+        source = graph.node(first.source)
+        assert source is not None
+        out.append(
+            {
+                "resource": source.id,
+                "type": source.type,
+                "name": source.name,
+                "relation": first.relation,
+                "api_field": first.api_field,
+                "via": [e.target for e in path[:-1]],
+            }
+        )
+    return out
+
+
+def raise_supply_chain_severity(findings: Sequence[Finding], graph: LineageGraph) -> list[Finding]:
+    """The rule of docs/lineage.md: a FAIL on a bucket, KMS key or ECR repository that an AI
+    resource uses is raised one severity level (low → medium → high → critical), with
+    ``evidence["ai_supply_chain"]`` naming the AI resources that use it. PASS and ERROR findings,
+    and the lineage checks themselves (which already reason along the chain), are left alone."""
+    out = []
+    for finding in findings:
+        if (
+            finding.status is not Status.FAIL
+            or finding.resource_type not in RAISABLE_TYPES
+            or finding.check_id.startswith(LINEAGE_CHECKS)
+        ):
+            out.append(finding)
+            continue
+        used_by = supply_chain_use(graph, finding.resource_uid)
+        if not used_by:
+            out.append(finding)
+            continue
+        raised = _RAISED.get(finding.severity, finding.severity)
+        why = {
+            "rule": "a FAIL on a bucket, KMS key or ECR repository of the AI supply chain is raised one severity level",
+            "raised_from": finding.severity.value,
+            "raised_to": raised.value,
+            "used_by": used_by,
+        }
+        out.append(
+            finding.model_copy(update={"severity": raised, "evidence": {**finding.evidence, "ai_supply_chain": why}})
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings on nodes, and the AI asset inventory
+# ---------------------------------------------------------------------------------------------
+
+
+def annotate(lineage: Lineage, findings: Iterable[Finding]) -> Lineage:
+    """A copy of ``lineage`` whose nodes carry their unmuted FAIL count and highest severity."""
+    fails: dict[str, int] = defaultdict(int)
+    risk: dict[str, Severity] = {}
+    for f in findings:
+        if f.status is Status.FAIL and not f.muted:
+            fails[f.resource_uid] += 1
+            if f.resource_uid not in risk or f.severity.rank > risk[f.resource_uid].rank:
+                risk[f.resource_uid] = f.severity
+    nodes = [n.model_copy(update={"fail": fails.get(n.id, 0), "risk": risk.get(n.id)}) for n in lineage.nodes]
+    return lineage.model_copy(update={"nodes": nodes})
+
+
+_INVENTORY: Mapping[str, tuple[str, ...]] = {
+    "models": (MODEL,),
+    "endpoints": (ENDPOINT,),
+    "training_jobs": (TRAINING_JOB,),
+    "processing_jobs": (PROCESSING_JOB,),
+    "notebooks": (NOTEBOOK,),
+    "registries": (MODEL_PACKAGE_GROUP,),
+}
+
+
+def ai_inventory(
+    resources: Sequence[ResourceEntry], findings: Sequence[Finding], lineage: Lineage | None
+) -> AiInventory:
+    """Counts of the AI assets and their scores per baseline (the formula of ``summary.scores``).
+    Registries are model package groups plus the ECR repositories that hold an image a job or
+    model uses (ECR repositories of the lineage)."""
+    used_repositories = {n.id for n in (lineage.nodes if lineage else ()) if n.type == REPOSITORY and n.in_inventory}
+    members: dict[str, set[str]] = {kind: set() for kind in _INVENTORY}
+    for r in resources:
+        for kind, types in _INVENTORY.items():
+            if r.type in types:
+                members[kind].add(r.uid)
+        if r.type == REPOSITORY and r.uid in used_repositories:
+            members["registries"].add(r.uid)
+    by_resource: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_resource[f.resource_uid].append(f)
+    counts = {
+        kind: AiAssetCount(count=len(uids), scores=baseline_scores([f for u in sorted(uids) for f in by_resource[u]]))
+        for kind, uids in members.items()
+    }
+    return AiInventory(**counts)
+
+
+def refresh(report: ScanReport) -> ScanReport:
+    """The report with its lineage annotations and ``summary.ai_inventory`` recomputed from its
+    findings: call it after findings change (muting), as the scores are. Reports without a lineage
+    section are returned as they are."""
+    if report.lineage is None:
+        return report
+    lineage = annotate(report.lineage, report.findings)
+    inventory = ai_inventory(report.resources, report.findings, lineage)
+    summary = report.summary.model_copy(update={"ai_inventory": inventory})
+    return report.model_copy(update={"lineage": lineage, "summary": summary})
