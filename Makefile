@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/cspm demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not e2e"

@@ -70,7 +70,21 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
         return 128 + received[0]
     if stop.reason:
         log.warning("%s: the report is incomplete", stop.reason)
-    return exit_code(report, out.fail_on, strict=out.strict)
+    code = exit_code(report, out.fail_on, strict=out.strict)
+    if code:
+        sys.stderr.write(f"cspm: {exit_reason(report, code, out.fail_on)}\n")
+    return code
+
+
+def exit_reason(report: ScanReport, code: int, fail_on: str) -> str:
+    """The one line that explains a non-zero exit code (printed even with --quiet)."""
+    if code == ExitCode.FAILING_FINDINGS:
+        threshold = Severity(fail_on).rank
+        count = sum(
+            1 for f in report.findings if f.status is Status.FAIL and not f.muted and f.severity.rank >= threshold
+        )
+        return f"{count} unmuted failing finding(s) at or above {fail_on} (exit 3)"
+    return f"the scan is incomplete: {len(report.errors)} collection error(s) (exit 4, --strict)"
 
 
 @contextmanager

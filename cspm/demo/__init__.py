@@ -135,4 +135,22 @@ def run_demo(out: OutputOptions, *, workers: int) -> int:
         checks = Selection().apply("aws", available_services=list(SERVICE_MODULES))
         provider = AwsProvider(AwsOptions(endpoint_url=url, regions=REGIONS, workers=workers))
         provider.connect()
-        return run(provider, checks, out, workers=workers)
+        code = run(provider, checks, out, workers=workers)
+    if not out.quiet:
+        _show_lineage(out)
+    return code
+
+
+LINEAGE_LINES = 60
+
+
+def _show_lineage(out: OutputOptions) -> None:
+    """The AI lineage, production endpoints first: what no general scanner shows."""
+    from cspm.cli_lineage import load_lineage, render_tree
+
+    report_path = out.output_dir / "report.json"
+    lines = render_tree(load_lineage(report_path)).splitlines()
+    stream = sys.stderr if out.json_path == "-" else sys.stdout
+    stream.write("\n" + "\n".join(lines[:LINEAGE_LINES]) + "\n")
+    if len(lines) > LINEAGE_LINES:
+        stream.write(f"… {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")

@@ -90,13 +90,9 @@ def test_without_strict_an_incomplete_scan_exits_0(scans: Scans) -> None:
     assert scans.lenient.report.scan["complete"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DESIGN: 'A one-line message on stderr explains every non-zero exit'; exit 3 and 4 print nothing "
-    "with --quiet (cspm/runner.py). Remove this mark when it does.",
-)
 def test_exit_4_is_explained_on_stderr(scans: Scans) -> None:
-    assert "incomplete" in scans.strict.stderr.lower(), scans.strict.explain()
+    # DESIGN: a one-line message on stderr explains every non-zero exit, --quiet or not.
+    assert "cspm: the scan is incomplete: 3 collection error(s) (exit 4, --strict)" in scans.strict.stderr.splitlines()
 
 
 def test_the_report_is_marked_incomplete_with_the_failed_calls(report: Report) -> None:

@@ -445,6 +445,9 @@ def test_fail_on_high_exits_3_when_a_high_failure_exists(scans: Scans, report: R
     assert any(f["status"] == "FAIL" and f["severity"] in ("high", "critical") for f in report.findings)
     assert scans.wire.returncode == 3, scans.wire.explain()
     assert scans.wire.stdout == "", "--quiet without --json prints nothing on stdout"
+    # One line on stderr explains the exit code, even with --quiet.
+    reasons = [line for line in scans.wire.stderr.splitlines() if line.endswith("at or above high (exit 3)")]
+    assert len(reasons) == 1 and reasons[0].startswith("cspm: "), scans.wire.stderr
 
 
 def test_fail_on_none_exits_0_despite_failures(scans: Scans) -> None:
