@@ -108,6 +108,63 @@ def find_secrets_in_text(text: str) -> list[LineSecretHit]:
     return sorted(hits)
 
 
+def redact(text: str) -> str:
+    """``text`` with every secret the rules above find replaced by ``<redacted: KIND>``.
+
+    For text that leaves the scanner and was not written by it: API error messages, tag values.
+    Detector hits and Hugging Face tokens are replaced where they stand; for a secret-named
+    assignment (``PASSWORD=...``) the value is replaced.
+    """
+    if not text:
+        return text
+    return "".join(_redact_line(line) for line in text.splitlines(keepends=True))
+
+
+_TOKEN_END = frozenset(" \t\r\n\"',;()[]{}<>")
+
+
+def _token_spans(line: str, value: str) -> list[tuple[int, int]]:
+    """Where ``value`` stands in ``line``, widened to the whole token around it: some detectors
+    report only part of a secret (GitLab's reports the ``glpat`` prefix)."""
+    spans = []
+    start = line.find(value)
+    while start != -1:
+        left, right = start, start + len(value)
+        while left > 0 and line[left - 1] not in _TOKEN_END:
+            left -= 1
+        while right < len(line) and line[right] not in _TOKEN_END:
+            right += 1
+        spans.append((left, right))
+        start = line.find(value, start + len(value))
+    return spans
+
+
+def _redact_line(line: str) -> str:
+    spans = sorted((span, kind) for kind, value in _detections(line) for span in _token_spans(line, value))
+    clean, last = [], 0
+    for (left, right), kind in spans:
+        if left < last:
+            continue  # overlaps a span already redacted
+        clean.append(line[last:left] + f"<redacted: {kind}>")
+        last = right
+    clean.append(line[last:])
+    return _redact_named(_HF_TOKEN.sub(f"<redacted: {HUGGING_FACE}>", "".join(clean)))
+
+
+def _redact_named(line: str) -> str:
+    clean = line
+    for key, value in _assignments(line):
+        if is_secret_named(key) and looks_like_literal(value) and not value.startswith("<redacted"):
+            clean = clean.replace(value, f"<redacted: {SECRET_NAMED}>")
+    return clean
+
+
+def redact_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags with the value of every tag that holds a secret replaced by ``<redacted: KIND>``."""
+    hits = {hit.key: hit.kind for hit in find_secrets(tags)} if tags else {}
+    return {key: f"<redacted: {hits[key]}>" if key in hits else value for key, value in tags.items()}
+
+
 # ---------------------------------------------------------------------------------------------
 # The key-name rule
 # ---------------------------------------------------------------------------------------------
@@ -247,12 +304,17 @@ def _import_library() -> _Library:
 
 def _detected(line: str) -> set[str]:
     """The secret types detect-secrets finds on ``line``, after its default heuristic filters."""
+    return {kind for kind, _ in _detections(line)}
+
+
+def _detections(line: str) -> set[tuple[str, str]]:
+    """(secret type, value) for each secret detect-secrets finds on ``line``, filtered as above."""
     library = _load()
     h = library.heuristic
     if h.is_indirect_reference(line):
         return set()
     return {
-        plugin.secret_type
+        (plugin.secret_type, secret)
         for plugin in library.plugins
         for secret in _values(plugin, line)
         if not (

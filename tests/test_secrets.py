@@ -244,3 +244,64 @@ def test_first_use_from_many_threads() -> None:
     for t in threads:
         t.join()
     assert results == [[SecretHit("HF_TOKEN", HUGGING_FACE)]] * 8
+
+
+# ---------------------------------------------------------------------------------------------
+# Redaction of text that leaves the scanner (error messages, tag values)
+# ---------------------------------------------------------------------------------------------
+
+
+HF = "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "kind"),
+    [
+        ("User is not authorized AKIAABCDEFGHIJKLMNOP to call kms:X", "AKIAABCDEFGHIJKLMNOP", "AWS Access Key"),
+        (
+            "webhook xoxb-123456789012-abcdefghijklmnopqrstuvwx failed",
+            "xoxb-123456789012-abcdefghijklmnopqrstuvwx",
+            "Slack Token",
+        ),
+        ("token glpat-abcdefghij0123456789 rejected", "glpat-abcdefghij0123456789", "GitLab Token"),
+        (f"pulled with {HF} ok", HF, "Hugging Face Token"),
+        ("export DB_PASSWORD=Sup3rS3cretV4lue", "Sup3rS3cretV4lue", "Secret-named variable"),
+    ],
+)
+def test_redact_replaces_the_secret_and_keeps_the_rest(text: str, secret: str, kind: str) -> None:
+    from cspm.secrets import redact
+
+    redacted = redact(text)
+    assert secret not in redacted
+    assert redacted == text.replace(secret, f"<redacted: {kind}>")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Access Denied",
+        "User: arn:aws:iam::123456789012:user/scanner is not authorized to perform: s3:GetBucketPolicy",
+        "The specified key does not exist: s3://bucket/a9f0c1d2e3b4a5f6c7d8e9f0a1b2c3d4e5f6a7b8/model.tar.gz",
+        "",
+    ],
+)
+def test_redact_leaves_ordinary_messages_alone(text: str) -> None:
+    from cspm.secrets import redact
+
+    assert redact(text) == text
+
+
+def test_redact_tags() -> None:
+    from cspm.secrets import redact_tags
+
+    tags = {
+        "slack-webhook-token": "xoxb-123456789012-abcdefghijklmnopqrstuvwx",
+        "team": "fraud-ml",
+        "cost-center": "42",
+    }
+    assert redact_tags(tags) == {
+        "slack-webhook-token": "<redacted: Slack Token>",
+        "team": "fraud-ml",
+        "cost-center": "42",
+    }
+    assert redact_tags({}) == {}

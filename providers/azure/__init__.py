@@ -35,6 +35,9 @@ SERVICE_MODULES: dict[str, str] = {
     "ml": "cspm.providers.azure.ml",
 }
 
+# What connecting needs, before any collector runs: listing the subscriptions (no --subscription).
+CONNECT_PERMISSIONS = ("Microsoft.Resources/subscriptions/read",)
+
 # Subscriptions in these states cannot be read; they are skipped when every subscription is listed.
 UNREADABLE_STATES = frozenset({"disabled", "deleted"})
 

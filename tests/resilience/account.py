@@ -1,0 +1,350 @@
+"""The small AI account the resilience tests scan, its canary secrets, and how they scan it.
+
+Imported by the resilience tests as ``resilience.account`` (``tests`` is on the pytest
+pythonpath). Everything is created through the fault server's wire (with no faults), except the
+SageMaker fields moto drops, which :func:`support.aws.patch_sagemaker` sets on moto's in-process
+backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from support.aws import ACCOUNT, patch_sagemaker, s3control_client
+
+REGION = "us-east-1"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/rs-scoped-exec"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/rs-trainer:1.0"
+ALL_BLOCKED = {k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+
+
+def doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+SAGEMAKER_TRUST = doc(
+    {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Canaries: unique random strings shaped like the secrets they stand for
+# ---------------------------------------------------------------------------------------------
+
+
+def _random(alphabet: str, n: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Canaries:
+    """One fresh set per test session; each value exists nowhere else."""
+
+    aws_secret_access_key: str
+    aws_session_token: str
+    azure_client_secret: str
+    training_environment: str  # a training job's Environment value (HF_TOKEN)
+    hyperparameter: str  # a training job's hyperparameter (wandb_api_key)
+    lifecycle_script: str  # a token in a notebook lifecycle script (base64 in the API)
+    bucket_tag: str  # an S3 bucket tag value
+    role_tag: str  # an IAM role tag value
+    security_group_tag: str  # an EC2 security group tag value
+    policy_condition: str  # the sts:ExternalId condition value in a role's trust policy
+    error_message: str  # inside the message of an AccessDenied answered for one API
+
+    @classmethod
+    def fresh(cls) -> Canaries:
+        return cls(
+            aws_secret_access_key=_random(ALNUM + "/+", 40),
+            aws_session_token="IQoJb3JpZ2luX2Vj" + _random(ALNUM, 120),
+            azure_client_secret=_random(ALNUM, 3) + "8Q~" + _random(ALNUM + "_-.", 34),
+            training_environment="hf_" + _random(ALNUM, 36),
+            hyperparameter=_random("0123456789abcdef", 40),
+            lifecycle_script="sk-proj-" + _random(ALNUM, 48),
+            bucket_tag="ghp_" + _random(ALNUM, 36),
+            role_tag="xoxb-" + _random(string.digits, 12) + "-" + _random(ALNUM, 24),
+            security_group_tag="glpat-" + _random(ALNUM, 20),
+            policy_condition="ext-" + _random(ALNUM, 32),
+            error_message="AKIA" + _random(string.ascii_uppercase + string.digits, 16),
+        )
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        return self.__dict__.items()
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The scanner's own environment canaries."""
+        return {
+            "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key,
+            "AWS_SESSION_TOKEN": self.aws_session_token,
+            "AZURE_CLIENT_SECRET": self.azure_client_secret,
+        }
+
+
+# The API whose AccessDenied carries the error_message canary, and what it affects.
+CANARY_ERROR_OPERATION = "kms:GetKeyRotationStatus"
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeding
+# ---------------------------------------------------------------------------------------------
+
+
+def _client(url: str, service: str, region: str = REGION) -> Any:
+    return boto3.client(service, region_name=region, endpoint_url=url)
+
+
+def seed(url: str, canaries: Canaries) -> None:
+    """A few of everything the scanner reads: buckets, roles, a VPC with security groups,
+    SageMaker training job / notebook / lifecycle configuration / model, ECR, KMS, CloudTrail."""
+    key = _seed_kms(url)
+    _seed_s3(url, key, canaries)
+    _seed_iam(url, canaries)
+    _seed_ec2(url, canaries)
+    _seed_sagemaker(url, key, canaries)
+    _seed_ecr_and_trail(url)
+
+
+def _seed_kms(url: str) -> str:
+    kms = _client(url, "kms")
+    key: str = kms.create_key(Description="rs data key")["KeyMetadata"]["Arn"]
+    kms.enable_key_rotation(KeyId=key)
+    kms.create_alias(AliasName="alias/rs-data", TargetKeyId=key)
+    return key
+
+
+def _seed_s3(url: str, key: str, canaries: Canaries) -> None:
+    s3 = _client(url, "s3")
+    s3.create_bucket(Bucket="rs-access-logs")
+    s3.put_bucket_policy(
+        Bucket="rs-access-logs",
+        Policy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::rs-access-logs/*",
+            }
+        ),
+    )
+    s3.create_bucket(Bucket="rs-training-data")
+    s3.put_bucket_encryption(
+        Bucket="rs-training-data",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]
+        },
+    )
+    s3.put_bucket_versioning(Bucket="rs-training-data", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(Bucket="rs-training-data", PublicAccessBlockConfiguration=ALL_BLOCKED)
+    s3.put_bucket_policy(
+        Bucket="rs-training-data",
+        Policy=doc(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::rs-training-data", "arn:aws:s3:::rs-training-data/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ),
+    )
+    s3.put_bucket_logging(
+        Bucket="rs-training-data",
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "rs-access-logs", "TargetPrefix": "data/"}},
+    )
+    s3.put_bucket_tagging(
+        Bucket="rs-training-data", Tagging={"TagSet": [{"Key": "deploy-token", "Value": canaries.bucket_tag}]}
+    )
+    s3.create_bucket(Bucket="rs-public-models", ObjectOwnership="ObjectWriter")
+    s3.put_bucket_acl(Bucket="rs-public-models", ACL="public-read")
+    s3.put_bucket_policy(
+        Bucket="rs-public-models",
+        Policy=doc(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::rs-public-models/*",
+            }
+        ),
+    )
+    s3control_client(url).put_public_access_block(
+        AccountId=ACCOUNT,
+        PublicAccessBlockConfiguration={**ALL_BLOCKED, "IgnorePublicAcls": False, "RestrictPublicBuckets": False},
+    )
+
+
+def _seed_iam(url: str, canaries: Canaries) -> None:
+    iam = _client(url, "iam")
+    iam.create_role(RoleName="rs-admin-exec", AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+    iam.put_role_policy(
+        RoleName="rs-admin-exec",
+        PolicyName="everything",
+        PolicyDocument=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+    )
+    iam.create_role(
+        RoleName="rs-scoped-exec",
+        AssumeRolePolicyDocument=SAGEMAKER_TRUST,
+        Tags=[{"Key": "slack-webhook-token", "Value": canaries.role_tag}],
+    )
+    iam.put_role_policy(
+        RoleName="rs-scoped-exec",
+        PolicyName="read-data",
+        PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::rs-training-data/*"}
+        ),
+    )
+    vendor = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::210987654321:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": canaries.policy_condition}},
+    }
+    iam.create_role(RoleName="rs-vendor", AssumeRolePolicyDocument=doc(vendor))
+    unguarded = {k: v for k, v in vendor.items() if k != "Condition"}
+    iam.create_role(RoleName="rs-vendor-unguarded", AssumeRolePolicyDocument=doc(unguarded))
+    iam.create_user(UserName="rs-notebook-user")
+    iam.create_login_profile(UserName="rs-notebook-user", Password="rs-Password-1")
+    iam.update_account_password_policy(MinimumPasswordLength=8)
+
+
+def _seed_ec2(url: str, canaries: Canaries) -> dict[str, str]:
+    ec2 = _client(url, "ec2")
+    vpc = ec2.create_vpc(
+        CidrBlock="10.7.0.0/16",
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "rs-ml-vpc"}]}],
+    )["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24", AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    open_ssh = ec2.create_security_group(
+        GroupName="rs-open-ssh",
+        Description="ssh from anywhere",
+        VpcId=vpc,
+        TagSpecifications=[
+            {"ResourceType": "security-group", "Tags": [{"Key": "gitlab-token", "Value": canaries.security_group_tag}]}
+        ],
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=open_ssh,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
+    restricted = ec2.create_security_group(GroupName="rs-restricted", Description="https in the VPC", VpcId=vpc)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(
+        GroupId=restricted,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.7.0.0/16"}]}],
+    )
+    return {"vpc": vpc, "subnet": subnet, "group": restricted}
+
+
+def lifecycle_script(canaries: Canaries) -> str:
+    return (
+        "#!/bin/bash\nset -e\n"
+        f"export OPENAI_API_KEY={canaries.lifecycle_script}\n"
+        "sudo -u ec2-user -i pip install -q openai\n"
+    )
+
+
+def _seed_sagemaker(url: str, key: str, canaries: Canaries) -> None:
+    sm = _client(url, "sagemaker")
+    network = _client(url, "ec2").describe_subnets(Filters=[{"Name": "cidr-block", "Values": ["10.7.1.0/24"]}])
+    subnet = network["Subnets"][0]["SubnetId"]
+    sm.create_training_job(
+        TrainingJobName="rs-fine-tune",
+        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        RoleArn=ROLE,
+        HyperParameters={"epochs": "3", "wandb_api_key": canaries.hyperparameter},
+        InputDataConfig=[
+            {
+                "ChannelName": "train",
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://rs-training-data/train/"}},
+            }
+        ],
+        OutputDataConfig={"S3OutputPath": "s3://rs-training-data/output/", "KmsKeyId": key},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+    )
+    patch_sagemaker(
+        REGION,
+        "training_jobs",
+        "rs-fine-tune",
+        environment={"HF_TOKEN": canaries.training_environment, "SAGEMAKER_PROGRAM": "train.py"},
+    )
+    script = base64.b64encode(lifecycle_script(canaries).encode()).decode()
+    sm.create_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName="rs-setup", OnStart=[{"Content": script}]
+    )
+    sm.create_notebook_instance(
+        NotebookInstanceName="rs-notebook",
+        InstanceType="ml.t3.medium",
+        RoleArn=ROLE,
+        SubnetId=subnet,
+        DirectInternetAccess="Enabled",
+        LifecycleConfigName="rs-setup",
+    )
+    sm.create_model(ModelName="rs-model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE})
+
+
+def _seed_ecr_and_trail(url: str) -> None:
+    ecr = _client(url, "ecr")
+    ecr.create_repository(repositoryName="rs-trainer", imageScanningConfiguration={"scanOnPush": True})
+    _client(url, "cloudtrail").create_trail(Name="rs-trail", S3BucketName="rs-access-logs", IsMultiRegionTrail=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scanner identities (for moto's IAM authorization mode)
+# ---------------------------------------------------------------------------------------------
+
+
+def scanner_user(url: str, name: str, policy: Mapping[str, Any]) -> dict[str, str]:
+    """An IAM user holding exactly ``policy`` (a managed policy); its access key as environment."""
+    iam = _client(url, "iam")
+    arn = iam.create_policy(PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
+    iam.create_user(UserName=name)
+    iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+# moto's IAM authorization mode checks a few S3 operations under other action names than AWS
+# (moto 5.2: bucket sub-resources it does not map are authorized as s3:ListBucket; S3 Control's
+# GetPublicAccessBlock as s3:GetPublicAccessBlock). A test identity that holds the real action
+# also gets moto's name, so that moto authorizes the call exactly when AWS would.
+MOTO_AUTHORIZES_AS = {
+    "s3:GetEncryptionConfiguration": "s3:ListBucket",
+    "s3:GetBucketOwnershipControls": "s3:ListBucket",
+    "s3:GetBucketPublicAccessBlock": "s3:ListBucket",
+    "s3:GetAccountPublicAccessBlock": "s3:GetPublicAccessBlock",
+}
+
+
+def policy_of(actions: Iterable[str]) -> dict[str, Any]:
+    """An identity policy allowing ``actions`` (plus moto's names for them) on every resource."""
+    granted = set(actions)
+    granted |= {MOTO_AUTHORIZES_AS[a] for a in granted if a in MOTO_AUTHORIZES_AS}
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": sorted(granted), "Resource": "*"}]}
+
+
+# AWS answers GetCallerIdentity whatever the policies say ("no permissions are required"); so does moto.
+ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
+
+
+def split_in_half(actions: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(allowed, denied): every other action of the sorted list. The actions moto authorizes as
+    one s3:ListBucket go to the same half (denied), so moto denies exactly what AWS would; an
+    action AWS always allows stays allowed."""
+    ordered = sorted(set(actions) - ALWAYS_ALLOWED, key=str.lower)
+    allowed, denied = set(ordered[0::2]), set(ordered[1::2])
+    as_list_bucket = {a for a, moto in MOTO_AUTHORIZES_AS.items() if moto == "s3:ListBucket"} & set(ordered)
+    return (allowed - as_list_bucket) | (ALWAYS_ALLOWED & set(actions)), denied | as_list_bucket
