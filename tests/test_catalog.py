@@ -113,16 +113,25 @@ def _call_with_unreadable_inputs(spec: CheckSpec, fill_sequences: bool) -> Any:
 
 
 # Checks that read only required fields, filled by the same bulk listing that produces the
-# resource: IAM principals and their policy lists come from GetAccountAuthorizationDetails; Azure
+# resource: IAM principals and their policy lists come from GetAccountAuthorizationDetails (every
+# check of a principal's effective permissions judges those lists); Azure
 # storage account and container properties come from the listing itself, with unset properties
 # mapped to their documented defaults at collection. When the listing succeeded these are facts,
 # so PASS is right; when it fails, the engine answers ERROR before the check runs
 # (test_listed_facts_answer_error_when_unlisted).
+_PRINCIPAL_PERMISSION_CHECKS = (
+    "is_not_admin",
+    "is_not_near_admin",
+    "cannot_escalate_privileges",
+    "cannot_reach_admin",
+    "cannot_exfiltrate_data",
+    "cannot_expose_resources",
+    "cannot_expose_credentials",
+    "cannot_pass_every_role",
+)
 READS_ONLY_LISTED_FACTS = frozenset(
     {
-        "aws.iam.user_is_not_admin",
-        "aws.iam.group_is_not_admin",
-        "aws.iam.role_is_not_admin",
+        *(f"aws.iam.{kind}_{name}" for kind in ("user", "group", "role") for name in _PRINCIPAL_PERMISSION_CHECKS),
         "aws.iam.user_has_no_attached_policies",
         "azure.storage.account_disallows_anonymous_blob_access",
         "azure.storage.account_disallows_cross_tenant_replication",

@@ -1,7 +1,10 @@
-"""IAM checks: administrator access, wildcards, credential hygiene, root, password policy, trust.
+"""IAM checks: administrator access, escalation, risky permissions, credential hygiene, root,
+password policy, trust.
 
 Policy statements are analysed by :mod:`cspm.iam` (admin in every spelling, service wildcards,
-trust exposure, effective permissions); these checks only pick the documents and report.
+trust exposure, effective permissions, the escalation graph); these checks only pick the
+documents and report. Principal-level analysis is built once per scan by
+:mod:`cspm.iam.inventory` and shared by every check.
 
 - Customer-managed policies are findings of their own (``policy_*``). AWS-managed policies are
   not (not applicable), but they count in the permissions of every principal they are attached to.
@@ -9,6 +12,8 @@ trust exposure, effective permissions); these checks only pick the documents and
   ``*_inline_policies_*``, and the effective-permission checks ``*_is_not_admin``, which combine
   inline, attached and group policies, Denies and the permission boundary. Service-trusted roles
   (SageMaker execution roles …) are principals like any other: an admin one fails.
+- Admin is CRITICAL for principals; near admin (PowerUserAccess: everything but a few services)
+  is HIGH; escalation combinations HIGH; a proven path to admin in the escalation graph CRITICAL.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ from cspm.iam.analysis import (
     service_wildcards,
     trust_policy_analysis,
 )
-from cspm.iam.evaluate import effective_permissions
+from cspm.iam.categories import Category
+from cspm.iam.evaluate import Verdict, effective_permissions
+from cspm.iam.exposure import confused_deputy_trusts, needs_source_guard
+from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, allowed_statements, principal_view
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
@@ -37,7 +45,6 @@ from cspm.resources.aws.iam import (
     IamUser,
     InlinePolicy,
     PasswordPolicy,
-    PolicySet,
 )
 
 KEY_MAX_AGE = timedelta(days=90)
@@ -71,25 +78,6 @@ def _admin_refs(doc: PolicyDocument) -> list[dict[str, Any]]:
     return _refs(admin_statements(doc), doc.name) + _refs(conditional_admin_statements(doc), doc.name, conditional=True)
 
 
-def _documents(policy_set: PolicySet) -> tuple[list[PolicyDocument], PolicyDocument | None, list[str]]:
-    """(identity documents, boundary, problems) of a principal; any problem means "cannot assess"."""
-    problems = policy_set.problems
-    docs = []
-    for source in policy_set.sources:
-        if source.document is not None:
-            doc, problem = _parse(source.document, None, source.label)
-            if doc is None:
-                problems.append(problem)
-            else:
-                docs.append(doc)
-    boundary = None
-    if policy_set.boundary is not None and policy_set.boundary.document is not None:
-        boundary, problem = _parse(policy_set.boundary.document, None, policy_set.boundary.label)
-        if boundary is None:
-            problems.append(problem)
-    return docs, boundary, problems
-
-
 def _unconditioned(doc: PolicyDocument) -> PolicyDocument:
     """The document with the Conditions of its conditional admin statements removed."""
     conditional = {s.index for s in conditional_admin_statements(doc)}
@@ -97,15 +85,15 @@ def _unconditioned(doc: PolicyDocument) -> PolicyDocument:
     return dataclasses.replace(doc, statements=statements)
 
 
-def _principal_admin(what: str, policy_set: PolicySet, evidence: dict[str, Any] | None = None) -> Result:
+def _principal_admin(what: str, view: PrincipalView, evidence: dict[str, Any] | None = None) -> Result:
     """FAIL when the principal's effective permissions are admin (or admin once conditions hold)."""
-    docs, boundary, problems = _documents(policy_set)
-    if problems:
-        return unknown(f"Could not assess the {what}'s permissions: {'; '.join(problems)}.", {"problems": problems})
+    early = _unassessable(view, what)
+    if early is not None:
+        return early
+    docs, boundary = view.documents, view.boundary
     grants = [ref for doc in docs for ref in _admin_refs(doc)]
-    bound = policy_set.boundary.label if policy_set.boundary is not None else None
-    info = {**(evidence or {}), "admin_grants": grants, "boundary": bound}
-    if effective_permissions(docs, boundary).is_admin:
+    info = {**(evidence or {}), "admin_grants": grants, "boundary": view.boundary_label}
+    if view.permissions.is_admin:
         return failed(f"The {what} holds administrator access (every action on every resource).", info)
     if (
         any(g.get("conditional") for g in grants)
@@ -225,7 +213,7 @@ def policy_has_no_service_wildcards(policy: IamPolicy) -> Result:
 
 @check(
     title="IAM user does not hold administrator access",
-    severity=Severity.HIGH,
+    severity=Severity.CRITICAL,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Remove the admin policies from the user and its groups; give people admin only through "
     "short-lived, MFA-protected role sessions (IAM Identity Center permission sets).",
@@ -236,12 +224,12 @@ def user_is_not_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequ
     """A user with long-lived credentials and administrator access is the shortest path from one
     leaked password or access key to every model, dataset and key in the account. Inline,
     attached and group policies, Denies and the permission boundary all count."""
-    return _principal_admin("user", user.policy_set(policies, groups), {"groups": list(user.groups)})
+    return _principal_admin("user", principal_view(user, policies, groups), {"groups": list(user.groups)})
 
 
 @check(
     title="IAM group does not grant administrator access",
-    severity=Severity.HIGH,
+    severity=Severity.CRITICAL,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Remove the admin policies from the group, or replace the group with role-based admin access.",
     compliance=ADMIN_COMPLIANCE,
@@ -249,7 +237,7 @@ def user_is_not_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequ
 )
 def group_is_not_admin(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
     """Every member of an admin group, today and later, is an administrator of the account."""
-    return _principal_admin("group", group.policy_set(policies), {"members": list(group.members)})
+    return _principal_admin("group", principal_view(group, policies), {"members": list(group.members)})
 
 
 @check(
@@ -266,7 +254,7 @@ def role_is_not_admin(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
     exempt: an admin SageMaker execution role hands the account to any notebook user, training
     script or model container that runs with it."""
     evidence: dict[str, Any] = {"trusted_services": _trusted_services(role)}
-    return _principal_admin("role", role.policy_set(policies), evidence)
+    return _principal_admin("role", principal_view(role, policies), evidence)
 
 
 def _trusted_services(role: IamRole) -> list[str] | None:
@@ -648,3 +636,444 @@ def role_trust_guards_cross_account(role: IamRole) -> Result:
         )
     others = [a for a in trust.trusted_accounts if a != role.account]
     return passed("Every trusted account is guarded." if others else "The role trusts no other account.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Principals: what their effective permissions let them do (cspm.iam.inventory, once per scan)
+# ---------------------------------------------------------------------------------------------
+#
+# One check per principal kind and risk, each a call to one helper. The analysis (parsed
+# policies, effective permissions, categories, the escalation graph) is built once per scan by
+# cspm.iam.inventory and shared. A principal with an unreadable policy is ERROR; a grant that
+# holds only under a condition fails too, and says so ("conditional" in the evidence).
+
+ESCALATION_COMPLIANCE = {"nist-800-53-r5": ["AC-6", "AC-6(10)"]}
+LIMIT = 10  # actions named in a message
+
+
+def _few(items: Sequence[str]) -> str:
+    head = ", ".join(items[:LIMIT])
+    return head + (f" and {len(items) - LIMIT} more" if len(items) > LIMIT else "")
+
+
+def _unassessable(view: PrincipalView, what: str) -> Result | None:
+    """ERROR when a policy of the principal could not be read; no finding for a service-linked role
+    (AWS defines its permissions and trust: nothing to fix)."""
+    if view.service_linked:
+        return not_applicable("A service-linked role: AWS owns its permissions.")
+    if not view.problems:
+        return None
+    problems = list(view.problems)
+    return unknown(f"Could not assess the {what}'s permissions: {'; '.join(problems)}.", {"problems": problems})
+
+
+_CATEGORY_TEXT = {
+    Category.DATA_EXFILTRATION: "read data and secrets",
+    Category.RESOURCE_EXPOSURE: "change who may access resources",
+    Category.CREDENTIALS_EXPOSURE: "obtain or create credentials",
+}
+
+
+def _category_result(view: PrincipalView, what: str, category: Category) -> Result:
+    """FAIL when the principal holds actions of ``category`` on every resource (conditionally or not)."""
+    early = _unassessable(view, what)
+    if early is not None:
+        return early
+    found = view.category(category)
+    text = _CATEGORY_TEXT[category]
+    evidence = {k: v for k, v in found.as_dict().items() if k != "escalations"}
+    if found.unrestricted:
+        return failed(f"The {what} can {text} on every resource: {_few(found.unrestricted)}.", evidence)
+    if found.conditional:
+        message = f"The {what} can {text} on every resource when conditions hold: {_few(found.conditional)}."
+        return failed(message, evidence)
+    return passed(f"The {what} cannot {text} on every resource.")
+
+
+def _escalation_result(view: PrincipalView, what: str) -> Result:
+    """FAIL when an escalation method of the table works against any target of the account."""
+    early = _unassessable(view, what)
+    if early is not None:
+        return early
+    matches = view.escalations
+    if not matches:
+        return passed(f"The {what} holds no privilege-escalation combination that works on every target.")
+    methods = [{**m.as_dict(), "statements": allowed_statements(view, m.decisions)} for m in matches]
+    names = _few([m.method.id for m in matches])
+    if any(m.verdict is Verdict.ALLOWED for m in matches):
+        return failed(f"The {what} can escalate privileges: {names}.", {"methods": methods})
+    return failed(f"The {what} can escalate privileges when conditions hold: {names}.", {"methods": methods})
+
+
+def _reach_result(
+    principal: IamUser | IamGroup | IamRole,
+    what: str,
+    analysis: AccountAnalysis,
+) -> Result:
+    """FAIL when the escalation graph has a path from the principal to an admin-equivalent one."""
+    view = analysis.view_of(principal)
+    if view is None:
+        return unknown(f"Could not assess: the {what} is not among the account's principals.")
+    early = _unassessable(view, what)
+    if early is not None:
+        return early
+    if view.permissions.is_admin:
+        return not_applicable(f"The {what} is an administrator: the *_is_not_admin check reports it.")
+    reach = analysis.reach(view.arn)
+    evidence = reach.evidence()
+    if reach.path == []:
+        reasons = ", ".join(reach.admin_reasons)
+        return failed(
+            f"The {what} is administrator-equivalent: it may use {reasons} to grant itself anything.", evidence
+        )
+    if reach.path:
+        hops = " -> ".join(f"{e.target.rsplit('/', 1)[-1]} ({e.via})" for e in reach.path)
+        when = " when the conditions on the path hold" if reach.conditional else ""
+        return failed(f"The {what} can reach administrator{when}: {hops}.", evidence)
+    if reach.uncertain:
+        names = _few(list(reach.uncertain))
+        return unknown(
+            f"Could not assess the paths to administrator: the policies of {names} are unreadable.", evidence
+        )
+    return passed(f"The {what} has no path to an administrator-equivalent principal.", evidence)
+
+
+def _pass_role_result(view: PrincipalView, what: str) -> Result:
+    """FAIL when ``iam:PassRole`` is allowed on every role of the account (whatever the conditions)."""
+    early = _unassessable(view, what)
+    if early is not None:
+        return early
+    decision = view.pass_any_role()
+    if not decision.possible:
+        return passed(f"The {what} cannot pass every role of the account.")
+    evidence = {"verdict": decision.verdict.value, "statements": allowed_statements(view, [decision])}
+    when = "" if decision.allowed else ", under conditions (such as iam:PassedToService) that limit where to"
+    return failed(f"The {what} can pass any role of the account to a service{when}.", evidence)
+
+
+def _near_admin_result(view: PrincipalView, what: str) -> Result:
+    """FAIL when the principal holds at least 90 % of every known action on every resource, but not all."""
+    early = _unassessable(view, what)
+    if early is not None:
+        return early
+    if view.permissions.is_admin:
+        return not_applicable(f"The {what} is an administrator: the *_is_not_admin check reports it.")
+    near = view.near_admin
+    if near is None:
+        return passed(f"The {what} does not hold almost every action on every resource.")
+    when = " when conditions hold" if near.conditional else ""
+    message = (
+        f"The {what} may perform {near.allowed} of {near.total} known actions on every resource{when}; "
+        f"only some of {_few(list(near.excluded_services))} are left out."
+    )
+    return failed(message, near.as_dict())
+
+
+F2 = TypeVar("F2", bound=Callable[..., Result])
+
+
+def _principal_check(
+    title: str,
+    severity: Severity,
+    remediation: str,
+    compliance: dict[str, list[str]],
+    attack: list[str],
+) -> Callable[[F2], F2]:
+    return check(
+        title=title,
+        severity=severity,
+        baseline=Baseline.LEAST_PRIVILEGE,
+        remediation=remediation,
+        compliance=compliance,
+        attack=attack,
+    )
+
+
+_ESCALATION = (
+    Severity.HIGH,
+    "Remove the IAM actions that change permissions or credentials (or scope them to named resources), and "
+    "limit iam:PassRole to the roles the workload needs, with an iam:PassedToService condition.",
+    ESCALATION_COMPLIANCE,
+    ["AML.T0012"],
+)
+_REACH = (
+    Severity.CRITICAL,
+    "Break every step of the path in the evidence: narrow sts:AssumeRole and the role's trust policy, scope "
+    "iam:PassRole to less privileged roles, or remove the administrator access at the end of it.",
+    ESCALATION_COMPLIANCE,
+    ["AML.T0012"],
+)
+_EXFILTRATION = (
+    Severity.MEDIUM,
+    "Scope object reads, secret and parameter reads, and kms:Decrypt to the buckets, prefixes, secrets and "
+    "keys the principal needs instead of '*'.",
+    {"nist-800-53-r5": ["AC-6", "AC-4"]},
+    ["AML.T0035", "AML.T0007"],
+)
+_EXPOSURE = (
+    Severity.MEDIUM,
+    "Scope Permissions-management actions (bucket, key, repository and resource policies, ACLs, grants) to "
+    "named resources, or remove them.",
+    {"nist-800-53-r5": ["AC-6", "AC-3"]},
+    ["AML.T0035"],
+)
+_CREDENTIALS = (
+    Severity.MEDIUM,
+    "Scope credential-returning actions (iam:CreateAccessKey, sts:AssumeRole, ecr:GetAuthorizationToken, "
+    "presigned notebook URLs …) to the users, roles and resources the principal needs.",
+    {"nist-800-53-r5": ["AC-6", "IA-5"]},
+    ["AML.T0055", "AML.T0012"],
+)
+_PASS_ROLE = (
+    Severity.MEDIUM,
+    "Replace the iam:PassRole resource '*' (or role/*) with the ARNs of the roles the principal must pass, and "
+    "add an iam:PassedToService condition.",
+    {"nist-800-53-r5": ["AC-6"]},
+    ["AML.T0012"],
+)
+_NEAR_ADMIN = (
+    Severity.HIGH,
+    "Replace the Allow with NotAction (PowerUserAccess and the like) with the services and actions the "
+    "principal needs.",
+    {"nist-800-53-r5": ["AC-6"]},
+    ["AML.T0012", "AML.T0007"],
+)
+
+
+@_principal_check("IAM user cannot escalate its privileges", *_ESCALATION)
+def user_cannot_escalate_privileges(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """A user whose permissions (all its policies and its groups' together) hold a known escalation
+    combination — iam:PassRole on any role plus sagemaker:CreateTrainingJob, iam:CreateAccessKey on
+    any user, iam:CreatePolicyVersion … — can become more privileged than it was granted."""
+    return _escalation_result(principal_view(user, policies, groups), "user")
+
+
+@_principal_check("IAM group does not grant privilege escalation", *_ESCALATION)
+def group_cannot_escalate_privileges(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """Every member of a group whose policies hold a known escalation combination can become more
+    privileged than the group intends."""
+    return _escalation_result(principal_view(group, policies), "group")
+
+
+@_principal_check("IAM role cannot escalate its privileges", *_ESCALATION)
+def role_cannot_escalate_privileges(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """Code running with a role that holds a known escalation combination (a notebook, a training
+    job, a Lambda function) can make itself more privileged than the role was granted."""
+    return _escalation_result(principal_view(role, policies), "role")
+
+
+@_principal_check("IAM user has no path to administrator", *_REACH)
+def user_cannot_reach_admin(
+    user: IamUser,
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    roles: Sequence[IamRole],
+    policies: Sequence[IamPolicy],
+) -> Result:
+    """The escalation graph of the account — sts:AssumeRole allowed on both sides, iam:PassRole plus a
+    SageMaker, Glue, Lambda, EC2, CloudFormation, CodeBuild or ECS create action onto a role that
+    service may assume, credentials of other users, rewritable roles — shows whether the user can
+    become an administrator in a few steps; the shortest path is the evidence."""
+    return _reach_result(user, "user", account_analysis(users, groups, roles, policies))
+
+
+@_principal_check("IAM group has no path to administrator", *_REACH)
+def group_cannot_reach_admin(
+    group: IamGroup,
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    roles: Sequence[IamRole],
+    policies: Sequence[IamPolicy],
+) -> Result:
+    """A member of the group, with only the group's permissions, can become an administrator when the
+    account's escalation graph has a path from the group; the shortest path is the evidence."""
+    return _reach_result(group, "group", account_analysis(users, groups, roles, policies))
+
+
+@_principal_check("IAM role has no path to administrator", *_REACH)
+def role_cannot_reach_admin(
+    role: IamRole,
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    roles: Sequence[IamRole],
+    policies: Sequence[IamPolicy],
+) -> Result:
+    """Code running with the role (a SageMaker execution role included) can become an administrator
+    when the account's escalation graph has a path from the role: a more privileged role to assume or
+    pass to a new job, a policy to rewrite. The shortest path is the evidence."""
+    return _reach_result(role, "role", account_analysis(users, groups, roles, policies))
+
+
+@_principal_check("IAM user cannot read every bucket, secret and parameter", *_EXFILTRATION)
+def user_cannot_exfiltrate_data(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """s3:GetObject, secretsmanager:GetSecretValue, ssm:GetParameter* or kms:Decrypt on every resource
+    let one leaked key copy every dataset, model artifact and secret of the account."""
+    return _category_result(principal_view(user, policies, groups), "user", Category.DATA_EXFILTRATION)
+
+
+@_principal_check("IAM group does not grant reads of every bucket, secret and parameter", *_EXFILTRATION)
+def group_cannot_exfiltrate_data(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """Data reads on every resource, granted to a group, reach every dataset, model artifact and
+    secret of the account through each of its members."""
+    return _category_result(principal_view(group, policies), "group", Category.DATA_EXFILTRATION)
+
+
+@_principal_check("IAM role cannot read every bucket, secret and parameter", *_EXFILTRATION)
+def role_cannot_exfiltrate_data(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """A training job or notebook role that reads every bucket and secret lets any code it runs — a
+    malicious dependency included — copy all the account's data, not only its own."""
+    return _category_result(principal_view(role, policies), "role", Category.DATA_EXFILTRATION)
+
+
+@_principal_check("IAM user cannot change the access policies of every resource", *_EXPOSURE)
+def user_cannot_expose_resources(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """Permissions-management actions on every resource (s3:PutBucketPolicy, kms:PutKeyPolicy,
+    ecr:SetRepositoryPolicy …) let the user make any dataset, model or key public or shared."""
+    return _category_result(principal_view(user, policies, groups), "user", Category.RESOURCE_EXPOSURE)
+
+
+@_principal_check("IAM group does not grant changes to the access policies of every resource", *_EXPOSURE)
+def group_cannot_expose_resources(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """Permissions-management actions on every resource let each member make any dataset, model or
+    key public or shared with another account."""
+    return _category_result(principal_view(group, policies), "group", Category.RESOURCE_EXPOSURE)
+
+
+@_principal_check("IAM role cannot change the access policies of every resource", *_EXPOSURE)
+def role_cannot_expose_resources(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """Code running with the role can make any dataset, model or key public or shared with another
+    account when the role holds Permissions-management actions on every resource."""
+    return _category_result(principal_view(role, policies), "role", Category.RESOURCE_EXPOSURE)
+
+
+@_principal_check("IAM user cannot obtain credentials for every principal and resource", *_CREDENTIALS)
+def user_cannot_expose_credentials(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """Actions that return credentials on every resource (iam:CreateAccessKey, sts:AssumeRole,
+    ecr:GetAuthorizationToken, sagemaker:CreatePresignedNotebookInstanceUrl …) turn the user into
+    every principal it can get keys, sessions or notebook URLs for."""
+    return _category_result(principal_view(user, policies, groups), "user", Category.CREDENTIALS_EXPOSURE)
+
+
+@_principal_check("IAM group does not grant credentials for every principal and resource", *_CREDENTIALS)
+def group_cannot_expose_credentials(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """Credential-returning actions on every resource let each member act as every principal it can
+    get keys, sessions or notebook URLs for."""
+    return _category_result(principal_view(group, policies), "group", Category.CREDENTIALS_EXPOSURE)
+
+
+@_principal_check("IAM role cannot obtain credentials for every principal and resource", *_CREDENTIALS)
+def role_cannot_expose_credentials(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """Code running with the role can act as every principal it can get keys, sessions or notebook URLs
+    for when the role holds credential-returning actions on every resource."""
+    return _category_result(principal_view(role, policies), "role", Category.CREDENTIALS_EXPOSURE)
+
+
+@_principal_check("IAM user cannot pass every role", *_PASS_ROLE)
+def user_cannot_pass_every_role(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """iam:PassRole on '*' (or role/*) lets the user hand any role of the account, the most privileged
+    included, to a notebook, training job or function it creates (Access Analyzer's
+    PASS_ROLE_WITH_STAR_IN_RESOURCE). iam:PassedToService narrows where a role goes, not which."""
+    return _pass_role_result(principal_view(user, policies, groups), "user")
+
+
+@_principal_check("IAM group does not grant passing every role", *_PASS_ROLE)
+def group_cannot_pass_every_role(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """iam:PassRole on '*' lets every member hand any role of the account to a job or function it
+    creates; iam:PassedToService narrows where a role goes, not which."""
+    return _pass_role_result(principal_view(group, policies), "group")
+
+
+@_principal_check("IAM role cannot pass every role", *_PASS_ROLE)
+def role_cannot_pass_every_role(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """A role with iam:PassRole on '*' can hand any role of the account, the most privileged included,
+    to a job or function it starts (pipelines and notebooks often can)."""
+    return _pass_role_result(principal_view(role, policies), "role")
+
+
+@_principal_check("IAM user does not hold almost every action", *_NEAR_ADMIN)
+def user_is_not_near_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+    """An Allow with NotAction on every resource (PowerUserAccess: everything but IAM and
+    Organizations) is administrator access to every dataset, model, key and network of the account;
+    only the identity services are left out."""
+    return _near_admin_result(principal_view(user, policies, groups), "user")
+
+
+@_principal_check("IAM group does not grant almost every action", *_NEAR_ADMIN)
+def group_is_not_near_admin(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+    """A group with PowerUserAccess-like permissions makes every member an administrator of every
+    dataset, model, key and network of the account."""
+    return _near_admin_result(principal_view(group, policies), "group")
+
+
+@_principal_check("IAM role does not hold almost every action", *_NEAR_ADMIN)
+def role_is_not_near_admin(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """Code running with a PowerUserAccess-like role (a notebook, a training job) controls every
+    dataset, model, key and network of the account."""
+    return _near_admin_result(principal_view(role, policies), "role")
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles trusted by services
+# ---------------------------------------------------------------------------------------------
+
+SAGEMAKER = "sagemaker.amazonaws.com"
+FULL_S3 = ("s3:GetObject", "s3:PutObject")
+
+
+@check(
+    title="SageMaker execution role holds neither administrator nor full S3 access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Give the execution role the buckets and prefixes of its own data and artifacts (and its ECR "
+    "repositories, KMS keys and logs), not AdministratorAccess, AmazonS3FullAccess or s3:* on '*'.",
+    compliance={"nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0012", "AML.T0035", "AML.T0007"],
+)
+def sagemaker_role_has_no_admin_or_full_s3(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+    """Training scripts, notebooks, model containers and their dependencies run with the execution
+    role: with administrator or full S3 access (s3:* or s3:GetObject and s3:PutObject on '*') one
+    poisoned package reads or overwrites every dataset and model of the account."""
+    trust, early = _trust(role)
+    if early is not None:
+        return early
+    if SAGEMAKER not in trust.trusted_services:
+        return not_applicable("The role is not trusted by SageMaker.")
+    view = principal_view(role, policies)
+    problem = _unassessable(view, "role")
+    if problem is not None:
+        return problem
+    if view.permissions.is_admin:
+        return failed("The SageMaker execution role holds administrator access.", {"admin": True})
+    decisions = [view.permissions.allows(action, "*") for action in FULL_S3]
+    if all(d.possible for d in decisions):
+        when = "" if all(d.allowed for d in decisions) else " when conditions hold"
+        evidence = {"actions": list(FULL_S3), "statements": allowed_statements(view, decisions)}
+        return failed(f"The SageMaker execution role can read and write every S3 object{when}.", evidence)
+    return passed("The SageMaker execution role holds neither administrator nor full S3 access.")
+
+
+@check(
+    title="IAM role trusted by an AWS service names the source account or resource",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Add an aws:SourceAccount (or aws:SourceArn, aws:SourceOrgID) condition to the trust statement "
+    "of the service principal, naming the account or resource the service acts for.",
+    compliance={"nist-800-53-r5": ["AC-3"]},
+    attack=["AML.T0012"],
+)
+def role_trust_guards_service_principals(role: IamRole) -> Result:
+    """A service that assumes a role on behalf of whoever configured it can be told by another
+    customer to use this role (the cross-service confused deputy) unless the trust policy names the
+    source account or resource. Roles passed to compute services with iam:PassRole (SageMaker,
+    Lambda, EC2, ECS tasks, Glue …) are exempt: a role cannot be passed from another account."""
+    trust, early = _trust(role)
+    if early is not None:
+        return early
+    if role.service_linked or not trust.trusted_services:
+        return not_applicable("The role is service-linked or trusted by no AWS service.")
+    unguarded = [{"service": s, **r.as_dict()} for s, r in confused_deputy_trusts(trust)]
+    if unguarded:
+        services = ", ".join(dict.fromkeys(u["service"] for u in unguarded))
+        return failed(f"Trusted by {services} without aws:SourceAccount or aws:SourceArn.", {"unguarded": unguarded})
+    exempt = [s for s in trust.trusted_services if not needs_source_guard(s)]
+    return passed("Every service trust names its source, or is an execution-role trust.", {"exempt": exempt})

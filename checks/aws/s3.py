@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from cspm.iam.conditions import evaluate_conditions
+from cspm.iam.exposure import outside_grants
 from cspm.iam.policy import PolicyError, Statement, parse_policy
 from cspm.iam.principals import is_public_principal
-from cspm.iam.statements import Match, statement_matches_action, statement_resource_match
+from cspm.iam.statements import Match, covers_some_resource_under, statement_matches_action, statement_resource_match
 from cspm.models import Baseline, Result, Severity, failed, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
@@ -239,3 +240,58 @@ def _denies_plaintext(statement: Statement, object_arn: str) -> bool:
         and statement_resource_match(statement, object_arn) is Match.YES
         and evaluate_conditions(statement.conditions, PLAINTEXT_REQUEST) is True
     )
+
+
+# S3.6: actions another account must never be allowed on a bucket (bucket ARN, or objects for PutObjectAcl).
+FOREIGN_DENIED_BUCKET_ACTIONS = (
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketPolicy",
+    "s3:PutEncryptionConfiguration",
+)
+FOREIGN_DENIED_OBJECT_ACTIONS = ("s3:PutObjectAcl",)
+
+
+@check(
+    title="S3 bucket policy does not let other accounts change the bucket's access or encryption",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove s3:DeleteBucketPolicy, s3:PutBucketAcl, s3:PutBucketPolicy, s3:PutEncryptionConfiguration "
+    "and s3:PutObjectAcl (and wildcards that include them) from statements that allow other accounts or everyone.",
+    compliance={"aws-fsbp": ["S3.6"], "nist-800-53-r5": ["AC-3", "AC-6", "AC-21"]},
+    attack=["AML.T0035", "AML.T0012"],
+)
+def bucket_policy_restricts_cross_account_access(bucket: S3Bucket) -> Result:
+    """Another account that may rewrite the bucket policy, its ACLs or its encryption owns the
+    training data and model artifacts in it. Principals of other accounts, organizations and
+    everyone (behind a condition or not) count; the bucket's other cross-account grants, and
+    whether an organization condition limits them, are listed as evidence."""
+    if bucket.policy is None:
+        return unknown(bucket.policy_error or "The bucket policy could not be read.")
+    if not bucket.policy:
+        return passed("The bucket has no policy.")
+    try:
+        document = parse_policy(bucket.policy)
+    except PolicyError as exc:
+        return unknown(f"The bucket policy could not be parsed: {exc}", evidence={"path": exc.path})
+    grants = outside_grants(document, bucket.account)
+    risky = [
+        {**g.as_dict(), "denied_actions": found} for g in grants if (found := _foreign_denied(g.statement, bucket.uid))
+    ]
+    evidence = {"cross_account": [g.as_dict() for g in grants], "denied_to_other_accounts": risky}
+    if risky:
+        who = ", ".join(dict.fromkeys(r["principal"] for r in risky))
+        actions = ", ".join(dict.fromkeys(a for r in risky for a in r["denied_actions"]))
+        return failed(f"The bucket policy lets {who} use {actions}.", evidence)
+    return passed("No other account may change the bucket's policy, ACLs or encryption.", evidence)
+
+
+def _foreign_denied(statement: Statement, bucket_arn: str) -> list[str]:
+    """The S3.6 actions a statement allows on the bucket (or its objects)."""
+    found = [
+        a
+        for a in FOREIGN_DENIED_BUCKET_ACTIONS
+        if statement_matches_action(statement, a) and statement_resource_match(statement, bucket_arn) is not Match.NO
+    ]
+    objects = covers_some_resource_under(statement, f"{bucket_arn}/")
+    return found + [a for a in FOREIGN_DENIED_OBJECT_ACTIONS if objects and statement_matches_action(statement, a)]

@@ -10,6 +10,8 @@ Modules:
 - :mod:`cspm.iam.evaluate` — a principal's effective permissions across all its policies.
 - :mod:`cspm.iam.escalation` — privilege-escalation combinations and the escalation graph.
 - :mod:`cspm.iam.lint` — offline policy validation (``cspm policy lint``).
+- :mod:`cspm.iam.inventory` — the analysis of an account's AWS snapshots, built once per scan
+  (imported by the checks only: it reads the snapshot models).
 """
 
 from cspm.iam.analysis import (

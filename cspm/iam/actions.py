@@ -46,6 +46,13 @@ def any_action_matches(patterns: Iterable[str], action: str) -> bool:
     return any(action_matches(p, action) for p in patterns)
 
 
+@functools.lru_cache(maxsize=8192)
+def patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a list of action patterns (a statement's Action element): one match per question."""
+    alternatives = "|".join(_compile(p).pattern for p in patterns) or "(?!)"
+    return re.compile(f"(?:{alternatives})", re.IGNORECASE | re.DOTALL)
+
+
 _FULL_ACTION_WILDCARD = re.compile(r"^\*+(:\*+)?$")
 
 
@@ -285,3 +292,63 @@ def expand_actions(patterns: Iterable[str]) -> tuple[str, ...]:
     for pattern in patterns:
         out.update(db.expand(pattern))
     return tuple(sorted(out))
+
+
+class ActionSet:
+    """A fixed set of known actions (``s3:GetObject`` spelling) that patterns are matched against.
+
+    Set algebra over these answers questions such as "which Permissions-management actions does
+    this principal hold on every resource" without one evaluation per action. Matches are cached
+    per pattern (and per statement action element), so a managed policy shared by a thousand
+    principals is matched once. Thread-safe for readers: caches only ever gain equal values.
+    """
+
+    def __init__(self, actions: Iterable[str]) -> None:
+        self.actions = frozenset(actions)
+        self._patterns: dict[str, frozenset[str]] = {}
+        self._elements: dict[tuple[tuple[str, ...] | None, tuple[str, ...] | None], frozenset[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def matching(self, pattern: str) -> frozenset[str]:
+        """The actions of the set that ``pattern`` matches (case-insensitive, ``*`` and ``?``)."""
+        key = pattern.lower()
+        cached = self._patterns.get(key)
+        if cached is None:
+            expanded = action_database().expand(pattern)
+            if len(expanded) <= len(self.actions):
+                cached = frozenset(a for a in expanded if a in self.actions)
+            else:
+                regex = _compile(pattern)
+                cached = frozenset(a for a in self.actions if regex.fullmatch(a))
+            self._patterns[key] = cached
+        return cached
+
+    def covered(self, actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None) -> frozenset[str]:
+        """The actions of the set that a statement's ``Action`` / ``NotAction`` element covers."""
+        key = (actions, not_actions)
+        cached = self._elements.get(key)
+        if cached is None:
+            if actions is not None:
+                cached = frozenset().union(*(self.matching(p) for p in actions))
+            elif not_actions is not None:
+                cached = self.actions.difference(*(self.matching(p) for p in not_actions))
+            else:
+                cached = frozenset()
+            self._elements[key] = cached
+        return cached
+
+
+@functools.cache
+def all_actions() -> ActionSet:
+    """Every known action (loads the whole database once per process)."""
+    return ActionSet(action_database().expand("*"))
+
+
+@functools.cache
+def actions_at_levels(*levels: AccessLevel) -> ActionSet:
+    """Every known action at one of these access levels (loads the whole database once)."""
+    db = action_database()
+    wanted = set(levels)
+    return ActionSet(a for a in all_actions().actions if db.access_level(a) in wanted)

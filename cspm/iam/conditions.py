@@ -12,6 +12,7 @@ The action databases have no table of the *global* condition keys (``aws:SourceI
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ class Operator:
         return f"{prefix}{self.base}{'IfExists' if self.if_exists else ''}"
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_operator(text: str) -> Operator | None:
     """Parse an operator, case-insensitively; ``None`` when it is not a valid IAM operator.
 

@@ -20,21 +20,24 @@ Semantics (docs/iam-analysis.md has the full table):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from cspm.iam.actions import AccessLevel, action_database
+from cspm.iam.actions import AccessLevel, ActionSet, action_database, action_matches, all_actions, split_action
 from cspm.iam.conditions import ConditionContext, evaluate_conditions
 from cspm.iam.policy import PolicyDocument, Statement, StatementRef
 from cspm.iam.statements import (
     Match,
     covers_all_resources,
     grants_all_actions,
+    is_full_resource_wildcard,
     statement_matches_action,
     statement_resource_match,
+    substitute_variables,
 )
 
 
@@ -132,15 +135,13 @@ def _deny_match(stmt: Statement, resource: str | None) -> Match | None:
 
 def _scan(
     statements: Iterable[tuple[StatementOrigin, Statement]],
-    action: str,
     resource: str | None,
-    context: ConditionContext | None,
+    conditions_of: Callable[[Statement], bool | None],
 ) -> _Layer:
+    """What statements that cover the action say about ``resource`` (``conditions_of`` decides conditions)."""
     layer = _Layer()
     for origin, stmt in statements:
-        if not statement_matches_action(stmt, action):
-            continue
-        conditions = evaluate_conditions(stmt.conditions, context)
+        conditions = conditions_of(stmt)
         if conditions is False:
             continue
         match = statement_resource_match(stmt, resource) if stmt.is_allow else _deny_match(stmt, resource)
@@ -173,12 +174,62 @@ def _combine(identity: Verdict, boundary: Verdict | None) -> tuple[Verdict, bool
     return Verdict.ALLOWED, False
 
 
-def _origins(policies: Sequence[PolicyDocument], *, boundary: bool) -> tuple[tuple[StatementOrigin, Statement], ...]:
+Pairs = tuple[tuple[StatementOrigin, Statement], ...]
+
+
+def _resolved(stmt: Statement, variables: Mapping[str, str]) -> Statement:
+    """The statement with the known policy variables of its Resource / NotResource substituted."""
+    if not variables:
+        return stmt
+    resources = stmt.resources and tuple(substitute_variables(r, variables) for r in stmt.resources)
+    not_resources = stmt.not_resources and tuple(substitute_variables(r, variables) for r in stmt.not_resources)
+    if resources == stmt.resources and not_resources == stmt.not_resources:
+        return stmt
+    return dataclasses.replace(stmt, resources=resources, not_resources=not_resources)
+
+
+def _origins(policies: Sequence[PolicyDocument], *, boundary: bool, variables: Mapping[str, str]) -> Pairs:
     out: list[tuple[StatementOrigin, Statement]] = []
     for i, doc in enumerate(policies):
         name = doc.name or ("boundary" if boundary else f"policy[{i}]")
-        out.extend((StatementOrigin(name, stmt.ref, boundary), stmt) for stmt in doc.statements)
+        out.extend((StatementOrigin(name, stmt.ref, boundary), _resolved(stmt, variables)) for stmt in doc.statements)
     return tuple(out)
+
+
+def _could_match_service(stmt: Statement, service: str) -> bool:
+    if stmt.actions is None:
+        return True  # NotAction: any service
+    return _patterns_touch_service(stmt.actions, service)
+
+
+@functools.lru_cache(maxsize=65536)
+def _patterns_touch_service(patterns: tuple[str, ...], service: str) -> bool:
+    return any(action_matches(split_action(p)[0], service) for p in patterns)
+
+
+def _covers_every_resource(stmt: Statement) -> bool:
+    """What ``resource="*"`` asks: no resource element (trust-policy style), a full wildcard, or NotResource."""
+    return (stmt.resources is None and stmt.not_resources is None) or covers_all_resources(stmt)
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Which actions of an :class:`ActionSet` a principal holds on every resource.
+
+    ``allowed``: ALLOWED without condition; ``conditional``: only CONDITIONAL. ``statements``:
+    (origin, statement, actions of the result it grants) for evidence, in policy order.
+    """
+
+    allowed: frozenset[str]
+    conditional: frozenset[str]
+    statements: tuple[tuple[StatementOrigin, Statement, frozenset[str]], ...]
+
+
+@dataclass(frozen=True)
+class _FullLayer:
+    allow: frozenset[str]
+    conditional: frozenset[str]
+    deny: frozenset[str]
 
 
 class EffectivePermissions:
@@ -187,12 +238,59 @@ class EffectivePermissions:
     Answers are cached per (action, resource). Instances are immutable after creation.
     """
 
-    def __init__(self, policies: Sequence[PolicyDocument], boundary: PolicyDocument | None = None) -> None:
+    def __init__(
+        self,
+        policies: Sequence[PolicyDocument],
+        boundary: PolicyDocument | None = None,
+        *,
+        principal_context: Mapping[str, str] | None = None,
+    ) -> None:
         self.policies = tuple(policies)
         self.boundary = boundary
-        self._identity = _origins(self.policies, boundary=False)
-        self._boundary = _origins([boundary], boundary=True) if boundary is not None else None
+        self.principal_context: dict[str, str] = dict(principal_context or {})
+        self._identity = _origins(self.policies, boundary=False, variables=self.principal_context)
+        self._boundary = (
+            _origins([boundary], boundary=True, variables=self.principal_context) if boundary is not None else None
+        )
         self._cache: dict[tuple[str, str | None, tuple[tuple[str, tuple[str, ...]], ...]], Decision] = {}
+        self._by_service: dict[str, tuple[Pairs, Pairs | None]] = {}
+        self._by_action: dict[str, tuple[Pairs, Pairs | None]] = {}
+        self._conditions: dict[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]], bool | None] = {}
+        self._full: dict[ActionSet, tuple[_FullLayer, _FullLayer | None]] = {}
+        self._possible: dict[ActionSet, frozenset[str]] = {}
+        self.derived: dict[str, Any] = {}  # results other modules derive from these permissions, cached
+
+    def _statements_for(self, action: str) -> tuple[Pairs, Pairs | None]:
+        """The identity and boundary statements that may match ``action``'s service (in policy order)."""
+        service = split_action(action)[0].lower() if ":" in action else ""
+        cached = self._by_service.get(service)
+        if cached is None:
+            if not service:
+                cached = (self._identity, self._boundary)
+            else:
+                identity = tuple(p for p in self._identity if _could_match_service(p[1], service))
+                bound = self._boundary and tuple(p for p in self._boundary if _could_match_service(p[1], service))
+                cached = (identity, bound)
+            self._by_service[service] = cached
+        return cached
+
+    def _matching(self, action: str) -> tuple[Pairs, Pairs | None]:
+        """The identity and boundary statements whose Action / NotAction covers ``action`` (cached)."""
+        key = action.lower()
+        cached = self._by_action.get(key)
+        if cached is None:
+            statements, boundary = self._statements_for(action)
+            identity = tuple(p for p in statements if statement_matches_action(p[1], action))
+            bound = boundary and tuple(p for p in boundary if statement_matches_action(p[1], action))
+            cached = self._by_action[key] = (identity, bound)
+        return cached
+
+    def _context(self, context: ConditionContext | None) -> ConditionContext | None:
+        if not self.principal_context:
+            return context
+        if not context:
+            return self.principal_context
+        return {**self.principal_context, **context}
 
     def allows(self, action: str, resource: str | None = "*", context: ConditionContext | None = None) -> Decision:
         """Decide one action (``"s3:GetObject"``) on ``resource`` (an ARN, ``"*"`` = every, ``None`` = any).
@@ -200,16 +298,32 @@ class EffectivePermissions:
         ``context`` holds request values that are known (``{"iam:PassedToService": "sagemaker.amazonaws.com"}``):
         conditions on those keys are evaluated; conditions on other keys stay CONDITIONAL.
         """
-        key = (action.lower(), resource, _context_key(context))
+        context_key = _context_key(context)
+        key = (action.lower(), resource, context_key)
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._decide(action, resource, context)
+            cached = self._decide(action, resource, context, context_key)
             self._cache[key] = cached
         return cached
 
-    def _decide(self, action: str, resource: str | None, context: ConditionContext | None) -> Decision:
-        identity = _scan(self._identity, action, resource, context)
-        bound = _scan(self._boundary, action, resource, context) if self._boundary is not None else None
+    def _decide(
+        self,
+        action: str,
+        resource: str | None,
+        context: ConditionContext | None,
+        context_key: tuple[tuple[str, tuple[str, ...]], ...],
+    ) -> Decision:
+        statements, boundary_statements = self._matching(action)
+        merged = self._context(context)
+
+        def conditions_of(stmt: Statement) -> bool | None:
+            key = (id(stmt), context_key)  # the statement lives as long as these permissions
+            if key not in self._conditions:
+                self._conditions[key] = evaluate_conditions(stmt.conditions, merged)
+            return self._conditions[key]
+
+        identity = _scan(statements, resource, conditions_of)
+        bound = _scan(boundary_statements, resource, conditions_of) if boundary_statements is not None else None
         verdict, blocks = _combine(identity.verdict, bound.verdict if bound else None)
         layers = [identity] + ([bound] if bound else [])
         return Decision(
@@ -232,21 +346,153 @@ class EffectivePermissions:
         verdicts = [self.allows(a, resource, context).verdict for a in actions]
         return min(verdicts, key=order.index, default=Verdict.NOT_ALLOWED)
 
+    def _certain(self, stmt: Statement) -> bool | None:
+        """A statement's conditions against what is known of the principal: True, False or undecided."""
+        return evaluate_conditions(stmt.conditions, self.principal_context or None)
+
     @functools.cached_property
     def is_admin(self) -> bool:
         """Every action on every resource is ALLOWED (unconditionally), boundary and Denies included."""
         if self._has_unconditional_deny_on_everything():
             return False
-        if not _grants_everything(self._identity):
+        if not self._grants_everything(self._identity):
             return False
-        return self._boundary is None or _grants_everything(self._boundary)
+        return self._boundary is None or self._grants_everything(self._boundary)
 
     def _has_unconditional_deny_on_everything(self) -> bool:
         layers = self._identity + (self._boundary or ())
         return any(
-            not s.is_allow and not s.conditions and covers_all_resources(s) and _matches_any_action(s)
+            not s.is_allow and covers_all_resources(s) and _matches_any_action(s) and self._certain(s) is True
             for _, s in layers
         )
+
+    def _grants_everything(self, statements: Pairs) -> bool:
+        """Unconditional Allow statements on every resource whose actions, together, cover every known action."""
+        full = [s for _, s in statements if s.is_allow and covers_all_resources(s) and self._certain(s) is True]
+        if any(grants_all_actions(s) for s in full if s.actions is not None):
+            return True
+        if not any(s.not_actions is not None for s in full):
+            return False
+        universe = all_actions()
+        covered = frozenset().union(*(universe.covered(s.actions, s.not_actions) for s in full))
+        return covered >= universe.actions
+
+    def _full_layer(self, statements: Pairs, universe: ActionSet) -> _FullLayer:
+        allow: set[str] = set()
+        conditional: set[str] = set()
+        deny: set[str] = set()
+        for _, stmt in statements:
+            if not _covers_every_resource(stmt):
+                continue
+            certain = self._certain(stmt)
+            if certain is False:
+                continue
+            covered = universe.covered(stmt.actions, stmt.not_actions)
+            if stmt.is_allow:
+                (allow if certain else conditional).update(covered)
+            elif certain:
+                deny.update(covered)
+        return _FullLayer(frozenset(allow), frozenset(conditional), frozenset(deny))
+
+    def _layers(self, universe: ActionSet) -> tuple[_FullLayer, _FullLayer | None]:
+        cached = self._full.get(universe)
+        if cached is None:
+            boundary = self._full_layer(self._boundary, universe) if self._boundary is not None else None
+            cached = (self._full_layer(self._identity, universe), boundary)
+            self._full[universe] = cached
+        return cached
+
+    def grants(self, universe: ActionSet) -> Grants:
+        """The actions of ``universe`` held on every resource: the verdict ``allows(a, "*")`` gives each
+        action, computed with set algebra over the statements instead of one evaluation per action.
+        Results are cached per ``universe`` object.
+        """
+        identity, bound = self._layers(universe)
+        denied = identity.deny | (bound.deny if bound else frozenset())
+        if bound is None:
+            allowed = identity.allow - denied
+            possible = (identity.allow | identity.conditional) - denied
+        else:
+            allowed = (identity.allow & bound.allow) - denied
+            possible = ((identity.allow | identity.conditional) & (bound.allow | bound.conditional)) - denied
+        found = possible
+        statements = []
+        for origin, stmt in self._identity:
+            if stmt.is_allow and _covers_every_resource(stmt) and self._certain(stmt) is not False:
+                granted = universe.covered(stmt.actions, stmt.not_actions) & found
+                if granted:
+                    statements.append((origin, stmt, granted))
+        return Grants(allowed, possible - allowed, tuple(statements))
+
+    def mentions_deny(self, action: str) -> bool:
+        """Whether a Deny statement (identity or boundary) covers ``action`` on some resource, unless its
+        condition is known to be false for this principal."""
+        statements, boundary = self._matching(action)
+        return any(
+            not stmt.is_allow and self._certain(stmt) is not False for _, stmt in (*statements, *(boundary or ()))
+        )
+
+    def allows_alike(self, action: str, resource: str) -> bool:
+        """Whether every Allow statement (identity and boundary) that covers ``action`` also covers
+        ``resource`` (read literally, e.g. ``arn:aws:iam::1:role/*``): then no narrower grant can give
+        a resource under it another verdict than ``resource`` itself gets."""
+        statements, boundary = self._matching(action)
+        return all(
+            statement_resource_match(stmt, resource) is not Match.NO
+            for _, stmt in (*statements, *(boundary or ()))
+            if stmt.is_allow and self._certain(stmt) is not False
+        )
+
+    def resource_elements(self, action: str) -> tuple[tuple[str, ...], bool]:
+        """Every Resource and NotResource pattern of the statements (Allow and Deny, identity and boundary)
+        that cover ``action``, and whether one of them has neither element. Two resources that the same
+        of these patterns match get the same decision (with ``context`` alike)."""
+        statements, boundary = self._matching(action)
+        patterns: list[str] = []
+        bare = False
+        for _, stmt in (*statements, *(boundary or ())):
+            if self._certain(stmt) is False:
+                continue
+            bare = bare or (stmt.resources is None and stmt.not_resources is None)
+            patterns.extend((stmt.resources or ()) + (stmt.not_resources or ()))
+        return tuple(dict.fromkeys(patterns)), bare
+
+    def upper_bound(self, universe: ActionSet) -> int:
+        """At most how many actions of ``universe`` some identity Allow grants on every resource (cheap)."""
+        return sum(
+            len(universe.covered(stmt.actions, stmt.not_actions))
+            for _, stmt in self._identity
+            if stmt.is_allow and _covers_every_resource(stmt)
+        )
+
+    def possible_anywhere(self, universe: ActionSet) -> frozenset[str]:
+        """Actions of ``universe`` that some identity Allow statement covers, on any resource and under any
+        condition not known to be false: a superset of what ``allows(a, None)`` can find possible."""
+        cached = self._possible.get(universe)
+        if cached is None:
+            out: set[str] = set()
+            for _, stmt in self._identity:
+                if stmt.is_allow and self._certain(stmt) is not False:
+                    out.update(universe.covered(stmt.actions, stmt.not_actions))
+            cached = self._possible[universe] = frozenset(out)
+        return cached
+
+    def resource_patterns(self, action: str) -> tuple[str, ...] | None:
+        """The Resource patterns of the identity Allow statements that cover ``action`` (policy variables of
+        the principal substituted); ``None`` when one covers every resource (``*``, NotResource, no element).
+
+        Candidates for "on which resources could ``action`` be allowed": a superset, to be confirmed
+        with :meth:`allows`.
+        """
+        statements, _ = self._matching(action)
+        patterns: list[str] = []
+        for _, stmt in statements:
+            if not stmt.is_allow or self._certain(stmt) is False:
+                continue
+            if stmt.resources is None or any(is_full_resource_wildcard(r) for r in stmt.resources):
+                return None
+            patterns.extend(stmt.resources)
+        return tuple(dict.fromkeys(patterns))
 
     def actions_matching(
         self, pattern: str, resource: str | None = "*", *, include_conditional: bool = False
@@ -288,8 +534,8 @@ class EffectivePermissions:
 def _context_key(context: ConditionContext | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not context:
         return ()
-    items = ((k.lower(), (v,) if isinstance(v, str) else tuple(v)) for k, v in context.items())
-    return tuple(sorted(items))
+    items = [(k.lower(), (v,) if isinstance(v, str) else tuple(v)) for k, v in context.items()]
+    return tuple(items) if len(items) == 1 else tuple(sorted(items))
 
 
 def _matches_any_action(stmt: Statement) -> bool:
@@ -303,28 +549,46 @@ def _grants_nothing(stmt: Statement) -> bool:
     return stmt.not_actions is not None and any(p.strip("*") in ("", ":") for p in stmt.not_actions)
 
 
-def _grants_everything(statements: tuple[tuple[StatementOrigin, Statement], ...]) -> bool:
-    """Unconditional Allow statements on every resource whose actions, together, cover every known action."""
-    full = [s for _, s in statements if s.is_allow and not s.conditions and covers_all_resources(s)]
-    if any(grants_all_actions(s) for s in full if s.actions is not None):
-        return True
-    if not any(s.not_actions is not None for s in full):
-        return False
-    db = action_database()
-    return all(any(statement_matches_action(s, a) for s in full) for a in db.expand("*"))
-
-
 def effective_permissions(
-    policies: Sequence[PolicyDocument], boundary: PolicyDocument | None = None
+    policies: Sequence[PolicyDocument],
+    boundary: PolicyDocument | None = None,
+    *,
+    principal_context: Mapping[str, str] | None = None,
 ) -> EffectivePermissions:
-    """The effective permissions of a principal with these identity policies and this boundary."""
-    return EffectivePermissions(policies, boundary)
+    """The effective permissions of a principal with these identity policies and this boundary.
+
+    ``principal_context`` holds what is known of every request the principal makes
+    (``{"aws:username": "alice", "aws:PrincipalArn": ...}``, see :func:`principal_context`): its
+    policy variables are substituted in resource patterns and its keys decide conditions.
+    """
+    return EffectivePermissions(policies, boundary, principal_context=principal_context)
+
+
+def principal_context(arn: str, kind: str, name: str | None = None) -> dict[str, str]:
+    """The request values that every request of a user or role carries.
+
+    Users: ``aws:username``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``
+    (``User``). Roles: ``aws:PrincipalArn`` (the role ARN, as IAM gives it for role sessions),
+    ``aws:PrincipalAccount`` and ``aws:PrincipalType`` (``AssumedRole``); a role session has no
+    ``aws:username``. Groups are not principals: a member is a user whose name is not known.
+    """
+    account = arn.split(":")[4] if arn.count(":") >= 5 else ""
+    if kind == "user":
+        out = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, "aws:PrincipalType": "User"}
+        if name:
+            out["aws:username"] = name
+        return out
+    if kind == "role":
+        return {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, "aws:PrincipalType": "AssumedRole"}
+    return {"aws:PrincipalAccount": account, "aws:PrincipalType": "User"} if account else {}
 
 
 __all__ = [
     "Decision",
     "EffectivePermissions",
+    "Grants",
     "StatementOrigin",
     "Verdict",
     "effective_permissions",
+    "principal_context",
 ]

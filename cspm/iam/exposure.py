@@ -229,4 +229,133 @@ def trust_policy_analysis(doc: PolicyDocument, account_id: str) -> TrustAnalysis
     )
 
 
-__all__ = ["Exposure", "TrustAnalysis", "is_public_principal", "resource_policy_exposure", "trust_policy_analysis"]
+# Services that use a role only when a principal of the role's own account hands it to them with
+# iam:PassRole (checked in that account: a role of another account cannot be passed). Another
+# customer of the service cannot point it at this role, so the cross-service confused deputy does not
+# apply to these execution roles, and AWS does not require aws:SourceAccount / aws:SourceArn in their
+# trust policies (EC2, for one, does not set them). Every other service principal in a trust policy
+# needs one of SERVICE_GUARD_KEYS. The compute services of the escalation table are all here.
+EXECUTION_ROLE_SERVICES = frozenset(
+    {
+        "batch.amazonaws.com",
+        "build.apprunner.amazonaws.com",
+        "cloudformation.amazonaws.com",
+        "codebuild.amazonaws.com",
+        "codepipeline.amazonaws.com",
+        "datapipeline.amazonaws.com",
+        "ec2.amazonaws.com",
+        "ecs-tasks.amazonaws.com",
+        "edgelambda.amazonaws.com",
+        "eks.amazonaws.com",
+        "eks-fargate-pods.amazonaws.com",
+        "elasticmapreduce.amazonaws.com",
+        "events.amazonaws.com",
+        "glue.amazonaws.com",
+        "lambda.amazonaws.com",
+        "pipes.amazonaws.com",
+        "pods.eks.amazonaws.com",
+        "sagemaker.amazonaws.com",
+        "scheduler.amazonaws.com",
+        "states.amazonaws.com",
+        "tasks.apprunner.amazonaws.com",
+    }
+)
+
+
+def needs_source_guard(service: str) -> bool:
+    """Whether a role trusted by ``service`` should name the source account or resource (confused deputy)."""
+    return service.lower() not in EXECUTION_ROLE_SERVICES
+
+
+def confused_deputy_trusts(trust: TrustAnalysis) -> tuple[tuple[str, StatementRef], ...]:
+    """The service trusts without a source guard, for services other than the execution-role ones."""
+    return tuple((svc, ref) for svc, ref in trust.services_without_source_guard if needs_source_guard(svc))
+
+
+# ---------------------------------------------------------------------------------------------
+# Who outside the account a resource policy lets in, statement by statement
+# ---------------------------------------------------------------------------------------------
+
+ORG_GUARD_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
+
+
+@dataclass(frozen=True)
+class OutsideGrant:
+    """An Allow statement of a resource policy that lets in someone outside the account.
+
+    ``kind``: ``public`` (everyone, no restricting condition), ``restricted`` (everyone, limited by a
+    condition that names no account, such as a VPC endpoint or an IP range), ``account`` (a
+    principal or an account of another account), ``organization`` (everyone in an organization).
+    ``org_condition``: an ``aws:PrincipalOrgID`` / ``aws:PrincipalOrgPaths`` condition limits it.
+    """
+
+    who: str
+    kind: str
+    statement: Statement
+    org_condition: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Evidence as plain data."""
+        stmt = self.statement
+        return {
+            "principal": self.who,
+            "kind": self.kind,
+            "org_condition": self.org_condition,
+            **stmt.ref.as_dict(),
+            "actions": list(stmt.actions) if stmt.actions is not None else None,
+            "not_actions": list(stmt.not_actions) if stmt.not_actions is not None else None,
+            "resources": list(stmt.resources) if stmt.resources is not None else None,
+        }
+
+
+def _outsiders(stmt: Statement, account_id: str) -> list[tuple[str, str]]:
+    out = [(who, "account") for who in _other_accounts(stmt.principals, account_id)]
+    if not _allows_everyone(stmt):
+        return out
+    if not any(is_restricting(c) for c in stmt.conditions):
+        return [*out, ("*", "public")]
+    named = restricted_accounts(stmt.conditions)
+    others = sorted(who for who in named if who != account_id)
+    out += [(who, "organization" if who.startswith("o-") else "account") for who in others]
+    if not named:
+        out.append(("*", "restricted"))
+    return out
+
+
+def outside_grants(doc: PolicyDocument, account_id: str) -> list[OutsideGrant]:
+    """Every (who, statement) of a resource policy that lets in principals outside ``account_id``.
+
+    Unlike :func:`resource_policy_exposure`, an organization condition does not hide a grant (it
+    is reported as ``organization`` or with ``org_condition``), and everyone behind a VPC endpoint
+    or an IP range counts as outside. A guarding Deny (everyone outside a known set) removes it.
+    """
+    guards = [s for s in doc.statements if _is_guard(s)]
+    org_guards = [g for g in guards if _org_only(g)]
+    guards = [g for g in guards if g not in org_guards]
+    out: list[OutsideGrant] = []
+    for stmt in doc.statements:
+        if not stmt.is_allow or _guarded(stmt, guards):
+            continue
+        org = any(is_restricting(c, ORG_GUARD_KEYS) for c in stmt.conditions) or _guarded(stmt, org_guards)
+        out.extend(OutsideGrant(who, kind, stmt, org) for who, kind in _outsiders(stmt, account_id))
+    return out
+
+
+def _org_only(guard: Statement) -> bool:
+    """A guarding Deny that keeps out only principals outside an organization (other accounts stay in)."""
+    negated = [c for c in guard.conditions if is_negated_restriction(c)]
+    return bool(negated) and all(c.key_lower in ORG_GUARD_KEYS for c in negated)
+
+
+__all__ = [
+    "EXECUTION_ROLE_SERVICES",
+    "Exposure",
+    "OutsideGrant",
+    "TrustAnalysis",
+    "confused_deputy_trusts",
+    "is_public_principal",
+    "needs_source_guard",
+    "outside_grants",
+    "resource_policy_exposure",
+    "trust_policy_analysis",
+]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cspm.iam.escalation import EscalationGraph, PrincipalNode, escalation_methods
-from cspm.iam.evaluate import EffectivePermissions
+from cspm.iam.evaluate import EffectivePermissions, principal_context
 from cspm.iam.jsonpos import locate, nearest
 from cspm.iam.lint_rules import (
     Level,
@@ -258,15 +258,26 @@ def _principal_nodes(data: Mapping[str, Any], export: _Export) -> list[tuple[str
     for i, user in enumerate(data.get("UserDetailList") or ()):
         policies = _entity_policies("UserDetailList", i, user, export, managed)
         policies += [doc for g in user.get("GroupList") or () for doc in groups.get(g, ())]
-        node = PrincipalNode(str(user.get("Arn")), EffectivePermissions(policies))
+        arn = str(user.get("Arn"))
+        context = principal_context(arn, "user", user.get("UserName"))
+        node = PrincipalNode(
+            arn, EffectivePermissions(policies, principal_context=context), groups=_group_arns(user, data)
+        )
         out.append((f"UserDetailList[{i}]", node, policies))
     for i, role in enumerate(data.get("RoleDetailList") or ()):
         policies = _entity_policies("RoleDetailList", i, role, export, managed)
         boundary = managed.get((role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""))
         trust = export.inline.get(f"RoleDetailList[{i}].AssumeRolePolicyDocument")
-        node = PrincipalNode(str(role.get("Arn")), EffectivePermissions(policies, boundary), trust)
+        arn = str(role.get("Arn"))
+        context = principal_context(arn, "role")
+        node = PrincipalNode(arn, EffectivePermissions(policies, boundary, principal_context=context), trust)
         out.append((f"RoleDetailList[{i}]", node, policies))
     return out
+
+
+def _group_arns(user: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[str, ...]:
+    by_name = {g.get("GroupName"): str(g.get("Arn")) for g in data.get("GroupDetailList") or ()}
+    return tuple(by_name[name] for name in user.get("GroupList") or () if name in by_name)
 
 
 def _export_findings(file: str, data: Mapping[str, Any], export: _Export) -> list[FileFinding]:

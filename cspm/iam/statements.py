@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from enum import Enum
 
-from cspm.iam.actions import action_database, action_matches, is_full_action_wildcard
+from cspm.iam.actions import action_database, is_full_action_wildcard, patterns_regex
 from cspm.iam.policy import Statement
 
 _FULL_RESOURCE = re.compile(r"^(\*+|arn:\*+|arn:(\*+|aws(-[a-z]+)*)(:\*+)+)$")
@@ -33,7 +34,7 @@ def is_full_resource_wildcard(pattern: str) -> bool:
     return _FULL_RESOURCE.match(pattern) is not None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _resource_regex(pattern: str) -> tuple[re.Pattern[str], bool]:
     text = pattern
     for escape, marker in _ESCAPES.items():
@@ -55,9 +56,9 @@ def resource_match(pattern: str, resource: str) -> Match:
 def statement_matches_action(stmt: Statement, action: str) -> bool:
     """Whether a statement's Action / NotAction covers ``action``."""
     if stmt.actions is not None:
-        return any(action_matches(p, action) for p in stmt.actions)
+        return patterns_regex(stmt.actions).fullmatch(action) is not None
     if stmt.not_actions is not None:
-        return not any(action_matches(p, action) for p in stmt.not_actions)
+        return patterns_regex(stmt.not_actions).fullmatch(action) is None
     return False
 
 
@@ -108,10 +109,15 @@ def _grants_no_resource(stmt: Statement) -> bool:
 def covers_all_resources(stmt: Statement) -> bool:
     """Resource is a full wildcard, or NotResource excludes only some resources."""
     if stmt.resources is not None:
-        return any(is_full_resource_wildcard(p) for p in stmt.resources)
+        return _has_full_wildcard(stmt.resources)
     if stmt.not_resources is not None:
-        return not any(is_full_resource_wildcard(p) for p in stmt.not_resources)
+        return not _has_full_wildcard(stmt.not_resources)
     return False
+
+
+@functools.lru_cache(maxsize=65536)
+def _has_full_wildcard(patterns: tuple[str, ...]) -> bool:
+    return any(is_full_resource_wildcard(p) for p in patterns)
 
 
 def grants_all_actions(stmt: Statement) -> bool:
@@ -135,3 +141,77 @@ def excluded_known_actions(patterns: tuple[str, ...]) -> tuple[str, ...]:
 def uses_variables(stmt: Statement) -> bool:
     """Whether any resource pattern of the statement has a policy variable."""
     return any(_resource_regex(p)[1] for p in (stmt.resources or ()) + (stmt.not_resources or ()))
+
+
+_VARIABLE_NAME = re.compile(r"\$\{([^}]*)\}")
+
+
+def substitute_variables(pattern: str, variables: Mapping[str, str]) -> str:
+    """``pattern`` with the policy variables whose value is known replaced by that value.
+
+    Keys compare case-insensitively (``${aws:username}``); ``${aws:username, 'x'}`` uses the
+    known value too. ``${*}``, ``${?}``, ``${$}`` and unknown variables stay as they are, so the
+    match stays MAYBE for them. Values are inserted literally: IAM names cannot hold ``*``/``?``.
+    """
+    if "${" not in pattern or not variables:
+        return pattern
+    known = {key.lower(): value for key, value in variables.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1).split(",", 1)[0].strip().lower()
+        value = known.get(name)
+        return match.group(0) if value is None or name in ("*", "?", "$") else value
+
+    return _VARIABLE_NAME.sub(replace, pattern)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The part of a resource pattern before its first wildcard or policy variable."""
+    cut = len(pattern)
+    for marker in ("*", "?", "${"):
+        found = pattern.find(marker)
+        if found != -1:
+            cut = min(cut, found)
+    return pattern[:cut]
+
+
+def pattern_meets_prefix(pattern: str, prefix: str) -> bool:
+    """Whether a resource pattern matches at least one ARN that starts with ``prefix``.
+
+    ``arn:aws:s3:::bucket/*``, ``arn:aws:s3:::bucket/data/*``, ``arn:aws:s3:::buck*`` and ``*`` meet
+    ``arn:aws:s3:::bucket/``; ``arn:aws:s3:::other/*`` does not. Policy variables count as ``*``.
+    (A glob automaton run over ``prefix``: any live state can still be completed.)
+    """
+    glob = _VARIABLE.sub("*", pattern)
+    states = _closure({0}, glob)
+    for char in prefix:
+        moved = set()
+        for i in states:
+            if i < len(glob) and glob[i] == "*":
+                moved.add(i)
+            elif i < len(glob) and glob[i] in ("?", char):
+                moved.add(i + 1)
+        states = _closure(moved, glob)
+        if not states:
+            return False
+    return True
+
+
+def _closure(states: set[int], glob: str) -> set[int]:
+    out = set(states)
+    for i in sorted(states):
+        j = i
+        while j < len(glob) and glob[j] == "*":
+            j += 1
+            out.add(j)
+    return out
+
+
+def covers_some_resource_under(stmt: Statement, prefix: str) -> bool:
+    """Whether the statement applies to at least one resource whose ARN starts with ``prefix``."""
+    if stmt.resources is not None:
+        return any(pattern_meets_prefix(p, prefix) for p in stmt.resources)
+    if stmt.not_resources is not None:
+        everything_under = prefix + "*"
+        return not any(resource_match(p, everything_under) is Match.YES and p.endswith("*") for p in stmt.not_resources)
+    return True

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from cspm.iam.actions import AccessLevel, action_database, action_matches, expand_actions
-from cspm.iam.evaluate import Verdict, effective_permissions
+from cspm.iam.actions import AccessLevel, ActionSet, action_database, action_matches, expand_actions
+from cspm.iam.evaluate import Verdict, effective_permissions, principal_context
 from cspm.iam.policy import PolicyDocument, parse_policy
+from cspm.iam.statements import covers_some_resource_under, literal_prefix, pattern_meets_prefix, substitute_variables
 
 A, C, D, N = Verdict.ALLOWED, Verdict.CONDITIONAL, Verdict.DENIED, Verdict.NOT_ALLOWED
 BUCKET_OBJ = "arn:aws:s3:::ml-data/train.csv"
@@ -296,3 +297,132 @@ def test_sagemaker_full_access_shape() -> None:
     assert perms.allows("s3:GetObject", "arn:aws:s3:::my-sagemaker-bucket/x").allowed
     assert perms.allows("iam:PassRole", ROLE).verdict is C
     assert perms.allows("iam:PassRole", ROLE).conditionally_allowed_by[0].ref.sid == "AllowPassRoleToSageMaker"
+
+
+# --- what is known of the principal: policy variables and conditions ------------------------------
+
+ALICE = "arn:aws:iam::111122223333:user/alice"
+BOB = "arn:aws:iam::111122223333:user/bob"
+
+
+def test_principal_variables_are_substituted_and_conditions_decided() -> None:
+    own = pol(
+        allow("iam:CreateAccessKey", "arn:aws:iam::*:user/${aws:username}"),
+        allow("s3:GetObject", "arn:aws:s3:::home/${aws:username}/*"),
+        allow("sts:AssumeRole", Condition={"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/a*"}}),
+        deny("s3:*", Condition={"StringNotEquals": {"aws:PrincipalAccount": "111122223333"}}),
+    )
+    unknown = effective_permissions([own])
+    assert unknown.allows("iam:CreateAccessKey", BOB).verdict is C  # who is "${aws:username}"?
+    alice = effective_permissions([own], principal_context=principal_context(ALICE, "user", "alice"))
+    assert alice.allows("iam:CreateAccessKey", ALICE).verdict is A
+    assert alice.allows("iam:CreateAccessKey", BOB).verdict is N
+    assert alice.allows("s3:GetObject", "arn:aws:s3:::home/alice/notes").verdict is A
+    assert alice.allows("sts:AssumeRole").verdict is A  # the ArnLike condition holds for alice
+    bob = effective_permissions([own], principal_context=principal_context(BOB, "user", "bob"))
+    assert bob.allows("sts:AssumeRole").verdict is N
+    # The Deny's condition is false for a principal of the account: it is no conditional Deny either.
+    assert alice.allows("s3:GetObject", "arn:aws:s3:::home/alice/x").conditional_denies == ()
+
+
+def test_principal_context_by_kind() -> None:
+    assert principal_context(ALICE, "user", "alice") == {
+        "aws:PrincipalArn": ALICE,
+        "aws:PrincipalAccount": "111122223333",
+        "aws:PrincipalType": "User",
+        "aws:username": "alice",
+    }
+    role = "arn:aws:iam::111122223333:role/r"
+    assert principal_context(role, "role")["aws:PrincipalType"] == "AssumedRole"
+    assert "aws:username" not in principal_context(role, "role")
+    assert principal_context("arn:aws:iam::111122223333:group/g", "group") == {
+        "aws:PrincipalAccount": "111122223333",
+        "aws:PrincipalType": "User",
+    }
+
+
+def test_grants_on_every_resource_with_evidence() -> None:
+    universe = ActionSet(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "iam:PassRole"])
+    perms = effective_permissions(
+        [
+            pol({"Sid": "Read", **allow("s3:Get*")}, name="read"),
+            pol(allow("s3:PutObject", Condition=MFA), allow("s3:DeleteObject", "arn:aws:s3:::b/*"), name="write"),
+        ],
+        boundary=pol(allow("s3:*")),
+    )
+    grants = perms.grants(universe)
+    assert grants.allowed == {"s3:GetObject"} and grants.conditional == {"s3:PutObject"}
+    assert [(o.policy, o.ref.sid, sorted(a)) for o, _, a in grants.statements] == [
+        ("read", "Read", ["s3:GetObject"]),
+        ("write", None, ["s3:PutObject"]),
+    ]
+    assert perms.grants(universe) == grants  # cached per universe
+
+
+def test_resource_patterns_and_possible_anywhere() -> None:
+    perms = effective_permissions(
+        [pol(allow("iam:PassRole", ["arn:aws:iam::1:role/a-*", "arn:aws:iam::1:role/b"]), allow("s3:GetObject"))]
+    )
+    assert perms.resource_patterns("iam:PassRole") == ("arn:aws:iam::1:role/a-*", "arn:aws:iam::1:role/b")
+    assert perms.resource_patterns("s3:GetObject") is None  # every resource
+    assert perms.resource_patterns("ec2:RunInstances") == ()
+    universe = ActionSet(["iam:PassRole", "s3:GetObject", "ec2:RunInstances"])
+    assert perms.possible_anywhere(universe) == {"iam:PassRole", "s3:GetObject"}
+
+
+def test_is_admin_with_not_action_uses_every_known_action() -> None:
+    everything = effective_permissions([pol(allow(NotAction="iam:*"), allow("iam:*"))])
+    assert everything.is_admin
+    almost = effective_permissions([pol(allow(NotAction="iam:*"), allow("iam:Get*"))])
+    assert not almost.is_admin
+
+
+# --- statement helpers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "variables", "expected"),
+    [
+        ("arn:aws:iam::*:user/${aws:username}", {"aws:username": "alice"}, "arn:aws:iam::*:user/alice"),
+        ("arn:aws:iam::*:user/${AWS:UserName}", {"aws:username": "alice"}, "arn:aws:iam::*:user/alice"),
+        ("arn:aws:s3:::b/${aws:username, 'x'}/*", {"aws:username": "al"}, "arn:aws:s3:::b/al/*"),
+        (
+            "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+            {"aws:username": "al"},
+            "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+        ),
+        ("arn:aws:s3:::b/${*}", {"aws:username": "al"}, "arn:aws:s3:::b/${*}"),
+        ("arn:aws:s3:::b/*", {}, "arn:aws:s3:::b/*"),
+    ],
+)
+def test_substitute_variables(pattern: str, variables: dict[str, str], expected: str) -> None:
+    assert substitute_variables(pattern, variables) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix", "meets"),
+    [
+        ("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/", True),
+        ("arn:aws:s3:::bucket/data/*", "arn:aws:s3:::bucket/", True),
+        ("arn:aws:s3:::buck*", "arn:aws:s3:::bucket/", True),
+        ("arn:aws:s3:::b?cket/x", "arn:aws:s3:::bucket/", True),
+        ("*", "arn:aws:s3:::bucket/", True),
+        ("arn:aws:s3:::bucket", "arn:aws:s3:::bucket/", False),
+        ("arn:aws:s3:::bucket-2/*", "arn:aws:s3:::bucket/", False),
+        ("arn:aws:s3:::other/*", "arn:aws:s3:::bucket/", False),
+        ("arn:aws:s3:::${aws:username}/*", "arn:aws:s3:::bucket/", True),
+    ],
+)
+def test_pattern_meets_prefix(pattern: str, prefix: str, meets: bool) -> None:
+    assert pattern_meets_prefix(pattern, prefix) is meets
+    assert literal_prefix("arn:aws:s3:::b/x*y?") == "arn:aws:s3:::b/x"
+
+
+def test_covers_some_resource_under() -> None:
+    def stmt(**kw: Any) -> Any:
+        return parse_policy({"Statement": [{"Effect": "Allow", "Action": "s3:*", **kw}]}).statements[0]
+
+    assert covers_some_resource_under(stmt(Resource="arn:aws:s3:::b/p/*"), "arn:aws:s3:::b/")
+    assert not covers_some_resource_under(stmt(Resource="arn:aws:s3:::b"), "arn:aws:s3:::b/")
+    assert covers_some_resource_under(stmt(NotResource="arn:aws:s3:::b/secret/*"), "arn:aws:s3:::b/")
+    assert not covers_some_resource_under(stmt(NotResource="arn:aws:s3:::b/*"), "arn:aws:s3:::b/")

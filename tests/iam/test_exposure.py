@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cspm.iam.analysis import is_public_principal, resource_policy_exposure, trust_policy_analysis
+from cspm.iam.exposure import confused_deputy_trusts, needs_source_guard, outside_grants
 from cspm.iam.policy import Principal, StatementRef, parse_policy
 
 ACCOUNT = "111122223333"
@@ -261,3 +262,93 @@ def test_trust_ignores_deny_and_other_actions() -> None:
     trust = trust_policy_analysis(policy, ACCOUNT)
     assert trust.public == () and trust.trusted_services == ()
     assert trust.as_dict()["trusted_services"] == []
+
+
+# --- who outside the account a resource policy lets in (S3.6 and cross-account evidence) -----------
+
+
+def outsiders(*statements: dict[str, Any]) -> list[tuple[str, str, bool, int]]:
+    return [(g.who, g.kind, g.org_condition, g.statement.index) for g in outside_grants(doc(*statements), ACCOUNT)]
+
+
+ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        ([get_object({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})], []),
+        ([get_object({"AWS": OTHER})], [(OTHER, "account", False, 0)]),
+        (
+            [get_object({"AWS": f"arn:aws:iam::{OTHER}:role/r"}, ORG)],
+            [(f"arn:aws:iam::{OTHER}:role/r", "account", True, 0)],
+        ),
+        ([get_object("*")], [("*", "public", False, 0)]),
+        ([get_object("*", ORG)], [("o-abc123", "organization", True, 0)]),
+        ([get_object("*", {"StringEquals": {"aws:SourceVpce": "vpce-1"}})], [("*", "restricted", False, 0)]),
+        ([get_object("*", {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})], []),
+        ([get_object("*", {"StringEquals": {"aws:SourceAccount": OTHER}})], [(OTHER, "account", False, 0)]),
+        ([get_object({"Service": "cloudtrail.amazonaws.com"})], []),
+        (
+            [
+                get_object({"AWS": OTHER}),
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": f"{BUCKET}/*",
+                    "Condition": {"StringNotEquals": {"aws:PrincipalAccount": ACCOUNT}},
+                },
+            ],
+            [],
+        ),
+        (
+            [
+                get_object({"AWS": OTHER}),
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": f"{BUCKET}/*",
+                    "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+                },
+            ],
+            [(OTHER, "account", True, 0)],  # the organization's other accounts stay in
+        ),
+    ],
+)
+def test_outside_grants(statements: list[dict[str, Any]], expected: list[tuple[str, str, bool, int]]) -> None:
+    assert outsiders(*statements) == expected
+
+
+def test_outside_grant_evidence() -> None:
+    [grant] = outside_grants(doc(get_object({"AWS": OTHER}, sid="Partner")), ACCOUNT)
+    assert grant.as_dict() == {
+        "principal": OTHER,
+        "kind": "account",
+        "org_condition": False,
+        "index": 0,
+        "sid": "Partner",
+        "actions": ["s3:GetObject"],
+        "not_actions": None,
+        "resources": [f"{BUCKET}/*"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("service", "needs"),
+    [
+        ("sagemaker.amazonaws.com", False),
+        ("lambda.amazonaws.com", False),
+        ("EC2.amazonaws.com", False),
+        ("logs.amazonaws.com", True),
+        ("cloudtrail.amazonaws.com", True),
+        ("bedrock.amazonaws.com", True),
+    ],
+)
+def test_confused_deputy_applies_to_services_that_are_not_passed_a_role(service: str, needs: bool) -> None:
+    assert needs_source_guard(service) is needs
+    trust = trust_policy_analysis(
+        doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}), ACCOUNT
+    )
+    assert [s for s, _ in confused_deputy_trusts(trust)] == ([service] if needs else [])

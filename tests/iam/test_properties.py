@@ -12,9 +12,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cspm.iam.actions import ActionSet
 from cspm.iam.analysis import admin_statements, resource_policy_exposure, service_wildcards, trust_policy_analysis
 from cspm.iam.evaluate import Verdict, effective_permissions
 from cspm.iam.policy import PolicyDocument, PolicyError, parse_policy
+from cspm.iam.statements import Match, resource_match
 
 EXAMPLES = int(os.environ.get("CSPM_IAM_FUZZ_EXAMPLES", "120"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -136,3 +138,37 @@ def _to_raw(stmt: Any) -> dict[str, Any]:
     if stmt.conditions:
         out["Condition"] = {c.operator: {c.key: list(c.values)} for c in stmt.conditions}
     return out
+
+
+UNIVERSE = ActionSet([*ACTIONS, "s3:GetObjectAcl", "iam:CreateUser", "ec2:DescribeInstances"])
+PRINCIPAL = {"aws:username": "alice", "aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"}
+
+
+@SETTINGS
+@given(policies, st.one_of(st.none(), policies), st.booleans())
+def test_grants_agree_with_allows_on_every_resource(
+    policy: PolicyDocument, boundary: PolicyDocument | None, known: bool
+) -> None:
+    """The set algebra of ``grants`` gives each action exactly the verdict of ``allows(action, "*")``."""
+    perms = effective_permissions([policy], boundary, principal_context=PRINCIPAL if known else None)
+    grants = perms.grants(UNIVERSE)
+    for action in sorted(UNIVERSE.actions):
+        verdict = perms.allows(action, "*").verdict
+        assert (action in grants.allowed) is (verdict is Verdict.ALLOWED), action
+        assert (action in grants.conditional) is (verdict is Verdict.CONDITIONAL), action
+
+
+@SETTINGS
+@given(policies)
+def test_possible_anywhere_and_resource_patterns_are_supersets(policy: PolicyDocument) -> None:
+    """The pruning helpers of the escalation graph never drop an action or a resource ``allows`` finds."""
+    perms = effective_permissions([policy], principal_context=PRINCIPAL)
+    possible = perms.possible_anywhere(UNIVERSE)
+    for action in sorted(UNIVERSE.actions):
+        for resource in [None, "*", *RESOURCES]:
+            if not perms.allows(action, resource).possible:
+                continue
+            assert action in possible
+            patterns = perms.resource_patterns(action)
+            if patterns is not None and resource not in (None, "*"):
+                assert any(resource_match(p, resource) is not Match.NO for p in patterns), (action, resource)

@@ -9,7 +9,7 @@ same account, so a principal's effective permissions can be computed from snapsh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -50,7 +50,11 @@ class PolicySource(Snapshot):
 
 
 class PolicySet(Snapshot):
-    """Every identity policy of a principal (its own and its groups'), and its permission boundary."""
+    """Every identity policy of a principal (its own and its groups'), and its permission boundary.
+
+    Built from validated snapshots by ``policy_set`` with ``model_construct`` (no second validation,
+    no copy of every document: a scan resolves thousands of principals).
+    """
 
     sources: tuple[PolicySource, ...]
     boundary: PolicySource | None = None
@@ -67,7 +71,7 @@ def _inline_source(policy: InlinePolicy, group: str | None = None) -> PolicySour
     problem = None
     if policy.document is None:
         problem = f"inline policy {prefix}{policy.name}: {policy.document_error or 'the document could not be read'}"
-    return PolicySource(
+    return PolicySource.model_construct(
         label=f"{prefix}inline:{policy.name}",
         kind="inline",
         name=policy.name,
@@ -77,7 +81,7 @@ def _inline_source(policy: InlinePolicy, group: str | None = None) -> PolicySour
     )
 
 
-def _managed_source(arn: str, name: str, by_arn: dict[str, IamPolicy], group: str | None = None) -> PolicySource:
+def _managed_source(arn: str, name: str, by_arn: Mapping[str, IamPolicy], group: str | None = None) -> PolicySource:
     prefix = f"group:{group}/" if group else ""
     policy = by_arn.get(arn)
     problem = None
@@ -85,7 +89,7 @@ def _managed_source(arn: str, name: str, by_arn: dict[str, IamPolicy], group: st
         problem = f"managed policy {arn} is not in the inventory"
     elif policy.document is None:
         problem = f"managed policy {arn}: {policy.document_error or 'the default version could not be read'}"
-    return PolicySource(
+    return PolicySource.model_construct(
         label=f"{prefix}managed:{arn}",
         kind="managed",
         name=name,
@@ -97,14 +101,14 @@ def _managed_source(arn: str, name: str, by_arn: dict[str, IamPolicy], group: st
 
 
 def _own_sources(
-    principal: IamUser | IamGroup | IamRole, by_arn: dict[str, IamPolicy], group: str | None = None
+    principal: IamUser | IamGroup | IamRole, by_arn: Mapping[str, IamPolicy], group: str | None = None
 ) -> list[PolicySource]:
     sources = [_inline_source(p, group) for p in principal.inline_policies]
     sources.extend(_managed_source(a.arn, a.name, by_arn, group) for a in principal.attached_policies)
     return sources
 
 
-def _boundary_source(arn: str | None, by_arn: dict[str, IamPolicy]) -> PolicySource | None:
+def _boundary_source(arn: str | None, by_arn: Mapping[str, IamPolicy]) -> PolicySource | None:
     if arn is None:
         return None
     source = _managed_source(arn, arn.rsplit("/", 1)[-1], by_arn)
@@ -112,8 +116,20 @@ def _boundary_source(arn: str | None, by_arn: dict[str, IamPolicy]) -> PolicySou
     return source.model_copy(update={"label": f"boundary:{arn}", "problem": problem})
 
 
-def _index(policies: Sequence[IamPolicy]) -> dict[str, IamPolicy]:
-    return {p.uid: p for p in policies}
+def _index(policies: Sequence[IamPolicy] | PolicyIndex) -> dict[str, IamPolicy]:
+    return policies.policies if isinstance(policies, PolicyIndex) else {p.uid: p for p in policies}
+
+
+class PolicyIndex:
+    """The managed policies (by ARN) and groups (by name) of an account, indexed once.
+
+    ``policy_set`` accepts it instead of the sequences, so that resolving a thousand principals
+    does not index the account's policies a thousand times.
+    """
+
+    def __init__(self, policies: Sequence[IamPolicy], groups: Sequence[IamGroup] = ()) -> None:
+        self.policies: dict[str, IamPolicy] = {p.uid: p for p in policies}
+        self.groups: dict[str, IamGroup] = {g.name: g for g in groups}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,9 +184,9 @@ class IamGroup(Resource):
     attached_policies: tuple[PolicyAttachment, ...] = ()
     members: tuple[str, ...] = ()  # user names
 
-    def policy_set(self, policies: Sequence[IamPolicy]) -> PolicySet:
+    def policy_set(self, policies: Sequence[IamPolicy] | PolicyIndex) -> PolicySet:
         """The group's policies, resolved against the managed policies of the account."""
-        return PolicySet(sources=tuple(_own_sources(self, _index(policies))))
+        return PolicySet.model_construct(sources=tuple(_own_sources(self, _index(policies))))
 
 
 class IamUser(Resource):
@@ -188,16 +204,17 @@ class IamUser(Resource):
     credentials: Credentials | None = None  # None: the credential report has no readable row for the user
     credentials_error: str | None = Field(default=None, description="why credentials is None")
 
-    def policy_set(self, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> PolicySet:
-        """The user's policies and its groups' policies, resolved against the account's inventory."""
+    def policy_set(self, policies: Sequence[IamPolicy] | PolicyIndex, groups: Sequence[IamGroup] = ()) -> PolicySet:
+        """The user's policies and its groups' policies, resolved against the account's inventory
+        (``policies`` may be a :class:`PolicyIndex`, which then also gives the groups)."""
         by_arn = _index(policies)
-        by_name = {g.name: g for g in groups}
+        by_name = policies.groups if isinstance(policies, PolicyIndex) else {g.name: g for g in groups}
         sources = _own_sources(self, by_arn)
         for name in self.groups:
             group = by_name.get(name)
             if group is None:
                 sources.append(
-                    PolicySource(
+                    PolicySource.model_construct(
                         label=f"group:{name}",
                         kind="group",
                         name=name,
@@ -207,7 +224,9 @@ class IamUser(Resource):
                 )
                 continue
             sources.extend(_own_sources(group, by_arn, group=name))
-        return PolicySet(sources=tuple(sources), boundary=_boundary_source(self.permissions_boundary, by_arn))
+        return PolicySet.model_construct(
+            sources=tuple(sources), boundary=_boundary_source(self.permissions_boundary, by_arn)
+        )
 
 
 class IamRole(Resource):
@@ -231,10 +250,10 @@ class IamRole(Resource):
         """A service-linked role (its policies and trust are managed by AWS)."""
         return self.path.startswith("/aws-service-role/")
 
-    def policy_set(self, policies: Sequence[IamPolicy]) -> PolicySet:
+    def policy_set(self, policies: Sequence[IamPolicy] | PolicyIndex) -> PolicySet:
         """The role's policies and boundary, resolved against the managed policies of the account."""
         by_arn = _index(policies)
-        return PolicySet(
+        return PolicySet.model_construct(
             sources=tuple(_own_sources(self, by_arn)),
             boundary=_boundary_source(self.permissions_boundary, by_arn),
         )

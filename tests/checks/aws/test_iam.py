@@ -406,7 +406,8 @@ def test_an_admin_sagemaker_execution_role_is_not_exempt() -> None:
     assert result.evidence["admin_grants"] == [
         {"policy": f"managed:{ADMIN_ACCESS.uid}", "index": 0, "sid": None},
     ]
-    assert iam.role_is_not_admin.__cspm_check__.severity.value == "critical"  # type: ignore[attr-defined]
+    admin_checks: list[Any] = [iam.role_is_not_admin, iam.user_is_not_admin, iam.group_is_not_admin]
+    assert {c.__cspm_check__.severity.value for c in admin_checks} == {"critical"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -705,6 +706,348 @@ def test_role_trust_guards_cross_account(case: str, r: IamRole, expected: Status
 
 
 # ---------------------------------------------------------------------------------------------
+# Principals: risk categories, escalation methods, PassRole, near admin (effective permissions)
+# ---------------------------------------------------------------------------------------------
+
+GET_EVERYTHING = doc({**allow(["s3:GetObject", "secretsmanager:GetSecretValue"]), "Sid": "ReadAll"})
+POWER_USER = managed(
+    "PowerUserAccess",
+    doc(
+        {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+        allow(["iam:CreateServiceLinkedRole", "iam:ListRoles", "organizations:DescribeOrganization"]),
+    ),
+    aws=True,
+)
+POLICIES_PLUS = (*POLICIES, POWER_USER)
+
+
+def check_principal(check: Any, kind: str, principal: Any) -> Any:
+    """Call a per-kind check with the sequences its kind takes."""
+    if kind == "user":
+        return check(principal, POLICIES_PLUS, [group()])
+    return check(principal, POLICIES_PLUS)
+
+
+def with_inline(kind: str, *documents: dict[str, Any] | None) -> Any:
+    """A principal of ``kind`` whose only extra permissions are these inline documents (None: unreadable)."""
+    policies = tuple(inline(f"p{i}", d, None if d is not None else "not JSON") for i, d in enumerate(documents))
+    factories: dict[str, Any] = {"user": user, "group": group, "role": role}
+    return factories[kind](inline_policies=policies)
+
+
+KINDS = ["user", "group", "role"]
+PRINCIPAL_CHECKS = {
+    # check name stem: (a failing document, a conditional one, a passing one)
+    "cannot_exfiltrate_data": (GET_EVERYTHING, doc(allow("ssm:GetParameter", Condition=MFA)), SCOPED),
+    "cannot_expose_resources": (
+        doc(allow("s3:PutBucketPolicy")),
+        doc(allow("kms:PutKeyPolicy", Condition=MFA)),
+        doc(allow("s3:PutBucketPolicy", "arn:aws:s3:::ml-data")),
+    ),
+    "cannot_expose_credentials": (
+        doc(allow("ecr:GetAuthorizationToken")),
+        doc(allow("sts:AssumeRole", Condition=MFA)),
+        doc(allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/ci")),
+    ),
+    "cannot_pass_every_role": (
+        doc(allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/*")),
+        doc(
+            allow(
+                "iam:PassRole",
+                "arn:aws:iam::*:role/*",
+                Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        ),
+        doc(allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/sagemaker-*")),
+    ),
+    "cannot_escalate_privileges": (
+        doc(allow(["iam:PassRole", "sagemaker:CreateTrainingJob"])),
+        doc(allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/*", Condition=MFA)),
+        # PassRole limited to some roles is no escalation against *any* target (the graph judges those).
+        doc(allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/sagemaker-*"), allow("sagemaker:CreateTrainingJob")),
+    ),
+    "is_not_near_admin": (
+        doc({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}),
+        doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*", "Condition": MFA}),
+        doc(allow(["s3:*", "sagemaker:*", "ec2:*"])),
+    ),
+}
+CASES_BY_KIND = [(stem, kind) for stem in PRINCIPAL_CHECKS for kind in KINDS]
+
+
+@pytest.mark.parametrize(("stem", "kind"), CASES_BY_KIND, ids=[f"{k}_{s}" for s, k in CASES_BY_KIND])
+def test_principal_permission_checks(stem: str, kind: str) -> None:
+    check = getattr(iam, f"{kind}_{stem}")
+    bad, conditional, good = PRINCIPAL_CHECKS[stem]
+    assert check_principal(check, kind, with_inline(kind, good)).status is Status.PASS
+    failing = check_principal(check, kind, with_inline(kind, good, bad))
+    assert failing.status is Status.FAIL and "when conditions hold" not in failing.message
+    under_condition = check_principal(check, kind, with_inline(kind, conditional))
+    assert under_condition.status is Status.FAIL and "condition" in under_condition.message
+    unreadable = check_principal(check, kind, with_inline(kind, bad, None))
+    assert unreadable.status is Status.ERROR and "inline policy p1: not JSON" in unreadable.message
+
+
+# The functions the table above runs, named so that the catalog finds their tests:
+# user_cannot_exfiltrate_data group_cannot_exfiltrate_data role_cannot_exfiltrate_data
+# user_cannot_expose_resources group_cannot_expose_resources role_cannot_expose_resources
+# user_cannot_expose_credentials group_cannot_expose_credentials role_cannot_expose_credentials
+# user_cannot_pass_every_role group_cannot_pass_every_role role_cannot_pass_every_role
+# user_cannot_escalate_privileges group_cannot_escalate_privileges role_cannot_escalate_privileges
+# user_is_not_near_admin group_is_not_near_admin role_is_not_near_admin
+
+
+def test_category_evidence_names_actions_statements_and_resources() -> None:
+    result = iam.user_cannot_exfiltrate_data(with_inline("user", GET_EVERYTHING), POLICIES_PLUS, [group()])
+    assert result.evidence["unrestricted"] == ["s3:GetObject", "secretsmanager:GetSecretValue"]
+    [statement] = result.evidence["statements"]
+    assert statement["policy"] == "inline:p0" and statement["sid"] == "ReadAll" and statement["index"] == 0
+    assert statement["resources"] == ["*"] and statement["actions"] == result.evidence["unrestricted"]
+
+
+def test_categories_through_a_group_and_a_boundary() -> None:
+    readers = group("readers", inline_policies=(inline("all", GET_EVERYTHING),), attached_policies=())
+    alice = user(groups=("readers",))
+    assert iam.user_cannot_exfiltrate_data(alice, POLICIES, [readers]).status is Status.FAIL
+    capped = user(groups=("readers",), permissions_boundary=S3_READ.uid)  # boundary: ml-data only
+    assert iam.user_cannot_exfiltrate_data(capped, POLICIES, [readers]).status is Status.PASS
+
+
+def test_escalation_evidence_and_split_across_policies() -> None:
+    passer = managed("passer", doc({**allow("iam:PassRole"), "Sid": "Pass"}))
+    creator = group("creators", inline_policies=(inline("train", doc(allow("sagemaker:CreateTrainingJob"))),))
+    alice = user(groups=("creators",), attached_policies=(attach(passer),))
+    result = iam.user_cannot_escalate_privileges(alice, [*POLICIES, passer], [creator])
+    assert result.status is Status.FAIL and "sagemaker-training-job" in result.message
+    method = next(m for m in result.evidence["methods"] if m["method"] == "sagemaker-training-job")
+    assert [(s["policy"], s["sid"], s["resources"]) for s in method["statements"]] == [
+        (f"managed:{passer.uid}", "Pass", ["*"]),
+        ("group:creators/inline:train", None, ["*"]),
+    ]
+    assert method["verdict"] == "ALLOWED"
+
+
+def test_self_service_credentials_are_not_escalation() -> None:
+    """``${aws:username}`` is the user itself: managing one's own keys is not escalation."""
+    own = doc(allow(["iam:CreateAccessKey", "iam:UpdateLoginProfile"], "arn:aws:iam::*:user/${aws:username}"))
+    assert iam.user_cannot_escalate_privileges(with_inline("user", own), POLICIES, [group()]).status is Status.PASS
+    # For a group the member is unknown: the grant may concern another user, conditionally.
+    grouped = iam.group_cannot_escalate_privileges(with_inline("group", own), POLICIES)
+    assert grouped.status is Status.FAIL and "when conditions hold" in grouped.message
+
+
+def test_pass_role_evidence_keeps_the_passed_to_service_condition() -> None:
+    _, conditional, _ = PRINCIPAL_CHECKS["cannot_pass_every_role"]
+    result = iam.role_cannot_pass_every_role(with_inline("role", conditional), POLICIES)
+    [statement] = result.evidence["statements"]
+    assert statement["conditions"] == [
+        {"operator": "StringEquals", "key": "iam:PassedToService", "values": ["sagemaker.amazonaws.com"]}
+    ]
+    assert result.evidence["verdict"] == "CONDITIONAL"
+
+
+def test_near_admin_power_user_access() -> None:
+    result = iam.user_is_not_near_admin(user(attached_policies=(attach(POWER_USER),)), POLICIES_PLUS, [group()])
+    assert result.status is Status.FAIL
+    assert result.evidence["excluded_services"] == ["account", "iam", "organizations"]
+    assert result.evidence["allowed_actions"] > 0.9 * result.evidence["known_actions"]
+    assert result.evidence["statements"][0]["not_actions"] == ["iam:*", "organizations:*", "account:*"]
+    admin = user(attached_policies=(attach(ADMIN_ACCESS),))
+    assert iam.user_is_not_near_admin(admin, POLICIES_PLUS, [group()]).status is None  # the admin check reports it
+    assert iam.user_is_not_near_admin.__cspm_check__.severity.value == "high"  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# Principals: paths to administrator (the escalation graph)
+# ---------------------------------------------------------------------------------------------
+
+
+def role_named(name: str, trust_policy: dict[str, Any] | None, *documents: dict[str, Any], **fields: Any) -> IamRole:
+    policies = tuple(inline(f"p{i}", d) for i, d in enumerate(documents))
+    base: dict[str, Any] = {
+        "uid": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "name": name,
+        "account": ACCOUNT,
+        "trust_policy": trust_policy,
+        "inline_policies": policies,
+        "attached_policies": (),
+    }
+    base.update(fields)
+    return IamRole(**base)
+
+
+ROOT_TRUST = trust(assume({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+SM_ADMIN = role_named("sm-admin", SAGEMAKER_TRUST, doc(ADMIN))
+OPS_ADMIN = role_named("ops-admin", ROOT_TRUST, doc(ADMIN))
+SCIENTIST = user(
+    uid=f"arn:aws:iam::{ACCOUNT}:user/scientist",
+    name="scientist",
+    inline_policies=(inline("ml", doc({**allow(["iam:PassRole", "sagemaker:CreateTrainingJob"]), "Sid": "Train"})),),
+)
+
+
+def reach(principal: Any, users: list[IamUser], roles: list[IamRole], groups: list[IamGroup] | None = None) -> Any:
+    checks: dict[type, Any] = {IamUser: iam.user_cannot_reach_admin, IamRole: iam.role_cannot_reach_admin}
+    check = checks.get(type(principal), iam.group_cannot_reach_admin)
+    return check(principal, users, groups if groups is not None else [group()], roles, POLICIES)
+
+
+def test_reach_admin_through_a_sagemaker_training_job() -> None:
+    result = reach(SCIENTIST, [SCIENTIST], [SM_ADMIN, role()])
+    assert result.status is Status.FAIL
+    assert "sm-admin (iam:PassRole+sagemaker:CreateTrainingJob)" in result.message
+    [hop] = result.evidence["path"]
+    assert (hop["source"], hop["target"], hop["via"]) == (SCIENTIST.uid, SM_ADMIN.uid, hop["via"])
+    assert hop["via"] == "iam:PassRole+sagemaker:CreateTrainingJob" and hop["conditional"] is False
+    assert hop["statements"] == [
+        {
+            "policy": "inline:ml",
+            "boundary": False,
+            "index": 0,
+            "sid": "Train",
+            "actions": ["iam:PassRole", "sagemaker:CreateTrainingJob"],
+        }
+    ]
+    # Without a SageMaker-trusted admin role there is no path.
+    assert reach(SCIENTIST, [SCIENTIST], [OPS_ADMIN, role()]).status is Status.PASS
+
+
+def test_reach_admin_through_a_chain_of_roles() -> None:
+    dev = user(
+        uid=f"arn:aws:iam::{ACCOUNT}:user/dev",
+        name="dev",
+        inline_policies=(inline("ci", doc(allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/ci"))),),
+    )
+    ci = role_named(
+        "ci", trust(assume({"AWS": dev.uid})), doc(allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/ops-*"))
+    )
+    result = reach(dev, [dev], [ci, OPS_ADMIN])
+    assert result.status is Status.FAIL
+    assert [(h["target"], h["via"]) for h in result.evidence["path"]] == [
+        (ci.uid, "sts:AssumeRole"),
+        (OPS_ADMIN.uid, "sts:AssumeRole"),
+    ]
+    assert reach(ci, [dev], [ci, OPS_ADMIN]).status is Status.FAIL
+    assert reach(OPS_ADMIN, [dev], [ci, OPS_ADMIN]).status is None  # an administrator: role_is_not_admin
+
+
+def test_reach_admin_conditional_and_admin_equivalent() -> None:
+    mfa_admin = role_named(
+        "mfa-admin", trust(assume({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, Condition=MFA)), doc(ADMIN)
+    )
+    assumer = user(inline_policies=(inline("assume", doc(allow("sts:AssumeRole"))),))
+    conditional = reach(assumer, [assumer], [mfa_admin])
+    assert conditional.status is Status.FAIL and "when the conditions on the path hold" in conditional.message
+    assert conditional.evidence["conditional"] is True
+    editor = user(
+        inline_policies=(inline("self", doc(allow("iam:PutUserPolicy", "arn:aws:iam::*:user/${aws:username}"))),)
+    )
+    equivalent = reach(editor, [editor], [])
+    assert equivalent.status is Status.FAIL and equivalent.evidence["path"] == []
+    assert equivalent.evidence["admin_reasons"] == ["iam:PutUserPolicy"]
+
+
+def test_reach_admin_from_a_group() -> None:
+    admins = group("admins", attached_policies=(attach(ADMIN_ACCESS),), members=())
+    joiners = group(
+        "joiners",
+        inline_policies=(inline("join", doc(allow("iam:AddUserToGroup", admins.uid))),),
+        attached_policies=(),
+    )
+    result = reach(joiners, [user()], [], [joiners, admins, group()])
+    assert result.status is Status.FAIL
+    assert [(h["target"], h["method"]) for h in result.evidence["path"]] == [(admins.uid, "iam-add-user-to-group")]
+    assert reach(group(), [user()], [], [joiners, admins, group()]).status is Status.PASS
+
+
+def test_reach_admin_with_unreadable_principals_on_the_way() -> None:
+    assumer = user(inline_policies=(inline("assume", doc(allow("sts:AssumeRole"))),))
+    hidden = role_named("hidden", ROOT_TRUST, attached_policies=(PolicyAttachment(name="gone", arn=f"{ACCOUNT}:gone"),))
+    unknown_way = reach(assumer, [assumer], [hidden])
+    assert unknown_way.status is Status.ERROR and hidden.uid in unknown_way.evidence["uncertain"]
+    # A path through readable principals stands whatever else is unreadable.
+    assert reach(assumer, [assumer], [hidden, OPS_ADMIN]).status is Status.FAIL
+    # An admin role whose trust cannot be read might trust anyone.
+    secret_admin = role_named("secret-admin", None, doc(ADMIN), trust_policy_error="not JSON")
+    blind = reach(user(), [user()], [secret_admin])
+    assert blind.status is Status.ERROR and blind.evidence["uncertain"] == [secret_admin.uid]
+    # Its own unreadable policy: ERROR, naming it.
+    broken = user(inline_policies=(inline("bad", None, "not JSON"),))
+    assert reach(broken, [broken], []).status is Status.ERROR
+
+
+def test_reach_admin_needs_the_principal_among_the_account_s() -> None:
+    assert reach(SCIENTIST, [], [SM_ADMIN]).status is Status.ERROR
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles trusted by services
+# ---------------------------------------------------------------------------------------------
+
+S3_EVERYTHING = doc(allow("s3:*"))
+OWN_ACCOUNT_ONLY = {"StringEquals": {"s3:ResourceAccount": ACCOUNT}}
+
+
+@pytest.mark.parametrize(
+    ("case", "r", "expected"),
+    [
+        ("scoped execution role", role(), Status.PASS),
+        ("reads everything, writes its bucket", with_inline("role", doc(allow("s3:GetObject"))), Status.PASS),
+        ("AdministratorAccess", role(attached_policies=(attach(ADMIN_ACCESS),)), Status.FAIL),
+        ("s3:* on *", with_inline("role", S3_EVERYTHING), Status.FAIL),
+        (
+            "GetObject and PutObject on *",
+            with_inline("role", doc(allow(["s3:GetObject", "s3:PutObject"]))),
+            Status.FAIL,
+        ),
+        ("s3:* in the own account", with_inline("role", doc(allow("s3:*", Condition=OWN_ACCOUNT_ONLY))), Status.FAIL),
+        ("not a SageMaker role", role(trust_policy=ROOT_TRUST, attached_policies=(attach(ADMIN_ACCESS),)), None),
+        ("trust unreadable", role(trust_policy=None, trust_policy_error="not JSON"), Status.ERROR),
+        ("policy unreadable", with_inline("role", None), Status.ERROR),
+    ],
+)
+def test_sagemaker_role_has_no_admin_or_full_s3(case: str, r: IamRole, expected: Status | None) -> None:
+    result = iam.sagemaker_role_has_no_admin_or_full_s3(r, POLICIES)
+    assert result.status is expected, case
+    if case == "s3:* in the own account":
+        assert "when conditions hold" in result.message
+        assert result.evidence["statements"][0]["conditions"][0]["key"] == "s3:ResourceAccount"
+
+
+LOGS = "logs.amazonaws.com"
+SOURCE_ACCOUNT = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+@pytest.mark.parametrize(
+    ("case", "r", "expected"),
+    [
+        ("SageMaker execution role: passed with iam:PassRole", role(), Status.PASS),
+        (
+            "logs delivery with aws:SourceAccount",
+            role(trust_policy=trust(assume({"Service": LOGS}, Condition=SOURCE_ACCOUNT))),
+            Status.PASS,
+        ),
+        ("logs delivery, unguarded", role(trust_policy=trust(assume({"Service": LOGS}))), Status.FAIL),
+        (
+            "two services, one unguarded",
+            role(trust_policy=trust(assume({"Service": [LOGS, "lambda.amazonaws.com"]}))),
+            Status.FAIL,
+        ),
+        ("trusts an account only", role(trust_policy=ROOT_TRUST), None),
+        ("service-linked", role(path="/aws-service-role/", trust_policy=trust(assume({"Service": LOGS}))), None),
+        ("unreadable", role(trust_policy=None, trust_policy_error="not JSON"), Status.ERROR),
+    ],
+)
+def test_role_trust_guards_service_principals(case: str, r: IamRole, expected: Status | None) -> None:
+    result = iam.role_trust_guards_service_principals(r)
+    assert result.status is expected, case
+    if expected is Status.FAIL:
+        assert [u["service"] for u in result.evidence["unguarded"]] == [LOGS]
+    if case.startswith("SageMaker"):
+        assert result.evidence["exempt"] == ["sagemaker.amazonaws.com"]
+
+
+# ---------------------------------------------------------------------------------------------
 # Through the engine: unreadable inputs never pass
 # ---------------------------------------------------------------------------------------------
 
@@ -747,10 +1090,24 @@ def test_incomplete_listings_give_errors_for_every_check() -> None:
 
 
 def test_every_check_is_tagged_with_known_requirements() -> None:
-    assert len(IAM_CHECKS) == 21
+    assert len(IAM_CHECKS) == 44
     frameworks = {f: load_framework(f) for f in ("aws-fsbp", "cis-aws-5.0", "nist-800-53-r5", "mitre-atlas")}
     for spec in IAM_CHECKS:
         assert spec.attack and spec.compliance, spec.id
         claims = [*spec.compliance.items(), ("mitre-atlas", spec.attack)]
         unknown = [(fw, i) for fw, ids in claims for i in ids if frameworks[fw].requirement(i) is None]
         assert unknown == [], spec.id
+
+
+def test_service_linked_roles_are_not_assessed() -> None:
+    """AWS defines a service-linked role's permissions and trust: no finding to act on."""
+    linked = role(path="/aws-service-role/", attached_policies=(attach(ADMIN_ACCESS),))
+    for check in (
+        iam.role_is_not_admin,
+        iam.role_cannot_escalate_privileges,
+        iam.role_cannot_exfiltrate_data,
+        iam.role_is_not_near_admin,
+        iam.sagemaker_role_has_no_admin_or_full_s3,
+    ):
+        assert check(linked, POLICIES).status is None, check.__name__
+    assert iam.role_cannot_reach_admin(linked, [], [], [linked], POLICIES).status is None

@@ -207,3 +207,90 @@ def test_bucket_requires_tls(case: str, policy: dict[str, Any] | None, expected:
     assert result.status is expected, f"{case}: {result.message}"
     if expected is Status.PASS:
         assert result.evidence["statements"][0]["sid"] == "TlsOnly"
+
+
+OTHER_ACCOUNT = "999988887777"
+ORG_CONDITION = {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
+
+
+def bucket_statement(
+    principal: Any, action: Any, resource: Any = "arn:aws:s3:::ml-data", **extra: Any
+) -> dict[str, Any]:
+    statement = {"Sid": "Shared", "Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource}
+    return {"Version": "2012-10-17", "Statement": [{**statement, **extra}]}
+
+
+OTHER_ROOT = {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "expected"),
+    [
+        ("no policy", {}, Status.PASS),
+        (
+            "own account may rewrite the policy",
+            bucket_statement({"AWS": "arn:aws:iam::123456789012:root"}, "s3:*"),
+            Status.PASS,
+        ),
+        ("other account reads", bucket_statement(OTHER_ROOT, "s3:GetObject", "arn:aws:s3:::ml-data/*"), Status.PASS),
+        ("other account rewrites the policy", bucket_statement(OTHER_ROOT, "s3:PutBucketPolicy"), Status.FAIL),
+        ("other account, s3:*", bucket_statement({"AWS": OTHER_ACCOUNT}, "s3:*"), Status.FAIL),
+        (
+            "other account sets object ACLs under a prefix",
+            bucket_statement(OTHER_ROOT, "s3:PutObjectAcl", "arn:aws:s3:::ml-data/shared/*"),
+            Status.FAIL,
+        ),
+        (
+            "object ACLs of another bucket",
+            bucket_statement(OTHER_ROOT, "s3:PutObjectAcl", "arn:aws:s3:::other/*"),
+            Status.PASS,
+        ),
+        (
+            "everyone in an organization",
+            bucket_statement("*", "s3:PutEncryptionConfiguration", Condition=ORG_CONDITION),
+            Status.FAIL,
+        ),
+        ("everyone", bucket_statement("*", ["s3:PutBucketAcl", "s3:GetObject"]), Status.FAIL),
+        (
+            "everyone, limited to the own account",
+            bucket_statement(
+                "*", "s3:PutBucketPolicy", Condition={"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+            ),
+            Status.PASS,
+        ),
+        (
+            "a service",
+            bucket_statement({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject", "arn:aws:s3:::ml-data/*"),
+            Status.PASS,
+        ),
+        ("unreadable", None, Status.ERROR),
+        ("malformed", {"Statement": [{"Effect": "Allow", "Principal": "*"}]}, Status.ERROR),
+    ],
+)
+def test_bucket_policy_restricts_cross_account_access(
+    case: str, policy: dict[str, Any] | None, expected: Status
+) -> None:
+    result = s3.bucket_policy_restricts_cross_account_access(bucket(policy=policy))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def test_cross_account_evidence() -> None:
+    reads = bucket_statement(OTHER_ROOT, "s3:GetObject", "arn:aws:s3:::ml-data/*", Condition=ORG_CONDITION)
+    result = s3.bucket_policy_restricts_cross_account_access(bucket(policy=reads))
+    assert result.status is Status.PASS
+    assert result.evidence["cross_account"] == [
+        {
+            "principal": f"arn:aws:iam::{OTHER_ACCOUNT}:root",
+            "kind": "account",
+            "org_condition": True,
+            "index": 0,
+            "sid": "Shared",
+            "actions": ["s3:GetObject"],
+            "not_actions": None,
+            "resources": ["arn:aws:s3:::ml-data/*"],
+        }
+    ]
+    rewrite = s3.bucket_policy_restricts_cross_account_access(bucket(policy=bucket_statement(OTHER_ROOT, "s3:Put*")))
+    [risky] = rewrite.evidence["denied_to_other_accounts"]
+    assert risky["denied_actions"] == ["s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration"]
+    assert rewrite.message.startswith(f"The bucket policy lets arn:aws:iam::{OTHER_ACCOUNT}:root use s3:PutBucketAcl")

@@ -227,6 +227,128 @@ def test_attached_aws_managed_policies_are_kept_with_their_document(
 
 
 # ---------------------------------------------------------------------------------------------
+# Least privilege end to end: the collector's snapshots through the principal checks
+# ---------------------------------------------------------------------------------------------
+
+ROOT_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+LOGS_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+PRINCIPAL_CHECKS = (
+    "user_cannot_reach_admin",
+    "user_cannot_escalate_privileges",
+    "user_cannot_pass_every_role",
+    "user_is_not_near_admin",
+    "user_is_not_admin",
+    "group_cannot_escalate_privileges",
+    "role_cannot_reach_admin",
+    "sagemaker_role_has_no_admin_or_full_s3",
+    "role_trust_guards_service_principals",
+)
+
+
+def _seed_escalation_account(client: Any) -> None:
+    """A data scientist who can pass any SageMaker role to a training job, an admin SageMaker role,
+    a power user, and a log-delivery role trusted without a source condition."""
+    train = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Train", "Effect": "Allow", "Action": "sagemaker:CreateTrainingJob", "Resource": "*"},
+            {
+                "Sid": "Pass",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            },
+        ],
+    }
+    client.create_group(GroupName="scientists")
+    client.put_group_policy(GroupName="scientists", PolicyName="train", PolicyDocument=json.dumps(train))
+    client.create_user(UserName="scientist")
+    client.add_user_to_group(UserName="scientist", GroupName="scientists")
+    client.create_user(UserName="power")
+    client.attach_user_policy(UserName="power", PolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    client.create_role(RoleName="sm-admin", AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))
+    client.attach_role_policy(RoleName="sm-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    client.create_role(RoleName="sm-scoped", AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))
+    client.put_role_policy(RoleName="sm-scoped", PolicyName="read", PolicyDocument=json.dumps(S3_READ))
+    client.create_role(RoleName="delivery", AssumeRolePolicyDocument=json.dumps(LOGS_TRUST))
+
+
+def test_escalation_findings_from_collected_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # real AWS-managed documents
+    with mock_aws():
+        _seed_escalation_account(boto3.client("iam", region_name="us-east-1"))
+        inventory = collect_aws(IamUser, IamGroup, IamRole, IamPolicy)
+
+    assert not inventory.errors
+    findings = evaluate(_checks(*PRINCIPAL_CHECKS), inventory, _now())
+    status = {(f.check_id.rsplit(".", 1)[-1], f.resource_uid.rsplit("/", 1)[-1]): f for f in findings}
+    path = status[("user_cannot_reach_admin", "scientist")]
+    assert path.status is Status.FAIL
+    assert [(h["target"].rsplit("/", 1)[-1], h["via"]) for h in path.evidence["path"]] == [
+        ("sm-admin", "iam:PassRole+sagemaker:CreateTrainingJob")
+    ]
+    assert path.evidence["path"][0]["conditional"] is False  # iam:PassedToService was evaluated
+    assert [(s["policy"], s["sid"]) for s in path.evidence["path"][0]["statements"]] == [
+        ("group:scientists/inline:train", "Pass"),
+        ("group:scientists/inline:train", "Train"),
+    ]
+    assert status[("user_cannot_escalate_privileges", "scientist")].status is Status.FAIL
+    assert status[("group_cannot_escalate_privileges", "scientists")].status is Status.FAIL
+    assert status[("user_cannot_pass_every_role", "scientist")].status is Status.FAIL
+    near = status[("user_is_not_near_admin", "power")]
+    assert near.status is Status.FAIL and near.severity.value == "high"
+    assert {"iam", "organizations"} <= set(near.evidence["excluded_services"])
+    assert status[("user_is_not_admin", "power")].status is Status.PASS
+    assert status[("sagemaker_role_has_no_admin_or_full_s3", "sm-admin")].status is Status.FAIL
+    assert status[("sagemaker_role_has_no_admin_or_full_s3", "sm-scoped")].status is Status.PASS
+    assert status[("role_cannot_reach_admin", "sm-scoped")].status is Status.PASS
+    assert ("role_cannot_reach_admin", "sm-admin") not in status  # an administrator: role_is_not_admin
+    assert status[("role_trust_guards_service_principals", "delivery")].status is Status.FAIL
+    assert status[("role_trust_guards_service_principals", "sm-admin")].status is Status.PASS
+
+
+def test_an_unreadable_policy_leaves_the_paths_through_it_unassessed(iam: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    iam.create_user(UserName="dev")
+    iam.put_user_policy(
+        UserName="dev",
+        PolicyName="assume",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+        ),
+    )
+    iam.create_role(RoleName="ops", AssumeRolePolicyDocument=json.dumps(ROOT_TRUST))
+    iam.put_role_policy(RoleName="ops", PolicyName="broken", PolicyDocument=json.dumps(S3_READ))
+
+    def corrupt(operation: str, _: dict[str, Any], call: Callable[[], Any]) -> Any:
+        response = call()
+        if operation == "GetAccountAuthorizationDetails":
+            for role in response["RoleDetailList"]:
+                role["RolePolicyList"][0]["PolicyDocument"] = "%7Bnot json"
+        return response
+
+    intercept(monkeypatch, corrupt)
+    inventory = collect_aws(IamUser, IamGroup, IamRole, IamPolicy)
+
+    assert [(e.operation, e.code) for e in inventory.errors] == [(collector.OPERATION, "MalformedPolicyDocument")]
+    findings = {
+        f.resource_uid.rsplit("/", 1)[-1]: f
+        for f in evaluate(_checks("user_cannot_reach_admin", "role_cannot_reach_admin"), inventory, _now())
+    }
+    assert findings["dev"].status is Status.ERROR  # it can become ops, whose policy is unreadable
+    assert findings["dev"].evidence["uncertain"] == [f"arn:aws:iam::{ACCOUNT}:role/ops"]
+    assert findings["ops"].status is Status.ERROR and "inline policy broken" in findings["ops"].message
+
+
+# ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
 
