@@ -1,24 +1,51 @@
-"""``cspm demo``: the simulated acme-ml account, scanned by the real process, and its isolation
-from the user's own AWS configuration."""
+"""``cspm demo``: the simulated acme-ml estate on AWS, Azure and Google Cloud, scanned by the real
+process as one report, and its isolation from the user's own cloud configuration."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cspm.demo import demo_environment, isolated_environment
+from cspm.demo import azure as demo_azure
+from cspm.demo import demo_environment, isolated_environment, skipped_line
+from cspm.demo import gcp as demo_gcp
 
 SERVICES = ("iam", "s3", "ec2", "sagemaker")
 # ERROR findings the demo may show: fields moto never returns (cspm/demo/seed.py lists the gaps).
 MOTO_FIELD_GAPS = {"aws.sagemaker.notebook_runs_on_supported_platform"}
+
+
+# A user's own configuration of the three clouds, pointing at places that would break the demo
+# (a profile that does not exist, closed ports, missing files): the demo must ignore all of it.
+REAL_LOOKING_SETTINGS = {
+    "AWS_PROFILE": "someones-real-profile",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+    "AWS_SESSION_TOKEN": "a-real-looking-session-token",
+    "AZURE_CLIENT_ID": "99999999-9999-9999-9999-999999999999",
+    "AZURE_CLIENT_SECRET": "a-real-looking-secret",
+    "AZURE_TENANT_ID": "99999999-9999-9999-9999-999999999998",
+    "AZURE_AUTHORITY_HOST": "https://127.0.0.1:1",
+    "CSPM_AZURE_ARM_ENDPOINT": "https://127.0.0.1:1",
+    "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi/token",
+    "REQUESTS_CA_BUNDLE": "/nonexistent/corporate-ca.pem",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent/real-key.json",
+    "GOOGLE_CLOUD_PROJECT": "someones-real-project",
+    "STORAGE_EMULATOR_HOST": "http://127.0.0.1:1",
+    "CLOUDSDK_CONFIG": "/nonexistent/gcloud",
+}
+CLOUDS = ("aws", "azure", "gcp")
 
 
 def _cspm() -> list[str]:
@@ -31,14 +58,7 @@ def demo_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any], float]:
     out = tmp_path_factory.mktemp("demo")
-    # The user's real configuration must never be used: point it at files that would break the
-    # scan (a profile that does not exist, a bogus endpoint) and expect the demo to ignore them.
-    env = dict(
-        os.environ,
-        AWS_PROFILE="someones-real-profile",
-        AWS_ENDPOINT_URL="http://127.0.0.1:1",
-        AWS_SESSION_TOKEN="a-real-looking-session-token",
-    )
+    env = dict(os.environ, **REAL_LOOKING_SETTINGS)  # never used: the demo must ignore all of it
     started = time.monotonic()
     proc = subprocess.run(
         [*_cspm(), "demo", "--quiet", "--output-dir", str(out)],
@@ -59,8 +79,89 @@ def test_demo_exits_0_and_says_it_is_simulated(demo_run: tuple[Any, dict[str, An
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
-    assert "simulated" in lines[0] and "127.0.0.1:" in lines[0]
+    assert "simulated" in lines[0] and "no real cloud is contacted" in lines[0]
+    for cloud in (
+        "an AWS account (acme-ml",
+        "an Azure subscription (acme-ml",
+        "a Google Cloud project (acme-ml-research",
+    ):
+        assert cloud in lines[0], lines[0]
+    assert len(re.findall(r"127\.0\.0\.1:\d+", lines[0])) == 3, lines[0]
     assert seconds < 60, f"the demo took {seconds:.0f} s"
+
+
+@pytest.mark.e2e
+def test_demo_is_one_report_across_three_clouds(demo_run: tuple[Any, dict[str, Any], float]) -> None:
+    _, report, _ = demo_run
+    assert report["scan"]["provider"] == "aws+azure+gcp"
+    assert report["scan"]["complete"] is True
+    assert report["errors"] == []
+    assert {s["account"]: s["regions"] for s in report["scan"]["scopes"]} == {
+        "123456789012": ["us-east-1", "eu-west-1"],
+        demo_azure.DEMO_SUBSCRIPTION: ["eastus", "westeurope"],
+        demo_gcp.DEMO_PROJECT: ["europe-west4", "us"],
+    }
+    statuses: dict[str, set[str]] = defaultdict(set)
+    for finding in report["findings"]:
+        statuses[finding["check_id"].split(".")[0]].add(finding["status"])
+    assert set(statuses) == set(CLOUDS)
+    assert statuses["azure"] == statuses["gcp"] == {"PASS", "FAIL"}  # every Azure and GCP setting readable
+    assert {"PASS", "FAIL"} <= statuses["aws"]
+    types = {r["type"] for r in report["resources"]}
+    assert {"azure.storage.account", "azure.storage.container", "azure.ml.workspace", "gcp.storage.bucket"} <= types
+
+
+AZURE_AND_GCP_VERDICTS = {
+    # the hardened ML data account and the legacy one
+    ("azure.storage.account_disallows_anonymous_blob_access", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_disallows_anonymous_blob_access", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_disallows_shared_key_access", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_disallows_shared_key_access", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_requires_tls_1_2", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_requires_tls_1_2", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_uses_private_endpoint", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_uses_private_endpoint", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_disables_public_network_access", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_denies_network_access_by_default", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_blob_versioning_enabled", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_blob_soft_delete_enabled", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_blob_soft_delete_enabled", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_encrypted_with_cmk", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.storage.account_encrypted_with_cmk", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.storage.account_requires_secure_transfer", demo_azure.LEGACY_ACCOUNT): "PASS",
+    ("azure.storage.container_is_not_public", "datasets"): "FAIL",
+    ("azure.storage.container_is_not_public", "training-data"): "PASS",
+    # the locked-down workspace and the open sandbox
+    ("azure.ml.workspace_disables_public_network_access", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_disables_public_network_access", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_encrypted_with_cmk", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_encrypted_with_cmk", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_computes_disable_local_auth", demo_azure.OPEN_WORKSPACE): "FAIL",
+    # the hardened model-artifacts bucket and the public training-data bucket
+    ("gcp.storage.bucket_is_not_public", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_is_not_public", demo_gcp.PUBLIC_BUCKET): "FAIL",
+    ("gcp.storage.bucket_uniform_access_enabled", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_uniform_access_enabled", demo_gcp.PUBLIC_BUCKET): "FAIL",
+    ("gcp.storage.bucket_enforces_public_access_prevention", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_encrypted_with_cmek", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_versioning_enabled", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_retention_policy_locked", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_retention_policy_locked", demo_gcp.PUBLIC_BUCKET): "FAIL",
+    ("gcp.storage.bucket_access_logging_enabled", demo_gcp.MODELS_BUCKET): "PASS",
+}
+
+
+@pytest.mark.e2e
+def test_demo_tells_the_azure_and_gcp_story(demo_run: tuple[Any, dict[str, Any], float]) -> None:
+    _, report, _ = demo_run
+    names = {r["uid"]: r["name"] for r in report["resources"] if not r["type"].startswith("aws.")}
+    verdicts = {(f["check_id"], names.get(f["resource_uid"])): f["status"] for f in report["findings"]}
+    assert {key: verdicts.get(key) for key in AZURE_AND_GCP_VERDICTS} == AZURE_AND_GCP_VERDICTS
+    public = next(
+        f for f in report["findings"] if f["check_id"] == "gcp.storage.bucket_is_not_public" and f["status"] == "FAIL"
+    )
+    assert public["evidence"]["iam"] == ["allUsers:roles/storage.objectViewer"]
+    assert public["severity"] == "critical"
 
 
 @pytest.mark.e2e
@@ -193,3 +294,135 @@ def test_run_demo_stops_the_server_and_restores_the_environment_on_error(monkeyp
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{seen[0]}/moto-api/data.json", timeout=2)
     assert os.environ["AWS_PROFILE"] == "prod"
+
+
+def test_demo_environment_removes_every_azure_and_google_setting() -> None:
+    current = {**REAL_LOOKING_SETTINGS, "AZURE_FEDERATED_TOKEN_FILE": "/var/run/token", "MSAL_FORCE_REGION": "x"}
+    changes = demo_environment(current)
+    for name in current:
+        assert changes[name] is None, name
+    for name in ("MSI_ENDPOINT", "IMDS_ENDPOINT", "GCE_METADATA_HOST", "CURL_CA_BUNDLE"):
+        assert changes[name] is None, name
+
+
+def test_isolated_environment_also_undoes_what_was_set_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corporate-ca.pem")
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    before = dict(os.environ)
+    with isolated_environment():
+        assert "REQUESTS_CA_BUNDLE" not in os.environ
+        os.environ.update(STORAGE_EMULATOR_HOST="http://127.0.0.1:9", REQUESTS_CA_BUNDLE="/tmp/fake.pem")
+        os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")  # as an SDK would
+    assert dict(os.environ) == before
+
+
+def test_skipped_line_names_the_clouds_and_the_extras() -> None:
+    assert skipped_line(["azure"]) == (
+        "cspm: demo: skipped Azure: its SDK is not installed (pip install 'cspm[azure]')"
+    )
+    assert skipped_line(["azure", "gcp"]) == (
+        "cspm: demo: skipped Azure and Google Cloud: their SDKs are not installed (pip install 'cspm[azure,gcp]')"
+    )
+
+
+@pytest.fixture
+def small_aws_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the in-process runs: a one-bucket AWS account in one region (its content is not what
+    these tests are about, and the full seed takes seconds), and the user's real-looking settings."""
+    from cspm.demo import seed as seed_module
+
+    def small_seed(url: str, regions: Any) -> Any:
+        clients = seed_module.Clients(url)
+        clients("s3").create_bucket(Bucket="acme-ml-small")
+        return seed_module.Seeded(account=clients("sts").get_caller_identity()["Account"])
+
+    monkeypatch.setattr(seed_module, "seed", small_seed)
+    monkeypatch.setattr(seed_module, "REGIONS", ("us-east-1",))
+    for name, value in REAL_LOOKING_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+
+
+def _recording(original: Any, seen: list[Any]) -> Any:
+    """A stand-in for a demo cloud's ``simulated`` context manager that appends what it yields to ``seen``."""
+
+    @contextmanager
+    def wrapper(directory: Path) -> Iterator[Any]:
+        with original(directory) as simulated:
+            seen.append(simulated)
+            yield simulated
+
+    return wrapper
+
+
+@pytest.mark.parametrize(
+    ("missing_module", "skipped", "scanned"),
+    [("azure.identity", "azure", "gcp"), ("google.cloud.storage", "gcp", "azure")],
+)
+def test_without_an_sdk_the_demo_scans_the_other_clouds_and_restores_everything(
+    missing_module: str,
+    skipped: str,
+    scanned: str,
+    small_aws_account: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cspm.demo import run_demo
+    from cspm.runner import OutputOptions
+
+    monkeypatch.setitem(sys.modules, missing_module, None)  # `import` now raises ImportError
+    before = dict(os.environ)
+    fakes: list[Any] = []
+    demo_module = demo_azure if scanned == "azure" else demo_gcp
+    monkeypatch.setattr(demo_module, "simulated", _recording(demo_module.simulated, fakes))
+
+    code = run_demo(OutputOptions(output_dir=tmp_path, quiet=True), workers=4)
+
+    assert code == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[1] == skipped_line([skipped])
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["scan"]["provider"] == f"aws+{scanned}"
+    assert report["errors"] == [] and report["scan"]["complete"] is True
+    assert {f["check_id"].split(".")[0] for f in report["findings"]} == {"aws", scanned}
+    assert {f["status"] for f in report["findings"] if f["check_id"].startswith(scanned)} == {"PASS", "FAIL"}
+
+    [simulated] = fakes
+    assert simulated.fake.tokens_issued >= 1, "the provider signed in at the fake, through the documented settings"
+    assert simulated.fake.violations == []
+    assert dict(os.environ) == before, "the environment is restored exactly"
+    on_disk = {"azure": "REQUESTS_CA_BUNDLE", "gcp": "GOOGLE_APPLICATION_CREDENTIALS"}[scanned]
+    assert not Path(simulated.environment[on_disk]).exists(), "the demo's certificate and keys are deleted"
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", lines[0])]
+    assert len(ports) == 2
+    for port in ports:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_failing_sign_in_stops_every_server_and_restores_the_environment(
+    small_aws_account: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cspm.demo import run_demo
+    from cspm.errors import CredentialsError
+    from cspm.runner import OutputOptions
+
+    started: list[Any] = []
+    monkeypatch.setattr(demo_azure, "simulated", _recording(demo_azure.simulated, started))
+    wrong = demo_azure.demo_environment  # the fake accepts only the demo's own client secret
+
+    def wrong_secret(base: str, cert: Path) -> dict[str, str]:
+        return {**wrong(base, cert), "AZURE_CLIENT_SECRET": "not-the-demo-secret"}
+
+    monkeypatch.setattr(demo_azure, "demo_environment", wrong_secret)
+    before = dict(os.environ)
+
+    with pytest.raises(CredentialsError, match="AADSTS7000215"):
+        run_demo(OutputOptions(quiet=True), workers=2)
+
+    assert dict(os.environ) == before
+    [simulated] = started
+    port = int(simulated.url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

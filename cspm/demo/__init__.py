@@ -1,27 +1,50 @@
-"""``cspm demo``: scan a built-in simulated AI account served by moto on 127.0.0.1.
+"""``cspm demo``: scan a built-in simulated AI estate on AWS, Azure and Google Cloud, as one report.
 
-The demo starts a moto server inside this process (:mod:`cspm.demo.server`), builds the "acme-ml"
-account on it over the wire (:mod:`cspm.demo.seed`), then scans it through exactly the code path
-of a real account: ``AwsProvider`` with ``--endpoint-url``, the normal check selection,
-:func:`cspm.runner.run`.
+The demo starts three simulated clouds inside this process, each on 127.0.0.1 and a free port:
 
-The user's real AWS configuration is never read: for the duration of the demo this process's
-environment carries fixed fake credentials, ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``
-point at ``/dev/null``, and any profile, session token or endpoint override is removed. The
-environment is restored and the server stopped afterwards, also on error.
+- the "acme-ml" AWS account, built over the wire (:mod:`cspm.demo.seed`) on a moto server
+  (:mod:`cspm.demo.server`);
+- the "acme-ml" Azure subscription on a fake of Azure Resource Manager and of the Entra token
+  endpoint, over HTTPS with a self-signed certificate (:mod:`cspm.demo.azure`);
+- the "acme-ml-research" Google Cloud project on a fake of the Cloud Storage JSON API and of
+  Google's token endpoint (:mod:`cspm.demo.gcp`).
+
+It then scans them as one (:class:`cspm.multi.CombinedProvider`, ``scan.provider`` =
+``aws+azure+gcp``) through exactly the code path of a real scan: the unmodified providers,
+reached through their documented settings (``--endpoint-url``; a service principal,
+``AZURE_AUTHORITY_HOST``, ``CSPM_AZURE_ARM_ENDPOINT`` and ``REQUESTS_CA_BUNDLE``;
+``GOOGLE_APPLICATION_CREDENTIALS`` and ``STORAGE_EMULATOR_HOST``), the normal check selection of
+each cloud, :func:`cspm.runner.run`. When the Azure or Google SDK is not installed, that cloud is
+skipped and one line names the extra to install.
+
+The user's real configuration is never read: for the duration of the demo this process's
+environment carries only the demo's fake credentials and settings; every variable that could
+select a real profile, credential, token or endpoint of any of the three clouds is removed. The
+environment is restored exactly afterwards (also what the SDKs set during the scan), the
+servers are stopped and the certificate and keys deleted, also on error.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cspm.errors import ScanError
 from cspm.runner import OutputOptions
+
+if TYPE_CHECKING:
+    from cspm.engine import Provider
+    from cspm.registry import CheckSpec
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +52,10 @@ log = logging.getLogger(__name__)
 FAKE_ACCESS_KEY_ID = "AKIADEMOACMEML000000"
 FAKE_SECRET_ACCESS_KEY = "demo-secret-not-a-real-credential"
 
-# Removed for the demo: anything that could select a real profile, add a real token or send the
-# scanner somewhere else than the local server.
+# Removed for the demo: anything that could select a real profile, credential or token, or send
+# the scanner somewhere else than the local servers.
 _REMOVED = (
+    # AWS
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_SESSION_TOKEN",
@@ -45,14 +69,33 @@ _REMOVED = (
     "AWS_REGION",
     "AWS_USE_FIPS_ENDPOINT",
     "AWS_USE_DUALSTACK_ENDPOINT",
+    # Azure (besides every AZURE_* and MSAL_* variable): managed identity, the ARM endpoint, CAs
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "CSPM_AZURE_ARM_ENDPOINT",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    # Google Cloud (besides every GOOGLE_*, GCLOUD_* and CLOUDSDK_* variable)
+    "STORAGE_EMULATOR_HOST",
+    "API_ENDPOINT_OVERRIDE",
+    "GCE_METADATA_HOST",
+    "GCE_METADATA_IP",
+    "GCE_METADATA_ROOT",
+    "NO_GCE_CHECK",
 )
+_REMOVED_PREFIXES = ("AWS_ENDPOINT_URL_", "AZURE_", "MSAL_", "GOOGLE_", "GCLOUD_", "CLOUDSDK_")
 
 
 def demo_environment(current: Mapping[str, str]) -> dict[str, str | None]:
-    """The changes the demo makes to the environment: name -> value, or None to remove it."""
+    """The changes the demo makes to the environment before any server starts: name -> value,
+    or None to remove it. (Each simulated cloud adds its own settings once its server runs.)"""
     changes: dict[str, str | None] = dict.fromkeys(_REMOVED)
     for name in current:
-        if name.startswith("AWS_ENDPOINT_URL_"):  # per-service endpoint overrides
+        if name.startswith(_REMOVED_PREFIXES):
             changes[name] = None
     no_proxy = ",".join(p for p in (current.get("NO_PROXY", ""), "127.0.0.1", "localhost") if p)
     changes.update(
@@ -70,13 +113,15 @@ def demo_environment(current: Mapping[str, str]) -> dict[str, str | None]:
 
 @contextmanager
 def isolated_environment() -> Iterator[None]:
-    """Apply :func:`demo_environment` to ``os.environ``; restore every variable afterwards."""
-    changes = demo_environment(os.environ)
-    saved = {name: os.environ.get(name) for name in changes}
+    """Apply :func:`demo_environment` to ``os.environ``; afterwards restore the environment
+    exactly as it was, including variables set or removed inside the block."""
+    saved = dict(os.environ)
     try:
-        _apply(changes)
+        _apply(demo_environment(saved))
         yield
     finally:
+        for name in [n for n in os.environ if n not in saved]:
+            del os.environ[name]
         _apply(saved)
 
 
@@ -84,7 +129,7 @@ def _apply(values: Mapping[str, str | None]) -> None:
     for name, value in values.items():
         if value is None:
             os.environ.pop(name, None)
-        else:
+        elif os.environ.get(name) != value:
             os.environ[name] = value
 
 
@@ -109,33 +154,118 @@ def moto_server() -> Iterator[str]:
         yield url
 
 
-def run_demo(out: OutputOptions, *, workers: int) -> int:
-    """Start the simulated account, scan it through the normal AWS code path, report."""
-    with isolated_environment(), moto_server() as url:
-        from botocore.exceptions import BotoCoreError, ClientError
+# ---------------------------------------------------------------------------------------------
+# The three simulated clouds
+# ---------------------------------------------------------------------------------------------
 
-        from cspm.demo.seed import ACCOUNT_NAME, REGIONS, seed
-        from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
-        from cspm.runner import run
-        from cspm.selection import Selection
+CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 
-        started = time.monotonic()
+
+@dataclass(frozen=True)
+class Member:
+    """One simulated cloud, connected: its provider, its checks, and where it is served."""
+
+    provider: Provider
+    checks: list[CheckSpec]
+    where: str  # "an Azure subscription (...) on a fake Resource Manager at 127.0.0.1:PORT"
+
+
+def sdk_missing(cloud: str) -> str | None:
+    """The first SDK module of ``cloud`` ("azure", "gcp") that cannot be imported, or None."""
+    module = importlib.import_module(f"cspm.demo.{cloud}")
+    for name in module.SDK_MODULES:
         try:
-            seeded = seed(url, REGIONS)
-        except (BotoCoreError, ClientError) as exc:  # a bug in the seed or an incompatible moto
-            raise ScanError(f"could not build the simulated account: {exc}") from exc
-        log.info("seeded the demo account in %.1f s", time.monotonic() - started)
+            importlib.import_module(name)
+        except ImportError as exc:
+            log.debug("the %s SDK is not usable: %s", cloud, exc)
+            return str(name)
+    return None
+
+
+def skipped_line(clouds: Sequence[str]) -> str:
+    """The one line that says which clouds the demo skipped and the extra that adds them."""
+    names = " and ".join(CLOUD_NAMES[c] for c in clouds)
+    their = "its SDK is" if len(clouds) == 1 else "their SDKs are"
+    extras = ",".join(importlib.import_module(f"cspm.demo.{c}").EXTRA for c in clouds)
+    return f"cspm: demo: skipped {names}: {their} not installed (pip install 'cspm[{extras}]')"
+
+
+def _address(url: str) -> str:
+    return url.split("://", 1)[-1]
+
+
+def _aws_member(url: str, workers: int) -> Member:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from cspm.demo.seed import ACCOUNT_NAME, REGIONS, seed
+    from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
+    from cspm.selection import Selection
+
+    started = time.monotonic()
+    try:
+        seeded = seed(url, REGIONS)
+    except (BotoCoreError, ClientError) as exc:  # a bug in the seed or an incompatible moto
+        raise ScanError(f"could not build the simulated account: {exc}") from exc
+    log.info("seeded the demo account in %.1f s", time.monotonic() - started)
+    provider = AwsProvider(AwsOptions(endpoint_url=url, regions=REGIONS, workers=workers))
+    provider.connect()
+    return Member(
+        provider,
+        Selection().apply("aws", available_services=list(SERVICE_MODULES)),
+        f"an AWS account ({ACCOUNT_NAME}, {seeded.account}, {' and '.join(REGIONS)}) on moto at {_address(url)}",
+    )
+
+
+@contextmanager
+def _simulated_member(cloud: str, directory: Path) -> Iterator[Member]:
+    """Start the demo's Azure subscription or Google Cloud project (:mod:`cspm.demo.azure`,
+    :mod:`cspm.demo.gcp`), point this process at it through the provider's documented settings,
+    and connect the unmodified provider."""
+    from cspm.selection import Selection
+
+    demo = importlib.import_module(f"cspm.demo.{cloud}")
+    services = importlib.import_module(f"cspm.providers.{cloud}").SERVICE_MODULES
+    with demo.simulated(directory) as simulated:
+        os.environ.update(simulated.environment)
+        provider = demo.demo_provider()
+        provider.connect()  # signs in at the fake, exactly as against the real cloud
+        yield Member(
+            provider,
+            Selection().apply(cloud, available_services=list(services)),
+            f"{demo.DESCRIPTION} at {_address(simulated.url)}",
+        )
+
+
+SIMULATED = ("azure", "gcp")  # besides AWS, which is always there
+
+
+def run_demo(out: OutputOptions, *, workers: int) -> int:
+    """Start the simulated clouds, scan them as one through the normal code paths, report."""
+    with (
+        isolated_environment(),
+        moto_server() as url,
+        tempfile.TemporaryDirectory(prefix="cspm-demo-") as directory,
+        ExitStack() as running,
+    ):
+        from cspm.multi import CombinedProvider
+        from cspm.runner import run
+
+        members = [_aws_member(url, workers)]
+        skipped = [cloud for cloud in SIMULATED if sdk_missing(cloud)]
+        members.extend(
+            running.enter_context(_simulated_member(cloud, Path(directory)))
+            for cloud in SIMULATED
+            if cloud not in skipped
+        )
         print(
-            f"cspm: demo: scanning a simulated AWS account ({ACCOUNT_NAME}, account {seeded.account}, "
-            f"{' and '.join(REGIONS)}) served by a local moto server on {url.removeprefix('http://')}; "
-            "no real cloud is contacted",
+            "cspm: demo: scanning simulated clouds, no real cloud is contacted: " + "; ".join(m.where for m in members),
             file=sys.stderr,
             flush=True,
         )
-        checks = Selection().apply("aws", available_services=list(SERVICE_MODULES))
-        provider = AwsProvider(AwsOptions(endpoint_url=url, regions=REGIONS, workers=workers))
-        provider.connect()
-        code = run(provider, checks, out, workers=workers)
+        if skipped:
+            print(skipped_line(skipped), file=sys.stderr, flush=True)
+        provider = CombinedProvider([m.provider for m in members])
+        code = run(provider, [c for m in members for c in m.checks], out, workers=workers)
     if not out.quiet:
         _show_lineage(out)
     return code
@@ -149,6 +279,9 @@ def _show_lineage(out: OutputOptions) -> None:
     from cspm.cli_lineage import load_lineage, render_tree
 
     report_path = out.output_dir / "report.json"
+    if json.loads(report_path.read_text(encoding="utf-8")).get("lineage") is None:
+        log.info("the report has no AI lineage section: nothing to show")
+        return
     lines = render_tree(load_lineage(report_path)).splitlines()
     stream = sys.stderr if out.json_path == "-" else sys.stdout
     stream.write("\n" + "\n".join(lines[:LINEAGE_LINES]) + "\n")
