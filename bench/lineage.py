@@ -30,6 +30,7 @@ from typing import Any
 
 from cspm import lineage as L
 from cspm.engine import Inventory, evaluate
+from cspm.iam.inventory import clear_memo
 from cspm.models import Baseline, Finding, ResourceEntry, Severity, Status, finding_uid
 from cspm.registry import load_checks
 from cspm.resources.aws.ecr import EcrImage, EcrRepository, ImageScan, RegistryScanning, RepositoryEncryption
@@ -222,7 +223,7 @@ def findings_for(resources: list[Resource], n: int, seed: int = 5) -> list[Findi
 def cpu(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
-        L._cache.clear()
+        clear_memo()
         start = time.process_time()
         result = fn()
         times.append(time.process_time() - start)

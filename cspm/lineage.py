@@ -15,10 +15,12 @@ registry, a key in another region, a type that was not collected) keeps its edge
 
 Also here, because the graph checks and the engine share them:
 
-- :func:`lineage_of`: the graph for a check, cached per set of injected snapshots.
-- :func:`principals_of`, :func:`bucket_writers`: who may write to a bucket (identity policies
-  through :func:`cspm.iam.evaluate.effective_permissions`, the bucket policy and ACL), and the
-  escalation graph of :mod:`cspm.iam.escalation` over the account's principals.
+- :func:`lineage_of`: the graph for a check, cached per set of injected snapshots (the memo of
+  :mod:`cspm.iam.inventory`).
+- :func:`principals_of`, :func:`bucket_writers`: who may write to a bucket (identity policies, the
+  bucket policy and ACL) and whether a role reaches admin, over the IAM analysis the IAM checks
+  use (:func:`cspm.iam.inventory.account_analysis`: effective permissions, the escalation graph),
+  built once per scan and account.
 - :func:`raise_supply_chain_severity`: the severity rule of docs/lineage.md.
 - :func:`annotate` and :func:`ai_inventory`: failing-finding counts on nodes, and the AI asset
   inventory of the summary.
@@ -28,16 +30,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import threading
-from collections import OrderedDict, defaultdict, deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from cspm.iam.conditions import evaluate_conditions
-from cspm.iam.escalation import Edge, EscalationGraph, PrincipalNode
-from cspm.iam.evaluate import EffectivePermissions, effective_permissions
-from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
+from cspm.iam.escalation import Edge
+from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, memo
+from cspm.iam.policy import PolicyError, Statement, parse_policy
 from cspm.iam.principals import account_of, is_public_principal
 from cspm.iam.statements import Match, statement_matches_action, statement_resource_match
 from cspm.models import (
@@ -53,7 +54,7 @@ from cspm.models import (
     Status,
 )
 from cspm.resources.aws.ecr import EcrRepository, parse_image_uri
-from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser, PolicySet
+from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser
 from cspm.resources.aws.kms import KmsKey
 from cspm.resources.aws.s3 import PublicAccessBlock, S3Bucket
 from cspm.resources.aws.sagemaker import (
@@ -666,58 +667,23 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
 # Caching for checks: one graph per set of injected snapshots
 # ---------------------------------------------------------------------------------------------
 
-T = TypeVar("T")
-_CACHE_SIZE = 32
-_cache: OrderedDict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def _memo(kind: str, groups: Sequence[Sequence[object]], factory: Callable[[], T]) -> T:
-    """``factory()``, cached on the identity of the snapshots in ``groups``. The cache keeps the
-    snapshots alive, so their ids cannot be reused while an entry exists."""
-    key = (kind, *(tuple(map(id, g)) for g in groups))
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit[1]
-    value = factory()
-    with _cache_lock:
-        _cache[key] = (tuple(r for g in groups for r in g), value)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
-
 
 def lineage_of(groups: Mapping[type[Resource], Sequence[Resource]]) -> LineageGraph:
-    """The lineage graph of the snapshots a check was given (cached). Types not in ``groups``
-    count as not collected, so references to them are unresolved with that reason."""
+    """The lineage graph of the snapshots a check was given (cached by :func:`cspm.iam.inventory.memo`
+    on the identity of the snapshots). Types not in ``groups`` count as not collected, so
+    references to them are unresolved with that reason."""
     ordered = sorted(groups.items(), key=lambda item: item[0].resource_type)
     coverage = Coverage(collected=frozenset(t.resource_type for t, _ in ordered))
 
     def factory() -> LineageGraph:
         return build_lineage((r for _, seq in ordered for r in seq), coverage)
 
-    return _memo("lineage:" + ",".join(t.resource_type for t, _ in ordered), [s for _, s in ordered], factory)
+    return memo("lineage:" + ",".join(t.resource_type for t, _ in ordered), [s for _, s in ordered], factory)
 
 
 # ---------------------------------------------------------------------------------------------
-# Principals: effective permissions and escalation over an account's roles and users
+# Principals: the account's IAM analysis, as the graph checks ask it
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccountPrincipal:
-    """A role or user, its effective permissions, and what could not be read of its policies."""
-
-    arn: str
-    kind: str  # "role" | "user"
-    permissions: EffectivePermissions
-    problems: tuple[str, ...] = ()  # identity policies or boundary that could not be read
-    trust: PolicyDocument | None = None
-    trust_problem: str | None = None  # why ``trust`` is None for a role
-    service_linked: bool = False
-    groups: tuple[str, ...] = ()  # a user's group ARNs
 
 
 @dataclass(frozen=True)
@@ -731,125 +697,83 @@ class Escalation:
     problems: tuple[str, ...]
 
 
-class Principals:
-    """The roles and users of one account, with their effective permissions."""
+def unreadable_policies(view: PrincipalView) -> tuple[str, ...]:
+    """The principal's policies (and boundary) that could not be read, each naming the principal."""
+    return tuple(f"{view.kind} {view.name}: {problem}" for problem in view.problems)
 
-    def __init__(self, items: Iterable[AccountPrincipal], groups: Iterable[AccountPrincipal] = ()) -> None:
-        self.items = tuple(items)  # roles and users: who may act
-        self.groups = tuple(groups)  # nodes of the escalation graph only (a member with the group's rights)
-        self.by_arn = {p.arn: p for p in (*self.items, *self.groups)}
+
+class Principals:
+    """An account's principals for the graph checks: the IAM analysis shared with the IAM checks
+    (:func:`cspm.iam.inventory.account_analysis`: each principal's effective permissions, the
+    escalation graph), plus who may write an object and whether a role reaches admin.
+
+    ``actors``: the roles and users, who may act (a group acts through its users; it is a node of
+    the escalation graph only).
+    """
+
+    def __init__(self, analysis: AccountAnalysis, actors: Iterable[PrincipalView]) -> None:
+        self.analysis = analysis
+        self.actors = tuple(actors)
         self._identity_writers: dict[str, tuple[tuple[Writer, ...], tuple[str, ...]]] = {}
 
     @functools.cached_property
-    def may_put_objects(self) -> tuple[AccountPrincipal, ...]:
+    def may_put_objects(self) -> tuple[PrincipalView, ...]:
         """The principals (service-linked roles aside) allowed s3:PutObject on at least one resource:
         the only candidates for any bucket's writers."""
-        return tuple(p for p in self.items if not p.service_linked and p.permissions.allows(PUT_OBJECT, None).possible)
+        return tuple(v for v in self.actors if not v.service_linked and v.permissions.allows(PUT_OBJECT, None).possible)
+
+    @functools.cached_property
+    def _unreadable_actors(self) -> tuple[str, ...]:
+        return tuple(problem for v in self.actors if not v.service_linked for problem in unreadable_policies(v))
 
     def identity_writers(self, arn: str) -> tuple[tuple[Writer, ...], tuple[str, ...]]:
         """Who may put ``arn`` through identity policies, and the unreadable policies (cached per ARN)."""
         if arn not in self._identity_writers:
             writers = []
-            for p in self.may_put_objects:
-                decision = p.permissions.allows(PUT_OBJECT, arn)
+            for v in self.may_put_objects:
+                decision = v.permissions.allows(PUT_OBJECT, arn)
                 if decision.possible:
-                    everywhere = p.permissions.allows(PUT_OBJECT, "*").possible
-                    admin = p.permissions.is_admin
-                    writers.append(Writer(p.arn, p.kind, "identity-policy", not decision.allowed, admin, everywhere))
-            problems = tuple(problem for p in self.items if not p.service_linked for problem in p.problems)
-            self._identity_writers[arn] = (tuple(writers), problems)
+                    everywhere = v.permissions.allows(PUT_OBJECT, "*").possible
+                    admin = v.permissions.is_admin
+                    writers.append(Writer(v.arn, v.kind, "identity-policy", not decision.allowed, admin, everywhere))
+            self._identity_writers[arn] = (tuple(writers), self._unreadable_actors)
         return self._identity_writers[arn]
 
     @functools.cached_property
-    def escalation(self) -> EscalationGraph:
-        nodes = [PrincipalNode(p.arn, p.permissions, p.trust, p.groups) for p in (*self.items, *self.groups)]
-        return EscalationGraph(nodes)
+    def _reaching_unreadable(self) -> frozenset[str]:
+        """The principals with a path to one whose policies or trust could not be read (one backwards search)."""
+        troubled = [arn for arn, v in self.analysis.views.items() if v.problems or v.trust_problem]
+        return self.analysis.graph.reaching(troubled) if troubled else frozenset()
 
     def escalation_to_admin(self, arn: str) -> Escalation:
-        graph = self.escalation
+        """The shortest path from ``arn`` to admin (unconditional steps first, then any), and what
+        could not be read of the principals it reaches."""
+        graph = self.analysis.graph
         path = graph.shortest_path_to_admin(arn, include_conditional=False)
         conditional = False
         if path is None:
             path = graph.shortest_path_to_admin(arn, include_conditional=True)
             conditional = path is not None
-        reachable = self._reachable(arn)
-        problems = tuple(
-            problem
-            for a in reachable
-            if a in self.by_arn
-            for problem in (*self.by_arn[a].problems, *filter(None, [self.by_arn[a].trust_problem]))
-        )
-        reasons = tuple(graph.admin_equivalent.get(arn, ()))
-        return Escalation(path, conditional, reasons, problems)
-
-    def _reachable(self, arn: str) -> list[str]:
-        seen, queue = {arn}, deque([arn])
-        while queue:
-            for edge in self.escalation.edges_from(queue.popleft()):
-                if edge.target not in seen:
-                    seen.add(edge.target)
-                    queue.append(edge.target)
-        return sorted(seen)
-
-
-def _parsed(document: Mapping[str, Any], name: str, problems: list[str]) -> PolicyDocument | None:
-    try:
-        return dataclasses.replace(parse_policy(document), name=name)
-    except PolicyError as exc:
-        problems.append(f"{name}: not a valid policy ({exc})")
-        return None
-
-
-def permissions_of(policy_set: PolicySet) -> tuple[EffectivePermissions, tuple[str, ...]]:
-    """Effective permissions from a principal's policy set, and the policies that could not be read
-    (the permissions then hold only what the readable policies grant)."""
-    problems = list(policy_set.problems)
-    docs = [
-        doc
-        for source in policy_set.sources
-        if source.document is not None and (doc := _parsed(source.document, source.label, problems)) is not None
-    ]
-    boundary = None
-    if policy_set.boundary is not None and policy_set.boundary.document is not None:
-        boundary = _parsed(policy_set.boundary.document, policy_set.boundary.label, problems)
-    return effective_permissions(docs, boundary), tuple(problems)
-
-
-def _role_principal(role: IamRole, policies: Sequence[IamPolicy]) -> AccountPrincipal:
-    permissions, problems = permissions_of(role.policy_set(policies))
-    problems = tuple(f"role {role.name}: {p}" for p in problems)
-    trouble: list[str] = []
-    trust = None
-    if role.trust_policy is None:
-        trouble.append(f"trust policy of {role.name}: {role.trust_policy_error or 'could not be read'}")
-    else:
-        trust = _parsed(role.trust_policy, f"trust policy of {role.name}", trouble)
-    problem = trouble[0] if trouble else None
-    return AccountPrincipal(role.uid, "role", permissions, problems, trust, problem, role.service_linked)
+        problems: tuple[str, ...] = ()
+        if arn in self._reaching_unreadable:
+            views = self.analysis.views
+            reached = [views[a] for a in sorted(graph.reachable(arn)) if a in views]
+            problems = tuple(p for v in reached for p in (*unreadable_policies(v), *filter(None, [v.trust_problem])))
+        return Escalation(path, conditional, tuple(graph.admin_equivalent.get(arn, ())), problems)
 
 
 def principals_of(
     roles: Sequence[IamRole], users: Sequence[IamUser], groups: Sequence[IamGroup], policies: Sequence[IamPolicy]
 ) -> Principals:
-    """The account's roles and users with their effective permissions (cached per snapshot set)."""
+    """The account's principals over :func:`cspm.iam.inventory.account_analysis` (cached per snapshot
+    set). Asking for the analysis on every call keeps its memo entry as recent as the lineage checks'
+    use of it, and one wrapper per analysis keeps the two consistent."""
+    analysis = account_analysis(users, groups, roles, policies)
 
     def factory() -> Principals:
-        items = [_role_principal(role, policies) for role in roles]
-        group_arns = {g.name: g.uid for g in groups}
-        for user in users:
-            permissions, problems = permissions_of(user.policy_set(policies, groups))
-            mine = tuple(group_arns[name] for name in user.groups if name in group_arns)
-            labelled = tuple(f"user {user.name}: {p}" for p in problems)
-            items.append(AccountPrincipal(user.uid, "user", permissions, labelled, groups=mine))
-        nodes = []
-        for group in groups:
-            permissions, problems = permissions_of(group.policy_set(policies))
-            nodes.append(
-                AccountPrincipal(group.uid, "group", permissions, tuple(f"group {group.name}: {p}" for p in problems))
-            )
-        return Principals(items, nodes)
+        return Principals(analysis, [analysis.views[p.uid] for p in (*roles, *users)])
 
-    return _memo("principals", [roles, users, groups, policies], factory)
+    return memo("lineage:principals", [[analysis]], factory)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -922,8 +846,11 @@ def _bucket_statements(bucket: S3Bucket, problems: list[str]) -> tuple[Statement
         return ()
     if not bucket.policy:
         return ()
-    doc = _parsed(bucket.policy, f"bucket policy of {bucket.name}", problems)
-    return doc.statements if doc is not None else ()
+    try:
+        return parse_policy(bucket.policy).statements
+    except PolicyError as exc:
+        problems.append(f"bucket policy of {bucket.name}: not a valid policy ({exc})")
+        return ()
 
 
 def _identity_writers(arn: str, principals: Principals, problems: list[str]) -> list[Writer]:

@@ -14,6 +14,7 @@ import pytest
 
 from cspm import lineage as L
 from cspm.engine import CollectorUnit, UnitContext, scan
+from cspm.iam.inventory import account_analysis
 from cspm.models import Baseline, Finding, Lineage, LineageEdge, ResourceEntry, Scope, Severity, Status, finding_uid
 from cspm.registry import load_checks
 from cspm.resources.aws.ecr import EcrImage, EcrRepository, RepositoryEncryption
@@ -576,10 +577,37 @@ def test_escalation_through_a_user_whose_group_is_admin() -> None:
     ops = IamUser(uid=f"arn:aws:iam::{A}:user/ops", name="ops", account=A, groups=("admins",))
     keys = role("train", doc({"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": ops.uid}))
     p = L.principals_of([keys], [ops], [admins], [])
-    assert {g.arn for g in p.groups} == {admins.uid} and p.by_arn[ops.uid].groups == (admins.uid,)
+    views = p.analysis.views
+    assert {v.arn for v in views.values() if v.kind == "group"} == {admins.uid}
+    assert views[ops.uid].groups == (admins.uid,)
     found = p.escalation_to_admin(keys.uid)
     assert found.path is not None and [(e.target, e.method) for e in found.path] == [(ops.uid, "iam-create-access-key")]
     assert {w.principal for w in L.bucket_writers(ART, ART_OBJECT, p).writers} == {ops.uid}  # groups act through users
+
+
+def test_the_iam_analysis_is_the_one_the_iam_checks_use_built_once() -> None:
+    roles, users = [role("train"), role("ci")], [IamUser(uid=f"arn:aws:iam::{A}:user/ops", name="ops", account=A)]
+    p = L.principals_of(roles, users, [], [])
+    assert p.analysis is account_analysis(users, [], roles, [])  # the IAM checks' analysis, not a copy
+    assert L.principals_of(list(roles), tuple(users), [], []) is p  # new lists, same snapshots: cached
+    assert L.principals_of([role("train"), roles[1]], users, [], []) is not p  # another snapshot: rebuilt
+    assert [v.arn for v in p.actors] == [r.uid for r in roles] + [users[0].uid]  # roles, then users
+
+
+def test_escalation_names_the_unreadable_principals_it_reaches_and_only_those() -> None:
+    trusts_train = doc({"Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "sts:AssumeRole"})
+    hidden = IamRole(
+        uid=f"arn:aws:iam::{A}:role/hidden",
+        name="hidden",
+        account=A,
+        trust_policy=trusts_train,
+        inline_policies=(InlinePolicy(name="p", document_error="denied"),),
+    )
+    assumer = role("train", doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": hidden.uid}))
+    p = principals(assumer, role("other"), hidden)
+    found = p.escalation_to_admin(assumer.uid)
+    assert found.path is None and found.problems == ("role hidden: inline policy p: denied",)
+    assert p.escalation_to_admin(role("other").uid).problems == ()
 
 
 # ---------------------------------------------------------------------------------------------

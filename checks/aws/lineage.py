@@ -5,8 +5,9 @@ models it serves, a training job to its data and its role, a model to its images
 AI resources that use it. A reference the graph could not resolve (a deleted bucket, an image in
 another account's registry, a key the scan did not collect) makes the check answer ERROR with
 the reason, never PASS. Who may write to a bucket comes from :func:`cspm.lineage.bucket_writers`
-(identity policies through the shared IAM evaluator, the bucket policy and ACL); escalation to
-admin from :mod:`cspm.iam.escalation`.
+(identity policies, the bucket policy and ACL); escalation to admin from the escalation graph of
+:func:`cspm.iam.inventory.account_analysis`, the one the ``aws.iam.*_cannot_reach_admin`` checks use
+(built once per scan and account).
 
 Administrators are listed in the evidence but do not fail the write-access checks on their own:
 they can write everywhere, and the IAM checks (``aws.iam.*_is_not_admin``) report them. S3 data
@@ -393,10 +394,11 @@ def training_role_cannot_escalate_to_admin(
         return unknown("The training job's execution role could not be read.")
     graph = lineage_of({TrainingJob: jobs, IamRole: roles})
     verdict = _verdict()
-    if not (_subject_in(graph, job.uid, verdict) and _follow(graph, job.uid, RUNS_AS, verdict)):
+    resolved = _follow(graph, job.uid, RUNS_AS, verdict) if _subject_in(graph, job.uid, verdict) else []
+    if not resolved:
         reasons = "; ".join(verdict.unassessed) or "the role could not be resolved"
         return unknown(f"Could not assess the execution role: {reasons}.", {"role": job.role_arn})
-    escalation = principals_of(roles, users, groups, policies).escalation_to_admin(job.role_arn)
+    escalation = principals_of(roles, users, groups, policies).escalation_to_admin(resolved[0])
     evidence = {"role": job.role_arn, "admin_reasons": list(escalation.admin_reasons)}
     if escalation.path == []:
         return failed("The execution role is itself administrator-equivalent.", evidence)

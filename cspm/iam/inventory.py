@@ -231,7 +231,8 @@ def _parse(document: dict[str, Any], label: str, problems: list[str]) -> PolicyD
     try:
         return dataclasses.replace(parse_policy(document), name=label)
     except PolicyError as exc:
-        problems.append(f"{label}: the document is not a valid policy ({exc})")
+        where = f"{label}: " if label else ""
+        problems.append(f"{where}the document is not a valid policy ({exc})")
         return None
 
 

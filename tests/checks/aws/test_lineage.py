@@ -409,6 +409,14 @@ ESCALATION_CASES: list[tuple[str, Change, Status, str]] = [
         "legacy (sagemaker-training-job)",
     ),
     (
+        "the job names the admin role without its path: the resolved role is assessed",
+        lambda w: w.change(IamRole, "train", inline_policies=(InlinePolicy(name="x", document=ADMIN),)).change(
+            TrainingJob, "train-1", role_arn=f"arn:aws:iam::{ACCOUNT}:role/train"
+        ),
+        Status.FAIL,
+        "itself administrator",
+    ),
+    (
         "the role's policy is unreadable",
         lambda w: w.change(IamRole, "train", inline_policies=(InlinePolicy(name="x", document_error="denied"),)),
         Status.ERROR,
