@@ -388,6 +388,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also collect in-process and time every check's evaluation (about a minute more)",
     )
+    parser.add_argument("--skip-org", action="store_true", help="skip the organization benchmark (bench/org.py)")
+    parser.add_argument("--skip-peer", action="store_true", help="skip the side by side with the peer (bench/peer.py)")
     return parser.parse_args(argv)
 
 
@@ -449,7 +451,16 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print_table(results)
     missed = [g for g in results["goals"] if not g["met"]]
-    return 1 if missed and args.strict else 0
+    return max(1 if missed and args.strict else 0, _more_benchmarks(args))
+
+
+def _more_benchmarks(args: argparse.Namespace) -> int:
+    """The organization benchmark and the side by side with the leading peer (issue 7)."""
+    from bench import org, peer
+
+    flags = ["--strict"] if args.strict else []
+    status = 0 if args.skip_org else org.main(flags)
+    return max(status, 0 if args.skip_peer else peer.main(flags))
 
 
 def _versions() -> dict[str, str]:

@@ -62,8 +62,10 @@ def _configure_logging(*, debug: bool, verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "azure", "google"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
+    # The SDKs' own DEBUG logs print request and response bodies and signed headers (session
+    # tokens, environment values of scanned jobs): they stay quiet even with --debug.
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "azure", "google", "msal", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if debug else logging.ERROR)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,6 +169,10 @@ def selection_from(
     )
 
 
+AWS_WORKERS = 8
+AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
+
+
 @scan_app.command("aws")
 def scan_aws(
     profile: Annotated[str | None, typer.Option("--profile", help="AWS named profile.")] = None,
@@ -177,6 +183,33 @@ def scan_aws(
         str | None,
         typer.Option("--endpoint-url", help="Custom AWS endpoint (AWS_ENDPOINT_URL is honoured too)."),
     ] = None,
+    org: Annotated[
+        bool,
+        typer.Option(
+            "--org",
+            help="Scan every ACTIVE account of the organization (run from the management or a delegated "
+            "administrator account), assuming --role-name in each; the caller's own account with its own credentials.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            "--role-name", help="With --org: the role to assume in each account [OrganizationAccountAccessRole]."
+        ),
+    ] = None,
+    role_arn: Annotated[
+        str | None, typer.Option("--role-arn", help="Scan the one account of this role, assumed with sts:AssumeRole.")
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="The sts:ExternalId to pass to every AssumeRole.")
+    ] = None,
+    accounts: Annotated[
+        list[str] | None, typer.Option("--accounts", help="With --org: only these account ids (comma-separated).")
+    ] = None,
+    exclude_accounts: Annotated[
+        list[str] | None,
+        typer.Option("--exclude-accounts", help="With --org: skip these account ids (comma-separated)."),
+    ] = None,
     services: Services = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
@@ -184,7 +217,12 @@ def scan_aws(
     output_dir: OutputDir = Path("cspm-output"),
     json_path: JsonPath = None,
     fail_on: FailOn = "none",
-    workers: Workers = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=64, help=f"Concurrent API workers [{AWS_WORKERS}; {AWS_ORG_WORKERS} with --org]."
+        ),
+    ] = None,
     quiet: Quiet = False,
     strict: Strict = False,
     timeout: Timeout = None,
@@ -193,7 +231,8 @@ def scan_aws(
     compliance: Compliance = None,
     store: Store = None,
 ) -> None:
-    """Scan an AWS account: IAM, S3, VPC, SageMaker, ECR, KMS and CloudTrail."""
+    """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
+    ECR, KMS and CloudTrail."""
     from cspm.selection import split_csv
 
     out = output_options(
@@ -213,9 +252,21 @@ def scan_aws(
     from cspm.runner import run
 
     selected = selection.apply("aws", available_services=list(SERVICE_MODULES))
-    provider = AwsProvider(
-        AwsOptions(profile=profile, regions=tuple(split_csv(region)), endpoint_url=endpoint_url, workers=workers)
+    workers = workers or (AWS_ORG_WORKERS if org else AWS_WORKERS)
+    options = AwsOptions(
+        profile=profile,
+        regions=tuple(split_csv(region)),
+        endpoint_url=endpoint_url,
+        workers=workers,
+        org=org,
+        role_name=role_name,
+        role_arn=role_arn,
+        external_id=external_id,
+        accounts=tuple(split_csv(accounts)),
+        exclude_accounts=tuple(split_csv(exclude_accounts)),
     )
+    options.validate()
+    provider = AwsProvider(options)
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))
 
@@ -231,7 +282,7 @@ def demo(
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
 ) -> None:
-    """Scan the built-in simulated AI account (a local moto server; no cloud credentials needed)."""
+    """Scan the built-in simulated AI platform on AWS, Azure and GCP (local simulators; no credentials)."""
     out = output_options(
         output_dir, json_path, fail_on, False, quiet, formats=formats, mutelist=mutelist, compliance=compliance
     )
@@ -300,17 +351,14 @@ def checks_show(
 
 @app.command("permissions")
 def permissions(
-    cloud: Annotated[str, typer.Argument(help="aws")],
+    cloud: Annotated[str, typer.Argument(help="aws, azure or gcp")],
     services: Services = None,
 ) -> None:
-    """Print the least-privilege policy the scanner needs, derived from its collectors."""
+    """Print the least-privilege policy (AWS) or custom role (Azure, GCP) the scanner needs."""
+    from cspm.permissions import policy_for, render
     from cspm.selection import split_csv
 
-    if cloud != "aws":
-        raise UsageError(f"unknown or unsupported cloud {cloud}; valid: aws")
-    from cspm.permissions import aws_policy, render
-
-    typer.echo(render(aws_policy(split_csv(services))), nl=False)
+    typer.echo(render(policy_for(cloud, split_csv(services))), nl=False)
 
 
 def _mount_command_modules() -> None:

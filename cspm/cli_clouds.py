@@ -6,6 +6,7 @@ when it runs, so ``cspm --help`` and ``cspm scan aws`` load no Azure or Google m
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -109,6 +110,14 @@ def scan_gcp(
             "--project", help="Project id to scan (repeatable); default: every project the credential can see."
         ),
     ] = None,
+    organization: Annotated[
+        list[str] | None,
+        typer.Option("--organization", help="Scan every ACTIVE project under this organization id, at any depth."),
+    ] = None,
+    folder: Annotated[
+        list[str] | None,
+        typer.Option("--folder", help="Scan every ACTIVE project under this folder id, at any depth (repeatable)."),
+    ] = None,
     services: Services = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
@@ -128,7 +137,8 @@ def scan_gcp(
     """Scan Google Cloud projects: Cloud Storage buckets.
 
     Credentials: Application Default Credentials (gcloud auth application-default login,
-    GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured.
+    GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured;
+    CSPM_GCP_CRM_ENDPOINT sets the Resource Manager endpoint.
     """
     from cspm.selection import split_csv
 
@@ -146,9 +156,17 @@ def scan_gcp(
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider
+    from cspm.providers.gcp.credentials import CRM_ENDPOINT
     from cspm.runner import run
 
     selected = selection.apply("gcp", available_services=list(SERVICE_MODULES))
-    provider = GcpProvider(GcpOptions(projects=tuple(split_csv(project))))
+    options = GcpOptions(
+        projects=tuple(split_csv(project)),
+        organizations=tuple(split_csv(organization)),
+        folders=tuple(split_csv(folder)),
+        crm_endpoint=os.environ.get("CSPM_GCP_CRM_ENDPOINT") or CRM_ENDPOINT,
+    )
+    options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
+    provider = GcpProvider(options)
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))

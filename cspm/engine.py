@@ -3,12 +3,16 @@
 1. **Plan**: the selected checks name the resource types they read; the provider turns those into
    collector units, one per (account, region, service).
 2. **Collect**: one bounded thread pool runs the units; a unit may fan out (per bucket, per job)
-   on a second bounded pool through :meth:`UnitContext.map`. Failed API calls are recorded as
+   on a second bounded pool through :meth:`UnitContext.map`. Concurrency per service is bounded
+   too: a unit's fan-out keeps at most ``unit.max_calls`` calls in flight, counted per
+   (account, region, service) so that each service's API rate limit in each account is respected
+   however many accounts run at once. Failed API calls are recorded as
    :class:`~cspm.models.CollectionError`; a listing that failed marks its resource type
    *incomplete* in that scope.
 3. **Evaluate**: every check runs on every resource of its type, with its dependencies injected.
    Missing data always gives ERROR: an incomplete listing, a missing singleton, a check that
-   raised. Nothing is silently skipped.
+   raised. Nothing is silently skipped. A scan evaluates each account as soon as its data for a
+   check is complete, while other units are still collecting (:class:`StreamedEvaluation`).
 4. **Score**: as DESIGN defines it, in :mod:`cspm.scoring`.
 """
 
@@ -18,9 +22,9 @@ import logging
 import threading
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -42,7 +46,8 @@ from cspm.models import (
 from cspm.registry import CheckSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.base import Scope as ResourceScope
-from cspm.scoring import resource_scores, summarize
+from cspm.scoring import resource_scores, scope_scores, summarize
+from cspm.secrets import redact, redact_tags
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +63,20 @@ R = TypeVar("R")
 class UnitContext:
     """Handed to a collector unit: where it runs, how it reports errors, how it fans out."""
 
-    def __init__(self, unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        unit: CollectorUnit,
+        inventory: Inventory,
+        fanout: ThreadPoolExecutor,
+        slots: CallSlots | None = None,
+    ) -> None:
         self.unit = unit
         self.account = unit.account
         self.region = unit.region
         self.service = unit.service
         self._inventory = inventory
         self._fanout = fanout
+        self._slots = slots or CallSlots()
 
     def error(
         self,
@@ -74,14 +86,17 @@ class UnitContext:
         *,
         region: str | None = None,
         affects: Iterable[type[Resource]] = (),
+        service: str | None = None,
     ) -> None:
-        """Record a failed call. ``affects``: resource types whose listing is now incomplete."""
+        """Record a failed call. ``affects``: resource types whose listing is now incomplete.
+        ``service``: the service that failed, when it is not the unit's (e.g. ``sts`` when the
+        account's session could not be renewed)."""
         where = region or self.region
         self._inventory.record_error(
             CollectionError(
                 account=self.account,
                 region=where,
-                service=self.service,
+                service=service or self.service,
                 operation=operation,
                 code=code,
                 message=message,
@@ -91,28 +106,72 @@ class UnitContext:
             self._inventory.mark_incomplete(rtype, self.account, where, f"{operation} failed: {code}")
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Run ``fn`` over ``items`` on the scan's bounded fan-out pool, keeping order."""
-        return list(self._fanout.map(fn, items))
+        """Run ``fn`` over ``items`` on the scan's bounded fan-out pool, keeping order.
+
+        At most ``unit.max_calls`` of them run at once for this (account, region, service): the
+        unit's thread waits for a free slot before handing the next item to the pool, so one
+        large unit neither exceeds its service's bound nor floods the shared pool's queue.
+        """
+        slots = self._slots.semaphore(self.unit)
+        futures: list[Future[R]] = []
+        for item in items:
+            slots.acquire()
+            try:
+                future = self._fanout.submit(fn, item)
+            except BaseException:
+                slots.release()
+                raise
+            future.add_done_callback(lambda _: slots.release())
+            futures.append(future)
+        return [future.result() for future in futures]
+
+
+DEFAULT_MAX_CALLS = 8  # concurrent calls of one unit's fan-out, unless its provider says otherwise
 
 
 @dataclass(frozen=True)
 class CollectorUnit:
-    """One piece of collection: a service in one account and region."""
+    """One piece of collection: a service in one account and region.
+
+    ``max_calls``: how many calls of this (account, region, service) may be in flight at once
+    (its fan-out through :meth:`UnitContext.map`), to stay under the service's API rate limit.
+    """
 
     account: str
     region: str
     service: str
     produces: tuple[type[Resource], ...]
     run: Callable[[UnitContext], Iterable[Resource]] = field(compare=False, repr=False)
+    max_calls: int = DEFAULT_MAX_CALLS
 
     @property
     def label(self) -> str:
         return f"{self.service} {self.account}/{self.region}"
 
 
+class CallSlots:
+    """One semaphore per (account, region, service), sized by the first unit that asks for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._semaphores: dict[tuple[str, str, str], threading.BoundedSemaphore] = {}
+
+    def semaphore(self, unit: CollectorUnit) -> threading.BoundedSemaphore:
+        key = (unit.account, unit.region, unit.service)
+        with self._lock:
+            found = self._semaphores.get(key)
+            if found is None:
+                found = self._semaphores[key] = threading.BoundedSemaphore(max(1, unit.max_calls))
+            return found
+
+
 class Provider(Protocol):
     name: str
-    setup_errors: list[CollectionError]  # failures before collection (e.g. listing regions)
+
+    @property
+    def setup_errors(self) -> list[CollectionError]:
+        """Failures before collection (e.g. listing regions)."""
+        ...
 
     def scopes(self) -> list[Scope]: ...
 
@@ -139,6 +198,7 @@ class Inventory:
         self._lock = threading.Lock()
         self._by_type: dict[type[Resource], list[Resource]] = defaultdict(list)
         self._incomplete: dict[tuple[str, str, str], str] = {}
+        self._changes: Counter[tuple[str, str]] = Counter()  # (resource type, account) -> additions + marks
         self.errors: list[CollectionError] = []
         self._closed = False
 
@@ -146,8 +206,11 @@ class Inventory:
         with self._lock:
             if not self._closed:
                 self._by_type[type(resource)].append(resource)
+                self._changes[(resource.resource_type, resource.account)] += 1
 
     def record_error(self, error: CollectionError) -> None:
+        # API error messages are text we did not write: secrets in them never reach a report.
+        error = error.model_copy(update={"message": redact(error.message)})
         with self._lock:
             if not self._closed:
                 self.errors.append(error)
@@ -162,6 +225,12 @@ class Inventory:
             if self._closed:
                 return
             self._incomplete.setdefault((rtype.resource_type, account, region), reason)
+            self._changes[(rtype.resource_type, account)] += 1
+
+    def version(self, rtypes: Iterable[type[Resource]], account: str) -> tuple[int, ...]:
+        """Changes so far to these types in ``account``: equal versions, same data."""
+        with self._lock:
+            return tuple(self._changes[(t.resource_type, account)] for t in rtypes)
 
     def of_type(self, rtype: type[Resource]) -> list[Resource]:
         return self._by_type.get(rtype, [])
@@ -178,11 +247,15 @@ class Inventory:
 
     def incomplete_scopes(self, rtype: type[Resource]) -> list[tuple[str, str, str]]:
         """(account, region, reason) for every scope in which ``rtype`` could not be fully listed."""
-        return [(a, r, why) for (t, a, r), why in self._incomplete.items() if t == rtype.resource_type]
+        with self._lock:  # collection may still be running (streamed evaluation)
+            marks = list(self._incomplete.items())
+        return [(a, r, why) for (t, a, r), why in marks if t == rtype.resource_type]
 
     def incomplete_reason(self, rtype: type[Resource], account: str, region: str | None = None) -> str | None:
         """Why ``rtype`` is incomplete in ``account`` (and ``region``, if given), else None."""
-        for (t, a, r), why in self._incomplete.items():
+        with self._lock:
+            marks = list(self._incomplete.items())
+        for (t, a, r), why in marks:
             if t == rtype.resource_type and a == account and (region is None or r in (region, GLOBAL_REGION)):
                 return why
         return None
@@ -236,15 +309,18 @@ def collect(
     workers: int,
     progress: Progress | None = None,
     stop: Stop | None = None,
+    on_unit_done: Callable[[CollectorUnit, Inventory], None] | None = None,
 ) -> Inventory:
     """Run every unit; with ``stop``, units still running when it fires are recorded as
-    unfinished: their resource types become incomplete, so their checks answer ERROR."""
+    unfinished: their resource types become incomplete, so their checks answer ERROR.
+    ``on_unit_done`` is called on this thread after each unit, while the others go on."""
     inventory = Inventory()
     if progress:
         progress.start(len(units))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-unit")
     fanout = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-fanout")
-    pending = {pool.submit(_run_unit, unit, inventory, fanout): unit for unit in units}
+    slots = CallSlots()
+    pending = {pool.submit(_run_unit, unit, inventory, fanout, slots): unit for unit in units}
     try:
         while pending:
             done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -253,6 +329,8 @@ def collect(
                 future.result()  # _run_unit never raises
                 if progress:
                     progress.advance(unit.label)
+                if on_unit_done is not None:
+                    on_unit_done(unit, inventory)
             if pending and stop is not None and stop.requested():
                 _abandon(inventory, list(pending.values()), stop.reason)
                 break
@@ -284,8 +362,8 @@ def _abandon(inventory: Inventory, units: Sequence[CollectorUnit], reason: str) 
             inventory.mark_incomplete(rtype, unit.account, unit.region, f"collection unfinished: {reason}")
 
 
-def _run_unit(unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecutor) -> None:
-    ctx = UnitContext(unit, inventory, fanout)
+def _run_unit(unit: CollectorUnit, inventory: Inventory, fanout: ThreadPoolExecutor, slots: CallSlots) -> None:
+    ctx = UnitContext(unit, inventory, fanout, slots)
     try:
         for resource in unit.run(ctx):
             inventory.add(resource)
@@ -309,13 +387,78 @@ def _one_line(exc: BaseException) -> str:
 def evaluate(checks: Sequence[CheckSpec], inventory: Inventory, now: datetime) -> list[Finding]:
     findings: list[Finding] = []
     for spec in checks:
-        findings.extend(_unassessed_scopes(spec, inventory))
-        for resource in inventory.of_type(spec.resource_type):
+        findings.extend(_evaluate_spec(spec, inventory, now))
+    findings.sort(key=lambda f: (f.check_id, f.resource_uid))
+    return findings
+
+
+class StreamedEvaluation:
+    """Evaluates each check in each account as soon as the account's collection of every type
+    the check reads is over, while the other accounts and services are still being collected:
+    checks are CPU work, collection mostly waits on the network, so the two overlap. A check
+    whose data changed after it was evaluated (a unit yielding another account's resources) is
+    evaluated again at the end, so the findings are always those of :func:`evaluate`.
+    """
+
+    def __init__(self, checks: Sequence[CheckSpec], units: Sequence[CollectorUnit], now: datetime) -> None:
+        self.checks = list(checks)
+        self.now = now
+        self._pending: Counter[tuple[str, str]] = Counter()  # (account, resource type) -> units to go
+        for unit in units:
+            for rtype in unit.produces:
+                self._pending[(unit.account, rtype.resource_type)] += 1
+        # check id -> account -> (the version of the data it saw, its findings)
+        self._done: dict[str, dict[str, tuple[tuple[int, ...], list[Finding]]]] = defaultdict(dict)
+
+    def unit_done(self, unit: CollectorUnit, inventory: Inventory) -> None:
+        for rtype in unit.produces:
+            self._pending[(unit.account, rtype.resource_type)] -= 1
+        produced = {t.resource_type for t in unit.produces}
+        for spec in self.checks:
+            types = spec.resource_types
+            if unit.account in self._done[spec.id] or not produced & {t.resource_type for t in types}:
+                continue
+            if any(self._pending[(unit.account, t.resource_type)] > 0 for t in types):
+                continue
+            version = inventory.version(types, unit.account)
+            self._done[spec.id][unit.account] = (version, evaluate_account(spec, inventory, unit.account, self.now))
+
+    def finish(self, inventory: Inventory) -> list[Finding]:
+        """Every finding: those streamed (unless their data changed since), and the rest."""
+        findings: list[Finding] = []
+        for spec in self.checks:
+            fresh: set[str] = set()
+            for account, (version, found) in self._done[spec.id].items():
+                if inventory.version(spec.resource_types, account) == version:
+                    findings.extend(found)
+                    fresh.add(account)
+            findings.extend(_evaluate_spec(spec, inventory, self.now, skip=fresh))
+        findings.sort(key=lambda f: (f.check_id, f.resource_uid))
+        return findings
+
+
+def evaluate_account(spec: CheckSpec, inventory: Inventory, account: str, now: datetime) -> list[Finding]:
+    """The findings of one check in one account."""
+    findings = [f for f in _unassessed_scopes(spec, inventory) if f.account == account]
+    for resource in inventory.of_type(spec.resource_type):
+        if resource.account == account:
             result = _evaluate_one(spec, resource, inventory, now)
             if result.status is not None:
                 findings.append(make_finding(spec, resource, result))
-    findings.sort(key=lambda f: (f.check_id, f.resource_uid))
     return findings
+
+
+def _evaluate_spec(
+    spec: CheckSpec, inventory: Inventory, now: datetime, skip: Set[str] = frozenset()
+) -> Iterator[Finding]:
+    """The findings of one check, except in the accounts of ``skip``."""
+    yield from (f for f in _unassessed_scopes(spec, inventory) if f.account not in skip)
+    for resource in inventory.of_type(spec.resource_type):
+        if resource.account in skip:
+            continue
+        result = _evaluate_one(spec, resource, inventory, now)
+        if result.status is not None:
+            yield make_finding(spec, resource, result)
 
 
 def unassessed_uid(resource_type: str, account: str, region: str) -> str:
@@ -427,10 +570,11 @@ def scan(
 ) -> ScanReport:
     started = clock()
     units = provider.plan(plan_types(checks))
-    inventory = collect(units, workers=workers, progress=progress, stop=stop)
+    streamed = StreamedEvaluation(checks, units, started)
+    inventory = collect(units, workers=workers, progress=progress, stop=stop, on_unit_done=streamed.unit_done)
     for error in provider.setup_errors:
         inventory.record_error(error)
-    findings = evaluate(checks, inventory, started)
+    findings = streamed.finish(inventory)
     return build_report(provider, checks, inventory, findings, started, clock())
 
 
@@ -456,7 +600,7 @@ def build_report(
                 name=r.name,
                 account=r.account,
                 region=r.region,
-                tags=dict(r.tags),
+                tags=redact_tags(r.tags),  # a token kept in a tag is not copied into reports
                 scores=resource_scores(by_resource.get(r.uid, [])),
             )
             for r in inventory.resources()
@@ -477,7 +621,7 @@ def build_report(
             started_at=started,
             finished_at=finished,
             complete=inventory.complete,
-            scopes=provider.scopes(),
+            scopes=scope_scores(provider.scopes(), findings),
             checks_run=len(checks),
         ),
         summary=summary,
@@ -491,7 +635,7 @@ def build_report(
 def _lineage(provider: Provider, checks: Sequence[CheckSpec], inventory: Inventory) -> LineageGraph | None:
     """The AI lineage graph of an AWS scan (None for other clouds), with what the scan covered so
     that unresolved references say why."""
-    if provider.name != "aws":
+    if "aws" not in provider.name.split("+"):
         return None
     planned = plan_types(checks)
     coverage = Coverage(

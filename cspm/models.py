@@ -113,11 +113,19 @@ class ToolInfo(_Model):
     version: str
 
 
+Scores = dict[str, float | None]
+
+
 class Scope(_Model):
-    """One account (subscription, project) and the regions scanned in it."""
+    """One account (subscription, project) and the regions scanned in it.
+
+    ``scores``: the account's own scores, the same formula as ``summary.scores`` over the findings
+    of this account only (added in schema_version 1; optional: absent in reports of older
+    versions)."""
 
     account: str
     regions: list[str]
+    scores: Scores | None = None
 
 
 class ScanInfo(_Model):
@@ -128,9 +136,6 @@ class ScanInfo(_Model):
     complete: bool
     scopes: list[Scope]
     checks_run: int
-
-
-Scores = dict[str, float | None]
 
 
 class AiAssetCount(_Model):

@@ -7,9 +7,10 @@ findings are left out. ``None`` when nothing (with a non-zero weight) was assess
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from cspm.models import Baseline, Finding, Scores, Severity, Status, Summary
+from cspm.models import Baseline, Finding, Scope, Scores, Severity, Status, Summary
 
 
 def score(findings: Iterable[Finding]) -> float | None:
@@ -32,6 +33,15 @@ def baseline_scores(findings: Sequence[Finding]) -> Scores:
     for baseline in Baseline:
         scores[baseline.value] = score(f for f in findings if f.baseline is baseline)
     return scores
+
+
+def scope_scores(scopes: Sequence[Scope], findings: Sequence[Finding]) -> list[Scope]:
+    """The scopes with each account's own scores (as :func:`baseline_scores`, over the findings
+    of that account). Call it again whenever findings change (muting), as :func:`summarize`."""
+    by_account: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_account[f.account].append(f)
+    return [s.model_copy(update={"scores": baseline_scores(by_account.get(s.account, []))}) for s in scopes]
 
 
 def resource_scores(findings: Sequence[Finding]) -> Scores:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
 import pytest
 
-from cspm.engine import Inventory, evaluate, plan_types, scan, unassessed_uid
-from cspm.models import Severity, Status
+import cspm.engine as engine_module
+from cspm.engine import CollectorUnit, Inventory, UnitContext, collect, evaluate, plan_types, scan, unassessed_uid
+from cspm.models import CollectionError, Scope, Severity, Status
 from cspm.registry import Dependency
 from cspm.resources.base import Resource
 from support.fakes import (
@@ -140,3 +147,135 @@ def test_muted_and_error_findings_are_left_out_of_scores(muted: bool) -> None:
     findings = evaluate([spec(is_good)], inventory_with(thing("a"), thing("b", False), thing("c", None)), NOW)
     findings = [f.model_copy(update={"muted": muted and f.status is Status.FAIL}) for f in findings]
     assert score(findings) == (100.0 if muted else 50.0)
+
+
+# -- per-service concurrency, streamed evaluation, per-account scores ----------------------------
+
+
+class ConcurrencyRecorder:
+    """Counts calls in flight per (account, service) and per service, and the maxima."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now: Counter[tuple[str, ...]] = Counter()
+        self.peak: Counter[tuple[str, ...]] = Counter()
+
+    def call(self, account: str, service: str) -> None:
+        keys = [(account, service), (service,)]
+        with self._lock:
+            for key in keys:
+                self.now[key] += 1
+                self.peak[key] = max(self.peak[key], self.now[key])
+        time.sleep(0.02)
+        with self._lock:
+            for key in keys:
+                self.now[key] -= 1
+
+
+def fanning_unit(recorder: ConcurrencyRecorder, account: str, service: str, max_calls: int) -> CollectorUnit:
+    def one(i: int) -> str:
+        recorder.call(account, service)
+        return f"{service}-{i}"
+
+    def run(ctx: UnitContext) -> Iterable[Resource]:
+        return [thing(name, account=account) for name in ctx.map(one, range(12))]
+
+    return CollectorUnit(account, "us-east-1", service, (Thing,), run, max_calls=max_calls)
+
+
+def test_each_services_concurrent_calls_are_bounded_per_account() -> None:
+    recorder = ConcurrencyRecorder()
+    units = [
+        fanning_unit(recorder, account, service, bound)
+        for account in ("111111111111", "222222222222", "333333333333")
+        for service, bound in (("iam", 2), ("s3", 5))
+    ]
+    inventory = collect(units, workers=16)
+    assert len(inventory.of_type(Thing)) == 3 * 2 * 12  # map keeps every result
+    for account in ("111111111111", "222222222222", "333333333333"):
+        assert 1 <= recorder.peak[(account, "iam")] <= 2
+        assert 1 <= recorder.peak[(account, "s3")] <= 5
+    # the bound is per account: several accounts' IAM calls run side by side
+    assert recorder.peak[("iam",)] > 2
+
+
+def test_a_fan_out_larger_than_the_pool_neither_deadlocks_nor_exceeds_its_bound() -> None:
+    recorder = ConcurrencyRecorder()
+    inventory = collect([fanning_unit(recorder, "111111111111", "sagemaker", 8)], workers=2)
+    assert len(inventory.of_type(Thing)) == 12
+    assert recorder.peak[("111111111111", "sagemaker")] <= 2  # the pool is smaller than the bound
+
+
+def test_an_error_can_name_another_service() -> None:
+    def run(ctx: UnitContext) -> Iterable[Resource]:
+        ctx.error("AssumeRole", "AccessDenied", "role gone", service="sts", affects=(Thing,))
+        return []
+
+    inventory = collect([CollectorUnit("111111111111", "us-east-1", "s3", (Thing,), run)], workers=1)
+    [error] = inventory.errors
+    assert (error.service, error.operation, error.account) == ("sts", "AssumeRole", "111111111111")
+    assert inventory.incomplete_reason(Thing, "111111111111") == "AssumeRole failed: AccessDenied"
+
+
+class TwoAccounts(FakeProvider):
+    """Account A's unit is quick; B's waits, so A is evaluated while B still collects. A's unit
+    also yields a stray resource of account C, which only counts if evaluated at the end."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__([])
+        self.setup_errors: list[CollectionError] = []
+        self.release = release
+
+    def scopes(self) -> list[Scope]:
+        return [Scope(account=a, regions=["us-east-1"]) for a in ("111111111111", "222222222222")]
+
+    def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
+        def quick(ctx: UnitContext) -> Iterable[Resource]:
+            return [thing("a-good"), thing("a-bad", False), settings(), settings(account="222222222222")]
+
+        def slow(ctx: UnitContext) -> Iterable[Resource]:
+            self.release.wait(10)
+            return [thing("b-good", account="222222222222"), thing("late-a", False)]
+
+        return [
+            CollectorUnit("111111111111", "global", "fake", (Thing, Settings), quick),
+            CollectorUnit("222222222222", "global", "fake", (Thing, Settings), slow),
+        ]
+
+
+def test_streamed_evaluation_finds_what_evaluating_at_the_end_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    checks = [spec(is_good), spec(strict_and_good, severity=Severity.LOW, deps=SETTINGS_DEP)]
+    evaluated: list[str] = []
+    original = engine_module.evaluate_account
+
+    def spying(check: Any, inventory: Inventory, account: str, now: Any) -> Any:
+        evaluated.append(account)
+        release.set()  # B's unit finishes only once A has been evaluated
+        return original(check, inventory, account, now)
+
+    monkeypatch.setattr(engine_module, "evaluate_account", spying)
+    report = scan(TwoAccounts(release), checks, workers=2)
+    assert evaluated == ["111111111111", "111111111111", "222222222222", "222222222222"]
+
+    done = threading.Event()
+    done.set()
+    at_the_end = evaluate(checks, collect(TwoAccounts(done).plan({Thing, Settings}), workers=2), NOW)
+    streamed = {(f.check_id, f.resource_uid, f.status) for f in report.findings}
+    assert streamed == {(f.check_id, f.resource_uid, f.status) for f in at_the_end}
+    # "late-a" arrived for account A after A was evaluated: A was evaluated again, nothing lost
+    assert ("aws.fake.is_good", "arn:aws:fake:::late-a", Status.FAIL) in streamed
+    assert report.findings == sorted(report.findings, key=lambda f: (f.check_id, f.resource_uid))
+
+
+def test_every_scope_has_its_own_scores() -> None:
+    release = threading.Event()
+    release.set()
+    report = scan(TwoAccounts(release), [spec(is_good)], workers=2)
+    scores = {s.account: s.scores for s in report.scan.scopes}
+    assert scores["111111111111"] is not None and scores["222222222222"] is not None
+    # A: a-good PASS, a-bad FAIL, late-a FAIL (all high) -> 33.3; B: b-good PASS -> 100
+    assert scores["111111111111"]["overall"] == 33.3
+    assert scores["222222222222"]["overall"] == 100.0
+    assert scores["222222222222"]["least-privilege"] is None  # nothing of that baseline assessed
+    assert report.summary.scores["overall"] == 50.0

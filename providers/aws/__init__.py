@@ -1,4 +1,16 @@
-"""The AWS provider: credentials, account, regions, and the plan of collector units.
+"""The AWS provider: credentials, accounts, regions, and the plan of collector units.
+
+One account (the caller's, or the one ``--role-arn`` leads to) or a whole organization
+(``--org``: every ACTIVE account that ``organizations:ListAccounts`` lists, each through
+``sts:AssumeRole`` into ``--role-name``; see :mod:`cspm.providers.aws.org`). Every account gets
+its own refreshable credentials and its own enabled regions (``ec2:DescribeRegions`` in that
+account); the accounts share one set of clients, on one session with the read-only guard, and
+each request is signed with the credentials of its account (see
+:class:`~cspm.providers.aws.context.AccountCredentials`). The caller's own account, when it is
+part of the scan, is read with the caller's credentials: no role is assumed into it.
+
+A failing account (the role cannot be assumed, the account is suspended, a chosen region is not
+enabled in it) is recorded in the setup errors; the others are scanned.
 
 Importing this package imports boto3; the CLI does so only when an AWS scan is asked for.
 """
@@ -7,17 +19,31 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 
 import boto3
+import botocore.credentials
 import botocore.exceptions
+import botocore.session
 
-from cspm.engine import CollectorUnit, UnitContext
+from cspm.engine import DEFAULT_MAX_CALLS, CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
-from cspm.providers.aws.context import AwsContext, ClientFactory, classify, client_config
+from cspm.providers.aws import org
+from cspm.providers.aws.context import (
+    AssumeRoleFailed,
+    AwsContext,
+    ClientFactory,
+    accounts_session,
+    acting_as,
+    classify,
+    client_config,
+)
 from cspm.providers.base import ServiceSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 
@@ -34,9 +60,14 @@ SERVICE_MODULES: dict[str, str] = {
     "cloudtrail": "cspm.providers.aws.cloudtrail",
 }
 
+# At most this many calls in flight per (account, region, service): AWS throttles per account
+# (and region), and IAM's control plane has the lowest limits. The default is DEFAULT_MAX_CALLS.
+SERVICE_MAX_CALLS: dict[str, int] = {"iam": 4, "s3": 16}
+
 DEFAULT_REGION = "us-east-1"
 # What connecting needs, before any collector runs (see AwsProvider.connect).
 CONNECT_PERMISSIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+ORG_PERMISSIONS = org.ORG_PERMISSIONS  # the caller's, with --org (the management or delegated admin account)
 _ENABLED = ("opt-in-not-required", "opted-in")
 
 
@@ -46,34 +77,98 @@ def service_spec(name: str) -> ServiceSpec:
     return spec
 
 
+# Besides the collectors' services: what connecting and --org call.
+_SUPPORT_SERVICES = ("sts", "s3control", "organizations")
+
+
+def _load_models(core: botocore.session.Session) -> None:
+    """Parse the service models (0.3 s of JSON for these services) while connecting waits on
+    the network, instead of when the first collectors start, all at once, each holding the GIL.
+    The loader caches what it parsed; a collector that gets there first simply parses it itself."""
+    loader = core.get_component("data_loader")
+    for name in (*SERVICE_MODULES, *_SUPPORT_SERVICES):
+        for kind in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+            try:
+                loader.load_service_model(name, kind)
+            except botocore.exceptions.DataNotFoundError:
+                continue
+
+
 @dataclass(frozen=True)
 class AwsOptions:
     profile: str | None = None
     regions: tuple[str, ...] = ()
     endpoint_url: str | None = None
     workers: int = 8
+    org: bool = False  # every ACTIVE account of the organization
+    role_name: str | None = None  # with org: the role assumed in each account (OrganizationAccountAccessRole)
+    role_arn: str | None = None  # one account, through this role
+    external_id: str | None = None  # sts:ExternalId for every AssumeRole
+    accounts: tuple[str, ...] = ()  # with org: only these accounts
+    exclude_accounts: tuple[str, ...] = ()  # with org: not these
+
+    def validate(self) -> None:
+        """Refuse contradictory options (exit 2) before anything is sent."""
+        if self.org and self.role_arn:
+            raise UsageError("--org and --role-arn cannot be combined: --role-name names the role in every account")
+        if not self.org:
+            given = [
+                name
+                for name, value in (
+                    ("--role-name", self.role_name),
+                    ("--accounts", self.accounts),
+                    ("--exclude-accounts", self.exclude_accounts),
+                )
+                if value
+            ]
+            if given:
+                raise UsageError(f"{', '.join(given)} only apply with --org")
+        if self.external_id is not None and not (self.org or self.role_arn):
+            raise UsageError("--external-id only applies with --org or --role-arn")
+        if self.external_id is not None and not 2 <= len(self.external_id) <= 1224:
+            raise UsageError("--external-id must be 2 to 1224 characters long")
+        if self.role_arn:
+            org.parse_role_arn(self.role_arn)
+        org.account_ids(self.accounts, "--accounts")
+        org.account_ids(self.exclude_accounts, "--exclude-accounts")
+
+
+@dataclass
+class AccountTarget:
+    """One account of the scan: its credentials, its regions, and how it was reached."""
+
+    id: str
+    credentials: botocore.credentials.Credentials | None  # None: the caller's session, unshared
+    regions: tuple[str, ...] = ()
+    role_arn: str | None = None  # None: the caller's own credentials
 
 
 class AwsProvider:
-    """Connects once (credentials, account, regions), then plans collector units."""
+    """Connects once (credentials, accounts, regions), then plans collector units."""
 
     name = "aws"
 
     def __init__(self, options: AwsOptions) -> None:
         self.options = options
-        self.account = ""
+        self.account = ""  # the caller's account
         self.partition = "aws"
-        self.regions: tuple[str, ...] = ()
+        self.regions: tuple[str, ...] = ()  # the caller's (single-account scans: the scanned) regions
         self.home_region = DEFAULT_REGION
         self.setup_errors: list[CollectionError] = []
-        self._clients: ClientFactory | None = None
+        self.targets: list[AccountTarget] = []
+        self._core: botocore.session.Session | None = None
+        self._clients: ClientFactory | None = None  # the caller's
+        self._shared: ClientFactory | None = None  # every account's, with --org / --role-arn
+        self._lock = threading.Lock()
 
     # -- connection -----------------------------------------------------------------------
 
     def connect(self) -> None:
-        """Resolve credentials, the account and the regions. Raises CspmError subclasses."""
+        """Resolve credentials, the accounts and their regions. Raises CspmError subclasses."""
+        self.options.validate()
+        core = botocore.session.Session(profile=self.options.profile)
         try:
-            session = boto3.Session(profile_name=self.options.profile)
+            session = boto3.Session(botocore_session=core)
         except botocore.exceptions.ProfileNotFound as exc:
             raise UsageError(f"AWS profile not found: {self.options.profile}") from exc
         self.home_region = session.region_name or DEFAULT_REGION
@@ -82,16 +177,33 @@ class AwsProvider:
                 "no AWS credentials found: use --profile, AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
                 "or an instance/SSO role"
             )
+        self._core = core
         self._clients = ClientFactory(
             session, client_config(self.options.workers), endpoint_url=self.options.endpoint_url
         )
+        threading.Thread(target=_load_models, args=(core,), name="cspm-models", daemon=True).start()
         self._identify(session)
-        self.regions = self._resolve_regions()
+        if not (self.options.org or self.options.role_arn):
+            target = AccountTarget(id=self.account, credentials=None)
+            target.regions = self._resolve_regions(target, validate=True)
+            self.regions = target.regions
+            self.targets = [target]
+            return
+        self._shared = ClientFactory(
+            accounts_session(core, self.home_region),
+            client_config(self.options.workers),
+            endpoint_url=self.options.endpoint_url,
+        )
+        if self.options.org:
+            self._connect_organization()
+        else:
+            assert self.options.role_arn is not None
+            self._connect_role(self.options.role_arn)
 
     def _identify(self, session: boto3.Session) -> None:
         # A short, separate configuration: bad credentials or an unreachable endpoint must
         # fail in seconds, not after a minute of retries.
-        quick = client_config(1, max_attempts=2, connect_timeout=3)
+        quick = client_config(1, max_attempts=4, connect_timeout=2)
         sts = session.client("sts", region_name=self.home_region, config=quick, endpoint_url=self.options.endpoint_url)
         try:
             identity = sts.get_caller_identity()
@@ -107,81 +219,206 @@ class AwsProvider:
         self.account = identity["Account"]
         self.partition = identity["Arn"].split(":")[1]
 
-    def _resolve_regions(self) -> tuple[str, ...]:
-        assert self._clients is not None
-        ec2 = self._clients.client("ec2", self.home_region)
+    # -- one account through --role-arn ------------------------------------------------------
+
+    def _connect_role(self, arn: str) -> None:
+        _, account = org.parse_role_arn(arn)
+        target = self._assume(account, arn)
+        assert target.credentials is not None
         try:
-            described = ec2.describe_regions(AllRegions=True)["Regions"]
+            org.verify(target.credentials)
+            target.regions = self._resolve_regions(target, validate=True)
+        except AssumeRoleFailed as exc:
+            raise CredentialsError(f"cannot assume {arn} ({exc.code}): {exc.reason}") from exc
+        self.targets = [target]
+        self.regions = target.regions
+
+    # -- the organization --------------------------------------------------------------------
+
+    def _connect_organization(self) -> None:
+        assert self._clients is not None
+        organizations = self._clients.client("organizations", self.home_region)
+        try:
+            listed = org.list_accounts(organizations)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             code, message = classify(exc)
+            raise ScanError(
+                f"cannot list the organization's accounts ({code}): {message}; --org runs from the management "
+                "account or a delegated administrator account, with organizations:ListAccounts"
+            ) from exc
+        choice = org.choose(
+            listed,
+            org.account_ids(self.options.accounts, "--accounts"),
+            org.account_ids(self.options.exclude_accounts, "--exclude-accounts"),
+        )
+        for account_id in choice.excluded_unknown:
+            log.warning("--exclude-accounts: %s is not in the organization", account_id)
+        for account in choice.inactive:
             self.setup_errors.append(
-                CollectionError(
-                    account=self.account,
-                    region=self.home_region,
-                    service="ec2",
-                    operation="DescribeRegions",
-                    code=code,
-                    message=message,
+                self._account_error(
+                    account.id,
+                    "organizations",
+                    "ListAccounts",
+                    f"Account{account.state.title().replace('_', '')}",
+                    f"the account is {account.state}: not scanned",
                 )
             )
+        if not choice.scan:
+            raise ScanError("no ACTIVE account of the organization to scan (see --accounts / --exclude-accounts)")
+        role_name = self.options.role_name or org.DEFAULT_ROLE_NAME
+        assert self._core is not None
+        caller = self._core.get_credentials()
+        targets = [
+            AccountTarget(id=a.id, credentials=caller)
+            if a.id == self.account
+            else self._assume(a.id, org.role_arn(self.partition, a.id, role_name))
+            for a in choice.scan
+        ]
+        workers = min(self.options.workers, len(targets))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-connect") as pool:
+            reached = list(pool.map(self._reach, targets))
+        self._check_region_names(reached)
+        self.targets = [t for t, ok in zip(targets, reached, strict=True) if ok is not None]
+        if not self.targets:
+            raise ScanError(
+                f"no account of the organization could be scanned: AssumeRole into {role_name} failed in every "
+                "account (see --role-name, --external-id)"
+            )
+        own = next((t for t in self.targets if t.id == self.account), None)
+        self.regions = own.regions if own else self.targets[0].regions
+
+    def _reach(self, target: AccountTarget) -> set[str] | None:
+        """Assume the role (unless it is the caller's account) and list the account's regions:
+        the region names AWS knows, or None when the account cannot be reached (recorded)."""
+        known: set[str] = set()
+        try:
+            if target.credentials is not None and target.role_arn is not None:
+                org.verify(target.credentials)
+            target.regions = self._resolve_regions(target, known=known)
+        except AssumeRoleFailed as exc:
+            log.warning("account %s not scanned: AssumeRole failed (%s)", target.id, exc.code)
+            self._record(
+                self._account_error(target.id, "sts", "AssumeRole", exc.code, f"{target.role_arn}: {exc.reason}")
+            )
+            return None
+        return known
+
+    def _assume(self, account: str, arn: str) -> AccountTarget:
+        assert self._clients is not None
+        caller = self._clients
+        credentials = org.assumed_credentials(
+            lambda: caller.client("sts", self.home_region), arn, external_id=self.options.external_id
+        )
+        return AccountTarget(id=account, credentials=credentials, role_arn=arn)
+
+    def clients_of(self, target: AccountTarget) -> ClientFactory:
+        """The client factory the account is read with (shared by every account of --org / --role-arn)."""
+        factory = self._clients if target.credentials is None else self._shared
+        assert factory is not None
+        return factory
+
+    def _check_region_names(self, known: list[set[str] | None]) -> None:
+        names: set[str] = set()
+        for found in known:
+            names |= found or set()
+        unknown = [r for r in self.options.regions if names and r not in names]
+        if unknown:
+            raise UsageError(f"unknown AWS region(s): {', '.join(unknown)}; valid: {', '.join(sorted(names))}")
+
+    # -- regions -----------------------------------------------------------------------------
+
+    def _resolve_regions(
+        self, target: AccountTarget, *, validate: bool = False, known: set[str] | None = None
+    ) -> tuple[str, ...]:
+        """The regions to scan in ``target``: enabled there and chosen with --region (all enabled
+        ones by default). A chosen region that is not enabled in the account is recorded.
+        Raises AssumeRoleFailed when the account's session cannot be obtained."""
+        ec2 = self.clients_of(target).client("ec2", self.home_region)
+        try:
+            with acting_as(target.credentials) if target.credentials is not None else nullcontext():
+                described = ec2.describe_regions(AllRegions=True)["Regions"]
+        except AssumeRoleFailed:
+            raise
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            code, message = classify(exc)
+            self._record(self._account_error(target.id, "ec2", "DescribeRegions", code, message, self.home_region))
             fallback = self.options.regions or (self.home_region,)
-            log.warning("DescribeRegions failed (%s); scanning %s only", code, ", ".join(fallback))
+            log.warning("DescribeRegions failed in %s (%s); scanning %s only", target.id, code, ", ".join(fallback))
             return tuple(fallback)
+        names = {r["RegionName"] for r in described}
+        if known is not None:
+            known.update(names)
         enabled = sorted(r["RegionName"] for r in described if r.get("OptInStatus", _ENABLED[0]) in _ENABLED)
         if not self.options.regions:
             return tuple(enabled)
-        known = {r["RegionName"] for r in described}
-        unknown = [r for r in self.options.regions if r not in known]
-        if unknown:
-            raise UsageError(f"unknown AWS region(s): {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-        disabled = [r for r in self.options.regions if r not in enabled]
-        for region in disabled:
-            self.setup_errors.append(
-                CollectionError(
-                    account=self.account,
-                    region=region,
-                    service="ec2",
-                    operation="DescribeRegions",
-                    code="RegionNotEnabled",
-                    message=f"{region} is an opt-in region that is not enabled in this account; not scanned",
+        unknown = [r for r in self.options.regions if r not in names]
+        if unknown and validate:
+            raise UsageError(f"unknown AWS region(s): {', '.join(unknown)}; valid: {', '.join(sorted(names))}")
+        for region in self.options.regions:
+            if region in names and region not in enabled:
+                self._record(
+                    self._account_error(
+                        target.id,
+                        "ec2",
+                        "DescribeRegions",
+                        "RegionNotEnabled",
+                        f"{region} is an opt-in region that is not enabled in this account; not scanned",
+                        region,
+                    )
                 )
-            )
         return tuple(r for r in self.options.regions if r in enabled)
+
+    # -- errors ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _account_error(
+        account: str, service: str, operation: str, code: str, message: str, region: str = GLOBAL_REGION
+    ) -> CollectionError:
+        return CollectionError(
+            account=account, region=region, service=service, operation=operation, code=code, message=message
+        )
+
+    def _record(self, error: CollectionError) -> None:
+        with self._lock:
+            self.setup_errors.append(error)
 
     # -- the engine's Provider protocol ------------------------------------------------------
 
     def scopes(self) -> list[Scope]:
-        return [Scope(account=self.account, regions=list(self.regions))]
+        return [Scope(account=t.id, regions=list(t.regions)) for t in self.targets]
 
     def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
+        """Account by account, then service by service."""
         services = sorted({t.service() for t in resource_types})
         unknown = [s for s in services if s not in SERVICE_MODULES]
         if unknown:
             raise ScanError(f"no AWS collector produces resources of service(s): {', '.join(unknown)}")
+        specs = [service_spec(name) for name in services]
         units: list[CollectorUnit] = []
-        for name in services:
-            spec = service_spec(name)
-            regions: Iterable[str] = self.regions if spec.regional else (GLOBAL_REGION,)
-            for region in regions:
-                units.append(
+        for target in self.targets:
+            for spec in specs:
+                regions: Iterable[str] = target.regions if spec.regional else (GLOBAL_REGION,)
+                units.extend(
                     CollectorUnit(
-                        account=self.account,
+                        account=target.id,
                         region=region,
-                        service=name,
+                        service=spec.name,
                         produces=spec.produces,
-                        run=partial(self._run, spec),
+                        run=partial(self._run, target, spec),
+                        max_calls=SERVICE_MAX_CALLS.get(spec.name, DEFAULT_MAX_CALLS),
                     )
+                    for region in regions
                 )
         return units
 
-    def _run(self, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
-        assert self._clients is not None
+    def _run(self, target: AccountTarget, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
         ctx = AwsContext(
             unit,
-            self._clients,
+            self.clients_of(target),
             partition=self.partition,
-            regions=self.regions,
+            regions=target.regions,
             home_region=self.home_region,
+            credentials=target.credentials,
         )
         result: Iterable[Resource] = spec.collect(ctx)
         return result

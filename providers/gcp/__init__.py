@@ -1,5 +1,12 @@
 """The Google Cloud provider: credentials, projects, and the plan of collector units.
 
+Projects: those given with ``--project``; or every ACTIVE project under ``--organization`` /
+``--folder``, at any depth (Resource Manager v3: ``projects.search`` with ``parent:`` for the
+projects directly under each node, ``folders.list`` for its sub-folders, recursively); or every
+ACTIVE project the credential can see. A folder whose projects or sub-folders cannot be listed is
+recorded in the errors and the rest is scanned. ``CSPM_GCP_CRM_ENDPOINT`` sets the Resource
+Manager endpoint (default ``https://cloudresourcemanager.googleapis.com``).
+
 Importing this package imports google-auth and google-api-core; the CLI does so only when a GCP
 scan is asked for. Collection runs one unit per (project, service); Cloud Storage listings are
 project-wide, so units run in the "global" region and each bucket carries its own location.
@@ -17,7 +24,7 @@ from functools import partial
 from typing import Any
 
 from cspm.engine import CollectorUnit, UnitContext
-from cspm.errors import CredentialsError, ScanError
+from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
 from cspm.providers.base import ServiceSpec
 from cspm.providers.gcp.context import SDK_ERRORS, TIMEOUT, GcpClients, GcpContext, classify
@@ -35,10 +42,33 @@ SERVICE_MODULES: dict[str, str] = {
 CREDENTIAL_CODES = frozenset({"Unauthorized", "RefreshError"})
 
 
+def _pages(session: Any, url: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Every item under ``key`` of a paged Resource Manager listing; raises api-core errors."""
+    from google.api_core.exceptions import from_http_response
+
+    items: list[dict[str, Any]] = []
+    query = {**params, "pageSize": PAGE_SIZE}
+    while True:
+        response = session.get(url, params=query, timeout=TIMEOUT)
+        if response.status_code != 200:
+            raise from_http_response(response)
+        page = response.json()
+        items.extend(page.get(key, []))
+        token = page.get("nextPageToken")
+        if not token:
+            return items
+        query["pageToken"] = token
+
+
 def service_spec(name: str) -> ServiceSpec:
     module = importlib.import_module(SERVICE_MODULES[name])
     spec: ServiceSpec = module.SERVICE
     return spec
+
+
+# Resource Manager permissions for --organization / --folder, on those nodes.
+HIERARCHY_PERMISSIONS = ("resourcemanager.projects.get", "resourcemanager.folders.list")
+PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -47,6 +77,22 @@ class GcpOptions:
     credentials: Any = None  # google.auth credentials; None: Application Default Credentials
     crm_endpoint: str = CRM_ENDPOINT
     retry_deadline: float | None = 30.0  # seconds of retries per call; None: no retries
+    organizations: tuple[str, ...] = ()  # every ACTIVE project under these (any depth)
+    folders: tuple[str, ...] = ()
+
+    def parents(self) -> list[str]:
+        """``organizations/ID`` and ``folders/ID`` resource names; UsageError on a bad value."""
+        if self.projects and (self.organizations or self.folders):
+            raise UsageError("--project cannot be combined with --organization or --folder")
+        return [_node("organizations", v) for v in self.organizations] + [_node("folders", v) for v in self.folders]
+
+
+def _node(kind: str, value: str) -> str:
+    ident = value.strip().removeprefix(f"{kind}/")
+    if not ident.isdigit():
+        option = "--organization" if kind == "organizations" else "--folder"
+        raise UsageError(f"{option}: {value!r} is not a numeric {kind[:-1]} id (e.g. 123456789012)")
+    return f"{kind}/{ident}"
 
 
 class GcpProvider:
@@ -66,12 +112,66 @@ class GcpProvider:
 
     def connect(self) -> None:
         """Resolve credentials and projects. Raises CspmError subclasses."""
+        parents = self.options.parents()
         if self.options.credentials is not None:
             credentials, default_project = self.options.credentials, None
         else:
             credentials, default_project = default_credentials()
         self._clients = GcpClients(credentials, retry_deadline=self.options.retry_deadline)
-        self.projects = self.options.projects or self._list_projects(default_project)
+        if self.options.projects:
+            self.projects = self.options.projects
+        elif parents:
+            self.projects = self._projects_under(parents)
+        else:
+            self.projects = self._list_projects(default_project)
+
+    # -- projects under organizations and folders --------------------------------------------
+
+    def _projects_under(self, parents: list[str]) -> tuple[str, ...]:
+        """Every ACTIVE project under ``parents``, at any depth (folders walked breadth first)."""
+        projects: set[str] = set()
+        queue, seen = list(parents), set(parents)
+        while queue:
+            node = queue.pop(0)
+            found = self._hierarchy_call(node, "projects.search", "v3/projects:search", "projects",
+                                         {"query": f"parent:{node} state:ACTIVE"})  # fmt: skip
+            projects.update(str(p["projectId"]) for p in found if p.get("projectId"))
+            folders = self._hierarchy_call(node, "folders.list", "v3/folders", "folders", {"parent": node})
+            for folder in folders:
+                name = str(folder.get("name", ""))
+                if name and name not in seen and folder.get("state", "ACTIVE") == "ACTIVE":
+                    seen.add(name)
+                    queue.append(name)
+        if not projects:
+            raise ScanError(
+                f"no ACTIVE project found under {', '.join(parents)}"
+                + (" (see the errors above)" if self.setup_errors else "")
+            )
+        return tuple(sorted(projects))
+
+    def _hierarchy_call(
+        self, node: str, operation: str, path: str, key: str, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every item of a Resource Manager listing; [] when it failed (recorded, under the node)."""
+        assert self._clients is not None
+        try:
+            return _pages(self._clients.session, f"{self.options.crm_endpoint.rstrip('/')}/{path}", params, key)
+        except SDK_ERRORS as exc:
+            code, message = classify(exc)
+            if code in CREDENTIAL_CODES:
+                raise CredentialsError(f"Google rejected the credentials ({code}): {message}") from exc
+            log.warning("cannot list under %s (%s %s): its projects are not scanned", node, operation, code)
+            self.setup_errors.append(
+                CollectionError(
+                    account=node,
+                    region=GLOBAL_REGION,
+                    service="resourcemanager",
+                    operation=operation,
+                    code=code,
+                    message=f"{message}; projects under {node} are not scanned",
+                )
+            )
+            return []
 
     def _list_projects(self, default_project: str | None) -> tuple[str, ...]:
         assert self._clients is not None
