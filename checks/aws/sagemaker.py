@@ -18,6 +18,7 @@ from typing import Any
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.ec2 import Vpc, VpcEndpoint
+from cspm.resources.aws.ecr import parse_image_uri
 from cspm.resources.aws.sagemaker import (
     JOB_DEFINITION_TYPES,
     DataQualityJobDefinition,
@@ -397,28 +398,92 @@ def ai_vpc_has_private_endpoints(
     whose route table it is associated with; the interface endpoints only capture the SDK's
     default host names when private DNS is on. VPCs that host no SageMaker resource are not
     assessed."""
+    hosted = _hosted_by(vpc, [*notebooks, *training_jobs, *models, *processing_jobs])
+    if isinstance(hosted, Result):
+        return hosted
+    return _endpoint_verdict(
+        vpc,
+        hosted,
+        REQUIRED_ENDPOINTS,
+        "The VPC has the S3 gateway and SageMaker interface endpoints with private DNS.",
+    )
+
+
+ECR_ENDPOINTS = (
+    _Required("ecr.api", frozenset({"ecr.api", "ecr.api-fips"}), "Interface", private_dns=True),
+    _Required("ecr.dkr", frozenset({"ecr.dkr", "ecr.dkr-fips"}), "Interface", private_dns=True),
+)
+
+
+@check(
+    title="VPC hosting SageMaker resources that pull private ECR images has ECR endpoints",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="In every VPC whose training or processing jobs or models run images from a private ECR "
+    "registry, create ecr.api and ecr.dkr interface endpoints with private DNS enabled (image layers also "
+    "need the S3 gateway endpoint).",
+    compliance={"aws-fsbp": ["EC2.55", "EC2.56"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0010.004", "AML.T0025"],
+)
+def ai_vpc_has_ecr_endpoints(
+    vpc: Vpc,
+    training_jobs: Sequence[TrainingJob],
+    models: Sequence[Model],
+    processing_jobs: Sequence[ProcessingJob],
+) -> Result:
+    """A job or model in a VPC pulls its container image from ECR when it starts. Without the
+    ecr.api and ecr.dkr interface endpoints that pull leaves the VPC through a NAT or internet
+    gateway, so the VPC cannot be cut off from the internet, and no endpoint policy can limit
+    which registries (and so which images) it may pull from. Only VPCs hosting resources that run
+    images from a private ECR registry are assessed."""
+    hosted = _hosted_by(vpc, [*training_jobs, *models, *processing_jobs])
+    if isinstance(hosted, Result):
+        return hosted
+    pulling = [r for r in hosted if any(parse_image_uri(image) for image in _images(r))]
+    if not pulling:
+        return not_applicable("No SageMaker resource in the VPC runs an image from a private ECR registry.")
+    return _endpoint_verdict(vpc, pulling, ECR_ENDPOINTS, "The VPC has ecr.api and ecr.dkr endpoints with private DNS.")
+
+
+def _images(resource: VpcHosted) -> list[str]:
+    if isinstance(resource, TrainingJob):
+        return [resource.training_image] if resource.training_image else []
+    if isinstance(resource, ProcessingJob):
+        return [resource.image] if resource.image else []
+    if isinstance(resource, Model):
+        return [c.image for c in resource.containers or () if c.image]
+    return []
+
+
+def _hosted_by(vpc: Vpc, candidates: Sequence[VpcHosted]) -> list[VpcHosted] | Result:
+    """The SageMaker resources running in ``vpc``; or the verdict when that cannot be told
+    (unreadable subnets: ERROR) or nothing runs there (not applicable)."""
     if vpc.subnet_ids is None:
         return unknown("The VPC's subnets could not be read.")
-    candidates: list[VpcHosted] = [*notebooks, *training_jobs, *models, *processing_jobs]
     in_region = [r for r in candidates if r.region == vpc.region]
     hosted = [r for r in in_region if r.subnet_ids and vpc.subnet_ids.intersection(r.subnet_ids)]
-    if not hosted:
-        unreadable = [r.uid for r in in_region if r.subnet_ids is None]
-        if unreadable:
-            return unknown(
-                "Whether the VPC hosts SageMaker resources is unknown: some could not be described.",
-                evidence={"undescribed": unreadable[:EVIDENCE_LIMIT]},
-            )
-        return not_applicable("The VPC hosts no SageMaker resources.")
+    if hosted:
+        return hosted
+    unreadable = [r.uid for r in in_region if r.subnet_ids is None]
+    if unreadable:
+        return unknown(
+            "Whether the VPC hosts SageMaker resources is unknown: some could not be described.",
+            evidence={"undescribed": unreadable[:EVIDENCE_LIMIT]},
+        )
+    return not_applicable("The VPC hosts no SageMaker resources.")
+
+
+def _endpoint_verdict(vpc: Vpc, hosted: Sequence[VpcHosted], required: Sequence[_Required], success: str) -> Result:
     evidence: dict[str, Any] = {"hosted": _hosted_evidence(hosted), "hosted_count": len(hosted)}
     if vpc.endpoints is None:
         return unknown("The VPC's endpoints could not be read.", evidence=evidence)
-    gaps = _endpoint_gaps(vpc, vpc.endpoints, _subnets_used(vpc.subnet_ids, hosted))
+    assert vpc.subnet_ids is not None  # checked by _hosted_by
+    gaps = _endpoint_gaps(vpc, vpc.endpoints, _subnets_used(vpc.subnet_ids, hosted), required)
     if gaps.found:
         return failed(f"The VPC hosts {_count(hosted)} but {_describe(gaps)}.", {**gaps.found, **evidence})
     if gaps.unreadable:
         return unknown(f"Could not read: {'; '.join(gaps.unreadable)}.", evidence=evidence)
-    return passed("The VPC has the S3 gateway and SageMaker interface endpoints with private DNS.", evidence)
+    return passed(success, evidence)
 
 
 def _count(hosted: Sequence[VpcHosted]) -> str:
@@ -434,9 +499,11 @@ def _hosted_evidence(hosted: Sequence[VpcHosted]) -> list[dict[str, str]]:
     return [{"type": r.resource_type, "name": r.name, "uid": r.uid} for r in ordered[:EVIDENCE_LIMIT]]
 
 
-def _endpoint_gaps(vpc: Vpc, endpoints: Sequence[VpcEndpoint], hosting_subnets: frozenset[str]) -> _Gaps:
+def _endpoint_gaps(
+    vpc: Vpc, endpoints: Sequence[VpcEndpoint], hosting_subnets: frozenset[str], required_endpoints: Sequence[_Required]
+) -> _Gaps:
     gaps = _Gaps()
-    for required in REQUIRED_ENDPOINTS:
+    for required in required_endpoints:
         candidates = [
             e for e in endpoints if e.short_service in required.services and e.endpoint_type == required.endpoint_type
         ]

@@ -822,3 +822,70 @@ def test_scheduled_by_matches_name_type_and_region() -> None:
     ]
     result = sagemaker.data_quality_job_definition_has_network_isolation(dq, schedules)
     assert result.evidence["scheduled_by"] == [{"schedule": "runs-it", "status": "Scheduled"}]
+
+
+# ---------------------------------------------------------------------------------------------
+# ai_vpc_has_ecr_endpoints
+# ---------------------------------------------------------------------------------------------
+
+PRIVATE_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/acme-ml/training:2.3.0"
+PUBLIC_IMAGE = "public.ecr.aws/docker/library/python:3.11"
+ECR_API = endpoint("ecr.api", "Interface")
+ECR_DKR = endpoint("ecr.dkr", "Interface")
+WITH_ECR = (*ALL_ENDPOINTS, ECR_API, ECR_DKR)
+
+
+def pulls_private(**fields: Any) -> TrainingJob:
+    return job(training_image=PRIVATE_IMAGE, **fields)
+
+
+@pytest.mark.parametrize(
+    ("case", "v", "jobs", "models", "processing", "expected"),
+    [
+        ("both endpoints, job pulls private image", vpc(endpoints=WITH_ECR), (pulls_private(),), (), (), Status.PASS),
+        (
+            "model container from private ECR",
+            vpc(endpoints=WITH_ECR),
+            (),
+            (model(containers=(vpc_container(image=PRIVATE_IMAGE),)),),
+            (),
+            Status.PASS,
+        ),
+        ("no ecr.dkr", vpc(endpoints=(*ALL_ENDPOINTS, ECR_API)), (pulls_private(),), (), (), Status.FAIL),
+        ("no ECR endpoints", vpc(), (), (), (processing_job(image=PRIVATE_IMAGE),), Status.FAIL),
+        (
+            "private DNS off",
+            vpc(endpoints=(*ALL_ENDPOINTS, ECR_API, endpoint("ecr.dkr", "Interface", private_dns_enabled=False))),
+            (pulls_private(),),
+            (),
+            (),
+            Status.FAIL,
+        ),
+        ("only public images", vpc(), (job(training_image=PUBLIC_IMAGE),), (), (), None),
+        ("job elsewhere", vpc(), (pulls_private(subnet_ids=("subnet-other",)),), (), (), None),
+        ("subnets unreadable", vpc(subnets=None), (pulls_private(),), (), (), Status.ERROR),
+        ("endpoints unreadable", vpc(endpoints=None), (pulls_private(),), (), (), Status.ERROR),
+        ("job undescribed", vpc(), (pulls_private(subnet_ids=None),), (), (), Status.ERROR),
+        (
+            "private DNS unreadable",
+            vpc(endpoints=(*ALL_ENDPOINTS, ECR_API, endpoint("ecr.dkr", "Interface", private_dns_enabled=None))),
+            (pulls_private(),),
+            (),
+            (),
+            Status.ERROR,
+        ),
+    ],
+)
+def test_ai_vpc_has_ecr_endpoints(
+    case: str,
+    v: Vpc,
+    jobs: tuple[TrainingJob, ...],
+    models: tuple[Model, ...],
+    processing: tuple[ProcessingJob, ...],
+    expected: Status | None,
+) -> None:
+    result = sagemaker.ai_vpc_has_ecr_endpoints(v, jobs, models, processing)
+    assert result.status is expected, f"{case}: {result.message}"
+    if expected is Status.FAIL:
+        assert result.evidence["hosted_count"] >= 1
+        assert result.evidence.get("missing") or result.evidence.get("private_dns_disabled")
