@@ -51,7 +51,7 @@ from pydantic import (
 
 from cspm.errors import UsageError
 from cspm.models import Finding, MuteInfo, MutelistInfo, ResourceEntry, ScanReport
-from cspm.scoring import resource_scores, summarize
+from cspm.scoring import resource_scores, scope_scores, summarize
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +345,8 @@ def _rescored(report: ScanReport, findings: list[Finding]) -> ScanReport:
         by_resource[f.resource_uid].append(f)
     resources = [r.model_copy(update={"scores": resource_scores(by_resource.get(r.uid, []))}) for r in report.resources]
     summary = summarize(findings)
-    update: dict[str, Any] = {"findings": findings, "summary": summary, "resources": resources}
+    scan = report.scan.model_copy(update={"scopes": scope_scores(report.scan.scopes, findings)})
+    update: dict[str, Any] = {"findings": findings, "summary": summary, "resources": resources, "scan": scan}
     from cspm.lineage import refresh  # fail counts and AI-asset scores leave muted findings out too
 
     return refresh(report.model_copy(update=update))

@@ -257,3 +257,18 @@ def test_muting_updates_the_lineage_fail_counts() -> None:
     report = report.model_copy(update={"lineage": Lineage(nodes=[node])})
     muted = apply_mutelist(report, entry(resources=["data"]), NOW)
     assert muted.lineage is not None and muted.lineage.nodes[0].fail == 0
+
+
+def test_muting_recomputes_each_accounts_scores() -> None:
+    from cspm.models import Scope
+    from cspm.scoring import scope_scores
+
+    report = sample_report()
+    scopes = scope_scores([Scope(account=a, regions=["us-east-1"]) for a in (ACCOUNT_A, ACCOUNT_B)], report.findings)
+    report = report.model_copy(update={"scan": report.scan.model_copy(update={"scopes": scopes})})
+    muted = apply_mutelist(report, entry(accounts=[ACCOUNT_B]), NOW)
+    after = {s.account: s.scores for s in muted.scan.scopes}
+    expected = {s.account: s.scores for s in scope_scores(muted.scan.scopes, muted.findings)}
+    assert after == expected
+    scores_b = after[ACCOUNT_B]
+    assert scores_b is not None and scores_b["overall"] is None  # all of B is muted
