@@ -8,7 +8,7 @@ optional fields, or by bumping :data:`SCHEMA_VERSION` with a note in CHANGELOG.m
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -276,6 +276,31 @@ class ScanReport(_Model):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)
+
+    def json_chunks(self) -> Iterator[str]:
+        """The text of :meth:`to_json`, in pieces: one per resource and per finding.
+
+        A large report (tens of thousands of findings) is never held as one string: the lists
+        are serialized item by item into a skeleton report dumped with them empty. Every string
+        escapes its newlines, so a top-level key at two spaces of indentation is unambiguous.
+        """
+        streamed = {name: getattr(self, name) for name in _STREAMED if getattr(self, name)}
+        skeleton = self.model_copy(update={key: [] for key in streamed}).model_dump_json(by_alias=True, indent=2)
+        for name, items in streamed.items():
+            head, sep, skeleton = skeleton.partition(f'\n  "{name}": []')
+            assert sep, name
+            yield head
+            yield f'\n  "{name}": [\n    '
+            for index, item in enumerate(items):
+                if index:
+                    yield ",\n    "
+                yield item.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    ")
+            yield "\n  ]"
+        yield skeleton
+
+
+# The report's lists that grow with the estate, streamed by ScanReport.json_chunks (in key order).
+_STREAMED = ("resources", "findings")
 
 
 def finding_uid(check_id: str, resource_uid: str) -> str:

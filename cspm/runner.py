@@ -140,7 +140,10 @@ def write_reports(report: ScanReport, out: OutputOptions, *, mutes: MuteOutcome 
     for path in write_formats(report, ["json", *out.formats], out.output_dir, mutes=mutes):
         log.info("wrote %s", path)
     if out.json_path == "-":
-        sys.stdout.write(report.to_json() + "\n")
+        from cspm.reporting.json_report import json_chunks
+
+        for chunk in json_chunks(report):
+            sys.stdout.write(chunk)
         sys.stdout.flush()
     elif out.json_path:
         write_json(report, Path(out.json_path))

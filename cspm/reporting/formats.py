@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -92,7 +92,13 @@ class FormatSpec:
 FORMATS: Mapping[str, FormatSpec] = {
     spec.name: spec
     for spec in (
-        FormatSpec("json", "report.json", "cspm.reporting.formats:render_json", "the cspm report (schema_version 1)"),
+        FormatSpec(
+            "json",
+            "report.json",
+            "cspm.reporting.formats:render_json",
+            "the cspm report (schema_version 1)",
+            chunks="cspm.reporting.formats:render_json_chunks",
+        ),
         FormatSpec(
             "ocsf",
             "report.ocsf.json",
@@ -122,6 +128,12 @@ def _ref(info: MuteInfo) -> MuteRef:
 
 def render_json(ctx: RenderContext) -> str:
     return ctx.report.to_json() + "\n"
+
+
+def render_json_chunks(ctx: RenderContext) -> Iterator[str]:
+    from cspm.reporting.json_report import json_chunks
+
+    return json_chunks(ctx.report)
 
 
 def parse_formats(values: Sequence[str] | None) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cspm.errors import UsageError
@@ -16,7 +16,13 @@ from cspm.models import ScanReport
 
 
 def write_json(report: ScanReport, path: Path) -> Path:
-    return write_atomic(path, report.to_json() + "\n")
+    return write_chunks_atomic(path, json_chunks(report))
+
+
+def json_chunks(report: ScanReport) -> Iterator[str]:
+    """report.json in pieces (see :meth:`ScanReport.json_chunks`), with its final newline."""
+    yield from report.json_chunks()
+    yield "\n"
 
 
 def write_atomic(path: Path, text: str) -> Path:
