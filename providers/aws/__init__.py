@@ -34,7 +34,8 @@ import botocore.session
 from cspm.engine import DEFAULT_MAX_CALLS, CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
-from cspm.providers.aws import org
+from cspm.permissions import aws_action
+from cspm.providers.aws import models, org
 from cspm.providers.aws.context import (
     AssumeRoleFailed,
     AwsContext,
@@ -79,6 +80,20 @@ def service_spec(name: str) -> ServiceSpec:
 
 # Besides the collectors' services: what connecting and --org call.
 _SUPPORT_SERVICES = ("sts", "s3control", "organizations")
+
+
+def declared_actions() -> frozenset[str]:
+    """Every IAM action the scanner declares (connecting, --org and every collector), lower case."""
+    actions = {*CONNECT_PERMISSIONS, *ORG_PERMISSIONS}
+    for name in SERVICE_MODULES:
+        actions.update(service_spec(name).permissions)
+    return frozenset(action.lower() for action in actions)
+
+
+def operation_filter(actions: frozenset[str]) -> models.Keep:
+    """(botocore service, operation) -> whether its IAM action is one of ``actions``: the
+    operations the service models keep (:mod:`cspm.providers.aws.models`)."""
+    return lambda service, operation: aws_action(service, operation).lower() in actions
 
 
 def _load_models(core: botocore.session.Session) -> None:
@@ -168,6 +183,8 @@ class AwsProvider:
         self.options.validate()
         core = botocore.session.Session(profile=self.options.profile)
         try:
+            # Before boto3.Session, which adds its own data path to the loader.
+            models.install(core, (*SERVICE_MODULES, *_SUPPORT_SERVICES), operation_filter(declared_actions()))
             session = boto3.Session(botocore_session=core)
         except botocore.exceptions.ProfileNotFound as exc:
             raise UsageError(f"AWS profile not found: {self.options.profile}") from exc
