@@ -530,24 +530,41 @@ def _evaluate_one(spec: CheckSpec, resource: Resource, inventory: Inventory, now
 
 
 def make_finding(spec: CheckSpec, resource: Resource, result: Result) -> Finding:
+    """The finding of a check's result. Built without validating again what the registry and
+    :class:`Result` already validated, and sharing the check's metadata (title, remediation,
+    compliance, ATT&CK ids) between its findings: a large account has tens of thousands."""
     assert result.status is not None
-    return Finding(
+    return Finding.model_construct(
         uid=finding_uid(spec.id, resource.uid),
-        check_id=spec.id,
-        title=spec.title,
         status=result.status,
-        severity=spec.severity,
-        baseline=spec.baseline,
         resource_uid=resource.uid,
         resource_type=resource.resource_type,
         account=resource.account,
         region=resource.region,
         message=result.message,
         evidence=result.evidence,
-        remediation=spec.remediation,
-        compliance={k: list(v) for k, v in spec.compliance.items()},
-        attack=list(spec.attack),
+        **_check_fields(spec),
     )
+
+
+_CHECK_FIELDS: dict[str, tuple[CheckSpec, dict[str, Any]]] = {}
+
+
+def _check_fields(spec: CheckSpec) -> dict[str, Any]:
+    """A check's fields of every finding, one copy per check (never changed in place)."""
+    cached = _CHECK_FIELDS.get(spec.id)
+    if cached is None or cached[0] is not spec:
+        fields = {
+            "check_id": spec.id,
+            "title": spec.title,
+            "severity": spec.severity,
+            "baseline": spec.baseline,
+            "remediation": spec.remediation,
+            "compliance": {k: list(v) for k, v in spec.compliance.items()},
+            "attack": list(spec.attack),
+        }
+        cached = _CHECK_FIELDS[spec.id] = (spec, fields)
+    return cached[1]
 
 
 # ---------------------------------------------------------------------------------------------
