@@ -12,7 +12,7 @@ VPC/EC2, SageMaker, ECR, KMS and CloudTrail, over 2 regions) on the same countin
   favours it: otherwise it spends a minute in backoff on the APIs moto does not implement.
 
 Both reach the server through ``--endpoint-url`` / ``AWS_ENDPOINT_URL``, with the same fake
-credentials. Each run is measured from a small launcher process (:class:`bench.org.Launcher`):
+credentials. Each run is measured from a small launcher process (:class:`bench.launcher.Launcher`):
 wall time, CPU time, peak RSS, and the requests the server counted during that run. Each tool runs
 ``--repeat`` times (2), in turn, and the fastest run of each is compared: on a shared machine a
 busy moment then cannot fall on one tool only.
@@ -36,7 +36,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.org import Account, Launcher, Measured, log, post, server_child, set_latency
+from bench.launcher import Launcher, Measured
+from bench.org import Account, log, post, server_child, set_latency
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "peer.json"

@@ -4,7 +4,8 @@
    exclude moto, behind a middleware that counts requests by service, operation and bucket.
 2. Seeds a large synthetic account over the wire (:mod:`bench.seed`; threaded, a minute or two).
 3. Runs ``cspm scan aws --endpoint-url ... --quiet`` as a subprocess and measures its wall time,
-   CPU time (user + sys) and peak RSS (``os.wait4`` on that process alone).
+   CPU time (user + sys) and peak RSS from a small launcher process (:mod:`bench.launcher`), so
+   that the scanner's figures are its own, not this process's.
 4. Reads the request counts: total, per resource, per S3 bucket (max, mean), IAM requests against
    the number of principals, SageMaker requests per resource.
 5. Times ``cspm --version`` and ``cspm --help`` (median of 5) and checks that neither imports a
@@ -24,6 +25,7 @@ import math
 import os
 import platform
 import select
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,12 +35,13 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bench.launcher import Launcher, Measured
 from bench.seed import Size, seed
 from bench.wire import COUNTS_PATH, RESET_PATH, Request
 
@@ -139,38 +142,6 @@ def scanner_env() -> dict[str, str]:
         NO_PROXY="127.0.0.1,localhost",
     )
     return env
-
-
-@dataclass
-class Measured:
-    exit_code: int
-    wall_seconds: float
-    user_seconds: float
-    sys_seconds: float
-    peak_rss_mb: float
-    stderr_tail: str
-
-
-def measure(argv: list[str], env: dict[str, str], timeout: float) -> Measured:
-    """Run ``argv``; wall time, and CPU time and peak RSS of that process alone (``wait4``)."""
-    with tempfile.TemporaryFile() as err:
-        started = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, env=env)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                raise RuntimeError(f"{' '.join(argv[:3])} did not finish within {timeout:.0f} s")
-            time.sleep(0.02)
-        wall = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        err.seek(0)
-        tail = err.read().decode("utf-8", "replace")[-2000:]
-    return Measured(proc.returncode, wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024, tail)
 
 
 def cli_startup(command: list[str]) -> dict[str, Any]:
@@ -397,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     size = Size(buckets=args.buckets, roles=args.roles, users=args.users, sagemaker=args.sagemaker)
     command = cspm_command()
-    with moto_child() as url, tempfile.TemporaryDirectory(prefix="cspm-bench-") as out_dir:
+    # The launcher first, while this process is small: see bench.launcher.
+    with Launcher() as launcher, moto_child() as url, tempfile.TemporaryDirectory(prefix="cspm-bench-") as out_dir:
         log(f"moto server (child process) on {url}; seeding {size} ...")
         started = time.monotonic()
         seeded = seed(url, size, threads=args.seed_threads, progress=lambda what: log(f"  seeded {what}"))
@@ -407,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         argv_scan = [*command, "scan", "aws", "--endpoint-url", url, *regions, "--quiet",
                      "--workers", str(args.workers), "--output-dir", out_dir]  # fmt: skip
         log(f"scanning: {' '.join(argv_scan[1:])}")
-        scan = measure(argv_scan, scanner_env(), SCAN_TIMEOUT)
+        scan = launcher.run([shutil.which(argv_scan[0]) or argv_scan[0], *argv_scan[1:]], scanner_env(), SCAN_TIMEOUT)
         if scan.exit_code not in (0, 3):
             raise RuntimeError(f"the scan exited {scan.exit_code}: {scan.stderr_tail}")
         report = json.loads((Path(out_dir) / "report.json").read_text(encoding="utf-8"))
@@ -434,7 +406,6 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scan": {
             **asdict(scan),
-            "cpu_seconds": scan.user_seconds + scan.sys_seconds,
             "complete": report["scan"]["complete"],
             "resources": len(report["resources"]),
             "findings": len(report["findings"]),
