@@ -17,11 +17,14 @@ from dataclasses import dataclass
 class Measured:
     exit_code: int
     wall_seconds: float
-    cpu_seconds: float  # user + sys
     user_seconds: float
     sys_seconds: float
     peak_rss_mb: float
     stderr_tail: str
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self.user_seconds + self.sys_seconds
 
 
 class Launcher:
@@ -103,8 +106,8 @@ for line in sys.stdin:
             err.seek(0)
             tail = err.read()[-4000:].decode("utf-8", "replace")
         out = {"exit_code": os.waitstatus_to_exitcode(status), "wall_seconds": wall,
-               "cpu_seconds": usage.ru_utime + usage.ru_stime, "user_seconds": usage.ru_utime,
-               "sys_seconds": usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+               "user_seconds": usage.ru_utime, "sys_seconds": usage.ru_stime,
+               "peak_rss_mb": usage.ru_maxrss / 1024,
                "stderr_tail": tail}
     except Exception as exc:
         out = {"error": f"{type(exc).__name__}: {exc}"}

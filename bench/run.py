@@ -25,7 +25,6 @@ import math
 import os
 import platform
 import select
-import shutil
 import statistics
 import subprocess
 import sys
@@ -379,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         argv_scan = [*command, "scan", "aws", "--endpoint-url", url, *regions, "--quiet",
                      "--workers", str(args.workers), "--output-dir", out_dir]  # fmt: skip
         log(f"scanning: {' '.join(argv_scan[1:])}")
-        scan = launcher.run([shutil.which(argv_scan[0]) or argv_scan[0], *argv_scan[1:]], scanner_env(), SCAN_TIMEOUT)
+        scan = launcher.run(argv_scan, scanner_env(), SCAN_TIMEOUT)
         if scan.exit_code not in (0, 3):
             raise RuntimeError(f"the scan exited {scan.exit_code}: {scan.stderr_tail}")
         report = json.loads((Path(out_dir) / "report.json").read_text(encoding="utf-8"))
@@ -406,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "scan": {
             **asdict(scan),
+            "cpu_seconds": scan.cpu_seconds,
             "complete": report["scan"]["complete"],
             "resources": len(report["resources"]),
             "findings": len(report["findings"]),

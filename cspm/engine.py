@@ -471,20 +471,14 @@ def _unassessed_scopes(spec: CheckSpec, inventory: Inventory) -> Iterator[Findin
     for account, region, reason in inventory.incomplete_scopes(rtype):
         yield Finding(
             uid=finding_uid(spec.id, unassessed_uid(rtype.resource_type, account, region)),
-            check_id=spec.id,
-            title=spec.title,
             status=Status.ERROR,
-            severity=spec.severity,
-            baseline=spec.baseline,
             resource_uid=unassessed_uid(rtype.resource_type, account, region),
             resource_type=rtype.resource_type,
             account=account,
             region=region,
             message=f"Could not assess: {rtype.resource_type} could not be listed ({reason}).",
             evidence={"reason": reason},
-            remediation=spec.remediation,
-            compliance={k: list(v) for k, v in spec.compliance.items()},
-            attack=list(spec.attack),
+            **spec.finding_fields,
         )
 
 
@@ -543,28 +537,8 @@ def make_finding(spec: CheckSpec, resource: Resource, result: Result) -> Finding
         region=resource.region,
         message=result.message,
         evidence=result.evidence,
-        **_check_fields(spec),
+        **spec.finding_fields,
     )
-
-
-_CHECK_FIELDS: dict[str, tuple[CheckSpec, dict[str, Any]]] = {}
-
-
-def _check_fields(spec: CheckSpec) -> dict[str, Any]:
-    """A check's fields of every finding, one copy per check (never changed in place)."""
-    cached = _CHECK_FIELDS.get(spec.id)
-    if cached is None or cached[0] is not spec:
-        fields = {
-            "check_id": spec.id,
-            "title": spec.title,
-            "severity": spec.severity,
-            "baseline": spec.baseline,
-            "remediation": spec.remediation,
-            "compliance": {k: list(v) for k, v in spec.compliance.items()},
-            "attack": list(spec.attack),
-        }
-        cached = _CHECK_FIELDS[spec.id] = (spec, fields)
-    return cached[1]
 
 
 # ---------------------------------------------------------------------------------------------

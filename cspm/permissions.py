@@ -123,6 +123,14 @@ def _declared(provider: ModuleType, services: Sequence[str], connect: Iterable[s
     return declared
 
 
+def aws_scan_actions() -> set[str]:
+    """Every IAM action ``cspm scan aws`` may use: connecting, ``--org`` / ``--role-arn``, and
+    every collector (what the scanner's service models keep, :mod:`cspm.providers.aws.models`)."""
+    from cspm.providers import aws
+
+    return _declared(aws, (), (*aws.CONNECT_PERMISSIONS, *aws.ORG_PERMISSIONS))
+
+
 CLOUDS: Final = ("aws", "azure", "gcp")
 
 

@@ -26,6 +26,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar
 
 from cspm.models import Baseline, Result, Severity
@@ -95,6 +96,20 @@ class CheckSpec:
         """Every resource type this check reads: the subject first, then injected ones."""
         extra = tuple(d.resource_type for d in self.dependencies if d.resource_type is not None)
         return (self.resource_type, *extra)
+
+    @cached_property
+    def finding_fields(self) -> dict[str, Any]:
+        """What every finding of this check carries from it: one copy, shared by the findings
+        (never changed in place)."""
+        return {
+            "check_id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "baseline": self.baseline,
+            "remediation": self.remediation,
+            "compliance": {k: list(v) for k, v in self.compliance.items()},
+            "attack": list(self.attack),
+        }
 
     def metadata(self) -> dict[str, Any]:
         return {

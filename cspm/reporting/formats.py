@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cspm.errors import UsageError
 from cspm.models import Finding, MuteInfo, ResourceEntry, ScanReport
-from cspm.reporting.json_report import write_atomic, write_chunks_atomic
+from cspm.reporting.json_report import json_chunks, write_atomic, write_chunks_atomic
 
 if TYPE_CHECKING:
     from cspm.mutelist import MuteOutcome, MuteRef
@@ -131,8 +131,6 @@ def render_json(ctx: RenderContext) -> str:
 
 
 def render_json_chunks(ctx: RenderContext) -> Iterator[str]:
-    from cspm.reporting.json_report import json_chunks
-
     return json_chunks(ctx.report)
 
 

@@ -34,7 +34,7 @@ import botocore.session
 from cspm.engine import DEFAULT_MAX_CALLS, CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
-from cspm.permissions import aws_action
+from cspm.permissions import aws_action, aws_scan_actions
 from cspm.providers.aws import models, org
 from cspm.providers.aws.context import (
     AssumeRoleFailed,
@@ -82,18 +82,11 @@ def service_spec(name: str) -> ServiceSpec:
 _SUPPORT_SERVICES = ("sts", "s3control", "organizations")
 
 
-def declared_actions() -> frozenset[str]:
-    """Every IAM action the scanner declares (connecting, --org and every collector), lower case."""
-    actions = {*CONNECT_PERMISSIONS, *ORG_PERMISSIONS}
-    for name in SERVICE_MODULES:
-        actions.update(service_spec(name).permissions)
-    return frozenset(action.lower() for action in actions)
-
-
-def operation_filter(actions: frozenset[str]) -> models.Keep:
-    """(botocore service, operation) -> whether its IAM action is one of ``actions``: the
-    operations the service models keep (:mod:`cspm.providers.aws.models`)."""
-    return lambda service, operation: aws_action(service, operation).lower() in actions
+def operation_filter(actions: Iterable[str]) -> models.Keep:
+    """(botocore service, operation) -> whether its IAM action is one of ``actions`` (in any
+    case): the operations the service models keep (:mod:`cspm.providers.aws.models`)."""
+    wanted = frozenset(action.lower() for action in actions)
+    return lambda service, operation: aws_action(service, operation).lower() in wanted
 
 
 def _load_models(core: botocore.session.Session) -> None:
@@ -184,7 +177,7 @@ class AwsProvider:
         core = botocore.session.Session(profile=self.options.profile)
         try:
             # Before boto3.Session, which adds its own data path to the loader.
-            models.install(core, (*SERVICE_MODULES, *_SUPPORT_SERVICES), operation_filter(declared_actions()))
+            models.install(core, (*SERVICE_MODULES, *_SUPPORT_SERVICES), operation_filter(aws_scan_actions()))
             session = boto3.Session(botocore_session=core)
         except botocore.exceptions.ProfileNotFound as exc:
             raise UsageError(f"AWS profile not found: {self.options.profile}") from exc
