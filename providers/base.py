@@ -1,15 +1,46 @@
-"""What every provider service module declares, as data."""
+"""What every provider shares: the service declaration, the ABSENT marker, error text, and the
+collector context of the SDKs whose calls are plain functions (Azure, Google Cloud)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar
 
 from cspm.resources.base import Resource
 
+if TYPE_CHECKING:
+    from cspm.engine import UnitContext
+
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Absent(Enum):
+    """The resource or setting does not exist (an explicit NOT_FOUND-like answer from the API)."""
+
+    ABSENT = "ABSENT"
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Final = _Absent.ABSENT
+Absent = Literal[_Absent.ABSENT]
+
+
+def one_line(text: str) -> str:
+    """The first non-blank line of an error message, at most 500 characters."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0][:500] if lines else ""
 
 
 @dataclass(frozen=True)
@@ -52,3 +83,78 @@ def with_deadline(fn: Callable[[], T], seconds: float, *, name: str = "cspm-dead
         raise outcome["error"]
     value: T = outcome["value"]
     return value
+
+
+class SdkContext:
+    """A collector's view of one (account, service) unit, for SDKs whose operations are plain
+    calls: every failure is classified (``classify``), recorded on the unit with the operation's
+    name, and answered with ``None``, or with :data:`ABSENT` when its code is one of ``absent``.
+
+    A subclass sets ``sdk_errors`` (the exceptions a call may raise) and implements
+    :meth:`classify`.
+    """
+
+    sdk_errors: ClassVar[tuple[type[BaseException], ...]]
+
+    def __init__(self, unit: UnitContext, saw_location: Callable[[str, str], None]) -> None:
+        self.unit = unit
+        self.scope = unit.account  # the subscription, the project
+        self._saw_location = saw_location
+
+    def classify(self, exc: BaseException) -> tuple[str, str]:
+        """The error code and a one-line message of a failed call."""
+        raise NotImplementedError
+
+    def saw_location(self, location: str | None) -> str:
+        """Note a location for the report's scopes; returns it lower-cased ("global" when unknown)."""
+        where = (location or "global").lower()
+        self._saw_location(self.scope, where)
+        return where
+
+    def call(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        operation: str,
+        absent: Iterable[str] = (),
+        affects: Iterable[type[Resource]] = (),
+        **kwargs: Any,
+    ) -> T | Absent | None:
+        """Call one operation. Returns the result, ABSENT (code in ``absent``) or None (recorded)."""
+        try:
+            return fn(*args, **kwargs)
+        except self.sdk_errors as exc:
+            return self._failed(exc, operation, absent, affects)
+
+    def list_items(
+        self,
+        fn: Callable[..., Iterable[T]],
+        *args: Any,
+        operation: str,
+        absent: Iterable[str] = (),
+        affects: Iterable[type[Resource]] = (),
+        **kwargs: Any,
+    ) -> list[T] | None:
+        """Every item of a paged listing (all pages are read inside the call); [] when an
+        ``absent`` code says there is nothing; None when any page failed (recorded)."""
+        try:
+            return list(fn(*args, **kwargs))
+        except self.sdk_errors as exc:
+            return None if self._failed(exc, operation, absent, affects) is None else []
+
+    def error(self, operation: str, code: str, message: str, *, affects: Iterable[type[Resource]] = ()) -> None:
+        """Record a problem that is not an SDK exception (e.g. a malformed resource id)."""
+        self.unit.error(operation, code, message, affects=affects)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return self.unit.map(fn, items)
+
+    def _failed(
+        self, exc: BaseException, operation: str, absent: Iterable[str], affects: Iterable[type[Resource]]
+    ) -> Absent | None:
+        code, message = self.classify(exc)
+        if code in set(absent):
+            return ABSENT
+        log.debug("%s %s failed in %s: %s %s", self.unit.service, operation, self.scope, code, message)
+        self.unit.error(operation, code, message, affects=affects)
+        return None

@@ -33,6 +33,7 @@ import botocore.session
 from botocore.config import Config
 
 from cspm import __version__
+from cspm.providers.base import ABSENT, one_line
 from cspm.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -43,25 +44,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-
-class _Absent:
-    """The resource or setting does not exist (an explicit NOT_FOUND from the API)."""
-
-    _instance: _Absent | None = None
-
-    def __new__(cls) -> _Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-ABSENT: Final = _Absent()
 
 # ---------------------------------------------------------------------------------------------
 # Read-only guard
@@ -257,19 +239,14 @@ def classify(exc: Exception) -> tuple[str, str]:
         if message.lstrip().startswith("<"):  # an HTML error page (a proxy, an emulator's 500), not a message
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             message = f"HTTP {status} with an HTML error page" if status else "an HTML error page"
-        return code, _one_line(message)
+        return code, one_line(message)
     if isinstance(exc, ReadOnlyViolation):
         return "ReadOnlyViolation", str(exc)
     if isinstance(exc, AssumeRoleFailed):
-        return exc.code, _one_line(exc.reason)
+        return exc.code, one_line(exc.reason)
     if isinstance(exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError):
-        return "NoCredentials", _one_line(str(exc))
-    return type(exc).__name__, _one_line(str(exc))
-
-
-def _one_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0][:500] if lines else ""
+        return "NoCredentials", one_line(str(exc))
+    return type(exc).__name__, one_line(str(exc))
 
 
 SDK_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ReadOnlyViolation)

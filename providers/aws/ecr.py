@@ -27,8 +27,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from cspm.providers.aws.context import ABSENT, AwsContext
-from cspm.providers.base import ServiceSpec
+from cspm.providers.aws.context import AwsContext
+from cspm.providers.base import ABSENT, ServiceSpec
 from cspm.resources.aws.ecr import (
     NOT_SCANNED,
     STATUSES_WITH_COUNTS,

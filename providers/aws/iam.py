@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from cspm.iam.policy import PolicyError, load_json
-from cspm.providers.aws.context import ABSENT, AwsContext
-from cspm.providers.base import ServiceSpec
+from cspm.providers.aws.context import AwsContext
+from cspm.providers.base import ABSENT, ServiceSpec
 from cspm.resources.aws.iam import (
     AccessKey,
     Credentials,

@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from cspm.providers.aws.context import ABSENT, AwsContext
-from cspm.providers.base import ServiceSpec
+from cspm.providers.aws.context import AwsContext
+from cspm.providers.base import ABSENT, ServiceSpec
 from cspm.resources.aws.s3 import (
     Encryption,
     Grant,

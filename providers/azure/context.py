@@ -28,8 +28,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlparse
 
 import azure.core.exceptions as azure_errors
@@ -37,6 +36,7 @@ from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
 from cspm import __version__
+from cspm.providers.base import SdkContext, one_line
 from cspm.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -57,21 +57,6 @@ CLIENT_KINDS: Final[dict[str, tuple[str, str, dict[str, Any]]]] = {
     "ml": ("azure.mgmt.machinelearningservices", "MachineLearningServicesMgmtClient", {"api_version": ML_API_VERSION}),
 }
 
-
-class _Absent(Enum):
-    """The thing does not exist (an explicit NOT_FOUND-like answer from the API)."""
-
-    ABSENT = "ABSENT"
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-ABSENT: Final = _Absent.ABSENT
-Absent = Literal[_Absent.ABSENT]
 
 # ---------------------------------------------------------------------------------------------
 # Read-only guard
@@ -187,11 +172,6 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, one_line(str(exc))
 
 
-def one_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0][:500] if lines else ""
-
-
 def text(value: Any) -> str | None:
     """An SDK enum member or string as plain text (``str()`` of an enum member is its name)."""
     if value is None:
@@ -210,54 +190,21 @@ def resource_group_of(resource_id: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-class AzureContext:
+class AzureContext(SdkContext):
     """A collector's view of one (subscription, service) unit."""
 
+    sdk_errors = SDK_ERRORS
+
+    def classify(self, exc: BaseException) -> tuple[str, str]:
+        return classify(exc)
+
     def __init__(self, unit: UnitContext, clients: AzureClients, saw_location: Callable[[str, str], None]) -> None:
-        self.unit = unit
+        super().__init__(unit, saw_location)
         self.clients = clients
         self.subscription = unit.account
-        self._saw_location = saw_location
 
     def client(self, kind: str) -> Any:
         return self.clients.get(kind, self.subscription)
-
-    def saw_location(self, location: str | None) -> str:
-        """Note a location for the report's scopes; returns it ("global" when unknown)."""
-        where = (location or "global").lower()
-        self._saw_location(self.subscription, where)
-        return where
-
-    def call(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        operation: str,
-        absent: Iterable[str] = (),
-        affects: Iterable[type[Resource]] = (),
-        **kwargs: Any,
-    ) -> T | Absent | None:
-        """Call one operation. Returns the result, ABSENT (code in ``absent``) or None (recorded)."""
-        try:
-            return fn(*args, **kwargs)
-        except SDK_ERRORS as exc:
-            return self._failed(exc, operation, absent, affects)
-
-    def list_items(
-        self,
-        fn: Callable[..., Iterable[T]],
-        *args: Any,
-        operation: str,
-        absent: Iterable[str] = (),
-        affects: Iterable[type[Resource]] = (),
-        **kwargs: Any,
-    ) -> list[T] | None:
-        """Every item of a paged listing; [] when an ``absent`` code says there is nothing;
-        None when any page failed (recorded)."""
-        try:
-            return list(fn(*args, **kwargs))
-        except SDK_ERRORS as exc:
-            return None if self._failed(exc, operation, absent, affects) is None else []
 
     def list_json(
         self,
@@ -294,20 +241,3 @@ class AzureContext:
             )
             return None
         return raw
-
-    def error(self, operation: str, code: str, message: str, *, affects: Iterable[type[Resource]] = ()) -> None:
-        """Record a problem that is not an SDK exception (e.g. a malformed resource id)."""
-        self.unit.error(operation, code, message, affects=affects)
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return self.unit.map(fn, items)
-
-    def _failed(
-        self, exc: BaseException, operation: str, absent: Iterable[str], affects: Iterable[type[Resource]]
-    ) -> Absent | None:
-        code, message = classify(exc)
-        if code in set(absent):
-            return ABSENT
-        log.debug("%s %s failed in %s: %s %s", self.unit.service, operation, self.subscription, code, message)
-        self.unit.error(operation, code, message, affects=affects)
-        return None

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
-from cspm.providers.azure.context import ABSENT, AzureContext, resource_group_of, text
-from cspm.providers.base import ServiceSpec
+from cspm.providers.azure.context import AzureContext, resource_group_of, text
+from cspm.providers.base import ABSENT, ServiceSpec
 from cspm.resources.azure.network import PrivateEndpointConnection
 from cspm.resources.azure.storage import (
     NO_BLOB_SERVICE_KINDS,

@@ -20,16 +20,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
-from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import google.api_core.exceptions as api_errors
 import google.auth.exceptions as auth_errors
 import requests
 from google.auth.transport.requests import AuthorizedSession
 
-from cspm.resources.base import Resource
+from cspm.providers.base import SdkContext, one_line
 
 if TYPE_CHECKING:
     from cspm.engine import UnitContext
@@ -44,22 +43,6 @@ TIMEOUT: Final = (5.0, 30.0)  # (connect, read) seconds per request
 # google-cloud-storage 3.x starts a background thread per bucket to fetch its metadata for
 # tracing spans (one extra, unbounded GET per bucket) unless this is set; a user's value wins.
 _NO_BUCKET_METADATA_FETCH: Final = ("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
-
-
-class _Absent(Enum):
-    """The thing does not exist (an explicit NOT_FOUND from the API)."""
-
-    ABSENT = "ABSENT"
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-ABSENT: Final = _Absent.ABSENT
-Absent = Literal[_Absent.ABSENT]
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -141,78 +124,24 @@ def classify(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, one_line(str(exc))
 
 
-def one_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0][:500] if lines else ""
-
-
 # ---------------------------------------------------------------------------------------------
 # What collectors see
 # ---------------------------------------------------------------------------------------------
 
 
-class GcpContext:
+class GcpContext(SdkContext):
     """A collector's view of one (project, service) unit."""
 
+    sdk_errors = SDK_ERRORS
+
+    def classify(self, exc: BaseException) -> tuple[str, str]:
+        return classify(exc)
+
     def __init__(self, unit: UnitContext, clients: GcpClients, saw_location: Callable[[str, str], None]) -> None:
-        self.unit = unit
+        super().__init__(unit, saw_location)
         self.clients = clients
         self.project = unit.account
         self.options = clients.options()
-        self._saw_location = saw_location
 
     def storage(self) -> Any:
         return self.clients.storage(self.project)
-
-    def saw_location(self, location: str | None) -> str:
-        """Note a location for the report's scopes; returns it lower-cased ("global" when unknown)."""
-        where = (location or "global").lower()
-        self._saw_location(self.project, where)
-        return where
-
-    def call(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        operation: str,
-        absent: Iterable[str] = (),
-        affects: Iterable[type[Resource]] = (),
-        **kwargs: Any,
-    ) -> T | Absent | None:
-        """Call one operation. Returns the result, ABSENT (code in ``absent``) or None (recorded)."""
-        try:
-            return fn(*args, **kwargs)
-        except SDK_ERRORS as exc:
-            return self._failed(exc, operation, absent, affects)
-
-    def list_items(
-        self,
-        fn: Callable[..., Iterable[T]],
-        *args: Any,
-        operation: str,
-        affects: Iterable[type[Resource]] = (),
-        **kwargs: Any,
-    ) -> list[T] | None:
-        """Every item of a paged listing, or None when any page failed (recorded)."""
-        try:
-            return list(fn(*args, **kwargs))
-        except SDK_ERRORS as exc:
-            self._failed(exc, operation, (), affects)
-            return None
-
-    def error(self, operation: str, code: str, message: str, *, affects: Iterable[type[Resource]] = ()) -> None:
-        """Record a problem that is not an SDK exception."""
-        self.unit.error(operation, code, message, affects=affects)
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        return self.unit.map(fn, items)
-
-    def _failed(
-        self, exc: BaseException, operation: str, absent: Iterable[str], affects: Iterable[type[Resource]]
-    ) -> Absent | None:
-        code, message = classify(exc)
-        if code in set(absent):
-            return ABSENT
-        log.debug("%s %s failed in %s: %s %s", self.unit.service, operation, self.project, code, message)
-        self.unit.error(operation, code, message, affects=affects)
-        return None

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cspm.providers.base import ServiceSpec
-from cspm.providers.gcp.context import ABSENT, GcpContext
+from cspm.providers.base import ABSENT, ServiceSpec
+from cspm.providers.gcp.context import GcpContext
 from cspm.resources.gcp.storage import AclEntry, GcsBucket, IamBinding
 
 PERMISSIONS = (

@@ -27,7 +27,7 @@ from cspm.engine import evaluate
 from cspm.models import Status
 from cspm.providers.aws import SERVICE_MODULES
 from cspm.providers.aws import ecr as ecr_provider
-from cspm.providers.aws.context import ABSENT
+from cspm.providers.base import ABSENT
 from cspm.resources.aws.ecr import NOT_SCANNED, EcrRepository, ImageScan
 from cspm.resources.aws.sagemaker import TrainingJob
 from support.aws import ACCOUNT, collect_aws, one
