@@ -1,41 +1,75 @@
-# One Makefile for developers and CI. Every target builds the virtual environment first,
-# so on a fresh clone `make demo` and `make test` need nothing else.
+# One Makefile for developers and CI. Every target builds what it needs first, so on a fresh clone
+# `make demo` and `make test` need nothing else.
+#
+# Installs come from uv.lock, a committed lock of every direct and transitive dependency with
+# hashes (docs/install.md says why uv). uv itself is pinned with hashes in requirements/uv.txt and
+# installed with pip into .tools/; it never downloads a Python (the machine's python3 is used).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+TOOLS  ?= .tools
+UV     ?= $(TOOLS)/bin/uv
+DEMO_EXTRAS := --extra aws --extra azure --extra gcp --extra demo
 
-.PHONY: install demo test test-fast lint catalog bench clean
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SYNC := $(UV) sync --frozen --python $(PYTHON)
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+.PHONY: install install-demo demo test test-fast lint catalog bench lock lock-check wheel-check mutate clean
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(UV): requirements/uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements/uv.txt
+	touch $(UV)
 
-install: $(STAMP)
+# The developer environment: runtime, every extra and the test and lint tools.
+install: | $(UV)
+	$(SYNC) --quiet --extra dev
 
-demo: $(STAMP)
+# Only what `cspm demo` needs (runtime + aws, azure, gcp, demo). --inexact keeps a developer
+# environment's extra tools when both are used.
+install-demo: | $(UV)
+	$(SYNC) --quiet --inexact $(DEMO_EXTRAS)
+
+demo: install-demo
 	$(BIN)/cspm demo
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
-test-fast: $(STAMP)
+test-fast: install
 	$(BIN)/python -m pytest -q -m "not e2e"
 
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-catalog: $(STAMP)
+catalog: install
 	$(BIN)/python -m cspm.catalog docs
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python -m bench.run
 
+# Re-resolve every dependency to its newest allowed version.
+lock: | $(UV)
+	$(UV) lock --upgrade
+
+# Fails when uv.lock no longer matches pyproject.toml (CI runs it).
+lock-check: | $(UV)
+	$(UV) lock --check
+
+# The wheel as a user gets it: built, installed with the locked versions into a clean virtual
+# environment, then `cspm --version` and `cspm demo` from an empty directory.
+wheel-check: | $(UV)
+	rm -rf build/wheel-check dist
+	$(UV) build --wheel --out-dir dist --python $(PYTHON) --quiet
+	$(UV) export --frozen --quiet --no-emit-project $(DEMO_EXTRAS) -o build/wheel-check/requirements.txt
+	$(UV) venv --quiet --python $(PYTHON) build/wheel-check/venv
+	VIRTUAL_ENV=build/wheel-check/venv $(UV) pip install --quiet --require-hashes -r build/wheel-check/requirements.txt
+	VIRTUAL_ENV=build/wheel-check/venv $(UV) pip install --quiet --no-deps dist/cspm-*.whl
+	mkdir -p build/wheel-check/run
+	cd build/wheel-check/run && ../venv/bin/cspm --version && ../venv/bin/cspm demo --quiet
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -317,14 +317,20 @@ def scanner_user(url: str, name: str, policy: Mapping[str, Any]) -> dict[str, st
     return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
-# moto's IAM authorization mode checks a few S3 operations under other action names than AWS
-# (moto 5.2: bucket sub-resources it does not map are authorized as s3:ListBucket; S3 Control's
-# GetPublicAccessBlock as s3:GetPublicAccessBlock). A test identity that holds the real action
-# also gets moto's name, so that moto authorizes the call exactly when AWS would.
+# moto's IAM authorization mode checks a few S3 operations under other action names than AWS.
+# moto 5.2.6 authorizes S3 and S3 Control requests by their API *operation* name (the botocore
+# router's match), not by the IAM action the Service Authorization Reference gives: ListBuckets is
+# checked as s3:ListBuckets (AWS: s3:ListAllMyBuckets), GetBucketEncryption as s3:GetBucketEncryption
+# (AWS: s3:GetEncryptionConfiguration), and both the bucket's and the account's (S3 Control, as
+# the scanner sends it) GetPublicAccessBlock as s3:GetPublicAccessBlock (AWS:
+# s3:GetBucketPublicAccessBlock / s3:GetAccountPublicAccessBlock). moto 5.1 checked unmapped bucket
+# sub-resources as s3:ListBucket instead. A test identity that holds the real action also gets
+# moto's name, so that moto authorizes the call exactly when AWS would.
+# test_moto_authorizes_s3_as_this_table proves the table against the installed moto.
 MOTO_AUTHORIZES_AS = {
-    "s3:GetEncryptionConfiguration": "s3:ListBucket",
-    "s3:GetBucketOwnershipControls": "s3:ListBucket",
-    "s3:GetBucketPublicAccessBlock": "s3:ListBucket",
+    "s3:ListAllMyBuckets": "s3:ListBuckets",
+    "s3:GetEncryptionConfiguration": "s3:GetBucketEncryption",
+    "s3:GetBucketPublicAccessBlock": "s3:GetPublicAccessBlock",
     "s3:GetAccountPublicAccessBlock": "s3:GetPublicAccessBlock",
 }
 
@@ -341,10 +347,11 @@ ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 
 
 def split_in_half(actions: Iterable[str]) -> tuple[set[str], set[str]]:
-    """(allowed, denied): every other action of the sorted list. The actions moto authorizes as
-    one s3:ListBucket go to the same half (denied), so moto denies exactly what AWS would; an
-    action AWS always allows stays allowed."""
+    """(allowed, denied): every other action of the sorted list. Actions that moto authorizes
+    under one shared name (both public-access-block reads) go to the same half (denied), so moto
+    denies exactly what AWS would; an action AWS always allows stays allowed."""
     ordered = sorted(set(actions) - ALWAYS_ALLOWED, key=str.lower)
     allowed, denied = set(ordered[0::2]), set(ordered[1::2])
-    as_list_bucket = {a for a, moto in MOTO_AUTHORIZES_AS.items() if moto == "s3:ListBucket"} & set(ordered)
-    return (allowed - as_list_bucket) | (ALWAYS_ALLOWED & set(actions)), denied | as_list_bucket
+    names = list(MOTO_AUTHORIZES_AS.values())
+    together = {a for a, moto in MOTO_AUTHORIZES_AS.items() if names.count(moto) > 1} & set(ordered)
+    return (allowed - together) | (ALWAYS_ALLOWED & set(actions)), denied | together

@@ -25,7 +25,14 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from resilience.account import REGION, Canaries, policy_of, scanner_user, seed
+from resilience.account import (
+    MOTO_AUTHORIZES_AS,
+    REGION,
+    Canaries,
+    policy_of,
+    scanner_user,
+    seed,
+)
 from resilience.scans import statuses
 from resilience.scenario import DROPPED, Scenario
 
@@ -298,3 +305,54 @@ def test_s3control_requests_are_signed_for_the_host_they_are_sent_to(fault_serve
     finally:
         fault_server.set_iam_enforcement(False)
     assert raised.value.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration"
+
+
+# ---------------------------------------------------------------------------------------------
+# The alias table itself, proven against the installed moto
+# ---------------------------------------------------------------------------------------------
+
+_S3_CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "s3:ListAllMyBuckets": ("s3", "list_buckets", {}),
+    "s3:GetEncryptionConfiguration": ("s3", "get_bucket_encryption", {"Bucket": "rs-alias-probe"}),
+    "s3:GetBucketPublicAccessBlock": ("s3", "get_public_access_block", {"Bucket": "rs-alias-probe"}),
+    "s3:GetAccountPublicAccessBlock": ("s3control", "get_public_access_block", {"AccountId": ACCOUNT}),
+}
+
+
+def _denied(url: str, keys: dict[str, str], service: str, method: str, kwargs: dict[str, Any]) -> bool:
+    """Whether moto answers AccessDenied to the call, sent through the scanner's own clients."""
+    session = boto3.Session(
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    client = ClientFactory(session, client_config(1, max_attempts=0), endpoint_url=url).client(service, REGION)
+    try:
+        getattr(client, method)(**kwargs)
+    except botocore.exceptions.ClientError as e:
+        return "AccessDenied" in e.response["Error"]["Code"]
+    return False
+
+
+@pytest.mark.parametrize("action", sorted(MOTO_AUTHORIZES_AS))
+def test_moto_authorizes_s3_as_this_table(fault_server: FaultServer, action: str) -> None:
+    """With only the AWS action moto denies the call; with moto's name added it allows it. When a
+    moto release changes its S3 authorization names, this test names the entry to update."""
+    url = fault_server.url
+    fault_server.reset()
+    boto3.client("s3", region_name=REGION, endpoint_url=url).create_bucket(Bucket="rs-alias-probe")
+    bare = scanner_user(
+        url,
+        "rs-alias-bare",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [action], "Resource": "*"}]},
+    )
+    aliased = scanner_user(url, "rs-alias-moto", policy_of({action}))
+    service, method, kwargs = _S3_CALLS[action]
+    fault_server.set_iam_enforcement(True)
+    try:
+        assert _denied(url, bare, service, method, kwargs), f"moto now authorizes {action} as itself: drop the alias"
+        assert not _denied(url, aliased, service, method, kwargs), (
+            f"moto no longer authorizes {action} as {MOTO_AUTHORIZES_AS[action]}"
+        )
+    finally:
+        fault_server.reset()
