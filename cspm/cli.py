@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cspm import __version__
-from cspm.errors import CspmError, ExitCode, UsageError
+from cspm.errors import CspmError, ExitCode, UsageError, missing_extra
 
 if TYPE_CHECKING:
     from cspm.runner import OutputOptions
@@ -382,12 +382,24 @@ _mount_command_modules()
 # ---------------------------------------------------------------------------------------------
 
 
+def _run_app(args: list[str]) -> object:
+    """The Typer app; a missing optional extra (a cloud SDK, the demo's moto) becomes
+    :class:`MissingExtra` (exit 2, naming the extra to install) instead of an internal error."""
+    try:
+        return app(args=args, prog_name="cspm", standalone_mode=False)
+    except ModuleNotFoundError as exc:
+        missing = missing_extra(exc)
+        if missing is None:
+            raise
+        raise missing from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app and maps errors to exit codes and one line."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        result = app(args=args, prog_name="cspm", standalone_mode=False)
+        result = _run_app(args)
     except CspmError as exc:
         if debug:
             log.exception("failed")

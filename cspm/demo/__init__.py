@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cspm.errors import ScanError
+from cspm.errors import MissingExtra, ScanError
 from cspm.runner import OutputOptions
 
 if TYPE_CHECKING:
@@ -139,8 +139,8 @@ def moto_server() -> Iterator[str]:
     stopped on exit (see :mod:`cspm.demo.server`)."""
     try:
         import moto  # noqa: F401 - the 'demo' extra
-    except ImportError as exc:
-        raise ScanError("the demo needs moto: pip install 'cspm[demo]'") from exc
+    except ModuleNotFoundError as exc:
+        raise MissingExtra("demo", exc.name or "moto") from exc
     import requests
 
     from cspm.demo.server import serve_simulated_account
