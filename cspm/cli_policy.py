@@ -1,6 +1,8 @@
 """``cspm policy lint FILE ...``: offline IAM policy validation (no credentials, no network).
 
-Exit codes: 0 nothing at or above ``--fail-on``; 3 findings at or above it; 2 a file that is not
+Exit codes: 0 nothing at or above ``--fail-on`` (default ``security_warning``, as the AWS IAM policy
+validator tools for CloudFormation and Terraform block on ERROR and SECURITY_WARNING); 3 findings at
+or above it; 2 a file that is not
 JSON or holds no policy (one line on stderr: ``FILE:LINE:COLUMN: message``).
 Only :mod:`cspm.iam` is imported: no cloud SDK.
 """
@@ -43,8 +45,13 @@ def lint(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON on stdout.")] = False,
     fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", case_sensitive=False, help="Exit 3 when a finding reaches this level.")
-    ] = FailOn.ERROR,
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            case_sensitive=False,
+            help="Exit 3 when a finding reaches this level (default: errors and security warnings).",
+        ),
+    ] = FailOn.SECURITY_WARNING,
 ) -> None:
     """Validate IAM policies like AWS IAM Access Analyzer, offline."""
     from cspm.iam.lint import LintInputError, lint_file

@@ -285,9 +285,8 @@ def _export_findings(file: str, data: Mapping[str, Any], export: _Export) -> lis
     out = []
     for prefix, node, policies in nodes:
         single = {m.method.id for doc in policies for m in escalation_methods(EffectivePermissions([doc]))}
-        for finding in permission_findings(node.permissions):
-            if finding.code == "PRIVILEGE_ESCALATION" and finding.details.get("method") in single:
-                continue  # already reported on the one policy that holds it
+        # methods that one policy holds alone were already reported on that policy
+        for finding in permission_findings(node.permissions, skip_methods=frozenset(single)):
             if finding.code == "DATA_EXFILTRATION" and len(policies) <= 1:
                 continue
             out.append(FileFinding(file, node.id, _at(finding, prefix)))

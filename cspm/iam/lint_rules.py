@@ -276,13 +276,105 @@ _VALUE_CHECKS = {
 }
 
 
+def _unfit_values(cond: Condition, op: Operator) -> list[str]:
+    """The policy values that do not fit the operator's type (``Bool`` with ``"yes"`` …)."""
+    check = _VALUE_CHECKS.get(op.family)
+    if check is None:
+        return []
+    return [v for v in cond.values if "${" not in v and not check(v)]
+
+
 def condition_value_findings(cond: Condition, op: Operator) -> Iterator[LintFinding]:
     """WARNING for values that do not fit the operator's type (``Bool`` with ``"yes"`` …)."""
-    check = _VALUE_CHECKS.get(op.family)
-    for value in cond.values:
-        if check is not None and "${" not in value and not check(value):
-            message = f"{value!r} is not a valid {op.family.value} value for {cond.operator}."
-            yield LintFinding(W, f"TYPE_MISMATCH_{op.family.name}", message, cond.path, {"value": value})
+    for value in _unfit_values(cond, op):
+        message = f"{value!r} is not a valid {op.family.value} value for {cond.operator}."
+        yield LintFinding(W, f"TYPE_MISMATCH_{op.family.name}", message, cond.path, {"value": value})
+
+
+# The operator a key of each type is compared with: what to use instead of a mismatched one.
+_FIX = {
+    OperatorFamily.STRING: ("StringEquals", "StringNotEquals"),
+    OperatorFamily.ARN: ("ArnLike", "ArnNotLike"),
+    OperatorFamily.BOOL: ("Bool", "Bool"),
+    OperatorFamily.NUMERIC: ("NumericEquals", "NumericNotEquals"),
+    OperatorFamily.DATE: ("DateEquals", "DateNotEquals"),
+    OperatorFamily.IP_ADDRESS: ("IpAddress", "NotIpAddress"),
+}
+
+
+def _fixed_operator(cond: Condition, op: Operator) -> str:
+    """The operator to use instead: the key's own family (``StringEquals`` for a string key),
+    with the qualifier, the negation and IfExists of the original kept."""
+    key_type = _key_type(cond.key)[0] or OperatorFamily.STRING
+    base = _FIX.get(key_type, _FIX[OperatorFamily.STRING])[1 if op.negated else 0]
+    return f"{op.qualifier + ':' if op.qualifier else ''}{base}{'IfExists' if op.if_exists else ''}"
+
+
+def never_true(cond: Condition, op: Operator) -> bool:
+    """Whether the condition can never be true for any request.
+
+    Only when it is certain: a plain (not negated, no IfExists, no ``ForAllValues``, which is true
+    for a request without the key) operator of a typed family (Bool, Numeric, Date, IpAddress, or
+    an ARN operator with a wildcard-free value) whose every policy value is not a value of that
+    type. A request value of the operator's type never equals such a value, so the condition block
+    — all of whose conditions must hold — never holds. ``Bool`` with ``"public-read"`` is the
+    classic case: meant as ``StringEquals``, it matches nothing.
+    """
+    if op.negated or op.if_exists or op.qualifier == "ForAllValues" or not cond.values:
+        return False
+    typed = (OperatorFamily.BOOL, OperatorFamily.NUMERIC, OperatorFamily.DATE, OperatorFamily.IP_ADDRESS)
+    wildcard_arn = op.family is OperatorFamily.ARN and any(ch in v for v in cond.values for ch in "*?")
+    if op.family not in typed and (op.family is not OperatorFamily.ARN or wildcard_arn):
+        return False
+    return len(_unfit_values(cond, op)) == len(cond.values)
+
+
+def dead_condition_findings(stmt: Statement, cond: Condition, op: Operator) -> Iterator[LintFinding]:
+    """SECURITY_WARNING for a statement that a never-true condition switches off.
+
+    A Deny that never applies protects nothing (``DENY_NEVER_APPLIES``): it is usually the only
+    statement meant to stop something, so the policy looks guarded and is not. An Allow whose
+    guard never holds grants nothing (``ALLOW_CONDITION_NEVER_MATCHES``): the access it was meant
+    to grant under a condition fails, and the usual "fix" is to remove the condition. Both name the
+    statement and the operator to use instead. Access Analyzer reports only the type mismatch.
+    """
+    fix = _fixed_operator(cond, op)
+    values = ", ".join(repr(v) for v in cond.values)
+    why = f"{cond.operator} compares {op.family.value} values and {values} is not one, so {cond.key} never matches"
+    details = {
+        "condition": cond.path,
+        "operator": cond.operator,
+        "key": cond.key,
+        "values": list(cond.values),
+        "fix": fix,
+    }
+    if stmt.is_allow:
+        message = f"This Allow never grants anything: {why}. Use {fix}."
+        yield LintFinding(S, "ALLOW_CONDITION_NEVER_MATCHES", message, stmt.path, details)
+    else:
+        message = f"This Deny never applies: {why}. Use {fix}."
+        yield LintFinding(S, "DENY_NEVER_APPLIES", message, stmt.path, details)
+
+
+def _type_findings(stmt: Statement, cond: Condition, op: Operator) -> Iterator[LintFinding]:
+    """One finding per mistake: the dead statement when the condition can never be true; else
+    one type finding, the operator/key mismatch carrying the unfit values when both apply."""
+    if never_true(cond, op):
+        yield from dead_condition_findings(stmt, cond, op)
+        yield from (f for f in condition_key_findings(stmt, cond, op) if f.code != "OPERATOR_KEY_TYPE_MISMATCH")
+        return
+    key_findings = list(condition_key_findings(stmt, cond, op))
+    mismatch = next((f for f in key_findings if f.code == "OPERATOR_KEY_TYPE_MISMATCH"), None)
+    unfit = _unfit_values(cond, op)
+    if mismatch is not None and unfit:
+        fix = _fixed_operator(cond, op)
+        message = f"{mismatch.message} {', '.join(repr(v) for v in unfit)} is not a {op.family.value} value: use {fix}."
+        details = {**mismatch.details, "values": unfit, "fix": fix}
+        yield LintFinding(W, mismatch.code, message, cond.path, details)
+        yield from (f for f in key_findings if f is not mismatch)
+        return
+    yield from condition_value_findings(cond, op)
+    yield from key_findings
 
 
 def condition_key_findings(stmt: Statement, cond: Condition, op: Operator) -> Iterator[LintFinding]:
@@ -336,8 +428,7 @@ def condition_findings(stmt: Statement) -> Iterator[LintFinding]:
         op = cond.parsed
         if op is None:
             continue  # the parser reported the invalid operator
-        yield from condition_value_findings(cond, op)
-        yield from condition_key_findings(stmt, cond, op)
+        yield from _type_findings(stmt, cond, op)
         yield from if_exists_findings(stmt, cond, op)
     yield from unsupported_key_findings(stmt)
 
@@ -387,18 +478,33 @@ def document_security_findings(doc: PolicyDocument) -> Iterator[LintFinding]:
     yield from permission_findings(EffectivePermissions([doc]), doc)
 
 
-def permission_findings(perms: EffectivePermissions, doc: PolicyDocument | None = None) -> Iterator[LintFinding]:
-    """Escalation and exfiltration from effective permissions (one policy or a whole principal)."""
+def permission_findings(
+    perms: EffectivePermissions, doc: PolicyDocument | None = None, *, skip_methods: frozenset[str] = frozenset()
+) -> Iterator[LintFinding]:
+    """Escalation and exfiltration from effective permissions (one policy or a whole principal).
+
+    One finding per set of statements that together allow escalation, listing every method they
+    allow: one PassRole statement beside ``sagemaker:Create*`` is one finding naming the 14
+    combinations, not 14 findings. ``skip_methods`` are left out (already reported elsewhere).
+    """
     if perms.is_admin:
         return  # FULL_ADMIN says it all
     paths = {(s.index): s.path for s in doc.statements} if doc else {}
+    groups: dict[tuple[str, ...], list[Any]] = {}
     for match in escalation_methods(perms):
-        if match.verdict is not Verdict.ALLOWED:
+        if match.verdict is not Verdict.ALLOWED or match.method.id in skip_methods:
             continue
         origins = [o for d in match.decisions for o in d.allowed_by]
-        message = f"Privilege escalation ({match.method.id}): {match.method.description}."
-        path = paths.get(origins[0].ref.index, "") if origins else ""
-        yield LintFinding(S, "PRIVILEGE_ESCALATION", message, path, match.as_dict())
+        where = tuple(dict.fromkeys(paths.get(o.ref.index, "") for o in origins)) if origins else ("",)
+        groups.setdefault(where, []).append(match)
+    for where, matches in groups.items():
+        ids = [m.method.id for m in matches]
+        if len(matches) == 1:
+            message = f"Privilege escalation ({ids[0]}): {matches[0].method.description}."
+        else:
+            message = f"Privilege escalation, {len(matches)} ways: {', '.join(ids)}."
+        details = {"methods": [m.as_dict() for m in matches], "statements": [w for w in where if w]}
+        yield LintFinding(S, "PRIVILEGE_ESCALATION", message, where[0], details)
     exfil = data_exfiltration(perms)
     if exfil.unrestricted:
         first = perms.allows(exfil.unrestricted[0]).allowed_by

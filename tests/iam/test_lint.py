@@ -195,7 +195,9 @@ CASES = [
     ),
     (
         "bool value",
-        policy(allow(Action="s3:ListBucket", Resource="*", Condition={"Bool": {"aws:SecureTransport": "yes"}})),
+        policy(
+            allow(Action="s3:ListBucket", Resource="*", Condition={"Bool": {"aws:SecureTransport": ["true", "yes"]}})
+        ),
         ("WARNING", "TYPE_MISMATCH_BOOL", "Statement[0].Condition.Bool.aws:SecureTransport"),
     ),
     (
@@ -204,7 +206,7 @@ CASES = [
             allow(
                 Action="s3:ListBucket",
                 Resource="*",
-                Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "one hour"}},
+                Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": ["3600", "one hour"]}},
             )
         ),
         ("WARNING", "TYPE_MISMATCH_NUMERIC", "Statement[0].Condition.NumericLessThan.aws:MultiFactorAuthAge"),
@@ -212,18 +214,34 @@ CASES = [
     (
         "date value",
         policy(
-            allow(Action="s3:ListBucket", Resource="*", Condition={"DateGreaterThan": {"aws:CurrentTime": "tomorrow"}})
+            allow(
+                Action="s3:ListBucket",
+                Resource="*",
+                Condition={"DateGreaterThan": {"aws:CurrentTime": ["2026-01-01T00:00:00Z", "tomorrow"]}},
+            )
         ),
         ("WARNING", "TYPE_MISMATCH_DATE", "Statement[0].Condition.DateGreaterThan.aws:CurrentTime"),
     ),
     (
         "ip value",
-        policy(allow(Action="s3:ListBucket", Resource="*", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.300/8"}})),
+        policy(
+            allow(
+                Action="s3:ListBucket",
+                Resource="*",
+                Condition={"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "10.0.0.300/8"]}},
+            )
+        ),
         ("WARNING", "TYPE_MISMATCH_IP_ADDRESS", "Statement[0].Condition.IpAddress.aws:SourceIp"),
     ),
     (
         "arn value",
-        policy(allow(Action="s3:ListBucket", Resource="*", Condition={"ArnEquals": {"aws:SourceArn": "my-topic"}})),
+        policy(
+            allow(
+                Action="s3:ListBucket",
+                Resource="*",
+                Condition={"ArnEquals": {"aws:SourceArn": ["arn:aws:sns:us-east-1:111122223333:t", "my-topic"]}},
+            )
+        ),
         ("WARNING", "TYPE_MISMATCH_ARN", "Statement[0].Condition.ArnEquals.aws:SourceArn"),
     ),
     (
@@ -410,7 +428,7 @@ def test_account_export_finds_escalation_split_across_policies(tmp_path: Path) -
         by_code.setdefault(f.finding.code, []).append(f)
     (escalation,) = by_code["PRIVILEGE_ESCALATION"]
     assert escalation.policy == f"arn:aws:iam::{ACCOUNT}:user/scientist"
-    assert escalation.finding.details["method"] == "sagemaker-training-job"
+    assert [m["method"] for m in escalation.finding.details["methods"]] == ["sagemaker-training-job"]
     assert escalation.finding.path == "UserDetailList[0]" and escalation.line is not None
     (path,) = by_code["ESCALATION_PATH_TO_ADMIN"]
     assert [hop["target"] for hop in path.finding.details["path"]] == [f"arn:aws:iam::{ACCOUNT}:role/sagemaker-admin"]
