@@ -3,7 +3,8 @@
 #
 # Installs come from uv.lock, a committed lock of every direct and transitive dependency with
 # hashes (docs/install.md says why uv). uv itself is pinned with hashes in requirements/uv.txt and
-# installed with pip into .tools/; it never downloads a Python (the machine's python3 is used).
+# installed with pip into .tools/ (pip --target: no virtual environment to create for one binary);
+# it never downloads a Python (the machine's python3 is used).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,8 +19,8 @@ SYNC := $(UV) sync --frozen --python $(PYTHON)
 .PHONY: install install-demo demo test test-fast lint catalog bench lock lock-check wheel-check mutate clean
 
 $(UV): requirements/uv.txt
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r requirements/uv.txt
+	rm -rf $(TOOLS)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes --target $(TOOLS) -r requirements/uv.txt
 	touch $(UV)
 
 # The developer environment: runtime, every extra and the test and lint tools.
