@@ -217,8 +217,8 @@ def _node_text(node: LineageNode, edge: LineageEdge | None) -> Any:
 
 def _dot_quote(value: str) -> str:
     """A DOT string: control and bidi characters as visible escapes; ``\\``, ``"`` and newlines escaped."""
-    quoted = safe_text(value, multiline=True).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + quoted + '"'
+    lines = (safe_text(line).replace("\\", "\\\\").replace('"', '\\"') for line in value.split("\n"))
+    return '"' + "\\n".join(lines) + '"'
 
 
 def render_dot(lineage: Lineage) -> str:

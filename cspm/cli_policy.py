@@ -82,11 +82,12 @@ def _exit_for(findings: list[FileFinding], fail_on: FailOn) -> None:
 
 def _print_human(findings: list[FileFinding]) -> None:
     from rich.console import Console
+    from rich.text import Text
 
-    from cspm.reporting.safe import safe_markup as esc
+    from cspm.reporting.safe import safe_text as t
 
     # File names, policy names, JSON paths and messages quote the files (an account export is
-    # account text): escaped for markup and stripped of control and bidi characters.
+    # account text): Rich Text, never markup, stripped of control and bidi characters.
     console = Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
     if not findings:
         console.print("No findings.")
@@ -95,8 +96,13 @@ def _print_human(findings: list[FileFinding]) -> None:
         where = f"{f.file}:{f.line}:{f.column}" if f.line else f.file
         level = f.level.value
         console.print(
-            f"{esc(where)} [{_STYLES[level]}]{level}[/] {esc(f.finding.code)} "
-            f"[dim]{esc(f.policy)} {esc(f.finding.path or '<document>')}[/]\n    {esc(f.finding.message)}"
+            Text.assemble(
+                f"{t(where)} ",
+                (level, _STYLES[level]),
+                f" {t(f.finding.code)} ",
+                (f"{t(f.policy)} {t(f.finding.path or '<document>')}", "dim"),
+                f"\n    {t(f.finding.message)}",
+            )
         )
     counts = {level: sum(1 for f in findings if f.level.value == level) for level in _STYLES}
     console.print(", ".join(f"{n} {level.lower()}" for level, n in counts.items() if n))

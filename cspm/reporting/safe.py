@@ -73,7 +73,11 @@ def safe_text(value: object, *, multiline: bool = False) -> str:
 
 
 def safe_markup(value: object, *, multiline: bool = False) -> str:
-    """:func:`safe_text`, then escaped for Rich markup: for f-strings passed to ``console.print``."""
+    """:func:`safe_text`, then escaped for Rich markup: for f-strings passed to ``console.print``.
+
+    Prefer a :class:`rich.text.Text`. Rich's ``escape`` doubles a trailing backslash so that it
+    cannot escape a tag that follows; with no tag after it, the doubled backslash is shown.
+    """
     from rich.markup import escape
 
     return escape(safe_text(value, multiline=multiline))
