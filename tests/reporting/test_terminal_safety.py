@@ -360,3 +360,59 @@ def test_the_cli_logs_through_the_safe_formatter() -> None:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+# ---------------------------------------------------------------------------------------------
+# A whole scan: hostile account text, then --compliance, --store and --fail-on still happen
+# ---------------------------------------------------------------------------------------------
+
+
+def hostile_scan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from cspm.runner import OutputOptions, run
+    from support.fakes import FakeProvider, is_good, spec, thing
+
+    class Hostile(FakeProvider):
+        def scopes(self) -> list[Scope]:
+            return [Scope(account="1111[/bold]\x1b[2J", regions=["us-east-1"])]
+
+    provider = Hostile([thing(h, good=False) for h in HOSTILE])
+    provider.setup_errors[0] = provider.setup_errors[0].model_copy(
+        update={"code": "[bold red]Denied", "message": "\x1b[2J\x1b[H ALL CHECKS PASSED [/bold]\u202e"}
+    )
+    out = OutputOptions(
+        output_dir=tmp_path / "out", fail_on="high", compliance="aws-fsbp", store=f"sqlite:///{tmp_path / 'h.db'}"
+    )
+    code = run(provider, [spec(is_good)], out, workers=1)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_a_scan_of_hostile_text_prints_safely_and_keeps_its_outcome(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cspm.history import history
+
+    monkeypatch.setenv("COLUMNS", "300")  # the summary's tables do not wrap the strings looked for
+    code, output = hostile_scan(tmp_path, capsys)
+    assert code == 3
+    assert banned_in(output) == []
+    assert "\\x1b[2J\\x1b[H ALL CHECKS PASSED [/bold]\\u202e" in output and "[bold red]Denied" in output
+    assert "unmuted failing finding(s) at or above high (exit 3)" in output
+    assert (tmp_path / "out" / "report.json").is_file() and (tmp_path / "out" / "compliance-aws-fsbp.json").is_file()
+    assert [s.accounts for s in history(f"sqlite:///{tmp_path / 'h.db'}").scans] == [("1111[/bold]\x1b[2J",)]
+
+
+def test_a_summary_that_cannot_print_loses_nothing_else(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cspm.history import history
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the terminal went away")
+
+    monkeypatch.setattr("cspm.reporting.terminal.print_summary", broken)
+    code, _output = hostile_scan(tmp_path, capsys)
+    assert code == 3
+    assert "could not print the summary (RuntimeError: the terminal went away)" in caplog.text
+    assert (tmp_path / "out" / "compliance-aws-fsbp.json").is_file()
+    assert len(history(f"sqlite:///{tmp_path / 'h.db'}").scans) == 1
