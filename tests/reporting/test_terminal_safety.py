@@ -403,7 +403,10 @@ def test_a_scan_of_hostile_text_prints_safely_and_keeps_its_outcome(
 
 
 def test_a_summary_that_cannot_print_loses_nothing_else(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from cspm.history import history
 
