@@ -69,7 +69,7 @@ def safe_text(value: object, *, multiline: bool = False) -> str:
     text = value if isinstance(value, str) else str(value)
     if text.isprintable():  # fast path: no Cc, Cf, Cs, Zl, Zp (nor other categories we keep)
         return text
-    return "".join(_escape(c) if is_banned(c, multiline=multiline) else c for c in text)
+    return "".join(c if c.isprintable() or not is_banned(c, multiline=multiline) else _escape(c) for c in text)
 
 
 def safe_markup(value: object, *, multiline: bool = False) -> str:

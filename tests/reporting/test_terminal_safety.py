@@ -419,3 +419,23 @@ def test_a_summary_that_cannot_print_loses_nothing_else(
     assert "could not print the summary (RuntimeError: the terminal went away)" in caplog.text
     assert (tmp_path / "out" / "compliance-aws-fsbp.json").is_file()
     assert len(history(f"sqlite:///{tmp_path / 'h.db'}").scans) == 1
+
+
+def test_report_commands_print_hostile_report_files_safely(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cspm.cli import main
+
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(make_report([make_finding(check_id="aws.s3.old")]).model_dump_json(), encoding="utf-8")
+    findings = [make_finding(check_id=f"aws.s3.{h}", resource_uid=f"arn:aws:s3:::{h}", account=h) for h in HOSTILE]
+    report = make_report(findings).model_copy(update={"lineage": hostile_lineage()})
+    new.write_text(report.model_dump_json(), encoding="utf-8")
+    for args, code in (
+        (["diff", str(old), str(new), "--fail-on", "high"], 3),
+        (["lineage", str(new)], 0),
+        (["lineage", str(new), "--format", "mermaid"], 0),
+        (["compliance", "aws-fsbp", str(new)], 0),
+    ):
+        assert main(args) == code, args
+        captured = capsys.readouterr()
+        assert banned_in(captured.out + captured.err) == [], args
+        assert safe_text(HOSTILE[3]) in captured.out, args
