@@ -57,8 +57,11 @@ def _root(
 
 def _configure_logging(*, debug: bool, verbose: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    from cspm.reporting.safe import SafeFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("cspm: %(levelname)s: %(message)s"))
+    # Log messages quote API errors and resource names: one safe line each (cspm.reporting.safe).
+    handler.setFormatter(SafeFormatter("cspm: %(levelname)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -312,13 +315,14 @@ def checks_list(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{len(specs)} checks")
     for col in ("id", "severity", "baseline", "title"):
         table.add_column(col, overflow="fold")
-    for s in specs:
-        table.add_row(s.id, s.severity.value, s.baseline.value, s.title)
-    Console().print(table)
+    for s in specs:  # Text cells: a "[" in a title is shown, never parsed as markup
+        table.add_row(*(Text(v) for v in (s.id, s.severity.value, s.baseline.value, s.title)))
+    Console(emoji=False).print(table)
 
 
 @checks_app.command("show")
@@ -396,6 +400,8 @@ def _run_app(args: list[str]) -> object:
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app and maps errors to exit codes and one line."""
+    from cspm.reporting.safe import safe_text
+
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -403,14 +409,14 @@ def main(argv: list[str] | None = None) -> int:
     except CspmError as exc:
         if debug:
             log.exception("failed")
-        typer.echo(f"cspm: error: {exc}", err=True)
+        typer.echo(f"cspm: error: {safe_text(exc)}", err=True)
         return exc.exit_code
     except typer.Abort:
         typer.echo("cspm: interrupted", err=True)
         return 130
     except typer.TyperException as exc:  # click's usage errors (bad flag, bad value)
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        typer.echo(f"cspm: error: {message}", err=True)
+        typer.echo(f"cspm: error: {safe_text(message)}", err=True)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         typer.echo("cspm: interrupted", err=True)
@@ -418,7 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, the traceback only with --debug
         if debug:
             raise
-        typer.echo(f"cspm: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        typer.echo(
+            f"cspm: internal error: {type(exc).__name__}: {safe_text(exc)} (run with --debug for details)", err=True
+        )
         return ExitCode.RUNTIME
     return int(result or 0)
 

@@ -5,6 +5,11 @@ nothing else refers to (endpoints first) and follows each reference; unresolved 
 marked ``✗ unresolved`` with their reason (a dashed red edge in DOT and Mermaid). Nodes with
 unmuted failing findings show their count and highest severity.
 
+Every name, relation and reason comes from the report file (and, before it, from the scanned
+account): the tree shows it through :func:`~cspm.reporting.safe.safe_text` as Rich ``Text`` (never
+markup), and DOT and Mermaid quote the same safe text, so a control character, a newline or a
+bidi override reaches neither the terminal nor the syntax of the graph file.
+
 Errors (exit 2, one line): the file cannot be read, is not JSON, is not a cspm report, or has no
 ``lineage`` section (a report of another cloud, or of a cspm before the section existed).
 """
@@ -23,6 +28,7 @@ import typer
 
 from cspm.cli import app
 from cspm.errors import UsageError
+from cspm.reporting.safe import safe_text
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -140,6 +146,10 @@ def _risk(node: LineageNode) -> str:
     return f"{node.risk.value}: {node.fail} failing" if node.fail and node.risk is not None else ""
 
 
+def _kind_safe(node_type: str) -> str:
+    return safe_text(_kind(node_type))
+
+
 def _summary(lineage: Lineage) -> str:
     unresolved = sum(1 for e in lineage.edges if not e.resolved)
     return f"AI lineage: {len(lineage.nodes)} nodes, {len(lineage.edges)} edges ({unresolved} unresolved)"
@@ -154,12 +164,13 @@ def render_tree(lineage: Lineage, width: int = 160) -> str:
     """The lineage as an indented tree (plain text: no colour codes, safe to redirect). The tree is
     exported from a recording console that prints to a discarded buffer."""
     from rich.console import Console
+    from rich.text import Text
     from rich.tree import Tree
 
     if not lineage.nodes:
         return "The report's lineage is empty: the scan found no SageMaker training jobs, models or endpoints.\n"
     graph = _Graph(lineage)
-    top = Tree(_summary(lineage))
+    top = Tree(Text(_summary(lineage)))
     expanded: set[str] = set()
     for root in graph.roots:
         branch = top.add(_node_text(root, None))
@@ -189,13 +200,13 @@ def _node_text(node: LineageNode, edge: LineageEdge | None) -> Any:
 
     text = Text()
     if edge is not None:
-        text.append(f"{edge.relation} → ", style="dim")
-    text.append(f"{_kind(node.type)} ", style="cyan")
-    text.append(node.name)
+        text.append(f"{safe_text(edge.relation)} → ", style="dim")
+    text.append(f"{_kind_safe(node.type)} ", style="cyan")
+    text.append(safe_text(node.name))
     if risk := _risk(node):
         text.append(f"  [{risk}]", style=_STYLE.get(node.risk.value if node.risk else "", ""))
     if edge is not None and not edge.resolved:
-        text.append(f"  ✗ unresolved: {edge.reason}", style="bold red")
+        text.append(f"  ✗ unresolved: {safe_text(edge.reason)}", style="bold red")
     return text
 
 
@@ -205,7 +216,9 @@ def _node_text(node: LineageNode, edge: LineageEdge | None) -> Any:
 
 
 def _dot_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT string: control and bidi characters as visible escapes; ``\\``, ``"`` and newlines escaped."""
+    lines = (safe_text(line).replace("\\", "\\\\").replace('"', '\\"') for line in value.split("\n"))
+    return '"' + "\\n".join(lines) + '"'
 
 
 def render_dot(lineage: Lineage) -> str:
@@ -218,7 +231,8 @@ def render_dot(lineage: Lineage) -> str:
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     for node in lineage.nodes:
-        attrs = {"label": "\n".join(filter(None, [_kind(node.type), node.name, _risk(node)])), "tooltip": node.id}
+        label = "\n".join(safe_text(p) for p in (_kind(node.type), node.name, _risk(node)) if p)
+        attrs = {"label": label, "tooltip": node.id}
         if node.risk is not None and node.fail:
             attrs["fillcolor"] = _FILL[node.risk.value]
         if not node.in_inventory and node.type not in ("aws.s3.prefix", "aws.ecr.image"):
@@ -239,7 +253,7 @@ def _dot_attrs(attrs: Mapping[str, str]) -> str:
 
 
 def _mermaid_text(value: str) -> str:
-    return value.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("|", "#124;")
+    return safe_text(value).replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("|", "#124;")
 
 
 def render_mermaid(lineage: Lineage) -> str:

@@ -55,6 +55,7 @@ def lint(
 ) -> None:
     """Validate IAM policies like AWS IAM Access Analyzer, offline."""
     from cspm.iam.lint import LintInputError, lint_file
+    from cspm.reporting.safe import safe_text
 
     findings: list[FileFinding] = []
     bad_input = False
@@ -62,7 +63,7 @@ def lint(
         try:
             findings += lint_file(file)
         except LintInputError as exc:
-            typer.echo(str(exc), err=True)
+            typer.echo(safe_text(exc), err=True)
             bad_input = True
     findings.sort(key=lambda f: (f.file, f.line or 0, f.column or 0, -f.level.rank))
     if as_json:
@@ -88,9 +89,13 @@ def _exit_for(findings: list[FileFinding], fail_on: FailOn) -> None:
 
 def _print_human(findings: list[FileFinding]) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    from cspm.reporting.safe import safe_text as t
+
+    # File names, policy names, JSON paths and messages quote the files (an account export is
+    # account text): Rich Text, never markup, stripped of control and bidi characters.
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
     if not findings:
         console.print("No findings.")
         return
@@ -98,8 +103,13 @@ def _print_human(findings: list[FileFinding]) -> None:
         where = f"{f.file}:{f.line}:{f.column}" if f.line else f.file
         level = f.level.value
         console.print(
-            f"{escape(where)} [{_STYLES[level]}]{level}[/] {f.finding.code} "
-            f"[dim]{escape(f.policy)} {escape(f.finding.path or '<document>')}[/]\n    {escape(f.finding.message)}"
+            Text.assemble(
+                f"{t(where)} ",
+                (level, _STYLES[level]),
+                f" {t(f.finding.code)} ",
+                (f"{t(f.policy)} {t(f.finding.path or '<document>')}", "dim"),
+                f"\n    {t(f.finding.message)}",
+            )
         )
     counts = {level: sum(1 for f in findings if f.level.value == level) for level in _STYLES}
     console.print(", ".join(f"{n} {level.lower()}" for level, n in counts.items() if n))

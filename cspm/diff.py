@@ -192,9 +192,12 @@ def fails_on(diff: ReportDiff, threshold: str) -> bool:
 
 
 def render_text(diff: ReportDiff, *, limit: int = 50) -> str:
+    """Plain text for a terminal; every string from the two report files goes through ``safe_text``."""
+    from cspm.reporting.safe import safe_text as t
+
+    old, new = diff.old_scan, diff.new_scan
     lines = [
-        f"cspm diff: {diff.old_scan.provider} scan {diff.old_scan.id} ({diff.old_scan.started_at})"
-        f" -> {diff.new_scan.id} ({diff.new_scan.started_at})",
+        f"cspm diff: {t(old.provider)} scan {t(old.id)} ({old.started_at}) -> {t(new.id)} ({new.started_at})",
         "  ".join(f"{c} {diff.counts[c]}" for c in CATEGORIES),
     ]
     titles: dict[Category, str] = {
@@ -211,7 +214,7 @@ def render_text(diff: ReportDiff, *, limit: int = 50) -> str:
         lines.append(f"\n{title} ({len(items)}):")
         for i in items[:limit]:
             severity = f"{i.old_severity.value}->{i.severity.value}" if i.old_severity else i.severity.value
-            lines.append(f"  {severity:<13} {i.check_id}  {i.resource_uid}  [{i.account} {i.region}]")
+            lines.append(f"  {severity:<13} {t(i.check_id)}  {t(i.resource_uid)}  [{t(i.account)} {t(i.region)}]")
         if len(items) > limit:
             lines.append(f"  … and {len(items) - limit} more (use --json for all)")
     return "\n".join(lines) + "\n"

@@ -7,12 +7,12 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cspm.engine import Provider, Stop, scan
 from cspm.errors import ExitCode
@@ -58,7 +58,7 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     report, mutes = _mute(report, out)
     write_reports(report, out, mutes=mutes)
     if not out.quiet:
-        print_summary(report, to_stderr=out.json_path == "-")
+        _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
     if out.compliance:
         _compliance(report, out)
     if out.store:
@@ -120,6 +120,16 @@ def _mute(report: ScanReport, out: OutputOptions) -> tuple[ScanReport, MuteOutco
     for line in outcome.warnings:
         log.warning("%s", line)
     return outcome.report, outcome
+
+
+def _guarded(what: str, show: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Print ``what`` for people. The reports are already written: should printing fail (a bug, an
+    odd terminal), one line says so and --compliance, --store and the exit code still follow."""
+    try:
+        show(*args, **kwargs)
+    except Exception as exc:  # whatever broke the printing must not lose the scan's outcome
+        log.error("could not print %s (%s: %s); the reports are written", what, type(exc).__name__, exc)
+        log.debug("printing %s failed", what, exc_info=True)
 
 
 def _compliance(report: ScanReport, out: OutputOptions) -> None:

@@ -247,19 +247,22 @@ def _status(req: Requirement, checks: list[CheckCounts]) -> RequirementStatus:
 
 
 def render_text(view: ComplianceView, *, width: int = 100) -> str:
-    """A plain-text table: one line per requirement, then its checks indented."""
+    """A plain-text table: one line per requirement, then its checks indented. Every string (the
+    report's scan id, provider and check ids; the framework's titles) goes through ``safe_text``."""
+    from cspm.reporting.safe import safe_text as t
+
     lines = [
-        f"{view.name} {view.version} ({view.framework}) · scan {view.scan_id} · {view.provider}",
+        f"{t(view.name)} {t(view.version)} ({t(view.framework)}) · scan {t(view.scan_id)} · {t(view.provider)}",
         "  ".join(f"{k} {v}" for k, v in view.totals.items() if v),
         "",
     ]
     for req in view.requirements:
         title = req.title if len(req.title) <= width - 30 else req.title[: width - 31] + "…"
-        lines.append(f"{req.status:<12} {req.id:<14} {title}")
+        lines.append(f"{req.status:<12} {t(req.id):<14} {t(title)}")
         for c in req.checks:
-            lines.append(f"{'':<27} {c.check_id}: pass {c.passed} fail {c.failed} error {c.errors} muted {c.muted}")
+            lines.append(f"{'':<27} {t(c.check_id)}: pass {c.passed} fail {c.failed} error {c.errors} muted {c.muted}")
     if view.unknown_requirements:
         lines.append("")
         lines.append("Checks naming requirements this framework file lacks:")
-        lines.extend(f"  {check}: {', '.join(reqs)}" for check, reqs in view.unknown_requirements.items())
+        lines.extend(f"  {t(check)}: {t(', '.join(reqs))}" for check, reqs in view.unknown_requirements.items())
     return "\n".join(lines) + "\n"

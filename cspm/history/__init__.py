@@ -112,7 +112,10 @@ def last_two(store_url: str | None = None, new: ScanReport | None = None) -> tup
 
 
 def render_history_text(view: HistoryView, *, columns: int = 6) -> str:
-    lines = [f"History store: {view.store}", ""]
+    """Plain text for a terminal; ids, providers and accounts of the stored scans go through ``safe_text``."""
+    from cspm.reporting.safe import safe_text as t
+
+    lines = [f"History store: {t(view.store)}", ""]
     if not view.scans:
         return "\n".join([*lines, "No scans stored yet."]) + "\n"
     lines.append(
@@ -122,8 +125,8 @@ def render_history_text(view: HistoryView, *, columns: int = 6) -> str:
     for s in view.scans:
         overall = s.scores.get("overall")
         lines.append(
-            f"{s.started_at:%Y-%m-%d %H:%M:%S}  {s.id:<36} {s.provider:<8} {s.pass_count:>6} {s.fail_count:>6} "
-            f"{s.error_count:>6} {s.muted_count:>6} {_score(overall):>8}  {', '.join(s.accounts)}"
+            f"{s.started_at:%Y-%m-%d %H:%M:%S}  {t(s.id):<36} {t(s.provider):<8} {s.pass_count:>6} {s.fail_count:>6} "
+            f"{s.error_count:>6} {s.muted_count:>6} {_score(overall):>8}  {t(', '.join(s.accounts))}"
             + ("" if s.complete else "  (incomplete)")
         )
     shown = list(reversed(view.scans))[-columns:]
@@ -131,7 +134,7 @@ def render_history_text(view: HistoryView, *, columns: int = 6) -> str:
     lines.append(f"{'account':<16} {'baseline':<18}" + "".join(f"{s.started_at:%m-%d %H:%M}".rjust(13) for s in shown))
     for (account, baseline), values in view.trend.items():
         tail = values[-len(shown) :]
-        lines.append(f"{account:<16} {baseline:<18}" + "".join(_score(v).rjust(13) for v in tail))
+        lines.append(f"{t(account):<16} {t(baseline):<18}" + "".join(_score(v).rjust(13) for v in tail))
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cspm.reporting.safe import safe_text
+
 
 class RichProgress:
     def __init__(self, console: Console) -> None:
@@ -17,7 +19,7 @@ class RichProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a unit label names an account
             console=console,
             transient=True,
         )
@@ -28,7 +30,7 @@ class RichProgress:
         self._progress.start()
 
     def advance(self, label: str) -> None:
-        self._progress.update(self._task, advance=1, description=label)
+        self._progress.update(self._task, advance=1, description=safe_text(label))
 
     def stop(self) -> None:
         self._progress.stop()
@@ -39,7 +41,7 @@ def progress_for(*, quiet: bool) -> Iterator[RichProgress | None]:
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    progress = RichProgress(Console(stderr=True))
+    progress = RichProgress(Console(stderr=True, emoji=False))
     try:
         yield progress
     finally:

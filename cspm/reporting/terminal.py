@@ -1,4 +1,9 @@
-"""The terminal summary: scores per baseline, failing checks by severity, collection errors."""
+"""The terminal summary: scores per baseline, failing checks by severity, collection errors.
+
+Every string from the report (accounts, titles, check ids, resource uids, API error codes and
+messages) reaches Rich as a :class:`~rich.text.Text` built from :func:`safe_text`: never parsed as
+markup, never carrying a control or bidi character to the terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cspm.models import Baseline, Finding, ScanReport, Severity, Status
+from cspm.reporting.safe import safe_text
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -30,7 +36,7 @@ def score_text(value: float | None) -> Text:
 
 
 def print_summary(report: ScanReport, *, to_stderr: bool = False, console: Console | None = None) -> None:
-    console = console or Console(stderr=to_stderr, highlight=False)
+    console = console or Console(stderr=to_stderr, highlight=False, emoji=False)
     _header(console, report)
     _scores(console, report)
     _failing(console, report.findings)
@@ -42,11 +48,17 @@ def _header(console: Console, report: ScanReport) -> None:
     accounts = ", ".join(s.account for s in scan.scopes)
     regions = sorted({r for s in scan.scopes for r in s.regions})
     seconds = (scan.finished_at - scan.started_at).total_seconds()
-    state = "[green]complete[/]" if scan.complete else "[bold yellow]INCOMPLETE[/] (see collection errors)"
+    state = Text("complete", style="green") if scan.complete else Text("INCOMPLETE", style="bold yellow")
     console.print(
-        f"\n[bold]cspm[/] {report.tool.version} · {scan.provider} account {accounts} · "
-        f"{len(regions)} region(s) · {len(report.resources)} resources · {scan.checks_run} checks · "
-        f"{seconds:.1f}s · {state}"
+        Text.assemble(
+            "\n",
+            ("cspm", "bold"),
+            f" {safe_text(report.tool.version)} · {safe_text(scan.provider)} account {safe_text(accounts)} · "
+            f"{len(regions)} region(s) · {len(report.resources)} resources · {scan.checks_run} checks · "
+            f"{seconds:.1f}s · ",
+            state,
+            "" if scan.complete else " (see collection errors)",
+        )
     )
 
 
@@ -85,13 +97,13 @@ def _failing(console: Console, findings: list[Finding]) -> None:
     table.add_column("resources", overflow="fold")
     for group in rows[:MAX_CHECK_ROWS]:
         first = group[0]
-        names = [_short(f.resource_uid) for f in group[:MAX_NAMES]]
+        names = [safe_text(_short(f.resource_uid)) for f in group[:MAX_NAMES]]
         more = f" +{len(group) - MAX_NAMES} more" if len(group) > MAX_NAMES else ""
         table.add_row(
             Text(first.severity.value, style=SEVERITY_STYLE[first.severity]),
             first.baseline.value,
-            f"{first.title}\n[dim]{first.check_id}[/]",
-            f"{len(group)}: {', '.join(names)}{more}",
+            Text.assemble(safe_text(first.title), "\n", (safe_text(first.check_id), "dim")),
+            Text(f"{len(group)}: {', '.join(names)}{more}"),
         )
     console.print(table)
     if len(rows) > MAX_CHECK_ROWS:
@@ -115,7 +127,7 @@ def _errors(console: Console, report: ScanReport) -> None:
     for col in ("service", "operation", "code", "region", "message"):
         table.add_column(col, overflow="fold")
     for e in report.errors[:MAX_ERROR_ROWS]:
-        table.add_row(e.service, e.operation, e.code, e.region, e.message[:120])
+        table.add_row(*(Text(safe_text(v)) for v in (e.service, e.operation, e.code, e.region, e.message[:120])))
     console.print(table)
     if len(report.errors) > MAX_ERROR_ROWS:
         console.print(f"[dim]… and {len(report.errors) - MAX_ERROR_ROWS} more in the report.[/]")
