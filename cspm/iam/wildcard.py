@@ -46,29 +46,32 @@ _ESCAPES: Final = {"${*}": "*", "${?}": "?", "${$}": "$"}
 def tokenize(pattern: str, *, variables: bool = False) -> tuple[tuple[Token, ...], bool]:
     """The tokens of a pattern, and whether it holds a policy variable (``variables=True`` only).
 
-    One pass, linear in the pattern: a ``${`` without a closing ``}`` is literal text.
+    Escapes are read first, then variables: ``${`` up to the next ``}`` that does not close an
+    escape; a ``${`` without one is literal text. Two linear passes.
     """
-    out: list[Token] = []
-    has_variable = False
-    no_close_after = len(pattern) + 1  # no "}" at or after this index: skips repeated searches
+    if not variables or "${" not in pattern:
+        return tuple(STAR if ch == "*" else ANY if ch == "?" else ch for ch in pattern), False
+    units: list[str] = []  # one character, or an escape ("${*}") standing for one
     i, n = 0, len(pattern)
     while i < n:
-        ch = pattern[i]
-        if variables and ch == "$" and pattern.startswith("${", i):
-            escape = _ESCAPES.get(pattern[i : i + 4])
-            if escape is not None:
-                out.append(escape)
-                i += 4
-                continue
-            close = pattern.find("}", i + 2) if i + 2 < no_close_after else -1
-            if close != -1:
-                out.append(STAR)
-                has_variable = True
-                i = close + 1
-                continue
-            no_close_after = i + 2
-        out.append(STAR if ch == "*" else ANY if ch == "?" else ch)
-        i += 1
+        escape = pattern[i : i + 4] if pattern.startswith("${", i) else ""
+        units.append(escape if escape in _ESCAPES else pattern[i])
+        i += len(units[-1])
+    next_close = [len(units)] * (len(units) + 1)  # index of the next "}" unit at or after k
+    for k in range(len(units) - 1, -1, -1):
+        next_close[k] = k if units[k] == "}" else next_close[k + 1]
+    out: list[Token] = []
+    has_variable = False
+    k = 0
+    while k < len(units):
+        unit = units[k]
+        if unit == "$" and k + 1 < len(units) and units[k + 1] == "{" and next_close[k + 2] < len(units):
+            out.append(STAR)
+            has_variable = True
+            k = next_close[k + 2] + 1
+            continue
+        out.append(_ESCAPES.get(unit) or (STAR if unit == "*" else ANY if unit == "?" else unit))
+        k += 1
     return tuple(out), has_variable
 
 
