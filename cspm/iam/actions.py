@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cspm.iam.wildcard import Wildcard, compile_pattern, fold
+from cspm.iam.wildcard import Wildcard, WildcardSet, compile_pattern
 
 
 class AccessLevel(StrEnum):
@@ -34,6 +34,7 @@ class AccessLevel(StrEnum):
     TAGGING = "Tagging"
 
 
+@functools.lru_cache(maxsize=65536)
 def _compile(pattern: str) -> Wildcard:
     return compile_pattern(pattern, ignore_case=True)
 
@@ -49,14 +50,13 @@ def any_action_matches(patterns: Iterable[str], action: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def _compile_all(patterns: tuple[str, ...]) -> tuple[Wildcard, ...]:
-    return tuple(_compile(p) for p in patterns)
+def _compile_all(patterns: tuple[str, ...]) -> WildcardSet:
+    return WildcardSet(patterns, ignore_case=True)
 
 
 def patterns_match(patterns: tuple[str, ...], action: str) -> bool:
     """Whether any pattern of a list (a statement's Action element) matches ``action``."""
-    folded = fold(action)
-    return any(w.matches_folded(folded) for w in _compile_all(patterns))
+    return _compile_all(patterns).matches(action)
 
 
 _FULL_ACTION_WILDCARD = re.compile(r"^\*+(:\*+)?$")

@@ -33,6 +33,7 @@ def is_full_resource_wildcard(pattern: str) -> bool:
     return _FULL_RESOURCE.match(pattern) is not None
 
 
+@functools.lru_cache(maxsize=65536)
 def _resource_wildcard(pattern: str) -> Wildcard:
     """Case-sensitive; a policy variable matches any run; ``${*}``, ``${?}``, ``${$}`` are literals."""
     return compile_pattern(pattern, variables=True)

@@ -103,7 +103,10 @@ class _Segment:
 
     def at(self, text: str, pos: int) -> bool:
         """Whether the segment matches ``text`` at ``pos`` (the caller checked the length)."""
-        return all(text.startswith(run, pos + offset) for offset, run in self.runs)
+        runs = self.runs
+        if len(runs) == 1:
+            return text.startswith(runs[0][1], pos + runs[0][0])
+        return all(text.startswith(run, pos + offset) for offset, run in runs)
 
     def find(self, text: str, pos: int, limit: int) -> tuple[int, int]:
         """(leftmost start ≥ ``pos`` with the segment ending ≤ ``limit``, or -1; steps spent).
@@ -139,7 +142,7 @@ class Wildcard:
     Use :func:`compile_pattern` (cached) rather than the constructor.
     """
 
-    __slots__ = ("first", "has_variable", "ignore_case", "last", "middle", "min_length", "pattern")
+    __slots__ = ("exact", "first", "has_variable", "ignore_case", "last", "middle", "min_length", "pattern", "prefix")
 
     def __init__(self, pattern: str, *, ignore_case: bool = False, variables: bool = False) -> None:
         tokens, self.has_variable = tokenize(_fold(pattern) if ignore_case else pattern, variables=variables)
@@ -156,16 +159,26 @@ class Wildcard:
         self.last = _Segment(pieces[-1]) if len(pieces) > 1 else None
         self.middle = tuple(_Segment(p) for p in pieces[1:-1] if p)
         self.min_length = sum(len(p) for p in pieces)
+        # The shapes of nearly every real pattern, matched with one string operation:
+        # no wildcard (``s3:GetObject``), or literal then only ``*`` (``s3:Get*``, ``*``).
+        literal = self.first.literal or self.first.length == 0
+        self.exact = "".join(map(str, pieces[0])) if literal and self.last is None else None
+        trailing = self.last is not None and not self.middle and self.last.length == 0
+        self.prefix = "".join(map(str, pieces[0])) if literal and trailing else None
 
     def __repr__(self) -> str:
         return f"Wildcard({self.pattern!r}, ignore_case={self.ignore_case})"
 
     def matches(self, text: str) -> bool:
         """Whether the pattern matches all of ``text``."""
-        return self.match_steps(_fold(text) if self.ignore_case else text)[0]
+        return self.matches_folded(_fold(text) if self.ignore_case else text)
 
     def matches_folded(self, text: str) -> bool:
         """:meth:`matches` for a text already passed through :func:`fold` when ``ignore_case``."""
+        if self.exact is not None:
+            return text == self.exact
+        if self.prefix is not None:
+            return text.startswith(self.prefix)
         return self.match_steps(text)[0]
 
     def match_steps(self, text: str) -> tuple[bool, int]:
@@ -191,6 +204,30 @@ class Wildcard:
                 return False, steps
             pos = found + segment.length
         return last.at(text, limit), steps + last.length
+
+
+class WildcardSet:
+    """Patterns of which any may match (a statement's ``Action`` list): ``s3:GetObject`` and
+    ``s3:Get*`` shapes are tested all at once, with a set lookup and one ``startswith``."""
+
+    __slots__ = ("exact", "ignore_case", "others", "prefixes")
+
+    def __init__(self, patterns: Sequence[str], *, ignore_case: bool = False) -> None:
+        matchers = [compile_pattern(p, ignore_case=ignore_case) for p in patterns]
+        self.ignore_case = ignore_case
+        self.exact = frozenset(m.exact for m in matchers if m.exact is not None)
+        self.prefixes = tuple(m.prefix for m in matchers if m.prefix is not None)
+        self.others = tuple(m for m in matchers if m.exact is None and m.prefix is None)
+
+    def matches(self, text: str) -> bool:
+        """Whether any of the patterns matches all of ``text``."""
+        if self.ignore_case:
+            text = _fold(text)
+        return (
+            text in self.exact
+            or (bool(self.prefixes) and text.startswith(self.prefixes))
+            or any(m.matches_folded(text) for m in self.others)
+        )
 
 
 def fold(text: str) -> str:

@@ -27,7 +27,7 @@ from cspm.iam.actions import action_database, action_matches, all_actions, key_t
 from cspm.iam.conditions import Condition, evaluate_condition
 from cspm.iam.lint import lint_document
 from cspm.iam.statements import Match, pattern_meets_prefix, resource_match
-from cspm.iam.wildcard import ANY, STAR, Token, Wildcard, intersects, intersects_steps, tokenize
+from cspm.iam.wildcard import ANY, STAR, Token, Wildcard, WildcardSet, intersects, intersects_steps, tokenize
 from cspm.registry import load_checks
 from cspm.resources.aws.iam import IamPolicy, IamRole, PolicyAttachment
 
@@ -89,8 +89,17 @@ texts = st.text(alphabet="ab", max_size=14)
 @given(patterns, texts)
 def test_matches_like_the_references(pattern: str, text: str) -> None:
     expected = reference_match(tokenize(pattern)[0], text)
-    assert Wildcard(pattern).matches(text) is expected
+    matcher = Wildcard(pattern)
+    assert matcher.matches(text) is expected  # the one-operation shapes (exact, prefix*) included
+    assert matcher.match_steps(text)[0] is expected  # the general path, for every shape
     assert fnmatch.fnmatchcase(text, pattern) is expected  # the two references agree, too
+
+
+@SETTINGS
+@given(st.lists(st.text(alphabet="aB*?", max_size=6), max_size=4), st.text(alphabet="AbaB", max_size=8))
+def test_a_set_matches_when_any_of_its_patterns_does(patterns: list[str], text: str) -> None:
+    expected = any(fnmatch.fnmatchcase(text.lower(), p.lower()) for p in patterns)
+    assert WildcardSet(patterns, ignore_case=True).matches(text) is expected
 
 
 @SETTINGS
