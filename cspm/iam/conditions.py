@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cspm.iam.wildcard import wildcard_match
+
 
 class OperatorFamily(StrEnum):
     """The value type an operator compares; each condition key has one of these types."""
@@ -224,8 +226,8 @@ def _context_values(context: ConditionContext, key: str) -> tuple[str, ...] | No
 
 
 def _glob(pattern: str, value: str, *, ignore_case: bool) -> bool:
-    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+    # Policy variables in condition values are read literally for now (no ``variables=True``).
+    return wildcard_match(pattern, value, ignore_case=ignore_case)
 
 
 def _value_matches(op: Operator, pattern: str, value: str) -> bool | None:

@@ -41,6 +41,7 @@ from cspm.iam.evaluate import EffectivePermissions, Verdict
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement
 from cspm.iam.principals import is_public_principal, is_restricting
 from cspm.iam.statements import is_full_resource_wildcard
+from cspm.iam.wildcard import Token, intersects, tokenize
 
 
 class Level(StrEnum):
@@ -145,28 +146,15 @@ def action_findings(stmt: Statement) -> Iterator[LintFinding]:
 
 
 @functools.lru_cache(maxsize=8192)
-def _tokens(pattern: str, *, template: bool) -> tuple[str, ...]:
-    if template:
-        pattern = re.sub(r"\$\{[^}]*\}", "*", pattern)
-    return tuple(pattern)
+def _tokens(pattern: str, *, template: bool) -> tuple[Token, ...]:
+    """A resource read as a glob; in an ARN template each ``${Variable}`` is a ``*``."""
+    return tokenize(pattern, variables=template)[0]
 
 
 @functools.lru_cache(maxsize=65536)
-def _intersects(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def _intersects(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     """Whether two glob patterns (``*``, ``?``) can match a common string."""
-
-    @functools.cache
-    def go(i: int, j: int) -> bool:
-        if i == len(a) or j == len(b):
-            rest = a[i:] if j == len(b) else b[j:]
-            return all(ch == "*" for ch in rest)
-        if a[i] == "*":
-            return go(i + 1, j) or go(i, j + 1)
-        if b[j] == "*":
-            return go(i, j + 1) or go(i + 1, j)
-        return (a[i] == b[j] or "?" in (a[i], b[j])) and go(i + 1, j + 1)
-
-    return go(0, 0)
+    return intersects(a, b)
 
 
 def _expanded_infos(stmt: Statement) -> list[Any] | None:

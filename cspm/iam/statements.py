@@ -2,7 +2,8 @@
 
 Action matching is case-insensitive; resource matching is case-sensitive (ARNs are), and a
 resource pattern with a policy variable (``${aws:username}``) matches only *possibly*: the answer
-depends on the request, so callers treat it like a condition.
+depends on the request, so callers treat it like a condition. Matching never backtracks
+(:mod:`cspm.iam.wildcard`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import re
 from collections.abc import Mapping
 from enum import Enum
 
-from cspm.iam.actions import action_database, is_full_action_wildcard, patterns_regex
+from cspm.iam.actions import action_database, is_full_action_wildcard, patterns_match
 from cspm.iam.policy import Statement
+from cspm.iam.wildcard import STAR, Wildcard, compile_pattern, intersects, tokenize
 
 _FULL_RESOURCE = re.compile(r"^(\*+|arn:\*+|arn:(\*+|aws(-[a-z]+)*)(:\*+)+)$")
-_VARIABLE = re.compile(r"\$\{[^}]*\}")
-_ESCAPES = {"${*}": "\x00", "${?}": "\x01", "${$}": "\x02"}
-_SPECIAL = {"*": ".*", "?": ".", "\x03": ".*", "\x00": r"\*", "\x01": r"\?", "\x02": r"\$"}
 
 
 class Match(Enum):
@@ -35,30 +34,25 @@ def is_full_resource_wildcard(pattern: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _resource_regex(pattern: str) -> tuple[re.Pattern[str], bool]:
-    text = pattern
-    for escape, marker in _ESCAPES.items():
-        text = text.replace(escape, marker)
-    has_variable = _VARIABLE.search(text) is not None
-    text = _VARIABLE.sub("\x03", text)
-    regex = "".join(_SPECIAL.get(ch) or re.escape(ch) for ch in text)
-    return re.compile(regex, re.DOTALL), has_variable
+def _resource_wildcard(pattern: str) -> Wildcard:
+    """Case-sensitive; a policy variable matches any run; ``${*}``, ``${?}``, ``${$}`` are literals."""
+    return compile_pattern(pattern, variables=True)
 
 
 def resource_match(pattern: str, resource: str) -> Match:
     """Match one resource pattern against a concrete ARN (or a pattern, read literally)."""
-    regex, has_variable = _resource_regex(pattern)
-    if regex.fullmatch(resource) is None:
+    matcher = _resource_wildcard(pattern)
+    if not matcher.matches(resource):
         return Match.NO
-    return Match.MAYBE if has_variable else Match.YES
+    return Match.MAYBE if matcher.has_variable else Match.YES
 
 
 def statement_matches_action(stmt: Statement, action: str) -> bool:
     """Whether a statement's Action / NotAction covers ``action``."""
     if stmt.actions is not None:
-        return patterns_regex(stmt.actions).fullmatch(action) is not None
+        return patterns_match(stmt.actions, action)
     if stmt.not_actions is not None:
-        return patterns_regex(stmt.not_actions).fullmatch(action) is None
+        return not patterns_match(stmt.not_actions, action)
     return False
 
 
@@ -86,7 +80,7 @@ def _any_resource_match(stmt: Statement) -> Match:
     """ "At least one resource": MAYBE when every resource pattern depends on a policy variable."""
     if _grants_no_resource(stmt):
         return Match.NO
-    if stmt.resources and all(_resource_regex(p)[1] for p in stmt.resources):
+    if stmt.resources and all(_resource_wildcard(p).has_variable for p in stmt.resources):
         return Match.MAYBE
     return Match.YES
 
@@ -140,7 +134,7 @@ def excluded_known_actions(patterns: tuple[str, ...]) -> tuple[str, ...]:
 
 def uses_variables(stmt: Statement) -> bool:
     """Whether any resource pattern of the statement has a policy variable."""
-    return any(_resource_regex(p)[1] for p in (stmt.resources or ()) + (stmt.not_resources or ()))
+    return any(_resource_wildcard(p).has_variable for p in (stmt.resources or ()) + (stmt.not_resources or ()))
 
 
 _VARIABLE_NAME = re.compile(r"\$\{([^}]*)\}")
@@ -179,32 +173,11 @@ def pattern_meets_prefix(pattern: str, prefix: str) -> bool:
     """Whether a resource pattern matches at least one ARN that starts with ``prefix``.
 
     ``arn:aws:s3:::bucket/*``, ``arn:aws:s3:::bucket/data/*``, ``arn:aws:s3:::buck*`` and ``*`` meet
-    ``arn:aws:s3:::bucket/``; ``arn:aws:s3:::other/*`` does not. Policy variables count as ``*``.
-    (A glob automaton run over ``prefix``: any live state can still be completed.)
+    ``arn:aws:s3:::bucket/``; ``arn:aws:s3:::other/*`` does not. Policy variables count as ``*``,
+    ``${*}``, ``${?}`` and ``${$}`` as the literal characters. (Whether the pattern and
+    ``prefix*`` can match a common string: :func:`~cspm.iam.wildcard.intersects`.)
     """
-    glob = _VARIABLE.sub("*", pattern)
-    states = _closure({0}, glob)
-    for char in prefix:
-        moved = set()
-        for i in states:
-            if i < len(glob) and glob[i] == "*":
-                moved.add(i)
-            elif i < len(glob) and glob[i] in ("?", char):
-                moved.add(i + 1)
-        states = _closure(moved, glob)
-        if not states:
-            return False
-    return True
-
-
-def _closure(states: set[int], glob: str) -> set[int]:
-    out = set(states)
-    for i in sorted(states):
-        j = i
-        while j < len(glob) and glob[j] == "*":
-            j += 1
-            out.add(j)
-    return out
+    return intersects(tokenize(pattern, variables=True)[0], (*prefix, STAR))
 
 
 def covers_some_resource_under(stmt: Statement, prefix: str) -> bool:
