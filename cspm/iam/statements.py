@@ -3,7 +3,7 @@
 Action matching is case-insensitive; resource matching is case-sensitive (ARNs are), and a
 resource pattern with a policy variable (``${aws:username}``) matches only *possibly*: the answer
 depends on the request, so callers treat it like a condition. Matching never backtracks
-(:mod:`cspm.iam.wildcard`).
+(:mod:`cspm.wildcard`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from enum import Enum
 
 from cspm.iam.actions import action_database, is_full_action_wildcard, patterns_match
 from cspm.iam.policy import Statement
-from cspm.iam.wildcard import STAR, Wildcard, compile_pattern, intersects, tokenize
+from cspm.wildcard import STAR, Wildcard, compile_pattern, intersects, tokenize
 
 _FULL_RESOURCE = re.compile(r"^(\*+|arn:\*+|arn:(\*+|aws(-[a-z]+)*)(:\*+)+)$")
 
@@ -175,7 +175,7 @@ def pattern_meets_prefix(pattern: str, prefix: str) -> bool:
     ``arn:aws:s3:::bucket/*``, ``arn:aws:s3:::bucket/data/*``, ``arn:aws:s3:::buck*`` and ``*`` meet
     ``arn:aws:s3:::bucket/``; ``arn:aws:s3:::other/*`` does not. Policy variables count as ``*``,
     ``${*}``, ``${?}`` and ``${$}`` as the literal characters. (Whether the pattern and
-    ``prefix*`` can match a common string: :func:`~cspm.iam.wildcard.intersects`.)
+    ``prefix*`` can match a common string: :func:`~cspm.wildcard.intersects`.)
     """
     return intersects(tokenize(pattern, variables=True)[0], (*prefix, STAR))
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from cspm.resources.base import Resource, Snapshot
+from cspm.wildcard import wildcard_match
 
 # Frequencies a registry scanning rule may have, from weakest to strongest.
 SCAN_FREQUENCIES = ("MANUAL", "SCAN_ON_PUSH", "CONTINUOUS_SCAN")
@@ -70,11 +71,9 @@ class ScanRule(Snapshot):
     filters: tuple[str, ...] = ()
 
     def covers(self, repository: str) -> bool:
-        return any(_wildcard(f).fullmatch(repository) for f in self.filters)
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+        # linear-time wildcard matching: a filter is account data, and a regex of many `*` would
+        # backtrack polynomially on a long repository name (cspm/wildcard.py)
+        return any(wildcard_match(f, repository) for f in self.filters)
 
 
 class RegistryScanning(Snapshot):

@@ -20,16 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from cspm import wildcard
 from cspm.cli_policy import policy_app
 from cspm.engine import Inventory, evaluate
-from cspm.iam import wildcard
 from cspm.iam.actions import action_database, action_matches, all_actions, key_template_matches
 from cspm.iam.conditions import Condition, evaluate_condition
 from cspm.iam.lint import lint_document
 from cspm.iam.statements import Match, pattern_meets_prefix, resource_match
-from cspm.iam.wildcard import ANY, STAR, Token, Wildcard, WildcardSet, intersects, intersects_steps, tokenize
 from cspm.registry import load_checks
 from cspm.resources.aws.iam import IamPolicy, IamRole, PolicyAttachment
+from cspm.wildcard import ANY, STAR, Token, Wildcard, WildcardSet, intersects, intersects_steps, tokenize
 
 SETTINGS = settings(max_examples=400, deadline=None)
 

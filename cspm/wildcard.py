@@ -1,4 +1,5 @@
-"""Wildcard matching for IAM patterns without backtracking: actions, resources, condition values.
+"""Wildcard matching without backtracking: IAM actions, resources and condition values, and any other
+pattern that comes from an account (ECR scan filters).
 
 IAM patterns know two wildcards: ``*`` (any run of characters, the empty one included) and ``?``
 (exactly one character). Resource patterns may also hold policy variables: with
