@@ -15,7 +15,7 @@ import argparse
 import re
 import time
 
-from cspm.iam import wildcard
+from cspm import wildcard
 from cspm.iam.actions import action_database, all_actions
 from cspm.iam.lint import lint_document
 

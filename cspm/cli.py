@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -386,7 +386,7 @@ _mount_command_modules()
 # ---------------------------------------------------------------------------------------------
 
 
-def _run_app(args: list[str]) -> object:
+def _run_app(args: list[str]) -> Any:
     """The Typer app; a missing optional extra (a cloud SDK, the demo's moto) becomes
     :class:`MissingExtra` (exit 2, naming the extra to install) instead of an internal error."""
     try:
