@@ -233,11 +233,17 @@ def redact_data(data: Any) -> Any:
     return data
 
 
-@functools.lru_cache(maxsize=8192)
 def _redact_cached(text: str) -> str:
-    """:func:`redact`, remembered: findings repeat their messages and evidence values."""
+    """:func:`redact`, remembered (findings repeat their messages and evidence values); ``text``
+    itself when it holds no secret."""
+    clean = _redacted_or_none(text)
+    return text if clean is None else clean
+
+
+@functools.lru_cache(maxsize=8192)
+def _redacted_or_none(text: str) -> str | None:
     clean = redact(text)
-    return text if clean == text else clean
+    return None if clean == text else clean
 
 
 # ---------------------------------------------------------------------------------------------

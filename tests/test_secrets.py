@@ -470,5 +470,8 @@ def test_redact_finding_reaches_message_and_nested_evidence() -> None:
     assert clean.evidence == {
         "rules": [{"description": "jump host, root password is <redacted: Password in text>", "from_port": 22}]
     }
-    plain = finding.model_copy(update={"message": "Port 22 is open.", "evidence": {"ports": [22]}})
+    plain = finding.model_copy(update={"message": "Port 22 is open.", "evidence": {"ports": [22], "note": "ok"}})
     assert redact_finding(plain) is plain
+    fresh = "".join(["Port 22 ", "is open."])  # equal to, not the same object as, the string cached
+    twin = plain.model_copy(update={"message": fresh, "evidence": {"ports": [22], "note": "".join(["o", "k"])}})
+    assert redact_finding(twin) is twin, "an equal string seen before is not a change (the cache)"
