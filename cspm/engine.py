@@ -47,7 +47,7 @@ from cspm.registry import CheckSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.base import Scope as ResourceScope
 from cspm.scoring import resource_scores, scope_scores, summarize
-from cspm.secrets import redact, redact_tags
+from cspm.secrets import redact, redact_finding, redact_tags
 
 log = logging.getLogger(__name__)
 
@@ -580,6 +580,8 @@ def build_report(
     graph = _lineage(provider, checks, inventory)
     if graph is not None:
         findings = raise_supply_chain_severity(findings, graph)
+    # Checks quote account text (rule descriptions, names) in messages and evidence: redacted too.
+    findings = [redact_finding(f) for f in findings]
     by_resource: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_resource[f.resource_uid].append(f)

@@ -180,11 +180,15 @@ class ResourceEntry(_Model):
 
 
 class MuteInfo(_Model):
-    """The mutelist entry that muted a finding (or that has expired)."""
+    """The mutelist entry that muted a finding (or that has expired).
+
+    ``by_tags``: the entry has a ``tags`` condition, so whoever may tag the resource can satisfy
+    it, and mute the finding (added in schema_version 1; optional, false when absent)."""
 
     entry: str  # the entry's id, else FILE:LINE
     reason: str
     expires: str | None = None
+    by_tags: bool = False
 
 
 class Finding(_Model):

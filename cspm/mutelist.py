@@ -22,7 +22,9 @@ Expiry uses the scan time passed in, never the clock: a date expires at the end 
 (UTC); a date-time at that instant. An expired entry mutes nothing and is reported.
 
 Muted findings stay in the report with ``muted: true``; :class:`MuteOutcome` records which entry
-muted each one. Muting only adds: a finding already muted stays muted.
+muted each one. Muting only adds: a finding already muted stays muted. An entry with a ``tags``
+condition can be satisfied by anyone allowed to tag the resource: the findings it mutes say so
+(``muted_by.by_tags``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -185,12 +187,21 @@ class MuteRef:
     reason: str
     expires: str | None = None
     line: int = 0
+    by_tags: bool = False  # the entry has a tags condition: whoever may tag the resource can satisfy it
 
     def as_dict(self) -> dict[str, Any]:
-        return {"entry": self.label, "reason": self.reason, "expires": self.expires}
+        return {"entry": self.label, "reason": self.reason, "expires": self.expires, "by_tags": self.by_tags}
 
     def info(self) -> MuteInfo:
-        return MuteInfo(entry=self.label, reason=self.reason, expires=self.expires)
+        return MuteInfo(entry=self.label, reason=self.reason, expires=self.expires, by_tags=self.by_tags)
+
+    @property
+    def text(self) -> str:
+        """``entry: reason``, and a warning when the entry matched on resource tags."""
+        return f"{self.label}: {self.reason}" + (f" {BY_TAGS_NOTE}" if self.by_tags else "")
+
+
+BY_TAGS_NOTE = "(muted by a tag condition: anyone who may tag the resource can mute it)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +236,7 @@ class _Matcher:
     def of(cls, entry: MuteEntry, ref: MuteRef) -> _Matcher:
         return cls(
             entry=entry,
-            ref=ref,
+            ref=replace(ref, by_tags=bool(entry.tags)),
             accounts=_globs(entry.accounts),
             regions=_globs(entry.regions),
             checks=_globs(entry.checks),

@@ -23,8 +23,11 @@ Detection, in this order (each hit names the rule that found it in ``kind``):
    The two entropy detectors are **not** used: ML configuration is full of commit hashes, image
    digests, run ids and model revisions that they would report. Neither is the public IP detector
    (an address is not a secret).
-2. **Hugging Face tokens** (detect-secrets has no detector for them): ``hf_`` followed by at least
-   34 letters and digits. ``kind`` = ``"Hugging Face Token"``.
+2. **Provider keys detect-secrets has no detector for** (:data:`PROVIDER_KEYS`): Hugging Face
+   (``hf_`` and 34+ letters and digits), Anthropic (``sk-ant-...``), OpenAI project, service-account
+   and admin keys (``sk-proj-``/``sk-svcacct-``/``sk-admin-``; its OpenAI detector knows only the
+   old format), Google API keys (``AIza`` + 35), GitHub fine-grained tokens (``github_pat_``).
+   ``kind`` names the provider.
 3. **Secret-named variables** — the key-name rule, for credentials in formats no detector knows.
    A key (a mapping key; in a script, ``NAME`` in ``NAME=value`` / ``export NAME="value"`` and
    ``name`` in a command-line option ``--name value`` / ``--name=value``) is normalised: camelCase
@@ -32,6 +35,9 @@ Detection, in this order (each hit names the rule that found it in ``kind``):
    It is *secret-named* when
 
    - it contains ``SECRET``, ``PASSWORD``, ``PASSWD`` or ``PASSPHRASE``, or
+   - its last ``_``-separated word is ``PW``, ``PWD``, ``PASS``, ``CRED``, ``CREDS``, ``CREDENTIAL(S)``
+     or ``SECRETS`` (``pw``, ``DB_PASS``, ``gitCreds``; never ``compass``, ``bypass``, ``credits``,
+     ``pass_through``), or
    - it is ``TOKEN`` or ends with ``_TOKEN`` (``HF_TOKEN``, ``HUGGING_FACE_HUB_TOKEN``,
      ``GITHUB_TOKEN``), or
    - it ends with ``API_KEY``, ``APIKEY``, ``ACCESS_KEY``, ``PRIVATE_KEY`` or ``AUTH_KEY``
@@ -39,26 +45,48 @@ Detection, in this order (each hit names the rule that found it in ``kind``):
 
    and it does **not** end with a suffix that names a reference rather than a value: ``_ARN``,
    ``_NAME``, ``_ID``, ``_PATH``, ``_FILE``, ``_DIR``, ``_URI``, ``_URL``, ``_ENDPOINT``,
-   ``_REGION`` (``SECRET_ARN``, ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ACCESS_KEY_ID``).
+   ``_REGION`` (``SECRET_ARN``, ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``AWS_ACCESS_KEY_ID``), and its
+   last word does not say it is *about* a secret (``POLICY``, ``LENGTH``, ``ROTATION``, ``LIMIT``,
+   ... :data:`_METADATA_WORDS`: ``password_policy``, ``token_limit``; a ``Secret Keyword`` hit on
+   such a key is dropped too).
    Its value must look like a literal credential: at least 8 characters after trimming, no
    whitespace, none of ``< > [ ] { }`` (placeholders and tokenizer symbols such as ``<pad>``),
    not one character repeated (``********``), not a reference (starting with ``$``, ``arn:``,
    ``/``, ``s3://``, ``file://``, ``http://``, ``https://``) and not one of ``undefined``,
    ``placeholder``, ``redacted``. ``kind`` = ``"Secret-named variable"``; it is
    reported only for a key or line on which no detector of steps 1-2 fired.
+4. **Secrets in prose and shell idioms** (``_TEXT_RULES``), for a key or line where steps 1-3
+   found nothing: "the root password is X" / "password: X" / "API key = X" (X of 6+ characters
+   that is not a plain word such as "required"); ``mysql -uroot -pX`` (MySQL/MariaDB clients) and
+   ``sshpass -p X``; ``echo "X" | sudo -S``; ``Authorization: Bearer X``. ``kind`` =
+   ``"Password in text"``, ``"Password on a command line"`` or ``"Bearer token"``.
+
+:func:`redact` replaces each secret where it stands (``<redacted: KIND>``) and keeps the text
+around it; the engine applies it to API error messages, tag values (:func:`redact_tags`) and every
+finding's message and evidence (:func:`redact_finding`), so that account text quoted by a check
+never reaches a report, its other formats or the history store.
+
+Cost: detect-secrets' ``KeywordDetector`` and its indirect-reference filter are the slow parts;
+a line without one of the detector's keywords skips it, and the filter runs only on a line with a
+detection. Redacted strings are memoised (findings repeat their messages).
 
 detect-secrets is imported on the first call that has something to scan (about 0.2 s), so
-``cspm --help`` and scans without SageMaker never load it. The functions are thread-safe.
+``cspm --help`` never loads it; a scan does when it builds its report. The functions are
+thread-safe.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cspm.models import Finding
 
 SECRET_NAMED = "Secret-named variable"
 HUGGING_FACE = "Hugging Face Token"
@@ -86,11 +114,14 @@ def find_secrets(items: Mapping[str, str]) -> list[SecretHit]:
     hits: set[SecretHit] = set()
     for key, raw in items.items():
         value = str(raw)
-        kinds = _detected(f'{key}="{value}"') | _hugging_face(value)
-        if is_reference_name(key):
-            kinds.discard(KEYWORD)  # SECRET_ARN="...", DB_PASSWORD_NAME="...": a pointer to a secret
+        kinds = _detected(f'{key}="{value}"') | _provider_kinds(value)
+        if is_reference_name(key) or is_metadata_name(key):
+            # SECRET_ARN="...", DB_PASSWORD_NAME="...": a pointer to a secret;
+            # password_policy="...": something about secrets
+            kinds.discard(KEYWORD)
         if not kinds and is_secret_named(key) and looks_like_literal(value):
             kinds = {SECRET_NAMED}
+        kinds = kinds or _text_kinds(value)
         hits.update(SecretHit(key, kind) for kind in kinds)
     return sorted(hits)
 
@@ -101,9 +132,10 @@ def find_secrets_in_text(text: str) -> list[LineSecretHit]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        kinds = _detected(line) | _hugging_face(line)
+        kinds = _detected(line) | _provider_kinds(line)
         if not kinds and any(is_secret_named(k) and looks_like_literal(v) for k, v in _assignments(line)):
             kinds = {SECRET_NAMED}
+        kinds = kinds or _text_kinds(line)
         hits.update(LineSecretHit(number, kind) for kind in kinds)
     return sorted(hits)
 
@@ -140,7 +172,10 @@ def _token_spans(line: str, value: str) -> list[tuple[int, int]]:
 
 
 def _redact_line(line: str) -> str:
-    spans = sorted((span, kind) for kind, value in _detections(line) for span in _token_spans(line, value))
+    spans = sorted(
+        [(span, kind) for kind, value in _detections(line) for span in _token_spans(line, value)]
+        + [((start, end), kind) for start, end, kind in _own_spans(line)]
+    )
     clean, last = [], 0
     for (left, right), kind in spans:
         if left < last:
@@ -148,7 +183,7 @@ def _redact_line(line: str) -> str:
         clean.append(line[last:left] + f"<redacted: {kind}>")
         last = right
     clean.append(line[last:])
-    return _redact_named(_HF_TOKEN.sub(f"<redacted: {HUGGING_FACE}>", "".join(clean)))
+    return _redact_named("".join(clean))
 
 
 def _redact_named(line: str) -> str:
@@ -160,9 +195,55 @@ def _redact_named(line: str) -> str:
 
 
 def redact_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    """Tags with the value of every tag that holds a secret replaced by ``<redacted: KIND>``."""
+    """Tags with every secret replaced by ``<redacted: KIND>``: where the secret stands in the
+    value when a rule can say where (``"the root password is <redacted: ...>"``), else the whole
+    value (a secret-named key such as ``pw``, or a detector that fired on ``key="value"``)."""
     hits = {hit.key: hit.kind for hit in find_secrets(tags)} if tags else {}
-    return {key: f"<redacted: {hits[key]}>" if key in hits else value for key, value in tags.items()}
+    clean = {}
+    for key, value in tags.items():
+        if key in hits:
+            redacted = redact(value)
+            clean[key] = redacted if redacted != value else f"<redacted: {hits[key]}>"
+        else:
+            clean[key] = value
+    return clean
+
+
+def redact_finding(finding: Finding) -> Finding:
+    """``finding`` with :func:`redact` applied to its message and evidence, which checks build
+    from account text (a security group rule's description, a resource's name); the same object
+    when nothing changed."""
+    message, evidence = _redact_cached(finding.message), redact_data(finding.evidence)
+    if message is finding.message and evidence is finding.evidence:
+        return finding
+    return finding.model_copy(update={"message": message, "evidence": evidence})
+
+
+def redact_data(data: Any) -> Any:
+    """``data`` (a finding's evidence: dicts, lists, strings, numbers) with :func:`redact` applied
+    to every string value; the same object when nothing changed."""
+    if isinstance(data, str):
+        return _redact_cached(data)
+    if isinstance(data, dict):
+        items = {key: redact_data(value) for key, value in data.items()}
+        return data if all(items[k] is data[k] for k in data) else items
+    if isinstance(data, list | tuple):
+        values = [redact_data(value) for value in data]
+        return data if all(a is b for a, b in zip(values, data, strict=True)) else type(data)(values)
+    return data
+
+
+def _redact_cached(text: str) -> str:
+    """:func:`redact`, remembered (findings repeat their messages and evidence values); ``text``
+    itself when it holds no secret."""
+    clean = _redacted_or_none(text)
+    return text if clean is None else clean
+
+
+@functools.lru_cache(maxsize=8192)
+def _redacted_or_none(text: str) -> str | None:
+    clean = redact(text)
+    return None if clean == text else clean
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +254,20 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[-.\s]+")
 _SECRET_WORDS = ("SECRET", "PASSWORD", "PASSWD", "PASSPHRASE")
 _SECRET_NAME = re.compile(r"(^|_)TOKEN$|(API_?KEY|ACCESS_KEY|PRIVATE_KEY|AUTH_KEY)$")
+# Short secret words count only as the whole last word of the name: ``DB_PASS``, ``pw``,
+# ``gitCreds``; never inside another word (``compass``, ``bypass``, ``credits``) or before one
+# (``pass_through``).
+_SHORT_WORDS = frozenset({"PW", "PWD", "PASS", "CRED", "CREDS", "CREDENTIAL", "CREDENTIALS", "SECRETS"})
 _REFERENCE_SUFFIXES = ("_ARN", "_NAME", "_ID", "_PATH", "_FILE", "_DIR", "_URI", "_URL", "_ENDPOINT", "_REGION")
+# A last word that makes the name describe a secret rather than hold one: ``password_policy``,
+# ``PASSWORD_MIN_LENGTH``, ``secret_rotation_days``.
+_METADATA_WORDS = frozenset(
+    {
+        "POLICY", "POLICIES", "LENGTH", "LEN", "AGE", "DAYS", "EXPIRY", "EXPIRES", "EXPIRATION", "ROTATION",
+        "RESET", "REQUIRED", "ENABLED", "DISABLED", "LIMIT", "COUNT", "TYPE", "FORMAT", "VERSION", "HINT",
+        "PROMPT", "STRENGTH", "COMPLEXITY", "MANAGER", "STORE", "BACKEND", "PROVIDER",
+    }
+)  # fmt: skip
 _REFERENCE_PREFIXES = ("$", "arn:", "/", "s3://", "file://", "http://", "https://")
 _PLACEHOLDER_CHARS = frozenset("<>[]{}")
 _PLACEHOLDER_WORDS = frozenset({"undefined", "placeholder", "redacted"})
@@ -192,12 +286,20 @@ def is_reference_name(key: str) -> bool:
     return normalise_key(key).endswith(_REFERENCE_SUFFIXES)
 
 
+def is_metadata_name(key: str) -> bool:
+    """Whether ``key`` names something about a secret (``password_policy``), not a secret."""
+    return normalise_key(key).rsplit("_", 1)[-1] in _METADATA_WORDS
+
+
 def is_secret_named(key: str) -> bool:
     """Whether ``key`` is named like a variable that holds a credential (see the module docstring)."""
     name = normalise_key(key)
     if name.endswith(_REFERENCE_SUFFIXES):
         return False
-    return any(word in name for word in _SECRET_WORDS) or bool(_SECRET_NAME.search(name))
+    last = name.rsplit("_", 1)[-1]
+    if last in _METADATA_WORDS:
+        return False
+    return last in _SHORT_WORDS or any(word in name for word in _SECRET_WORDS) or bool(_SECRET_NAME.search(name))
 
 
 def looks_like_literal(value: str) -> bool:
@@ -219,11 +321,118 @@ def _assignments(line: str) -> Iterator[tuple[str, str]]:
             yield match.group(1), match.group(3)
 
 
-_HF_TOKEN = re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{34,}(?![A-Za-z0-9])")
+# ---------------------------------------------------------------------------------------------
+# Our own rules: provider keys detect-secrets has no detector for, and secrets in prose and
+# shell commands
+# ---------------------------------------------------------------------------------------------
+
+_NOT_BEFORE = r"(?<![A-Za-z0-9_-])"
+_NOT_AFTER = r"(?![A-Za-z0-9_-])"
+
+# (kind, pattern): the whole match is the secret. Each is here because detect-secrets 1.5 has no
+# detector for it (its OpenAI detector needs the ``T3BlbkFJ`` marker of the old key format).
+PROVIDER_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # Hugging Face user access tokens: detect-secrets has none.
+    (HUGGING_FACE, re.compile(r"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{34,}(?![A-Za-z0-9])")),
+    # Anthropic API and admin keys (sk-ant-api03-..., sk-ant-admin01-...): detect-secrets has none.
+    ("Anthropic API Key", re.compile(_NOT_BEFORE + r"sk-ant-[A-Za-z0-9_-]{20,}")),
+    # OpenAI project, service-account and admin keys: detect-secrets' OpenAI detector misses them.
+    ("OpenAI API Key", re.compile(_NOT_BEFORE + r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}")),
+    # Google API keys: detect-secrets has none.
+    ("Google API Key", re.compile(_NOT_BEFORE + r"AIza[0-9A-Za-z_-]{35}" + _NOT_AFTER)),
+    # GitHub fine-grained personal access tokens: detect-secrets knows only ghp_/gho_/... tokens.
+    ("GitHub Token", re.compile(_NOT_BEFORE + r"github_pat_[A-Za-z0-9_]{22,}")),
+)
+
+PASSWORD_IN_TEXT = "Password in text"
+COMMAND_LINE_PASSWORD = "Password on a command line"
+BEARER_TOKEN = "Bearer token"
+
+# (kind, pattern, minimum length): the group named ``secret`` is the secret. For text no
+# detector reads: prose ("the root password is ..."), and shell idioms that pass a password.
+_TEXT_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    # "the root password is X", "password: X", "API token = X", "creds were X"
+    (
+        PASSWORD_IN_TEXT,
+        re.compile(
+            r"(?<![\w:/.-])(?:password|passwd|passphrase|pwd|pw|pass|secret|token|api[ _-]?key|credentials?|creds)"
+            r"(?:\s+(?:is|was|are|were)\s*[:=]?|\s*[:=])\s*(?P<q>[\"']?)(?P<secret>[^\s\"']+)(?P=q)",
+            re.IGNORECASE,
+        ),
+        6,
+    ),
+    # mysql -uroot -pS3cret (the password glued to -p), for the MySQL/MariaDB clients; sshpass -p X
+    (
+        COMMAND_LINE_PASSWORD,
+        re.compile(
+            r"\b(?:mysql\w*|mariadb\w*|mysqldump|mysqladmin)\b[^|;&\n]*?(?<!\S)-p(?P<q>[\"']?)(?P<secret>[^\s\"']+)(?P=q)"
+        ),
+        1,
+    ),
+    (COMMAND_LINE_PASSWORD, re.compile(r"\bsshpass\s+-p\s*(?P<q>[\"']?)(?P<secret>[^\s\"']+)(?P=q)"), 1),
+    # echo "S3cret" | sudo -S ...: the password piped to sudo's standard input
+    (
+        COMMAND_LINE_PASSWORD,
+        re.compile(
+            r"\becho\s+(?:-[neE]+\s+)?(?P<q>[\"']?)(?P<secret>[^\s\"'|]+)(?P=q)\s*\|\s*sudo\b[^|;&\n]*?(?<!\S)-[A-Za-z]*S"
+        ),
+        1,
+    ),
+    # Authorization: Bearer <token>, whatever issued the token
+    (BEARER_TOKEN, re.compile(r"\bBearer\s+(?P<secret>[A-Za-z0-9._~+/=-]{16,})", re.IGNORECASE), 16),
+)
+# A word each rule of _TEXT_RULES needs (lower case): a line without it is not searched.
+_TEXT_RULE_WORDS = (
+    ("pass", "pw", "secret", "token", "key", "cred"),
+    ("mysql", "mariadb"),
+    ("sshpass",),
+    ("sudo",),
+    ("bearer",),
+)
+_PROSE_WORD = re.compile(r"[A-Za-z][a-z]*")  # "required", "Unchanged": a word, not a password
 
 
-def _hugging_face(text: str) -> set[str]:
-    return {HUGGING_FACE} if _HF_TOKEN.search(text) else set()
+def _own_spans(line: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every secret our own rules find on ``line``."""
+    return _provider_spans(line) + _text_spans(line)
+
+
+def _provider_spans(line: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), kind) for kind, pattern in PROVIDER_KEYS for m in pattern.finditer(line)]
+
+
+def _text_spans(line: str) -> list[tuple[int, int, str]]:
+    spans = []
+    lowered = line.lower()
+    for (kind, pattern, minimum), words in zip(_TEXT_RULES, _TEXT_RULE_WORDS, strict=True):
+        if not any(word in lowered for word in words):
+            continue
+        for match in pattern.finditer(line):
+            start, end = match.span("secret")
+            value = line[start:end]
+            if kind == PASSWORD_IN_TEXT:  # prose: a trailing full stop is not part of it
+                value = value.rstrip(".,;:!?)")
+                end = start + len(value)
+            if len(value) >= minimum and _is_secret_value(value, prose=kind == PASSWORD_IN_TEXT):
+                spans.append((start, end, kind))
+    return spans
+
+
+def _is_secret_value(value: str, *, prose: bool) -> bool:
+    lowered = value.lower()
+    if lowered.startswith(_REFERENCE_PREFIXES) or lowered in _PLACEHOLDER_WORDS or len(set(value)) < 2:
+        return False
+    if _PLACEHOLDER_CHARS.intersection(value) or value.startswith(("<redacted", "%", "`")):
+        return False
+    return not (prose and _PROSE_WORD.fullmatch(value))
+
+
+def _provider_kinds(text: str) -> set[str]:
+    return {kind for _, _, kind in _provider_spans(text)}
+
+
+def _text_kinds(text: str) -> set[str]:
+    return {kind for _, _, kind in _text_spans(text)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,7 +473,13 @@ PLUGINS: tuple[tuple[str, str], ...] = (
 class _Library:
     plugins: tuple[Any, ...]
     heuristic: Any  # the detect_secrets.filters.heuristic module
+    # Every pattern of the KeywordDetector contains one of its keywords: a line without one is
+    # not given to it (the detector is by far the slowest; most text has no keyword).
+    keywords: re.Pattern[str]
 
+
+# Each keyword of the KeywordDetector contains one of these: a cheaper test before its regex.
+_KEYWORD_PARTS = ("key", "pass", "pwd", "secret", "contras")
 
 _library: _Library | None = None
 _lock = threading.Lock()
@@ -293,13 +508,14 @@ def _import_library() -> _Library:
             getattr(importlib.import_module(f"detect_secrets.plugins.{module}"), name)() for module, name in PLUGINS
         )
         heuristic = importlib.import_module("detect_secrets.filters.heuristic")
+        keywords = re.compile("|".join(importlib.import_module("detect_secrets.plugins.keyword").DENYLIST), re.I)
     finally:
         warnings.showwarning = showwarning
     library_log = logging.getLogger("detect-secrets")
     library_log.handlers.clear()
     library_log.addHandler(logging.NullHandler())
     library_log.propagate = False
-    return _Library(plugins=plugins, heuristic=heuristic)
+    return _Library(plugins=plugins, heuristic=heuristic, keywords=keywords)
 
 
 def _detected(line: str) -> set[str]:
@@ -311,11 +527,12 @@ def _detections(line: str) -> set[tuple[str, str]]:
     """(secret type, value) for each secret detect-secrets finds on ``line``, filtered as above."""
     library = _load()
     h = library.heuristic
-    if h.is_indirect_reference(line):
-        return set()
-    return {
+    lowered = line.lower()
+    has_keyword = any(word in lowered for word in _KEYWORD_PARTS) and library.keywords.search(line) is not None
+    found = {
         (plugin.secret_type, secret)
         for plugin in library.plugins
+        if has_keyword or plugin.secret_type != KEYWORD
         for secret in _values(plugin, line)
         if not (
             secret.lower().startswith(_REFERENCE_PREFIXES)
@@ -329,6 +546,11 @@ def _detections(line: str) -> set[tuple[str, str]]:
             or h.is_not_alphanumeric_string(secret)
         )
     }
+    # The indirect-reference filter (x = get_secret()) is as slow as every detector together:
+    # asked only when there is something to filter.
+    if found and h.is_indirect_reference(line):
+        return set()
+    return found
 
 
 def _values(plugin: Any, line: str) -> Iterable[str]:

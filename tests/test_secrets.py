@@ -305,3 +305,173 @@ def test_redact_tags() -> None:
         "cost-center": "42",
     }
     assert redact_tags({}) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 11: short secret-named keys, prose, provider key prefixes, shell idioms
+# ---------------------------------------------------------------------------------------------
+
+ANTHROPIC = "sk-ant-api03-" + "Qx7vB2nM9kL4pR8tY1wE5uI3oA6sD0fGhJzXcVbNm-_Aa1Bb2Cc3"
+OPENAI_PROJECT = "sk-proj-" + "Zt4Wq8Er2Ty6Ui0Op3As7Df1Gh5Jk9Lz2Xc6Vb0Nm4Qw8Er"
+GOOGLE = "AIza" + "SyB7d2K9qLm4Xn8Rt1Vw5Zc3Hf6Jp0Gs-_Y"
+GITLAB = "glpat-" + "Xy7Zq2Wv9Ut4Sr1Pq8On"
+FINE_GRAINED_GITHUB = "github_pat_" + "11ABCDEFG0abcdefghijkl_MNOPQRSTUVWXYZ0123456789abcdefghij"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["pw", "pwd", "pass", "passwd", "cred", "creds", "secret", "token", "api_key", "DB_PASS", "gitCreds", "mysql-pw"],
+)
+def test_short_secret_named_keys(key: str) -> None:
+    assert is_secret_named(key)
+    assert find_secrets({key: "Vq3-x9Lm2Pz"}) != []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        *("pass_through", "compass", "bypass", "password_policy", "credits", "token_limit", "max_tokens"),
+        *("tokenizer", "passes", "PASSWORD_MIN_LENGTH", "secret_rotation_days", "credential_file"),
+    ],
+)
+def test_keys_that_only_contain_a_short_secret_word(key: str) -> None:
+    assert not is_secret_named(key)
+    assert find_secrets({key: "Vq3x9Lm2Pz"}) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (ANTHROPIC, "Anthropic API Key"),
+        (OPENAI_PROJECT, "OpenAI API Key"),
+        (GOOGLE, "Google API Key"),
+        (FINE_GRAINED_GITHUB, "GitHub Token"),
+        (SLACK, "Slack Token"),  # detect-secrets' own detectors, kept
+        (GITLAB, "GitLab Token"),
+    ],
+)
+def test_provider_keys_under_a_neutral_key(value: str, kind: str) -> None:
+    assert find_secrets({"owner-note": value}) == [SecretHit("owner-note", kind)]
+    assert find_secrets_in_text(f"echo {value} > /tmp/x") == [LineSecretHit(1, kind)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the root password is Tr0ub4dor&3",
+        "Root password: Tr0ub4dor&3.",
+        "admin pw = 'Tr0ub4dor&3'",
+        "API key is xq81-LmZ0-77Pa",
+        "the creds were Vq3x9Lm2Pz, rotate them",
+    ],
+)
+def test_passwords_in_prose(text: str) -> None:
+    from cspm.secrets import PASSWORD_IN_TEXT, redact
+
+    assert find_secrets({"description": text}) == [SecretHit("description", PASSWORD_IN_TEXT)]
+    redacted = redact(text)
+    assert f"<redacted: {PASSWORD_IN_TEXT}>" in redacted
+    assert not any(secret in redacted for secret in ("Tr0ub4dor", "xq81-LmZ0", "Vq3x9Lm2Pz"))
+    assert redacted.split(maxsplit=1)[0] == text.split(maxsplit=1)[0], "the prose around the secret stays readable"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Password is required",
+        "the password policy requires 14 characters",
+        "password: ${DB_PASSWORD}",
+        "token: {{ secrets.HF_TOKEN }}",
+        "Secret: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+        "pass through: enabled",
+        "docker run -p 8080:80 image",
+        "ssh -p 2222 host",
+        "max tokens: 4096",
+        "use a Bearer token in the Authorization header",
+    ],
+)
+def test_prose_and_commands_without_secrets(text: str) -> None:
+    from cspm.secrets import redact
+
+    assert find_secrets({"description": text}) == []
+    assert find_secrets_in_text(text) == []
+    assert redact(text) == text
+
+
+SHELL = f"""#!/bin/bash
+mysql -uroot -pS3cretMysql9 -e 'select 1'
+echo "Sud0Pass!x" | sudo -S yum install -y htop
+curl -H "Authorization: Bearer {ANTHROPIC}" https://api.anthropic.com/v1/messages
+curl -H "Authorization: Bearer eyOpaqueToken1234567890abc" https://internal.example
+sshpass -p 'Ss4Pass!x' ssh ec2-user@10.0.0.1
+mysql -uroot -p$DB_PASSWORD
+echo "done" | tee /tmp/log
+"""
+
+
+def test_shell_idioms_that_pass_a_password() -> None:
+    from cspm.secrets import BEARER_TOKEN, COMMAND_LINE_PASSWORD, redact
+
+    assert find_secrets_in_text(SHELL) == [
+        LineSecretHit(2, COMMAND_LINE_PASSWORD),
+        LineSecretHit(3, COMMAND_LINE_PASSWORD),
+        LineSecretHit(4, "Anthropic API Key"),
+        LineSecretHit(5, BEARER_TOKEN),
+        LineSecretHit(6, COMMAND_LINE_PASSWORD),
+    ]
+    redacted = redact(SHELL)
+    for secret in ("S3cretMysql9", "Sud0Pass!x", ANTHROPIC, "eyOpaqueToken1234567890abc", "Ss4Pass!x"):
+        assert secret not in redacted
+    assert "mysql -uroot -p<redacted: Password on a command line> -e 'select 1'" in redacted
+    assert 'echo "<redacted: Password on a command line>" | sudo -S yum install -y htop' in redacted
+    assert "mysql -uroot -p$DB_PASSWORD" in redacted and 'echo "done" | tee /tmp/log' in redacted
+
+
+def test_redact_tags_keeps_prose_readable() -> None:
+    from cspm.secrets import redact_tags
+
+    tags = {
+        "pw": "Vq3-x9Lm2Pz",
+        "cred": "Vq3x9Lm2Pz77",
+        "owner": ANTHROPIC,
+        "note": "the root password is Tr0ub4dor&3",
+        "compass": "north-north-west",
+    }
+    assert redact_tags(tags) == {
+        "pw": f"<redacted: {SECRET_NAMED}>",
+        "cred": f"<redacted: {SECRET_NAMED}>",
+        "owner": "<redacted: Anthropic API Key>",
+        "note": "the root password is <redacted: Password in text>",
+        "compass": "north-north-west",
+    }
+
+
+def test_redact_finding_reaches_message_and_nested_evidence() -> None:
+    from cspm.models import Baseline, Finding, Severity, Status
+    from cspm.secrets import redact_finding
+
+    finding = Finding(
+        uid="u",
+        check_id="aws.ec2.x",
+        title="t",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        baseline=Baseline.PRIVATE_ENDPOINT,
+        resource_uid="sg-1",
+        resource_type="aws.ec2.security_group",
+        account="123456789012",
+        region="us-east-1",
+        message=f"Port 22 is open (rule: temp, key {GOOGLE}).",
+        evidence={"rules": [{"description": "jump host, root password is Tr0ub4dor&3", "from_port": 22}]},
+        remediation="r",
+    )
+    clean = redact_finding(finding)
+    assert clean.message == "Port 22 is open (rule: temp, key <redacted: Google API Key>)."
+    assert clean.evidence == {
+        "rules": [{"description": "jump host, root password is <redacted: Password in text>", "from_port": 22}]
+    }
+    plain = finding.model_copy(update={"message": "Port 22 is open.", "evidence": {"ports": [22], "note": "ok"}})
+    assert redact_finding(plain) is plain
+    fresh = "".join(["Port 22 ", "is open."])  # equal to, not the same object as, the string cached
+    twin = plain.model_copy(update={"message": fresh, "evidence": {"ports": [22], "note": "".join(["o", "k"])}})
+    assert redact_finding(twin) is twin, "an equal string seen before is not a change (the cache)"

@@ -89,7 +89,7 @@ def render_chunks(ctx: RenderContext) -> Iterator[str]:
         mute = ctx.muted_by(f)
         if mute is not None:
             variable["Note"] = {
-                "Text": _cut(f"muted by {mute.label}: {mute.reason}", 512),
+                "Text": _cut(f"muted by {mute.text}", 512),
                 "UpdatedBy": "cspm",
                 "UpdatedAt": when,
             }

@@ -54,7 +54,7 @@ def render(ctx: RenderContext) -> str:
             f.title,
             f.status.value,
             "true" if f.muted else "false",
-            f"{mute.label}: {mute.reason}" if mute is not None else "",
+            mute.text if mute is not None else "",
             f.severity.value,
             f.baseline.value,
             scan.provider,

@@ -123,7 +123,7 @@ FORMATS: Mapping[str, FormatSpec] = {
 def _ref(info: MuteInfo) -> MuteRef:
     from cspm.mutelist import MuteRef
 
-    return MuteRef(label=info.entry, reason=info.reason, expires=info.expires)
+    return MuteRef(label=info.entry, reason=info.reason, expires=info.expires, by_tags=info.by_tags)
 
 
 def render_json(ctx: RenderContext) -> str:

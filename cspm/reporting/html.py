@@ -100,7 +100,7 @@ def _mute(ctx: RenderContext, f: Finding, index: dict[str, int], rows: list[list
     i = index.get(ref.label)
     if i is None:
         i = index[ref.label] = len(rows)
-        rows.append([ref.label, ref.reason, ref.expires])
+        rows.append([ref.label, ref.reason, ref.expires, ref.by_tags])
     return i
 
 

@@ -124,7 +124,7 @@ def _result(ctx: RenderContext, f: Finding, rule_index: int) -> dict[str, Any]:
     }
     if f.muted:
         mute = ctx.muted_by(f)
-        justification = f"{mute.label}: {mute.reason}" if mute is not None else "muted"
+        justification = mute.text if mute is not None else "muted"
         result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
     return result
 

@@ -83,7 +83,7 @@ def test_the_embedded_data_round_trips(tmp_path: Path) -> None:
     assert len(data["findings"]) == len(report.findings)
     assert data["meta"]["summary"]["fail"] == report.summary.fail
     assert data["expired"] == [["mutes.yaml:3", "old exception", "2020-01-01"]]
-    assert data["mutes"] == [["dev", "dev buckets are scratch", None]]
+    assert data["mutes"] == [["dev", "dev buckets are scratch", None, True]]  # True: a tag condition
     for row, f in zip(data["findings"], report.findings, strict=True):
         variant, resource = data["variants"][row[0]], data["resources"][row[1]]
         assert (variant[0], variant[2], resource[0]) == (f.check_id, f.severity.value, f.resource_uid)

@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from cspm.errors import UsageError
 from cspm.models import Severity, Status
-from cspm.mutelist import evaluate_mutelist, parse_mutelist
+from cspm.mutelist import BY_TAGS_NOTE, evaluate_mutelist, parse_mutelist
 from cspm.reporting.formats import FORMATS, parse_formats, render, write_formats
 from support.report_factory import (
     TRICKY,
@@ -230,7 +230,7 @@ def test_csv_is_rfc_4180() -> None:
     assert json.loads(tricky["evidence"]) == {"note": TRICKY}
     muted = [dict(zip(header, r, strict=True)) for r in body if r[4] == "true"]
     assert len(muted) == outcome.report.summary.muted
-    assert any(m["muted_by"] == "dev: dev buckets are scratch" for m in muted)
+    assert any(m["muted_by"] == f"dev: dev buckets are scratch {BY_TAGS_NOTE}" for m in muted)
     compliant = next(dict(zip(header, r, strict=True)) for r in body if r[16])
     assert compliant["compliance"] == "aws-fsbp:S3.8|nist-800-53-r5:AC-3|nist-800-53-r5:SC-7"
 
@@ -259,3 +259,44 @@ def test_write_formats_reports_an_unwritable_directory(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(UsageError, match="cannot write"):
         write_formats(varied_report(), ["csv"], blocker / "out")
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings muted by a tag condition (issue 11): marked in every format that shows mutes
+# ---------------------------------------------------------------------------------------------
+
+
+def _tag_and_name_mutes():
+    report = varied_report()
+    mutelist = parse_mutelist(
+        "mutes:\n  - {id: by-tag, reason: dev buckets, tags: {env: dev}}\n"
+        "  - {id: by-check, reason: accepted, checks: ['aws.s3.tricky_check']}\n",
+        source="mutes.yaml",
+    )
+    outcome = evaluate_mutelist(report, mutelist, report.scan.started_at)
+    by_entry = {f.muted_by.entry for f in outcome.report.findings if f.muted_by is not None}
+    assert by_entry == {"by-tag", "by-check"}, "the report has a finding muted each way"
+    return outcome
+
+
+def test_tag_muted_findings_are_marked_in_the_report() -> None:
+    outcome = _tag_and_name_mutes()
+    marks = {f.muted_by.entry: f.muted_by.by_tags for f in outcome.report.findings if f.muted_by is not None}
+    assert marks == {"by-tag": True, "by-check": False}
+    findings = json.loads(render(outcome.report, "json"))["findings"]
+    assert {f["muted_by"]["entry"]: f["muted_by"]["by_tags"] for f in findings if f["muted_by"]} == marks
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sarif", "asff", "ocsf", "html"])
+def test_tag_muted_findings_are_marked_in_every_format(fmt: str) -> None:
+    outcome = _tag_and_name_mutes()
+    for mutes in (outcome, None):  # live, and a report read back from disk (no MuteOutcome)
+        text = render(outcome.report, fmt, mutes=mutes)
+        if fmt == "ocsf":
+            events = [e["unmapped"]["mute"] for e in json.loads(text) if "mute" in e["unmapped"]]
+            assert {(m["entry"], m["by_tags"]) for m in events} == {("by-tag", True), ("by-check", False)}
+        elif fmt == "html":
+            assert '"mutes":[["by-tag","dev buckets",null,true],["by-check","accepted",null,false]]' in text
+        else:  # SARIF keeps FAIL results only: at least one tag-muted finding in every format
+            assert f"by-tag: dev buckets {BY_TAGS_NOTE}" in text
+            assert "by-check: accepted" in text and f"by-check: accepted {BY_TAGS_NOTE}" not in text

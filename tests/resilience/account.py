@@ -62,6 +62,19 @@ class Canaries:
     security_group_tag: str  # an EC2 security group tag value
     policy_condition: str  # the sts:ExternalId condition value in a role's trust policy
     error_message: str  # inside the message of an AccessDenied answered for one API
+    # Issue 11: short secret-named tag keys, provider keys under neutral keys, prose, shell idioms
+    pw_tag: str  # an IAM user tag "pw"
+    cred_tag: str  # an IAM role tag "cred"
+    anthropic_tag: str  # sk-ant-api03-... under the neutral IAM role tag key "owner"
+    openai_tag: str  # sk-proj-... under the neutral IAM role tag key "contact"
+    slack_tag: str  # xoxb-... under the neutral security group tag key "channel"
+    gitlab_tag: str  # glpat-... under the neutral security group tag key "repo"
+    google_tag: str  # AIza... under the neutral IAM user tag key "maps"
+    prose_tag: str  # "the root password is ..." in the IAM user tag "note"
+    rule_description: str  # "root password is ..." in an ingress rule's description (finding evidence)
+    mysql_password: str  # lifecycle script: mysql -uroot -p...
+    sudo_password: str  # lifecycle script: echo "..." | sudo -S ...
+    bearer_token: str  # lifecycle script: curl -H "Authorization: Bearer sk-ant-..."
 
     @classmethod
     def fresh(cls) -> Canaries:
@@ -77,6 +90,23 @@ class Canaries:
             security_group_tag="glpat-" + _random(ALNUM, 20),
             policy_condition="ext-" + _random(ALNUM, 32),
             error_message="AKIA" + _random(string.ascii_uppercase + string.digits, 16),
+            pw_tag=_random(ALNUM, 20),
+            cred_tag=_random(ALNUM, 24),
+            anthropic_tag="sk-ant-api03-" + _random(ALNUM + "_-", 80) + "AA",
+            openai_tag="sk-proj-" + _random(ALNUM + "_-", 60) + "Aa",
+            slack_tag="xoxb-"
+            + _random(string.digits, 12)
+            + "-"
+            + _random(string.digits, 13)
+            + "-"
+            + _random(ALNUM, 24),
+            gitlab_tag="glpat-" + _random(ALNUM, 20),
+            google_tag="AIza" + _random(ALNUM, 35),
+            prose_tag="R0" + _random(ALNUM, 22),
+            rule_description="R0" + _random(ALNUM, 22),
+            mysql_password="My" + _random(ALNUM, 22),
+            sudo_password="Su" + _random(ALNUM, 22),
+            bearer_token="sk-ant-api03-" + _random(ALNUM, 60) + "AA",
         )
 
     def items(self) -> Iterable[tuple[str, str]]:
@@ -187,7 +217,11 @@ def _seed_s3(url: str, key: str, canaries: Canaries) -> None:
 
 def _seed_iam(url: str, canaries: Canaries) -> None:
     iam = _client(url, "iam")
-    iam.create_role(RoleName="rs-admin-exec", AssumeRolePolicyDocument=SAGEMAKER_TRUST)
+    iam.create_role(
+        RoleName="rs-admin-exec",
+        AssumeRolePolicyDocument=SAGEMAKER_TRUST,
+        Tags=[{"Key": "cred", "Value": canaries.cred_tag}],
+    )
     iam.put_role_policy(
         RoleName="rs-admin-exec",
         PolicyName="everything",
@@ -196,7 +230,11 @@ def _seed_iam(url: str, canaries: Canaries) -> None:
     iam.create_role(
         RoleName="rs-scoped-exec",
         AssumeRolePolicyDocument=SAGEMAKER_TRUST,
-        Tags=[{"Key": "slack-webhook-token", "Value": canaries.role_tag}],
+        Tags=[
+            {"Key": "slack-webhook-token", "Value": canaries.role_tag},
+            {"Key": "owner", "Value": canaries.anthropic_tag},
+            {"Key": "contact", "Value": canaries.openai_tag},
+        ],
     )
     iam.put_role_policy(
         RoleName="rs-scoped-exec",
@@ -214,7 +252,14 @@ def _seed_iam(url: str, canaries: Canaries) -> None:
     iam.create_role(RoleName="rs-vendor", AssumeRolePolicyDocument=doc(vendor))
     unguarded = {k: v for k, v in vendor.items() if k != "Condition"}
     iam.create_role(RoleName="rs-vendor-unguarded", AssumeRolePolicyDocument=doc(unguarded))
-    iam.create_user(UserName="rs-notebook-user")
+    iam.create_user(
+        UserName="rs-notebook-user",
+        Tags=[
+            {"Key": "pw", "Value": canaries.pw_tag},
+            {"Key": "maps", "Value": canaries.google_tag},
+            {"Key": "note", "Value": f"the root password is {canaries.prose_tag}"},
+        ],
+    )
     iam.create_login_profile(UserName="rs-notebook-user", Password="rs-Password-1")
     iam.update_account_password_policy(MinimumPasswordLength=8)
 
@@ -231,12 +276,28 @@ def _seed_ec2(url: str, canaries: Canaries) -> dict[str, str]:
         Description="ssh from anywhere",
         VpcId=vpc,
         TagSpecifications=[
-            {"ResourceType": "security-group", "Tags": [{"Key": "gitlab-token", "Value": canaries.security_group_tag}]}
+            {
+                "ResourceType": "security-group",
+                "Tags": [
+                    {"Key": "gitlab-token", "Value": canaries.security_group_tag},
+                    {"Key": "channel", "Value": canaries.slack_tag},
+                    {"Key": "repo", "Value": canaries.gitlab_tag},
+                ],
+            }
         ],
     )["GroupId"]
     ec2.authorize_security_group_ingress(
         GroupId=open_ssh,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [
+                    {"CidrIp": "0.0.0.0/0", "Description": f"jump host, root password is {canaries.rule_description}"}
+                ],
+            }
+        ],
     )
     restricted = ec2.create_security_group(GroupName="rs-restricted", Description="https in the VPC", VpcId=vpc)[
         "GroupId"
@@ -253,6 +314,9 @@ def lifecycle_script(canaries: Canaries) -> str:
         "#!/bin/bash\nset -e\n"
         f"export OPENAI_API_KEY={canaries.lifecycle_script}\n"
         "sudo -u ec2-user -i pip install -q openai\n"
+        f"mysql -uroot -p{canaries.mysql_password} -e 'select 1'\n"
+        f'echo "{canaries.sudo_password}" | sudo -S yum install -y htop\n'
+        f'curl -s -H "Authorization: Bearer {canaries.bearer_token}" https://api.anthropic.com/v1/models\n'
     )
 
 

@@ -4,9 +4,18 @@ with every output turned on, none of which may contain one.
 Planted (see ``resilience.account.Canaries``): in the scanner's own environment
 (``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AZURE_CLIENT_SECRET``); in the scanned
 account (a training job's ``Environment`` value and a hyperparameter, a notebook lifecycle script,
-an S3 bucket tag, an IAM role tag, a security group tag, the ``sts:ExternalId`` condition of a
-role's trust policy); and in the message of an AccessDenied the fault middleware answers for one
-API. The canary scan (``conftest.scenario``) writes every ``--format``, logs with ``--debug`` on
+an S3 bucket tag (cspm does not collect S3 tags today, so it is never met), an IAM role tag, a
+security group tag, the ``sts:ExternalId`` condition of a role's trust policy); and in the message
+of an AccessDenied the fault middleware answers for one API.
+
+Issue 11 added: tags under short secret names (``pw`` on an IAM user, ``cred`` on a role);
+Anthropic, OpenAI project, Slack, GitLab and Google keys under neutral tag keys; "the root password
+is ..." in a tag value and in a security group rule's description (which checks quote in their
+evidence); and lifecycle-script lines ``mysql -uroot -p...``, ``echo "..." | sudo -S ...`` and
+``curl -H "Authorization: Bearer sk-ant-..."`` (a script reaches a report only as line numbers
+and kinds: test_the_scanner_met_every_canary proves that these lines are found).
+
+The canary scan (``conftest.scenario``) writes every ``--format``, logs with ``--debug`` on
 stderr, prints the terminal summary on stdout and saves the scan in a SQLite history store.
 
 Each (canary, output) pair is its own test case. A pair that leaks today is marked
@@ -104,6 +113,21 @@ def test_the_scanner_met_every_canary(scenario: Scenario) -> None:
     assert "HF_TOKEN" in evidence and "wandb_api_key" in evidence, "the training job's secrets were found by key"
     names = {r["name"] for r in report["resources"]}
     assert {"rs-setup", "rs-vendor", "rs-scoped-exec", "rs-open-ssh", "rs-training-data"} <= names
+    tags: dict[str, dict[str, str]] = {}
+    for resource in report["resources"]:  # a bucket and its account-level settings share a name
+        tags.setdefault(resource["name"], {}).update(resource["tags"])
+    assert tags["rs-notebook-user"]["pw"].startswith("<redacted: ")
+    assert tags["rs-notebook-user"]["note"] == "the root password is <redacted: Password in text>"
+    assert tags["rs-admin-exec"]["cred"].startswith("<redacted: ")
+    assert tags["rs-scoped-exec"]["owner"] == "<redacted: Anthropic API Key>"
+    assert tags["rs-scoped-exec"]["contact"] == "<redacted: OpenAI API Key>"
+    assert tags["rs-notebook-user"]["maps"] == "<redacted: Google API Key>"
+    assert tags["rs-open-ssh"]["channel"] == "<redacted: Slack Token>"
+    assert tags["rs-open-ssh"]["repo"] == "<redacted: GitLab Token>"
+    assert "jump host, root password is <redacted: Password in text>" in evidence, "the rule description is quoted"
+    lifecycle = next(f for f in report["findings"] if f["check_id"].endswith("lifecycle_config_has_no_secrets"))
+    lines = {(s["line"], s["kind"]) for s in lifecycle["evidence"]["secrets"]}
+    assert {(5, "Password on a command line"), (6, "Password on a command line"), (7, "Anthropic API Key")} <= lines
     service, _, operation = CANARY_ERROR_OPERATION.partition(":")
     assert any(e["service"] == service and e["operation"] == operation for e in report["errors"])
     assert any(r.call.name == CANARY_ERROR_OPERATION and r.outcome == "denied" for r in scenario.canary.records)

@@ -243,7 +243,8 @@
     var comp = Object.keys(v[5]).map(function (k) { return k + ": " + v[5][k].join(", "); }).join("; ");
     item("Compliance", comp); item("MITRE ATLAS", v[6].join(", "));
     if (f[5]) item("Evidence", el("pre", { text: JSON.stringify(f[5], null, 2) }));
-    if (f[6] >= 0) item("Muted by", M[f[6]][0] + " — " + M[f[6]][1] + (M[f[6]][2] ? " (expires " + M[f[6]][2] + ")" : ""));
+    if (f[6] >= 0) item("Muted by", M[f[6]][0] + " — " + M[f[6]][1] + (M[f[6]][2] ? " (expires " + M[f[6]][2] + ")" : "") +
+      (M[f[6]][3] ? " — by a tag condition: anyone who may tag the resource can mute it" : ""));
     else if (f[3]) item("Muted", "yes");
     var tags = Object.keys(r[5]).map(function (k) { return k + "=" + r[5][k]; }).join(", ");
     item("Tags", tags);
