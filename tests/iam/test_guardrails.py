@@ -53,7 +53,14 @@ def test_an_allow_list_must_allow_at_every_level() -> None:
     blocked = p.allows("iam:AttachRolePolicy")
     assert blocked.verdict is Verdict.NOT_ALLOWED and blocked.boundary_blocks and blocked.blocked_by == ("ou ou-1",)
     # A level with no SCP allowing anything (FullAWSAccess detached) blocks everything.
-    assert perms(("root r-1", ()),).allows("s3:GetObject").verdict is Verdict.NOT_ALLOWED
+    assert (
+        perms(
+            ("root r-1", ()),
+        )
+        .allows("s3:GetObject")
+        .verdict
+        is Verdict.NOT_ALLOWED
+    )
 
 
 def test_set_algebra_agrees_with_single_decisions() -> None:
