@@ -133,9 +133,10 @@ METHODS: tuple[EscalationMethod, ...] = (
        target="user"),
     _m("iam-update-login-profile", "Change another user's console password", "iam:UpdateLoginProfile",
        target="user"),
-    _m("iam-create-policy-version", "Rewrite a managed policy attached to you", "iam:CreatePolicyVersion"),
+    _m("iam-create-policy-version", "Rewrite a managed policy attached to you", "iam:CreatePolicyVersion",
+       target="policy"),
     _m("iam-set-default-policy-version", "Switch a managed policy to a more permissive version",
-       "iam:SetDefaultPolicyVersion"),
+       "iam:SetDefaultPolicyVersion", target="policy"),
     _m("iam-attach-user-policy", "Attach any managed policy to a user", "iam:AttachUserPolicy", target="self"),
     _m("iam-attach-group-policy", "Attach any managed policy to your group", "iam:AttachGroupPolicy"),
     _m("iam-attach-role-policy", "Attach any managed policy to a role you can assume", "iam:AttachRolePolicy",
@@ -147,6 +148,8 @@ METHODS: tuple[EscalationMethod, ...] = (
     _m("iam-add-user-to-group", "Add yourself to a more privileged group", "iam:AddUserToGroup"),
     _m("iam-update-assume-role-policy", "Rewrite a role's trust policy and assume it",
        "iam:UpdateAssumeRolePolicy", "sts:AssumeRole", target="role"),
+    _m("iam-create-role", "Create a role that trusts you, make it admin and assume it", "iam:CreateRole",
+       ("iam:PutRolePolicy", "iam:AttachRolePolicy"), target="role"),
 )  # fmt: skip
 
 CREDENTIAL_METHODS = frozenset({"iam-create-access-key", "iam-create-login-profile", "iam-update-login-profile"})
@@ -174,12 +177,14 @@ ASSUME_ROLE = "sts:AssumeRole"
 ADD_USER_TO_GROUP = "iam:AddUserToGroup"
 UPDATE_TRUST = "iam:UpdateAssumeRolePolicy"
 ROLE_POLICY_ACTIONS = {"iam-attach-role-policy": "iam:AttachRolePolicy", "iam-put-role-policy": "iam:PutRolePolicy"}
+CREATE_ROLE = "iam:CreateRole"
+POLICY_VERSION_METHODS = frozenset({"iam-create-policy-version", "iam-set-default-policy-version"})
 
 
 @functools.cache
 def method_actions() -> ActionSet:
     """Every action the graph and the method table look at (for pruning impossible methods)."""
-    extra = [ASSUME_ROLE, ADD_USER_TO_GROUP, UPDATE_TRUST, *ROLE_POLICY_ACTIONS.values()]
+    extra = [ASSUME_ROLE, ADD_USER_TO_GROUP, UPDATE_TRUST, CREATE_ROLE, *ROLE_POLICY_ACTIONS.values()]
     extra += [
         a for actions in (*SELF_ESCALATION_ACTIONS.values(), *ANY_TARGET_ESCALATION_ACTIONS.values()) for a in actions
     ]
@@ -200,6 +205,7 @@ class MethodMatch:
     method: EscalationMethod
     verdict: Verdict
     decisions: tuple[Decision, ...]
+    admin_for_self: bool = False  # matched on the principal's own ARN, groups or policies: it can become admin
 
     def as_dict(self) -> dict[str, Any]:
         """Evidence as plain data."""
@@ -207,7 +213,9 @@ class MethodMatch:
             "method": self.method.id,
             "description": self.method.description,
             "verdict": self.verdict.value,
+            "admin_for_self": self.admin_for_self,
             "actions": [d.action for d in self.decisions],
+            "resources": [d.resource for d in self.decisions],
             "statements": [o.as_dict() for d in self.decisions for o in d.allowed_by + d.conditionally_allowed_by],
         }
 
@@ -281,6 +289,7 @@ TARGET_TYPES = {
     ADD_USER_TO_GROUP: "group",
     "iam:AttachUserPolicy": "self",
     "iam:PutUserPolicy": "self",
+    CREATE_ROLE: "role",
 }
 
 
@@ -294,7 +303,7 @@ def every_target(account: str, own_arn: str) -> dict[str, str]:
 
 
 def escalation_methods(
-    perms: EffectivePermissions, targets: Mapping[str, str | None] | None = None
+    perms: EffectivePermissions, targets: Mapping[str, str | None] | None = None, own: Own | None = None
 ) -> list[MethodMatch]:
     """Every escalation method whose actions are all allowed by ``perms``.
 
@@ -303,13 +312,145 @@ def escalation_methods(
     whose account is unknown). For PassRole methods, ``iam:PassedToService`` is the method's
     service. These are escalations a principal can attempt against any target of its account;
     which principals it actually reaches is for :class:`EscalationGraph` to say.
+
+    ``own`` adds the methods that make the principal itself admin (:func:`self_escalations`): also
+    when a grant is scoped to the principal's own ARN, groups or attached policies, which
+    ``targets`` (every target, read literally) does not match.
     """
-    out = []
+    found_by_id: dict[str, MethodMatch] = {}
     for method in satisfiable_methods(perms):
         found = match_method(perms, method, targets, _context(method))
-        if found is not None:
-            out.append(found)
-    return out
+        if found is not None and (method.id != "iam-create-role" or _created_role_assumable(perms, found)):
+            found_by_id[method.id] = found
+    for mine in self_escalations(perms, own) if own is not None else ():
+        general = found_by_id.get(mine.method.id)
+        if general is None or _ORDER.index(mine.verdict) >= _ORDER.index(general.verdict):
+            found_by_id[mine.method.id] = mine
+    order = {m.id: i for i, m in enumerate(METHODS)}
+    return sorted(found_by_id.values(), key=lambda m: order[m.method.id])
+
+
+@dataclass(frozen=True)
+class Own:
+    """What a principal may escalate *itself* through: its ARN and kind, its groups (users) and the
+    customer-managed policies attached to it or its groups (``None``: not known, e.g. a bare policy)."""
+
+    arn: str
+    kind: str
+    groups: tuple[str, ...] = ()
+    policies: tuple[str, ...] | None = None
+
+    @property
+    def account(self) -> str:
+        return account_of(self.arn) or "*"
+
+
+def _one(method: EscalationMethod, *decisions: Decision) -> MethodMatch | None:
+    """The method matched by these decisions (every one possible), marked as making the principal admin."""
+    if not decisions or not all(d.possible for d in decisions):
+        return None
+    verdict = Verdict.ALLOWED if all(d.allowed for d in decisions) else Verdict.CONDITIONAL
+    return MethodMatch(method, verdict, decisions, admin_for_self=True)
+
+
+def _best_on(
+    perms: EffectivePermissions, method: EscalationMethod, action: str, resources: Iterable[str]
+) -> MethodMatch | None:
+    """The method through ``action`` on the best of ``resources`` (ALLOWED before CONDITIONAL)."""
+    return _one(method, d) if (d := _best(perms.allows(action, r) for r in resources)) is not None else None
+
+
+_BY_ID = {m.id: m for m in METHODS}
+
+
+def self_escalations(perms: EffectivePermissions, own: Own) -> list[MethodMatch]:
+    """The methods that let the principal grant *itself* anything (it is admin-equivalent when one is
+    ALLOWED): a policy on its own ARN (a group's member: on ``user/*``), on its own groups, a new
+    version of a customer-managed policy attached to it or its groups (every policy when they are not
+    known), a new role that trusts it. Also, as the graph always counted them, ``iam:AttachGroupPolicy``
+    / ``PutGroupPolicy`` / ``AddUserToGroup`` on every group for users and groups. The same function
+    decides the graph's admin-equivalence and the ``*_cannot_escalate_privileges`` evidence
+    (``admin_for_self``), so the two checks cannot disagree on it."""
+    possible = perms.possible_anywhere(method_actions())
+    if not possible:
+        return []
+    out = [
+        _best_on(perms, _BY_ID[method_id], _BY_ID[method_id].actions[0], resources)
+        for method_id, resources in _self_targets(own)
+        if _BY_ID[method_id].actions[0] in possible and resources
+    ]
+    if CREATE_ROLE in possible:
+        out.append(_create_role(perms, own))
+    return [m for m in out if m is not None]
+
+
+def _self_targets(own: Own) -> list[tuple[str, tuple[str, ...]]]:
+    """(method, the resources on which its one action makes the principal admin)."""
+    every_group = f"arn:aws:iam::{own.account}:group/*"
+    policies = own.policies if own.policies is not None else (f"arn:aws:iam::{own.account}:policy/*",)
+    out = [("iam-create-policy-version", policies), ("iam-set-default-policy-version", policies)]
+    if own.kind == "role":
+        return [("iam-attach-role-policy", (own.arn,)), ("iam-put-role-policy", (own.arn,)), *out]
+    if own.kind not in ("user", "group"):
+        return out
+    me = (own.arn,) if own.kind == "user" else (f"arn:aws:iam::{own.account}:user/*",)
+    groups = (*own.groups, every_group) if own.kind == "user" else (own.arn, every_group)
+    return [
+        ("iam-attach-user-policy", me),
+        ("iam-put-user-policy", me),
+        ("iam-attach-group-policy", groups),
+        ("iam-put-group-policy", groups),
+        ("iam-add-user-to-group", (every_group,)),
+        *out,
+    ]
+
+
+def _created_role_assumable(perms: EffectivePermissions, found: MethodMatch) -> bool:
+    """Whether the principal may assume the role it creates. Its trust (chosen by the creator) names the
+    creator's ARN in the same account, so no identity grant of ``sts:AssumeRole`` is needed (IAM's rule
+    for a resource-based policy naming the principal) — but an explicit Deny still applies, and for a
+    role session an implicit deny of its permission boundary does too."""
+    role = found.decisions[0].resource or "*"
+    return _named_assume_possible(perms, role, perms.principal_context.get("aws:PrincipalType") == "AssumedRole")
+
+
+def _named_assume_possible(perms: EffectivePermissions, role: str, role_session: bool) -> bool:
+    """``sts:AssumeRole`` of a same-account role whose trust names the caller's ARN: no identity grant is
+    needed, but an explicit Deny applies, SCPs apply, and for a role session its boundary does too."""
+    if perms.allows(ASSUME_ROLE, role).verdict is Verdict.DENIED:
+        return False
+    return perms.guards_allow(ASSUME_ROLE, role, boundary=role_session) in (Verdict.ALLOWED, Verdict.CONDITIONAL)
+
+
+def _instances(patterns: tuple[str, ...] | None, account: str) -> list[str]:
+    """Role ARNs of ``account`` that each Resource pattern of ``iam:CreateRole`` allows (a wildcard
+    becomes a plain name), after ``role/*`` itself: where to ask for the create and put/attach pair."""
+    out = [f"arn:aws:iam::{account}:role/*"]
+    for pattern in patterns or ():
+        fields = pattern.split(":", 5)
+        if len(fields) != 6 or "${" in pattern or not fields[5].startswith("role/"):
+            continue
+        if fields[4] not in ("*", account):
+            continue
+        resource = fields[5].replace("*", "cspm-new").replace("?", "x")
+        out.append(f"arn:aws:iam::{account}:{resource}")
+    return list(dict.fromkeys(out))
+
+
+def _create_role(perms: EffectivePermissions, own: Own) -> MethodMatch | None:
+    """``iam:CreateRole`` and ``iam:PutRolePolicy`` / ``AttachRolePolicy`` on the same new role, which the
+    principal can then assume (:func:`_created_role_assumable`)."""
+    method = _BY_ID["iam-create-role"]
+    best: MethodMatch | None = None
+    for role in _instances(perms.resource_patterns(CREATE_ROLE), own.account):
+        found = match_method(perms, method, {CREATE_ROLE: role, **dict.fromkeys(method.requires[1], role)})
+        if found is None or not _created_role_assumable(perms, found):
+            continue
+        if best is None or (found.verdict is Verdict.ALLOWED and best.verdict is not Verdict.ALLOWED):
+            best = MethodMatch(method, found.verdict, found.decisions, admin_for_self=True)
+        if best.verdict is Verdict.ALLOWED:
+            break
+    return best
 
 
 @dataclass(frozen=True)
@@ -317,13 +458,16 @@ class PrincipalNode:
     """A principal for the graph: its ARN, effective permissions and (roles) trust policy.
 
     ``groups``: the ARNs of a user's groups. A group is a node too (``arn:…:group/…``): it stands
-    for a member of the group whose only permissions are the group's.
+    for a member of the group whose only permissions are the group's. ``policies``: the ARNs of the
+    customer-managed policies attached to the principal or its groups (``None``: unknown, then a
+    policy-version grant counts only on every policy).
     """
 
     id: str
     permissions: EffectivePermissions
     trust_policy: PolicyDocument | None = None
     groups: tuple[str, ...] = ()
+    policies: tuple[str, ...] | None = None  # customer-managed policies attached to it (or its groups)
 
     @functools.cached_property
     def account(self) -> str | None:
@@ -1031,20 +1175,14 @@ def _decision_edge(source: str, target: str, method: str, decision: Decision, re
 
 
 def _admin_reasons(node: PrincipalNode) -> list[str]:
-    """Why a principal is admin-equivalent: ``admin``, or IAM actions that let it grant itself anything."""
-    perms = node.permissions
-    if perms.is_admin:
+    """Why a principal is admin-equivalent: ``admin``, or IAM actions that let it grant itself anything
+    (:func:`self_escalations`, ALLOWED)."""
+    if node.permissions.is_admin:
         return ["admin"]
-    possible = perms.possible_anywhere(method_actions())
-    if not possible:
-        return []
-    reasons = [a for a in SELF_ESCALATION_ACTIONS.get(node.kind, ()) if perms.allows(a, node.id).allowed]
-    for group in node.groups:
-        reasons += [a for a in OWN_GROUP_ESCALATION_ACTIONS if a not in reasons and perms.allows(a, group).allowed]
-    reasons += [
-        a for a in ANY_TARGET_ESCALATION_ACTIONS.get(node.kind, ()) if a not in reasons and perms.allows(a).allowed
-    ]
-    return reasons
+    own = Own(node.id, node.kind, node.groups, node.policies)
+    reasons = ["+".join(dict.fromkeys(d.action for d in m.decisions)) for m in self_escalations(node.permissions, own)
+               if m.verdict is Verdict.ALLOWED]  # fmt: skip
+    return list(dict.fromkeys(reasons))
 
 
 def _assume_edge(source: PrincipalNode, target: PrincipalNode, everywhere: Decision | None = None) -> Edge | None:
@@ -1057,7 +1195,11 @@ def _assume_edge(source: PrincipalNode, target: PrincipalNode, everywhere: Decis
     if trust not in (Verdict.ALLOWED, Verdict.CONDITIONAL):
         return None
     identity = everywhere or source.permissions.allows(ASSUME_ROLE, target.id)
-    same_account_named = named and source.account == target.account and identity.verdict is not Verdict.DENIED
+    same_account_named = (
+        named
+        and source.account == target.account
+        and _named_assume_possible(source.permissions, target.id, source.kind == "role")
+    )
     if not (identity.possible or same_account_named):
         return None
     conditional = trust is Verdict.CONDITIONAL or (identity.verdict is Verdict.CONDITIONAL and not same_account_named)

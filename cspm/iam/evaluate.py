@@ -14,8 +14,11 @@ Semantics (docs/iam-analysis.md has the full table):
 - Resource ``"*"`` asks "on every resource": only ``Resource: "*"`` (or ``arn:*`` …) and
   ``NotResource`` cover it, and a Deny on specific resources leaves it ALLOWED but is listed in
   :attr:`Decision.partial_denies`. Resource ``None`` asks "on at least one resource".
-- Principal / NotPrincipal are ignored: these are identity policies. SCPs, resource policies and
-  session policies are out of scope.
+- Service control policies (``guardrails``, one :class:`Guardrail` per level of the organization:
+  root, each OU, the account) limit like the boundary: at every level some statement must allow the
+  action, and a Deny at any level denies it. Which level blocks is in :attr:`Decision.blocked_by`.
+- Principal / NotPrincipal are ignored: these are identity policies. Resource policies (RCPs
+  included) and session policies are out of scope.
 """
 
 from __future__ import annotations
@@ -57,10 +60,24 @@ class StatementOrigin:
     policy: str
     ref: StatementRef
     boundary: bool = False
+    guardrail: str | None = None  # the organization level (``scp:root``, ``scp:ou-…``) of an SCP's statement
 
     def as_dict(self) -> dict[str, Any]:
         """Evidence as plain data."""
-        return {"policy": self.policy, "boundary": self.boundary, **self.ref.as_dict()}
+        out = {"policy": self.policy, "boundary": self.boundary, **self.ref.as_dict()}
+        if self.guardrail is not None:
+            out["guardrail"] = self.guardrail
+        return out
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """One level of service control policies (the organization root, an OU, the account): the SCPs
+    attached there. An action passes the level when one of their statements allows it and none denies it.
+    ``label`` names the level in evidence (``root r-ab12``, ``ou ou-ab12-cdef3456``, ``account …``)."""
+
+    label: str
+    policies: tuple[PolicyDocument, ...]
 
 
 Origins = tuple[StatementOrigin, ...]
@@ -78,7 +95,8 @@ class Decision:
     denied_by: Origins = ()
     conditional_denies: Origins = ()
     partial_denies: Origins = ()
-    boundary_blocks: bool = False
+    boundary_blocks: bool = False  # the identity policies allow it; the boundary or an SCP level does not
+    blocked_by: tuple[str, ...] = ()  # the guard layers that deny or do not allow it (``boundary``, SCP levels)
 
     @property
     def allowed(self) -> bool:
@@ -102,6 +120,7 @@ class Decision:
             "conditional_denies": [o.as_dict() for o in self.conditional_denies],
             "partial_denies": [o.as_dict() for o in self.partial_denies],
             "boundary_blocks": self.boundary_blocks,
+            "blocked_by": list(self.blocked_by),
         }
 
 
@@ -160,18 +179,24 @@ def _file(layer: _Layer, origin: StatementOrigin, *, allow: bool, certain: bool)
         (layer.deny if certain else layer.deny_conditional).append(origin)
 
 
-def _combine(identity: Verdict, boundary: Verdict | None) -> tuple[Verdict, bool]:
-    """The final verdict, and whether the boundary is what blocks it."""
-    verdicts = (identity, boundary or Verdict.ALLOWED)
-    if Verdict.DENIED in verdicts:
-        return Verdict.DENIED, boundary is Verdict.DENIED and identity is not Verdict.DENIED
+def _combine(identity: Verdict, guards: Sequence[Verdict]) -> tuple[Verdict, bool]:
+    """The final verdict, and whether a guard layer (boundary, SCP level) is what blocks it."""
+    if identity is Verdict.DENIED:
+        return Verdict.DENIED, False
+    if Verdict.DENIED in guards:
+        return Verdict.DENIED, True
     if identity is Verdict.NOT_ALLOWED:
         return Verdict.NOT_ALLOWED, False
-    if boundary is Verdict.NOT_ALLOWED:
+    if Verdict.NOT_ALLOWED in guards:
         return Verdict.NOT_ALLOWED, True
-    if Verdict.CONDITIONAL in verdicts:
+    if identity is Verdict.CONDITIONAL or Verdict.CONDITIONAL in guards:
         return Verdict.CONDITIONAL, False
     return Verdict.ALLOWED, False
+
+
+def _guard_verdict(guards: Sequence[Verdict]) -> Verdict:
+    """What the guard layers alone say (ALLOWED when there are none)."""
+    return _combine(Verdict.ALLOWED, guards)[0]
 
 
 Pairs = tuple[tuple[StatementOrigin, Statement], ...]
@@ -188,12 +213,18 @@ def _resolved(stmt: Statement, variables: Mapping[str, str]) -> Statement:
     return dataclasses.replace(stmt, resources=resources, not_resources=not_resources)
 
 
-def _origins(policies: Sequence[PolicyDocument], *, boundary: bool, variables: Mapping[str, str]) -> Pairs:
+def _origins(
+    policies: Sequence[PolicyDocument], *, boundary: bool, variables: Mapping[str, str], guardrail: str | None = None
+) -> Pairs:
     out: list[tuple[StatementOrigin, Statement]] = []
     for i, doc in enumerate(policies):
-        name = doc.name or ("boundary" if boundary else f"policy[{i}]")
-        out.extend((StatementOrigin(name, stmt.ref, boundary), _resolved(stmt, variables)) for stmt in doc.statements)
+        name = doc.name or ("boundary" if boundary else f"{guardrail or 'policy'}[{i}]")
+        origin = functools.partial(StatementOrigin, name, boundary=boundary, guardrail=guardrail)
+        out.extend((origin(stmt.ref), _resolved(stmt, variables)) for stmt in doc.statements)
     return tuple(out)
+
+
+Guards = tuple[Pairs, ...]
 
 
 def _could_match_service(stmt: Statement, service: str) -> bool:
@@ -244,46 +275,53 @@ class EffectivePermissions:
         boundary: PolicyDocument | None = None,
         *,
         principal_context: Mapping[str, str] | None = None,
+        guardrails: Sequence[Guardrail] = (),
     ) -> None:
         self.policies = tuple(policies)
         self.boundary = boundary
+        self.guardrails = tuple(guardrails)
         self.principal_context: dict[str, str] = dict(principal_context or {})
-        self._identity = _origins(self.policies, boundary=False, variables=self.principal_context)
-        self._boundary = (
-            _origins([boundary], boundary=True, variables=self.principal_context) if boundary is not None else None
-        )
+        variables = self.principal_context
+        self._identity = _origins(self.policies, boundary=False, variables=variables)
+        guards = [_origins([boundary], boundary=True, variables=variables)] if boundary is not None else []
+        guards += [_origins(g.policies, boundary=False, variables=variables, guardrail=g.label) for g in guardrails]
+        self._guards: Guards = tuple(guards)
+        self._guard_labels = (("boundary",) if boundary is not None else ()) + tuple(g.label for g in guardrails)
         self._cache: dict[tuple[str, str | None, tuple[tuple[str, tuple[str, ...]], ...]], Decision] = {}
-        self._by_service: dict[str, tuple[Pairs, Pairs | None]] = {}
-        self._by_action: dict[str, tuple[Pairs, Pairs | None]] = {}
+        self._by_service: dict[str, tuple[Pairs, Guards]] = {}
+        self._by_action: dict[str, tuple[Pairs, Guards]] = {}
         self._conditions: dict[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]], bool | None] = {}
-        self._full: dict[ActionSet, tuple[_FullLayer, _FullLayer | None]] = {}
+        self._full: dict[ActionSet, tuple[_FullLayer, tuple[_FullLayer, ...]]] = {}
         self._possible: dict[ActionSet, frozenset[str]] = {}
         self.derived: dict[str, Any] = {}  # results other modules derive from these permissions, cached
 
-    def _statements_for(self, action: str) -> tuple[Pairs, Pairs | None]:
-        """The identity and boundary statements that may match ``action``'s service (in policy order)."""
+    def _statements_for(self, action: str) -> tuple[Pairs, Guards]:
+        """The identity and guard-layer statements that may match ``action``'s service (in policy order)."""
         service = split_action(action)[0].lower() if ":" in action else ""
         cached = self._by_service.get(service)
         if cached is None:
             if not service:
-                cached = (self._identity, self._boundary)
+                cached = (self._identity, self._guards)
             else:
                 identity = tuple(p for p in self._identity if _could_match_service(p[1], service))
-                bound = self._boundary and tuple(p for p in self._boundary if _could_match_service(p[1], service))
-                cached = (identity, bound)
+                guards = tuple(tuple(p for p in g if _could_match_service(p[1], service)) for g in self._guards)
+                cached = (identity, guards)
             self._by_service[service] = cached
         return cached
 
-    def _matching(self, action: str) -> tuple[Pairs, Pairs | None]:
-        """The identity and boundary statements whose Action / NotAction covers ``action`` (cached)."""
+    def _matching(self, action: str) -> tuple[Pairs, Guards]:
+        """The identity and guard-layer statements whose Action / NotAction covers ``action`` (cached)."""
         key = action.lower()
         cached = self._by_action.get(key)
         if cached is None:
-            statements, boundary = self._statements_for(action)
+            statements, guards = self._statements_for(action)
             identity = tuple(p for p in statements if statement_matches_action(p[1], action))
-            bound = boundary and tuple(p for p in boundary if statement_matches_action(p[1], action))
-            cached = self._by_action[key] = (identity, bound)
+            matched = tuple(tuple(p for p in g if statement_matches_action(p[1], action)) for g in guards)
+            cached = self._by_action[key] = (identity, matched)
         return cached
+
+    def _guard_statements(self, guards: Guards) -> Iterable[tuple[StatementOrigin, Statement]]:
+        return (pair for guard in guards for pair in guard)
 
     def _context(self, context: ConditionContext | None) -> ConditionContext | None:
         if not self.principal_context:
@@ -313,7 +351,7 @@ class EffectivePermissions:
         context: ConditionContext | None,
         context_key: tuple[tuple[str, tuple[str, ...]], ...],
     ) -> Decision:
-        statements, boundary_statements = self._matching(action)
+        statements, guard_statements = self._matching(action)
         merged = self._context(context)
 
         def conditions_of(stmt: Statement) -> bool | None:
@@ -323,9 +361,14 @@ class EffectivePermissions:
             return self._conditions[key]
 
         identity = _scan(statements, resource, conditions_of)
-        bound = _scan(boundary_statements, resource, conditions_of) if boundary_statements is not None else None
-        verdict, blocks = _combine(identity.verdict, bound.verdict if bound else None)
-        layers = [identity] + ([bound] if bound else [])
+        guards = [_scan(g, resource, conditions_of) for g in guard_statements]
+        verdict, blocks = _combine(identity.verdict, [g.verdict for g in guards])
+        layers = [identity, *guards]
+        blocked_by = tuple(
+            label
+            for label, g in zip(self._guard_labels, guards, strict=True)
+            if g.verdict in (Verdict.DENIED, Verdict.NOT_ALLOWED)
+        )
         return Decision(
             action=action,
             resource=resource,
@@ -336,7 +379,22 @@ class EffectivePermissions:
             conditional_denies=tuple(o for layer in layers for o in layer.deny_conditional),
             partial_denies=tuple(o for layer in layers for o in layer.deny_partial),
             boundary_blocks=blocks,
+            blocked_by=blocked_by if blocks else (),
         )
+
+    def guards_allow(
+        self, action: str, resource: str | None = "*", *, boundary: bool = True, context: ConditionContext | None = None
+    ) -> Verdict:
+        """What the guard layers alone (the boundary unless ``boundary=False``, every SCP level) say about a
+        request: ALLOWED when there are none. For a request an identity policy need not allow (a
+        same-account resource policy that names the principal), which SCPs still limit."""
+        _, guard_statements = self._matching(action)
+        merged = self._context(context)
+        start = 1 if (not boundary and self.boundary is not None) else 0
+        verdicts = []
+        for guard in guard_statements[start:]:
+            verdicts.append(_scan(guard, resource, lambda stmt: evaluate_conditions(stmt.conditions, merged)).verdict)
+        return _guard_verdict(verdicts)
 
     def allows_all(
         self, actions: Iterable[str], resource: str | None = "*", context: ConditionContext | None = None
@@ -357,10 +415,10 @@ class EffectivePermissions:
             return False
         if not self._grants_everything(self._identity):
             return False
-        return self._boundary is None or self._grants_everything(self._boundary)
+        return all(self._grants_everything(g) for g in self._guards)
 
     def _has_unconditional_deny_on_everything(self) -> bool:
-        layers = self._identity + (self._boundary or ())
+        layers = self._identity + tuple(self._guard_statements(self._guards))
         return any(
             not s.is_allow and covers_all_resources(s) and _matches_any_action(s) and self._certain(s) is True
             for _, s in layers
@@ -394,11 +452,11 @@ class EffectivePermissions:
                 deny.update(covered)
         return _FullLayer(frozenset(allow), frozenset(conditional), frozenset(deny))
 
-    def _layers(self, universe: ActionSet) -> tuple[_FullLayer, _FullLayer | None]:
+    def _layers(self, universe: ActionSet) -> tuple[_FullLayer, tuple[_FullLayer, ...]]:
         cached = self._full.get(universe)
         if cached is None:
-            boundary = self._full_layer(self._boundary, universe) if self._boundary is not None else None
-            cached = (self._full_layer(self._identity, universe), boundary)
+            guards = tuple(self._full_layer(g, universe) for g in self._guards)
+            cached = (self._full_layer(self._identity, universe), guards)
             self._full[universe] = cached
         return cached
 
@@ -407,14 +465,11 @@ class EffectivePermissions:
         action, computed with set algebra over the statements instead of one evaluation per action.
         Results are cached per ``universe`` object.
         """
-        identity, bound = self._layers(universe)
-        denied = identity.deny | (bound.deny if bound else frozenset())
-        if bound is None:
-            allowed = identity.allow - denied
-            possible = (identity.allow | identity.conditional) - denied
-        else:
-            allowed = (identity.allow & bound.allow) - denied
-            possible = ((identity.allow | identity.conditional) & (bound.allow | bound.conditional)) - denied
+        identity, guards = self._layers(universe)
+        denied = identity.deny.union(*(g.deny for g in guards))
+        allowed = identity.allow.intersection(*(g.allow for g in guards)) - denied
+        possible = (identity.allow | identity.conditional).intersection(*(g.allow | g.conditional for g in guards))
+        possible -= denied
         found = possible
         statements = []
         for origin, stmt in self._identity:
@@ -427,19 +482,20 @@ class EffectivePermissions:
     def mentions_deny(self, action: str) -> bool:
         """Whether a Deny statement (identity or boundary) covers ``action`` on some resource, unless its
         condition is known to be false for this principal."""
-        statements, boundary = self._matching(action)
+        statements, guards = self._matching(action)
         return any(
-            not stmt.is_allow and self._certain(stmt) is not False for _, stmt in (*statements, *(boundary or ()))
+            not stmt.is_allow and self._certain(stmt) is not False
+            for _, stmt in (*statements, *self._guard_statements(guards))
         )
 
     def allows_alike(self, action: str, resource: str) -> bool:
         """Whether every Allow statement (identity and boundary) that covers ``action`` also covers
         ``resource`` (read literally, e.g. ``arn:aws:iam::1:role/*``): then no narrower grant can give
         a resource under it another verdict than ``resource`` itself gets."""
-        statements, boundary = self._matching(action)
+        statements, guards = self._matching(action)
         return all(
             statement_resource_match(stmt, resource) is not Match.NO
-            for _, stmt in (*statements, *(boundary or ()))
+            for _, stmt in (*statements, *self._guard_statements(guards))
             if stmt.is_allow and self._certain(stmt) is not False
         )
 
@@ -447,10 +503,10 @@ class EffectivePermissions:
         """Every Resource and NotResource pattern of the statements (Allow and Deny, identity and boundary)
         that cover ``action``, and whether one of them has neither element. Two resources that the same
         of these patterns match get the same decision (with ``context`` alike)."""
-        statements, boundary = self._matching(action)
+        statements, guards = self._matching(action)
         patterns: list[str] = []
         bare = False
-        for _, stmt in (*statements, *(boundary or ())):
+        for _, stmt in (*statements, *self._guard_statements(guards)):
             if self._certain(stmt) is False:
                 continue
             bare = bare or (stmt.resources is None and stmt.not_resources is None)
@@ -554,6 +610,7 @@ def effective_permissions(
     boundary: PolicyDocument | None = None,
     *,
     principal_context: Mapping[str, str] | None = None,
+    guardrails: Sequence[Guardrail] = (),
 ) -> EffectivePermissions:
     """The effective permissions of a principal with these identity policies and this boundary.
 
@@ -561,7 +618,7 @@ def effective_permissions(
     (``{"aws:username": "alice", "aws:PrincipalArn": ...}``, see :func:`principal_context`): its
     policy variables are substituted in resource patterns and its keys decide conditions.
     """
-    return EffectivePermissions(policies, boundary, principal_context=principal_context)
+    return EffectivePermissions(policies, boundary, principal_context=principal_context, guardrails=guardrails)
 
 
 def principal_context(arn: str, kind: str, name: str | None = None) -> dict[str, str]:
@@ -587,6 +644,7 @@ __all__ = [
     "Decision",
     "EffectivePermissions",
     "Grants",
+    "Guardrail",
     "StatementOrigin",
     "Verdict",
     "effective_permissions",

@@ -40,6 +40,7 @@ from cspm.iam.escalation import (
     Edge,
     EscalationGraph,
     MethodMatch,
+    Own,
     PrincipalNode,
     escalation_methods,
     every_target,
@@ -150,6 +151,7 @@ class PrincipalView:
     trust_problem: str | None = None
     groups: tuple[str, ...] = ()  # group ARNs (users)
     service_linked: bool = False
+    managed_policies: tuple[str, ...] = ()  # customer-managed policy ARNs attached to it or its groups
     _statements: dict[tuple[str, int], Statement] = field(default_factory=dict, compare=False, repr=False)
 
     def category(self, category: Category) -> CategoryResult:
@@ -164,7 +166,11 @@ class PrincipalView:
     def escalations(self) -> list[MethodMatch]:
         """Escalation methods the principal can use against any target of its account."""
         own = self.arn if self.kind != "group" else f"arn:aws:iam::{self.account}:user/*"
-        return escalation_methods(self.permissions, every_target(self.account, own))
+        return escalation_methods(self.permissions, every_target(self.account, own), self.own())
+
+    def own(self) -> Own:
+        """What the principal may escalate itself through (its ARN, groups, attached policies)."""
+        return Own(self.arn, self.kind, self.groups, self.managed_policies)
 
     @functools.cached_property
     def trust_analysis(self) -> TrustAnalysis | None:
@@ -211,7 +217,7 @@ class PrincipalView:
 
     def node(self) -> PrincipalNode:
         """The principal as a node of the escalation graph."""
-        return PrincipalNode(self.arn, self.permissions, self.trust, self.groups)
+        return PrincipalNode(self.arn, self.permissions, self.trust, self.groups, self.managed_policies)
 
 
 class _LazyCategories(dict[Category, CategoryResult]):
@@ -298,6 +304,8 @@ class PolicyLibrary:
             extra = _trust_fields(principal)
         if isinstance(principal, IamUser):
             extra["groups"] = tuple(g.uid for name in principal.groups if (g := self.index.groups.get(name)))
+        managed = (s.arn for s in policy_set.sources if s.kind == "managed" and s.arn)
+        extra["managed_policies"] = tuple(dict.fromkeys(a for a in managed if not _aws_managed(a)))
         return PrincipalView(
             arn=principal.uid,
             kind=kind,
@@ -310,6 +318,11 @@ class PolicyLibrary:
             permissions=permissions,
             **extra,
         )
+
+
+def _aws_managed(arn: str) -> bool:
+    """An AWS-managed policy (``arn:aws:iam::aws:policy/…``): nobody in the account can version it."""
+    return arn.split(":")[4:5] == ["aws"]
 
 
 def _trust_fields(role: IamRole) -> dict[str, Any]:

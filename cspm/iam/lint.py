@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cspm.iam.escalation import EscalationGraph, PrincipalNode, escalation_methods
-from cspm.iam.evaluate import EffectivePermissions, principal_context
+from cspm.iam.escalation import escalation_methods
+from cspm.iam.evaluate import EffectivePermissions
+from cspm.iam.export import export_snapshots
+from cspm.iam.inventory import AccountAnalysis
 from cspm.iam.jsonpos import locate, nearest
 from cspm.iam.lint_rules import (
     Level,
@@ -217,82 +219,47 @@ def _export_sources(data: Mapping[str, Any]) -> Iterator[_Source]:
 # --- per-principal analysis of an export -----------------------------------------------------
 
 
-def _managed(data: Mapping[str, Any], export: _Export) -> dict[str, PolicyDocument]:
+def _prefixes(data: Mapping[str, Any]) -> dict[str, str]:
+    """The JSON path of every principal of the export, by ARN."""
     out = {}
-    for i, policy in enumerate(data.get("Policies") or ()):
-        for j, version in enumerate(policy.get("PolicyVersionList") or ()):
-            doc = export.inline.get(f"Policies[{i}].PolicyVersionList[{j}].Document")
-            if version.get("IsDefaultVersion") and doc is not None:
-                out[str(policy.get("Arn"))] = _named(doc, str(policy.get("Arn")))
+    for list_key in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
+        for i, entity in enumerate(data.get(list_key) or ()):
+            if entity.get("Arn"):
+                out[str(entity["Arn"])] = f"{list_key}[{i}]"
     return out
-
-
-def _named(doc: PolicyDocument, name: str) -> PolicyDocument:
-    return PolicyDocument(doc.version, doc.statements, doc.id, name=name)
-
-
-def _entity_policies(
-    list_key: str, i: int, entity: Mapping[str, Any], export: _Export, managed: dict[str, PolicyDocument]
-) -> list[PolicyDocument]:
-    policies_key = {"UserDetailList": "UserPolicyList", "GroupDetailList": "GroupPolicyList"}.get(
-        list_key, "RolePolicyList"
-    )
-    out = []
-    for j, policy in enumerate(entity.get(policies_key) or ()):
-        doc = export.inline.get(f"{list_key}[{i}].{policies_key}[{j}].PolicyDocument")
-        if doc is not None:
-            out.append(_named(doc, f"inline:{policy.get('PolicyName', j)}"))
-    out += [
-        managed[a["PolicyArn"]] for a in entity.get("AttachedManagedPolicies") or () if a.get("PolicyArn") in managed
-    ]
-    return out
-
-
-def _principal_nodes(data: Mapping[str, Any], export: _Export) -> list[tuple[str, PrincipalNode, list[PolicyDocument]]]:
-    managed = _managed(data, export)
-    groups = {
-        g.get("GroupName"): _entity_policies("GroupDetailList", i, g, export, managed)
-        for i, g in enumerate(data.get("GroupDetailList") or ())
-    }
-    out = []
-    for i, user in enumerate(data.get("UserDetailList") or ()):
-        policies = _entity_policies("UserDetailList", i, user, export, managed)
-        policies += [doc for g in user.get("GroupList") or () for doc in groups.get(g, ())]
-        arn = str(user.get("Arn"))
-        context = principal_context(arn, "user", user.get("UserName"))
-        node = PrincipalNode(
-            arn, EffectivePermissions(policies, principal_context=context), groups=_group_arns(user, data)
-        )
-        out.append((f"UserDetailList[{i}]", node, policies))
-    for i, role in enumerate(data.get("RoleDetailList") or ()):
-        policies = _entity_policies("RoleDetailList", i, role, export, managed)
-        boundary = managed.get((role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""))
-        trust = export.inline.get(f"RoleDetailList[{i}].AssumeRolePolicyDocument")
-        arn = str(role.get("Arn"))
-        context = principal_context(arn, "role")
-        node = PrincipalNode(arn, EffectivePermissions(policies, boundary, principal_context=context), trust)
-        out.append((f"RoleDetailList[{i}]", node, policies))
-    return out
-
-
-def _group_arns(user: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[str, ...]:
-    by_name = {g.get("GroupName"): str(g.get("Arn")) for g in data.get("GroupDetailList") or ()}
-    return tuple(by_name[name] for name in user.get("GroupList") or () if name in by_name)
 
 
 def _export_findings(file: str, data: Mapping[str, Any], export: _Export) -> list[FileFinding]:
-    nodes = _principal_nodes(data, export)
+    """Per-principal findings of an export, from the scanner's own builder (:mod:`cspm.iam.inventory`):
+    boundaries of users and roles, group nodes, customer-managed policies — the scan's graph."""
+    snapshots = export_snapshots(data)
+    analysis = AccountAnalysis(snapshots.users, snapshots.groups, snapshots.roles, snapshots.policies)
+    prefixes = _prefixes(data)
     out = []
-    for prefix, node, policies in nodes:
-        single = {m.method.id for doc in policies for m in escalation_methods(EffectivePermissions([doc]))}
+    for view in analysis.views.values():
+        if view.kind == "group":
+            continue  # its policies are reported on its members
+        single = {m.method.id for doc in view.documents for m in escalation_methods(EffectivePermissions([doc]))}
         # methods that one policy holds alone were already reported on that policy
-        for finding in permission_findings(node.permissions, skip_methods=frozenset(single)):
-            if finding.code == "DATA_EXFILTRATION" and len(policies) <= 1:
+        for finding in permission_findings(view.permissions, skip_methods=frozenset(single)):
+            if finding.code == "DATA_EXFILTRATION" and len(view.documents) <= 1:
                 continue
-            out.append(FileFinding(file, node.id, _at(finding, prefix)))
-    graph = EscalationGraph([node for _, node, _ in nodes])
-    prefixes = {node.id: prefix for prefix, node, _ in nodes}
+            out.append(FileFinding(file, view.arn, _at(finding, prefixes[view.arn])))
+    graph = analysis.graph
+    for source, reasons in graph.admin_equivalent.items():
+        if reasons == ["admin"] or source in analysis.uncertain or analysis.views[source].kind == "group":
+            continue  # FULL_ADMIN (on its policies) says it; a group's members are reported
+        finding = LintFinding(
+            Level.SECURITY_WARNING,
+            "ESCALATION_PATH_TO_ADMIN",
+            f"Admin-equivalent: may use {', '.join(reasons)} to grant itself anything.",
+            prefixes[source],
+            {"path": [], "admin_reasons": list(reasons)},
+        )
+        out.append(FileFinding(file, source, finding))
     for source, path in graph.paths_to_admin(include_conditional=False).items():
+        if source in analysis.uncertain or any(e.source in analysis.uncertain for e in path):
+            continue
         hops = " -> ".join(f"{e.target} ({e.method})" for e in path)
         finding = LintFinding(
             Level.SECURITY_WARNING,

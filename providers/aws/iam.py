@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from cspm.iam.policy import PolicyError, load_json
+from cspm.iam.export import decode_document
 from cspm.providers.aws.context import AwsContext
 from cspm.providers.base import ABSENT, ServiceSpec
 from cspm.resources.aws.iam import (
@@ -101,23 +101,6 @@ def _authorization_details(ctx: AwsContext, iam: Any) -> dict[str, list[dict[str
             ctx.error(OPERATION, "PaginationError", "a truncated page came without a new Marker", affects=LISTED)
             return None
         params["Marker"] = marker
-
-
-def decode_document(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """(document, None) or (None, why it is unreadable). Accepts dicts and (URL-encoded) JSON text."""
-    if isinstance(raw, dict):
-        return raw, None
-    if raw is None:
-        return None, "the document is missing from the response"
-    if not isinstance(raw, str):
-        return None, f"the document is a {type(raw).__name__}, not JSON"
-    try:
-        data = load_json(raw)
-    except PolicyError as exc:
-        return None, f"the document is not valid JSON: {exc.message}"
-    if not isinstance(data, dict):
-        return None, "the document is not a JSON object"
-    return data, None
 
 
 def _document(ctx: AwsContext, where: str, raw: Any) -> tuple[dict[str, Any] | None, str | None]:
