@@ -48,6 +48,27 @@ from cspm.resources.aws.sagemaker import (
 NETWORK_NIST = ["AC-4", "AC-4(21)", "AC-21", "SC-7", "SC-7(11)"]
 AT_REST_NIST = ["SC-12", "SC-28"]
 
+# Vendor documentation the rationales rest on (docs/check-audit.md: what each page says).
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/sagemaker-controls.html"
+_DG = "https://docs.aws.amazon.com/sagemaker/latest/dg"
+_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference"
+
+
+def _sh(number: int) -> str:
+    """The Security Hub control page section of SageMaker.<number>."""
+    return f"{_SH}#sagemaker-{number}"
+
+
+TRAIN_VPC = f"{_DG}/train-vpc.html"
+HOST_VPC = f"{_DG}/host-vpc.html"
+INFRASTRUCTURE_VPC = f"{_DG}/infrastructure-give-access.html"
+INTERFACE_VPC_ENDPOINT = f"{_DG}/interface-vpc-endpoint.html"
+TRAINING_PRIVATE_REGISTRY = f"{_DG}/docker-containers-adapt-your-own-private-registry.html"
+INFERENCE_PRIVATE_REGISTRY = f"{_DG}/your-algorithms-containers-inference-private.html"
+API_TRAINING_IMAGE_CONFIG = f"{_API}/API_TrainingImageConfig.html"
+API_IMAGE_CONFIG = f"{_API}/API_ImageConfig.html"
+ECR_VPC_ENDPOINTS = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
+
 # ---------------------------------------------------------------------------------------------
 # Notebook instances
 # ---------------------------------------------------------------------------------------------
@@ -416,42 +437,57 @@ ECR_ENDPOINTS = (
 
 
 @check(
-    title="VPC hosting SageMaker resources that pull private ECR images has ECR endpoints",
+    title="VPC through which SageMaker pulls ECR images has ECR endpoints",
     severity=Severity.MEDIUM,
     baseline=Baseline.PRIVATE_ENDPOINT,
-    remediation="In every VPC whose training or processing jobs or models run images from a private ECR "
-    "registry, create ecr.api and ecr.dkr interface endpoints with private DNS enabled (image layers also "
-    "need the S3 gateway endpoint).",
-    compliance={"aws-fsbp": ["EC2.55", "EC2.56"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    remediation="In every VPC through which a training job or model pulls an Amazon ECR image "
+    "(TrainingRepositoryAccessMode or RepositoryAccessMode Vpc), create ecr.api and ecr.dkr interface "
+    "endpoints with private DNS enabled.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0010.004", "AML.T0025"],
+    references=(
+        TRAIN_VPC,
+        TRAINING_PRIVATE_REGISTRY,
+        INFERENCE_PRIVATE_REGISTRY,
+        API_TRAINING_IMAGE_CONFIG,
+        API_IMAGE_CONFIG,
+        ECR_VPC_ENDPOINTS,
+    ),
 )
-def ai_vpc_has_ecr_endpoints(
-    vpc: Vpc,
-    training_jobs: Sequence[TrainingJob],
-    models: Sequence[Model],
-    processing_jobs: Sequence[ProcessingJob],
-) -> Result:
-    """A job or model in a VPC pulls its container image from ECR when it starts. Without the
-    ecr.api and ecr.dkr interface endpoints that pull leaves the VPC through a NAT or internet
-    gateway, so the VPC cannot be cut off from the internet, and no endpoint policy can limit
-    which registries (and so which images) it may pull from. Only VPCs hosting resources that run
-    images from a private ECR registry are assessed."""
-    hosted = _hosted_by(vpc, [*training_jobs, *models, *processing_jobs])
+def ai_vpc_has_ecr_endpoints(vpc: Vpc, training_jobs: Sequence[TrainingJob], models: Sequence[Model]) -> Result:
+    """SageMaker pulls a training job's or a model's image from Amazon ECR itself, not through the
+    customer's VPC: for a training job in a VPC "you don't need to specify the subnet for the
+    container of the training job", SageMaker "automatically pulls the training container image
+    from Amazon ECR" (TrainingRepositoryAccessMode and RepositoryAccessMode Platform, the default).
+    Only with access mode Vpc does SageMaker use "a network connection within your VPC" to reach
+    the registry, which must then be reachable from that VPC. The documentation describes Vpc
+    mode for private Docker registries other than ECR; when such a pull names an ECR image, the
+    VPC reaches ECR privately only through the ecr.api and ecr.dkr interface endpoints (with
+    private DNS, so the registry's usual host names resolve to them). Processing jobs have no
+    access mode: their images are always pulled by SageMaker. VPCs with no image pulled through
+    them from ECR are not assessed; whether every VPC has ECR endpoints is the generic question
+    of Security Hub EC2.55/EC2.56."""
+    hosted = _hosted_by(vpc, [*training_jobs, *models])
     if isinstance(hosted, Result):
         return hosted
-    pulling = [r for r in hosted if any(parse_image_uri(image) for image in _images(r))]
-    if not pulling:
-        return not_applicable("No SageMaker resource in the VPC runs an image from a private ECR registry.")
-    return _endpoint_verdict(vpc, pulling, ECR_ENDPOINTS, "The VPC has ecr.api and ecr.dkr endpoints with private DNS.")
+    through_vpc = [r for r in hosted if _vpc_pulled_images(r)]
+    pulling = [r for r in through_vpc if any(parse_image_uri(image) for image in _vpc_pulled_images(r))]
+    if pulling:
+        return _endpoint_verdict(
+            vpc, pulling, ECR_ENDPOINTS, "The VPC has ecr.api and ecr.dkr endpoints with private DNS."
+        )
+    if through_vpc:
+        return not_applicable("Images pulled through the VPC come from registries other than Amazon ECR.")
+    return not_applicable("SageMaker pulls the images of the resources in this VPC itself (access mode Platform).")
 
 
-def _images(resource: VpcHosted) -> list[str]:
+def _vpc_pulled_images(resource: VpcHosted) -> list[str]:
+    """The images SageMaker pulls through the resource's VPC (access mode Vpc)."""
     if isinstance(resource, TrainingJob):
-        return [resource.training_image] if resource.training_image else []
-    if isinstance(resource, ProcessingJob):
-        return [resource.image] if resource.image else []
+        vpc_mode = resource.training_repository_access_mode == "Vpc"
+        return [resource.training_image] if vpc_mode and resource.training_image else []
     if isinstance(resource, Model):
-        return [c.image for c in resource.containers or () if c.image]
+        return [c.image for c in resource.containers or () if c.image and c.repository_access_mode == "Vpc"]
     return []
 
 
