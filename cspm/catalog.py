@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from cspm.models import SCHEMA_VERSION, ScanReport
@@ -41,20 +42,26 @@ def checks_markdown() -> str:
         attack = ", ".join(spec.attack) or "—"
         by_service[f"{spec.cloud}.{spec.service}"].append(
             f"| `{spec.id}` | {spec.title} | {spec.severity.value} | {spec.baseline.value} | "
-            f"`{spec.resource_type.resource_type}` | {compliance} | {attack} |"
+            f"`{spec.resource_type.resource_type}` | {compliance} | {attack} | {references_cell(spec.references)} |"
         )
     for service, rows in by_service.items():
         lines += [
             f"## {service}",
             "",
-            "| id | title | severity | baseline | resource | compliance | MITRE ATLAS |",
-            "|---|---|---|---|---|---|---|",
+            "| id | title | severity | baseline | resource | compliance | MITRE ATLAS | references |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
             "",
         ]
     lines += ["## Compliance frameworks", ""]
     lines += [f"- `{key}`: {name}" for key, name in FRAMEWORKS.items()]
     return "\n".join(lines) + "\n"
+
+
+def references_cell(references: Sequence[str]) -> str:
+    """A check's references as numbered links (a URL) or text (anything else); "—" when none."""
+    cells = [f"[{n}]({ref})" if ref.startswith("https://") else ref for n, ref in enumerate(references, 1)]
+    return " ".join(cells) or "—"
 
 
 GENERATED = {"report-schema.json": report_schema, "checks.md": checks_markdown}

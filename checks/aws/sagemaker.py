@@ -48,6 +48,48 @@ from cspm.resources.aws.sagemaker import (
 NETWORK_NIST = ["AC-4", "AC-4(21)", "AC-21", "SC-7", "SC-7(11)"]
 AT_REST_NIST = ["SC-12", "SC-28"]
 
+# Vendor documentation the rationales rest on (docs/check-audit.md: what each page says).
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/sagemaker-controls.html"
+_DG = "https://docs.aws.amazon.com/sagemaker/latest/dg"
+_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference"
+
+
+def _sh(number: int) -> str:
+    """The Security Hub control page section of SageMaker.<number>."""
+    return f"{_SH}#sagemaker-{number}"
+
+
+TRAIN_VPC = f"{_DG}/train-vpc.html"
+HOST_VPC = f"{_DG}/host-vpc.html"
+INFRASTRUCTURE_VPC = f"{_DG}/infrastructure-give-access.html"
+INTERFACE_VPC_ENDPOINT = f"{_DG}/interface-vpc-endpoint.html"
+TRAINING_PRIVATE_REGISTRY = f"{_DG}/docker-containers-adapt-your-own-private-registry.html"
+INFERENCE_PRIVATE_REGISTRY = f"{_DG}/your-algorithms-containers-inference-private.html"
+API_TRAINING_IMAGE_CONFIG = f"{_API}/API_TrainingImageConfig.html"
+API_IMAGE_CONFIG = f"{_API}/API_ImageConfig.html"
+ECR_VPC_ENDPOINTS = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html"
+NETWORK_ISOLATION = f"{_DG}/mkt-algo-model-internet-free.html"
+API_APP_SPECIFICATION = f"{_API}/API_AppSpecification.html"
+API_DATA_CAPTURE = f"{_API}/API_DataCaptureConfig.html"
+API_CONTAINER_DEFINITION = f"{_API}/API_ContainerDefinition.html"
+API_MODEL_PACKAGE_SUMMARY = f"{_API}/API_ModelPackageSummary.html"
+API_LIFECYCLE_CONFIG = f"{_API}/API_CreateNotebookInstanceLifecycleConfig.html"
+MODEL_REGISTRY = f"{_DG}/model-registry-models.html"
+CONFIG_PRIVATE_REGISTRY = (
+    "https://docs.aws.amazon.com/config/latest/developerguide/sagemaker-model-private-registry-required.html"
+)
+_KOTLIN = "https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sagemaker/aws.sdk.kotlin.services.sagemaker.model"
+ROOT_ACCESS_DEFAULT = f"{_KOTLIN}/-update-notebook-instance-request/root-access.html"
+ROOT_ACCESS_LIFECYCLE = f"{_KOTLIN}/-describe-notebook-instance-response/root-access.html"
+TRAINING_VOLUME_KEY = f"{_KOTLIN}/-resource-config/volume-kms-key-id.html"
+ENDPOINT_CONFIG_KEY = f"{_KOTLIN}/-create-endpoint-config-request/kms-key-id.html"
+PROCESSING_ENVIRONMENT = f"{_KOTLIN}/-describe-processing-job-response/environment.html"
+TRAINING_JOB_RESULT = (
+    "https://docs.aws.amazon.com/AWSJavaSDK/latest/javadoc/com/amazonaws/services/sagemaker/model/"
+    "DescribeTrainingJobResult.html"
+)
+CREATE_DOMAIN = "https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/SageMaker/TCreateDomainRequest.html"
+
 # ---------------------------------------------------------------------------------------------
 # Notebook instances
 # ---------------------------------------------------------------------------------------------
@@ -61,6 +103,7 @@ AT_REST_NIST = ["SC-12", "SC-28"]
     "(the setting cannot be changed in place); reach AWS services through VPC endpoints.",
     compliance={"aws-fsbp": ["SageMaker.1"], "aws-ai-security": ["SageMaker.1"], "nist-800-53-r5": NETWORK_NIST},
     attack=["AML.T0025", "AML.T0049"],
+    references=(_sh(1),),
 )
 def notebook_has_no_direct_internet_access(notebook: NotebookInstance) -> Result:
     """With direct internet access, SageMaker gives the notebook a network interface with a route
@@ -82,6 +125,7 @@ def notebook_has_no_direct_internet_access(notebook: NotebookInstance) -> Result
     "(the network settings cannot be changed in place).",
     compliance={"aws-fsbp": ["SageMaker.2"], "aws-ai-security": ["SageMaker.2"], "nist-800-53-r5": NETWORK_NIST},
     attack=["AML.T0025"],
+    references=(_sh(2), INFRASTRUCTURE_VPC),
 )
 def notebook_runs_in_vpc(notebook: NotebookInstance) -> Result:
     """A notebook outside your VPC runs in the SageMaker service network: your security groups,
@@ -101,11 +145,13 @@ def notebook_runs_in_vpc(notebook: NotebookInstance) -> Result:
         "nist-800-53-r5": ["AC-2(1)", "AC-3(7)", "AC-3(15)", "AC-6", "AC-6(2)", "AC-6(10)"],
     },
     attack=["AML.T0011.000"],
+    references=(_sh(3), ROOT_ACCESS_DEFAULT, ROOT_ACCESS_LIFECYCLE),
 )
 def notebook_has_no_root_access(notebook: NotebookInstance) -> Result:
-    """Root on the notebook lets any user, or any unsafe artifact a user opens, change the system,
-    disable the lifecycle configuration's controls and persist across restarts. Root access is
-    enabled unless it was explicitly disabled."""
+    """With root access, every user of the notebook (and any code a user runs) can change the
+    instance's system configuration. Root access is Enabled unless it was explicitly disabled
+    (the API's default value), and a response without the field is read as that default.
+    Disabling it does not affect lifecycle configurations, which always run with root access."""
     if notebook.root_access is None:
         return unknown("The notebook instance could not be described.")
     if notebook.root_access:
@@ -121,6 +167,7 @@ def notebook_has_no_root_access(notebook: NotebookInstance) -> Result:
     "data from the old volume first (the key cannot be changed in place).",
     compliance={"aws-ai-security": ["SageMaker.21"], "nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0035", "AML.T0018"],
+    references=(_sh(21),),
 )
 def notebook_encrypted_with_kms(notebook: NotebookInstance) -> Result:
     """The notebook's volume holds datasets, credentials and model checkpoints. A customer-managed
@@ -141,6 +188,7 @@ def notebook_encrypted_with_kms(notebook: NotebookInstance) -> Result:
     "for example by setting subnets and security_group_ids on the estimator.",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(TRAIN_VPC, INFRASTRUCTURE_VPC),
 )
 def training_job_runs_in_vpc(job: TrainingJob) -> Result:
     """Without a VpcConfig the training containers reach S3 and the internet from the SageMaker
@@ -156,6 +204,7 @@ def training_job_runs_in_vpc(job: TrainingJob) -> Result:
     "estimator); SageMaker still downloads the inputs and uploads the outputs for the job.",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0011.000", "AML.T0025"],
+    references=(NETWORK_ISOLATION,),
 )
 def training_job_has_network_isolation(job: TrainingJob) -> Result:
     """Training code and third-party packages run with the job's role. Network isolation blocks
@@ -176,6 +225,7 @@ def training_job_has_network_isolation(job: TrainingJob) -> Result:
     "(encrypt_inter_container_traffic=True on the estimator).",
     compliance={"nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(15), NETWORK_ISOLATION),
 )
 def training_job_encrypts_inter_container_traffic(job: TrainingJob) -> Result:
     """In distributed training the nodes exchange gradients, parameters and data in clear text
@@ -202,6 +252,7 @@ def training_job_encrypts_inter_container_traffic(job: TrainingJob) -> Result:
     "storage encrypt it in hardware and refuse a volume key; only the output key applies to them.",
     compliance={"nist-800-53-r5": [*AT_REST_NIST, "SC-28(1)"]},
     attack=["AML.T0035", "AML.T0018"],
+    references=(TRAINING_VOLUME_KEY, _sh(21)),
 )
 def training_job_encrypts_volume_and_output_with_kms(job: TrainingJob) -> Result:
     """The training volume holds the dataset and checkpoints; the output is the model artifact.
@@ -231,6 +282,7 @@ def training_job_encrypts_volume_and_output_with_kms(job: TrainingJob) -> Result
     remediation="Recreate the model with EnableNetworkIsolation=True and point the endpoint config at it.",
     compliance={"aws-fsbp": ["SageMaker.5"], "aws-ai-security": ["SageMaker.5"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0011.000", "AML.T0025"],
+    references=(_sh(5), NETWORK_ISOLATION),
 )
 def model_has_network_isolation(model: Model) -> Result:
     """An isolated inference container can make no network calls and gets no AWS credentials, so
@@ -249,6 +301,7 @@ def model_has_network_isolation(model: Model) -> Result:
     remediation="Recreate the model with a VpcConfig (private subnets and security groups of your VPC).",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(HOST_VPC, INFRASTRUCTURE_VPC),
 )
 def model_runs_in_vpc(model: Model) -> Result:
     """Without a VpcConfig the hosting containers reach S3, ECR and the internet from the SageMaker
@@ -269,6 +322,7 @@ def model_runs_in_vpc(model: Model) -> Result:
     "endpoint to it (instance types with local NVMe storage encrypt it in hardware and refuse a key).",
     compliance={"nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0035"],
+    references=(ENDPOINT_CONFIG_KEY,),
 )
 def endpoint_config_encrypted_with_kms(config: EndpointConfig) -> Result:
     """The hosting instances' storage volumes hold the model artifact. A customer-managed key
@@ -289,6 +343,7 @@ def endpoint_config_encrypted_with_kms(config: EndpointConfig) -> Result:
         "nist-800-53-r5": ["CP-10", "SC-5", "SC-36", "SA-13"],
     },
     attack=["AML.T0029"],
+    references=(_sh(4),),
 )
 def endpoint_config_has_multiple_instances(config: EndpointConfig) -> Result:
     """With two or more instances SageMaker spreads a variant across Availability Zones, so one
@@ -319,6 +374,7 @@ def endpoint_config_has_multiple_instances(config: EndpointConfig) -> Result:
     "and update the endpoint to it.",
     compliance={"nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0035", "AML.T0036"],
+    references=(API_DATA_CAPTURE,),
 )
 def endpoint_config_data_capture_encrypted_with_kms(config: EndpointConfig) -> Result:
     """Data capture writes the endpoint's requests and responses, often personal or confidential
@@ -384,6 +440,7 @@ class _Gaps:
     "interface endpoints with private DNS enabled.",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7", "SC-7(3)"]},
     attack=["AML.T0025"],
+    references=(TRAIN_VPC, HOST_VPC, INTERFACE_VPC_ENDPOINT),
 )
 def ai_vpc_has_private_endpoints(
     vpc: Vpc,
@@ -392,12 +449,15 @@ def ai_vpc_has_private_endpoints(
     models: Sequence[Model],
     processing_jobs: Sequence[ProcessingJob],
 ) -> Result:
-    """Without these endpoints, the training data, model artifacts and API calls of the SageMaker
-    resources in a VPC leave it through a NAT or internet gateway, where no endpoint policy can
-    restrict which buckets and accounts they reach. The S3 gateway endpoint only acts for subnets
-    whose route table it is associated with; the interface endpoints only capture the SDK's
-    default host names when private DNS is on. VPCs that host no SageMaker resource are not
-    assessed."""
+    """In a VPC without internet access, training and model containers "can't connect to the
+    Amazon S3 buckets that contain your data unless you create a VPC endpoint"; with a NAT or
+    internet gateway instead, that traffic leaves the VPC, where no endpoint policy can restrict
+    which buckets it reaches. The sagemaker.api and sagemaker.runtime interface endpoints let code
+    in the VPC (notebooks, jobs, applications) call the SageMaker API and invoke endpoints
+    "without using an internet gateway, NAT device, VPN connection". The S3 gateway endpoint only
+    acts for subnets whose route table it is associated with; the interface endpoints only capture
+    the SDK's default host names when private DNS is on. VPCs that host no SageMaker resource are
+    not assessed."""
     hosted = _hosted_by(vpc, [*notebooks, *training_jobs, *models, *processing_jobs])
     if isinstance(hosted, Result):
         return hosted
@@ -416,42 +476,57 @@ ECR_ENDPOINTS = (
 
 
 @check(
-    title="VPC hosting SageMaker resources that pull private ECR images has ECR endpoints",
+    title="VPC through which SageMaker pulls ECR images has ECR endpoints",
     severity=Severity.MEDIUM,
     baseline=Baseline.PRIVATE_ENDPOINT,
-    remediation="In every VPC whose training or processing jobs or models run images from a private ECR "
-    "registry, create ecr.api and ecr.dkr interface endpoints with private DNS enabled (image layers also "
-    "need the S3 gateway endpoint).",
-    compliance={"aws-fsbp": ["EC2.55", "EC2.56"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    remediation="In every VPC through which a training job or model pulls an Amazon ECR image "
+    "(TrainingRepositoryAccessMode or RepositoryAccessMode Vpc), create ecr.api and ecr.dkr interface "
+    "endpoints with private DNS enabled.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0010.004", "AML.T0025"],
+    references=(
+        TRAIN_VPC,
+        TRAINING_PRIVATE_REGISTRY,
+        INFERENCE_PRIVATE_REGISTRY,
+        API_TRAINING_IMAGE_CONFIG,
+        API_IMAGE_CONFIG,
+        ECR_VPC_ENDPOINTS,
+    ),
 )
-def ai_vpc_has_ecr_endpoints(
-    vpc: Vpc,
-    training_jobs: Sequence[TrainingJob],
-    models: Sequence[Model],
-    processing_jobs: Sequence[ProcessingJob],
-) -> Result:
-    """A job or model in a VPC pulls its container image from ECR when it starts. Without the
-    ecr.api and ecr.dkr interface endpoints that pull leaves the VPC through a NAT or internet
-    gateway, so the VPC cannot be cut off from the internet, and no endpoint policy can limit
-    which registries (and so which images) it may pull from. Only VPCs hosting resources that run
-    images from a private ECR registry are assessed."""
-    hosted = _hosted_by(vpc, [*training_jobs, *models, *processing_jobs])
+def ai_vpc_has_ecr_endpoints(vpc: Vpc, training_jobs: Sequence[TrainingJob], models: Sequence[Model]) -> Result:
+    """SageMaker pulls a training job's or a model's image from Amazon ECR itself, not through the
+    customer's VPC: for a training job in a VPC "you don't need to specify the subnet for the
+    container of the training job", SageMaker "automatically pulls the training container image
+    from Amazon ECR" (TrainingRepositoryAccessMode and RepositoryAccessMode Platform, the default).
+    Only with access mode Vpc does SageMaker use "a network connection within your VPC" to reach
+    the registry, which must then be reachable from that VPC. The documentation describes Vpc
+    mode for private Docker registries other than ECR; when such a pull names an ECR image, the
+    VPC reaches ECR privately only through the ecr.api and ecr.dkr interface endpoints (with
+    private DNS, so the registry's usual host names resolve to them). Processing jobs have no
+    access mode: their images are always pulled by SageMaker. VPCs with no image pulled through
+    them from ECR are not assessed; whether every VPC has ECR endpoints is the generic question
+    of Security Hub EC2.55/EC2.56."""
+    hosted = _hosted_by(vpc, [*training_jobs, *models])
     if isinstance(hosted, Result):
         return hosted
-    pulling = [r for r in hosted if any(parse_image_uri(image) for image in _images(r))]
-    if not pulling:
-        return not_applicable("No SageMaker resource in the VPC runs an image from a private ECR registry.")
-    return _endpoint_verdict(vpc, pulling, ECR_ENDPOINTS, "The VPC has ecr.api and ecr.dkr endpoints with private DNS.")
+    through_vpc = [r for r in hosted if _vpc_pulled_images(r)]
+    pulling = [r for r in through_vpc if any(parse_image_uri(image) for image in _vpc_pulled_images(r))]
+    if pulling:
+        return _endpoint_verdict(
+            vpc, pulling, ECR_ENDPOINTS, "The VPC has ecr.api and ecr.dkr endpoints with private DNS."
+        )
+    if through_vpc:
+        return not_applicable("Images pulled through the VPC come from registries other than Amazon ECR.")
+    return not_applicable("SageMaker pulls the images of the resources in this VPC itself (access mode Platform).")
 
 
-def _images(resource: VpcHosted) -> list[str]:
+def _vpc_pulled_images(resource: VpcHosted) -> list[str]:
+    """The images SageMaker pulls through the resource's VPC (access mode Vpc)."""
     if isinstance(resource, TrainingJob):
-        return [resource.training_image] if resource.training_image else []
-    if isinstance(resource, ProcessingJob):
-        return [resource.image] if resource.image else []
+        vpc_mode = resource.training_repository_access_mode == "Vpc"
+        return [resource.training_image] if vpc_mode and resource.training_image else []
     if isinstance(resource, Model):
-        return [c.image for c in resource.containers or () if c.image]
+        return [c.image for c in resource.containers or () if c.image and c.repository_access_mode == "Vpc"]
     return []
 
 
@@ -607,14 +682,14 @@ SUPPORTED_NOTEBOOK_PLATFORMS = frozenset({"notebook-al2023-v1"})
     "notebooks and data over (the platform cannot be changed in place) and delete the old instance.",
     compliance={"aws-fsbp": ["SageMaker.8"], "aws-ai-security": ["SageMaker.8"], "nist-800-53-r5": ["SI-2"]},
     attack=["AML.T0011.001"],
+    references=(_sh(8),),
 )
 def notebook_runs_on_supported_platform(notebook: NotebookInstance) -> Result:
     """A notebook instance on a platform that is no longer supported gets no operating system or
-    JupyterLab security patches. The supported list is Security Hub's parameter for SageMaker.8,
-    notebook-al2023-v1 (Amazon Linux 2023); an earlier revision of the control accepted
-    notebook-al2-v3, and every Amazon Linux 2 platform (notebook-al2-v1/v2/v3) goes out of support
-    with Amazon Linux 2 itself. A notebook whose platform is not reported is not assessed as
-    supported."""
+    JupyterLab security patches ("it might not receive security patches, bug fixes, or other types
+    of updates", Security Hub). The supported list is Security Hub's (not customizable) parameter
+    for SageMaker.8, notebook-al2023-v1 (Amazon Linux 2023); every other platform fails. A notebook
+    whose platform is not reported is not assessed as supported."""
     platform = notebook.platform_identifier
     if platform is None:
         return unknown("The notebook instance's platform identifier could not be read.")
@@ -632,10 +707,13 @@ def notebook_runs_on_supported_platform(notebook: NotebookInstance) -> Result:
     "run time from AWS Secrets Manager or SSM Parameter Store with the notebook's execution role.",
     compliance={"nist-800-53-r5": SECRETS_NIST},
     attack=["AML.T0055"],
+    references=(API_LIFECYCLE_CONFIG,),
 )
 def notebook_lifecycle_config_has_no_secrets(config: NotebookLifecycleConfig) -> Result:
-    """Lifecycle scripts are stored in clear text: anyone allowed to describe the configuration,
-    and every notebook that runs it, can read a credential written into them. The scripts are
+    """Lifecycle scripts are returned (base64-encoded, not encrypted) by
+    DescribeNotebookInstanceLifecycleConfig: anyone allowed to describe the configuration can read
+    a credential written into them, and the scripts run with root access and the notebook's
+    execution role. The scripts are
     scanned with detect-secrets and a key-name rule (cspm.secrets); the finding names the script,
     the line and the kind of secret, never the value."""
     return _no_secrets(config.secrets, "The lifecycle configuration's scripts")
@@ -654,12 +732,14 @@ def notebook_lifecycle_config_has_no_secrets(config: NotebookLifecycleConfig) ->
     "found and read them in the training code from AWS Secrets Manager with the job's execution role.",
     compliance={"nist-800-53-r5": SECRETS_NIST},
     attack=["AML.T0055"],
+    references=(TRAINING_JOB_RESULT, API_CONTAINER_DEFINITION),
 )
 def training_job_has_no_secrets_in_configuration(job: TrainingJob) -> Result:
     """A training job's Environment and HyperParameters are returned in clear text by
     DescribeTrainingJob, to anyone with that read permission, for as long as the job's record
-    exists (which is forever). Hugging Face, Weights & Biases and cloud credentials are often
-    passed this way. The finding names the key and the kind of secret, never the value."""
+    exists; the API reference says not to include sensitive data in environment variables.
+    Hugging Face, Weights & Biases and cloud credentials are often passed this way. The finding
+    names the key and the kind of secret, never the value."""
     return _no_secrets(job.secrets, "The training job's environment and hyperparameters")
 
 
@@ -671,11 +751,13 @@ def training_job_has_no_secrets_in_configuration(job: TrainingJob) -> Result:
     "in the processing code from AWS Secrets Manager with the job's execution role.",
     compliance={"nist-800-53-r5": SECRETS_NIST},
     attack=["AML.T0055"],
+    references=(PROCESSING_ENVIRONMENT, API_CONTAINER_DEFINITION),
 )
 def processing_job_has_no_secrets_in_environment(job: ProcessingJob) -> Result:
     """A processing job's Environment is returned in clear text by DescribeProcessingJob to anyone
-    with that read permission, for as long as the job's record exists. The finding names the
-    key and the kind of secret, never the value."""
+    with that read permission, for as long as the job's record exists; the API reference says not
+    to include sensitive data in environment variables. The finding names the key and the kind
+    of secret, never the value."""
     return _no_secrets(job.secrets, "The processing job's environment")
 
 
@@ -687,11 +769,13 @@ def processing_job_has_no_secrets_in_environment(job: ProcessingJob) -> Result:
     "HUGGING_FACE_HUB_TOKEN); rotate them and let the container read them from AWS Secrets Manager.",
     compliance={"nist-800-53-r5": SECRETS_NIST},
     attack=["AML.T0055"],
+    references=(API_CONTAINER_DEFINITION,),
 )
 def model_has_no_secrets_in_environment(model: Model) -> Result:
     """Inference containers are commonly given hub tokens and API keys through Environment, which
-    DescribeModel returns in clear text to anyone with that read permission. The finding names
-    the container, the key and the kind of secret, never the value."""
+    DescribeModel returns in clear text to anyone with that read permission; the API reference
+    says "Don't include any sensitive data in your environment variables". The finding names the
+    container, the key and the kind of secret, never the value."""
     return _no_secrets(model.secrets, "The model's container environments")
 
 
@@ -724,6 +808,7 @@ def _place(secret: SecretFinding) -> str:
     "(network_config=NetworkConfig(enable_network_isolation=True) on the processor).",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0011.000", "AML.T0025"],
+    references=(_sh(11), NETWORK_ISOLATION),
 )
 def processing_job_has_network_isolation(job: ProcessingJob) -> Result:
     """Processing jobs read raw training data and write the features and evaluation results the
@@ -744,6 +829,7 @@ def processing_job_has_network_isolation(job: ProcessingJob) -> Result:
     "jobs (encrypt_inter_container_traffic=True on the processor's NetworkConfig).",
     compliance={"nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(15),),
 )
 def processing_job_encrypts_inter_container_traffic(job: ProcessingJob) -> Result:
     """Distributed processing jobs exchange data between instances in clear text unless
@@ -768,6 +854,7 @@ def processing_job_encrypts_inter_container_traffic(job: ProcessingJob) -> Resul
     remediation="Run processing jobs with NetworkConfig.VpcConfig (private subnets and security groups of your VPC).",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(INFRASTRUCTURE_VPC,),
 )
 def processing_job_runs_in_vpc(job: ProcessingJob) -> Result:
     """Without a VpcConfig the processing containers reach S3 and the internet from the SageMaker
@@ -783,6 +870,7 @@ def processing_job_runs_in_vpc(job: ProcessingJob) -> Result:
     "customer-managed KMS keys (volume_kms_key and output_kms_key on the processor).",
     compliance={"nist-800-53-r5": [*AT_REST_NIST, "SC-28(1)"]},
     attack=["AML.T0035", "AML.T0020"],
+    references=(TRAINING_VOLUME_KEY, _sh(21)),
 )
 def processing_job_encrypts_volume_and_output_with_kms(job: ProcessingJob) -> Result:
     """The processing volume holds the raw data; the output becomes the training set. Customer-
@@ -807,21 +895,25 @@ def processing_job_encrypts_volume_and_output_with_kms(job: ProcessingJob) -> Re
 
 @check(
     title="SageMaker model pulls its primary container from a private registry in a VPC",
-    severity=Severity.MEDIUM,
+    severity=Severity.INFORMATIONAL,
     baseline=Baseline.PRIVATE_ENDPOINT,
-    remediation="Host the inference image in a private Docker registry reachable from the model's VPC "
-    "and recreate the model with PrimaryContainer.ImageConfig.RepositoryAccessMode=Vpc.",
+    remediation="Only if your policy requires a self-run registry instead of Amazon ECR: host the inference "
+    "image in a private Docker registry reachable from the model's VPC and recreate the model with "
+    "PrimaryContainer.ImageConfig.RepositoryAccessMode=Vpc. For ECR images there is nothing to change.",
     compliance={"aws-ai-security": ["SageMaker.16"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0010.004", "AML.T0010.003"],
+    references=(_sh(16), CONFIG_PRIVATE_REGISTRY, API_IMAGE_CONFIG, INFERENCE_PRIVATE_REGISTRY),
 )
 def model_primary_container_uses_private_registry(model: Model) -> Result:
-    """Pulling the inference image through your VPC keeps it on registries and network paths you
-    control. Models without a primary container (inference pipelines) are assessed by
-    SageMaker.19 instead. Expect this control to fail for most models:
-    RepositoryAccessMode=Platform is the default and is how SageMaker pulls images from Amazon
-    ECR, itself a private, IAM-authenticated registry; Vpc mode is meant for a private Docker
-    registry reachable in your VPC. Security Hub fails Platform regardless, so this check does
-    too: mute it where pulling from ECR through the platform is your policy."""
+    """Informational: reports Security Hub SageMaker.16 (the primary container's ImageConfig is
+    absent or its RepositoryAccessMode is Platform) without counting it against the score. The
+    API defines Platform as "The model image is hosted in Amazon ECR" and Vpc as "hosted in a
+    private Docker registry in your VPC"; SageMaker hosting uses ECR images by default, and the
+    control's remediation page is about registries "other than Amazon Elastic Container
+    Registry". So every model whose image is in ECR fails, and the only remediation is to move
+    the image out of ECR to a self-run registry: the control does not measure a weakness of ECR
+    images. Supply-chain questions about ECR images are answered by the ECR and lineage checks.
+    Models without a primary container (inference pipelines) are assessed by SageMaker.19."""
     if model.containers is None:
         return unknown("The model could not be described.")
     primary = [c for c in model.containers if c.primary]
@@ -832,21 +924,23 @@ def model_primary_container_uses_private_registry(model: Model) -> Result:
 
 @check(
     title="SageMaker inference pipeline pulls every container from a private registry in a VPC",
-    severity=Severity.MEDIUM,
+    severity=Severity.INFORMATIONAL,
     baseline=Baseline.PRIVATE_ENDPOINT,
-    remediation="Host the inference images in a private Docker registry reachable from the model's VPC "
-    "and recreate the model with ImageConfig.RepositoryAccessMode=Vpc on every container.",
+    remediation="Only if your policy requires a self-run registry instead of Amazon ECR: host the inference "
+    "images in a private Docker registry reachable from the model's VPC and recreate the model with "
+    "ImageConfig.RepositoryAccessMode=Vpc on every container. For ECR images there is nothing to change.",
     compliance={"aws-ai-security": ["SageMaker.19"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0010.004", "AML.T0010.003"],
+    references=(_sh(19), API_IMAGE_CONFIG, INFERENCE_PRIVATE_REGISTRY),
 )
 def model_containers_use_private_registry(model: Model) -> Result:
-    """Every container of a multi-container model (Containers[]) runs on the same requests; one image
-    pulled outside your VPC is enough to change what the endpoint serves. Single-container
-    models are assessed by SageMaker.16 instead. Expect this control to fail for most models:
-    RepositoryAccessMode=Platform is the default and is how SageMaker pulls images from Amazon
-    ECR, itself a private, IAM-authenticated registry; Vpc mode is meant for a private Docker
-    registry reachable in your VPC. Security Hub fails Platform regardless, so this check does
-    too: mute it where pulling from ECR through the platform is your policy."""
+    """Informational: reports Security Hub SageMaker.19 (a container of Containers[] has no
+    ImageConfig or has RepositoryAccessMode Platform) without counting it against the score.
+    Platform means "The model image is hosted in Amazon ECR" (API reference), the default for
+    SageMaker hosting; Vpc is for a private Docker registry other than ECR. Every pipeline whose
+    images are in ECR fails, and the only remediation is to move them out of ECR: the control
+    does not measure a weakness of ECR images. Single-container models are assessed by
+    SageMaker.16."""
     if model.containers is None:
         return unknown("The model could not be described.")
     pipeline = [c for c in model.containers if not c.primary]
@@ -863,10 +957,15 @@ def _private_registry(containers: Sequence[ModelContainer], what: str) -> Result
     ]
     if platform:
         return failed(
-            f"{len(platform)} container(s) are pulled by the platform, not through the VPC.",
+            f"{len(platform)} container(s) use access mode Platform (the image is in Amazon ECR), "
+            "not a private registry in the VPC.",
             evidence={"containers": platform},
         )
     return passed(f"{what} is pulled from a private registry through the VPC (RepositoryAccessMode=Vpc).")
+
+
+# Security Hub's SageMaker.16/19 pass only RepositoryAccessMode=Vpc, which the API defines as a
+# private Docker registry other than Amazon ECR: see the two checks' rationales.
 
 
 @check(
@@ -878,6 +977,7 @@ def _private_registry(containers: Sequence[ModelContainer], what: str) -> Result
     "artifact URL.",
     compliance={"nist-800-53-r5": ["CM-3", "SI-7"]},
     attack=["AML.T0010.003", "AML.T0018"],
+    references=(MODEL_REGISTRY, API_MODEL_PACKAGE_SUMMARY),
 )
 def model_comes_from_model_registry(model: Model) -> Result:
     """A model built directly from an image and an S3 artifact has passed no approval gate: anyone
@@ -904,6 +1004,7 @@ def model_comes_from_model_registry(model: Model) -> Result:
     "ModelApprovalStatus is Approved, or review and approve the version in the model registry.",
     compliance={"nist-800-53-r5": ["CM-3", "SI-7"]},
     attack=["AML.T0010.003", "AML.T0018"],
+    references=(API_MODEL_PACKAGE_SUMMARY, MODEL_REGISTRY),
 )
 def model_uses_approved_model_packages(model: Model, packages: Sequence[ModelPackage]) -> Result:
     """The registry's approval status is the gate between a trained artifact and production. A
@@ -951,12 +1052,14 @@ MONITORING_NIST = ["SI-4", "CA-7"]
     "quality, model quality, bias or explainability) for the endpoint; keep it in the Scheduled state.",
     compliance={"nist-800-53-r5": MONITORING_NIST},
     attack=["AML.T0031", "AML.T0020"],
+    references=(API_DATA_CAPTURE, _sh(14)),
 )
 def endpoint_has_model_monitoring(endpoint: Endpoint, schedules: Sequence[MonitoringSchedule]) -> Result:
-    """Without a monitoring schedule, drift, degraded quality and poisoned or adversarial input
-    distributions go unnoticed while the endpoint keeps answering (Prowler's
-    sagemaker_models_monitor_enabled, per endpoint). Only endpoints in service are assessed; a
-    schedule counts when it is in the Scheduled state."""
+    """Model Monitor jobs, run by a monitoring schedule over the data the endpoint captures, are
+    SageMaker's way of noticing changes in what the endpoint receives and answers; without one,
+    nothing watches the endpoint's traffic (Prowler's sagemaker_models_monitor_enabled, per
+    endpoint). Only endpoints in service are assessed; a schedule counts when it is in the
+    Scheduled state."""
     if endpoint.status is None:
         return unknown("The endpoint's status could not be read.")
     if endpoint.status != "InService":
@@ -980,6 +1083,7 @@ JobDefinitions = dict[str, Sequence[MonitoringJobDefinition]]
     "with NetworkConfig.EnableNetworkIsolation=True.",
     compliance={"aws-ai-security": ["SageMaker.14"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(_sh(14),),
 )
 def monitoring_schedule_has_network_isolation(
     schedule: MonitoringSchedule,
@@ -1009,6 +1113,7 @@ def monitoring_schedule_has_network_isolation(
     "with NetworkConfig.EnableInterContainerTrafficEncryption=True.",
     compliance={"aws-ai-security": ["SageMaker.22"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(22),),
 )
 def monitoring_schedule_encrypts_inter_container_traffic(
     schedule: MonitoringSchedule,
@@ -1109,6 +1214,7 @@ def _scheduled_by(definition: MonitoringJobDefinition, schedules: Sequence[Monit
     "and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.11"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(_sh(11),),
 )
 def data_quality_job_definition_has_network_isolation(
     definition: DataQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1129,6 +1235,7 @@ def data_quality_job_definition_has_network_isolation(
     "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.9"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(9),),
 )
 def data_quality_job_definition_encrypts_inter_container_traffic(
     definition: DataQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1150,6 +1257,7 @@ def data_quality_job_definition_encrypts_inter_container_traffic(
     "and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.25"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(_sh(25),),
 )
 def model_quality_job_definition_has_network_isolation(
     definition: ModelQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1170,6 +1278,7 @@ def model_quality_job_definition_has_network_isolation(
     "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.13"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(13),),
 )
 def model_quality_job_definition_encrypts_inter_container_traffic(
     definition: ModelQualityJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1191,6 +1300,7 @@ def model_quality_job_definition_encrypts_inter_container_traffic(
     "and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.12"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(_sh(12),),
 )
 def model_bias_job_definition_has_network_isolation(
     definition: ModelBiasJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1211,6 +1321,7 @@ def model_bias_job_definition_has_network_isolation(
     "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.15"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(15),),
 )
 def model_bias_job_definition_encrypts_inter_container_traffic(
     definition: ModelBiasJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1232,6 +1343,7 @@ def model_bias_job_definition_encrypts_inter_container_traffic(
     "NetworkConfig.EnableNetworkIsolation=True and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.20"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0025"],
+    references=(_sh(20),),
 )
 def model_explainability_job_definition_has_network_isolation(
     definition: ModelExplainabilityJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1252,6 +1364,7 @@ def model_explainability_job_definition_has_network_isolation(
     "NetworkConfig.EnableInterContainerTrafficEncryption=True and point its monitoring schedules at it.",
     compliance={"aws-ai-security": ["SageMaker.10"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(10),),
 )
 def model_explainability_job_definition_encrypts_inter_container_traffic(
     definition: ModelExplainabilityJobDefinition, schedules: Sequence[MonitoringSchedule]
@@ -1278,6 +1391,7 @@ def model_explainability_job_definition_encrypts_inter_container_traffic(
     "customer-managed key and backfill it (the key cannot be changed in place).",
     compliance={"aws-ai-security": ["SageMaker.17"], "nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0036", "AML.T0020"],
+    references=(_sh(17),),
 )
 def feature_group_offline_store_encrypted_with_kms(group: FeatureGroup) -> Result:
     """The offline store is the training-data lake of the features: an S3 prefix and a Glue table.
@@ -1298,6 +1412,7 @@ def feature_group_offline_store_encrypted_with_kms(group: FeatureGroup) -> Resul
     "customer-managed key (the key cannot be changed in place).",
     compliance={"aws-ai-security": ["SageMaker.18"], "nist-800-53-r5": [*AT_REST_NIST, "SC-28(1)"]},
     attack=["AML.T0036"],
+    references=(_sh(18),),
 )
 def feature_group_online_store_encrypted_with_kms(group: FeatureGroup) -> Result:
     """The online store serves the latest feature values to models at inference time. As in
@@ -1326,6 +1441,7 @@ def feature_group_online_store_encrypted_with_kms(group: FeatureGroup) -> Result
     "private subnets, security groups, and VPC endpoints or a NAT for the services the users need.",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7", "SC-7(4)"]},
     attack=["AML.T0025", "AML.T0049"],
+    references=(CREATE_DOMAIN,),
 )
 def domain_is_vpc_only(domain: Domain) -> Result:
     """With PublicInternetOnly, Studio apps (JupyterLab, Code Editor, Canvas, ...) reach the
@@ -1349,6 +1465,7 @@ def domain_is_vpc_only(domain: Domain) -> Result:
     "profiles and spaces to it.",
     compliance={"nist-800-53-r5": ["AC-2", "IA-2"]},
     attack=["AML.T0012"],
+    references=(CREATE_DOMAIN,),
 )
 def domain_uses_sso(domain: Domain) -> Result:
     """In IAM mode every Studio user is a locally managed IAM identity with presigned-URL access,
@@ -1370,6 +1487,7 @@ def domain_uses_sso(domain: Domain) -> Result:
     "changed) and move the user profiles and their home directories to it.",
     compliance={"nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0035", "AML.T0018"],
+    references=(CREATE_DOMAIN,),
 )
 def domain_encrypted_with_kms(domain: Domain) -> Result:
     """The domain's key encrypts the users' EFS home directories and app storage: notebooks,
@@ -1391,6 +1509,7 @@ def domain_encrypted_with_kms(domain: Domain) -> Result:
     "changed on an existing experiment).",
     compliance={"aws-ai-security": ["SageMaker.23"], "nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0035"],
+    references=(_sh(23),),
 )
 def inference_experiment_encrypts_instance_storage_with_kms(experiment: InferenceExperiment) -> Result:
     """A shadow test runs candidate models on their own instances, whose storage volumes hold the
@@ -1405,6 +1524,7 @@ def inference_experiment_encrypts_instance_storage_with_kms(experiment: Inferenc
     remediation="Create inference experiments with DataStorageConfig.KmsKey set to a customer-managed key.",
     compliance={"aws-ai-security": ["SageMaker.24"], "nist-800-53-r5": AT_REST_NIST},
     attack=["AML.T0035", "AML.T0036"],
+    references=(_sh(24),),
 )
 def inference_experiment_encrypts_captured_data_with_kms(experiment: InferenceExperiment) -> Result:
     """A shadow test copies production requests and both models' responses to S3. Experiments

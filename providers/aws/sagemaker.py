@@ -186,6 +186,10 @@ def training_job_from_api(summary: dict[str, Any], raw: dict[str, Any] | None, b
         input_s3_uris=_input_s3_uris(raw.get("InputDataConfig") or []),
         training_image=algorithm.get("TrainingImage"),
         algorithm_name=algorithm.get("AlgorithmName"),
+        # No TrainingImageConfig: SageMaker pulls the image itself (Platform), as for ECR images.
+        training_repository_access_mode=(algorithm.get("TrainingImageConfig") or {}).get(
+            "TrainingRepositoryAccessMode", "Platform"
+        ),
         environment_keys=tuple(sorted(environment)),
         secrets=(
             *_mapping_secrets("Environment", environment),

@@ -84,6 +84,11 @@ class TrainingJob(Resource):
     # Both None when unreadable; exactly one is set for a described job.
     training_image: str | None = None
     algorithm_name: str | None = None
+    # AlgorithmSpecification.TrainingImageConfig.TrainingRepositoryAccessMode: "Vpc" when the image
+    # is pulled from a private Docker registry through the job's VPC; "Platform" when SageMaker
+    # pulls it itself (from Amazon ECR), which is also what an absent TrainingImageConfig means.
+    # None when the job could not be described.
+    training_repository_access_mode: str | None = None
     # The names of the job's environment variables. Values are never kept: they often hold secrets.
     environment_keys: tuple[str, ...] | None = None
     # Secrets found in Environment and HyperParameters (key and kind only); () when none.
@@ -160,8 +165,9 @@ class ModelContainer(Snapshot):
     image: str | None = None  # None when the container comes from a model package
     model_data_url: str | None = None  # the S3 artifact; None for models without one
     model_package_name: str | None = None
-    # ImageConfig.RepositoryAccessMode: "Platform" | "Vpc"; None when ImageConfig is absent
-    # (which SageMaker treats as Platform).
+    # ImageConfig.RepositoryAccessMode: "Platform" (the image is in Amazon ECR and SageMaker pulls
+    # it) | "Vpc" (a private Docker registry reached through the model's VPC); None when ImageConfig
+    # is absent, which is the ECR default (Platform).
     repository_access_mode: str | None = None
     primary: bool = False  # True for PrimaryContainer, False for an element of Containers[]
 

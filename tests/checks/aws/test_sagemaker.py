@@ -836,56 +836,77 @@ WITH_ECR = (*ALL_ENDPOINTS, ECR_API, ECR_DKR)
 
 
 def pulls_private(**fields: Any) -> TrainingJob:
-    return job(training_image=PRIVATE_IMAGE, **fields)
+    """A training job that pulls an ECR image through its VPC (TrainingRepositoryAccessMode=Vpc)."""
+    return job(**({"training_image": PRIVATE_IMAGE, "training_repository_access_mode": "Vpc"} | fields))
+
+
+# The SageMaker Developer Guide's own example (train-vpc.html): a training job in a private VPC
+# with a private ECR image and the default access mode. "You don't need to specify the subnet for
+# the container of the training job. SageMaker automatically pulls the training container image
+# from Amazon ECR": the pull does not go through the VPC, so a VPC without ECR endpoints is fine.
+DOCUMENTED_TRAINING_JOB = job(training_image=PRIVATE_IMAGE, training_repository_access_mode="Platform")
+PLATFORM_MODEL = model(containers=(ModelContainer(image=PRIVATE_IMAGE, primary=True),))  # no ImageConfig
 
 
 @pytest.mark.parametrize(
-    ("case", "v", "jobs", "models", "processing", "expected"),
+    ("case", "v", "jobs", "models", "expected"),
     [
-        ("both endpoints, job pulls private image", vpc(endpoints=WITH_ECR), (pulls_private(),), (), (), Status.PASS),
+        ("both endpoints, job pulls ECR through the VPC", vpc(endpoints=WITH_ECR), (pulls_private(),), (), Status.PASS),
         (
-            "model container from private ECR",
+            "model container pulls ECR through the VPC",
             vpc(endpoints=WITH_ECR),
             (),
             (model(containers=(vpc_container(image=PRIVATE_IMAGE),)),),
-            (),
             Status.PASS,
         ),
-        ("no ecr.dkr", vpc(endpoints=(*ALL_ENDPOINTS, ECR_API)), (pulls_private(),), (), (), Status.FAIL),
-        ("no ECR endpoints", vpc(), (), (), (processing_job(image=PRIVATE_IMAGE),), Status.FAIL),
+        ("no ecr.dkr", vpc(endpoints=(*ALL_ENDPOINTS, ECR_API)), (pulls_private(),), (), Status.FAIL),
+        ("no ECR endpoints", vpc(), (pulls_private(),), (), Status.FAIL),
         (
             "private DNS off",
             vpc(endpoints=(*ALL_ENDPOINTS, ECR_API, endpoint("ecr.dkr", "Interface", private_dns_enabled=False))),
             (pulls_private(),),
             (),
-            (),
             Status.FAIL,
         ),
-        ("only public images", vpc(), (job(training_image=PUBLIC_IMAGE),), (), (), None),
-        ("job elsewhere", vpc(), (pulls_private(subnet_ids=("subnet-other",)),), (), (), None),
-        ("subnets unreadable", vpc(subnets=None), (pulls_private(),), (), (), Status.ERROR),
-        ("endpoints unreadable", vpc(endpoints=None), (pulls_private(),), (), (), Status.ERROR),
-        ("job undescribed", vpc(), (pulls_private(subnet_ids=None),), (), (), Status.ERROR),
+        ("documented example: ECR image, Platform, no ECR endpoints", vpc(), (DOCUMENTED_TRAINING_JOB,), (), None),
+        ("model without ImageConfig, no ECR endpoints", vpc(), (), (PLATFORM_MODEL,), None),
+        ("model with ImageConfig Platform", vpc(), (), (model(containers=(vpc_container(image=PRIVATE_IMAGE,
+                                                                   repository_access_mode="Platform"),)),), None),
+        ("Vpc mode, registry is not ECR", vpc(), (job(training_image="registry.corp.example/ml/train:1",
+                                                      training_repository_access_mode="Vpc"),), (), None),
+        ("only a public image", vpc(), (job(training_image=PUBLIC_IMAGE, training_repository_access_mode="Vpc"),), (),
+         None),
+        ("job elsewhere", vpc(), (pulls_private(subnet_ids=("subnet-other",)),), (), None),
+        ("subnets unreadable", vpc(subnets=None), (pulls_private(),), (), Status.ERROR),
+        ("endpoints unreadable", vpc(endpoints=None), (pulls_private(),), (), Status.ERROR),
+        ("job undescribed", vpc(), (pulls_private(subnet_ids=None, training_repository_access_mode=None),), (),
+         Status.ERROR),
         (
             "private DNS unreadable",
             vpc(endpoints=(*ALL_ENDPOINTS, ECR_API, endpoint("ecr.dkr", "Interface", private_dns_enabled=None))),
             (pulls_private(),),
             (),
-            (),
             Status.ERROR,
         ),
     ],
-)
+)  # fmt: skip
 def test_ai_vpc_has_ecr_endpoints(
     case: str,
     v: Vpc,
     jobs: tuple[TrainingJob, ...],
     models: tuple[Model, ...],
-    processing: tuple[ProcessingJob, ...],
     expected: Status | None,
 ) -> None:
-    result = sagemaker.ai_vpc_has_ecr_endpoints(v, jobs, models, processing)
+    result = sagemaker.ai_vpc_has_ecr_endpoints(v, jobs, models)
     assert result.status is expected, f"{case}: {result.message}"
     if expected is Status.FAIL:
         assert result.evidence["hosted_count"] >= 1
         assert result.evidence.get("missing") or result.evidence.get("private_dns_disabled")
+
+
+def test_documented_training_job_in_a_private_vpc_is_not_a_failure() -> None:
+    """Regression (issue 19): a private VPC whose training job and model run private ECR images
+    in the default access mode, with the S3 and SageMaker endpoints but no ECR endpoints."""
+    result = sagemaker.ai_vpc_has_ecr_endpoints(vpc(), (DOCUMENTED_TRAINING_JOB,), (PLATFORM_MODEL,))
+    assert result.status is None
+    assert "Platform" in result.message

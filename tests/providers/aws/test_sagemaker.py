@@ -129,7 +129,9 @@ def _network(region: str) -> tuple[str, str]:
 def _training_job(sm: Any, name: str, **extra: Any) -> None:
     sm.create_training_job(
         TrainingJobName=name,
-        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        AlgorithmSpecification=extra.pop(
+            "AlgorithmSpecification", {"TrainingImage": IMAGE, "TrainingInputMode": "File"}
+        ),
         RoleArn=ROLE,
         InputDataConfig=[
             {
@@ -255,6 +257,9 @@ def test_snapshots_in_two_regions(aws: None) -> None:
     assert default.network_isolation is False and default.inter_container_encryption is False
     assert default.volume_encryption == KmsEncryption() and default.output_encryption == KmsEncryption()
     assert default.environment_keys == ("EPOCHS", "HF_TOKEN")  # names only, never values
+    # No TrainingImageConfig: SageMaker pulls the image itself (train-vpc.html), access mode Platform.
+    assert hardened.training_repository_access_mode == "Platform"
+    assert default.training_repository_access_mode == "Platform"
 
     nb = one(inventory, NotebookInstance, "hardened-notebook")
     assert nb.uid == f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:notebook-instance/hardened-notebook"
@@ -369,6 +374,40 @@ def test_a_denied_listing_marks_models_incomplete(aws: None, monkeypatch: pytest
 BASE: dict[str, Any] = {"uid": "arn:x", "name": "x", "account": ACCOUNT, "region": "us-east-1", "created_at": None}
 
 
+def test_training_repository_access_mode_is_collected(aws: None) -> None:
+    """TrainingImageConfig.TrainingRepositoryAccessMode decides whether the image is pulled through
+    the job's VPC. moto keeps the field as given (no patch needed)."""
+    subnet, group = _network("us-east-1")
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    _training_job(
+        sm,
+        "registry-job",
+        AlgorithmSpecification={
+            "TrainingImage": "registry.corp.example/ml/train:1",
+            "TrainingInputMode": "File",
+            "TrainingImageConfig": {"TrainingRepositoryAccessMode": "Vpc"},
+        },
+        VpcConfig={"SecurityGroupIds": [group], "Subnets": [subnet]},
+    )
+    _training_job(
+        sm,
+        "explicit-platform-job",
+        AlgorithmSpecification={
+            "TrainingImage": IMAGE,
+            "TrainingInputMode": "File",
+            "TrainingImageConfig": {"TrainingRepositoryAccessMode": "Platform"},
+        },
+    )
+
+    inventory = collect_aws(TrainingJob)
+
+    assert not inventory.errors
+    registry = one(inventory, TrainingJob, "registry-job")
+    assert registry.training_repository_access_mode == "Vpc"
+    assert registry.training_image == "registry.corp.example/ml/train:1"
+    assert one(inventory, TrainingJob, "explicit-platform-job").training_repository_access_mode == "Platform"
+
+
 def test_heterogeneous_cluster_and_algorithm_resource() -> None:
     raw = {
         "TrainingJobStatus": "InProgress",
@@ -386,6 +425,7 @@ def test_heterogeneous_cluster_and_algorithm_resource() -> None:
     assert job.instance_count == 5
     assert job.training_image is None and job.algorithm_name == "arn:aws:sagemaker:us-east-1:123:algorithm/xgb"
     assert job.input_s3_uris == ()  # a file-system channel has no S3 URI
+    assert job.training_repository_access_mode == "Platform"  # no TrainingImageConfig
     assert job.volume_encryption is not None and not job.volume_encryption.customer_managed
 
 
