@@ -79,7 +79,8 @@ def test_lint_applies_a_user_s_permission_boundary(tmp_path: Path, boundary: str
     user = export_user("self-editor", [allow("iam:AttachUserPolicy", arn("user", "self-editor"))], **extra)
     found = codes(tmp_path, export([user]))
     # The lone inline document is escalation whatever the boundary (lint of the document) …
-    assert [f.finding.details["method"] for f in found["PRIVILEGE_ESCALATION"]] == ["iam-attach-user-policy"]
+    methods = [m["method"] for f in found["PRIVILEGE_ESCALATION"] for m in f.finding.details["methods"]]
+    assert methods == ["iam-attach-user-policy"]
     # … but the user is admin-equivalent only without its s3-only boundary.
     equivalent = [f for f in found.get("ESCALATION_PATH_TO_ADMIN", ()) if f.policy == arn("user", "self-editor")]
     assert bool(equivalent) is (boundary is None)
