@@ -49,10 +49,9 @@ def lineage_command(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    from cspm.reporting.json_report import write_atomic
+
+    write_atomic(output, text)  # a regular file atomically; a FIFO or device directly
 
 
 def load_lineage(path: Path) -> Lineage:
