@@ -161,7 +161,7 @@ def write(tmp_path: Path, text: str) -> str:
     ("make", "message"),
     [
         (lambda p: str(p / "missing.json"), "cannot read"),
-        (lambda p: write(p, "{not json"), "is not a cspm report: not valid JSON"),
+        (lambda p: write(p, "{not json"), "bad.json:1:2: not valid JSON"),
         (lambda p: write(p, "[1, 2]"), "is not a cspm report"),
         (lambda p: write(p, '{"schema_version": "1", "findings": []}'), "has no lineage section"),
         (lambda p: str(report(p, with_lineage=False)), "has no lineage section"),

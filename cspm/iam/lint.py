@@ -34,6 +34,7 @@ from cspm.iam.lint_rules import (
     version_findings,
 )
 from cspm.iam.policy import PolicyDocument, PolicyError, load_json, parse_policy_with_issues
+from cspm.inputs import InputError, parse_json, read_input
 
 __all__ = ["FileFinding", "Level", "LintFinding", "LintInputError", "lint_document", "lint_file", "lint_text"]
 
@@ -120,23 +121,23 @@ def lint_file(path: str | Path) -> list[FileFinding]:
     """Lint a file; raises :class:`LintInputError` when it is not JSON or not a policy."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LintInputError(file, 1, 1, f"cannot read the file: {exc}") from exc
+        text = read_input(path, "policy")
+    except InputError as exc:
+        raise LintInputError(file, exc.line or 1, exc.column or 1, exc.message) from exc
     return lint_text(text, file)
 
 
 def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]]]:
     try:
-        return json.loads(text), locate(text)
-    except json.JSONDecodeError as exc:
+        return parse_json(text, file), locate(text)
+    except InputError as exc:
         stripped = text.strip()
-        if stripped[:1] not in ("{", "[") and "%" in stripped:
+        if isinstance(exc.__cause__, json.JSONDecodeError) and stripped[:1] not in ("{", "[") and "%" in stripped:
             try:
-                return json.loads(urllib.parse.unquote(stripped)), {}
-            except json.JSONDecodeError:
+                return parse_json(urllib.parse.unquote(stripped), file), {}
+            except InputError:
                 pass
-        raise LintInputError(file, exc.lineno, exc.colno, f"not JSON: {exc.msg}") from exc
+        raise LintInputError(file, exc.line or 1, exc.column or 1, exc.message) from exc
 
 
 def lint_text(text: str, file: str = "<string>") -> list[FileFinding]:
