@@ -22,11 +22,12 @@ from typing import Any
 
 from cspm.iam.escalation import EscalationGraph, PrincipalNode, escalation_methods
 from cspm.iam.evaluate import EffectivePermissions, principal_context
-from cspm.iam.jsonpos import locate, nearest
+from cspm.iam.jsonpos import DuplicateKey, locate_all, nearest
 from cspm.iam.lint_rules import (
     Level,
     LintFinding,
     document_security_findings,
+    duplicate_key_findings,
     empty_findings,
     grammar_findings,
     permission_findings,
@@ -92,6 +93,8 @@ def _lint_one(raw: str | Mapping[str, Any]) -> tuple[list[LintFinding], PolicyDo
         return list(grammar_findings([exc])), None
     doc, issues = parse_policy_with_issues(data)
     findings = list(grammar_findings(issues))
+    if isinstance(raw, str):  # a document given as text (URL-encoded in an export): its own duplicates
+        findings += duplicate_key_findings(_text_duplicates(raw))
     if doc is None or not isinstance(data, Mapping):
         return findings, None
     findings += version_findings(data, doc)
@@ -100,6 +103,26 @@ def _lint_one(raw: str | Mapping[str, Any]) -> tuple[list[LintFinding], PolicyDo
     findings += document_security_findings(doc)
     findings += empty_findings(data)
     return findings, doc
+
+
+def _text_duplicates(raw: str) -> list[DuplicateKey]:
+    """Duplicate keys of a policy given as JSON text, decoded as :func:`load_json` does."""
+    text = raw.lstrip("\ufeff")
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "[") and "%" in stripped:
+        text = urllib.parse.unquote(stripped)
+    return locate_all(text)[1]  # load_json accepted the text: it is valid, bounded JSON
+
+
+def _owner(path: str, sources: Sequence[_Source]) -> _Source | None:
+    """The source whose document holds ``path`` (the longest prefix), or None."""
+    best: _Source | None = None
+    for source in sources:
+        prefix = source.prefix
+        inside = not prefix or path == prefix or (path.startswith(prefix) and path[len(prefix)] in ".[")
+        if inside and not isinstance(source.raw, str) and (best is None or len(prefix) > len(best.prefix)):
+            best = source
+    return best
 
 
 @dataclass
@@ -127,14 +150,15 @@ def lint_file(path: str | Path) -> list[FileFinding]:
     return lint_text(text, file)
 
 
-def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]]]:
+def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]], list[DuplicateKey]]:
     try:
-        return parse_json(text, file), locate(text)
+        return parse_json(text, file), *locate_all(text)
     except InputError as exc:
         stripped = text.strip()
         if isinstance(exc.__cause__, json.JSONDecodeError) and stripped[:1] not in ("{", "[") and "%" in stripped:
             try:
-                return parse_json(urllib.parse.unquote(stripped), file), {}
+                decoded = urllib.parse.unquote(stripped)
+                return parse_json(decoded, file), {}, locate_all(decoded)[1]
             except InputError:
                 pass
         raise LintInputError(file, exc.line or 1, exc.column or 1, exc.message) from exc
@@ -142,7 +166,7 @@ def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]]]:
 
 def lint_text(text: str, file: str = "<string>") -> list[FileFinding]:
     """Lint the JSON text of a file (one policy, an array of policies, or an account export)."""
-    data, positions = _decode(text, file)
+    data, positions, duplicates = _decode(text, file)
     sources, export = _sources(data, file, positions)
     out: list[FileFinding] = []
     for source in sources:
@@ -150,7 +174,11 @@ def lint_text(text: str, file: str = "<string>") -> list[FileFinding]:
         if doc is not None and export is not None:
             export.inline.setdefault(source.prefix, doc)
         inline_positions = positions if not isinstance(source.raw, str) else {}
+        mine = [d for d in duplicates if _owner(d.path, sources) is source]
+        findings += duplicate_key_findings(mine, source.prefix)
         out += (_place(file, source, f, inline_positions) for f in findings)
+    outside = [d for d in duplicates if _owner(d.path, sources) is None]  # an export's own keys
+    out += (_place(file, _Source(file, "", None), f, positions) for f in duplicate_key_findings(outside))
     if export is not None and isinstance(data, Mapping):
         out += (
             _place(file, _Source(f.policy, "", None), f.finding, positions)
