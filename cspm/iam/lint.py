@@ -209,6 +209,7 @@ def _sources(data: Any, file: str, positions: dict[str, tuple[int, int]]) -> tup
     if isinstance(data, Mapping) and "Statement" in data:
         return [_Source(file, "", data)], None
     if isinstance(data, Mapping) and any(key in data for key in _GAAD_KEYS):
+        _check_export_shape(data, file, positions)
         return list(_export_sources(data)), _Export()
     if isinstance(data, list) and data:
         for i, item in enumerate(data):
@@ -219,6 +220,51 @@ def _sources(data: Any, file: str, positions: dict[str, tuple[int, int]]) -> tup
     line, column = _position(positions, "")
     what = "an empty array" if data == [] else "no Statement element"
     raise LintInputError(file, line, column, f"not an IAM policy: {what}")
+
+
+# The fields of a GetAccountAuthorizationDetails export the analysis reads, by the type they must have.
+_EXPORT_LISTS = frozenset(
+    {*_GAAD_KEYS, "UserPolicyList", "GroupPolicyList", "RolePolicyList", "AttachedManagedPolicies", "PolicyVersionList"}
+)
+_EXPORT_STRINGS = frozenset(
+    {"Arn", "UserName", "GroupName", "RoleName", "PolicyName", "PolicyArn", "PermissionsBoundaryArn"}
+)
+_EXPORT_DOCUMENTS = frozenset({"PolicyDocument", "AssumeRolePolicyDocument", "Document"})
+
+
+def _check_export_shape(data: Mapping[str, Any], file: str, positions: dict[str, tuple[int, int]]) -> None:
+    """Raise :class:`LintInputError` at the first field of an export that has the wrong type (a
+    list of objects, a string, a policy document as an object or JSON text), before analysis."""
+    stack: list[tuple[str, Any]] = [(key, data[key]) for key in _GAAD_KEYS if key in data]
+    while stack:
+        path, value = stack.pop()
+        problem, children = _shape(path, value)
+        if problem:
+            line, column = _position(positions, path)
+            message = f"not a GetAccountAuthorizationDetails export: {path} must be {problem}"
+            raise LintInputError(file, line, column, message)
+        stack += children
+
+
+def _shape(path: str, value: Any) -> tuple[str | None, list[tuple[str, Any]]]:
+    """(what the field must be if it is not, the fields inside it to check next)."""
+    name = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    if value is None:
+        return None, []
+    if name in _EXPORT_LISTS:
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            return "a list of objects", []
+        return None, [(f"{path}[{i}].{k}", v[k]) for i, v in enumerate(value) for k in v]
+    if name == "PermissionsBoundary":
+        ok = isinstance(value, Mapping)
+        return (None, [(f"{path}.{k}", v) for k, v in value.items()]) if ok else ("an object", [])
+    if name in _EXPORT_STRINGS and not isinstance(value, str):
+        return "a string", []
+    if name == "GroupList" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return "a list of group names", []
+    if name in _EXPORT_DOCUMENTS and not isinstance(value, Mapping | str):
+        return "a policy document (an object or its JSON text)", []
+    return None, []
 
 
 def _export_sources(data: Mapping[str, Any]) -> Iterator[_Source]:
@@ -232,13 +278,14 @@ def _export_sources(data: Mapping[str, Any]) -> Iterator[_Source]:
             arn = entity.get("Arn") or entity.get(name_key, "?")
             for j, policy in enumerate(entity.get(policies_key) or ()):
                 prefix = f"{list_key}[{i}].{policies_key}[{j}].PolicyDocument"
-                yield _Source(f"{arn} inline {policy.get('PolicyName', j)}", prefix, policy.get("PolicyDocument"))
-            if "AssumeRolePolicyDocument" in entity:
+                if policy.get("PolicyDocument") is not None:
+                    yield _Source(f"{arn} inline {policy.get('PolicyName', j)}", prefix, policy["PolicyDocument"])
+            if entity.get("AssumeRolePolicyDocument") is not None:
                 prefix = f"{list_key}[{i}].AssumeRolePolicyDocument"
                 yield _Source(f"{arn} trust policy", prefix, entity["AssumeRolePolicyDocument"])
     for i, policy in enumerate(data.get("Policies") or ()):
         for j, version in enumerate(policy.get("PolicyVersionList") or ()):
-            if version.get("IsDefaultVersion"):
+            if version.get("IsDefaultVersion") and version.get("Document") is not None:
                 prefix = f"Policies[{i}].PolicyVersionList[{j}].Document"
                 yield _Source(str(policy.get("Arn", policy.get("PolicyName"))), prefix, version.get("Document"))
 
