@@ -392,7 +392,12 @@ def load_mutelist(path: Path | str) -> Mutelist:
 
 
 def parse_mutelist(text: str, source: str = "<mutelist>") -> Mutelist:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here, before parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else 0
+        raise UsageError(f"{source}:{line}: invalid YAML: character U+{char:04X} is not allowed") from exc
     try:
         node = loader.get_single_node()
         if node is not None:

@@ -293,8 +293,18 @@ def test_muting_recomputes_each_accounts_scores() -> None:
         ("mutes: " + "[" * 60 + "]" * 60 + "\n", "<m>:1: nested deeper than 50 levels"),
         ("mutes: " + "[" * 100_000 + "\n", "<m>: invalid YAML: nested too deeply"),
         ("a: &a [*a]\nmutes: []\n", "<m>:1: an alias refers to a node that contains it"),
+        ("mutes:\n  - reason: \x07\n", "<m>:2: invalid YAML: character U+0007 is not allowed"),
     ],
-    ids=["impossible-date", "february-30", "huge-int", "overflowing-expiry", "deep", "very-deep", "recursive-alias"],
+    ids=[
+        "impossible-date",
+        "february-30",
+        "huge-int",
+        "overflowing-expiry",
+        "deep",
+        "very-deep",
+        "recursive-alias",
+        "control-character",
+    ],
 )
 def test_bad_values_are_one_line_with_the_line(text: str, message: str) -> None:
     with pytest.raises(UsageError) as info:
