@@ -11,11 +11,13 @@ minute); a long local run: ``CSPM_FUZZ_EXAMPLES=400 pytest tests/test_cli_fuzz.p
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -39,6 +41,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 WORK = Path(tempfile.mkdtemp(prefix="cspm-fuzz-"))  # hypothesis reruns the body; one folder, files overwritten
+atexit.register(shutil.rmtree, WORK, True)
 
 # --- documents -------------------------------------------------------------------------------
 

@@ -113,7 +113,10 @@ def normalize_url(url: str | None) -> str:
     if not url:
         return f"sqlite:///{default_store_path()}"
     if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().absolute()}"
+        try:
+            return f"sqlite:///{Path(url).expanduser().absolute()}"
+        except RuntimeError as exc:  # ~nosuchuser/history.db
+            raise UsageError(f"invalid --store path {one_line(url)}: {exc}") from exc
     scheme, _, rest = url.partition("://")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return f"postgresql+psycopg://{rest}"
