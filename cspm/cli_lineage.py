@@ -17,7 +17,6 @@ Errors (exit 2, one line): the file cannot be read, is not JSON, is not a cspm r
 from __future__ import annotations
 
 import io
-import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -55,24 +54,19 @@ def lineage_command(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    from cspm.reporting.json_report import write_atomic
+
+    write_atomic(output, text)  # a regular file atomically; a FIFO or device directly
 
 
 def load_lineage(path: Path) -> Lineage:
     """The ``lineage`` section of a report file; :class:`UsageError` (one line) when there is none."""
     from pydantic import ValidationError
 
+    from cspm.inputs import one_line, parse_json, read_input
     from cspm.models import Lineage
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not a cspm report: not valid JSON ({_first_line(exc)})") from exc
+    data = parse_json(read_input(path, "report"), str(path))
     if not isinstance(data, dict) or "schema_version" not in data or "findings" not in data:
         raise UsageError(f"{path} is not a cspm report (no schema_version and findings)")
     section = data.get("lineage")
@@ -84,12 +78,8 @@ def load_lineage(path: Path) -> Lineage:
         return Lineage.model_validate(section)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"{path} has a corrupt lineage section: {where}: {first['msg']}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
+        where = one_line(".".join(str(p) for p in first["loc"]))
+        raise UsageError(f"{path} has a corrupt lineage section: {where}: {one_line(first['msg'], 300)}") from exc
 
 
 # ---------------------------------------------------------------------------------------------

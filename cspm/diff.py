@@ -15,7 +15,6 @@ that reach it only now.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -85,30 +84,24 @@ class ReportDiff(BaseModel):
 
 def read_report(path: Path | str) -> ScanReport:
     """Load a cspm JSON report. Raises UsageError with the file and the failing location."""
+    from cspm.inputs import one_line, parse_json, read_input
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read report {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not a cspm JSON report (not UTF-8 text)") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from exc
+    data = parse_json(read_input(path, "report"), str(path))
     if not isinstance(data, dict) or "schema_version" not in data:
         raise UsageError(f"{path}: not a cspm report (no schema_version)")
     if data["schema_version"] != SCHEMA_VERSION:
         raise UsageError(
-            f"{path}: schema_version {data['schema_version']!r} is not supported (this cspm reads {SCHEMA_VERSION!r})"
+            f"{path}: schema_version {one_line(repr(data['schema_version']), 40)} is not supported "
+            f"(this cspm reads {SCHEMA_VERSION!r})"
         )
     try:
         return ScanReport.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = one_line(".".join(str(p) for p in first["loc"]))
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise UsageError(f"{path}: {where}: {first['msg']}{more}") from exc
+        raise UsageError(f"{path}: {where}: {one_line(first['msg'], 300)}{more}") from exc
 
 
 def _item(f: Finding, *, now: Finding | None, old_severity: Severity | None = None) -> DiffItem:

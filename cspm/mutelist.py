@@ -29,6 +29,7 @@ condition can be satisfied by anyone allowed to tag the resource: the findings i
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import re
@@ -52,6 +53,7 @@ from pydantic import (
 )
 
 from cspm.errors import UsageError
+from cspm.inputs import one_line
 from cspm.models import Finding, MuteInfo, MutelistInfo, ResourceEntry, ScanReport
 from cspm.scoring import resource_scores, scope_scores, summarize
 
@@ -84,13 +86,17 @@ def _compiles(pattern: str) -> str:
 
 def _expiry(value: Any) -> Any:
     """A YAML date, a YAML/RFC 3339 date-time, or the same as a quoted string."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not a date: the message below
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        try:
+            _utc(value)  # 9999-12-31T23:00:00-05:00 is past the end of datetime in UTC
+        except OverflowError:
+            raise ValueError("expires is out of range once converted to UTC") from None
+        return value
     if value is None or isinstance(value, date):
         return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-        except ValueError:
-            pass
     raise ValueError("expires must be a date (2026-12-31) or a date-time (2026-12-31T18:00:00Z)")
 
 
@@ -369,7 +375,18 @@ def _rescored(report: ScanReport, findings: list[Finding]) -> ScanReport:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML without implicit ints and floats: account ids like 012345678901 stay text."""
+    """Safe YAML without implicit ints and floats: account ids like 012345678901 stay text.
+
+    A value the constructors cannot build (``expires: 9999-99-99``, ``!!int`` of 5,000 digits)
+    is a :class:`yaml.constructor.ConstructorError` with its line, not a ``ValueError``."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r:.60}: {exc}", node.start_mark
+            ) from exc
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -380,27 +397,31 @@ _Loader.yaml_implicit_resolvers = {
 
 def load_mutelist(path: Path | str) -> Mutelist:
     """Read and validate a mutelist file. Raises UsageError naming ``file:line``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read mutelist {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text: {exc.reason}") from exc
-    return parse_mutelist(text, source=str(path))
+    from cspm.inputs import read_input
+
+    return parse_mutelist(read_input(path, "mutelist"), source=str(path))
 
 
 def parse_mutelist(text: str, source: str = "<mutelist>") -> Mutelist:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here, before parsing
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = exc.character if isinstance(exc.character, int) else 0
+        raise UsageError(f"{source}:{line}: invalid YAML: character U+{char:04X} is not allowed") from exc
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_shape(node, source)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise UsageError(f"{source}:{line}: invalid YAML: {exc.problem or exc.context}") from exc
+        raise UsageError(f"{source}:{line}: invalid YAML: {one_line(exc.problem or exc.context, 300)}") from exc
     except yaml.YAMLError as exc:
-        raise UsageError(f"{source}: invalid YAML: {exc}") from exc
+        raise UsageError(f"{source}: invalid YAML: {one_line(exc, 300)}") from exc
+    except RecursionError as exc:  # the composer recurses per level: a backstop for the depth check
+        raise UsageError(f"{source}: invalid YAML: nested too deeply") from exc
     finally:
         loader.dispose()
     if node is None or data is None:
@@ -415,14 +436,57 @@ def parse_mutelist(text: str, source: str = "<mutelist>") -> Mutelist:
     return Mutelist(entries=tuple(parsed.mutes), source=source, lines=lines)
 
 
+MAX_YAML_DEPTH = 50
+MAX_YAML_NODES = 1_000_000  # counted with every alias expanded: "billion laughs" stops here
+
+
+def _check_shape(root: yaml.Node, source: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_YAML_DEPTH` or larger than
+    :data:`MAX_YAML_NODES` nodes once aliases are expanded (an alias is a reference when loaded,
+    but validation copies it: nine nested aliases of nine make 387 million strings)."""
+    sizes: dict[int, int] = {}
+    # Iterative post-order walk; ``on_path`` finds an alias that contains itself.
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, depth, done = stack.pop()
+        children = _children(node)
+        if done:
+            on_path.discard(id(node))
+            sizes[id(node)] = min(MAX_YAML_NODES + 1, 1 + sum(sizes[id(c)] for c in children))
+            if sizes[id(node)] > MAX_YAML_NODES:
+                raise UsageError(
+                    f"{source}:{node.start_mark.line + 1}: the mutelist expands to more than "
+                    f"{MAX_YAML_NODES:,} values (aliases of aliases)"
+                )
+            continue
+        if id(node) in sizes:
+            continue
+        if depth > MAX_YAML_DEPTH:
+            raise UsageError(f"{source}:{node.start_mark.line + 1}: nested deeper than {MAX_YAML_DEPTH} levels")
+        if id(node) in on_path:
+            raise UsageError(f"{source}:{node.start_mark.line + 1}: an alias refers to a node that contains it")
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
 def _first_error(exc: ValidationError, root: yaml.Node, source: str) -> str:
     errors = exc.errors(include_url=False)
     first = errors[0]
     loc = tuple(first["loc"])
     where = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{source}:{_line(root, loc)}: {where or 'document'}: {message}{more}"
+    message = one_line(str(first["msg"]).removeprefix("Value error, "), 300)
+    return f"{source}:{_line(root, loc)}: {one_line(where) or 'document'}: {message}{more}"
 
 
 def _line(root: yaml.Node, loc: Sequence[str | int]) -> int:

@@ -146,6 +146,7 @@ def test_exit_codes(findings: list[Finding], fail_on: str, strict: bool, complet
 
 
 def test_reports_are_written_atomically_and_never_half(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cspm.errors import ScanError
     from cspm.reporting import json_report
 
     target = tmp_path / "report.json"
@@ -155,7 +156,7 @@ def test_reports_are_written_atomically_and_never_half(tmp_path: Path, monkeypat
         raise OSError("disk full")
 
     monkeypatch.setattr(json_report.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ScanError, match="disk full"):  # one line, exit 1: not a traceback
         json_report.write_atomic(target, '{"new": true}\n')
     assert target.read_text() == '{"old": true}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left behind

@@ -161,7 +161,7 @@ def write(tmp_path: Path, text: str) -> str:
     ("make", "message"),
     [
         (lambda p: str(p / "missing.json"), "cannot read"),
-        (lambda p: write(p, "{not json"), "is not a cspm report: not valid JSON"),
+        (lambda p: write(p, "{not json"), "bad.json:1:2: not valid JSON"),
         (lambda p: write(p, "[1, 2]"), "is not a cspm report"),
         (lambda p: write(p, '{"schema_version": "1", "findings": []}'), "has no lineage section"),
         (lambda p: str(report(p, with_lineage=False)), "has no lineage section"),
@@ -187,5 +187,8 @@ def test_unknown_format_and_unwritable_output(tmp_path: Path, capsys: pytest.Cap
     path = str(report(tmp_path))
     code, _, err = run(capsys, path, "--format", "png")
     assert code == 2 and "unknown --format png; valid: tree, dot, mermaid" in err and err.count("\n") == 1
-    code, _, err = run(capsys, path, "--output", str(tmp_path / "no" / "such" / "dir.txt"))
+    (tmp_path / "a-file").write_text("")
+    code, _, err = run(capsys, path, "--output", str(tmp_path / "a-file" / "dir.txt"))  # its parent is a file
     assert code == 2 and "cannot write" in err and err.count("\n") == 1
+    code, _, err = run(capsys, path, "--output", str(tmp_path))  # a directory
+    assert code == 2 and "a directory" in err and err.count("\n") == 1

@@ -241,7 +241,7 @@ def test_several_errors_are_counted() -> None:
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"cannot read mutelist .*missing\.yaml"):
+    with pytest.raises(UsageError, match=r"missing\.yaml: cannot read mutelist: No such file"):
         load_mutelist(tmp_path / "missing.yaml")
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00")
@@ -272,3 +272,56 @@ def test_muting_recomputes_each_accounts_scores() -> None:
     assert after == expected
     scores_b = after[ACCOUNT_B]
     assert scores_b is not None and scores_b["overall"] is None  # all of B is muted
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "mutes:\n  - reason: r\n    checks: [a]\n    expires: 9999-99-99\n",
+            "<m>:4: invalid YAML: cannot read '9999-99-99'",
+        ),
+        (
+            "mutes:\n  - reason: r\n    checks: [a]\n    expires: 2026-02-30\n",
+            "<m>:4: invalid YAML: cannot read '2026-02-30'",
+        ),
+        ("version: !!int " + "9" * 5000 + "\nmutes: []\n", "<m>:1: invalid YAML: cannot read '9999"),
+        (
+            "mutes:\n  - reason: r\n    checks: [a]\n    expires: 9999-12-31T23:00:00-05:00\n",
+            "<m>:4: mutes[0].expires: expires is out of range once converted to UTC",
+        ),
+        ("mutes: " + "[" * 60 + "]" * 60 + "\n", "<m>:1: nested deeper than 50 levels"),
+        ("mutes: " + "[" * 100_000 + "\n", "<m>: invalid YAML: nested too deeply"),
+        ("a: &a [*a]\nmutes: []\n", "<m>:1: an alias refers to a node that contains it"),
+        ("mutes:\n  - reason: \x07\n", "<m>:2: invalid YAML: character U+0007 is not allowed"),
+    ],
+    ids=[
+        "impossible-date",
+        "february-30",
+        "huge-int",
+        "overflowing-expiry",
+        "deep",
+        "very-deep",
+        "recursive-alias",
+        "control-character",
+    ],
+)
+def test_bad_values_are_one_line_with_the_line(text: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_mutelist(text, source="<m>")
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_an_alias_bomb_is_refused_before_validation_expands_it() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]  # a6 (line 7): 9**7 strings
+    lines.append("mutes: [{reason: r, checks: *a7}]")
+    with pytest.raises(UsageError, match=r"<m>:7: the mutelist expands to more than 1,000,000 values"):
+        parse_mutelist("\n".join(lines), source="<m>")
+    small = "mutes: [{reason: r, accounts: &ids [111111111111, 222222222222]}, {reason: s, accounts: *ids}]"
+    assert [e.accounts for e in parse_mutelist(small).entries] == [("111111111111", "222222222222")] * 2
+
+
+def test_a_fifo_or_device_mutelist_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="/dev/zero: cannot read mutelist: a character device"):
+        load_mutelist("/dev/zero")

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from cspm.errors import ScanError, UsageError
+from cspm.inputs import one_line
 from cspm.models import (
     Baseline,
     CollectionError,
@@ -112,7 +113,10 @@ def normalize_url(url: str | None) -> str:
     if not url:
         return f"sqlite:///{default_store_path()}"
     if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().absolute()}"
+        try:
+            return f"sqlite:///{Path(url).expanduser().absolute()}"
+        except RuntimeError as exc:  # ~nosuchuser/history.db
+            raise UsageError(f"invalid --store path {one_line(url)}: {exc}") from exc
     scheme, _, rest = url.partition("://")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return f"postgresql+psycopg://{rest}"
@@ -125,16 +129,17 @@ def display_url(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):  # unparseable: show at most the scheme, never a password
+        scheme, sep, _ = url.partition("://")
+        return f"{scheme}://…" if sep else "…"
 
 
 def _engine(url: str) -> Engine:
     normalized = normalize_url(url)
     try:
         parsed = make_url(normalized)
-    except ArgumentError as exc:
-        raise UsageError(f"invalid --store URL {display_url(url)}: {exc}") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise UsageError(f"invalid --store URL {display_url(url)}: {_first(exc)}") from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -142,9 +147,14 @@ def _engine(url: str) -> Engine:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ScanError(f"history store {display_url(normalized)}: {exc.strerror or exc}") from exc
-        return sa.create_engine(parsed, connect_args={"timeout": 30})
+        try:
+            return sa.create_engine(parsed, connect_args={"timeout": 30})
+        except (ArgumentError, ValueError) as exc:  # sqlite://relative, unknown query options
+            raise UsageError(f"invalid --store URL {display_url(url)}: {_first(exc)}") from exc
     try:
         return sa.create_engine(parsed, connect_args={"connect_timeout": 10}, pool_pre_ping=True)
+    except (ArgumentError, ValueError) as exc:
+        raise UsageError(f"invalid --store URL {display_url(url)}: {_first(exc)}") from exc
     except (NoSuchModuleError, ImportError) as exc:
         raise ScanError(f"history store {display_url(normalized)}: driver missing ({exc}); install psycopg") from exc
 
@@ -398,3 +408,8 @@ def _report(scan: Any, finding_rows: Sequence[Any], error_rows: Sequence[Any]) -
 
 
 BASELINE_NAMES = ("overall", *(b.value for b in Baseline))
+
+
+def _first(exc: BaseException) -> str:
+    """The first line of an error about a URL (SQLAlchemy's SQLite message lists every valid form)."""
+    return one_line((str(exc).strip().splitlines() or [type(exc).__name__])[0], 200)

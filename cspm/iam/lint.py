@@ -24,11 +24,12 @@ from cspm.iam.escalation import escalation_methods
 from cspm.iam.evaluate import EffectivePermissions
 from cspm.iam.export import export_snapshots
 from cspm.iam.inventory import AccountAnalysis
-from cspm.iam.jsonpos import locate, nearest
+from cspm.iam.jsonpos import DuplicateKey, locate_all, nearest
 from cspm.iam.lint_rules import (
     Level,
     LintFinding,
     document_security_findings,
+    duplicate_key_findings,
     empty_findings,
     grammar_findings,
     permission_findings,
@@ -36,6 +37,7 @@ from cspm.iam.lint_rules import (
     version_findings,
 )
 from cspm.iam.policy import PolicyDocument, PolicyError, load_json, parse_policy_with_issues
+from cspm.inputs import InputError, parse_json, read_input
 
 __all__ = ["FileFinding", "Level", "LintFinding", "LintInputError", "lint_document", "lint_file", "lint_text"]
 
@@ -93,6 +95,8 @@ def _lint_one(raw: str | Mapping[str, Any]) -> tuple[list[LintFinding], PolicyDo
         return list(grammar_findings([exc])), None
     doc, issues = parse_policy_with_issues(data)
     findings = list(grammar_findings(issues))
+    if isinstance(raw, str):  # a document given as text (URL-encoded in an export): its own duplicates
+        findings += duplicate_key_findings(_text_duplicates(raw))
     if doc is None or not isinstance(data, Mapping):
         return findings, None
     findings += version_findings(data, doc)
@@ -101,6 +105,26 @@ def _lint_one(raw: str | Mapping[str, Any]) -> tuple[list[LintFinding], PolicyDo
     findings += document_security_findings(doc)
     findings += empty_findings(data)
     return findings, doc
+
+
+def _text_duplicates(raw: str) -> list[DuplicateKey]:
+    """Duplicate keys of a policy given as JSON text, decoded as :func:`load_json` does."""
+    text = raw.lstrip("\ufeff")
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "[") and "%" in stripped:
+        text = urllib.parse.unquote(stripped)
+    return locate_all(text)[1]  # load_json accepted the text: it is valid, bounded JSON
+
+
+def _owner(path: str, sources: Sequence[_Source]) -> _Source | None:
+    """The source whose document holds ``path`` (the longest prefix), or None."""
+    best: _Source | None = None
+    for source in sources:
+        prefix = source.prefix
+        inside = not prefix or path == prefix or (path.startswith(prefix) and path[len(prefix)] in ".[")
+        if inside and not isinstance(source.raw, str) and (best is None or len(prefix) > len(best.prefix)):
+            best = source
+    return best
 
 
 @dataclass
@@ -122,28 +146,29 @@ def lint_file(path: str | Path) -> list[FileFinding]:
     """Lint a file; raises :class:`LintInputError` when it is not JSON or not a policy."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LintInputError(file, 1, 1, f"cannot read the file: {exc}") from exc
+        text = read_input(path, "policy")
+    except InputError as exc:
+        raise LintInputError(file, exc.line or 1, exc.column or 1, exc.message) from exc
     return lint_text(text, file)
 
 
-def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]]]:
+def _decode(text: str, file: str) -> tuple[Any, dict[str, tuple[int, int]], list[DuplicateKey]]:
     try:
-        return json.loads(text), locate(text)
-    except json.JSONDecodeError as exc:
+        return parse_json(text, file), *locate_all(text)
+    except InputError as exc:
         stripped = text.strip()
-        if stripped[:1] not in ("{", "[") and "%" in stripped:
+        if isinstance(exc.__cause__, json.JSONDecodeError) and stripped[:1] not in ("{", "[") and "%" in stripped:
             try:
-                return json.loads(urllib.parse.unquote(stripped)), {}
-            except json.JSONDecodeError:
+                decoded = urllib.parse.unquote(stripped)
+                return parse_json(decoded, file), {}, locate_all(decoded)[1]
+            except InputError:
                 pass
-        raise LintInputError(file, exc.lineno, exc.colno, f"not JSON: {exc.msg}") from exc
+        raise LintInputError(file, exc.line or 1, exc.column or 1, exc.message) from exc
 
 
 def lint_text(text: str, file: str = "<string>") -> list[FileFinding]:
     """Lint the JSON text of a file (one policy, an array of policies, or an account export)."""
-    data, positions = _decode(text, file)
+    data, positions, duplicates = _decode(text, file)
     sources, export = _sources(data, file, positions)
     out: list[FileFinding] = []
     for source in sources:
@@ -151,7 +176,11 @@ def lint_text(text: str, file: str = "<string>") -> list[FileFinding]:
         if doc is not None and export is not None:
             export.inline.setdefault(source.prefix, doc)
         inline_positions = positions if not isinstance(source.raw, str) else {}
+        mine = [d for d in duplicates if _owner(d.path, sources) is source]
+        findings += duplicate_key_findings(mine, source.prefix)
         out += (_place(file, source, f, inline_positions) for f in findings)
+    outside = [d for d in duplicates if _owner(d.path, sources) is None]  # an export's own keys
+    out += (_place(file, _Source(file, "", None), f, positions) for f in duplicate_key_findings(outside))
     if export is not None and isinstance(data, Mapping):
         out += (
             _place(file, _Source(f.policy, "", None), f.finding, positions)
@@ -182,6 +211,7 @@ def _sources(data: Any, file: str, positions: dict[str, tuple[int, int]]) -> tup
     if isinstance(data, Mapping) and "Statement" in data:
         return [_Source(file, "", data)], None
     if isinstance(data, Mapping) and any(key in data for key in _GAAD_KEYS):
+        _check_export_shape(data, file, positions)
         return list(_export_sources(data)), _Export()
     if isinstance(data, list) and data:
         for i, item in enumerate(data):
@@ -192,6 +222,51 @@ def _sources(data: Any, file: str, positions: dict[str, tuple[int, int]]) -> tup
     line, column = _position(positions, "")
     what = "an empty array" if data == [] else "no Statement element"
     raise LintInputError(file, line, column, f"not an IAM policy: {what}")
+
+
+# The fields of a GetAccountAuthorizationDetails export the analysis reads, by the type they must have.
+_EXPORT_LISTS = frozenset(
+    {*_GAAD_KEYS, "UserPolicyList", "GroupPolicyList", "RolePolicyList", "AttachedManagedPolicies", "PolicyVersionList"}
+)
+_EXPORT_STRINGS = frozenset(
+    {"Arn", "UserName", "GroupName", "RoleName", "PolicyName", "PolicyArn", "PermissionsBoundaryArn"}
+)
+_EXPORT_DOCUMENTS = frozenset({"PolicyDocument", "AssumeRolePolicyDocument", "Document"})
+
+
+def _check_export_shape(data: Mapping[str, Any], file: str, positions: dict[str, tuple[int, int]]) -> None:
+    """Raise :class:`LintInputError` at the first field of an export that has the wrong type (a
+    list of objects, a string, a policy document as an object or JSON text), before analysis."""
+    stack: list[tuple[str, Any]] = [(key, data[key]) for key in _GAAD_KEYS if key in data]
+    while stack:
+        path, value = stack.pop()
+        problem, children = _shape(path, value)
+        if problem:
+            line, column = _position(positions, path)
+            message = f"not a GetAccountAuthorizationDetails export: {path} must be {problem}"
+            raise LintInputError(file, line, column, message)
+        stack += children
+
+
+def _shape(path: str, value: Any) -> tuple[str | None, list[tuple[str, Any]]]:
+    """(what the field must be if it is not, the fields inside it to check next)."""
+    name = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    if value is None:
+        return None, []
+    if name in _EXPORT_LISTS:
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            return "a list of objects", []
+        return None, [(f"{path}[{i}].{k}", v[k]) for i, v in enumerate(value) for k in v]
+    if name == "PermissionsBoundary":
+        ok = isinstance(value, Mapping)
+        return (None, [(f"{path}.{k}", v) for k, v in value.items()]) if ok else ("an object", [])
+    if name in _EXPORT_STRINGS and not isinstance(value, str):
+        return "a string", []
+    if name == "GroupList" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return "a list of group names", []
+    if name in _EXPORT_DOCUMENTS and not isinstance(value, Mapping | str):
+        return "a policy document (an object or its JSON text)", []
+    return None, []
 
 
 def _export_sources(data: Mapping[str, Any]) -> Iterator[_Source]:
@@ -205,13 +280,14 @@ def _export_sources(data: Mapping[str, Any]) -> Iterator[_Source]:
             arn = entity.get("Arn") or entity.get(name_key, "?")
             for j, policy in enumerate(entity.get(policies_key) or ()):
                 prefix = f"{list_key}[{i}].{policies_key}[{j}].PolicyDocument"
-                yield _Source(f"{arn} inline {policy.get('PolicyName', j)}", prefix, policy.get("PolicyDocument"))
-            if "AssumeRolePolicyDocument" in entity:
+                if policy.get("PolicyDocument") is not None:
+                    yield _Source(f"{arn} inline {policy.get('PolicyName', j)}", prefix, policy["PolicyDocument"])
+            if entity.get("AssumeRolePolicyDocument") is not None:
                 prefix = f"{list_key}[{i}].AssumeRolePolicyDocument"
                 yield _Source(f"{arn} trust policy", prefix, entity["AssumeRolePolicyDocument"])
     for i, policy in enumerate(data.get("Policies") or ()):
         for j, version in enumerate(policy.get("PolicyVersionList") or ()):
-            if version.get("IsDefaultVersion"):
+            if version.get("IsDefaultVersion") and version.get("Document") is not None:
                 prefix = f"Policies[{i}].PolicyVersionList[{j}].Document"
                 yield _Source(str(policy.get("Arn", policy.get("PolicyName"))), prefix, version.get("Document"))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +38,7 @@ from cspm.iam.conditions import (
 )
 from cspm.iam.escalation import escalation_methods
 from cspm.iam.evaluate import EffectivePermissions, Verdict
+from cspm.iam.jsonpos import DuplicateKey
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement
 from cspm.iam.principals import is_public_principal, is_restricting
 from cspm.iam.statements import is_full_resource_wildcard
@@ -113,6 +114,23 @@ def version_findings(raw: Mapping[str, Any], doc: PolicyDocument) -> Iterator[Li
         )
     elif doc.version == "2008-10-17" and any("${" in r for s in doc.statements for r in s.resources or ()):
         yield LintFinding(W, "VARIABLES_NEED_2012_VERSION", "Policy variables need Version 2012-10-17.", "Version")
+
+
+def duplicate_key_findings(duplicates: Iterable[DuplicateKey], prefix: str = "") -> Iterator[LintFinding]:
+    """ERROR for a key given twice in one object (``"Effect": "Allow", "Effect": "Deny"``).
+
+    JSON leaves the meaning open: Python and most parsers keep the last value, some the first, and
+    a reviewer reads the first. A duplicate ``Effect``, ``Action`` or ``Condition`` silently turns
+    the policy into something other than what it appears to say, so this is an ERROR (it fails
+    ``policy lint`` at the default ``--fail-on error``), not a style warning. ``prefix`` is the
+    policy's own path in the file; finding paths are relative to the policy."""
+    for dup in duplicates:
+        path = dup.path[len(prefix) :].lstrip(".") if prefix else dup.path
+        message = (
+            f"Key {dup.key!r} appears twice in one object: {dup.first} then {dup.second}. "
+            "JSON parsers disagree on which value counts (cspm, like most, keeps the last); keep one."
+        )
+        yield LintFinding(E, "DUPLICATE_KEY", message, path, {"key": dup.key, "values": [dup.first, dup.second]})
 
 
 # --- actions and resources -------------------------------------------------------------------

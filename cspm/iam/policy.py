@@ -11,7 +11,6 @@ JSON paths look like ``Statement[2].Condition.StringEquals.aws:SourceAccount``; 
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -162,11 +161,15 @@ def load_json(raw: str | bytes) -> Any:
     stripped = text.strip()
     if stripped[:1] not in ("{", "[") and "%" in stripped:
         text = urllib.parse.unquote(stripped)
+    from cspm.inputs import InputError, parse_json
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        raise PolicyError("", message, "INVALID_JSON") from exc
+        return parse_json(text, "<policy>")  # no NaN, no huge numbers, no deep nesting: untrusted text
+    except InputError as exc:
+        where = f" at line {exc.line} column {exc.column}" if exc.line is not None else ""
+        raise PolicyError(
+            "", f"invalid JSON{where}: {exc.message.removeprefix('not valid JSON: ')}", "INVALID_JSON"
+        ) from exc
 
 
 class _Parser:

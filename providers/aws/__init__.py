@@ -226,8 +226,7 @@ class AwsProvider:
             raise CredentialsError("no AWS credentials found") from exc
         except botocore.exceptions.BotoCoreError as exc:
             raise ScanError(f"cannot identify the AWS account: {classify(exc)[1]}") from exc
-        self.account = identity["Account"]
-        self.partition = identity["Arn"].split(":")[1]
+        self.account, self.partition = org.caller_identity(identity)
 
     # -- one account through --role-arn ------------------------------------------------------
 

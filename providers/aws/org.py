@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import botocore.credentials
 import botocore.exceptions
 
-from cspm.errors import UsageError
+from cspm.errors import ScanError, UsageError
+from cspm.inputs import one_line
 from cspm.providers.aws.context import AssumeRoleFailed, classify
 
 DEFAULT_ROLE_NAME: Final = "OrganizationAccountAccessRole"
@@ -81,6 +82,18 @@ def parse_role_arn(arn: str) -> tuple[str, str]:
     if not match:
         raise UsageError(f"--role-arn: {arn!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
     return match.group("partition"), match.group("account")
+
+
+def caller_identity(identity: Mapping[str, Any]) -> tuple[str, str]:
+    """(account, partition) from an ``sts:GetCallerIdentity`` answer. An answer without a
+    12-digit account or a well-formed ARN (a broken ``--endpoint-url``) is a :class:`ScanError`
+    with one line, not an IndexError: the scan cannot know whose account it is reading."""
+    account, arn = str(identity.get("Account") or ""), str(identity.get("Arn") or "")
+    parts = arn.split(":", 5)
+    if not _ACCOUNT_ID.fullmatch(account) or len(parts) < 6 or parts[0] != "arn" or not parts[1]:
+        shown = one_line(f"Account {account!r}, Arn {arn!r}", 160)
+        raise ScanError(f"the endpoint's sts:GetCallerIdentity answer is not an AWS identity ({shown})")
+    return account, parts[1]
 
 
 def role_arn(partition: str, account: str, role_name: str) -> str:

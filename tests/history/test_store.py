@@ -203,3 +203,18 @@ def test_cli_unreachable_store_exits_1_with_one_line(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert err.startswith("cspm: error: history store postgresql+psycopg://cspm@127.0.0.1:1/cspm:")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://u:secret@host:notaport/db", "invalid --store URL postgresql+psycopg://…: invalid literal"),
+        ("postgresql://[::1", "invalid --store URL postgresql+psycopg://…"),
+        ("sqlite://relative", "invalid --store URL sqlite://relative: Invalid SQLite URL: sqlite://relative"),
+        ("~no-such-user-here/h.db", "invalid --store path ~no-such-user-here/h.db: Could not determine home directory"),
+    ],
+)
+def test_malformed_store_urls_are_usage_errors_in_one_line(url: str, message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        HistoryStore(url)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value) and "secret" not in str(info.value)

@@ -495,8 +495,8 @@ def test_json_output(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('{\n  "Statement": [\n    {"Effect": "Allow",,}\n  ]\n}', ":3:24: not JSON: Expecting property name"),
-        ("", ":1:1: not JSON: Expecting value"),
+        ('{\n  "Statement": [\n    {"Effect": "Allow",,}\n  ]\n}', ":3:24: not valid JSON: Expecting property name"),
+        ("", ":1:1: not valid JSON: Expecting value"),
         ('{"Version": "2012-10-17"}', ":1:1: not an IAM policy: no Statement element"),
         ('[\n  {"Statement": []},\n  {"a": 1}\n]', ":3:3: item 1 is not an IAM policy"),
         ("[]", ":1:1: not an IAM policy: an empty array"),

@@ -286,3 +286,24 @@ def test_a_single_account_scan_is_unchanged(aws: None) -> None:
     provider.connect()
     assert [(t.id, t.credentials, t.role_arn) for t in provider.targets] == [(MANAGEMENT, None, None)]
     assert [s.account for s in provider.scopes()] == [MANAGEMENT]
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"Account": "123456789012", "Arn": "arnawsstsassumed-role"},
+        {"Account": "123456789012", "Arn": "arn::sts::123456789012:assumed-role/r/s"},
+        {"Account": "123456789012"},
+        {"Account": None, "Arn": "arn:aws:sts::123456789012:assumed-role/r/s"},
+        {"Account": "1234\n", "Arn": "arn:aws:iam::123456789012:user/u"},
+    ],
+)
+def test_an_unusable_caller_identity_is_one_line(identity: dict[str, Any]) -> None:
+    with pytest.raises(ScanError, match="sts:GetCallerIdentity answer is not an AWS identity") as info:
+        aws_org.caller_identity(identity)
+    assert "\n" not in str(info.value)
+
+
+def test_caller_identity() -> None:
+    arn = "arn:aws-cn:sts::123456789012:assumed-role/r/s"
+    assert aws_org.caller_identity({"Account": "123456789012", "Arn": arn}) == ("123456789012", "aws-cn")
