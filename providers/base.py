@@ -158,3 +158,21 @@ class SdkContext:
         log.debug("%s %s failed in %s: %s %s", self.unit.service, operation, self.scope, code, message)
         self.unit.error(operation, code, message, affects=affects)
         return None
+
+
+def json_document(text: Any, what: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(document, problem) for a JSON object that an API returns as a string (a bucket, key, VPC
+    endpoint or repository policy). The text is the account's: parsed with :func:`cspm.inputs.parse_json`'s
+    limits (no NaN, no huge numbers, no deep nesting), so a hostile or broken document is a problem
+    for that resource, never an exception in the collector."""
+    from cspm.inputs import InputError, parse_json
+
+    if not isinstance(text, str | bytes):
+        return None, f"the {what} is not a JSON string"
+    try:
+        document = parse_json(text.decode("utf-8", "replace") if isinstance(text, bytes) else text, what)
+    except InputError as exc:
+        return None, f"the {what} is not valid JSON: {exc.message}"
+    if not isinstance(document, dict):
+        return None, f"the {what} is not a JSON object"
+    return document, None

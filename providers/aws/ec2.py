@@ -14,14 +14,13 @@ object gives ``policy=None``, ``policy_error`` and a recorded error.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cspm.providers.aws.context import AwsContext
-from cspm.providers.base import ServiceSpec
+from cspm.providers.base import ServiceSpec, json_document
 from cspm.resources.aws.ec2 import (
     FlowLog,
     IpRule,
@@ -240,13 +239,7 @@ def _endpoint_policy(document: Any) -> tuple[dict[str, Any] | None, str | None]:
     """(parsed policy, error). No document: ``{}`` (the endpoint has no policy)."""
     if not document:
         return {}, None
-    try:
-        parsed = json.loads(document)
-    except (ValueError, TypeError) as exc:
-        return None, f"the endpoint policy is not valid JSON: {exc}"
-    if not isinstance(parsed, dict):
-        return None, "the endpoint policy is not a JSON object"
-    return parsed, None
+    return json_document(document, "endpoint policy")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,13 +22,12 @@ failed call leaves its field ``None`` (the error is recorded).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from cspm.providers.aws.context import AwsContext
-from cspm.providers.base import ABSENT, ServiceSpec
+from cspm.providers.base import ABSENT, ServiceSpec, json_document
 from cspm.resources.aws.ecr import (
     NOT_SCANNED,
     STATUSES_WITH_COUNTS,
@@ -147,13 +146,9 @@ def document_from_api(raw: Any, key: str, what: str) -> tuple[dict[str, Any] | N
         return None, None
     if raw is ABSENT:
         return {}, None
-    try:
-        document = json.loads(raw[key])
-    except (KeyError, ValueError, TypeError) as exc:
-        return None, f"the {what} is not valid JSON: {exc}"
-    if not isinstance(document, dict):
-        return None, f"the {what} is not a JSON object"
-    return document, None
+    if not isinstance(raw, dict) or key not in raw:
+        return None, f"the {what} is missing from the response"
+    return json_document(raw[key], what)
 
 
 def image_scan_from_summary(raw: dict[str, Any]) -> ImageScan | None:

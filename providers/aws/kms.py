@@ -14,13 +14,12 @@ failed call leaves its field ``None``. The error is always recorded.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 from cspm.providers.aws.context import AwsContext
-from cspm.providers.base import ServiceSpec
+from cspm.providers.base import ServiceSpec, json_document
 from cspm.resources.aws.kms import KmsKey
 
 PERMISSIONS = (
@@ -104,13 +103,9 @@ def rotation_from_api(raw: dict[str, Any] | None) -> dict[str, Any]:
 def policy_from_api(raw: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str | None]:
     if raw is None:
         return None, None
-    try:
-        document = json.loads(raw["Policy"])
-    except (KeyError, ValueError, TypeError) as exc:
-        return None, f"the key policy is not valid JSON: {exc}"
-    if not isinstance(document, dict):
-        return None, "the key policy is not a JSON object"
-    return document, None
+    if "Policy" not in raw:
+        return None, "the key policy is missing from the response"
+    return json_document(raw["Policy"], "key policy")
 
 
 SERVICE = ServiceSpec(

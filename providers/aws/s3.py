@@ -9,12 +9,11 @@ ListBuckets that is 9; real AWS returns BucketRegion, so it is 8 at most there.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from cspm.providers.aws.context import AwsContext
-from cspm.providers.base import ABSENT, ServiceSpec
+from cspm.providers.base import ABSENT, ServiceSpec, json_document
 from cspm.resources.aws.s3 import (
     Encryption,
     Grant,
@@ -152,13 +151,9 @@ def _policy(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
         return None, None
     if raw is ABSENT:
         return {}, None
-    try:
-        document = json.loads(raw["Policy"])
-    except (ValueError, TypeError) as exc:
-        return None, f"the bucket policy is not valid JSON: {exc}"
-    if not isinstance(document, dict):
-        return None, "the bucket policy is not a JSON object"
-    return document, None
+    if not isinstance(raw, dict) or "Policy" not in raw:
+        return None, "the bucket policy is missing from the response"
+    return json_document(raw["Policy"], "bucket policy")
 
 
 def _policy_status(ctx: AwsContext, s3: Any, name: str, policy: dict[str, Any] | None) -> bool | None:
