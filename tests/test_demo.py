@@ -144,7 +144,8 @@ AZURE_AND_GCP_VERDICTS = {
     ("gcp.storage.bucket_uniform_access_enabled", demo_gcp.PUBLIC_BUCKET): "FAIL",
     ("gcp.storage.bucket_enforces_public_access_prevention", demo_gcp.MODELS_BUCKET): "PASS",
     ("gcp.storage.bucket_encrypted_with_cmek", demo_gcp.MODELS_BUCKET): "PASS",
-    ("gcp.storage.bucket_versioning_enabled", demo_gcp.MODELS_BUCKET): "PASS",
+    ("gcp.storage.bucket_versioning_enabled", demo_gcp.MODELS_BUCKET): None,  # retention policy instead
+    ("gcp.storage.bucket_versioning_enabled", demo_gcp.PUBLIC_BUCKET): "FAIL",
     ("gcp.storage.bucket_retention_policy_locked", demo_gcp.MODELS_BUCKET): "PASS",
     ("gcp.storage.bucket_retention_policy_locked", demo_gcp.PUBLIC_BUCKET): "FAIL",
     ("gcp.storage.bucket_access_logging_enabled", demo_gcp.MODELS_BUCKET): "PASS",

@@ -11,8 +11,27 @@ from cspm.registry import check
 from cspm.resources.azure.ml import MlWorkspace
 from cspm.resources.azure.network import approved_connections
 
-# Compute types the local-authentication policy applies to (the others authenticate elsewhere).
+# Compute types the local-authentication policy applies to (Azure Policy e96a9a5f, v2.1.0).
 LOCAL_AUTH_COMPUTE_TYPES = frozenset({"ComputeInstance", "AmlCompute"})
+
+# Vendor documentation the rationales rest on (docs/check-audit.md, section azure.ml).
+_POLICY = "https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Machine%20Learning"
+POLICY_PUBLIC_NETWORK = f"{_POLICY}/Workspace_PublicNetworkAccessDisabled_Audit.json"
+POLICY_PRIVATE_LINK = f"{_POLICY}/Workspace_PrivateLinkEnabled_Audit.json"
+POLICY_ISOLATION_MODE = f"{_POLICY}/ManagedNetworkIsolationMode_Audit.json"
+POLICY_CMK = f"{_POLICY}/Workspace_CMKEnabled_Audit.json"
+POLICY_LOCAL_AUTH = f"{_POLICY}/DisableLocalAuth_Audit.json"
+MANAGED_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-managed-network"
+MANAGED_NETWORK_TRAINING = (
+    "https://learn.microsoft.com/en-us/training/modules/restrict-azure-machine-learning-workspace-network/"
+    "2-managed-network-isolation"
+)
+CUSTOMER_MANAGED_KEYS = "https://learn.microsoft.com/en-us/azure/machine-learning/concept-customer-managed-keys"
+SHARED_KEY_STORAGE = "https://docs.azure.cn/zh-cn/machine-learning/how-to-disable-local-auth-storage?view=azureml-api-2"
+COMPUTE_DISABLE_LOCAL_AUTH = (
+    "https://learn.microsoft.com/en-us/dotnet/api/"
+    "microsoft.azure.powershell.cmdlets.machinelearningservices.models.icompute.disablelocalauth?view=az-ps-latest"
+)
 
 
 @check(
@@ -23,10 +42,12 @@ LOCAL_AUTH_COMPUTE_TYPES = frozenset({"ComputeInstance", "AmlCompute"})
     "(az ml workspace update --public-network-access Disabled).",
     compliance={"azure-policy": ["438c38d2-3772-465a-a9cc-7a6666a275ce"], "nist-800-53-r5": ["SC-7", "AC-4"]},
     attack=["AML.T0049", "AML.T0025"],
+    references=(POLICY_PUBLIC_NETWORK,),
 )
 def workspace_disables_public_network_access(workspace: MlWorkspace) -> Result:
-    """A workspace reachable from the internet exposes its models, datasets, endpoints and
-    notebooks to anyone holding a token; a missing setting counts as public, as in the policy."""
+    """Disabling public network access ensures the workspace is not "exposed on the public
+    internet"; clients reach it through private endpoints instead (Azure Policy 438c38d2). A
+    missing setting counts as public, as in the policy's rule."""
     if workspace.public_network_access == "Disabled":
         return passed("Public network access is disabled.")
     return failed(
@@ -42,10 +63,12 @@ def workspace_disables_public_network_access(workspace: MlWorkspace) -> Result:
     remediation="Create a private endpoint for the workspace (sub-resource amlworkspace) and approve it.",
     compliance={"azure-policy": ["40cec1dd-a100-4920-b15b-3024fe8901ab"], "nist-800-53-r5": ["SC-7", "AC-4(21)"]},
     attack=["AML.T0025"],
+    references=(POLICY_PRIVATE_LINK,),
 )
 def workspace_uses_private_endpoint(workspace: MlWorkspace) -> Result:
-    """Private endpoints keep traffic to the workspace inside your virtual networks, so its API
-    can be closed to the internet."""
+    """A private endpoint connects your virtual network to the workspace without a public IP
+    address, over the Azure backbone, so the workspace's public access can be disabled. As in
+    Azure Policy 40cec1dd, only Approved connections count."""
     approved = approved_connections(workspace.private_endpoint_connections)
     if approved:
         return passed(f"{len(approved)} approved private endpoint(s).", evidence={"approved": approved})
@@ -61,13 +84,25 @@ def workspace_uses_private_endpoint(workspace: MlWorkspace) -> Result:
     "and add outbound rules for the registries and data sources jobs need.",
     compliance={"azure-policy": ["6ddb1705-c8cf-450e-aa4b-19ad6703c440"], "nist-800-53-r5": ["SC-7(5)", "AC-4"]},
     attack=["AML.T0025", "AML.T0010.001"],
+    references=(POLICY_ISOLATION_MODE, MANAGED_NETWORK, MANAGED_NETWORK_TRAINING),
 )
 def workspace_restricts_outbound_traffic(workspace: MlWorkspace) -> Result:
-    """Training jobs and notebooks run arbitrary code; with internet outbound allowed, a
-    malicious package or notebook can send data and models anywhere."""
+    """The workspace's managed virtual network holds its managed computes (compute instances and
+    clusters, serverless compute, managed online endpoints) and restricts what they can reach.
+    Microsoft's guidance: use 'Allow only approved outbound' "if you want to minimize data
+    exfiltration risk"; 'Allow internet outbound' lets users "access the internet freely". Not set means no
+    managed network (Disabled): outbound is then governed only by a virtual network you manage,
+    which this check does not read. Azure Policy 6ddb1705 audits the mode against a parameter
+    (default Disabled); this check uses AllowOnlyApprovedOutbound."""
     mode = workspace.managed_network_isolation
     if mode == "AllowOnlyApprovedOutbound":
         return passed("The managed network allows only approved outbound traffic.")
+    if mode == "Disabled":
+        return failed(
+            "The workspace has no managed network (isolation mode Disabled); its computes' outbound "
+            "traffic is not restricted by the workspace.",
+            evidence={"isolation_mode": mode},
+        )
     return failed(f"The managed network isolation mode is {mode}.", evidence={"isolation_mode": mode})
 
 
@@ -75,14 +110,16 @@ def workspace_restricts_outbound_traffic(workspace: MlWorkspace) -> Result:
     title="Azure ML workspace is encrypted with a customer-managed key",
     severity=Severity.MEDIUM,
     baseline=Baseline.ENCRYPTION,
-    remediation="Create the workspace with a customer-managed key in Azure Key Vault (encryption.status Enabled); "
-    "it cannot be added later.",
+    remediation="Encrypt the workspace with a customer-managed key in Azure Key Vault (encryption.status Enabled).",
     compliance={"azure-policy": ["ba769a63-b8cc-4b2d-abf6-ac33c7204be8"], "nist-800-53-r5": ["SC-12", "SC-28"]},
     attack=["AML.T0035"],
+    references=(POLICY_CMK, CUSTOMER_MANAGED_KEYS),
 )
 def workspace_encrypted_with_cmk(workspace: MlWorkspace) -> Result:
-    """With a customer-managed key, the workspace's metadata, job data and model artifacts are
-    encrypted with a key you control and can revoke. Projects use their hub's key."""
+    """By default workspace data is encrypted with Microsoft-managed keys; a customer-managed key
+    in your Key Vault gives you "full control and responsibility for the key lifecycle, including
+    rotation and management" (Azure Policy ba769a63). The policy exempts projects (kind
+    'project'), which this check does not assess either."""
     if workspace.kind.lower() == "project":
         return not_applicable("Projects are encrypted with their hub's key.")
     if workspace.encryption_status == "Enabled":
@@ -94,17 +131,22 @@ def workspace_encrypted_with_cmk(workspace: MlWorkspace) -> Result:
 
 @check(
     title="Azure ML workspace reaches its system datastores with an identity, not account keys",
-    severity=Severity.MEDIUM,
+    severity=Severity.INFORMATIONAL,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Set systemDatastoresAuthMode to identity and grant the workspace identity data-plane roles "
     "on its storage account; then disable Shared Key on that account.",
     compliance={"nist-800-53-r5": ["IA-2", "IA-5", "AC-6"]},
     attack=["AML.T0012", "AML.T0055"],
+    references=(SHARED_KEY_STORAGE,),
 )
 def workspace_datastores_use_identity(workspace: MlWorkspace) -> Result:
-    """With credential-based datastores the workspace stores the storage account key in its
-    Key Vault and every user of the workspace reads data with that key; identity-based access
-    keeps per-user authorization and lets Shared Key be disabled."""
+    """ "An Azure Machine Learning workspace defaults to use of a shared key to access its default
+    Azure Storage account. With key-based authorization, anyone who has the key and access to the
+    storage account can access data"; with identity-based access the user's identity or a managed
+    identity is authorized instead, and Shared Key can be disabled on the account. Informational:
+    Microsoft documents the shared-key-disabled setup as a public preview it does not recommend
+    for production workloads, and no Azure Policy built-in audits the mode. Not set means
+    AccessKey."""
     mode = workspace.system_datastores_auth_mode
     if mode in ("Identity", "UserDelegationSAS"):
         return passed(f"System datastores are reached with {mode}.")
@@ -119,10 +161,13 @@ def workspace_datastores_use_identity(workspace: MlWorkspace) -> Result:
     "(disableLocalAuth: true; SSH off).",
     compliance={"azure-policy": ["e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f"], "nist-800-53-r5": ["IA-2", "AC-17"]},
     attack=["AML.T0012"],
+    references=(POLICY_LOCAL_AUTH, COMPUTE_DISABLE_LOCAL_AUTH),
 )
 def workspace_computes_disable_local_auth(workspace: MlWorkspace) -> Result:
-    """Local authentication (keys, SSH) on a compute bypasses Microsoft Entra ID, so access is
-    neither tied to an identity nor revoked with it."""
+    """With local authentication disabled a compute instance or cluster requires Microsoft Entra
+    identities "exclusively for authentication" (Azure Policy e96a9a5f, which audits those two
+    compute types; disableLocalAuth is set at creation). Not set means local authentication is
+    enabled, as in the policy's rule."""
     if workspace.computes is None:
         return unknown("The workspace's computes could not be listed.")
     relevant = [c for c in workspace.computes if c.compute_type in LOCAL_AUTH_COMPUTE_TYPES]

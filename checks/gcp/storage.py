@@ -7,9 +7,24 @@ CIS ids: ``cis-gcp-5.0`` (section 5). Google's generative-AI security best pract
 
 from __future__ import annotations
 
-from cspm.models import Baseline, Result, Severity, failed, passed, unknown
+from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.gcp.storage import PUBLIC_MEMBERS, AclEntry, GcsBucket
+
+# Vendor documentation the rationales rest on (docs/check-audit.md, section gcp.storage).
+_DOCS = "https://cloud.google.com/storage/docs"
+PUBLIC_ACCESS_PREVENTION = f"{_DOCS}/public-access-prevention"
+USING_PUBLIC_ACCESS_PREVENTION = f"{_DOCS}/using-public-access-prevention"
+ORG_POLICY_CONSTRAINTS = f"{_DOCS}/org-policy-constraints"
+UNIFORM_ACCESS = "https://docs.cloud.google.com/storage/docs/using-uniform-bucket-level-access"
+BUCKET_ENCRYPTION_API = "https://googleapis.dev/dotnet/Google.Apis.Storage.v1/latest/api/Google.Apis.Storage.v1.Data.Bucket.EncryptionData.html"
+OBJECT_VERSIONING = "https://docs.cloud.google.com/storage/docs/object-versioning"
+SOFT_DELETE = f"{_DOCS}/soft-delete"
+BUCKET_LOCK = f"{_DOCS}/bucket-lock"
+BUCKET_LOCK_EXCLUSIVE = f"{_DOCS}/bucket-lock?hl=zh_cn"  # states the versioning exclusivity in the copy read
+LOCK_RETENTION_POLICY = f"{_DOCS}/json_api/v1/buckets/lockRetentionPolicy"
+USAGE_LOGS = "https://docs.cloud.google.com/storage/docs/access-logs"
+AUDIT_LOGS = "https://docs.cloud.google.com/storage/docs/audit-logging"
 
 
 @check(
@@ -20,11 +35,14 @@ from cspm.resources.gcp.storage import PUBLIC_MEMBERS, AclEntry, GcsBucket
     "then enforce public access prevention.",
     compliance={"cis-gcp-5.0": ["5.1"], "gcp-genai": ["GCS-CO-4.1"], "nist-800-53-r5": ["AC-3", "AC-21", "SC-7"]},
     attack=["AML.T0010.002", "AML.T0035"],
+    references=(PUBLIC_ACCESS_PREVENTION, USING_PUBLIC_ACCESS_PREVENTION),
 )
 def bucket_is_not_public(bucket: GcsBucket) -> Result:
-    """A binding or ACL for allUsers or allAuthenticatedUsers lets anyone on the internet (or any
-    Google account) read, or even replace, training data and model artifacts. Enforced public
-    access prevention makes such grants ineffective."""
+    """An IAM binding or ACL entry for allUsers (anyone on the internet) or allAuthenticatedUsers
+    (any Google account) grants its role to them: read, or with a write role replace, training
+    data and model artifacts. With public access prevention enforced on the bucket, such grants
+    "remain in place but are overridden" and requests authorized by them fail. With uniform
+    bucket-level access the ACLs no longer apply and are not read."""
     if bucket.public_access_prevention == "enforced":
         return passed("Public access prevention is enforced; public grants have no effect.")
     if bucket.iam_bindings is None:
@@ -60,10 +78,13 @@ def _public_acl(acl: tuple[AclEntry, ...] | None, default_acl: tuple[AclEntry, .
     "(gcloud storage buckets update gs://BUCKET --uniform-bucket-level-access).",
     compliance={"cis-gcp-5.0": ["5.2"], "gcp-genai": ["GCS-CO-4.2"], "nist-800-53-r5": ["AC-3", "AC-6"]},
     attack=["AML.T0010.002"],
+    references=(UNIFORM_ACCESS,),
 )
 def bucket_uniform_access_enabled(bucket: GcsBucket) -> Result:
-    """With uniform access, IAM alone decides who reads the bucket; per-object ACLs, which no
-    one reviews, stop granting access."""
+    """With uniform bucket-level access, "only bucket-level Identity and Access Management (IAM)
+    roles grant access to the bucket and its objects, and individual object Access Control Lists
+    (ACLs) no longer apply": one permission system to review instead of IAM plus an ACL on every
+    object. Not set means off (fine-grained access)."""
     if bucket.uniform_access:
         return passed("Uniform bucket-level access is enabled.")
     return failed("Uniform bucket-level access is disabled; object and bucket ACLs apply.")
@@ -71,16 +92,21 @@ def bucket_uniform_access_enabled(bucket: GcsBucket) -> Result:
 
 @check(
     title="Cloud Storage bucket enforces public access prevention",
-    severity=Severity.HIGH,
+    severity=Severity.INFORMATIONAL,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Set public access prevention to enforced on the bucket, or enforce the "
     "constraints/storage.publicAccessPrevention organization policy.",
     compliance={"gcp-genai": ["GCS-CO-4.1"], "nist-800-53-r5": ["AC-3", "SC-7"]},
     attack=["AML.T0010.002", "AML.T0035"],
+    references=(PUBLIC_ACCESS_PREVENTION, ORG_POLICY_CONSTRAINTS),
 )
 def bucket_enforces_public_access_prevention(bucket: GcsBucket) -> Result:
-    """Public access prevention stops any future IAM or ACL change from making the bucket public.
-    'inherited' defers to an organization policy this bucket-level check cannot see."""
+    """Enforced public access prevention means no one can make the bucket's data public through
+    IAM policies or ACLs. Google recommends enforcing it "at the highest possible level of your
+    organization" with the storage.publicAccessPrevention constraint; a bucket that inherits it
+    from there reads 'inherited', exactly like one no policy protects, and this bucket-level scan
+    does not read organization policies. Informational: it reports buckets not enforcing it
+    themselves, without scoring them; bucket_is_not_public judges actual public grants."""
     if bucket.public_access_prevention == "enforced":
         return passed("Public access prevention is enforced on the bucket.")
     return failed(
@@ -97,10 +123,13 @@ def bucket_enforces_public_access_prevention(bucket: GcsBucket) -> Result:
     "(gcloud storage buckets update gs://BUCKET --default-encryption-key=KEY).",
     compliance={"nist-800-53-r5": ["SC-12", "SC-28"]},
     attack=["AML.T0035"],
+    references=(BUCKET_ENCRYPTION_API,),
 )
 def bucket_encrypted_with_cmek(bucket: GcsBucket) -> Result:
-    """A customer-managed key puts every read of the data behind a key you control, audit and
-    can revoke."""
+    """A bucket's default Cloud KMS key "will be used to encrypt objects inserted into this bucket,
+    if no encryption method is specified", so new datasets and artifacts are encrypted with a key
+    you manage in Cloud KMS. It does not re-encrypt existing objects or override an encryption a
+    writer specifies. Not set means Google-managed encryption."""
     if bucket.default_kms_key:
         return passed(
             "New objects are encrypted with a customer-managed key.", evidence={"kms_key": bucket.default_kms_key}
@@ -110,15 +139,22 @@ def bucket_encrypted_with_cmek(bucket: GcsBucket) -> Result:
 
 @check(
     title="Cloud Storage bucket has object versioning enabled",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     baseline=Baseline.INTEGRITY,
     remediation="Enable object versioning (gcloud storage buckets update gs://BUCKET --versioning).",
     compliance={"gcp-genai": ["GCS-CO-6.7"], "nist-800-53-r5": ["CP-9", "SI-12"]},
     attack=["AML.T0020", "AML.T0018"],
+    references=(OBJECT_VERSIONING, SOFT_DELETE, BUCKET_LOCK_EXCLUSIVE),
 )
 def bucket_versioning_enabled(bucket: GcsBucket) -> Result:
-    """Without versioning a poisoned dataset or tampered model silently replaces the original,
-    leaving nothing to compare against or restore."""
+    """With Object Versioning a replaced or deleted object stays as a noncurrent version until
+    explicitly removed, so a poisoned dataset or tampered model can be compared with, and restored
+    to, the original. Soft delete, on by default for 7 days, also keeps deleted and overwritten
+    objects; Google recommends it over versioning against accidental or malicious deletion, hence
+    low. A bucket retention policy and versioning are mutually exclusive, and a retention policy
+    keeps objects from being replaced or deleted: this check does not apply to such buckets."""
+    if bucket.retention_period_seconds is not None:
+        return not_applicable("The bucket has a retention policy, which excludes Object Versioning.")
     if bucket.versioning_enabled:
         return passed("Object versioning is enabled.")
     return failed("Object versioning is disabled.")
@@ -131,10 +167,13 @@ def bucket_versioning_enabled(bucket: GcsBucket) -> Result:
     remediation="Set a retention policy and lock it (Bucket Lock) on buckets holding datasets and models of record.",
     compliance={"gcp-genai": ["GCS-CO-6.1"], "nist-800-53-r5": ["AU-9", "SI-7"]},
     attack=["AML.T0020", "AML.T0018"],
+    references=(BUCKET_LOCK, LOCK_RETENTION_POLICY),
 )
 def bucket_retention_policy_locked(bucket: GcsBucket) -> Result:
-    """A locked retention policy (Bucket Lock) makes objects undeletable and unmodifiable for
-    the retention period, even by project owners."""
+    """Under a bucket retention policy objects "can only be deleted or replaced once their age is
+    greater than the retention period"; locking it (Bucket Lock, irreversible) means the policy
+    can no longer be removed or its period reduced. An unlocked policy protects objects only until
+    someone removes it."""
     if bucket.retention_period_seconds is None:
         return failed("The bucket has no retention policy.")
     evidence = {"retention_period_seconds": bucket.retention_period_seconds}
@@ -147,15 +186,20 @@ def bucket_retention_policy_locked(bucket: GcsBucket) -> Result:
 
 @check(
     title="Cloud Storage bucket has usage logging enabled",
-    severity=Severity.MEDIUM,
+    severity=Severity.INFORMATIONAL,
     baseline=Baseline.LOGGING,
     remediation="Enable usage and storage logs to a separate, restricted log bucket "
     "(gcloud storage buckets update gs://BUCKET --log-bucket=gs://LOG_BUCKET).",
     compliance={"gcp-genai": ["GCS-CO-6.3"], "nist-800-53-r5": ["AU-2", "AU-12"]},
     attack=["AML.T0035"],
+    references=(USAGE_LOGS, AUDIT_LOGS),
 )
 def bucket_access_logging_enabled(bucket: GcsBucket) -> Result:
-    """Usage logs record who read the training data or downloaded a model artifact, and when."""
+    """Usage logs record the requests made on the bucket, hourly, as CSV objects in a log bucket;
+    their "timeliness and completeness ... is not guaranteed". Google recommends Cloud Audit Logs
+    (Data Access audit logs, which this bucket-level scan does not read) "in
+    most cases" for tracking who accessed the data. Informational: reported, not scored; a bucket
+    without usage logs may be fully covered by audit logs."""
     if bucket.log_bucket:
         return passed(f"Usage logs go to {bucket.log_bucket}.", evidence={"log_bucket": bucket.log_bucket})
     return failed("Usage logging is off.")

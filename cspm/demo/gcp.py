@@ -120,9 +120,11 @@ def bucket(
 
 def hardened_bucket(name: str, **kw: Any) -> dict[str, Any]:
     """A bucket configured the way every check wants it; ``kw`` overrides :func:`bucket`'s settings."""
+    # Cloud Storage makes a retention policy and Object Versioning mutually exclusive (bucket-lock
+    # docs); the fake would store both, so the hardened bucket has only the locked retention policy
+    # (the versioning check does not apply to it).
     settings: dict[str, Any] = {
         "kms_key": f"projects/{PROJECT}/locations/us-central1/keyRings/ml/cryptoKeys/data",
-        "versioning": True,
         "retention": (86400, True),
         "log_bucket": "ml-usage-logs",
         "labels": {"team": "ml"},

@@ -113,6 +113,7 @@ def account_from_api(
         resource_group=resource_group,
         kind=text(raw.kind),
         sku=text(getattr(raw.sku, "name", None)),
+        hierarchical_namespace=_default(raw.is_hns_enabled, False),
         allow_blob_public_access=_default(raw.allow_blob_public_access, True),
         allow_shared_key_access=_default(raw.allow_shared_key_access, True),
         allow_cross_tenant_replication=_default(raw.allow_cross_tenant_replication, True),

@@ -49,6 +49,7 @@ class StorageAccount(Resource):
     resource_group: str
     kind: str | None = None  # StorageV2 | BlobStorage | BlockBlobStorage | FileStorage | Storage
     sku: str | None = None  # Standard_LRS, Standard_GRS, ...
+    hierarchical_namespace: bool = False  # isHnsEnabled (Data Lake Storage); not set = false
     # allowBlobPublicAccess; not set = allowed (accounts created before Nov 2023 permit anonymous
     # access when the property is null; CIS treats null as non-compliant).
     allow_blob_public_access: bool
@@ -57,7 +58,9 @@ class StorageAccount(Resource):
     allow_cross_tenant_replication: bool
     https_only: bool  # supportsHttpsTrafficOnly; not set = true (default since API 2019-04-01)
     minimum_tls_version: str  # TLS1_0 | TLS1_1 | TLS1_2 | TLS1_3; not set = TLS1_0 (documented)
-    public_network_access: str  # Enabled | Disabled | SecuredByPerimeter; not set = Enabled
+    # Enabled | Disabled | SecuredByPerimeter; not set = Enabled. Disabled blocks the public endpoint
+    # for every network, whatever networkAcls says (docs/check-audit.md, azure.storage).
+    public_network_access: str
     network_rules: NetworkRules
     private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
     key_source: str  # encryption.keySource: Microsoft.Storage | Microsoft.Keyvault; not set = Microsoft.Storage

@@ -128,3 +128,18 @@ def test_unlisted_workspaces_give_error_for_every_check() -> None:
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+def test_no_managed_network_is_named_as_such() -> None:
+    """Disabled is what an unset managedNetwork means: no managed network, not a weaker mode."""
+    result = ml.workspace_restricts_outbound_traffic(workspace(managed_network_isolation="Disabled"))
+    assert result.status is Status.FAIL and "no managed network" in result.message
+    assert result.evidence == {"isolation_mode": "Disabled"}
+
+
+def test_datastore_auth_mode_is_informational() -> None:
+    """Its remediation is a public preview Microsoft does not recommend for production: reported, not scored."""
+    from cspm.models import Severity
+
+    spec = next(s for s in load_checks(["azure"]) if s.id == "azure.ml.workspace_datastores_use_identity")
+    assert spec.severity is Severity.INFORMATIONAL and spec.severity.weight == 0

@@ -79,7 +79,12 @@ def container(public_access: str, account_allows: bool) -> StorageContainer:
     )
 
 
-def assert_status(check: Any, case: str, resource: Any, expected: Status) -> None:
+SHARED_KEY: dict[str, Any] = {"allow_shared_key_access": True}
+PUBLIC: dict[str, Any] = {"public_network_access": "Enabled"}
+ALLOW_ALL = NetworkRules(default_action="Allow", bypass=("AzureServices",))
+
+
+def assert_status(check: Any, case: str, resource: Any, expected: Status | None) -> None:
     result = check(resource)
     assert result.status is expected, f"{case}: {result.message}"
 
@@ -117,6 +122,18 @@ def assert_status(check: Any, case: str, resource: Any, expected: Status) -> Non
         (storage.account_requires_tls_1_2, "TLS1_1", {"minimum_tls_version": "TLS1_1"}, Status.FAIL),
         (storage.account_uses_infrastructure_encryption, "on", {}, Status.PASS),
         (storage.account_uses_infrastructure_encryption, "off", {"infrastructure_encryption": False}, Status.FAIL),
+        (
+            storage.account_uses_infrastructure_encryption,
+            "general-purpose v1 cannot have it",
+            {"kind": "Storage", "infrastructure_encryption": False},
+            None,
+        ),
+        (
+            storage.account_uses_infrastructure_encryption,
+            "premium block blob, off",
+            {"kind": "BlockBlobStorage", "infrastructure_encryption": False},
+            Status.FAIL,
+        ),
         (storage.account_encrypted_with_cmk, "key vault", {}, Status.PASS),
         (
             storage.account_encrypted_with_cmk,
@@ -125,9 +142,26 @@ def assert_status(check: Any, case: str, resource: Any, expected: Status) -> Non
             Status.PASS,
         ),
         (storage.account_encrypted_with_cmk, "platform keys", {"key_source": "Microsoft.Storage"}, Status.FAIL),
-        (storage.account_has_sas_expiration_policy, "1 hour", {}, Status.PASS),
-        (storage.account_has_sas_expiration_policy, "1 day", {"sas_expiration_seconds": 86400}, Status.FAIL),
-        (storage.account_has_sas_expiration_policy, "no policy", {"sas_expiration_seconds": None}, Status.FAIL),
+        (storage.account_has_sas_expiration_policy, "1 hour, Block", SHARED_KEY, Status.PASS),
+        (
+            storage.account_has_sas_expiration_policy,
+            "1 hour, Log only",
+            {**SHARED_KEY, "sas_expiration_action": "Log"},
+            Status.FAIL,
+        ),
+        (
+            storage.account_has_sas_expiration_policy,
+            "1 day",
+            {**SHARED_KEY, "sas_expiration_seconds": 86400},
+            Status.FAIL,
+        ),
+        (
+            storage.account_has_sas_expiration_policy,
+            "no policy",
+            {**SHARED_KEY, "sas_expiration_seconds": None},
+            Status.FAIL,
+        ),
+        (storage.account_has_sas_expiration_policy, "Shared Key disallowed", {}, None),
         (storage.account_disables_public_network_access, "disabled", {}, Status.PASS),
         (storage.account_disables_public_network_access, "enabled", {"public_network_access": "Enabled"}, Status.FAIL),
         (
@@ -136,11 +170,23 @@ def assert_status(check: Any, case: str, resource: Any, expected: Status) -> Non
             {"public_network_access": "SecuredByPerimeter"},
             Status.FAIL,
         ),
-        (storage.account_denies_network_access_by_default, "deny", {}, Status.PASS),
+        (storage.account_denies_network_access_by_default, "public enabled, deny", PUBLIC, Status.PASS),
         (
             storage.account_denies_network_access_by_default,
-            "allow",
-            {"network_rules": NetworkRules(default_action="Allow", bypass=("AzureServices",))},
+            "public enabled, allow",
+            {**PUBLIC, "network_rules": ALLOW_ALL},
+            Status.FAIL,
+        ),
+        (
+            storage.account_denies_network_access_by_default,
+            "public disabled, allow: the public endpoint blocks every network",
+            {"network_rules": ALLOW_ALL},
+            Status.PASS,
+        ),
+        (
+            storage.account_denies_network_access_by_default,
+            "secured by perimeter, allow",
+            {"public_network_access": "SecuredByPerimeter", "network_rules": ALLOW_ALL},
             Status.FAIL,
         ),
         (storage.account_allows_trusted_azure_services, "bypass", {}, Status.PASS),
@@ -149,6 +195,12 @@ def assert_status(check: Any, case: str, resource: Any, expected: Status) -> Non
             "no bypass",
             {"network_rules": NetworkRules(default_action="Deny", bypass=("Logging",))},
             Status.FAIL,
+        ),
+        (
+            storage.account_allows_trusted_azure_services,
+            "every network allowed: the exception has no effect",
+            {**PUBLIC, "network_rules": NetworkRules(default_action="Allow", bypass=())},
+            None,
         ),
         (storage.account_uses_private_endpoint, "approved", {}, Status.PASS),
         (
@@ -166,7 +218,7 @@ def assert_status(check: Any, case: str, resource: Any, expected: Status) -> Non
         (storage.account_uses_private_endpoint, "none", {"private_endpoint_connections": ()}, Status.FAIL),
     ],
 )
-def test_account_property_checks(check: Any, case: str, fields: dict[str, Any], expected: Status) -> None:
+def test_account_property_checks(check: Any, case: str, fields: dict[str, Any], expected: Status | None) -> None:
     assert_status(check, case, account(**fields), expected)
 
 
@@ -195,7 +247,21 @@ NO_SOFT_DELETE = BlobServiceSettings(
     ],
 )
 def test_blob_service_checks(check: Any, case: str, fields: dict[str, Any], expected: Status | None) -> None:
-    assert_status(check, case, account(**fields), expected)  # type: ignore[arg-type]
+    assert_status(check, case, account(**fields), expected)
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        (storage.account_blob_versioning_enabled, None),  # not available with a hierarchical namespace
+        (storage.account_blob_soft_delete_enabled, Status.FAIL),  # still protects deletes there
+        (storage.account_container_soft_delete_enabled, Status.FAIL),
+    ],
+)
+def test_hierarchical_namespace_accounts(check: Any, expected: Status | None) -> None:
+    assert_status(
+        check, "hierarchical namespace", account(hierarchical_namespace=True, blob_service=NO_SOFT_DELETE), expected
+    )
 
 
 def test_soft_delete_evidence_names_the_retention() -> None:

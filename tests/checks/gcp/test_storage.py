@@ -38,7 +38,9 @@ def bucket(**fields: Any) -> GcsBucket:
         "uniform_access": True,
         "public_access_prevention": "enforced",
         "default_kms_key": "projects/ml-project/locations/us-central1/keyRings/ml/cryptoKeys/data",
-        "versioning_enabled": True,
+        # A retention policy and Object Versioning are mutually exclusive on a bucket (bucket-lock
+        # docs): the hardened bucket has the locked retention policy, so no versioning.
+        "versioning_enabled": False,
         "retention_period_seconds": 86400,
         "retention_locked": True,
         "log_bucket": "ml-usage-logs",
@@ -51,6 +53,7 @@ def bucket(**fields: Any) -> GcsBucket:
 
 
 OPEN = {"public_access_prevention": "inherited"}
+NO_RETENTION = {"retention_period_seconds": None, "retention_locked": False}
 LEGACY = {
     "public_access_prevention": "inherited",
     "uniform_access": False,
@@ -102,8 +105,15 @@ def test_public_bucket_evidence_lists_the_grants() -> None:
         ),
         (storage.bucket_encrypted_with_cmek, "cmek", {}, Status.PASS),
         (storage.bucket_encrypted_with_cmek, "google-managed", {"default_kms_key": None}, Status.FAIL),
-        (storage.bucket_versioning_enabled, "on", {}, Status.PASS),
-        (storage.bucket_versioning_enabled, "off", {"versioning_enabled": False}, Status.FAIL),
+        (storage.bucket_versioning_enabled, "on", {**NO_RETENTION, "versioning_enabled": True}, Status.PASS),
+        (storage.bucket_versioning_enabled, "off", NO_RETENTION, Status.FAIL),
+        (storage.bucket_versioning_enabled, "retention policy instead: excluded", {}, None),
+        (
+            storage.bucket_versioning_enabled,
+            "unlocked retention policy: still excluded",
+            {"retention_locked": False},
+            None,
+        ),
         (storage.bucket_retention_policy_locked, "locked", {}, Status.PASS),
         (storage.bucket_retention_policy_locked, "unlocked", {"retention_locked": False}, Status.FAIL),
         (
@@ -116,7 +126,7 @@ def test_public_bucket_evidence_lists_the_grants() -> None:
         (storage.bucket_access_logging_enabled, "off", {"log_bucket": None}, Status.FAIL),
     ],
 )
-def test_bucket_setting_checks(check: Any, case: str, fields: dict[str, Any], expected: Status) -> None:
+def test_bucket_setting_checks(check: Any, case: str, fields: dict[str, Any], expected: Status | None) -> None:
     result = check(bucket(**fields))
     assert result.status is expected, f"{case}: {result.message}"
 
@@ -128,3 +138,19 @@ def test_unlisted_buckets_give_error_for_every_check() -> None:
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+@pytest.mark.parametrize(
+    ("check_id", "severity"),
+    [
+        # Google recommends enforcing it at the organization, which a bucket reads as 'inherited'.
+        ("gcp.storage.bucket_enforces_public_access_prevention", "informational"),
+        # Google recommends Cloud Audit Logs over usage logs "in most cases".
+        ("gcp.storage.bucket_access_logging_enabled", "informational"),
+        # Google recommends soft delete (on by default) over versioning against deletion.
+        ("gcp.storage.bucket_versioning_enabled", "low"),
+    ],
+)
+def test_downgraded_checks(check_id: str, severity: str) -> None:
+    spec = next(s for s in load_checks(["gcp"]) if s.id == check_id)
+    assert spec.severity.value == severity

@@ -54,6 +54,7 @@ def test_accounts_snapshot_every_setting_across_pages() -> None:
     bare = one(inventory, StorageAccount, "bare")
     assert bare.allow_blob_public_access, "unset allowBlobPublicAccess must count as allowed"
     assert bare.allow_shared_key_access and bare.allow_cross_tenant_replication
+    assert not bare.hierarchical_namespace, "isHnsEnabled not set: no hierarchical namespace"
     assert bare.https_only, "supportsHttpsTrafficOnly defaults to true"
     assert bare.minimum_tls_version == "TLS1_0" and bare.public_network_access == "Enabled"
     assert bare.network_rules.default_action == "Allow" and bare.network_rules.bypass == ("AzureServices",)
@@ -147,3 +148,78 @@ def test_sas_expiration_period_parsing() -> None:
     assert timespan_seconds("7.12:00:05") == 7 * 86400 + 12 * 3600 + 5
     assert timespan_seconds(None) is None
     assert timespan_seconds("P1D") is None
+
+
+# The 200 response of Microsoft's example StorageAccountCreateDisallowPublicNetworkAccess
+# (azure-rest-api-specs, specification/storage/resource-manager/Microsoft.Storage/stable/2023-05-01/
+# examples/StorageAccountCreateDisallowPublicNetworkAccess.json), endpoints trimmed, with this
+# test's subscription in the id. It carries publicNetworkAccess Disabled and no networkAcls at all,
+# so the firewall's default action is the documented default, Allow.
+DOCUMENTED_PUBLIC_ACCESS_DISABLED = {
+    "id": f"/subscriptions/{SUB}/resourceGroups/res9101/providers/Microsoft.Storage/storageAccounts/sto4445",
+    "kind": "Storage",
+    "location": "eastus",
+    "name": "sto4445",
+    "extendedLocation": {"type": "EdgeZone", "name": "losangeles001"},
+    "properties": {
+        "keyPolicy": {"keyExpirationPeriodInDays": 20},
+        "sasPolicy": {"sasExpirationPeriod": "1.15:59:59", "expirationAction": "Log"},
+        "keyCreationTime": {"key1": "2021-03-18T04:42:22.4322836Z", "key2": "2021-03-18T04:42:22.4322836Z"},
+        "isHnsEnabled": True,
+        "allowBlobPublicAccess": False,
+        "minimumTlsVersion": "TLS1_2",
+        "allowSharedKeyAccess": True,
+        "creationTime": "2017-05-24T13:25:33.4863236Z",
+        "primaryLocation": "eastus2euap",
+        "provisioningState": "Succeeded",
+        "routingPreference": {
+            "routingChoice": "MicrosoftRouting",
+            "publishMicrosoftEndpoints": True,
+            "publishInternetEndpoints": True,
+        },
+        "encryption": {
+            "services": {
+                "file": {"keyType": "Account", "enabled": True, "lastEnabledTime": "2019-12-11T20:49:31.7036140Z"},
+                "blob": {"keyType": "Account", "enabled": True, "lastEnabledTime": "2019-12-11T20:49:31.7036140Z"},
+            },
+            "requireInfrastructureEncryption": False,
+            "keySource": "Microsoft.Storage",
+        },
+        "secondaryLocation": "centraluseuap",
+        "statusOfPrimary": "available",
+        "statusOfSecondary": "available",
+        "supportsHttpsTrafficOnly": True,
+        "publicNetworkAccess": "Disabled",
+    },
+    "sku": {"name": "Standard_GRS", "tier": "Standard"},
+    "tags": {"key1": "value1", "key2": "value2"},
+    "type": "Microsoft.Storage/storageAccounts",
+}
+
+
+def test_documented_account_with_public_access_disabled_denies_by_default() -> None:
+    """Issue 19's arguable case, decided from the documentation: with public network access
+    Disabled the public endpoint blocks traffic from all networks and the account is reached only
+    through private endpoints (storage-network-security-set-default-access), so the firewall's
+    default action (here the default, Allow) decides nothing."""
+    from cspm.checks.azure import storage as checks
+    from cspm.models import Status
+
+    fake = FakeArm()
+    fake.add_account(DOCUMENTED_PUBLIC_ACCESS_DISABLED, blob=blob_service("sto4445", rg="res9101"), containers=[])
+    inventory, _ = collect_azure(fake, StorageAccount, StorageContainer)
+    account = one(inventory, StorageAccount, "sto4445")
+
+    assert account.public_network_access == "Disabled"
+    assert account.network_rules.default_action == "Allow", "no networkAcls: the documented default"
+    assert account.hierarchical_namespace and account.kind == "Storage"
+    denies = checks.account_denies_network_access_by_default(account)
+    assert denies.status is Status.PASS, denies.message
+    assert denies.evidence == {"public_network_access": "Disabled", "default_action": "Allow"}
+    assert checks.account_disables_public_network_access(account).status is Status.PASS
+    # The same example's other documented settings.
+    assert checks.account_blob_versioning_enabled(account).status is None, "no versioning with a hierarchical namespace"
+    assert checks.account_uses_infrastructure_encryption(account).status is None, "kind Storage (v1)"
+    sas = checks.account_has_sas_expiration_policy(account)
+    assert sas.status is Status.FAIL and sas.evidence["expiration_action"] == "Log"
+    assert checks.account_has_key_expiration_policy(account).status is Status.PASS

@@ -34,7 +34,7 @@ def test_buckets_snapshot_every_setting_across_pages() -> None:
     assert data.tags == {"team": "ml"}
     assert data.uniform_access and data.public_access_prevention == "enforced"
     assert data.default_kms_key == "projects/ml-project/locations/us-central1/keyRings/ml/cryptoKeys/data"
-    assert data.versioning_enabled and data.retention_period_seconds == 86400 and data.retention_locked
+    assert not data.versioning_enabled and data.retention_period_seconds == 86400 and data.retention_locked
     assert data.log_bucket == "ml-usage-logs"
     assert data.iam_bindings is not None and {b.role for b in data.iam_bindings} == {
         "roles/storage.legacyBucketOwner",
