@@ -24,7 +24,18 @@ from cspm.registry import check
 from cspm.resources.aws.ec2 import SecurityGroup, Vpc, VpcEndpoint
 
 _SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html"
-_ADMIN_REFERENCES = tuple(f"AWS Security Hub EC2.{n}: {_SH}#ec2-{n}" for n in (53, 54, 13, 14))
+# The default security group: "If you don't specify a security group when you launch an instance,
+# the instance is launched into the appropriate default security group."
+CREATE_SECURITY_GROUP = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html"
+# SageMaker's VpcConfig requires 1-5 SecurityGroupIds: SageMaker resources never fall back to it.
+SAGEMAKER_VPC_CONFIG = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VpcConfig.html"
+ENDPOINT_POLICIES = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html"
+
+
+def _sh(n: int) -> str:
+    return f"{_SH}#ec2-{n}"
+
+
 _FLOW_LOG_TRAFFIC = ("ALL", "REJECT")  # Security Hub EC2.6 asks for rejected traffic at least
 
 
@@ -56,12 +67,13 @@ def _port_exposure(group: SecurityGroup, ports: Iterable[int], kind: str) -> Res
         "nist-800-53-r5": ["AC-4", "SC-7", "SC-7(5)"],
     },
     attack=["AML.T0049"],
-    references=_ADMIN_REFERENCES,
+    references=(_sh(13), _sh(14)),
 )
 def security_group_restricts_admin_ports(group: SecurityGroup) -> Result:
-    """SSH and RDP open to the internet are brute-forced within minutes. On a training or notebook
-    host they lead straight to datasets, model artifacts and the instance role's credentials.
-    Every group is evaluated, attached or not: an unattached group is one launch away from use."""
+    """Ingress from 0.0.0.0/0 or ::/0 to port 22 (SSH) or 3389 (RDP), by TCP, UDP or all
+    protocols, exposes remote console services to the whole internet; "removing unfettered
+    connectivity to remote console services ... reduces a server's exposure to risk" (Security Hub
+    EC2.13/EC2.14). Every group is evaluated, attached or not, as those controls do."""
     return _port_exposure(group, ADMIN_PORTS, "administration")
 
 
@@ -73,10 +85,14 @@ def security_group_restricts_admin_ports(group: SecurityGroup) -> Result:
     "rules for the specific ports and source ranges the workload needs.",
     compliance={"nist-800-53-r5": ["AC-4", "SC-7", "SC-7(5)"]},
     attack=["AML.T0049"],
+    references=(_sh(18),),
 )
 def security_group_restricts_all_traffic_ingress(group: SecurityGroup) -> Result:
-    """An allow-all rule from the internet exposes every service on the host: notebook servers,
-    model-serving ports, debug endpoints and databases that were never meant to be reachable."""
+    """A rule from 0.0.0.0/0 or ::/0 for every protocol, or for ports 0-65535, opens every port
+    the attached hosts listen on. Security Hub EC2.18 fails unrestricted ingress on any port but the
+    authorized ones (80 and 443 by default): such access "increases the opportunity for malicious
+    activity such as hacking, denial-of-service attacks, and loss of data". This check covers only
+    the all-ports case, so it maps to no control."""
     if group.ingress is None:
         return unknown("The security group's inbound rules could not be read.")
     rules = internet_rules(group.ingress)
@@ -97,15 +113,18 @@ def security_group_restricts_all_traffic_ingress(group: SecurityGroup) -> Result
     title="Security group allows no internet ingress to high-risk ports",
     severity=Severity.CRITICAL,
     baseline=Baseline.PRIVATE_ENDPOINT,
-    remediation="Remove inbound rules from 0.0.0.0/0 and ::/0 to the listed ports; put notebooks (8888), "
-    "experiment trackers (5000) and model servers (8080) behind a load balancer with authentication, "
-    "or reach them through a VPN or SSM port forwarding.",
+    remediation="Remove inbound rules from 0.0.0.0/0 and ::/0 to the listed ports; expose web services "
+    "through a load balancer with authentication, or reach them through a VPN or SSM port forwarding.",
     compliance={"aws-fsbp": ["EC2.19"], "nist-800-53-r5": ["AC-4", "SC-7", "SC-7(5)"]},
     attack=["AML.T0049"],
+    references=(_sh(19),),
 )
 def security_group_restricts_high_risk_ports(group: SecurityGroup) -> Result:
-    """Ports such as 8888 (Jupyter), 5000 (MLflow), 9200 (Elasticsearch), 3306/5432 (databases)
-    and 445 (SMB) are routinely scanned for; an open Jupyter server is remote code execution."""
+    """Security Hub EC2.19 names 24 high-risk ports that no security group should open to
+    0.0.0.0/0 or ::/0: FTP, SSH, Telnet, SMTP, POP3, RPC, IMAP, CIFS, MSSQL, MySQL, RDP,
+    PostgreSQL, OpenSearch and the Go/Node.js/Ruby (3000) and Python (5000) web frameworks, 8080,
+    8088 and 8888 among them. Unrestricted access "increases opportunities for malicious
+    activity, such as hacking, denial-of-service attacks, and loss of data"."""
     return _port_exposure(group, HIGH_RISK_PORTS, "high-risk")
 
 
@@ -117,12 +136,14 @@ def security_group_restricts_high_risk_ports(group: SecurityGroup) -> Result:
     "purpose-built groups to resources instead.",
     compliance={"aws-fsbp": ["EC2.2"], "cis-aws-5.0": ["5.5"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0049", "AML.T0025"],
-    references=(f"AWS Security Hub EC2.2: {_SH}#ec2-2",),
+    references=(_sh(2), CREATE_SECURITY_GROUP, SAGEMAKER_VPC_CONFIG),
 )
 def default_security_group_restricts_all_traffic(group: SecurityGroup) -> Result:
-    """Resources launched without a security group (SageMaker jobs and endpoints with a VPC
-    config among them) fall back to the default group; if it allows traffic they silently get
-    that network access, including unrestricted egress for exfiltration."""
+    """An EC2 instance launched without a security group is placed in the VPC's default group,
+    whose default rules allow all traffic between its members and all outbound traffic; closing
+    the group "prevents unintended traffic if the default security group is accidentally
+    configured for resources" (Security Hub EC2.2). SageMaker's VpcConfig requires its own
+    security groups, so SageMaker jobs and models do not fall back to it."""
     if not group.is_default:
         return not_applicable("Not a default security group.")
     if group.ingress is None or group.egress is None:
@@ -146,11 +167,13 @@ def default_security_group_restricts_all_traffic(group: SecurityGroup) -> Result
     "Logs or S3.",
     compliance={"aws-fsbp": ["EC2.6"], "cis-aws-5.0": ["3.7"], "nist-800-53-r5": ["AU-2", "AU-12", "SI-4"]},
     attack=["AML.T0025"],
-    references=(f"AWS Security Hub EC2.6: {_SH}#ec2-6",),
+    references=(_sh(6),),
 )
 def vpc_flow_logs_enabled(vpc: Vpc) -> Result:
-    """Flow logs are the record of which addresses a training job or notebook talked to: without
-    them, data exfiltration and callbacks from a poisoned model leave no network trace."""
+    """Flow logs capture the IP traffic to and from the network interfaces in the VPC (source,
+    destination, protocol), for anomaly detection and investigations. Like Security Hub EC2.6 the
+    check accepts an active flow log of rejected traffic (REJECT) or of all traffic (ALL); only
+    ALL also records the connections that were accepted."""
     if vpc.flow_logs is None:
         return unknown("The VPC's flow logs could not be read.")
     active = [f for f in vpc.flow_logs if f.status == "ACTIVE" and f.traffic_type in _FLOW_LOG_TRAFFIC]
@@ -175,17 +198,23 @@ def vpc_flow_logs_enabled(vpc: Vpc) -> Result:
     "with aws:PrincipalOrgID / aws:PrincipalAccount.",
     compliance={"nist-800-53-r5": ["AC-3", "AC-6", "SC-7"]},
     attack=["AML.T0025"],
+    references=(ENDPOINT_POLICIES,),
 )
 def vpc_endpoint_policy_is_not_full_access(endpoint: VpcEndpoint) -> Result:
-    """A full-access endpoint policy lets anything in the VPC use the endpoint against any
-    account's resources: a compromised notebook copies training data to an attacker's bucket
-    through the S3 gateway endpoint, unseen by egress filtering. No policy means full access."""
+    """The endpoint policy controls which principals may use the endpoint to reach the service,
+    on top of identity and resource policies. Without one you set, AWS attaches the default
+    policy, which "grants full access": every principal, every action, every resource. An endpoint
+    that returns no policy at all belongs to a service that does not support endpoint policies
+    (or to a non-AWS endpoint service), where AWS allows full access and nothing can be set: it is
+    not assessed."""
     if endpoint.endpoint_type == "GatewayLoadBalancer":
         return not_applicable("Gateway Load Balancer endpoints do not support endpoint policies.")
     if endpoint.policy is None:
         return unknown(f"The endpoint policy could not be read ({endpoint.policy_error or 'unreadable'}).")
     if not endpoint.policy:
-        return failed("The endpoint has no policy, which allows full access.", evidence={"policy": None})
+        return not_applicable(
+            "The endpoint has no policy: its service does not support endpoint policies, so AWS allows full access."
+        )
     try:
         document = parse_policy(endpoint.policy)
     except PolicyError as exc:
@@ -208,11 +237,14 @@ def vpc_endpoint_policy_is_not_full_access(endpoint: VpcEndpoint) -> Result:
     "address' on the subnets, and give ML workloads private subnets with VPC endpoints or NAT.",
     compliance={"aws-fsbp": ["EC2.15"], "nist-800-53-r5": ["AC-4", "SC-7"]},
     attack=["AML.T0049"],
-    references=(f"AWS Security Hub EC2.15: {_SH}#ec2-15",),
+    references=(_sh(15), _sh(9)),
 )
 def vpc_subnets_do_not_assign_public_ips(vpc: Vpc) -> Result:
-    """In a subnet that hands out public addresses, every training instance, processing job or
-    notebook launched there is reachable from the internet as soon as a security group allows it."""
+    """Instances launched in a subnet that auto-assigns public IPv4 or IPv6 addresses receive one on
+    their primary network interface, and a public address "is reachable from the internet"
+    (Security Hub EC2.9, EC2.15). The IPv4 attribute is on for default subnets and off for others
+    (except subnets the launch wizard creates); the IPv6 one is off by default. Whether the
+    subnet routes to an internet gateway is given as evidence."""
     if vpc.subnets is None:
         return unknown("The VPC's subnets could not be read.")
     public_routes = vpc.public_subnet_ids

@@ -32,6 +32,19 @@ PUSH_ACTIONS = ("ecr:PutImage", "ecr:CompleteLayerUpload", "ecr:UploadLayerPart"
 TRANSIENT_SCAN_STATUSES = frozenset({"IN_PROGRESS", "PENDING", "FINDINGS_UNAVAILABLE", "LIMIT_EXCEEDED"})
 BLOCKING_SEVERITIES = ("CRITICAL", "HIGH")
 EVIDENCE_LIMIT = 20
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/ecr-controls.html"
+_ECR = "https://docs.aws.amazon.com/AmazonECR/latest/userguide"
+IMAGE_SCANNING = f"{_ECR}/image-scanning.html"
+BASIC_SCANNING = f"{_ECR}/image-scanning-basic.html"
+REPOSITORY_POLICY_EXAMPLES = f"{_ECR}/repository-policy-examples.html"
+ACCOUNT_PRINCIPALS = f"{_ECR}/registry-permissions-examples.html"
+IMAGE_SCAN_STATUS = "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageScanStatus.html"
+
+
+def _sh(n: int) -> str:
+    return f"{_SH}#ecr-{n}"
+
+
 _WHY = {"vulnerable": "with critical or high findings", "unscanned": "without a scan result"}
 
 
@@ -44,12 +57,15 @@ _WHY = {"vulnerable": "with critical or high findings", "unscanned": "without a 
     "repository also works.",
     compliance={"aws-fsbp": ["ECR.1"], "nist-800-53-r5": ["RA-5", "SI-2"]},
     attack=["AML.T0010.001", "AML.T0011.001"],
+    references=(_sh(1), IMAGE_SCANNING, BASIC_SCANNING),
 )
 def repository_scans_images(repo: EcrRepository) -> Result:
-    """Training and inference images bundle frameworks, CUDA libraries and model-serving code
-    that collect CVEs; an unscanned image reaches a training job or an endpoint unexamined. A
-    registry with enhanced scanning ignores the repository's own scan-on-push setting: only its
-    rules count. With basic scanning either the repository setting or a rule does."""
+    """Image scanning identifies software vulnerabilities in the images that training jobs and
+    endpoints run; Security Hub ECR.1 fails a repository not configured for scan on push or
+    continuous scanning. Scanning is configured per registry and Region: with enhanced scanning
+    "any repositories not matching an enhanced scanning filter will have scanning disabled", so
+    only the registry rules count; with basic scanning (the default) a scan-on-push rule or the
+    repository's own scan-on-push setting does, and other repositories are scanned manually."""
     scanning = repo.registry_scanning
     if scanning is None:
         return unknown("The registry scanning configuration could not be read.")
@@ -75,11 +91,14 @@ def repository_scans_images(repo: EcrRepository) -> Result:
     remediation="Set image tag mutability to IMMUTABLE and refer to new images by new tags (or by digest).",
     compliance={"aws-fsbp": ["ECR.2"], "nist-800-53-r5": ["CM-2", "CM-8"]},
     attack=["AML.T0010.004"],
+    references=(_sh(2),),
 )
 def repository_tags_are_immutable(repo: EcrRepository) -> Result:
-    """With mutable tags anyone who can push may replace the image behind a tag a training job
-    or model pulls, and the next run silently executes the new code. IMMUTABLE_WITH_EXCLUSION
-    fails too: tags matching its exclusion filters can still be overwritten."""
+    """Tag immutability "prevents the tags from being overridden": each tag refers to one image,
+    so a training job or model that pulls a tag always gets the image that was tested. With
+    mutable tags whoever may push can put another image behind the tag. Like Security Hub ECR.2,
+    only IMMUTABLE passes: with IMMUTABLE_WITH_EXCLUSION, tags matching the exclusion filters can
+    still be overwritten."""
     if repo.tag_mutability == "IMMUTABLE":
         return passed("Image tags are immutable.")
     evidence: dict[str, Any] = {"tag_mutability": repo.tag_mutability}
@@ -100,10 +119,12 @@ def repository_tags_are_immutable(repo: EcrRepository) -> Result:
     remediation="Add a lifecycle policy that expires untagged images and old image versions.",
     compliance={"aws-fsbp": ["ECR.3"], "nist-800-53-r5": ["CM-2", "CM-8"]},
     attack=["AML.T0010.004"],
+    references=(_sh(3),),
 )
 def repository_has_lifecycle_policy(repo: EcrRepository) -> Result:
-    """Without a lifecycle policy old, unpatched images pile up and stay pullable: a job or a
-    rollback can still run an image with known vulnerabilities that nobody tracks any more."""
+    """A lifecycle policy expires images by age or count, cleaning up unused images; Security Hub
+    ECR.3: this "can help you avoid unintentionally using outdated images in your repository". A
+    repository without one (LifecyclePolicyNotFoundException) fails."""
     if repo.lifecycle_policy is None:
         return unknown("The lifecycle policy could not be read.")
     if repo.lifecycle_policy:
@@ -118,14 +139,16 @@ def repository_has_lifecycle_policy(repo: EcrRepository) -> Result:
     baseline=Baseline.ENCRYPTION,
     remediation="Create the repository with KMS encryption and a customer-managed key (encryption settings "
     "cannot be changed on an existing repository: create a new one and copy the images).",
-    compliance={"nist-800-53-r5": ["SC-12", "SC-28"]},
+    compliance={"aws-securityhub": ["ECR.5"], "nist-800-53-r5": ["SC-12", "SC-28"]},
     attack=["AML.T0010.004"],
-    references=("AWS Security Hub ECR.5",),
+    references=(_sh(5),),
 )
 def repository_encrypted_with_kms(repo: EcrRepository) -> Result:
-    """A customer-managed key puts a key policy you control in front of every image layer (often
-    with model weights or proprietary code baked in) and logs each use in CloudTrail. AES256 and
-    the AWS-managed aws/ecr key give neither."""
+    """By default ECR encrypts repository data with S3 managed keys (AES256); it can use the AWS
+    managed aws/ecr key or a customer managed key instead. Only with a customer managed key do you
+    have "full control of the key": its key policy, grants, rotation and disabling (Security Hub
+    ECR.5). Encryption settings cannot be changed on an existing repository. A key of another
+    account is taken as customer managed; ECR.5 makes no cross-account check either."""
     encryption = repo.encryption
     evidence = {"encryption_type": encryption.encryption_type, "kms_key": encryption.kms_key}
     if encryption.encryption_type not in ("KMS", "KMS_DSSE"):
@@ -150,11 +173,14 @@ def repository_encrypted_with_kms(repo: EcrRepository) -> Result:
     "images, or add an aws:PrincipalOrgID condition.",
     compliance={"nist-800-53-r5": ["AC-3", "AC-21", "SC-7"]},
     attack=["AML.T0010.004", "AML.T0035"],
+    references=(REPOSITORY_POLICY_EXAMPLES,),
 )
 def repository_is_not_public(repo: EcrRepository) -> Result:
-    """A public repository policy lets anyone pull the images, with whatever model weights,
-    code and credentials are baked into them, and if push actions are allowed, anyone can
-    replace the image a training job or endpoint runs."""
+    """A repository policy is a resource policy on the repository. A statement for Principal "*"
+    without a condition that pins it down lets principals of any AWS account pull the images
+    (and, with push actions, replace them), given only ecr:GetAuthorizationToken in their own
+    account's IAM policies, which ECR requires of every caller. No Security Hub control covers
+    this; the public analysis is cspm's own (shared with the KMS key policy check)."""
     analysed, error = policy_exposure(repo.policy, repo.policy_error, repo.account, "repository policy")
     if analysed is None:
         return error or unknown("The repository policy could not be analysed.")
@@ -177,11 +203,13 @@ def repository_is_not_public(repo: EcrRepository) -> Result:
     "other accounts access to the repository, or remove grants that are no longer needed.",
     compliance={"nist-800-53-r5": ["AC-3", "AC-6"]},
     attack=["AML.T0010.004"],
+    references=(ACCOUNT_PRINCIPALS, REPOSITORY_POLICY_EXAMPLES),
 )
 def repository_allows_no_unguarded_cross_account_access(repo: EcrRepository) -> Result:
-    """A grant to another account lets every principal there that its administrators allow pull
-    (or push) the images, outside this account's control; tying the grant to the organization
-    keeps it from outliving the relationship."""
+    """Naming another account as principal grants access "to all IAM users and roles within that
+    account, not just the root user"; which of them may use it is decided by that account's
+    administrators. An aws:PrincipalOrgID (or PrincipalOrgPaths) condition limits the grant to
+    accounts of the organization. No Security Hub control covers this check."""
     analysed, error = policy_exposure(repo.policy, repo.policy_error, repo.account, "repository policy")
     if analysed is None:
         return error or unknown("The repository policy could not be analysed.")
@@ -266,15 +294,19 @@ def _scan_verdict(scan: ImageScan | None) -> tuple[str, dict[str, Any]]:
     "and point the training jobs and models at them; make sure every image in use has a current scan.",
     compliance={"nist-800-53-r5": ["RA-5", "SI-2"]},
     attack=["AML.T0010.001", "AML.T0010.004", "AML.T0011.001"],
+    references=(IMAGE_SCAN_STATUS, BASIC_SCANNING),
 )
 def images_in_use_have_no_critical_or_high_findings(
     repo: EcrRepository, training_jobs: Sequence[TrainingJob], models: Sequence[Model]
 ) -> Result:
-    """An image with critical or high vulnerabilities that a training job or a deployed model
-    actually runs is an open door into the ML pipeline: it sees the training data, the model
-    artifacts and the execution role's credentials. An image in use that has no scan result
-    (never scanned, scan failed, too old to be rescanned) fails as well: its risk is unknown.
-    Images are resolved by digest, or by the tag as it points now."""
+    """The images a training job or a model actually runs execute with the job's or model's
+    execution role and data. An image in use with CRITICAL or HIGH findings fails; so does one
+    without a current scan result (not scanned, FAILED, UNSUPPORTED_IMAGE,
+    SCAN_ELIGIBILITY_EXPIRED: "no longer eligible for scanning, so its findings aren't updated").
+    Pending or unavailable results (IN_PROGRESS, PENDING, FINDINGS_UNAVAILABLE, LIMIT_EXCEEDED)
+    are errors, not failures. Severities are ECR's (basic scanning takes the upstream
+    distribution's severity, else CVSS). Images are resolved by digest, or by the tag as it
+    points now. No Security Hub control covers this check."""
     uses = _uses(repo, training_jobs, models)
     if not uses.images:
         if uses.undescribed:

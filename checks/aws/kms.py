@@ -20,6 +20,13 @@ from cspm.resources.aws.kms import KmsKey
 # Conditions that confine a cross-account grant to principals of the organization.
 ORG_GUARD_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/kms-controls.html"
+ENABLE_KEY_ROTATION = "https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html"
+
+
+def _sh(n: int) -> str:
+    return f"{_SH}#kms-{n}"
+
 
 @dataclass(frozen=True)
 class PolicyExposure:
@@ -77,15 +84,18 @@ def _customer_key(key: KmsKey) -> Result | None:
     title="Customer-managed KMS key has automatic rotation enabled",
     severity=Severity.MEDIUM,
     baseline=Baseline.ENCRYPTION,
-    remediation="Enable automatic key rotation on the key (EnableKeyRotation); the rotation period can be "
-    "set between 90 and 2560 days.",
-    compliance={"cis-aws-5.0": ["3.6"], "nist-800-53-r5": ["SC-12", "SC-28"]},
-    references=("AWS Security Hub KMS.4",),
+    remediation="Enable automatic key rotation on the key (EnableKeyRotation; every 365 days unless "
+    "RotationPeriodInDays says otherwise); for a multi-Region replica key, enable it on the primary key.",
+    compliance={"aws-securityhub": ["KMS.4"], "cis-aws-5.0": ["3.6"], "nist-800-53-r5": ["SC-12", "SC-28"]},
+    references=(_sh(4), ENABLE_KEY_ROTATION),
 )
 def key_rotation_enabled(key: KmsKey) -> Result:
-    """Rotation limits how much training data, model artifacts and logs a single exposed key
-    version protects, and is the cryptoperiod control auditors ask for. It exists only for
-    symmetric keys whose material KMS generated; other keys are not assessed."""
+    """Rotation replaces the key material on a schedule while keeping the previous material for
+    decryption, so "data encrypted with a new key can't be accessed with a previous key that might
+    have been exposed" (Security Hub KMS.4). Automatic rotation exists only for symmetric
+    encryption keys with KMS-generated material: not for asymmetric or HMAC keys, imported key
+    material or custom key stores, which are not assessed. AWS managed keys rotate every year on
+    their own and are not assessed either."""
     early = _customer_key(key)
     if early is not None:
         return early
@@ -113,11 +123,12 @@ def key_rotation_enabled(key: KmsKey) -> Result:
     "before deleting a key, confirm in CloudTrail that nothing used it during the waiting period.",
     compliance={"aws-fsbp": ["KMS.3"], "nist-800-53-r5": ["SC-12"]},
     attack=["AML.T0029"],
+    references=(_sh(3),),
 )
 def key_not_pending_deletion(key: KmsKey) -> Result:
-    """Once the waiting period ends the key material is destroyed, and everything encrypted
-    under it (training data, model artifacts, volumes, logs) can never be decrypted again.
-    Deleting a key is also a way to destroy an ML system's data."""
+    """A deleted KMS key cannot be recovered, and data encrypted under it is "permanently
+    unrecoverable" (Security Hub KMS.3). Deletion waits 7 to 30 days (30 by default), during which
+    it can be cancelled: this check fails while that is still possible."""
     early = _customer_key(key)
     if early is not None:
         return early
@@ -140,11 +151,13 @@ def key_not_pending_deletion(key: KmsKey) -> Result:
     "or restrict the statement with aws:PrincipalOrgID, aws:PrincipalAccount or kms:CallerAccount.",
     compliance={"aws-fsbp": ["KMS.5"], "nist-800-53-r5": ["AC-3", "AC-21", "SC-7"]},
     attack=["AML.T0035", "AML.T0018"],
+    references=(_sh(5),),
 )
 def key_policy_is_not_public(key: KmsKey) -> Result:
-    """A key policy that allows '*' without a restricting condition lets any AWS principal use
-    or manage the key: decrypt the training data and model artifacts it protects, or re-encrypt
-    and tamper with them."""
+    """A key policy that allows Principal '*' without a condition that pins it down lets principals
+    of any AWS account use the key: "third parties might be able to encrypt and decrypt data by
+    using the key", and exfiltrate data from the services that use it (Security Hub KMS.5). An
+    unreadable key policy is an error here (KMS.5 fails it)."""
     early = _customer_key(key)
     if early is not None:
         return early
@@ -164,11 +177,14 @@ def key_policy_is_not_public(key: KmsKey) -> Result:
     "other accounts use of the key, or remove the grant when it is no longer needed.",
     compliance={"nist-800-53-r5": ["AC-3", "AC-6"]},
     attack=["AML.T0035", "AML.T0018"],
+    references=(_sh(5),),
 )
 def key_policy_guards_cross_account_access(key: KmsKey) -> Result:
-    """A grant to another account lets every principal there that its administrators allow use
-    the key, beyond this account's control; if that account leaves the organization or is
-    compromised, the data the key protects goes with it."""
+    """Security Hub KMS.5: if a key policy "allows access from external accounts, third parties
+    might be able to encrypt and decrypt data by using the key". A grant to another account is
+    passed on to the principals its administrators allow; an aws:PrincipalOrgID (or
+    PrincipalOrgPaths) condition keeps it within the organization. No control checks this
+    directly."""
     early = _customer_key(key)
     if early is not None:
         return early

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cspm.iam.conditions import evaluate_conditions
 from cspm.iam.exposure import outside_grants
 from cspm.iam.policy import PolicyError, Statement, parse_policy
 from cspm.iam.principals import is_public_principal
 from cspm.iam.statements import Match, covers_some_resource_under, statement_matches_action, statement_resource_match
-from cspm.models import Baseline, Result, Severity, failed, passed, unknown
+from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
 
 # Requests over plain HTTP carry aws:SecureTransport=false; a TLS-only policy denies them.
 PLAINTEXT_REQUEST = {"aws:SecureTransport": "false"}
 DATA_ACTIONS = ("s3:GetObject", "s3:PutObject")
+
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html"
+_S3 = "https://docs.aws.amazon.com/AmazonS3/latest/userguide"
+BLOCK_PUBLIC_ACCESS = f"{_S3}/access-control-block-public-access.html"
+BLOCK_PUBLIC_ACCESS_BUCKET = f"{_S3}/configuring-block-public-access-bucket.html"
+OBJECT_OWNERSHIP = f"{_S3}/about-object-ownership.html"
+SSE_S3_DEFAULT = f"{_S3}/UsingServerSideEncryption.html"
+SSE_KMS = f"{_S3}/UsingKMSEncryption.html"
+MFA_DELETE = f"{_S3}/MultiFactorAuthenticationDelete.html"
+GET_BUCKET_VERSIONING = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html"
+
+
+def _sh(n: int) -> str:
+    return f"{_SH}#s3-{n}"
+
 
 PUBLIC_GROUPS = {
     "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
@@ -28,10 +45,15 @@ PUBLIC_GROUPS = {
     remediation="Turn on all four Block Public Access settings on the bucket (or on the account).",
     compliance={"aws-fsbp": ["S3.8"], "cis-aws-5.0": ["2.1.4"], "nist-800-53-r5": ["AC-3", "SC-7"]},
     attack=["AML.T0010.002"],
+    references=(_sh(8), BLOCK_PUBLIC_ACCESS, BLOCK_PUBLIC_ACCESS_BUCKET),
 )
 def bucket_blocks_public_access(bucket: S3Bucket, account: S3AccountSettings) -> Result:
-    """Without Block Public Access, one ACL or policy edit can expose every object in the bucket,
-    training data and model artifacts included. The bucket and account settings combine."""
+    """Block Public Access settings override the ACLs and policies that grant public access, so
+    that a later ACL or policy edit cannot make the bucket's objects public. S3 applies the most
+    restrictive combination of the bucket and account settings, and so does this check: a bucket
+    covered by the account settings passes here, while Security Hub S3.8 reads the bucket-level
+    settings alone and fails it. An absent bucket configuration is all four settings off; buckets
+    created since April 2023 have all four on."""
     if bucket.public_access_block is None or account.public_access_block is None:
         return unknown("Block Public Access settings could not be read.")
     effective = bucket.public_access_block | account.public_access_block
@@ -48,9 +70,13 @@ def bucket_blocks_public_access(bucket: S3Bucket, account: S3AccountSettings) ->
     "(S3 console, Block Public Access settings for this account).",
     compliance={"aws-fsbp": ["S3.1"], "cis-aws-5.0": ["2.1.4"]},
     attack=["AML.T0010.002"],
+    references=(_sh(1), BLOCK_PUBLIC_ACCESS),
 )
 def account_blocks_public_access(account: S3AccountSettings) -> Result:
-    """The account-level settings protect every bucket, including those created tomorrow."""
+    """The account-level settings apply to every current and future bucket of the account. AWS
+    recommends BlockPublicPolicy at the account level: whoever may change a bucket policy may also
+    turn off the bucket's own setting, but not the account's. An absent account configuration is
+    all four settings off."""
     if account.public_access_block is None:
         return unknown("The account-level Block Public Access settings could not be read.")
     if account.public_access_block.all_enabled:
@@ -67,10 +93,14 @@ def account_blocks_public_access(account: S3AccountSettings) -> Result:
     "then turn on Block Public Access.",
     compliance={"aws-fsbp": ["S3.2", "S3.3"], "nist-800-53-r5": ["AC-3", "AC-21", "SC-7"]},
     attack=["AML.T0010.002", "AML.T0035"],
+    references=(_sh(2), _sh(3), BLOCK_PUBLIC_ACCESS),
 )
 def bucket_is_not_public(bucket: S3Bucket, account: S3AccountSettings) -> Result:
-    """A public bucket lets anyone read (or overwrite) training data and model artifacts. Public
-    policies are neutralised by RestrictPublicBuckets, public ACLs by IgnorePublicAcls."""
+    """An ACL is public when it grants anything to AllUsers or AuthenticatedUsers; a policy is
+    public unless it grants access only to fixed principals, networks or sources (S3 evaluates
+    this; GetBucketPolicyStatus reports it). RestrictPublicBuckets (bucket or account) limits a
+    public policy to the account and AWS services, IgnorePublicAcls makes S3 ignore public ACLs.
+    Security Hub splits read (S3.2) and write (S3.3); any public grant fails this check."""
     if bucket.public_access_block is None or account.public_access_block is None:
         return unknown("Block Public Access settings could not be read.")
     effective = bucket.public_access_block | account.public_access_block
@@ -108,12 +138,17 @@ def _public_grants(bucket: S3Bucket) -> list[dict[str, str]] | None:
     title="S3 bucket has ACLs disabled",
     severity=Severity.MEDIUM,
     baseline=Baseline.LEAST_PRIVILEGE,
-    remediation="Set Object Ownership to 'Bucket owner enforced' so that access is governed by policies only.",
+    remediation="Move any access that ACLs grant outside the account into the bucket policy, then set Object "
+    "Ownership to 'Bucket owner enforced' so that access is governed by policies only.",
     compliance={"aws-fsbp": ["S3.12"]},
+    references=(_sh(12), OBJECT_OWNERSHIP),
 )
 def bucket_disables_acls(bucket: S3Bucket) -> Result:
-    """ACLs grant access outside IAM and bucket policies, where reviews rarely look; with
-    BucketOwnerEnforced they are disabled and the bucket owner owns every object."""
+    """ACLs are the legacy access mechanism that predates IAM. With ACLs enabled (ObjectWriter,
+    BucketOwnerPreferred) an object uploaded by another account can belong to that account, and
+    its ACL, not the bucket policy, governs it. With BucketOwnerEnforced, the default for buckets
+    created since April 2023, ACLs no longer affect access and the bucket owner owns every object.
+    A bucket without ownership controls behaves as ObjectWriter."""
     if bucket.object_ownership is None:
         return unknown("The bucket's ownership controls could not be read.")
     if bucket.object_ownership == "BucketOwnerEnforced":
@@ -131,10 +166,15 @@ def bucket_disables_acls(bucket: S3Bucket) -> Result:
     remediation="Set default encryption to SSE-KMS (or DSSE-KMS) with a customer-managed key.",
     compliance={"aws-securityhub": ["S3.17"], "nist-800-53-r5": ["SC-12", "SC-28"]},
     attack=["AML.T0035"],
+    references=(_sh(17), SSE_KMS, SSE_S3_DEFAULT),
 )
 def bucket_encrypted_with_kms(bucket: S3Bucket) -> Result:
-    """With KMS the key policy is a second gate on every read of training data and artifacts,
-    and every use of the key is logged in CloudTrail; SSE-S3 gives neither."""
+    """Every bucket encrypts new objects with SSE-S3 unless told otherwise (since January 2023; a
+    missing configuration is read as SSE-S3). With SSE-KMS, downloading an object needs
+    kms:Decrypt on its key as well as S3 permissions, and a customer managed key lets you define
+    its key policy and audit its use. Like Security Hub S3.17 the check accepts any KMS key,
+    including the AWS managed aws/s3 key, and reads the default only: objects written before it
+    was set keep their encryption."""
     if bucket.encryption is None:
         return unknown("The bucket's default encryption could not be read.")
     if bucket.encryption.uses_kms:
@@ -153,10 +193,12 @@ def bucket_encrypted_with_kms(bucket: S3Bucket) -> Result:
     remediation="Enable versioning on the bucket so overwritten or deleted objects can be recovered.",
     compliance={"aws-securityhub": ["S3.14"], "nist-800-53-r5": ["CP-9", "SI-12"]},
     attack=["AML.T0020", "AML.T0018"],
+    references=(_sh(14), GET_BUCKET_VERSIONING),
 )
 def bucket_versioning_enabled(bucket: S3Bucket) -> Result:
-    """Without versioning a poisoned dataset or a tampered model artifact silently replaces the
-    original, and there is nothing to compare against or roll back to."""
+    """Versioning preserves earlier versions of an object, so an overwritten or deleted dataset
+    or model artifact can be retrieved and restored. A bucket that never had versioning returns no
+    status (read as Disabled); Suspended fails as well."""
     if bucket.versioning is None:
         return unknown("The bucket's versioning status could not be read.")
     if bucket.versioning.status == "Enabled":
@@ -168,16 +210,25 @@ def bucket_versioning_enabled(bucket: S3Bucket) -> Result:
     title="S3 bucket requires MFA to delete versions",
     severity=Severity.LOW,
     baseline=Baseline.INTEGRITY,
-    remediation="Enable MFA delete with the root account (versioning must be enabled).",
+    remediation="Enable versioning and MFA delete as the root user, with the AWS CLI or API (the console "
+    "cannot); MFA delete cannot be combined with lifecycle rules.",
     compliance={"aws-securityhub": ["S3.20"], "cis-aws-5.0": ["2.1.2"]},
     attack=["AML.T0018"],
+    references=(_sh(20), MFA_DELETE, GET_BUCKET_VERSIONING),
 )
 def bucket_mfa_delete_enabled(bucket: S3Bucket) -> Result:
-    """MFA delete stops stolen credentials from permanently destroying object versions."""
+    """With MFA delete, permanently deleting an object version or changing the bucket's versioning
+    state needs an MFA code as well as credentials: compromised credentials alone cannot destroy
+    versions. MFA delete cannot be used with a lifecycle configuration, so a bucket with lifecycle
+    rules is not assessed (Security Hub S3.20 produces no finding for it either)."""
     if bucket.versioning is None:
         return unknown("The bucket's versioning configuration could not be read.")
     if bucket.versioning.mfa_delete:
         return passed("MFA delete is enabled.")
+    if bucket.has_lifecycle_configuration is None:
+        return unknown("Whether the bucket has a lifecycle configuration could not be read.")
+    if bucket.has_lifecycle_configuration:
+        return not_applicable("The bucket has a lifecycle configuration, which MFA delete cannot be used with.")
     return failed("MFA delete is not enabled.", evidence={"versioning": bucket.versioning.status})
 
 
@@ -188,9 +239,18 @@ def bucket_mfa_delete_enabled(bucket: S3Bucket) -> Result:
     remediation="Enable server access logging to a separate, restricted log bucket.",
     compliance={"aws-fsbp": ["S3.9"], "nist-800-53-r5": ["AU-2", "AU-12"]},
     attack=["AML.T0035"],
+    references=(_sh(9),),
 )
-def bucket_access_logging_enabled(bucket: S3Bucket) -> Result:
-    """Access logs show who read the training data or pulled a model artifact, and when."""
+def bucket_access_logging_enabled(bucket: S3Bucket, buckets: Sequence[S3Bucket]) -> Result:
+    """Server access logs are detailed records of the requests made to the bucket (who read or
+    wrote which object, and when), for security and access audits. A bucket that receives another
+    bucket's access logs is not assessed: Security Hub S3.9 says the target bucket does not need
+    logging and its findings should be suppressed."""
+    sources = sorted(
+        b.name for b in buckets if b.name != bucket.name and b.logging and b.logging.target_bucket == bucket.name
+    )
+    if sources:
+        return not_applicable(f"The bucket receives the server access logs of {', '.join(sources)}.")
     if bucket.logging is None:
         return unknown("The bucket's logging configuration could not be read.")
     if bucket.logging.enabled:
@@ -209,11 +269,14 @@ def bucket_access_logging_enabled(bucket: S3Bucket) -> Result:
     "with the condition Bool aws:SecureTransport false.",
     compliance={"aws-fsbp": ["S3.5"], "cis-aws-5.0": ["2.1.1"], "nist-800-53-r5": ["SC-8", "SC-8(1)"]},
     attack=["AML.T0035"],
+    references=(_sh(5),),
 )
 def bucket_requires_tls(bucket: S3Bucket) -> Result:
-    """Training data and model artifacts read or written over plain HTTP can be captured or
-    altered in transit. Only a bucket policy that denies ``aws:SecureTransport = false`` to
-    everyone makes TLS mandatory; the statement must cover object reads and writes."""
+    """S3 accepts plain HTTP unless the bucket policy denies requests whose
+    ``aws:SecureTransport`` is false. The check passes a Deny to every principal that covers at
+    least object reads and writes (GetObject, PutObject) on the bucket's objects; Security Hub S3.5
+    and its example policy deny ``s3:*`` on the bucket and its objects, so a narrower statement
+    that passes here may still fail S3.5."""
     if bucket.policy is None:
         return unknown(bucket.policy_error or "The bucket policy could not be read.")
     if not bucket.policy:
@@ -260,12 +323,15 @@ FOREIGN_DENIED_OBJECT_ACTIONS = ("s3:PutObjectAcl",)
     "and s3:PutObjectAcl (and wildcards that include them) from statements that allow other accounts or everyone.",
     compliance={"aws-fsbp": ["S3.6"], "nist-800-53-r5": ["AC-3", "AC-6", "AC-21"]},
     attack=["AML.T0035", "AML.T0012"],
+    references=(_sh(6),),
 )
 def bucket_policy_restricts_cross_account_access(bucket: S3Bucket) -> Result:
-    """Another account that may rewrite the bucket policy, its ACLs or its encryption owns the
-    training data and model artifacts in it. Principals of other accounts, organizations and
-    everyone (behind a condition or not) count; the bucket's other cross-account grants, and
-    whether an organization condition limits them, are listed as evidence."""
+    """Another account that may rewrite the bucket policy, its ACLs or its encryption controls who
+    reads the training data and model artifacts in it (Security Hub S3.6: access from external
+    accounts "could result in data exfiltration by an insider threat or an attacker"). Principals
+    of other accounts, organizations and everyone (behind a condition or not) count; the bucket's
+    other cross-account grants, and whether an organization condition limits them, are listed as
+    evidence."""
     if bucket.policy is None:
         return unknown(bucket.policy_error or "The bucket policy could not be read.")
     if not bucket.policy:

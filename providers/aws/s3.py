@@ -1,10 +1,18 @@
 """S3: buckets and the account-level Block Public Access settings.
 
-Requests per bucket (at most 8): GetBucketLocation (only when ListBuckets lacks BucketRegion),
+Requests per bucket (at most 9): GetBucketLocation (only when ListBuckets lacks BucketRegion),
 GetBucketEncryption, GetBucketVersioning, GetPublicAccessBlock, GetBucketPolicy,
 GetBucketPolicyStatus (only when a policy exists), GetBucketOwnershipControls, GetBucketAcl (only
-when ACLs are enabled), GetBucketLogging. With a policy and ACLs enabled and no BucketRegion in
-ListBuckets that is 9; real AWS returns BucketRegion, so it is 8 at most there.
+when ACLs are enabled), GetBucketLogging, GetBucketLifecycleConfiguration (only when MFA delete is
+not enabled). With a policy and ACLs enabled and no BucketRegion in ListBuckets that is 10; real
+AWS returns BucketRegion, so it is 9 at most there.
+
+"Not found" answers are documented defaults, not errors: ServerSideEncryptionConfigurationNotFoundError
+is SSE-S3 (every bucket is encrypted with SSE-S3 unless configured otherwise, since January 2023),
+NoSuchPublicAccessBlockConfiguration is all four settings off, OwnershipControlsNotFoundError is
+ObjectWriter (ACLs enabled: the setting before April 2023), NoSuchBucketPolicy is no policy,
+NoSuchLifecycleConfiguration is no lifecycle rules. Buckets created since April 2023 return
+BucketOwnerEnforced and all four Block Public Access settings on.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ PERMISSIONS = (
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketAcl",
     "s3:GetBucketLogging",
+    "s3:GetLifecycleConfiguration",
     "s3:GetAccountPublicAccessBlock",
 )
 
@@ -91,6 +100,7 @@ def _bucket(ctx: AwsContext, name: str, region: str | None) -> S3Bucket:
     ownership = _ownership(
         ctx.call(s3, "get_bucket_ownership_controls", absent={"OwnershipControlsNotFoundError"}, Bucket=name)
     )
+    versioning = _versioning(ctx.call(s3, "get_bucket_versioning", Bucket=name))
     return S3Bucket(
         uid=f"arn:{ctx.partition}:s3:::{name}",
         name=name,
@@ -104,7 +114,7 @@ def _bucket(ctx: AwsContext, name: str, region: str | None) -> S3Bucket:
                 Bucket=name,
             )
         ),
-        versioning=_versioning(ctx.call(s3, "get_bucket_versioning", Bucket=name)),
+        versioning=versioning,
         public_access_block=_public_access_block(
             ctx.call(s3, "get_public_access_block", absent={"NoSuchPublicAccessBlockConfiguration"}, Bucket=name)
         ),
@@ -114,6 +124,7 @@ def _bucket(ctx: AwsContext, name: str, region: str | None) -> S3Bucket:
         object_ownership=ownership,
         **_acl(ctx, s3, name, ownership),
         logging=_logging(ctx.call(s3, "get_bucket_logging", Bucket=name)),
+        has_lifecycle_configuration=_lifecycle(ctx, s3, name, versioning),
     )
 
 
@@ -121,7 +132,9 @@ def _encryption(raw: Any) -> Encryption | None:
     if raw is None:
         return None
     if raw is ABSENT:
-        return Encryption()
+        # Documented default: "all buckets have a default encryption configuration that uses
+        # server-side encryption with Amazon S3 managed keys (SSE-S3)" (GetBucketEncryption).
+        return Encryption(algorithm="AES256")
     rules = raw.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
     if not rules:
         return Encryption()
@@ -138,6 +151,15 @@ def _versioning(raw: Any) -> Versioning | None:
     if raw is None:
         return None
     return Versioning(status=raw.get("Status") or "Disabled", mfa_delete=raw.get("MFADelete") == "Enabled")
+
+
+def _lifecycle(ctx: AwsContext, s3: Any, name: str, versioning: Versioning | None) -> bool | None:
+    if versioning is not None and versioning.mfa_delete:
+        return None  # not needed: only MFA delete's applicability depends on it
+    raw = ctx.call(s3, "get_bucket_lifecycle_configuration", absent={"NoSuchLifecycleConfiguration"}, Bucket=name)
+    if raw is None:
+        return None
+    return raw is not ABSENT and bool(raw.get("Rules"))
 
 
 def _public_access_block(raw: Any) -> PublicAccessBlock | None:

@@ -53,7 +53,9 @@ class PublicAccessBlock(Snapshot):
 
 
 class Encryption(Snapshot):
-    """Default encryption. ``algorithm`` is None when no default encryption is configured."""
+    """Default encryption. Every bucket has one since January 2023 (SSE-S3 unless set otherwise):
+    the collector reads a missing configuration as ``AES256``. ``algorithm`` None: a rule without
+    a default algorithm."""
 
     algorithm: Literal["AES256", "aws:kms", "aws:kms:dsse"] | None = None
     kms_key_id: str | None = None
@@ -96,6 +98,9 @@ class S3Bucket(Resource):
     owner_id: str | None = None
     object_ownership: str | None = None  # BucketOwnerEnforced | BucketPreferred | ObjectWriter
     logging: Logging | None = None
+    # GetBucketLifecycleConfiguration found rules (MFA delete cannot be used with them). None:
+    # unreadable, or not read because MFA delete is already enabled.
+    has_lifecycle_configuration: bool | None = None
     policy_error: str | None = Field(default=None, description="why the policy could not be parsed")
 
 

@@ -322,7 +322,10 @@ INVALID_GRAMMAR = {"Statement": [{"Effect": "Permit", "Action": "*", "Resource":
         ("full access guarded by a Deny outside the account", endpoint(GUARDED), Status.PASS),
         ("the default full-access policy", endpoint(FULL_ACCESS), Status.FAIL),
         ("{'AWS': '*'} and '*:*'", endpoint(AWS_STAR), Status.FAIL),
-        ("no policy", endpoint({}, endpoint_type="Interface"), Status.FAIL),
+        # "If an AWS service doesn't support endpoint policies, we allow full access to any endpoint
+        # for the service" (vpc-endpoints-access.html): nothing to set, not assessed. A service that
+        # supports them returns the default full-access policy, the FULL_ACCESS case above.
+        ("no policy: the service supports none", endpoint({}, endpoint_type="Interface"), None),
         ("policy unreadable", endpoint(None), Status.ERROR),
         ("malformed policy", endpoint(None, policy_error="not valid JSON"), Status.ERROR),
         ("policy IAM would reject", endpoint(INVALID_GRAMMAR), Status.ERROR),

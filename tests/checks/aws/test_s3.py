@@ -40,6 +40,7 @@ def bucket(**fields: Any) -> S3Bucket:
         "acl_grants": (),
         "object_ownership": "BucketOwnerEnforced",
         "logging": Logging(enabled=True, target_bucket="logs"),
+        "has_lifecycle_configuration": False,
     }
     base.update(fields)
     return S3Bucket(**base)
@@ -159,15 +160,54 @@ SINGLE_BUCKET_CASES = [
     (s3.bucket_mfa_delete_enabled, bucket(), Status.PASS),
     (s3.bucket_mfa_delete_enabled, bucket(versioning=Versioning(status="Enabled")), Status.FAIL),
     (s3.bucket_mfa_delete_enabled, bucket(versioning=None), Status.ERROR),
-    (s3.bucket_access_logging_enabled, bucket(), Status.PASS),
-    (s3.bucket_access_logging_enabled, bucket(logging=Logging(enabled=False)), Status.FAIL),
-    (s3.bucket_access_logging_enabled, bucket(logging=None), Status.ERROR),
+    # S3.20: "You cannot use MFA delete with a bucket that has a lifecycle configuration".
+    (
+        s3.bucket_mfa_delete_enabled,
+        bucket(versioning=Versioning(status="Enabled"), has_lifecycle_configuration=True),
+        None,
+    ),
+    (
+        s3.bucket_mfa_delete_enabled,
+        bucket(versioning=Versioning(status="Enabled"), has_lifecycle_configuration=None),
+        Status.ERROR,
+    ),
+    # Enabled MFA delete passes whatever the lifecycle (the collector does not read it then).
+    (s3.bucket_mfa_delete_enabled, bucket(has_lifecycle_configuration=None), Status.PASS),
 ]
 
 
 @pytest.mark.parametrize(("check", "b", "expected"), SINGLE_BUCKET_CASES, ids=lambda v: getattr(v, "__name__", ""))
 def test_single_bucket_checks(check: Any, b: S3Bucket, expected: Status) -> None:
     assert check(b).status is expected
+
+
+@pytest.mark.parametrize(
+    ("case", "b", "others", "expected"),
+    [
+        ("logging on", bucket(), [], Status.PASS),
+        ("logging off", bucket(logging=Logging(enabled=False)), [], Status.FAIL),
+        ("unreadable", bucket(logging=None), [], Status.ERROR),
+        # S3.9: "The target logging bucket does not need to have server access logging enabled".
+        (
+            "log target of another bucket",
+            bucket(name="logs", uid="arn:aws:s3:::logs", logging=Logging(enabled=False)),
+            [bucket()],
+            None,
+        ),
+        (
+            "another bucket logs elsewhere",
+            bucket(logging=Logging(enabled=False)),
+            [bucket(name="other", logging=Logging(enabled=True, target_bucket="logs"))],
+            Status.FAIL,
+        ),
+        ("logs to itself", bucket(logging=Logging(enabled=True, target_bucket="ml-data")), [], Status.PASS),
+    ],
+)
+def test_bucket_access_logging_enabled(case: str, b: S3Bucket, others: list[S3Bucket], expected: Status) -> None:
+    result = s3.bucket_access_logging_enabled(b, [b, *others])
+    assert result.status is expected, case
+    if expected is None:
+        assert "ml-data" in result.message
 
 
 def tls_policy(**statement: Any) -> dict[str, Any]:

@@ -137,3 +137,55 @@ def test_a_failed_listing_marks_buckets_incomplete(aws: None, monkeypatch: pytes
     assert inventory.of_type(S3Bucket) == []
     assert inventory.incomplete_scopes(S3Bucket) == [(ACCOUNT, "global", "ListBuckets failed: AccessDenied")]
     assert inventory.errors[0].operation == "ListBuckets"
+
+
+def test_not_found_answers_are_the_documented_defaults(aws: None) -> None:
+    # moto 5.2 answers ServerSideEncryptionConfigurationNotFoundError, OwnershipControlsNotFoundError
+    # and NoSuchPublicAccessBlockConfiguration for a new bucket. AWS does not: a bucket created since
+    # April 2023 returns SSE-S3, BucketOwnerEnforced and all four Block Public Access settings on
+    # (that bucket is "modern" below, configured explicitly). The not-found answers are what AWS
+    # returns for a bucket whose setting was never set or was deleted, and each means the documented
+    # default: SSE-S3 ("all buckets have a default encryption configuration that uses SSE-S3"),
+    # ObjectWriter (ACLs enabled, the setting before April 2023), all four settings off.
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="legacy")
+    s3.create_bucket(Bucket="modern")
+    s3.put_bucket_encryption(
+        Bucket="modern",
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket="modern", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_public_access_block(
+        Bucket="modern",
+        PublicAccessBlockConfiguration={
+            k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="modern",
+        LifecycleConfiguration={
+            "Rules": [{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}}]
+        },
+    )
+
+    inventory = collect_aws(S3Bucket)
+
+    assert not inventory.errors  # not-found answers are facts, not failures
+    legacy, modern = one(inventory, S3Bucket, "legacy"), one(inventory, S3Bucket, "modern")
+    for b in (legacy, modern):
+        assert b.encryption is not None and b.encryption.algorithm == "AES256" and not b.encryption.uses_kms
+    assert legacy.object_ownership == "ObjectWriter" and legacy.acl_grants is not None
+    assert legacy.public_access_block is not None and legacy.public_access_block.disabled == [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ]
+    assert legacy.has_lifecycle_configuration is False  # NoSuchLifecycleConfiguration
+    assert modern.object_ownership == "BucketOwnerEnforced" and modern.acl_grants == ()
+    assert modern.public_access_block is not None and modern.public_access_block.all_enabled
+    assert modern.has_lifecycle_configuration is True
