@@ -225,6 +225,11 @@ def bucket_mfa_delete_enabled(bucket: S3Bucket) -> Result:
         return unknown("The bucket's versioning configuration could not be read.")
     if bucket.versioning.mfa_delete:
         return passed("MFA delete is enabled.")
+    if bucket.versioning.status not in ("Enabled", "Suspended"):
+        return failed(
+            "Versioning is off, so there is no MFA delete (enable versioning first).",
+            evidence={"versioning": bucket.versioning.status},
+        )
     if bucket.has_lifecycle_configuration is None:
         return unknown("Whether the bucket has a lifecycle configuration could not be read.")
     if bucket.has_lifecycle_configuration:

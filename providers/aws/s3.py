@@ -154,7 +154,10 @@ def _versioning(raw: Any) -> Versioning | None:
 
 
 def _lifecycle(ctx: AwsContext, s3: Any, name: str, versioning: Versioning | None) -> bool | None:
-    if versioning is not None and versioning.mfa_delete:
+    """Whether the bucket has lifecycle rules: read only where it decides a verdict — a versioned
+    bucket without MFA delete (MFA delete cannot be combined with lifecycle rules). An unversioned
+    bucket needs versioning first, and one with MFA delete passes, so neither spends the request."""
+    if versioning is None or versioning.mfa_delete or versioning.status not in ("Enabled", "Suspended"):
         return None  # not needed: only MFA delete's applicability depends on it
     raw = ctx.call(s3, "get_bucket_lifecycle_configuration", absent={"NoSuchLifecycleConfiguration"}, Bucket=name)
     if raw is None:

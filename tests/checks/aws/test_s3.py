@@ -173,6 +173,17 @@ SINGLE_BUCKET_CASES = [
     ),
     # Enabled MFA delete passes whatever the lifecycle (the collector does not read it then).
     (s3.bucket_mfa_delete_enabled, bucket(has_lifecycle_configuration=None), Status.PASS),
+    # Unversioned: versioning comes first (CIS 2.1.2); the lifecycle is not read then either.
+    (
+        s3.bucket_mfa_delete_enabled,
+        bucket(versioning=Versioning(status="Disabled"), has_lifecycle_configuration=None),
+        Status.FAIL,
+    ),
+    (
+        s3.bucket_mfa_delete_enabled,
+        bucket(versioning=Versioning(status="Suspended"), has_lifecycle_configuration=True),
+        None,
+    ),
 ]
 
 

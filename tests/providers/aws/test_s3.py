@@ -165,6 +165,9 @@ def test_not_found_answers_are_the_documented_defaults(aws: None) -> None:
             k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
         },
     )
+    for name in ("legacy", "modern"):  # the lifecycle is read only for versioned buckets without MFA delete
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.create_bucket(Bucket="unversioned")
     s3.put_bucket_lifecycle_configuration(
         Bucket="modern",
         LifecycleConfiguration={
@@ -189,3 +192,4 @@ def test_not_found_answers_are_the_documented_defaults(aws: None) -> None:
     assert modern.object_ownership == "BucketOwnerEnforced" and modern.acl_grants == ()
     assert modern.public_access_block is not None and modern.public_access_block.all_enabled
     assert modern.has_lifecycle_configuration is True
+    assert one(inventory, S3Bucket, "unversioned").has_lifecycle_configuration is None  # not read: not needed
