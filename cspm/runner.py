@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FAIL_ON_CHOICES = ("none", "informational", "low", "medium", "high", "critical")
+
+# --timeout T: collection stops at T; evaluating and writing the partial report then takes well
+# under a second. Should they not be done by T + EXIT_GRACE_SECONDS, the watchdog ends the process
+# (exit 1, one line on stderr): the process never outlives T + 5 s.
+EXIT_GRACE_SECONDS = 4.5
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,10 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
 
     deadline = time.monotonic() + out.timeout if out.timeout else None
     stop = Stop(deadline=deadline, timeout_label=f"timed out after {out.timeout:g} s" if out.timeout else "")
-    with stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
+    with watchdog(out.timeout), stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
-    report, mutes = _mute(report, out)
-    write_reports(report, out, mutes=mutes)
+        report, mutes = _mute(report, out)
+        write_reports(report, out, mutes=mutes)
     if not out.quiet:
         print_summary(report, to_stderr=out.json_path == "-")
     if out.compliance:
@@ -85,6 +91,30 @@ def exit_reason(report: ScanReport, code: int, fail_on: str) -> str:
         )
         return f"{count} unmuted failing finding(s) at or above {fail_on} (exit 3)"
     return f"the scan is incomplete: {len(report.errors)} collection error(s) (exit 4, --strict)"
+
+
+@contextmanager
+def watchdog(timeout: float | None, grace: float = EXIT_GRACE_SECONDS) -> Iterator[None]:
+    """While active, the process ends ``timeout + grace`` seconds from now whatever it is doing
+    (a collector stuck in a read, an evaluation that does not end): exit 1, one line on stderr.
+    Once the report is written, the watchdog is called off."""
+    if not timeout:
+        yield
+        return
+
+    def expire() -> None:
+        sys.stderr.write(f"cspm: error: --timeout {timeout:g}: the scan did not finish within {grace:g} s "
+                         "of its deadline; no report was written (exit 1)\n")  # fmt: skip
+        sys.stderr.flush()
+        os._exit(ExitCode.RUNTIME)
+
+    timer = threading.Timer(timeout + grace, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 @contextmanager
