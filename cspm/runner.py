@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -41,6 +41,9 @@ class OutputOptions:
     strict: bool = False
     quiet: bool = False
     timeout: float | None = None  # seconds; the scan is cut short and reported incomplete
+    # When the run began (time.monotonic()): --timeout counts from here, so connecting to the
+    # cloud (credentials, regions) is inside the bound too. The options are made before that.
+    started: float = field(default_factory=time.monotonic)
     formats: tuple[str, ...] = ()  # besides json, which is always written
     mutelist: Mutelist | None = None
     compliance: str | None = None  # a framework id: writes compliance-<id>.json and prints the view
@@ -57,9 +60,9 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     from cspm.reporting.progress import progress_for
     from cspm.reporting.terminal import print_summary
 
-    deadline = time.monotonic() + out.timeout if out.timeout else None
+    deadline = out.started + out.timeout if out.timeout else None
     stop = Stop(deadline=deadline, timeout_label=f"timed out after {out.timeout:g} s" if out.timeout else "")
-    with watchdog(out.timeout), stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
+    with watchdog(deadline), stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
         report, mutes = _mute(report, out)
         write_reports(report, out, mutes=mutes)
@@ -94,21 +97,22 @@ def exit_reason(report: ScanReport, code: int, fail_on: str) -> str:
 
 
 @contextmanager
-def watchdog(timeout: float | None, grace: float = EXIT_GRACE_SECONDS) -> Iterator[None]:
-    """While active, the process ends ``timeout + grace`` seconds from now whatever it is doing
-    (a collector stuck in a read, an evaluation that does not end): exit 1, one line on stderr.
-    Once the report is written, the watchdog is called off."""
-    if not timeout:
+def watchdog(deadline: float | None, grace: float = EXIT_GRACE_SECONDS) -> Iterator[None]:
+    """While active, the process ends ``grace`` seconds after ``deadline`` (a ``time.monotonic()``
+    value) whatever it is doing (evaluating or writing past the deadline): exit 1, one line on
+    stderr. Collectors stuck in a read do not need it: collection stops at the deadline and
+    :func:`cspm.cli.entry` does not wait for them. Called off once the report is written."""
+    if deadline is None:
         yield
         return
 
     def expire() -> None:
-        sys.stderr.write(f"cspm: error: --timeout {timeout:g}: the scan did not finish within {grace:g} s "
-                         "of its deadline; no report was written (exit 1)\n")  # fmt: skip
+        sys.stderr.write(f"cspm: error: --timeout: the scan did not finish within {grace:g} s of its deadline; "
+                         "no report was written (exit 1)\n")  # fmt: skip
         sys.stderr.flush()
         os._exit(ExitCode.RUNTIME)
 
-    timer = threading.Timer(timeout + grace, expire)
+    timer = threading.Timer(max(0.0, deadline + grace - time.monotonic()), expire)
     timer.daemon = True
     timer.start()
     try:
