@@ -227,6 +227,7 @@ class BoundedReads:
         self, inner: Any, *, protocol: str, limit: int = DEFAULT_MAX_RESPONSE_BYTES, body_seconds: float = BODY_SECONDS
     ) -> None:
         self.inner = inner
+        self.protocol = protocol
         self.json = protocol in JSON_PROTOCOLS
         self.limit = limit
         self.body_seconds = body_seconds
@@ -244,7 +245,8 @@ class BoundedReads:
         finally:
             response.raw.release_conn()
         response._content = body  # what AWSResponse.content returns from now on
-        self._check(response, body, request.url)
+        if request.method != "HEAD" and response.status_code not in (204, 304):  # no body by definition
+            self._check(response, body, request.url)
         return response
 
     def close(self) -> None:
@@ -278,6 +280,8 @@ class BoundedReads:
             raise IncompleteBody(reason=f"the answer ended after {len(body)} of {declared} bytes ({url})")
         if not self.json or not 200 <= response.status_code < 300 or not body:
             return
+        if self.protocol == "rest-json" and "json" not in headers.get("content-type", "json").lower():
+            return  # a REST operation whose payload is not JSON (a blob, a document)
         try:
             parsed = json.loads(body)
         except ValueError as exc:

@@ -227,8 +227,10 @@ class _Session:
 
 
 class _Request:
-    url = "http://127.0.0.1/"
-    stream_output = False
+    def __init__(self, method: str = "POST") -> None:
+        self.url = "http://127.0.0.1/"
+        self.method = method
+        self.stream_output = False
 
 
 @pytest.mark.parametrize(
@@ -243,12 +245,16 @@ class _Request:
         ("json", b'{"Keys": [', {"transfer-encoding": "chunked", "content-length": "99"}, 400, None),
         ("json", b"", {"content-length": "0"}, 200, None),
         ("query", b"not xml", {}, 200, None),  # botocore's XML parser refuses it itself
+        ("rest-json", b"%PDF-1.7", {"content-type": "application/pdf"}, 200, None),  # a payload, not JSON
+        ("rest-json", b'{"a": ', {"content-type": "application/json"}, 200, MalformedBody),
     ],
 )
 def test_bodies_are_checked(
     protocol: str, body: bytes, headers: dict[str, str], status: int, error: type[Exception] | None
 ) -> None:
     reads = BoundedReads(_Session(_Response(body, headers, status)), protocol=protocol)
+    head = BoundedReads(_Session(_Response(b"", {"content-length": "40"})), protocol=protocol)
+    assert head.send(_Request("HEAD"))._content == b"", "a HEAD answer announces a length it does not send"
     if error is None:
         assert reads.send(_Request())._content == body
     else:
