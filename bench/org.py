@@ -50,6 +50,7 @@ from bench.launcher import Launcher
 
 RESULTS = Path(__file__).resolve().parent / "results" / "org.json"
 LATENCY_PATH = "/_bench/latency"
+FAILING_PATH = "/_bench/failing"
 LATENCY = 0.050  # seconds per request while the scan runs
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-1")
 MEMBERS = 50
@@ -85,6 +86,32 @@ class Latency:
             return [b""]
         if self.seconds and not environ.get("PATH_INFO", "").startswith("/moto-api/"):
             time.sleep(self.seconds)
+        return self.app(environ, start_response)
+
+
+class FailingListings:
+    """WSGI middleware in front of :class:`~cspm.demo.server.EmptyListings`: after
+    ``POST /_bench/failing`` with ``1``, the SageMaker listings moto lacks answer HTTP 500 with an
+    HTML error page, every time, as ``moto_server`` itself does (the account of issue 11 whose
+    listings keep failing); ``0`` goes back to empty pages."""
+
+    PAGE = b"<!doctype html><title>500 Internal Server Error</title><h1>Internal Server Error</h1>"
+
+    def __init__(self, app: Any) -> None:  # a cspm.demo.server.EmptyListings
+        self.app = app
+        self.failing = False
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == FAILING_PATH:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            self.failing = environ["wsgi.input"].read(length).strip() == b"1"
+            start_response("204 No Content", [])
+            return [b""]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if self.failing and target.startswith("SageMaker.") and target.split(".", 1)[1] in self.app.listings:
+            headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(self.PAGE)))]
+            start_response("500 Internal Server Error", headers)
+            return [self.PAGE]
         return self.app(environ, start_response)
 
 
@@ -177,7 +204,7 @@ def serve() -> int:
     from cspm.demo.server import EmptyListings
 
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    app = CountingMiddleware(Latency(EmptyListings(DomainDispatcherApplication(create_backend_app))))
+    app = CountingMiddleware(Latency(FailingListings(EmptyListings(DomainDispatcherApplication(create_backend_app)))))
     server = keep_alive_server(app)
     parent = os.getppid()
 
@@ -251,6 +278,11 @@ def post(url: str, body: bytes = b"") -> None:
 
 def set_latency(url: str, seconds: float) -> None:
     post(url + LATENCY_PATH, str(seconds).encode())
+
+
+def set_failing(url: str, failing: bool) -> None:
+    """The SageMaker listings moto lacks: moto's HTTP 500 every time (True) or empty pages."""
+    post(url + FAILING_PATH, b"1" if failing else b"0")
 
 
 # ---------------------------------------------------------------------------------------------

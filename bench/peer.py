@@ -17,7 +17,13 @@ wall time, CPU time, peak RSS, and the requests the server counted during that r
 ``--repeat`` times (2), in turn, and the fastest run of each is compared: on a shared machine a
 busy moment then cannot fall on one tool only.
 
-Goals (issue 7): cspm at least 10x faster than the peer, with at most half its requests. Writes
+Then both tools scan the same account again with the SageMaker listings moto lacks answering HTTP
+500 every time (:data:`FAILING_LISTINGS`, in both regions; ``bench.org.FailingListings``): the
+account of issue 11, on which cspm used to spend a minute in retries.
+
+Goals (issue 7): cspm at least 10x faster than the peer, with at most half its requests. Issue 11:
+with the listings failing, cspm within 1 s of its wall time on the answered account, every failing
+call in its ``errors``, and still at least 10x faster than the peer. Writes
 ``bench/results/peer.json``. If the peer cannot be installed, the reason is printed and recorded,
 and cspm's own figures are still measured.
 """
@@ -37,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.launcher import Launcher, Measured
-from bench.org import Account, log, post, server_child, set_latency
+from bench.org import Account, log, post, server_child, set_failing, set_latency
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "peer.json"
@@ -48,7 +54,15 @@ REGIONS = ("us-east-1", "eu-west-1")
 ACCOUNT = "123456789012"
 INSTALL_TIMEOUT = 1800.0
 SCAN_TIMEOUT = 900.0
-GOALS = {"speedup": 10.0, "request_ratio": 0.5}
+GOALS = {"speedup": 10.0, "request_ratio": 0.5, "failing_extra_seconds": 1.0}
+# What moto lacks (see cspm.demo.server.EmptyListings) and the scan calls: with ``--failing`` they
+# answer moto's HTTP 500 page every time, in both regions (issue 11).
+FAILING_LISTINGS = (
+    "ListFeatureGroups",
+    "ListInferenceExperiments",
+    "ListMonitoringSchedules",
+    "ListNotebookInstanceLifecycleConfigs",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,6 +302,7 @@ class Run:
     by_service: dict[str, int] = field(default_factory=dict)
     findings: int = 0
     resources: int = 0
+    errors: dict[str, int] = field(default_factory=dict)  # "service:Operation code" -> count (cspm)
 
 
 def _counted(url: str) -> Counter[str]:
@@ -310,9 +325,11 @@ def run_cspm(url: str, launcher: Launcher, out_dir: Path) -> Run:
     _check(measured, "cspm", ok=(0, 3))
     report = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
     counted = _counted(url)
+    errors = Counter(f"{e['service']}:{e['operation']} {e['code']}" for e in report["errors"])
     return Run("cspm", measured.exit_code, round(measured.wall_seconds, 2), round(measured.cpu_seconds, 2),
                round(measured.peak_rss_mb, 1), sum(counted.values()), dict(counted.most_common()),
-               findings=len(report["findings"]), resources=len(report["resources"]))  # fmt: skip
+               findings=len(report["findings"]), resources=len(report["resources"]),
+               errors=dict(sorted(errors.items())))  # fmt: skip
 
 
 def run_prowler(url: str, launcher: Launcher, out_dir: Path) -> Run:
@@ -350,11 +367,11 @@ def _check(measured: Measured, tool: str, ok: tuple[int, ...]) -> None:
 
 def run_peer(*, latency: float = 0.0, repeat: int = 2, launcher: Launcher | None = None) -> dict[str, Any]:
     """Each tool ``repeat`` times, in turn (so a busy moment of a shared machine hits both); the
-    fastest run of each is compared (every run is kept in the results)."""
+    fastest run of each is compared (every run is kept in the results). Then the same again with
+    the SageMaker listings moto lacks failing (HTTP 500, every time): the fixture of issue 11."""
     own = launcher is None
     launcher = launcher or Launcher()
-    cspm_runs: list[Run] = []
-    prowler_runs: list[Run] = []
+    runs: dict[str, list[Run]] = {"cspm": [], "prowler": [], "cspm-failing": [], "prowler-failing": []}
     try:
         install = ensure_peer()
         if not install.ok:
@@ -363,18 +380,57 @@ def run_peer(*, latency: float = 0.0, repeat: int = 2, launcher: Launcher | None
             log(f"moto server (child process) on {url}; seeding the single-account fixture ...")
             made = seed_fixture(url)
             set_latency(url, latency)
-            for i in range(repeat):
-                log(f"scanning with cspm ({i + 1}/{repeat}) ...")
-                cspm_runs.append(run_cspm(url, launcher, _mkdir(Path(tmp) / f"cspm-{i}")))
-                if install.ok:
-                    log(f"scanning with prowler {install.version} ({i + 1}/{repeat}) ...")
-                    prowler_runs.append(run_prowler(url, launcher, _mkdir(Path(tmp) / f"prowler-{i}")))
+            for failing in (False, True):
+                set_failing(url, failing)
+                suffix = "-failing" if failing else ""
+                for i in range(repeat):
+                    log(f"scanning with cspm{suffix} ({i + 1}/{repeat}) ...")
+                    runs[f"cspm{suffix}"].append(run_cspm(url, launcher, _mkdir(Path(tmp) / f"cspm{suffix}-{i}")))
+                    if install.ok:
+                        log(f"scanning with prowler {install.version}{suffix} ({i + 1}/{repeat}) ...")
+                        out = _mkdir(Path(tmp) / f"prowler{suffix}-{i}")
+                        runs[f"prowler{suffix}"].append(run_prowler(url, launcher, out))
     finally:
         if own:
             launcher.close()
-    results = _results(made, latency, install, _fastest(cspm_runs), _fastest(prowler_runs) if prowler_runs else None)
-    results["runs"] = {"cspm": [asdict(r) for r in cspm_runs], "prowler": [asdict(r) for r in prowler_runs]}
+    fastest = {tool: _fastest(found) if found else None for tool, found in runs.items()}
+    results = _results(made, latency, install, fastest["cspm"], fastest["prowler"])  # type: ignore[arg-type]
+    results["failing"] = _failing(fastest)
+    results["goals"] += results["failing"].pop("goals")
+    results["runs"] = {tool: [asdict(r) for r in found] for tool, found in runs.items()}
     return results
+
+
+def _failing(fastest: dict[str, Run | None]) -> dict[str, Any]:
+    """The fixture whose listings keep failing, against the same account answered."""
+    cspm, answered, prowler = fastest["cspm-failing"], fastest["cspm"], fastest["prowler-failing"]
+    assert cspm is not None and answered is not None
+    expected = {f"sagemaker:{op} 500" for op in FAILING_LISTINGS}
+    recorded = {key for key in cspm.errors if key in expected}
+    extra = cspm.wall_seconds - answered.wall_seconds
+    failing: dict[str, Any] = {
+        "listings": list(FAILING_LISTINGS),
+        "regions": list(REGIONS),
+        "cspm": asdict(cspm),
+        "prowler": asdict(prowler) if prowler else None,
+        "extra_seconds": round(extra, 2),
+    }
+    goals = [
+        _goal("listings that keep failing cost (vs answered)", f"<= {GOALS['failing_extra_seconds']:g} s",
+              round(extra, 2), extra <= GOALS["failing_extra_seconds"]),
+        _goal("every failing listing in errors, in both regions", f"{len(expected) * len(REGIONS)} errors",
+              sum(cspm.errors.get(k, 0) for k in expected), recorded == expected
+              and all(cspm.errors[k] == len(REGIONS) for k in expected)),
+    ]  # fmt: skip
+    if prowler is not None:
+        speedup = prowler.wall_seconds / max(cspm.wall_seconds, 1e-9)
+        failing["speedup"] = round(speedup, 1)
+        goals.append(_goal("faster than the peer, listings failing", f">= {GOALS['speedup']:g}x",
+                           round(speedup, 1), speedup >= GOALS["speedup"]))  # fmt: skip
+    else:
+        goals.append(_goal("peer measured side by side, listings failing", "prowler installed", "not measured", False))
+    failing["goals"] = goals
+    return failing
 
 
 def _fastest(runs: list[Run]) -> Run:
@@ -448,6 +504,15 @@ def print_results(results: dict[str, Any]) -> None:
                 f"  {tool} requests by service: "
                 + ", ".join(f"{s} {n}" for s, n in results[tool]["by_service"].items())
             )
+    failing = results.get("failing")
+    if failing:
+        print(f"\nlistings failing (HTTP 500 every time): {', '.join(failing['listings'])}")
+        for tool in ("cspm", "prowler"):
+            run = failing[tool]
+            if run:
+                print(f"{tool:<10}{run['wall_seconds']:>9.2f}{run['cpu_seconds']:>9.2f}{run['peak_rss_mb']:>9.1f}"
+                      f"{run['requests']:>10}{run['resources']:>11}{run['findings']:>10}")  # fmt: skip
+        print("  cspm errors: " + ", ".join(f"{k} x{n}" for k, n in failing["cspm"]["errors"].items()))
     print("\ngoals")
     for g in results["goals"]:
         print(f"  [{'ok' if g['met'] else 'MISSED'}] {g['goal']}: {g['value']} (target {g['target']})")

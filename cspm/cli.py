@@ -233,6 +233,15 @@ def scan_aws(
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
+    max_response_mb: Annotated[
+        int,
+        typer.Option(
+            "--max-response-mb",
+            min=1,
+            max=4096,
+            help="Largest API answer read, in MiB; a larger one is recorded as an error [64].",
+        ),
+    ] = 64,
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     ECR, KMS and CloudTrail."""
@@ -267,6 +276,7 @@ def scan_aws(
         external_id=external_id,
         accounts=tuple(split_csv(accounts)),
         exclude_accounts=tuple(split_csv(exclude_accounts)),
+        max_response_bytes=max_response_mb * 2**20,
     )
     options.validate()
     provider = AwsProvider(options)
@@ -432,10 +442,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:  # pragma: no cover - exercised through the installed console script
-    """The console script. After an interrupt, collector threads may still be waiting on the
-    network; the partial report is already written, so exit without waiting for them."""
+    """The console script. After an interrupt or --timeout, collector threads may still be
+    waiting on the network (a dripping answer cannot be interrupted); the partial report is
+    already written, so exit without waiting for them."""
+    import threading
+
     code = main()
-    if code in (128 + 2, 128 + 15):
+    main_thread = threading.main_thread()
+    abandoned = [t for t in threading.enumerate() if t is not main_thread and t.is_alive() and not t.daemon]
+    if code in (128 + 2, 128 + 15) or abandoned:
+        logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

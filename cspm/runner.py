@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 FAIL_ON_CHOICES = ("none", "informational", "low", "medium", "high", "critical")
 
+# --timeout T: collection stops at T; evaluating and writing the partial report then takes well
+# under a second. Should they not be done by T + EXIT_GRACE_SECONDS, the watchdog ends the process
+# (exit 1, one line on stderr): the process never outlives T + 5 s.
+EXIT_GRACE_SECONDS = 4.5
+
 
 @dataclass(frozen=True)
 class OutputOptions:
@@ -35,6 +41,9 @@ class OutputOptions:
     strict: bool = False
     quiet: bool = False
     timeout: float | None = None  # seconds; the scan is cut short and reported incomplete
+    # When the run began (time.monotonic()): --timeout counts from here, so connecting to the
+    # cloud (credentials, regions) is inside the bound too. The options are made before that.
+    started: float = field(default_factory=time.monotonic)
     formats: tuple[str, ...] = ()  # besides json, which is always written
     mutelist: Mutelist | None = None
     compliance: str | None = None  # a framework id: writes compliance-<id>.json and prints the view
@@ -51,12 +60,12 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     from cspm.reporting.progress import progress_for
     from cspm.reporting.terminal import print_summary
 
-    deadline = time.monotonic() + out.timeout if out.timeout else None
+    deadline = out.started + out.timeout if out.timeout else None
     stop = Stop(deadline=deadline, timeout_label=f"timed out after {out.timeout:g} s" if out.timeout else "")
-    with stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
+    with watchdog(deadline), stop_on_signals(stop) as received, progress_for(quiet=out.quiet) as progress:
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
-    report, mutes = _mute(report, out)
-    write_reports(report, out, mutes=mutes)
+        report, mutes = _mute(report, out)
+        write_reports(report, out, mutes=mutes)
     if not out.quiet:
         _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
     if out.compliance:
@@ -85,6 +94,31 @@ def exit_reason(report: ScanReport, code: int, fail_on: str) -> str:
         )
         return f"{count} unmuted failing finding(s) at or above {fail_on} (exit 3)"
     return f"the scan is incomplete: {len(report.errors)} collection error(s) (exit 4, --strict)"
+
+
+@contextmanager
+def watchdog(deadline: float | None, grace: float = EXIT_GRACE_SECONDS) -> Iterator[None]:
+    """While active, the process ends ``grace`` seconds after ``deadline`` (a ``time.monotonic()``
+    value) whatever it is doing (evaluating or writing past the deadline): exit 1, one line on
+    stderr. Collectors stuck in a read do not need it: collection stops at the deadline and
+    :func:`cspm.cli.entry` does not wait for them. Called off once the report is written."""
+    if deadline is None:
+        yield
+        return
+
+    def expire() -> None:
+        sys.stderr.write(f"cspm: error: --timeout: the scan did not finish within {grace:g} s of its deadline; "
+                         "no report was written (exit 1)\n")  # fmt: skip
+        sys.stderr.flush()
+        os._exit(ExitCode.RUNTIME)
+
+    timer = threading.Timer(max(0.0, deadline + grace - time.monotonic()), expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 @contextmanager

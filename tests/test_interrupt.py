@@ -126,3 +126,36 @@ def test_timeout_cuts_the_scan_short_and_reports_it(tmp_path: Path) -> None:
     assert report["scan"]["complete"] is False
     assert "timed out after 0.5 s" in report["errors"][0]["message"]
     assert "the report is incomplete" in stderr
+
+
+def test_the_watchdog_ends_a_run_that_overstays_its_deadline() -> None:
+    """Whatever holds the process past the deadline (here a sleep standing for an analysis that
+    does not end), it exits 1 with one line, ``grace`` seconds after the deadline."""
+    code = textwrap.dedent(
+        """
+        import time
+        from cspm.runner import watchdog
+        with watchdog(time.monotonic() + 0.2, grace=0.2):
+            time.sleep(30)
+        print("not reached")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("cspm: error: --timeout: the scan did not finish within 0.2 s of its deadline")
+
+
+def test_the_watchdog_is_called_off_when_the_run_ends() -> None:
+    code = textwrap.dedent(
+        """
+        import time
+        from cspm.runner import watchdog
+        with watchdog(time.monotonic() + 0.1, grace=0.1):
+            pass
+        time.sleep(0.5)
+        print("finished")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "finished")

@@ -45,6 +45,7 @@ from cspm.providers.aws.context import (
     classify,
     client_config,
 )
+from cspm.providers.aws.resilience import DEFAULT_MAX_RESPONSE_BYTES, install_bounded_reads
 from cspm.providers.base import ServiceSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 
@@ -114,6 +115,7 @@ class AwsOptions:
     external_id: str | None = None  # sts:ExternalId for every AssumeRole
     accounts: tuple[str, ...] = ()  # with org: only these accounts
     exclude_accounts: tuple[str, ...] = ()  # with org: not these
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
 
     def validate(self) -> None:
         """Refuse contradictory options (exit 2) before anything is sent."""
@@ -189,7 +191,10 @@ class AwsProvider:
             )
         self._core = core
         self._clients = ClientFactory(
-            session, client_config(self.options.workers), endpoint_url=self.options.endpoint_url
+            session,
+            client_config(self.options.workers),
+            endpoint_url=self.options.endpoint_url,
+            max_response_bytes=self.options.max_response_bytes,
         )
         threading.Thread(target=_load_models, args=(core,), name="cspm-models", daemon=True).start()
         self._identify(session)
@@ -203,6 +208,8 @@ class AwsProvider:
             accounts_session(core, self.home_region),
             client_config(self.options.workers),
             endpoint_url=self.options.endpoint_url,
+            max_response_bytes=self.options.max_response_bytes,
+            breakers=self._clients.breakers,
         )
         if self.options.org:
             self._connect_organization()
@@ -215,6 +222,7 @@ class AwsProvider:
         # fail in seconds, not after a minute of retries.
         quick = client_config(1, max_attempts=4, connect_timeout=2)
         sts = session.client("sts", region_name=self.home_region, config=quick, endpoint_url=self.options.endpoint_url)
+        install_bounded_reads(sts, self.options.max_response_bytes)
         try:
             identity = sts.get_caller_identity()
         except botocore.exceptions.ClientError as exc:

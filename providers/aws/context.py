@@ -29,10 +29,21 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import boto3
 import botocore.credentials
 import botocore.exceptions
+import botocore.parsers
 import botocore.session
 from botocore.config import Config
 
 from cspm import __version__
+from cspm.providers.aws.resilience import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    THROTTLING_ATTEMPTS,
+    TRANSIENT_ATTEMPTS,
+    Breakers,
+    CircuitOpen,
+    MalformedBody,
+    install_bounded_reads,
+    install_retries,
+)
 from cspm.providers.base import ABSENT, one_line
 from cspm.resources.base import Resource
 
@@ -90,17 +101,26 @@ def read_only_guard(model: Any, **_: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def client_config(workers: int, *, max_attempts: int = 10, connect_timeout: float = 5) -> Config:
+def client_config(
+    workers: int, *, max_attempts: int = THROTTLING_ATTEMPTS - 1, connect_timeout: float = 5, read_timeout: float = 20
+) -> Config:
     """Shared client settings. ``max_attempts`` counts *retries* (botocore adds the first attempt).
+
+    These are the *throttling* retries: :class:`ClientFactory` replaces botocore's retry handler
+    by one with a budget per error class (:mod:`cspm.providers.aws.resilience`): server errors,
+    connection errors and broken bodies get ``TRANSIENT_ATTEMPTS`` attempts in all.
 
     10 retries: with 30 % of requests throttled a call fails 0.3**11 ≈ 2e-6 of the time (6 retries:
     2e-4, so a 1,500-call scan would lose a call one time in four); a throttled retry waits at
     most min(2**(n-1), 20) s, so one call gives up after 131 s at worst. See docs/resilience.md.
+
+    Timeouts: ``connect_timeout`` to open a connection, ``read_timeout`` for each wait for bytes
+    (not the whole body: :data:`~cspm.providers.aws.resilience.BODY_SECONDS` bounds that).
     """
     return Config(
         retries={"mode": "adaptive", "max_attempts": max_attempts},
         connect_timeout=connect_timeout,
-        read_timeout=30,
+        read_timeout=read_timeout,
         max_pool_connections=max(10, workers * 2),
         user_agent_extra=f"cspm/{__version__}",
     )
@@ -193,10 +213,22 @@ class ClientFactory:
     under :func:`acting_as` with that account's credentials.
     """
 
-    def __init__(self, session: boto3.Session, config: Config, endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        config: Config,
+        endpoint_url: str | None = None,
+        *,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transient_attempts: int = TRANSIENT_ATTEMPTS,
+        breakers: Breakers | None = None,
+    ) -> None:
         self.session = session
         self.config = config
         self.endpoint_url = endpoint_url
+        self.max_response_bytes = max_response_bytes
+        self.transient_attempts = transient_attempts
+        self.breakers = breakers or Breakers()
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         session.events.register("before-call", read_only_guard)
@@ -214,6 +246,13 @@ class ClientFactory:
                 )
                 if service == "s3control" and self._custom_endpoint(client):
                     client.meta.events.register("before-sign.s3-control.*", _strip_account_host_prefix)
+                retries = self.config.retries or {}
+                install_retries(
+                    client,
+                    throttling_attempts=int(retries.get("max_attempts", THROTTLING_ATTEMPTS - 1)) + 1,
+                    transient_attempts=self.transient_attempts,
+                )
+                install_bounded_reads(client, self.max_response_bytes)
                 self._clients[key] = client
         return client
 
@@ -249,7 +288,14 @@ def classify(exc: Exception) -> tuple[str, str]:
     return type(exc).__name__, one_line(str(exc))
 
 
-SDK_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ReadOnlyViolation)
+# botocore's parsers raise ResponseParserError (not a BotoCoreError) for a body they cannot
+# read: an error of that one call, like any other.
+SDK_ERRORS = (
+    botocore.exceptions.BotoCoreError,
+    botocore.exceptions.ClientError,
+    botocore.parsers.ResponseParserError,
+    ReadOnlyViolation,
+)
 
 
 def api_name(client: Any, method: str) -> str:
@@ -299,16 +345,25 @@ class AwsContext:
         affects: Iterable[type[Resource]] = (),
         **params: Any,
     ) -> Any:
-        """Call one API. Returns the response, ABSENT (error code in ``absent``) or None (recorded)."""
+        """Call one API. Returns the response, ABSENT (error code in ``absent``) or None (recorded).
+
+        Not sent (and recorded) while the breaker of this (account, region, service) is open."""
+        skipped = self._breaker_check(client)
+        if skipped is not None:
+            self._record(client, method, skipped, affects)
+            return None
         try:
             with self._acting():
-                return getattr(client, method)(**params)
+                response = getattr(client, method)(**params)
         except SDK_ERRORS as exc:
+            self._breaker_record(client, exc)
             code, _ = classify(exc)
             if code in set(absent) and not isinstance(exc, AssumeRoleFailed):
                 return ABSENT
             self._record(client, method, exc, affects)
             return None
+        self._breaker_record(client, None)
+        return response
 
     def paginate(
         self,
@@ -320,15 +375,32 @@ class AwsContext:
         **params: Any,
     ) -> list[Any] | None:
         """Every item of a paginated listing, or None when any page failed (recorded)."""
+        skipped = self._breaker_check(client)
+        if skipped is not None:
+            self._record(client, method, skipped, affects)
+            return None
         items: list[Any] = []
         try:
             with self._acting():
                 for page in client.get_paginator(method).paginate(**params):
-                    items.extend(page.get(result_key, []))
+                    found = page.get(result_key, [])
+                    if not isinstance(found, list):
+                        raise MalformedBody(reason=f"{result_key} is a {type(found).__name__}, not a list")
+                    items.extend(found)
         except SDK_ERRORS as exc:
+            self._breaker_record(client, exc)
             self._record(client, method, exc, affects)
             return None
+        self._breaker_record(client, None)
         return items
+
+    def _breaker_check(self, client: Any) -> CircuitOpen | None:
+        region, service = client.meta.region_name, client.meta.service_model.service_name
+        return self.clients.breakers.check(self.account, region, service)
+
+    def _breaker_record(self, client: Any, exc: BaseException | None) -> None:
+        region, service = client.meta.region_name, client.meta.service_model.service_name
+        self.clients.breakers.record(self.account, region, service, exc)
 
     def _acting(self) -> Any:
         return nullcontext() if self.credentials is None else acting_as(self.credentials)

@@ -19,6 +19,10 @@ operation:
   ``AccessDenied``, EC2's ``UnauthorizedOperation``), with a message that can be set per test;
 - **delays** every request by ``latency`` seconds (the benchmark: real AWS answers in tens of ms);
 - **stubs** operations moto lacks (see :data:`MOTO_GAPS`);
+- **breaks** chosen operations' answers: ``server_errors`` (HTTP 500 with the protocol's
+  ``InternalError``/``InternalFailure``, every time), ``truncated`` (HTTP 200, the real body cut
+  in half, with a Content-Length that matches the cut), ``drip`` (the real answer, one byte every
+  N seconds), ``huge`` (HTTP 200 and a body of N spaces, produced as it is sent);
 - **records** every request: the call, what happened to it, the HTTP status, the access key id.
 
 Faults can be set per access key id (``configure(per_key=...)``), so scans with different faults
@@ -244,6 +248,15 @@ MOTO_GAPS: dict[str, Stub] = {
 # ---------------------------------------------------------------------------------------------
 
 FORWARDED, THROTTLED, DENIED_OUTCOME, STUBBED = "forwarded", "throttled", "denied", "stubbed"
+SERVER_ERROR, TRUNCATED, DRIPPED, HUGE = "server-error", "truncated", "dripped", "huge"
+
+SERVER_ERROR_MESSAGE = "We encountered an internal error. Please try again."
+SERVER_ERRORS = {  # protocol -> error code of an HTTP 500, as AWS sends them
+    JSON: "InternalFailure",
+    QUERY: "InternalFailure",
+    EC2: "InternalError",
+    REST_XML: "InternalError",
+}
 
 
 @dataclass(frozen=True)
@@ -251,7 +264,7 @@ class Record:
     """One request and what the middleware did with it."""
 
     call: Call
-    outcome: str  # forwarded | throttled | denied | stubbed
+    outcome: str  # forwarded | throttled | denied | stubbed | server-error | truncated | dripped | huge
     status: int  # the HTTP status sent back
     access_key: str = ""  # the access key id that signed the request
     at: float = 0.0  # time.monotonic() when the answer started
@@ -269,6 +282,10 @@ class Faults:
     denied: frozenset[str] = frozenset()
     denied_message: Mapping[str, str] = field(default_factory=dict)  # name -> message; default DENIED_MESSAGE
     stubs: Mapping[str, Stub] = field(default_factory=lambda: dict(MOTO_GAPS))  # name -> JSON answer
+    server_errors: frozenset[str] = frozenset()  # answered HTTP 500, every time
+    truncated: frozenset[str] = frozenset()  # HTTP 200, half of the real body
+    drip: Mapping[str, float] = field(default_factory=dict)  # name -> seconds between bytes of the answer
+    huge: Mapping[str, int] = field(default_factory=dict)  # name -> bytes of an HTTP 200 body of spaces
 
     def is_denied(self, call: Call) -> bool:
         return call.name in self.denied or call.operation in self.denied
@@ -331,13 +348,58 @@ class FaultMiddleware:
             status, code = DENIED[call.protocol]
             error = error_response(call.protocol, status, code, faults.denied_message.get(call.name, DENIED_MESSAGE))
             return self._answer(start_response, Record(call, DENIED_OUTCOME, status, key), *error[1:])
+        if call.name in faults.server_errors:
+            error = error_response(call.protocol, 500, SERVER_ERRORS[call.protocol], SERVER_ERROR_MESSAGE)
+            return self._answer(start_response, Record(call, SERVER_ERROR, 500, key), *error[1:])
+        if call.name in faults.huge:
+            return self._huge(start_response, Record(call, HUGE, 200, key), faults.huge[call.name])
         stub = faults.stubs.get(call.name)
         if stub is not None and call.protocol == JSON:
             answer = stub(call) if callable(stub) else stub
             payload = json.dumps(answer, default=_json_default).encode()
             headers = [("Content-Type", "application/x-amz-json-1.1")]
             return self._answer(start_response, Record(call, STUBBED, 200, key), headers, payload)
+        if call.name in faults.truncated:
+            return self._forward(environ, start_response, call, key, TRUNCATED, lambda body: body[: len(body) // 2])
+        if call.name in faults.drip:
+            return self._drip(environ, start_response, call, key, faults.drip[call.name])
         return self._forward(environ, start_response, call, key)
+
+    def _huge(self, start_response: StartResponse, record: Record, size: int) -> Iterable[bytes]:
+        with self._lock:
+            self.records.append(replace(record, at=time.monotonic()))
+        start_response("200 OK", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(size))])
+        chunk = b" " * 2**20
+
+        def body() -> Iterable[bytes]:
+            sent = 0
+            while sent < size:
+                part = chunk[: size - sent]
+                sent += len(part)
+                yield part
+
+        return body()
+
+    def _drip(
+        self, environ: dict[str, Any], start_response: StartResponse, call: Call, key: str, seconds: float
+    ) -> Iterable[bytes]:
+        """The real answer, one byte every ``seconds`` (the thread ends when the client leaves)."""
+        answer: list[bytes] = []
+
+        def keep(body: bytes) -> bytes:
+            answer.append(body)
+            return body
+
+        whole = self._forward(environ, start_response, call, key, DRIPPED, keep)
+        if not answer:  # not a successful answer: sent as it is
+            return whole
+
+        def body() -> Iterable[bytes]:
+            for i in range(len(answer[0])):
+                time.sleep(seconds)
+                yield answer[0][i : i + 1]
+
+        return body()
 
     def _throttle(self, faults: Faults, call: Call, environ: dict[str, Any], body: bytes) -> bool:
         first = faults.throttle_first.get(call.name, 0)
@@ -370,8 +432,17 @@ class FaultMiddleware:
         start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
-    def _forward(self, environ: dict[str, Any], start_response: StartResponse, call: Call, key: str) -> Iterable[bytes]:
-        """Hand the request to moto; its AccessDenied answers are put in the call's protocol."""
+    def _forward(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        call: Call,
+        key: str,
+        outcome: str = FORWARDED,
+        alter: Callable[[bytes], bytes] | None = None,
+    ) -> Iterable[bytes]:
+        """Hand the request to moto; its AccessDenied answers are put in the call's protocol.
+        ``alter`` changes the body of a successful answer (the Content-Length follows)."""
         answer: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -389,8 +460,12 @@ class FaultMiddleware:
         status, headers, body = answer["status"], list(answer["headers"]), b"".join(chunks)
         if status == 403:
             status, headers, body = _repair_moto_error(call, status, headers, body)
+        if alter is not None and status == 200:
+            body = alter(body)
+        else:
+            outcome = FORWARDED
         with self._lock:
-            self.records.append(Record(call, FORWARDED, status, key, time.monotonic()))
+            self.records.append(Record(call, outcome, status, key, time.monotonic()))
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         start_response(f"{status} {_reason(status)}", [*headers, ("Content-Length", str(len(body)))])
         return [body]
