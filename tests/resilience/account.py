@@ -385,7 +385,8 @@ def scanner_user(url: str, name: str, policy: Mapping[str, Any]) -> dict[str, st
 # moto 5.2.6 authorizes S3 and S3 Control requests by their API *operation* name (the botocore
 # router's match), not by the IAM action the Service Authorization Reference gives: ListBuckets is
 # checked as s3:ListBuckets (AWS: s3:ListAllMyBuckets), GetBucketEncryption as s3:GetBucketEncryption
-# (AWS: s3:GetEncryptionConfiguration), and both the bucket's and the account's (S3 Control, as
+# (AWS: s3:GetEncryptionConfiguration), GetBucketLifecycleConfiguration as itself (AWS:
+# s3:GetLifecycleConfiguration), and both the bucket's and the account's (S3 Control, as
 # the scanner sends it) GetPublicAccessBlock as s3:GetPublicAccessBlock (AWS:
 # s3:GetBucketPublicAccessBlock / s3:GetAccountPublicAccessBlock). moto 5.1 checked unmapped bucket
 # sub-resources as s3:ListBucket instead. A test identity that holds the real action also gets
@@ -396,6 +397,7 @@ MOTO_AUTHORIZES_AS = {
     "s3:GetEncryptionConfiguration": "s3:GetBucketEncryption",
     "s3:GetBucketPublicAccessBlock": "s3:GetPublicAccessBlock",
     "s3:GetAccountPublicAccessBlock": "s3:GetPublicAccessBlock",
+    "s3:GetLifecycleConfiguration": "s3:GetBucketLifecycleConfiguration",
 }
 
 

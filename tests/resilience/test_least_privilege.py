@@ -54,7 +54,7 @@ pytestmark = pytest.mark.xdist_group("resilience-moto")
 def test_the_policy_is_sufficient(scenario: Scenario) -> None:
     scan = scenario.least_privilege
     assert scan.returncode == 0, scan.explain()
-    assert scan.report["scan"]["complete"] is True
+    assert scan.report["scan"]["complete"] is True, scan.errors
     assert scan.errors == [], scan.errors
     assert statuses(scan) == statuses(scenario.baseline)
 
@@ -315,6 +315,7 @@ _S3_CALLS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "s3:ListAllMyBuckets": ("s3", "list_buckets", {}),
     "s3:GetEncryptionConfiguration": ("s3", "get_bucket_encryption", {"Bucket": "rs-alias-probe"}),
     "s3:GetBucketPublicAccessBlock": ("s3", "get_public_access_block", {"Bucket": "rs-alias-probe"}),
+    "s3:GetLifecycleConfiguration": ("s3", "get_bucket_lifecycle_configuration", {"Bucket": "rs-alias-probe"}),
     "s3:GetAccountPublicAccessBlock": ("s3control", "get_public_access_block", {"AccountId": ACCOUNT}),
 }
 
