@@ -213,6 +213,14 @@ def scan_aws(
         list[str] | None,
         typer.Option("--exclude-accounts", help="With --org: skip these account ids (comma-separated)."),
     ] = None,
+    scp: Annotated[
+        bool | None,
+        typer.Option(
+            "--scp/--no-scp",
+            help="Read the organization's SCPs and RCPs (with the caller's credentials) and apply them to IAM "
+            "verdicts [on with --org, off otherwise].",
+        ),
+    ] = None,
     services: Services = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
@@ -267,6 +275,7 @@ def scan_aws(
         external_id=external_id,
         accounts=tuple(split_csv(accounts)),
         exclude_accounts=tuple(split_csv(exclude_accounts)),
+        scp=scp,
     )
     options.validate()
     provider = AwsProvider(options)
