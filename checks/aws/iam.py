@@ -33,7 +33,7 @@ from cspm.iam.categories import Category
 from cspm.iam.evaluate import Verdict, effective_permissions
 from cspm.iam.exposure import confused_deputy_trusts, needs_source_guard
 from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, allowed_statements, principal_view
-from cspm.iam.organization import scp_cuts, without_guardrails
+from cspm.iam.organization import blocked_decisions, scp_cuts, without_guardrails
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
 from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
@@ -739,6 +739,16 @@ def _escalation_result_verdict(view: PrincipalView, what: str) -> Result:
     if early is not None:
         return early
     matches = view.escalations
+    if not matches and view.permissions.guardrails and view.escalations_without_scps:
+        cut = [
+            {
+                "method": m.method.id,
+                "blocked": blocked_decisions(view.permissions, [(d.action, d.resource) for d in m.decisions]),
+            }
+            for m in view.escalations_without_scps
+        ]
+        message = f"The {what} holds no privilege-escalation combination that works on every target: SCPs block them."
+        return passed(message, {"cut_by_scps": cut})
     if not matches:
         return passed(f"The {what} holds no privilege-escalation combination that works on every target.")
     methods = [{**m.as_dict(), "statements": allowed_statements(view, m.decisions)} for m in matches]

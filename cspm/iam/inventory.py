@@ -47,7 +47,7 @@ from cspm.iam.escalation import (
 )
 from cspm.iam.evaluate import Decision, EffectivePermissions, Verdict, effective_permissions, principal_context
 from cspm.iam.exposure import TrustAnalysis, trust_policy_analysis
-from cspm.iam.organization import NOT_READ, OrgGuard, org_guard
+from cspm.iam.organization import NOT_READ, OrgGuard, org_guard, without_guardrails
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
 from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser, PolicyIndex, PolicySet, PolicySource
 from cspm.resources.aws.organizations import OrgPolicies
@@ -170,6 +170,14 @@ class PrincipalView:
         """Escalation methods the principal can use against any target of its account."""
         own = self.arn if self.kind != "group" else f"arn:aws:iam::{self.account}:user/*"
         return escalation_methods(self.permissions, every_target(self.account, own), self.own())
+
+    @functools.cached_property
+    def escalations_without_scps(self) -> list[MethodMatch]:
+        """The escalation methods the principal would have if no SCP applied (evidence of what SCPs cut)."""
+        if not self.permissions.guardrails:
+            return self.escalations
+        own = self.arn if self.kind != "group" else f"arn:aws:iam::{self.account}:user/*"
+        return escalation_methods(without_guardrails(self.permissions), every_target(self.account, own), self.own())
 
     def own(self) -> Own:
         """What the principal may escalate itself through (its ARN, groups, attached policies)."""

@@ -154,15 +154,16 @@ def scp_cuts(perms: EffectivePermissions) -> list[dict[str, Any]]:
     return out
 
 
-def blocked_decisions(perms: EffectivePermissions, actions: Sequence[str]) -> list[dict[str, Any]]:
-    """The actions that SCP levels block for this principal, with the levels and policies that do."""
+def blocked_decisions(perms: EffectivePermissions, requests: Sequence[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """The (action, resource) requests that SCP levels block for this principal, with the levels and
+    the SCPs whose Deny blocks them (none: an allow list at that level omits the action)."""
     out = []
-    for action in actions:
-        decision = perms.allows(action, "*")
+    for action, resource in requests:
+        decision = perms.allows(action, resource)
         scp_levels = [label for label in decision.blocked_by if label != "boundary"]
         if scp_levels:
             denying = sorted({o.policy for o in decision.denied_by if o.guardrail is not None})
-            out.append({"action": action, "blocked_by": scp_levels, "denied_by": denying})
+            out.append({"action": action, "resource": resource, "blocked_by": scp_levels, "denied_by": denying})
     return out
 
 
