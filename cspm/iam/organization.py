@@ -7,8 +7,10 @@ snapshot (none, when the scan did not collect it) and answers an :class:`OrgGuar
   attachments and documents could all be read. A principal's action must be allowed at every
   level and denied at none. They apply to the account's users and roles, except service-linked
   roles, and not at all in the management account.
-- ``rcps``: the same for resource control policies (they limit requests *to* the account's
-  resources: see :func:`rcp_allows`).
+- ``rcps``: the same for resource control policies, which limit requests *to* the account's
+  resources (S3, STS, KMS, SQS, Secrets Manager …). They are collected and named in evidence, and
+  an unreadable one makes the account's FAILs ERROR like an SCP; they are not yet applied to any
+  verdict (docs/iam-analysis.md says what that leaves out).
 - ``problems``: what could not be read (a level's attachments, a policy's content, the chain of
   parents). A level with a problem is left out: the remaining levels can only allow *more* than
   the real ones, so a PASS computed with them holds, while a FAIL may be wrong. The checks answer
@@ -27,8 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cspm.iam.actions import all_actions
-from cspm.iam.conditions import ConditionContext
-from cspm.iam.evaluate import EffectivePermissions, Guardrail, Verdict, effective_permissions
+from cspm.iam.evaluate import EffectivePermissions, Guardrail, effective_permissions
 from cspm.iam.policy import PolicyDocument, PolicyError, parse_policy
 from cspm.resources.aws.organizations import OrgLevel, OrgPolicies, OrgPolicy
 
@@ -58,6 +59,8 @@ class OrgGuard:
     def evidence(self) -> dict[str, Any]:
         """What the checks add to a principal's evidence (``scps``)."""
         out: dict[str, Any] = {"applied": self.applied, "levels": [g.label for g in self.scps]}
+        if self.rcps:
+            out["rcp_levels_not_applied"] = [g.label for g in self.rcps]
         if not self.applied or not self.scps:
             out["note"] = self.note
         if self.problems:
@@ -167,22 +170,12 @@ def blocked_decisions(perms: EffectivePermissions, requests: Sequence[tuple[str,
     return out
 
 
-def rcp_allows(guard: OrgGuard, action: str, resource: str, context: ConditionContext | None = None) -> Verdict:
-    """What the resource control policies of the resource's account say about a request to it:
-    ALLOWED when none apply (or none were read)."""
-    if not guard.rcps:
-        return Verdict.ALLOWED
-    layers = effective_permissions([_ALLOW_ALL], guardrails=guard.rcps)
-    return layers.guards_allow(action, resource, context=context)
-
-
 __all__ = [
     "NOT_READ",
     "OrgGuard",
     "blocked_decisions",
     "org_guard",
     "policy_label",
-    "rcp_allows",
     "scp_cuts",
     "without_guardrails",
 ]
