@@ -270,3 +270,41 @@ def test_a_single_account_scan_reads_no_organization_policies_by_default() -> No
     admin = finding(findings, "role_is_not_admin", "solo-admin", MANAGEMENT)
     assert admin.status is Status.FAIL
     assert "--scp" in admin.evidence["scps"]["note"]
+
+
+def test_nested_ous_are_read_once_for_every_account_under_them() -> None:
+    org = make_org()
+    client = orgs()
+    inner = client.create_organizational_unit(ParentId=org["ou"], Name="training")["OrganizationalUnit"]["Id"]
+    client.attach_policy(PolicyId=FULL_AWS_ACCESS, TargetId=inner)
+    members = []
+    for i in range(2):
+        status = client.create_account(Email=f"t{i}@example.com", AccountName=f"t{i}")["CreateAccountStatus"]
+        client.move_account(AccountId=status["AccountId"], SourceParentId=org["root"], DestinationParentId=inner)
+        client.attach_policy(PolicyId=FULL_AWS_ACCESS, TargetId=status["AccountId"])
+        members.append(status["AccountId"])
+    calls: list[tuple[str, str]] = []  # (operation, "target [policy type]")
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        target = params.get("ChildId") or params.get("TargetId") or params.get("PolicyId")
+        calls.append((model.name, f"{target} {params.get('Filter', '')}".strip()))
+
+    def spy(provider: AwsProvider) -> None:
+        organizations = provider._clients.client("organizations", provider.home_region)  # type: ignore[union-attr]
+        organizations.meta.events.register("before-parameter-build.organizations.*", record)
+
+    inventory, _ = scan(ORG, hook=spy)
+    assert not inventory.errors
+    snapshots = {s.account: s for s in inventory.of_type(OrgPolicies) if isinstance(s, OrgPolicies)}
+    for account in members:
+        levels = snapshots[account].levels
+        assert levels is not None
+        assert [(level.kind, level.id) for level in levels] == [
+            ("root", org["root"]),
+            ("ou", org["ou"]),
+            ("ou", inner),
+            ("account", account),
+        ]
+    counts = {call: calls.count(call) for call in calls}
+    assert all(n == 1 for n in counts.values()), {k: v for k, v in counts.items() if v > 1}
+    assert ("ListPoliciesForTarget", f"{inner} {SCP}") in counts and ("ListParents", inner) in counts
