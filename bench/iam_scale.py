@@ -523,7 +523,7 @@ def organization_policies() -> Any:
     deny = OrgPolicy(id="p-denylist01", name="DenyGuardrails", document=SCP_DENY_LIST)
     allowed = OrgPolicy(id="p-allowlist1", name="AllowWorkloads", document=SCP_ALLOW_LIST)
     return OrgPolicies(
-        uid=f"organizations:{ACCOUNT}",
+        uid=f"arn:aws:organizations:::policies/{ACCOUNT}",
         name=ACCOUNT,
         account=ACCOUNT,
         state="read",

@@ -77,10 +77,10 @@ _ENABLED = ("opt-in-not-required", "opted-in")
 
 
 def _org_policies_of(
-    account: str, reader: org_policies.OrgPolicyReader | None, unit: UnitContext
+    account: str, partition: str, reader: org_policies.OrgPolicyReader | None, unit: UnitContext
 ) -> Iterable[Resource]:
     if reader is None:
-        return [org_policies.not_requested(account)]
+        return [org_policies.not_requested(account, partition)]
     return [reader.snapshot(account, unit)]
 
 
@@ -449,14 +449,16 @@ class AwsProvider:
         if self.options.reads_org_policies:
             caller = self._clients
             assert caller is not None
-            reader = org_policies.OrgPolicyReader(lambda: caller.client("organizations", self.home_region))
+            reader = org_policies.OrgPolicyReader(
+                lambda: caller.client("organizations", self.home_region), self.partition
+            )
         return [
             CollectorUnit(
                 account=target.id,
                 region=GLOBAL_REGION,
                 service=ORG_POLICY_SERVICE,
                 produces=(OrgPolicies,),
-                run=partial(_org_policies_of, target.id, reader),
+                run=partial(_org_policies_of, target.id, self.partition, reader),
                 max_calls=1,
             )
             for target in self.targets

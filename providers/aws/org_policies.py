@@ -68,8 +68,9 @@ class _Failure:
 class OrgPolicyReader:
     """Reads and caches the organization's policies for every account of one scan (thread-safe)."""
 
-    def __init__(self, client: Callable[[], Any]) -> None:
+    def __init__(self, client: Callable[[], Any], partition: str = "aws") -> None:
         self._client = client
+        self._partition = partition
         self._lock = threading.Lock()
         self._organization: dict[str, Any] | _Failure | None = None
         self._roots: tuple[str, bool, bool] | _Failure | None = None
@@ -193,7 +194,7 @@ class OrgPolicyReader:
                 self._unit = None
 
     def _snapshot(self, account: str) -> OrgPolicies:
-        base: dict[str, Any] = {"uid": f"organizations:{account}", "name": account, "account": account}
+        base: dict[str, Any] = {"uid": uid(account, self._partition), "name": account, "account": account}
         organization = self._describe_organization()
         if isinstance(organization, _Failure):
             if organization.code in UNAVAILABLE_CODES:
@@ -262,15 +263,20 @@ def _unavailable(failure: _Failure) -> str:
     )
 
 
-def not_requested(account: str) -> OrgPolicies:
+def uid(account: str, partition: str = "aws") -> str:
+    """The snapshot's uid: the account's SCPs and RCPs (a pseudo-ARN, like S3's account settings)."""
+    return f"arn:{partition}:organizations:::policies/{account}"
+
+
+def not_requested(account: str, partition: str = "aws") -> OrgPolicies:
     """The snapshot of a scan that did not ask for the organization's policies (no API call)."""
     return OrgPolicies(
-        uid=f"organizations:{account}",
+        uid=uid(account, partition),
         name=account,
         account=account,
         state="not_requested",
-        reason="not read: a single-account scan reads the organization's SCPs and RCPs only with --scp",
+        reason="not read (--no-scp, or a scan without --org or --scp)",
     )
 
 
-__all__ = ["PERMISSIONS", "OrgPolicyReader", "not_requested"]
+__all__ = ["PERMISSIONS", "OrgPolicyReader", "not_requested", "uid"]

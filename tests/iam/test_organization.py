@@ -32,7 +32,7 @@ def fresh() -> Iterator[None]:
 
 def org(*levels: OrgLevel, **fields: Any) -> OrgPolicies:
     values: dict[str, Any] = {
-        "uid": f"organizations:{ACCOUNT}",
+        "uid": f"arn:aws:organizations:::policies/{ACCOUNT}",
         "name": ACCOUNT,
         "account": ACCOUNT,
         "state": "read",
