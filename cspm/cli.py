@@ -213,6 +213,14 @@ def scan_aws(
         list[str] | None,
         typer.Option("--exclude-accounts", help="With --org: skip these account ids (comma-separated)."),
     ] = None,
+    scp: Annotated[
+        bool | None,
+        typer.Option(
+            "--scp/--no-scp",
+            help="Read the organization's SCPs and RCPs (with the caller's credentials) and apply them to IAM "
+            "verdicts [on with --org, off otherwise].",
+        ),
+    ] = None,
     services: Services = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
@@ -277,6 +285,7 @@ def scan_aws(
         accounts=tuple(split_csv(accounts)),
         exclude_accounts=tuple(split_csv(exclude_accounts)),
         max_response_bytes=max_response_mb * 2**20,
+        scp=scp,
     )
     options.validate()
     provider = AwsProvider(options)

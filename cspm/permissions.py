@@ -128,7 +128,7 @@ def aws_scan_actions() -> set[str]:
     every collector (what the scanner's service models keep, :mod:`cspm.providers.aws.models`)."""
     from cspm.providers import aws
 
-    return _declared(aws, (), (*aws.CONNECT_PERMISSIONS, *aws.ORG_PERMISSIONS))
+    return _declared(aws, (), (*aws.CONNECT_PERMISSIONS, *aws.ORG_PERMISSIONS, *aws.ORG_POLICY_PERMISSIONS))
 
 
 CLOUDS: Final = ("aws", "azure", "gcp")

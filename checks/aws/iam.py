@@ -33,8 +33,9 @@ from cspm.iam.categories import Category
 from cspm.iam.evaluate import Verdict, effective_permissions
 from cspm.iam.exposure import confused_deputy_trusts, needs_source_guard
 from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, allowed_statements, principal_view
+from cspm.iam.organization import blocked_decisions, scp_cuts, without_guardrails
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
-from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
+from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.iam import (
     Credentials,
@@ -46,6 +47,7 @@ from cspm.resources.aws.iam import (
     InlinePolicy,
     PasswordPolicy,
 )
+from cspm.resources.aws.organizations import OrgPolicies
 
 KEY_MAX_AGE = timedelta(days=90)
 UNUSED_AFTER = timedelta(days=45)
@@ -86,7 +88,12 @@ def _unconditioned(doc: PolicyDocument) -> PolicyDocument:
 
 
 def _principal_admin(what: str, view: PrincipalView, evidence: dict[str, Any] | None = None) -> Result:
-    """FAIL when the principal's effective permissions are admin (or admin once conditions hold)."""
+    """FAIL when the principal's effective permissions are admin (or admin once conditions hold),
+    SCPs included; a PASS because an SCP takes admin away names the SCP levels and policies."""
+    return _with_scps(view, _admin_verdict(what, view, evidence))
+
+
+def _admin_verdict(what: str, view: PrincipalView, evidence: dict[str, Any] | None) -> Result:
     early = _unassessable(view, what)
     if early is not None:
         return early
@@ -95,11 +102,19 @@ def _principal_admin(what: str, view: PrincipalView, evidence: dict[str, Any] | 
     info = {**(evidence or {}), "admin_grants": grants, "boundary": view.boundary_label}
     if view.permissions.is_admin:
         return failed(f"The {what} holds administrator access (every action on every resource).", info)
+    guardrails = view.permissions.guardrails
     if (
         any(g.get("conditional") for g in grants)
-        and effective_permissions([_unconditioned(d) for d in docs], boundary and _unconditioned(boundary)).is_admin
+        and effective_permissions(
+            [_unconditioned(d) for d in docs], boundary and _unconditioned(boundary), guardrails=guardrails
+        ).is_admin
     ):
         return failed(f"The {what} holds administrator access when the conditions of its admin grants hold.", info)
+    if grants and guardrails and without_guardrails(view.permissions).is_admin:
+        cuts = scp_cuts(view.permissions)
+        levels = ", ".join(c["level"] for c in cuts)
+        message = f"The {what} does not hold administrator access: service control policies at {levels} remove it."
+        return passed(message, {**info, "cut_by_scps": cuts})
     if grants:  # an admin grant that a Deny or the permission boundary takes away
         return passed(f"The {what} does not hold administrator access: Denies or its boundary remove it.", info)
     return passed(f"The {what} does not hold administrator access.", {"policies": len(docs)})
@@ -220,11 +235,13 @@ def policy_has_no_service_wildcards(policy: IamPolicy) -> Result:
     compliance=ADMIN_COMPLIANCE,
     attack=["AML.T0012"],
 )
-def user_is_not_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_is_not_admin(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """A user with long-lived credentials and administrator access is the shortest path from one
     leaked password or access key to every model, dataset and key in the account. Inline,
     attached and group policies, Denies and the permission boundary all count."""
-    return _principal_admin("user", principal_view(user, policies, groups), {"groups": list(user.groups)})
+    return _principal_admin("user", principal_view(user, policies, groups, organization), {"groups": list(user.groups)})
 
 
 @check(
@@ -235,9 +252,13 @@ def user_is_not_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequ
     compliance=ADMIN_COMPLIANCE,
     attack=["AML.T0012"],
 )
-def group_is_not_admin(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_is_not_admin(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Every member of an admin group, today and later, is an administrator of the account."""
-    return _principal_admin("group", principal_view(group, policies), {"members": list(group.members)})
+    return _principal_admin(
+        "group", principal_view(group, policies, (), organization), {"members": list(group.members)}
+    )
 
 
 @check(
@@ -249,12 +270,12 @@ def group_is_not_admin(group: IamGroup, policies: Sequence[IamPolicy]) -> Result
     compliance=ADMIN_COMPLIANCE,
     attack=["AML.T0012"],
 )
-def role_is_not_admin(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_is_not_admin(role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()) -> Result:
     """Whoever can run code under an admin role owns the account. Service-trusted roles are not
     exempt: an admin SageMaker execution role hands the account to any notebook user, training
     script or model container that runs with it."""
     evidence: dict[str, Any] = {"trusted_services": _trusted_services(role)}
-    return _principal_admin("role", principal_view(role, policies), evidence)
+    return _principal_admin("role", principal_view(role, policies, (), organization), evidence)
 
 
 def _trusted_services(role: IamRole) -> list[str] | None:
@@ -667,6 +688,20 @@ def _unassessable(view: PrincipalView, what: str) -> Result | None:
     return unknown(f"Could not assess the {what}'s permissions: {'; '.join(problems)}.", {"problems": problems})
 
 
+def _with_scps(view: PrincipalView, result: Result) -> Result:
+    """The organization's SCPs in a principal's verdict: the evidence says whether they were applied
+    (``scps``); a FAIL in an account where an SCP or RCP that applies could not be read is ERROR,
+    since that policy could take away what the finding reports. A PASS stays: SCPs only remove."""
+    if result.status is None:
+        return result
+    guard = view.guard
+    evidence = {**result.evidence, "scps": guard.evidence()}
+    if result.status is Status.FAIL and guard.uncertain and not view.service_linked:
+        reason = "; ".join(guard.problems)
+        return unknown(f"Could not assess: {reason}. Without it: {result.message}", evidence)
+    return result.model_copy(update={"evidence": evidence})
+
+
 _CATEGORY_TEXT = {
     Category.DATA_EXFILTRATION: "read data and secrets",
     Category.RESOURCE_EXPOSURE: "change who may access resources",
@@ -676,6 +711,10 @@ _CATEGORY_TEXT = {
 
 def _category_result(view: PrincipalView, what: str, category: Category) -> Result:
     """FAIL when the principal holds actions of ``category`` on every resource (conditionally or not)."""
+    return _with_scps(view, _category_result_verdict(view, what, category))
+
+
+def _category_result_verdict(view: PrincipalView, what: str, category: Category) -> Result:
     early = _unassessable(view, what)
     if early is not None:
         return early
@@ -692,10 +731,24 @@ def _category_result(view: PrincipalView, what: str, category: Category) -> Resu
 
 def _escalation_result(view: PrincipalView, what: str) -> Result:
     """FAIL when an escalation method of the table works against any target of the account."""
+    return _with_scps(view, _escalation_result_verdict(view, what))
+
+
+def _escalation_result_verdict(view: PrincipalView, what: str) -> Result:
     early = _unassessable(view, what)
     if early is not None:
         return early
     matches = view.escalations
+    if not matches and view.permissions.guardrails and view.escalations_without_scps:
+        cut = [
+            {
+                "method": m.method.id,
+                "blocked": blocked_decisions(view.permissions, [(d.action, d.resource) for d in m.decisions]),
+            }
+            for m in view.escalations_without_scps
+        ]
+        message = f"The {what} holds no privilege-escalation combination that works on every target: SCPs block them."
+        return passed(message, {"cut_by_scps": cut})
     if not matches:
         return passed(f"The {what} holds no privilege-escalation combination that works on every target.")
     methods = [{**m.as_dict(), "statements": allowed_statements(view, m.decisions)} for m in matches]
@@ -714,6 +767,10 @@ def _reach_result(
     view = analysis.view_of(principal)
     if view is None:
         return unknown(f"Could not assess: the {what} is not among the account's principals.")
+    return _with_scps(view, _reach_verdict(view, what, analysis))
+
+
+def _reach_verdict(view: PrincipalView, what: str, analysis: AccountAnalysis) -> Result:
     early = _unassessable(view, what)
     if early is not None:
         return early
@@ -740,6 +797,10 @@ def _reach_result(
 
 def _pass_role_result(view: PrincipalView, what: str) -> Result:
     """FAIL when ``iam:PassRole`` is allowed on every role of the account (whatever the conditions)."""
+    return _with_scps(view, _pass_role_result_verdict(view, what))
+
+
+def _pass_role_result_verdict(view: PrincipalView, what: str) -> Result:
     early = _unassessable(view, what)
     if early is not None:
         return early
@@ -753,6 +814,10 @@ def _pass_role_result(view: PrincipalView, what: str) -> Result:
 
 def _near_admin_result(view: PrincipalView, what: str) -> Result:
     """FAIL when the principal holds at least 90 % of every known action on every resource, but not all."""
+    return _with_scps(view, _near_admin_result_verdict(view, what))
+
+
+def _near_admin_result_verdict(view: PrincipalView, what: str) -> Result:
     early = _unassessable(view, what)
     if early is not None:
         return early
@@ -841,25 +906,31 @@ _NEAR_ADMIN = (
 
 
 @_principal_check("IAM user cannot escalate its privileges", *_ESCALATION)
-def user_cannot_escalate_privileges(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_cannot_escalate_privileges(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """A user whose permissions (all its policies and its groups' together) hold a known escalation
     combination — iam:PassRole on any role plus sagemaker:CreateTrainingJob, iam:CreateAccessKey on
     any user, iam:CreatePolicyVersion … — can become more privileged than it was granted."""
-    return _escalation_result(principal_view(user, policies, groups), "user")
+    return _escalation_result(principal_view(user, policies, groups, organization), "user")
 
 
 @_principal_check("IAM group does not grant privilege escalation", *_ESCALATION)
-def group_cannot_escalate_privileges(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_cannot_escalate_privileges(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Every member of a group whose policies hold a known escalation combination can become more
     privileged than the group intends."""
-    return _escalation_result(principal_view(group, policies), "group")
+    return _escalation_result(principal_view(group, policies, (), organization), "group")
 
 
 @_principal_check("IAM role cannot escalate its privileges", *_ESCALATION)
-def role_cannot_escalate_privileges(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_cannot_escalate_privileges(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Code running with a role that holds a known escalation combination (a notebook, a training
     job, a Lambda function) can make itself more privileged than the role was granted."""
-    return _escalation_result(principal_view(role, policies), "role")
+    return _escalation_result(principal_view(role, policies, (), organization), "role")
 
 
 @_principal_check("IAM user has no path to administrator", *_REACH)
@@ -869,12 +940,13 @@ def user_cannot_reach_admin(
     groups: Sequence[IamGroup],
     roles: Sequence[IamRole],
     policies: Sequence[IamPolicy],
+    organization: Sequence[OrgPolicies] = (),
 ) -> Result:
     """The escalation graph of the account — sts:AssumeRole allowed on both sides, iam:PassRole plus a
     SageMaker, Glue, Lambda, EC2, CloudFormation, CodeBuild or ECS create action onto a role that
     service may assume, credentials of other users, rewritable roles — shows whether the user can
     become an administrator in a few steps; the shortest path is the evidence."""
-    return _reach_result(user, "user", account_analysis(users, groups, roles, policies))
+    return _reach_result(user, "user", account_analysis(users, groups, roles, policies, organization))
 
 
 @_principal_check("IAM group has no path to administrator", *_REACH)
@@ -884,10 +956,11 @@ def group_cannot_reach_admin(
     groups: Sequence[IamGroup],
     roles: Sequence[IamRole],
     policies: Sequence[IamPolicy],
+    organization: Sequence[OrgPolicies] = (),
 ) -> Result:
     """A member of the group, with only the group's permissions, can become an administrator when the
     account's escalation graph has a path from the group; the shortest path is the evidence."""
-    return _reach_result(group, "group", account_analysis(users, groups, roles, policies))
+    return _reach_result(group, "group", account_analysis(users, groups, roles, policies, organization))
 
 
 @_principal_check("IAM role has no path to administrator", *_REACH)
@@ -897,119 +970,150 @@ def role_cannot_reach_admin(
     groups: Sequence[IamGroup],
     roles: Sequence[IamRole],
     policies: Sequence[IamPolicy],
+    organization: Sequence[OrgPolicies] = (),
 ) -> Result:
     """Code running with the role (a SageMaker execution role included) can become an administrator
     when the account's escalation graph has a path from the role: a more privileged role to assume or
     pass to a new job, a policy to rewrite. The shortest path is the evidence."""
-    return _reach_result(role, "role", account_analysis(users, groups, roles, policies))
+    return _reach_result(role, "role", account_analysis(users, groups, roles, policies, organization))
 
 
 @_principal_check("IAM user cannot read every bucket, secret and parameter", *_EXFILTRATION)
-def user_cannot_exfiltrate_data(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_cannot_exfiltrate_data(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """s3:GetObject, secretsmanager:GetSecretValue, ssm:GetParameter* or kms:Decrypt on every resource
     let one leaked key copy every dataset, model artifact and secret of the account."""
-    return _category_result(principal_view(user, policies, groups), "user", Category.DATA_EXFILTRATION)
+    return _category_result(principal_view(user, policies, groups, organization), "user", Category.DATA_EXFILTRATION)
 
 
 @_principal_check("IAM group does not grant reads of every bucket, secret and parameter", *_EXFILTRATION)
-def group_cannot_exfiltrate_data(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_cannot_exfiltrate_data(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Data reads on every resource, granted to a group, reach every dataset, model artifact and
     secret of the account through each of its members."""
-    return _category_result(principal_view(group, policies), "group", Category.DATA_EXFILTRATION)
+    return _category_result(principal_view(group, policies, (), organization), "group", Category.DATA_EXFILTRATION)
 
 
 @_principal_check("IAM role cannot read every bucket, secret and parameter", *_EXFILTRATION)
-def role_cannot_exfiltrate_data(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_cannot_exfiltrate_data(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """A training job or notebook role that reads every bucket and secret lets any code it runs — a
     malicious dependency included — copy all the account's data, not only its own."""
-    return _category_result(principal_view(role, policies), "role", Category.DATA_EXFILTRATION)
+    return _category_result(principal_view(role, policies, (), organization), "role", Category.DATA_EXFILTRATION)
 
 
 @_principal_check("IAM user cannot change the access policies of every resource", *_EXPOSURE)
-def user_cannot_expose_resources(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_cannot_expose_resources(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Permissions-management actions on every resource (s3:PutBucketPolicy, kms:PutKeyPolicy,
     ecr:SetRepositoryPolicy …) let the user make any dataset, model or key public or shared."""
-    return _category_result(principal_view(user, policies, groups), "user", Category.RESOURCE_EXPOSURE)
+    return _category_result(principal_view(user, policies, groups, organization), "user", Category.RESOURCE_EXPOSURE)
 
 
 @_principal_check("IAM group does not grant changes to the access policies of every resource", *_EXPOSURE)
-def group_cannot_expose_resources(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_cannot_expose_resources(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Permissions-management actions on every resource let each member make any dataset, model or
     key public or shared with another account."""
-    return _category_result(principal_view(group, policies), "group", Category.RESOURCE_EXPOSURE)
+    return _category_result(principal_view(group, policies, (), organization), "group", Category.RESOURCE_EXPOSURE)
 
 
 @_principal_check("IAM role cannot change the access policies of every resource", *_EXPOSURE)
-def role_cannot_expose_resources(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_cannot_expose_resources(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Code running with the role can make any dataset, model or key public or shared with another
     account when the role holds Permissions-management actions on every resource."""
-    return _category_result(principal_view(role, policies), "role", Category.RESOURCE_EXPOSURE)
+    return _category_result(principal_view(role, policies, (), organization), "role", Category.RESOURCE_EXPOSURE)
 
 
 @_principal_check("IAM user cannot obtain credentials for every principal and resource", *_CREDENTIALS)
-def user_cannot_expose_credentials(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_cannot_expose_credentials(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Actions that return credentials on every resource (iam:CreateAccessKey, sts:AssumeRole,
     ecr:GetAuthorizationToken, sagemaker:CreatePresignedNotebookInstanceUrl …) turn the user into
     every principal it can get keys, sessions or notebook URLs for."""
-    return _category_result(principal_view(user, policies, groups), "user", Category.CREDENTIALS_EXPOSURE)
+    return _category_result(principal_view(user, policies, groups, organization), "user", Category.CREDENTIALS_EXPOSURE)
 
 
 @_principal_check("IAM group does not grant credentials for every principal and resource", *_CREDENTIALS)
-def group_cannot_expose_credentials(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_cannot_expose_credentials(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Credential-returning actions on every resource let each member act as every principal it can
     get keys, sessions or notebook URLs for."""
-    return _category_result(principal_view(group, policies), "group", Category.CREDENTIALS_EXPOSURE)
+    return _category_result(principal_view(group, policies, (), organization), "group", Category.CREDENTIALS_EXPOSURE)
 
 
 @_principal_check("IAM role cannot obtain credentials for every principal and resource", *_CREDENTIALS)
-def role_cannot_expose_credentials(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_cannot_expose_credentials(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Code running with the role can act as every principal it can get keys, sessions or notebook URLs
     for when the role holds credential-returning actions on every resource."""
-    return _category_result(principal_view(role, policies), "role", Category.CREDENTIALS_EXPOSURE)
+    return _category_result(principal_view(role, policies, (), organization), "role", Category.CREDENTIALS_EXPOSURE)
 
 
 @_principal_check("IAM user cannot pass every role", *_PASS_ROLE)
-def user_cannot_pass_every_role(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_cannot_pass_every_role(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """iam:PassRole on '*' (or role/*) lets the user hand any role of the account, the most privileged
     included, to a notebook, training job or function it creates (Access Analyzer's
     PASS_ROLE_WITH_STAR_IN_RESOURCE). iam:PassedToService narrows where a role goes, not which."""
-    return _pass_role_result(principal_view(user, policies, groups), "user")
+    return _pass_role_result(principal_view(user, policies, groups, organization), "user")
 
 
 @_principal_check("IAM group does not grant passing every role", *_PASS_ROLE)
-def group_cannot_pass_every_role(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_cannot_pass_every_role(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """iam:PassRole on '*' lets every member hand any role of the account to a job or function it
     creates; iam:PassedToService narrows where a role goes, not which."""
-    return _pass_role_result(principal_view(group, policies), "group")
+    return _pass_role_result(principal_view(group, policies, (), organization), "group")
 
 
 @_principal_check("IAM role cannot pass every role", *_PASS_ROLE)
-def role_cannot_pass_every_role(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_cannot_pass_every_role(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """A role with iam:PassRole on '*' can hand any role of the account, the most privileged included,
     to a job or function it starts (pipelines and notebooks often can)."""
-    return _pass_role_result(principal_view(role, policies), "role")
+    return _pass_role_result(principal_view(role, policies, (), organization), "role")
 
 
 @_principal_check("IAM user does not hold almost every action", *_NEAR_ADMIN)
-def user_is_not_near_admin(user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> Result:
+def user_is_not_near_admin(
+    user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """An Allow with NotAction on every resource (PowerUserAccess: everything but IAM and
     Organizations) is administrator access to every dataset, model, key and network of the account;
     only the identity services are left out."""
-    return _near_admin_result(principal_view(user, policies, groups), "user")
+    return _near_admin_result(principal_view(user, policies, groups, organization), "user")
 
 
 @_principal_check("IAM group does not grant almost every action", *_NEAR_ADMIN)
-def group_is_not_near_admin(group: IamGroup, policies: Sequence[IamPolicy]) -> Result:
+def group_is_not_near_admin(
+    group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """A group with PowerUserAccess-like permissions makes every member an administrator of every
     dataset, model, key and network of the account."""
-    return _near_admin_result(principal_view(group, policies), "group")
+    return _near_admin_result(principal_view(group, policies, (), organization), "group")
 
 
 @_principal_check("IAM role does not hold almost every action", *_NEAR_ADMIN)
-def role_is_not_near_admin(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def role_is_not_near_admin(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Code running with a PowerUserAccess-like role (a notebook, a training job) controls every
     dataset, model, key and network of the account."""
-    return _near_admin_result(principal_view(role, policies), "role")
+    return _near_admin_result(principal_view(role, policies, (), organization), "role")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1029,7 +1133,9 @@ FULL_S3 = ("s3:GetObject", "s3:PutObject")
     compliance={"nist-800-53-r5": ["AC-6"]},
     attack=["AML.T0012", "AML.T0035", "AML.T0007"],
 )
-def sagemaker_role_has_no_admin_or_full_s3(role: IamRole, policies: Sequence[IamPolicy]) -> Result:
+def sagemaker_role_has_no_admin_or_full_s3(
+    role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """Training scripts, notebooks, model containers and their dependencies run with the execution
     role: with administrator or full S3 access (s3:* or s3:GetObject and s3:PutObject on '*') one
     poisoned package reads or overwrites every dataset and model of the account."""
@@ -1038,7 +1144,11 @@ def sagemaker_role_has_no_admin_or_full_s3(role: IamRole, policies: Sequence[Iam
         return early
     if SAGEMAKER not in trust.trusted_services:
         return not_applicable("The role is not trusted by SageMaker.")
-    view = principal_view(role, policies)
+    view = principal_view(role, policies, (), organization)
+    return _with_scps(view, _sagemaker_role_verdict(view))
+
+
+def _sagemaker_role_verdict(view: PrincipalView) -> Result:
     problem = _unassessable(view, "role")
     if problem is not None:
         return problem

@@ -522,16 +522,24 @@ class EffectivePermissions:
         )
 
     def possible_anywhere(self, universe: ActionSet) -> frozenset[str]:
-        """Actions of ``universe`` that some identity Allow statement covers, on any resource and under any
-        condition not known to be false: a superset of what ``allows(a, None)`` can find possible."""
+        """Actions of ``universe`` that some identity Allow statement covers, and some Allow of every guard
+        layer (the boundary, each SCP level) too, on any resource and under any condition not known to be
+        false: a superset of what ``allows(a, None)`` can find possible."""
         cached = self._possible.get(universe)
         if cached is None:
-            out: set[str] = set()
-            for _, stmt in self._identity:
-                if stmt.is_allow and self._certain(stmt) is not False:
-                    out.update(universe.covered(stmt.actions, stmt.not_actions))
+            out = self._allowed_somewhere(self._identity, universe)
+            for guard in self._guards:
+                if out:
+                    out &= self._allowed_somewhere(guard, universe)
             cached = self._possible[universe] = frozenset(out)
         return cached
+
+    def _allowed_somewhere(self, statements: Pairs, universe: ActionSet) -> set[str]:
+        out: set[str] = set()
+        for _, stmt in statements:
+            if stmt.is_allow and self._certain(stmt) is not False:
+                out.update(universe.covered(stmt.actions, stmt.not_actions))
+        return out
 
     def resource_patterns(self, action: str) -> tuple[str, ...] | None:
         """The Resource patterns of the identity Allow statements that cover ``action`` (policy variables of

@@ -47,8 +47,10 @@ from cspm.iam.escalation import (
 )
 from cspm.iam.evaluate import Decision, EffectivePermissions, Verdict, effective_permissions, principal_context
 from cspm.iam.exposure import TrustAnalysis, trust_policy_analysis
+from cspm.iam.organization import NOT_READ, OrgGuard, org_guard, without_guardrails
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
 from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser, PolicyIndex, PolicySet, PolicySource
+from cspm.resources.aws.organizations import OrgPolicies
 
 MEMO_SIZE = 8
 NEAR_ADMIN_SHARE = 0.9  # of every known action, on every resource
@@ -152,6 +154,7 @@ class PrincipalView:
     groups: tuple[str, ...] = ()  # group ARNs (users)
     service_linked: bool = False
     managed_policies: tuple[str, ...] = ()  # customer-managed policy ARNs attached to it or its groups
+    guard: OrgGuard = NOT_READ  # the account's SCPs (in ``permissions`` unless service-linked) and RCPs
     _statements: dict[tuple[str, int], Statement] = field(default_factory=dict, compare=False, repr=False)
 
     def category(self, category: Category) -> CategoryResult:
@@ -167,6 +170,14 @@ class PrincipalView:
         """Escalation methods the principal can use against any target of its account."""
         own = self.arn if self.kind != "group" else f"arn:aws:iam::{self.account}:user/*"
         return escalation_methods(self.permissions, every_target(self.account, own), self.own())
+
+    @functools.cached_property
+    def escalations_without_scps(self) -> list[MethodMatch]:
+        """The escalation methods the principal would have if no SCP applied (evidence of what SCPs cut)."""
+        if not self.permissions.guardrails:
+            return self.escalations
+        own = self.arn if self.kind != "group" else f"arn:aws:iam::{self.account}:user/*"
+        return escalation_methods(without_guardrails(self.permissions), every_target(self.account, own), self.own())
 
     def own(self) -> Own:
         """What the principal may escalate itself through (its ARN, groups, attached policies)."""
@@ -243,10 +254,12 @@ def _parse(document: dict[str, Any], label: str, problems: list[str]) -> PolicyD
 
 
 class PolicyLibrary:
-    """The account's managed policies and groups, indexed once, with a view per principal (cached)."""
+    """The account's managed policies and groups, indexed once, with a view per principal (cached).
+    ``guard``: the account's SCPs, applied to every user and role but service-linked ones."""
 
-    def __init__(self, policies: Sequence[IamPolicy], groups: Sequence[IamGroup]) -> None:
+    def __init__(self, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], guard: OrgGuard = NOT_READ) -> None:
         self.index = PolicyIndex(policies, groups)
+        self.guard = guard
         self._parsed: dict[str, tuple[PolicyDocument | None, str | None]] = {}
         self._views: dict[int, tuple[Principal, PrincipalView]] = {}
         self._lock = threading.Lock()
@@ -298,7 +311,9 @@ class PolicyLibrary:
         policy_set = principal.policy_set(self.index)
         docs, boundary, problems = self._documents(policy_set)
         context = principal_context(principal.uid, kind, principal.name if kind == "user" else None)
-        permissions = effective_permissions(docs, boundary, principal_context=context)
+        service_linked = isinstance(principal, IamRole) and principal.service_linked
+        guardrails = self.guard.for_principal(service_linked=service_linked)
+        permissions = effective_permissions(docs, boundary, principal_context=context, guardrails=guardrails)
         extra: dict[str, Any] = {}
         if isinstance(principal, IamRole):
             extra = _trust_fields(principal)
@@ -316,6 +331,7 @@ class PolicyLibrary:
             boundary_label=policy_set.boundary.label if policy_set.boundary is not None else None,
             problems=tuple(problems),
             permissions=permissions,
+            guard=self.guard,
             **extra,
         )
 
@@ -335,16 +351,25 @@ def _trust_fields(role: IamRole) -> dict[str, Any]:
     return {"trust": trust, "trust_problem": invalid, "service_linked": role.service_linked}
 
 
-def policy_library(policies: Sequence[IamPolicy], groups: Sequence[IamGroup] = ()) -> PolicyLibrary:
-    """The library of these snapshots (memoized)."""
-    return memo("library", [policies, groups], lambda: PolicyLibrary(policies, groups))
+def policy_library(
+    policies: Sequence[IamPolicy], groups: Sequence[IamGroup] = (), organization: Sequence[OrgPolicies] = ()
+) -> PolicyLibrary:
+    """The library of these snapshots (memoized); ``organization``: the account's SCPs, if read."""
+    return memo(
+        "library",
+        [policies, groups, organization],
+        lambda: PolicyLibrary(policies, groups, org_guard(organization)),
+    )
 
 
 def principal_view(
-    principal: Principal, policies: Sequence[IamPolicy], groups: Sequence[IamGroup] = ()
+    principal: Principal,
+    policies: Sequence[IamPolicy],
+    groups: Sequence[IamGroup] = (),
+    organization: Sequence[OrgPolicies] = (),
 ) -> PrincipalView:
-    """One principal's view, from the account's policies (and groups, for a user)."""
-    return policy_library(policies, groups).view(principal)
+    """One principal's view, from the account's policies (and groups, for a user) and its SCPs."""
+    return policy_library(policies, groups, organization).view(principal)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,9 +417,11 @@ class AccountAnalysis:
         groups: Sequence[IamGroup],
         roles: Sequence[IamRole],
         policies: Sequence[IamPolicy],
+        organization: Sequence[OrgPolicies] = (),
     ) -> None:
-        with_groups = policy_library(policies, groups)
-        plain = policy_library(policies)
+        with_groups = policy_library(policies, groups, organization)
+        plain = policy_library(policies, (), organization)
+        self.guard = plain.guard
         views = [with_groups.view(u) for u in users]
         views += [plain.view(g) for g in groups]
         views += [plain.view(r) for r in roles]
@@ -444,10 +471,18 @@ class AccountAnalysis:
 
 
 def account_analysis(
-    users: Sequence[IamUser], groups: Sequence[IamGroup], roles: Sequence[IamRole], policies: Sequence[IamPolicy]
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    roles: Sequence[IamRole],
+    policies: Sequence[IamPolicy],
+    organization: Sequence[OrgPolicies] = (),
 ) -> AccountAnalysis:
     """The analysis of these snapshots (memoized: built once per scan and account)."""
-    return memo("account", [users, groups, roles, policies], lambda: AccountAnalysis(users, groups, roles, policies))
+    return memo(
+        "account",
+        [users, groups, roles, policies, organization],
+        lambda: AccountAnalysis(users, groups, roles, policies, organization),
+    )
 
 
 def allowed_statements(view: PrincipalView, decisions: Iterable[Decision]) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from cspm.engine import DEFAULT_MAX_CALLS, CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
 from cspm.permissions import aws_action, aws_scan_actions
-from cspm.providers.aws import models, org
+from cspm.providers.aws import models, org, org_policies
 from cspm.providers.aws.context import (
     AssumeRoleFailed,
     AwsContext,
@@ -70,7 +70,19 @@ DEFAULT_REGION = "us-east-1"
 # What connecting needs, before any collector runs (see AwsProvider.connect).
 CONNECT_PERMISSIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
 ORG_PERMISSIONS = org.ORG_PERMISSIONS  # the caller's, with --org (the management or delegated admin account)
+# The caller's, with --org or --scp: the SCPs and RCPs over each scanned account (org_policies).
+ORG_POLICY_PERMISSIONS = org_policies.PERMISSIONS
+# Resource types the provider itself produces (with the caller's credentials), not a service module.
+ORG_POLICY_SERVICE = org_policies.SERVICE
 _ENABLED = ("opt-in-not-required", "opted-in")
+
+
+def _org_policies_of(
+    account: str, partition: str, reader: org_policies.OrgPolicyReader | None, unit: UnitContext
+) -> Iterable[Resource]:
+    if reader is None:
+        return [org_policies.not_requested(account, partition)]
+    return [reader.snapshot(account, unit)]
 
 
 def service_spec(name: str) -> ServiceSpec:
@@ -116,6 +128,11 @@ class AwsOptions:
     accounts: tuple[str, ...] = ()  # with org: only these accounts
     exclude_accounts: tuple[str, ...] = ()  # with org: not these
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
+    scp: bool | None = None  # read the organization's SCPs and RCPs (None: with --org only)
+
+    @property
+    def reads_org_policies(self) -> bool:
+        return self.org if self.scp is None else self.scp
 
     def validate(self) -> None:
         """Refuse contradictory options (exit 2) before anything is sent."""
@@ -406,7 +423,7 @@ class AwsProvider:
 
     def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
         """Account by account, then service by service."""
-        services = sorted({t.service() for t in resource_types})
+        services = sorted({t.service() for t in resource_types} - {ORG_POLICY_SERVICE})
         unknown = [s for s in services if s not in SERVICE_MODULES]
         if unknown:
             raise ScanError(f"no AWS collector produces resources of service(s): {', '.join(unknown)}")
@@ -426,7 +443,33 @@ class AwsProvider:
                     )
                     for region in regions
                 )
+        if any(t.service() == ORG_POLICY_SERVICE for t in resource_types):
+            units.extend(self._org_policy_units())
         return units
+
+    def _org_policy_units(self) -> list[CollectorUnit]:
+        """One unit per account: the SCPs and RCPs over it, read with the caller's credentials and
+        cached across accounts (or, when the scan does not read them, a snapshot that says so)."""
+        from cspm.resources.aws.organizations import OrgPolicies
+
+        reader = None
+        if self.options.reads_org_policies:
+            caller = self._clients
+            assert caller is not None
+            reader = org_policies.OrgPolicyReader(
+                lambda: caller.client("organizations", self.home_region), self.partition
+            )
+        return [
+            CollectorUnit(
+                account=target.id,
+                region=GLOBAL_REGION,
+                service=ORG_POLICY_SERVICE,
+                produces=(OrgPolicies,),
+                run=partial(_org_policies_of, target.id, self.partition, reader),
+                max_calls=1,
+            )
+            for target in self.targets
+        ]
 
     def _run(self, target: AccountTarget, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
         ctx = AwsContext(

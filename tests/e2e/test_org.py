@@ -226,6 +226,22 @@ def test_org_reports_each_accounts_scores(org: Organization, tmp_path: Path) -> 
     }
 
 
+def test_org_reads_the_organizations_scps_and_no_scp_turns_it_off(org: Organization, tmp_path: Path) -> None:
+    # The organization has not enabled SCPs (EnablePolicyType): read, nothing to apply, no error.
+    run = scan_org(org, tmp_path / "with", "--org", "--services", "iam", "--checks", "aws.iam.role_is_not_admin")
+    assert run.returncode == 0, run.explain()
+    assert not [e for e in run.report.errors if e["service"] == "organizations"], run.report.errors
+    notes = {f["evidence"]["scps"]["note"] for f in run.report.of_check("aws.iam.role_is_not_admin")}
+    assert notes == {"SCPs are not enabled in the organization"}
+    assert "aws.organizations.policies" in {r["type"] for r in run.report.resources}
+    off = scan_org(
+        org, tmp_path / "off", "--org", "--no-scp", "--services", "iam", "--checks", "aws.iam.role_is_not_admin"
+    )
+    assert off.returncode == 0, off.explain()
+    notes = {f["evidence"]["scps"]["note"] for f in off.report.of_check("aws.iam.role_is_not_admin")}
+    assert len(notes) == 1 and "--scp" in notes.pop()
+
+
 def test_a_session_that_cannot_be_renewed_mid_scan_is_recorded_and_the_rest_goes_on(
     org: Organization, tmp_path: Path
 ) -> None:
