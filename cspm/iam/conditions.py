@@ -217,7 +217,6 @@ def is_multivalued_global_key(key: str) -> bool:
     return key.lower() in MULTIVALUED_GLOBAL_KEYS
 
 
-
 # --- The request context: every key is known present (with its values), known absent, or unknown ---
 #
 # A context maps condition keys (any case) to what is known of them in the request:
