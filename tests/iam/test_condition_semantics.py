@@ -89,8 +89,8 @@ def test_deny_outside_home_folder_does_not_deny_alice() -> None:
 
 def test_arn_like_with_principal_account_variable() -> None:
     condition = cond("ArnLike", "aws:SourceArn", "arn:aws:lambda:*:${aws:PrincipalAccount}:function:*")
-    context = {**principal_context(ALICE, "user", "alice"), "aws:SourceArn": "arn:aws:lambda:eu-west-1:" + ACCOUNT}
-    context["aws:SourceArn"] += ":function:train"
+    function = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:train"
+    context = {**principal_context(ALICE, "user", "alice"), "aws:SourceArn": function}
     assert evaluate_condition(condition, context) is True
     context["aws:SourceArn"] = "arn:aws:lambda:eu-west-1:444455556666:function:train"
     assert evaluate_condition(condition, context) is False
