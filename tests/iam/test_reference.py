@@ -226,7 +226,7 @@ def states(draw: st.DrawFn) -> dict[str, Any]:
     return out
 
 
-def mentioned(policies: list[dict[str, Any]]) -> set[str]:
+def mentioned(policies: object) -> set[str]:
     text = repr(policies).lower()
     return {key for key in KEYS if key.lower() in text}
 
