@@ -313,6 +313,9 @@ def test_engine_agrees_with_reference(
         principal_context=principal,
     )
     decision = perms.allows(action, resource, request)
+    # A key no policy mentions, known or absent, never changes the verdict.
+    unrelated = perms.allows(action, resource, {**request, "ec2:InstanceType": "p5.48xlarge", "aws:Referer": None})
+    assert unrelated.verdict is decision.verdict
     contexts = reference_contexts(state, relevant)
     outcomes = {decide(policies, action, resource, context, bound) for context in contexts}
     COUNTS["cases"] += 1
