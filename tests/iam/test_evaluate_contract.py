@@ -95,7 +95,14 @@ def test_context_values_as_text_and_as_a_set_are_different_requests() -> None:
 def test_upper_bound_counts_allows_on_every_resource() -> None:
     universe = ActionSet(["s3:GetObject", "s3:PutObject", "iam:PassRole"])
     perms = effective_permissions(
-        [pol(st("Allow", "s3:*"), st("Allow", "iam:PassRole", ROLE), st("Deny", "s3:GetObject"), st("Allow", "s3:Get*"))]
+        [
+            pol(
+                st("Allow", "s3:*"),
+                st("Allow", "iam:PassRole", ROLE),
+                st("Deny", "s3:GetObject"),
+                st("Allow", "s3:Get*"),
+            )
+        ]
     )
     assert perms.upper_bound(universe) == 3
     assert effective_permissions([]).upper_bound(universe) == 0
@@ -153,7 +160,13 @@ def test_mentions_deny() -> None:
 
 def test_actions_matching_and_allowed_actions() -> None:
     perms = effective_permissions(
-        [pol(st("Allow", "s3:GetObject"), st("Allow", "s3:PutObject", Condition=TLS), st("Allow", "s3:ListBucket", BUCKET))]
+        [
+            pol(
+                st("Allow", "s3:GetObject"),
+                st("Allow", "s3:PutObject", Condition=TLS),
+                st("Allow", "s3:ListBucket", BUCKET),
+            )
+        ]
     )
     assert perms.actions_matching("s3:*Object") == ("s3:GetObject",)
     assert set(perms.actions_matching("s3:*Object", include_conditional=True)) == {"s3:GetObject", "s3:PutObject"}
