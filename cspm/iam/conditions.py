@@ -384,7 +384,7 @@ def _arn_like(pattern: str, value: str) -> bool | None:
     values = value.split(":", 5)
     if len(values) < 6:
         return False
-    return all(_like(p, v) for p, v in zip(parts, values, strict=True))
+    return all(_like(parts[i], values[i]) for i in range(6))
 
 
 def _number(text: str) -> Decimal | None:

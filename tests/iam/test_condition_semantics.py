@@ -201,6 +201,9 @@ def test_role_session_never_matches_a_username_trust() -> None:
         (cond("StringLike", "k", "a?c"), {"k": "abc"}, True),
         (cond("StringLike", "k", "a?c"), {"k": "abbc"}, False),
         (cond("StringNotLike", "k", "a*"), {"k": "bcd"}, True),
+        (cond("StringLike", "k", "a*b"), {"k": "a\nb"}, True),  # a wildcard matches a newline too
+        (cond("StringNotLike", "k", "home/${aws:userid}/*"), {"k": "home/x/y"}, None),  # unknown variable
+        (cond("ForAllValues:StringNotLike", "k", "${aws:userid}"), {"k": ["x"]}, None),
         # Numeric
         (cond("NumericEquals", "n", "10"), {"n": "10.0"}, True),
         (cond("NumericEquals", "n", "10"), {"n": "11"}, False),
@@ -233,6 +236,7 @@ def test_role_session_never_matches_a_username_trust() -> None:
         (cond("BinaryEquals", "b", "QmluYXJ5VmFsdWU="), {"b": "QmluYXJ5VmFsdWU="}, True),
         (cond("BinaryEquals", "b", "QmluYXJ5VmFsdWU="), {"b": "T3RoZXI="}, False),
         (cond("BinaryEquals", "b", "not base64!"), {"b": "T3RoZXI="}, None),
+        (cond("BinaryEquals", "b", "QQ=="), {"b": "QQ==!"}, None),  # strictly base64
         # IpAddress / NotIpAddress, IPv4 and IPv6
         (cond("IpAddress", "aws:SourceIp", "203.0.113.0/24"), {"aws:SourceIp": "203.0.113.7"}, True),
         (cond("IpAddress", "aws:SourceIp", "203.0.113.0/24"), {"aws:SourceIp": "203.0.114.7"}, False),
@@ -243,6 +247,8 @@ def test_role_session_never_matches_a_username_trust() -> None:
         (cond("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"), {"aws:SourceIp": "192.0.2.10"}, True),
         (cond("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"), {"aws:SourceIp": "10.1.2.3"}, False),
         (cond("IpAddress", "aws:SourceIp", "10.0.0.0/8"), {"aws:SourceIp": "not-an-ip"}, None),
+        (cond("IpAddress", "aws:SourceIp", "10.9.9.9/8"), {"aws:SourceIp": "10.1.2.3"}, True),  # host bits set
+        (cond("IpAddress", "aws:SourceIp", " 10.0.0.0/8 "), {"aws:SourceIp": " 10.1.2.3"}, True),
         (cond("IpAddress", "aws:SourceIp", "10.0.0.0/33"), {"aws:SourceIp": "10.0.0.1"}, None),
         # ARN: six parts, each matched alone; ArnEquals takes wildcards as ArnLike does.
         (cond("ArnLike", "a", "arn:aws:iam::*:role/x"), {"a": "arn:aws:iam::1:role/x"}, True),

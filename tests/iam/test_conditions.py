@@ -109,6 +109,9 @@ def test_context_in_effective_permissions() -> None:
         ("aws:TagKeys", OperatorFamily.STRING, True),
         ("aws:PrincipalOrgPaths", OperatorFamily.STRING, True),
         ("aws:RequestTag", None, False),
+        ("aws:PrincipalTag", None, False),
+        ("aws:ResourceTag", None, False),
+        ("aws:ResourceTag/team", OperatorFamily.STRING, False),
         ("aws:NoSuchKey", None, False),
     ],
 )
