@@ -227,3 +227,73 @@ def test_principal_context_exactly() -> None:
         "aws:PrincipalTag/team": "ml",
         "aws:PrincipalTag/env": "prod",
     }
+
+
+def test_default_resource_is_every_resource() -> None:
+    perms = effective_permissions([pol(st("Allow", "s3:GetObject"))])
+    decision = perms.allows("s3:GetObject")
+    assert decision.resource == "*"
+    assert decision.verdict is Verdict.ALLOWED
+
+
+def test_both_layers_deny_is_not_the_boundary_blocking() -> None:
+    perms = effective_permissions(
+        [pol(st("Allow", "*"), st("Deny", "s3:GetObject"))], boundary=pol(st("Allow", "*"), st("Deny", "s3:*"))
+    )
+    decision = perms.allows("s3:GetObject")
+    assert decision.verdict is Verdict.DENIED
+    assert decision.boundary_blocks is False
+    assert perms.allows("s3:PutObject").boundary_blocks is True
+
+
+def test_not_resource_with_the_users_own_name() -> None:
+    """``NotResource: user/${aws:username}`` excludes the user itself (its variable is substituted)."""
+    alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    perms = effective_permissions(
+        [
+            pol(
+                st("Allow", "iam:*"),
+                st("Deny", "iam:CreateAccessKey", None, NotResource="arn:aws:iam::*:user/${aws:username}"),
+            )
+        ],
+        principal_context=principal_context(alice, "user", "alice"),
+    )
+    assert perms.allows("iam:CreateAccessKey", alice).verdict is Verdict.ALLOWED
+    assert perms.allows("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/bob").verdict is Verdict.DENIED
+
+
+def test_admin_through_a_not_action_that_excludes_nothing() -> None:
+    assert effective_permissions([pol(st("Allow", None, NotAction="nosuchservice:*"))]).is_admin is True
+    assert effective_permissions([pol(st("Allow", None, NotAction="iam:*"))]).is_admin is False
+
+
+def test_grants_evidence_lists_only_allows_on_every_resource() -> None:
+    universe = ActionSet(["s3:GetObject", "s3:PutObject", "iam:PassRole"])
+    perms = effective_permissions(
+        [
+            pol(
+                st("Allow", "s3:PutObject", BUCKET),
+                st("Allow", "s3:GetObject"),
+                st("Deny", "s3:PutObject", Condition=TLS),
+                st("Allow", None, NotAction=["s3:*"]),
+                st("Allow", "s3:PutObject", Condition={"StringEquals": {"aws:username": "x"}}),
+            )
+        ],
+        principal_context=principal_context(ROLE, "role"),
+    )
+    grants = perms.grants(universe)
+    assert grants.allowed == frozenset({"s3:GetObject", "iam:PassRole"})
+    assert grants.conditional == frozenset()
+    assert [(origin.ref.index, set(granted)) for origin, _, granted in grants.statements] == [
+        (1, {"s3:GetObject"}),
+        (3, {"iam:PassRole"}),
+    ]
+
+
+def test_possible_anywhere_and_resource_patterns_ignore_denies() -> None:
+    universe = ActionSet(["s3:GetObject", "s3:PutObject"])
+    perms = effective_permissions([pol(st("Deny", "s3:PutObject", BUCKET), st("Allow", "s3:GetObject", BUCKET))])
+    assert perms.possible_anywhere(universe) == frozenset({"s3:GetObject"})
+    assert perms.possible_anywhere(universe) is perms.possible_anywhere(universe)  # cached
+    assert perms.resource_patterns("s3:PutObject") == ()
+    assert perms.resource_patterns("s3:GetObject") == (BUCKET,)
