@@ -292,7 +292,7 @@ def _variable_value(body: str, context: ConditionContext | None) -> Resolved:
         return UNKNOWN
     if found is not None and len(found) == 1:
         return found[0]
-    quoted = _DEFAULT.match(default) if comma else None
+    quoted = _DEFAULT.match(default)
     return quoted.group(1) if quoted else NO_VALUE
 
 
@@ -306,20 +306,12 @@ def resolve_variables(text: str, context: ConditionContext | None) -> Resolved:
     """
     if "${" not in text:
         return text
-    parts: list[str] = []
-    unknown = False
-    last = 0
-    for match in _VARIABLE.finditer(text):
-        value = _variable_value(match.group(1), context)
-        if value is NO_VALUE:
-            return NO_VALUE
-        unknown = unknown or value is UNKNOWN
-        parts.extend((text[last : match.start()], value if isinstance(value, str) else ""))
-        last = match.end()
-    if unknown:
+    found = {m.group(0): _variable_value(m.group(1), context) for m in _VARIABLE.finditer(text)}
+    if NO_VALUE in found.values():
+        return NO_VALUE
+    if UNKNOWN in found.values():
         return UNKNOWN
-    parts.append(text[last:])
-    return "".join(parts)
+    return _VARIABLE.sub(lambda m: str(found[m.group(0)]), text)
 
 
 def resolve_resource_variables(pattern: str, context: ConditionContext | None) -> str | None:

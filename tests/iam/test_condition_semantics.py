@@ -397,6 +397,8 @@ def test_literal_wildcards_from_escapes() -> None:
     assert evaluate_condition(cond("StringLike", "k", "a${?}*"), {"k": "a?xyz"}) is True
     assert evaluate_condition(cond("StringLike", "k", "a${?}*"), {"k": "abxyz"}) is False
     assert evaluate_condition(cond("StringEquals", "k", "a${*}"), {"k": "a*"}) is True
+    assert evaluate_condition(cond("StringEquals", "k", "a${?}"), {"k": "a?"}) is True
+    assert evaluate_condition(cond("StringEquals", "k", "a${?}"), {"k": "ab"}) is False
     assert evaluate_condition(cond("StringEqualsIgnoreCase", "k", "A${*}"), {"k": "a*"}) is True
 
 
