@@ -464,22 +464,18 @@ def compare(base: str, policy: str, request: str) -> bool | None:
 
 def any3(results: Iterable[bool | None]) -> bool | None:
     """OR: True when one is True, False when all are False, else undecided."""
-    undecided = False
-    for result in results:
-        if result:
-            return True
-        undecided = undecided or result is None
-    return None if undecided else False
+    values = list(results)
+    if True in values:
+        return True
+    return None if None in values else False
 
 
 def all3(results: Iterable[bool | None]) -> bool | None:
     """AND: False when one is False, True when all are True, else undecided."""
-    undecided = False
-    for result in results:
-        if result is False:
-            return False
-        undecided = undecided or result is None
-    return None if undecided else True
+    values = list(results)
+    if False in values:
+        return False
+    return None if None in values else True
 
 
 def _not3(result: bool | None) -> bool | None:

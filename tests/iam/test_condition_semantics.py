@@ -408,6 +408,8 @@ def test_variable_without_value_in_a_condition() -> None:
     context = {**role, "s3:prefix": "home/alpha/x"}
     assert evaluate_condition(cond("StringLike", "s3:prefix", "home/${aws:username}/*"), context) is False
     assert evaluate_condition(cond("StringNotLike", "s3:prefix", "home/${aws:username}/*"), context) is True
+    arn = cond("ArnLike", "aws:SourceArn", "arn:aws:s3:::${aws:username}")
+    assert evaluate_condition(arn, {**role, "aws:SourceArn": "arn:aws:s3:::alpha"}) is False
     two = cond("StringLike", "s3:prefix", "home/${aws:username}/*", "home/*")
     assert evaluate_condition(two, context) is True  # another value still matches
     unknown = cond("StringLike", "s3:prefix", "home/${aws:userid}/*", "tmp/*")

@@ -116,6 +116,7 @@ def test_resource_elements_and_allows_alike() -> None:
                 st("Deny", "iam:PassRole", [f"arn:aws:iam::{ACCOUNT}:role/admin", f"arn:aws:iam::{ACCOUNT}:role/*"]),
                 st("Allow", "iam:PassRole", None, NotResource=f"arn:aws:iam::{ACCOUNT}:role/x"),
                 st("Allow", "iam:PassRole", ROLE, Condition={"StringEquals": {"aws:username": "someone"}}),
+                st("Deny", "iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/last"),
             )
         ],
         principal_context=principal_context(ROLE, "role"),
@@ -125,6 +126,7 @@ def test_resource_elements_and_allows_alike() -> None:
         f"arn:aws:iam::{ACCOUNT}:role/*",
         f"arn:aws:iam::{ACCOUNT}:role/admin",
         f"arn:aws:iam::{ACCOUNT}:role/x",
+        f"arn:aws:iam::{ACCOUNT}:role/last",
     )
     assert bare is False
     trust_like = effective_permissions([pol(st("Allow", "sts:AssumeRole", None))])
@@ -297,3 +299,24 @@ def test_possible_anywhere_and_resource_patterns_ignore_denies() -> None:
     assert perms.possible_anywhere(universe) is perms.possible_anywhere(universe)  # cached
     assert perms.resource_patterns("s3:PutObject") == ()
     assert perms.resource_patterns("s3:GetObject") == (BUCKET,)
+
+
+def test_default_resource_of_the_set_questions_is_every_resource() -> None:
+    """``arn:*`` covers every resource; a grant on one bucket does not."""
+    perms = effective_permissions([pol(st("Allow", "s3:GetObject", "arn:*"), st("Allow", "s3:ListBucket", BUCKET))])
+    assert perms.allows_all(["s3:GetObject"]) is Verdict.ALLOWED
+    assert perms.allows_all(["s3:ListBucket"]) is Verdict.NOT_ALLOWED
+    assert perms.allows_all(["s3:ListBucket"], None) is Verdict.ALLOWED
+    assert perms.actions_matching("s3:GetObject") == ("s3:GetObject",)
+    assert perms.actions_matching("s3:ListBucket") == ()
+    assert perms.allowed_actions() == ("s3:GetObject",)
+
+
+def test_a_deny_of_all_but_one_service_takes_admin_away() -> None:
+    assert effective_permissions([pol(st("Allow", "*"), st("Deny", None, NotAction="X:*"))]).is_admin is False
+
+
+def test_the_boundary_is_kept() -> None:
+    boundary = pol(st("Allow", "s3:*"))
+    assert effective_permissions([], boundary).boundary is boundary
+    assert effective_permissions([]).boundary is None
