@@ -275,10 +275,11 @@ def test_grants_evidence_lists_only_allows_on_every_resource() -> None:
         [
             pol(
                 st("Allow", "s3:PutObject", BUCKET),
+                st("Allow", "s3:PutObject", Condition={"StringEquals": {"aws:username": "x"}}),  # never, for a role
                 st("Allow", "s3:GetObject"),
-                st("Deny", "s3:PutObject", Condition=TLS),
+                st("Deny", "s3:GetObject", Condition=TLS),
+                st("Allow", "s3:GetObject", BUCKET),
                 st("Allow", None, NotAction=["s3:*"]),
-                st("Allow", "s3:PutObject", Condition={"StringEquals": {"aws:username": "x"}}),
             )
         ],
         principal_context=principal_context(ROLE, "role"),
@@ -287,9 +288,30 @@ def test_grants_evidence_lists_only_allows_on_every_resource() -> None:
     assert grants.allowed == frozenset({"s3:GetObject", "iam:PassRole"})
     assert grants.conditional == frozenset()
     assert [(origin.ref.index, set(granted)) for origin, _, granted in grants.statements] == [
-        (1, {"s3:GetObject"}),
-        (3, {"iam:PassRole"}),
+        (2, {"s3:GetObject"}),
+        (5, {"iam:PassRole"}),
     ]
+    bounded = effective_permissions(perms.policies, boundary=pol(st("Allow", "*"), st("Deny", "iam:PassRole")))
+    assert bounded.grants(universe).allowed == frozenset({"s3:GetObject"})
+
+
+def test_the_boundary_reads_the_principals_variables() -> None:
+    alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    perms = effective_permissions(
+        [pol(st("Allow", "iam:*"))],
+        boundary=pol(st("Allow", "iam:CreateAccessKey", "arn:aws:iam::*:user/${aws:username}")),
+        principal_context=principal_context(alice, "user", "alice"),
+    )
+    assert perms.allows("iam:CreateAccessKey", alice).verdict is Verdict.ALLOWED
+    assert perms.allows("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/bob").verdict is Verdict.NOT_ALLOWED
+
+
+def test_an_action_without_a_service() -> None:
+    perms = effective_permissions([pol(st("Allow", "*"))])
+    assert perms.allows("*").verdict is Verdict.ALLOWED
+    assert effective_permissions([pol(st("Allow", "s3:*"))]).allows("*").verdict is Verdict.NOT_ALLOWED
+    assert perms.resource_elements("s3:GetObject") == (("*",), False)
+    assert effective_permissions([]).resource_elements("s3:GetObject") == ((), False)
 
 
 def test_possible_anywhere_and_resource_patterns_ignore_denies() -> None:
