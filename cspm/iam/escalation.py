@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspm.iam.actions import ActionSet, action_database
-from cspm.iam.conditions import evaluate_conditions
+from cspm.iam.conditions import ConditionContext, evaluate_conditions
 from cspm.iam.evaluate import Decision, EffectivePermissions, Verdict, principal_context
 from cspm.iam.policy import PolicyDocument, Principal, Statement
 from cspm.iam.principals import account_of
@@ -529,7 +529,7 @@ def _origins_of(decisions: Iterable[Decision]) -> tuple[dict[str, Any], ...]:
     return tuple(seen.values())
 
 
-def _source_context(source: PrincipalNode) -> dict[str, str]:
+def _source_context(source: PrincipalNode) -> ConditionContext:
     return source.permissions.principal_context or principal_context(source.id, source.kind)
 
 

@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from cspm.iam.actions import AccessLevel, ActionSet, action_database, action_matches, all_actions, split_action
-from cspm.iam.conditions import ConditionContext, evaluate_conditions
+from cspm.iam.conditions import ConditionContext, ContextValue, evaluate_conditions, resolve_resource_variables
 from cspm.iam.policy import PolicyDocument, Statement, StatementRef
 from cspm.iam.statements import (
     Match,
@@ -40,7 +40,6 @@ from cspm.iam.statements import (
     is_full_resource_wildcard,
     statement_matches_action,
     statement_resource_match,
-    substitute_variables,
 )
 
 
@@ -202,19 +201,31 @@ def _guard_verdict(guards: Sequence[Verdict]) -> Verdict:
 Pairs = tuple[tuple[StatementOrigin, Statement], ...]
 
 
-def _resolved(stmt: Statement, variables: Mapping[str, str]) -> Statement:
-    """The statement with the known policy variables of its Resource / NotResource substituted."""
+def _resolved(stmt: Statement, variables: ConditionContext) -> Statement:
+    """The statement with the known policy variables of its Resource / NotResource substituted.
+
+    A pattern with a variable that has no value (``${aws:username}`` of a role session) matches no
+    resource and is dropped (IAM User Guide, "Policy variables with no value"); variables whose key
+    is unknown stay, and match only *possibly*.
+    """
     if not variables:
         return stmt
-    resources = stmt.resources and tuple(substitute_variables(r, variables) for r in stmt.resources)
-    not_resources = stmt.not_resources and tuple(substitute_variables(r, variables) for r in stmt.not_resources)
+    resources = _substituted(stmt.resources, variables)
+    not_resources = _substituted(stmt.not_resources, variables)
     if resources == stmt.resources and not_resources == stmt.not_resources:
         return stmt
     return dataclasses.replace(stmt, resources=resources, not_resources=not_resources)
 
 
+def _substituted(patterns: tuple[str, ...] | None, variables: ConditionContext) -> tuple[str, ...] | None:
+    if patterns is None:
+        return None
+    resolved = (resolve_resource_variables(p, variables) for p in patterns)
+    return tuple(p for p in resolved if p is not None)
+
+
 def _origins(
-    policies: Sequence[PolicyDocument], *, boundary: bool, variables: Mapping[str, str], guardrail: str | None = None
+    policies: Sequence[PolicyDocument], *, boundary: bool, variables: ConditionContext, guardrail: str | None = None
 ) -> Pairs:
     out: list[tuple[StatementOrigin, Statement]] = []
     for i, doc in enumerate(policies):
@@ -274,23 +285,23 @@ class EffectivePermissions:
         policies: Sequence[PolicyDocument],
         boundary: PolicyDocument | None = None,
         *,
-        principal_context: Mapping[str, str] | None = None,
+        principal_context: Mapping[str, ContextValue] | None = None,
         guardrails: Sequence[Guardrail] = (),
     ) -> None:
         self.policies = tuple(policies)
         self.boundary = boundary
         self.guardrails = tuple(guardrails)
-        self.principal_context: dict[str, str] = dict(principal_context or {})
+        self.principal_context: dict[str, ContextValue] = dict(principal_context or {})
         variables = self.principal_context
         self._identity = _origins(self.policies, boundary=False, variables=variables)
         guards = [_origins([boundary], boundary=True, variables=variables)] if boundary is not None else []
         guards += [_origins(g.policies, boundary=False, variables=variables, guardrail=g.label) for g in guardrails]
         self._guards: Guards = tuple(guards)
         self._guard_labels = (("boundary",) if boundary is not None else ()) + tuple(g.label for g in guardrails)
-        self._cache: dict[tuple[str, str | None, tuple[tuple[str, tuple[str, ...]], ...]], Decision] = {}
+        self._cache: dict[tuple[str, str | None, tuple[tuple[str, tuple[str, ...] | None], ...]], Decision] = {}
         self._by_service: dict[str, tuple[Pairs, Guards]] = {}
         self._by_action: dict[str, tuple[Pairs, Guards]] = {}
-        self._conditions: dict[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]], bool | None] = {}
+        self._conditions: dict[tuple[int, tuple[tuple[str, tuple[str, ...] | None], ...]], bool | None] = {}
         self._full: dict[ActionSet, tuple[_FullLayer, tuple[_FullLayer, ...]]] = {}
         self._possible: dict[ActionSet, frozenset[str]] = {}
         self.derived: dict[str, Any] = {}  # results other modules derive from these permissions, cached
@@ -349,7 +360,7 @@ class EffectivePermissions:
         action: str,
         resource: str | None,
         context: ConditionContext | None,
-        context_key: tuple[tuple[str, tuple[str, ...]], ...],
+        context_key: tuple[tuple[str, tuple[str, ...] | None], ...],
     ) -> Decision:
         statements, guard_statements = self._matching(action)
         merged = self._context(context)
@@ -595,11 +606,17 @@ class EffectivePermissions:
         return tuple(sorted({a for p in patterns for a in db.expand(p)}))
 
 
-def _context_key(context: ConditionContext | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _context_key(context: ConditionContext | None) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
     if not context:
         return ()
-    items = [(k.lower(), (v,) if isinstance(v, str) else tuple(v)) for k, v in context.items()]
+    items = [(k.lower(), _key_values(v)) for k, v in context.items()]
     return tuple(items) if len(items) == 1 else tuple(sorted(items))
+
+
+def _key_values(value: ContextValue) -> tuple[str, ...] | None:
+    if value is None:
+        return None  # known absent: distinct from an empty set of values
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _matches_any_action(stmt: Statement) -> bool:
@@ -617,7 +634,7 @@ def effective_permissions(
     policies: Sequence[PolicyDocument],
     boundary: PolicyDocument | None = None,
     *,
-    principal_context: Mapping[str, str] | None = None,
+    principal_context: Mapping[str, ContextValue] | None = None,
     guardrails: Sequence[Guardrail] = (),
 ) -> EffectivePermissions:
     """The effective permissions of a principal with these identity policies and this boundary.
@@ -629,23 +646,41 @@ def effective_permissions(
     return EffectivePermissions(policies, boundary, principal_context=principal_context, guardrails=guardrails)
 
 
-def principal_context(arn: str, kind: str, name: str | None = None) -> dict[str, str]:
-    """The request values that every request of a user or role carries.
+def principal_context(
+    arn: str,
+    kind: str,
+    name: str | None = None,
+    *,
+    user_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> dict[str, ContextValue]:
+    """What every request of a user or role is known to carry, and not to carry.
 
     Users: ``aws:username``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``
-    (``User``). Roles: ``aws:PrincipalArn`` (the role ARN, as IAM gives it for role sessions),
-    ``aws:PrincipalAccount`` and ``aws:PrincipalType`` (``AssumedRole``); a role session has no
-    ``aws:username``. Groups are not principals: a member is a user whose name is not known.
+    (``User``), and ``aws:userid`` when ``user_id`` is given. Roles: ``aws:PrincipalArn`` (the role
+    ARN, as IAM gives it for role sessions), ``aws:PrincipalAccount`` and ``aws:PrincipalType``
+    (``AssumedRole``); ``aws:username`` is *absent* (``None``): the AWS global condition context keys
+    page defines it for IAM users only, so ``StringLike aws:username al*`` never matches a role and
+    ``${aws:username}`` has no value. ``tags`` become ``aws:PrincipalTag/<key>``; tags not given
+    stay unknown (a role session may add session tags). Groups are not principals: a member is a
+    user whose name is not known. Every other key (MFA, source IP, ``aws:SourceIdentity`` …) is unknown.
     """
     account = arn.split(":")[4] if arn.count(":") >= 5 else ""
+    out: dict[str, ContextValue]
     if kind == "user":
         out = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, "aws:PrincipalType": "User"}
         if name:
             out["aws:username"] = name
-        return out
-    if kind == "role":
-        return {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, "aws:PrincipalType": "AssumedRole"}
-    return {"aws:PrincipalAccount": account, "aws:PrincipalType": "User"} if account else {}
+        if user_id:
+            out["aws:userid"] = user_id
+    elif kind == "role":
+        out = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": account, "aws:PrincipalType": "AssumedRole"}
+        out["aws:username"] = None
+    else:
+        out = {"aws:PrincipalAccount": account, "aws:PrincipalType": "User"} if account else {}
+    for key, value in (tags or {}).items():
+        out[f"aws:PrincipalTag/{key}"] = value
+    return out
 
 
 __all__ = [

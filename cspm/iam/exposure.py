@@ -18,6 +18,7 @@ from cspm.iam.actions import action_matches
 from cspm.iam.conditions import Condition
 from cspm.iam.policy import PolicyDocument, Principal, Statement, StatementRef
 from cspm.iam.principals import (
+    RESTRICTING_KEYS,
     account_of,
     is_negated_restriction,
     is_public_principal,
@@ -29,6 +30,8 @@ from cspm.iam.statements import Match, is_full_resource_wildcard, resource_match
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 CROSS_ACCOUNT_GUARD_KEYS = frozenset({"sts:externalid", "aws:principalorgid", "aws:principalorgpaths"})
 SERVICE_GUARD_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths"})
+# An external ID alone does not make a trust of everyone private: anyone who learns it can assume the role.
+PUBLIC_TRUST_GUARD_KEYS = RESTRICTING_KEYS - {"sts:externalid"}
 # OIDC providers where an audience condition alone identifies the application.
 _AUDIENCE_IS_ENOUGH = ("cognito-identity.amazonaws.com", "accounts.google.com", "graph.facebook.com", "www.amazon.com")
 
@@ -189,7 +192,7 @@ class _TrustCollector:
 
     def add(self, stmt: Statement) -> None:
         principal = stmt.principals or Principal()
-        if _allows_everyone(stmt) and not any(is_restricting(c) for c in stmt.conditions):
+        if _allows_everyone(stmt) and not _has_guard(stmt.conditions, PUBLIC_TRUST_GUARD_KEYS):
             self.public.append(stmt.ref)
         self._accounts(stmt, principal)
         for service in principal.service:

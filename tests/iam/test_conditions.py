@@ -34,8 +34,9 @@ PTS = "iam:PassedToService"
         ("StringNotLike", PTS, ("sage*",), {PTS: SM}, False),
         ("StringEquals", PTS, ("glue.amazonaws.com", SM), {PTS: SM}, True),
         ("StringEquals", PTS, (SM,), {"other": "x"}, None),  # key not in the context: undecided
-        ("StringEqualsIfExists", PTS, (SM,), {"other": "x"}, True),
-        ("NumericLessThan", "s3:max-keys", ("5",), {"s3:max-keys": "3"}, None),  # numeric is not evaluated
+        ("StringEqualsIfExists", PTS, (SM,), {"other": "x"}, None),  # unknown: may be present with another value
+        ("StringEqualsIfExists", PTS, (SM,), {PTS: None}, True),  # known absent: IfExists passes
+        ("NumericLessThan", "s3:max-keys", ("5",), {"s3:max-keys": "3"}, True),
         ("ForAllValues:StringEquals", "aws:TagKeys", ("a", "b"), {"aws:TagKeys": ["a", "b"]}, True),
         ("ForAllValues:StringEquals", "aws:TagKeys", ("a",), {"aws:TagKeys": ["a", "c"]}, False),
         ("ForAnyValue:StringEquals", "aws:TagKeys", ("a",), {"aws:TagKeys": ["c", "a"]}, True),
@@ -108,6 +109,9 @@ def test_context_in_effective_permissions() -> None:
         ("aws:TagKeys", OperatorFamily.STRING, True),
         ("aws:PrincipalOrgPaths", OperatorFamily.STRING, True),
         ("aws:RequestTag", None, False),
+        ("aws:PrincipalTag", None, False),
+        ("aws:ResourceTag", None, False),
+        ("aws:ResourceTag/team", OperatorFamily.STRING, False),
         ("aws:NoSuchKey", None, False),
     ],
 )

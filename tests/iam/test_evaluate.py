@@ -365,11 +365,17 @@ def test_principal_context_by_kind() -> None:
     }
     role = "arn:aws:iam::111122223333:role/r"
     assert principal_context(role, "role")["aws:PrincipalType"] == "AssumedRole"
-    assert "aws:username" not in principal_context(role, "role")
+    # A role session has no aws:username: known absent (None), not unknown (missing).
+    assert principal_context(role, "role")["aws:username"] is None
     assert principal_context("arn:aws:iam::111122223333:group/g", "group") == {
         "aws:PrincipalAccount": "111122223333",
         "aws:PrincipalType": "User",
     }
+    assert principal_context("x", "group") == {}
+    tagged = principal_context(ALICE, "user", "alice", user_id="AIDAEXAMPLE", tags={"team": "ml"})
+    assert tagged["aws:userid"] == "AIDAEXAMPLE"
+    assert tagged["aws:PrincipalTag/team"] == "ml"
+    assert principal_context(role, "role", tags={"team": "ml"})["aws:PrincipalTag/team"] == "ml"
 
 
 def test_grants_on_every_resource_with_evidence() -> None:

@@ -200,3 +200,19 @@ def test_view_of_a_snapshot_not_in_the_analysis() -> None:
     assert analysis.view_of(alice.model_copy()) is analysis.views[alice.uid]  # equal content
     assert analysis.view_of(user("alice", doc(allow("*")))) is None  # same uid, other content
     assert analysis.view_of(user("bob")) is None
+
+
+def test_an_administrator_with_a_region_guardrail_stays_an_administrator() -> None:
+    """Issue 12: with the principal's context, `StringNotEqualsIfExists aws:RequestedRegion` (a key the
+    scanner does not know) used to pass, so the Deny looked certain and the admin looked harmless."""
+    guardrail = {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:RequestedRegion": "us-east-1"}},
+    }
+    view = principal_view(user("ops", doc(allow("*"), guardrail)), [])
+    assert view.permissions.principal_context["aws:username"] == "ops"
+    assert view.permissions.is_admin is True
+    role_view = principal_view(role("ops-role", SAGEMAKER, doc(allow("*"), guardrail)), [])
+    assert role_view.permissions.is_admin is True
