@@ -393,7 +393,10 @@ def _date(text: str) -> datetime | None:
     """ISO 8601 (``2026-01-01``, ``2026-01-01T12:00:00Z``) or epoch seconds; naive times are UTC."""
     seconds = _number(text)
     if seconds is not None:
-        return datetime.fromtimestamp(float(seconds), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(seconds), tz=UTC)
+        except (OverflowError, OSError, ValueError):  # beyond what a date can be: not a date value
+            return None
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:

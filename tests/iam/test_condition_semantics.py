@@ -491,3 +491,13 @@ def test_adding_an_unrelated_key_never_changes_a_condition(
     condition = Condition(operator, key, tuple(values))
     before = evaluate_condition(condition, context)
     assert evaluate_condition(condition, {**context, unrelated: unrelated_value}) is before
+
+
+@pytest.mark.parametrize("value", ["1e400", "99999999999999999", "-1e30", "9" * 5000])
+def test_an_epoch_beyond_any_date_is_not_a_date_and_no_crash(value: str) -> None:
+    from cspm.iam.conditions import Condition, evaluate_condition
+
+    cond = Condition("DateGreaterThan", "aws:CurrentTime", (value,))
+    assert evaluate_condition(cond, {"aws:CurrentTime": "2026-12-06T00:00:00Z"}) is None
+    cond = Condition("DateLessThan", "aws:CurrentTime", ("2027-01-01T00:00:00Z",))
+    assert evaluate_condition(cond, {"aws:CurrentTime": value}) is None
