@@ -55,6 +55,7 @@ def test_decision_evidence_is_exact() -> None:
         "conditional_denies": [{"policy": "p", "boundary": False, "index": 1, "sid": None}],
         "partial_denies": [],
         "boundary_blocks": False,
+        "blocked_by": [],  # no SCP/RCP guard layer here
     }
     everywhere = perms.allows("s3:DeleteBucket", "*").as_dict()
     assert everywhere["partial_denies"] == [
