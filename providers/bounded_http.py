@@ -127,9 +127,11 @@ class BoundedAdapter(HTTPAdapter):
             raise MalformedBody(problem, request=request, response=response)
 
 
-def bound(session: requests.Session, *, limit: int = DEFAULT_MAX_RESPONSE_BYTES) -> requests.Session:
+def bound(
+    session: requests.Session, *, limit: int = DEFAULT_MAX_RESPONSE_BYTES, body_seconds: float = BODY_SECONDS
+) -> requests.Session:
     """Mount a :class:`BoundedAdapter` on ``session`` for http and https; returns the session."""
-    adapter = BoundedAdapter(limit=limit)
+    adapter = BoundedAdapter(limit=limit, body_seconds=body_seconds)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
