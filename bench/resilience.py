@@ -88,7 +88,7 @@ def measure_clouds(runs: int = 2) -> dict[str, Any]:
                         ["scan", "gcp", "--project", demo_gcp.DEMO_PROJECT],
                         demo_gcp.demo_environment(gcp_base, key_file)),
             }  # fmt: skip
-            for cloud, (front, route, operation, args, env) in clouds.items():
+            for cloud, (front, route, _, args, env) in clouds.items():
                 for case in ("answered", "failing"):
                     front.faults.clear()
                     if case == "failing":
