@@ -33,6 +33,16 @@ from cspm.cli import (
     selection_from,
 )
 
+MaxResponseMb = Annotated[
+    int,
+    typer.Option(
+        "--max-response-mb",
+        min=1,
+        max=4096,
+        help="Largest API answer read, in MiB; a larger one is recorded as an error [64].",
+    ),
+]
+
 
 @scan_app.command("azure")
 def scan_azure(
@@ -66,6 +76,7 @@ def scan_azure(
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
+    max_response_mb: MaxResponseMb = 64,
 ) -> None:
     """Scan Azure subscriptions: storage accounts, blob containers and Azure ML workspaces.
 
@@ -96,6 +107,7 @@ def scan_azure(
             subscriptions=tuple(split_csv(subscription)),
             tenant=tenant,
             managed_identity=managed_identity,
+            max_response_bytes=max_response_mb * 2**20,
         )
     )
     provider.connect()
@@ -133,6 +145,7 @@ def scan_gcp(
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
+    max_response_mb: MaxResponseMb = 64,
 ) -> None:
     """Scan Google Cloud projects: Cloud Storage buckets.
 
@@ -165,6 +178,7 @@ def scan_gcp(
         organizations=tuple(split_csv(organization)),
         folders=tuple(split_csv(folder)),
         crm_endpoint=os.environ.get("CSPM_GCP_CRM_ENDPOINT") or CRM_ENDPOINT,
+        max_response_bytes=max_response_mb * 2**20,
     )
     options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
     provider = GcpProvider(options)

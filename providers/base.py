@@ -14,6 +14,7 @@ from cspm.resources.base import Resource
 
 if TYPE_CHECKING:
     from cspm.engine import UnitContext
+    from cspm.providers.resilience import Breakers
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +93,21 @@ class SdkContext:
 
     A subclass sets ``sdk_errors`` (the exceptions a call may raise) and implements
     :meth:`classify`.
+
+    With ``breakers`` (:class:`cspm.providers.resilience.Breakers`, shared by the provider's
+    units), a call is not sent while the breaker of this (scope, region, service) is open: it is
+    recorded in ``errors`` (code ``CircuitOpen``) and answered ``None``, like a failed call.
     """
 
     sdk_errors: ClassVar[tuple[type[BaseException], ...]]
 
-    def __init__(self, unit: UnitContext, saw_location: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, unit: UnitContext, saw_location: Callable[[str, str], None], breakers: Breakers | None = None
+    ) -> None:
         self.unit = unit
         self.scope = unit.account  # the subscription, the project
         self._saw_location = saw_location
+        self._breakers = breakers
 
     def classify(self, exc: BaseException) -> tuple[str, str]:
         """The error code and a one-line message of a failed call."""
@@ -121,10 +129,15 @@ class SdkContext:
         **kwargs: Any,
     ) -> T | Absent | None:
         """Call one operation. Returns the result, ABSENT (code in ``absent``) or None (recorded)."""
+        if self._skipped(operation, affects):
+            return None
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except self.sdk_errors as exc:
+            self._breaker_record(exc)
             return self._failed(exc, operation, absent, affects)
+        self._breaker_record(None)
+        return result
 
     def list_items(
         self,
@@ -137,10 +150,30 @@ class SdkContext:
     ) -> list[T] | None:
         """Every item of a paged listing (all pages are read inside the call); [] when an
         ``absent`` code says there is nothing; None when any page failed (recorded)."""
+        if self._skipped(operation, affects):
+            return None
         try:
-            return list(fn(*args, **kwargs))
+            items = list(fn(*args, **kwargs))
         except self.sdk_errors as exc:
+            self._breaker_record(exc)
             return None if self._failed(exc, operation, absent, affects) is None else []
+        self._breaker_record(None)
+        return items
+
+    def _skipped(self, operation: str, affects: Iterable[type[Resource]]) -> bool:
+        """True (and recorded) when the breaker of this unit's (scope, region, service) is open."""
+        if self._breakers is None:
+            return False
+        unit = self.unit
+        skipped = self._breakers.check(self.scope, unit.region, unit.service)
+        if skipped is None:
+            return False
+        self.unit.error(operation, "CircuitOpen", one_line(str(skipped)), affects=affects)
+        return True
+
+    def _breaker_record(self, exc: BaseException | None) -> None:
+        if self._breakers is not None:
+            self._breakers.record(self.scope, self.unit.region, self.unit.service, exc)
 
     def error(self, operation: str, code: str, message: str, *, affects: Iterable[type[Resource]] = ()) -> None:
         """Record a problem that is not an SDK exception (e.g. a malformed resource id)."""

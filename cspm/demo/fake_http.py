@@ -14,7 +14,7 @@ import json
 import logging
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +44,15 @@ class Simulated(Generic[A]):
     url: str
     fake: A
     environment: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer written as given, for fault injection in tests: ``headers``, then each chunk
+    of ``body`` written and flushed as the iterable yields it (slowly, hugely, cut short)."""
+
+    headers: dict[str, str]
+    body: Iterable[bytes]
 
 
 class _Server(ThreadingHTTPServer):
@@ -80,12 +89,24 @@ class _Handler(BaseHTTPRequestHandler):
         length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
         body = self.rfile.read(length) if length else b""
         status, payload = self.server.api.handle(self.command, self.server.base + self.path, dict(self.headers), body)
+        if isinstance(payload, Raw):
+            self._raw(status, payload)
+            return
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _raw(self, status: int, answer: Raw) -> None:
+        self.send_response(status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for chunk in answer.body:
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 

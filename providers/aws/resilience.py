@@ -23,11 +23,8 @@ See docs/resilience.md for the measurements behind the numbers.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Final
 
 import botocore.exceptions
@@ -36,15 +33,42 @@ import urllib3.exceptions
 from botocore.retries import quota, standard
 from botocore.retries.base import BaseRetryableChecker
 
+from cspm.providers import resilience as neutral
+from cspm.providers.resilience import (
+    BODY_SECONDS,
+    BREAKER_COOLDOWN,
+    BREAKER_THRESHOLD,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    THROTTLING_ATTEMPTS,
+    TRANSIENT_ATTEMPTS,
+    json_object_problem,
+    length_problem,
+    read_bounded,
+)
+
+__all__ = [
+    "BODY_SECONDS",
+    "BREAKER_COOLDOWN",
+    "BREAKER_THRESHOLD",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "THROTTLING_ATTEMPTS",
+    "TRANSIENT_ATTEMPTS",
+    "BoundedReads",
+    "Breakers",
+    "CircuitOpen",
+    "ErrorClassRetries",
+    "IncompleteBody",
+    "MalformedBody",
+    "ResponseIntegrityError",
+    "ResponseTooLarge",
+    "SlowBody",
+    "install_bounded_reads",
+    "install_retries",
+    "is_server_fault",
+]
+
 log = logging.getLogger(__name__)
 
-THROTTLING_ATTEMPTS: Final = 11  # 10 retries: see client_config
-TRANSIENT_ATTEMPTS: Final = 3  # 2 retries, waiting at most 0.05 + 0.1 s in all
-BREAKER_THRESHOLD: Final = 5  # server faults in a row, each after its retries
-BREAKER_COOLDOWN: Final = 30.0  # seconds before one call may try again
-DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 2**20  # far above real AWS pages (a few MB at most)
-BODY_SECONDS: Final = 60.0  # the whole body of one answer, however slowly it arrives
-READ_CHUNK: Final = 256 * 2**10
 JSON_PROTOCOLS: Final = frozenset({"json", "rest-json"})
 
 
@@ -165,52 +189,25 @@ def install_retries(client: Any, *, throttling_attempts: int, transient_attempts
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _State:
-    failures: int = 0
-    opened_at: float | None = None
-
-
-class Breakers:
-    """One breaker per (account, region, service), shared by every thread of a scan."""
+class Breakers(neutral.Breakers):
+    """One breaker per (account, region, service), shared by every thread of a scan
+    (:class:`cspm.providers.resilience.Breakers` with botocore's server faults and :class:`CircuitOpen`)."""
 
     def __init__(
         self, threshold: int = BREAKER_THRESHOLD, cooldown: float = BREAKER_COOLDOWN, clock: Any = time.monotonic
     ) -> None:
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._states: dict[tuple[str, str, str], _State] = {}
+        super().__init__(
+            threshold,
+            cooldown,
+            clock,
+            is_fault=is_server_fault,
+            opened=lambda service, region, failures: CircuitOpen(service=service, region=region, failures=failures),
+        )
 
     def check(self, account: str, region: str, service: str) -> CircuitOpen | None:
-        """None when a call may be sent; else the error to record instead of sending it. After
-        the cooldown one call is let through (the others still wait for its answer's verdict)."""
-        with self._lock:
-            state = self._states.get((account, region, service))
-            if state is None or state.opened_at is None:
-                return None
-            if self._clock() - state.opened_at >= self.cooldown:
-                state.opened_at = self._clock()  # half-open: this call probes, the next ones wait again
-                return None
-            return CircuitOpen(service=service, region=region, failures=state.failures)
-
-    def record(self, account: str, region: str, service: str, exc: BaseException | None) -> None:
-        """The outcome of a sent call: ``exc`` None (an answer), or the exception it raised."""
-        fault = exc is not None and is_server_fault(exc)
-        key = (account, region, service)
-        with self._lock:
-            state = self._states.setdefault(key, _State())
-            if not fault:
-                state.failures, state.opened_at = 0, None
-                return
-            state.failures += 1
-            if state.failures >= self.threshold and state.opened_at is None:
-                state.opened_at = self._clock()
-                log.warning(
-                    "%s in %s (%s): %d calls in a row failed with server errors; not calling it for %g s",
-                    service, region, account, state.failures, self.cooldown,
-                )  # fmt: skip
+        skipped = super().check(account, region, service)
+        assert skipped is None or isinstance(skipped, CircuitOpen)
+        return skipped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,41 +250,35 @@ class BoundedReads:
         self.inner.close()
 
     def _read(self, raw: Any, url: str) -> bytes:
-        body = bytearray()
-        deadline = time.monotonic() + self.body_seconds
-        while True:
+        def read(n: int) -> bytes:
             try:
-                chunk = raw.read1(READ_CHUNK)
+                chunk: bytes = raw.read1(n)
             except urllib3.exceptions.ReadTimeoutError as exc:
                 raise botocore.exceptions.ReadTimeoutError(endpoint_url=url, error=exc) from exc
             except (urllib3.exceptions.ProtocolError, OSError) as exc:
                 raise botocore.exceptions.ConnectionClosedError(endpoint_url=url, error=exc) from exc
-            if not chunk:
-                return bytes(body)
-            body += chunk
-            if len(body) > self.limit:
-                raw.close()  # the rest is never read; the connection is not reused
-                raise ResponseTooLarge(reason=f"the answer is larger than {_mb(self.limit)} MB; not read")
-            if time.monotonic() > deadline:
-                raw.close()
-                raise SlowBody(reason=f"the answer was still arriving after {self.body_seconds:g} s; not read")
+            return chunk
+
+        try:
+            abort = lambda: raw.close()  # noqa: E731, PLW0108 (looked up only when a limit is hit)
+            return read_bounded(read, abort, limit=self.limit, seconds=self.body_seconds)
+        except neutral.BodyTooLarge as exc:
+            raise ResponseTooLarge(reason=str(exc)) from exc
+        except neutral.BodySlow as exc:
+            raise SlowBody(reason=str(exc)) from exc
 
     def _check(self, response: Any, body: bytes, url: str) -> None:
         headers = response.headers
-        declared = headers.get("content-length")
-        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        if declared is not None and declared.isdigit() and not chunked and len(body) != int(declared):
-            raise IncompleteBody(reason=f"the answer ended after {len(body)} of {declared} bytes ({url})")
-        if not self.json or not 200 <= response.status_code < 300 or not body:
+        short = length_problem(body, headers)
+        if short is not None:
+            raise IncompleteBody(reason=f"{short} ({url})")
+        if not self.json or not 200 <= response.status_code < 300:
             return
         if self.protocol == "rest-json" and "json" not in headers.get("content-type", "json").lower():
             return  # a REST operation whose payload is not JSON (a blob, a document)
-        try:
-            parsed = json.loads(body)
-        except ValueError as exc:
-            raise MalformedBody(reason=f"the answer is not valid JSON ({exc})") from exc
-        if not isinstance(parsed, dict):
-            raise MalformedBody(reason=f"the answer is a JSON {type(parsed).__name__}, not an object")
+        problem = json_object_problem(body, allow_empty=True)  # botocore reads an empty body as {}
+        if problem is not None:
+            raise MalformedBody(reason=problem)
 
 
 def install_bounded_reads(client: Any, limit: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
@@ -295,7 +286,3 @@ def install_bounded_reads(client: Any, limit: int = DEFAULT_MAX_RESPONSE_BYTES) 
     if not isinstance(endpoint.http_session, BoundedReads):
         protocol = client.meta.service_model.protocol
         endpoint.http_session = BoundedReads(endpoint.http_session, protocol=protocol, limit=limit)
-
-
-def _mb(n: int) -> str:
-    return f"{n / 2**20:g}"

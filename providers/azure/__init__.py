@@ -25,6 +25,7 @@ from cspm.models import CollectionError, Scope
 from cspm.providers.azure.context import AzureClients, AzureContext, classify, text
 from cspm.providers.azure.credentials import arm_endpoint, check_token, default_credential
 from cspm.providers.base import ServiceSpec
+from cspm.providers.resilience import DEFAULT_MAX_RESPONSE_BYTES, THROTTLING_ATTEMPTS
 from cspm.resources.base import GLOBAL_REGION, Resource
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ class AzureOptions:
     managed_identity: bool = False  # try the instance metadata service (a VM sets no hint variable)
     endpoint: str | None = None  # None: CSPM_AZURE_ARM_ENDPOINT or https://management.azure.com
     credential: Any = None  # a TokenCredential; None: DefaultAzureCredential (tests pass a fake)
-    retry_total: int = 3
+    retry_total: int = THROTTLING_ATTEMPTS - 1  # throttling retries; server errors get TRANSIENT_ATTEMPTS in all
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
 
 
 class AzureProvider:
@@ -79,7 +81,12 @@ class AzureProvider:
         credential = self.options.credential or default_credential(
             tenant=self.options.tenant, managed_identity=self.options.managed_identity
         )
-        self._clients = AzureClients(credential, endpoint, retry_total=self.options.retry_total)
+        self._clients = AzureClients(
+            credential,
+            endpoint,
+            retry_total=self.options.retry_total,
+            max_response_bytes=self.options.max_response_bytes,
+        )
         check_token(credential, self._clients.scope)
         self.subscriptions = self.options.subscriptions or self._list_subscriptions()
 

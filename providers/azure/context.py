@@ -13,6 +13,13 @@ Collectors call the SDK only through :class:`AzureContext`:
 - ``ctx.list_json(...)``: the same listing, as the raw ARM JSON of each item; for properties the
   SDK's models are older than (azure-mgmt-machinelearningservices models API 2020-08-01).
 
+Against input nobody here wrote (issue 11; docs/resilience.md): every client retries by error
+class (:class:`ErrorClassRetryPolicy`: throttling 11 attempts honouring ``Retry-After``, server
+errors, connection errors and broken bodies 3 with a short backoff), sends through a
+``requests`` session whose bodies are read bounded and checked
+(:mod:`cspm.providers.bounded_http`), and is stopped by the breaker of its (subscription,
+"global", service) after 5 server faults in a row (:class:`AzureContext`, via ``SdkContext``).
+
 Every client carries :class:`ReadOnlyPolicy`, which refuses any HTTP method but GET and HEAD
 before the request is signed or sent. Its one expected trigger is the SDKs' automatic resource
 provider registration (a POST to ``.../providers/<namespace>/register`` after a
@@ -32,11 +39,22 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlparse
 
 import azure.core.exceptions as azure_errors
-from azure.core.pipeline import PipelineRequest
-from azure.core.pipeline.policies import SansIOHTTPPolicy
+import requests
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.core.pipeline.transport import RequestsTransport
 
 from cspm import __version__
+from cspm.providers import bounded_http
 from cspm.providers.base import SdkContext, one_line
+from cspm.providers.resilience import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    THROTTLING_ATTEMPTS,
+    THROTTLING_BACKOFF_MAX,
+    TRANSIENT_ATTEMPTS,
+    TRANSIENT_BACKOFF,
+    Breakers,
+)
 from cspm.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -94,6 +112,85 @@ class ReadOnlyPolicy(SansIOHTTPPolicy):
 
 
 # ---------------------------------------------------------------------------------------------
+# Retries by error class
+# ---------------------------------------------------------------------------------------------
+
+THROTTLING_STATUS: Final = 429  # ARM's throttling answer (with Retry-After)
+
+
+def _inner(error: BaseException | None) -> BaseException | None:
+    """The exception azure-core wrapped (``ServiceResponseError(err, error=err)``)."""
+    return getattr(error, "inner_exception", None) if error is not None else None
+
+
+class ErrorClassRetryPolicy(RetryPolicy):
+    """azure-core's retry policy with an attempt budget per error class.
+
+    ``retry_total`` (and every per-kind count) is the *throttling* budget: HTTP 429 is retried
+    up to ``retry_total`` times, after ``Retry-After`` (capped at ``retry_backoff_max``) or the
+    exponential backoff. Server errors (5xx, 408), connection errors, timeouts and broken bodies
+    get ``transient_attempts`` attempts in all with a short backoff (``TRANSIENT_BACKOFF`` * 2^n);
+    a body over the size or time cap is not retried. azure-core's own policy has one budget for
+    every error class, so 10 retries for throttling were also spent on a service answering 500.
+    """
+
+    def __init__(self, *, transient_attempts: int = TRANSIENT_ATTEMPTS, **kwargs: Any) -> None:
+        total = kwargs.pop("retry_total", THROTTLING_ATTEMPTS - 1)
+        for kind in ("retry_total", "retry_connect", "retry_read", "retry_status"):
+            kwargs.setdefault(kind, total)
+        kwargs.setdefault("retry_backoff_max", THROTTLING_BACKOFF_MAX)
+        super().__init__(**kwargs)
+        self.transient_retries = max(0, transient_attempts - 1)
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings: dict[str, Any] = super().configure_retries(options)
+        settings["transient"] = self.transient_retries
+        return settings
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Exception | None = None) -> bool:
+        if isinstance(_inner(error), bounded_http.FINAL):
+            return False
+        if not self._throttled(response, error):
+            settings["transient"] -= 1
+            if settings["transient"] < 0:
+                return False
+        return bool(super().increment(settings, response=response, error=error))
+
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:
+        history = settings["history"]
+        last = history[-1] if history else None
+        if last is not None and getattr(last.http_response, "status_code", None) == THROTTLING_STATUS:
+            return float(super().get_backoff_time(settings))
+        if len(history) <= 1:
+            return 0.0 if not history else TRANSIENT_BACKOFF
+        return float(TRANSIENT_BACKOFF * 2 ** (len(history) - 1))
+
+    def get_retry_after(self, response: PipelineResponse[Any, Any]) -> float | None:
+        """Retry-After, capped: a hostile or broken server cannot park a call for an hour."""
+        after = super().get_retry_after(response)
+        return None if after is None else min(float(after), self.backoff_max)
+
+    @staticmethod
+    def _throttled(response: Any, error: BaseException | None) -> bool:
+        if error is not None:
+            return False
+        http = getattr(response, "http_response", None)
+        return getattr(http, "status_code", None) == THROTTLING_STATUS
+
+
+def is_server_fault(exc: BaseException) -> bool:
+    """A failure that says ARM (or the way to it) is broken, not that the call was wrong: HTTP
+    5xx, no connection, a timeout, a broken body (not one over the size cap)."""
+    if isinstance(exc, azure_errors.HttpResponseError) and exc.status_code is not None:
+        return int(exc.status_code) >= 500
+    if isinstance(_inner(exc), bounded_http.ResponseTooLarge):
+        return False
+    return isinstance(
+        exc, azure_errors.ServiceRequestError | azure_errors.ServiceResponseError | azure_errors.DeserializationError
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------------------------
 
@@ -106,18 +203,27 @@ class AzureClients:
         credential: TokenCredential,
         endpoint: str,
         *,
-        retry_total: int = 3,
+        retry_total: int = THROTTLING_ATTEMPTS - 1,
+        transient_attempts: int = TRANSIENT_ATTEMPTS,
         connection_timeout: float = 10,
         read_timeout: float = 60,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        breakers: Breakers | None = None,
     ) -> None:
         self.credential = credential
         self.endpoint = endpoint
         self.scope = f"{endpoint}/.default"
+        self.max_response_bytes = max_response_bytes
+        self.connection_timeout = connection_timeout
+        self.read_timeout = read_timeout
+        self.breakers = breakers or Breakers(is_fault=is_server_fault)
+        # one per client: retry settings live in each request, never in the policy
+        self.retry_policy = ErrorClassRetryPolicy(retry_total=retry_total, transient_attempts=transient_attempts)
         self._settings: dict[str, Any] = {
             "base_url": endpoint,
             "credential_scopes": [self.scope],
             "per_retry_policies": [ReadOnlyPolicy()],
-            "retry_total": retry_total,
+            "retry_policy": self.retry_policy,
             "connection_timeout": connection_timeout,
             "read_timeout": read_timeout,
             "user_agent": f"cspm/{__version__}",
@@ -125,11 +231,21 @@ class AzureClients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
+    def _transport(self) -> RequestsTransport:
+        """A transport whose session reads every body bounded and checked."""
+        session = bounded_http.bound(requests.Session(), limit=self.max_response_bytes)
+        return RequestsTransport(
+            session=session,
+            session_owner=False,
+            connection_timeout=self.connection_timeout,
+            read_timeout=self.read_timeout,
+        )
+
     def subscriptions(self) -> Any:
         """The subscription client (not cached: used once, while connecting)."""
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-        return SubscriptionClient(self.credential, **self._settings)
+        return SubscriptionClient(self.credential, **self._settings, transport=self._transport())
 
     def get(self, kind: str, subscription: str) -> Any:
         key = (kind, subscription)
@@ -141,7 +257,7 @@ class AzureClients:
             if client is None:
                 module, name, extra = CLIENT_KINDS[kind]
                 cls = getattr(importlib.import_module(module), name)
-                client = cls(self.credential, subscription, **self._settings, **extra)
+                client = cls(self.credential, subscription, **self._settings, **extra, transport=self._transport())
                 self._clients[key] = client
         return client
 
@@ -164,6 +280,9 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return "MissingSubscriptionRegistration", str(exc)
     if isinstance(exc, ReadOnlyViolation):
         return "ReadOnlyViolation", str(exc)
+    inner = _inner(exc)
+    if isinstance(inner, bounded_http.ResponseIntegrityError):
+        return type(inner).__name__, one_line(str(inner))
     if isinstance(exc, azure_errors.HttpResponseError):
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None) or (str(exc.status_code) if exc.status_code else type(exc).__name__)
@@ -199,7 +318,7 @@ class AzureContext(SdkContext):
         return classify(exc)
 
     def __init__(self, unit: UnitContext, clients: AzureClients, saw_location: Callable[[str, str], None]) -> None:
-        super().__init__(unit, saw_location)
+        super().__init__(unit, saw_location, clients.breakers)
         self.clients = clients
         self.subscription = unit.account
 

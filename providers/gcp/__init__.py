@@ -29,6 +29,7 @@ from cspm.models import CollectionError, Scope
 from cspm.providers.base import ServiceSpec
 from cspm.providers.gcp.context import SDK_ERRORS, TIMEOUT, GcpClients, GcpContext, classify
 from cspm.providers.gcp.credentials import CRM_ENDPOINT, default_credentials, list_projects
+from cspm.providers.resilience import DEFAULT_MAX_RESPONSE_BYTES
 from cspm.resources.base import GLOBAL_REGION, Resource
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class GcpOptions:
     retry_deadline: float | None = 30.0  # seconds of retries per call; None: no retries
     organizations: tuple[str, ...] = ()  # every ACTIVE project under these (any depth)
     folders: tuple[str, ...] = ()
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
 
     def parents(self) -> list[str]:
         """``organizations/ID`` and ``folders/ID`` resource names; UsageError on a bad value."""
@@ -117,7 +119,9 @@ class GcpProvider:
             credentials, default_project = self.options.credentials, None
         else:
             credentials, default_project = default_credentials()
-        self._clients = GcpClients(credentials, retry_deadline=self.options.retry_deadline)
+        self._clients = GcpClients(
+            credentials, retry_deadline=self.options.retry_deadline, max_response_bytes=self.options.max_response_bytes
+        )
         if self.options.projects:
             self.projects = self.options.projects
         elif parents:

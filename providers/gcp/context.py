@@ -11,6 +11,12 @@ Collectors call the SDK only through :class:`GcpContext`:
   The library's default retry keeps re-sending a failing request for up to 120 s; the scanner
   caps it (:attr:`GcpContext.options`).
 
+Against input nobody here wrote (issue 11; docs/resilience.md): each call gets a fresh
+:func:`call_retry` (throttling 11 attempts, server errors, connection errors and broken bodies
+3, anything else 1; within ``retry_deadline``); the session reads every body bounded and
+checked (:mod:`cspm.providers.bounded_http`); the breaker of each (project, "global", service)
+stops calling after 5 server faults in a row (:class:`GcpContext`, via ``SdkContext``).
+
 Every request goes through :class:`ReadOnlySession`, which refuses any HTTP method but GET and
 HEAD before it is sent. Token refreshes use google-auth's own separate session.
 """
@@ -26,9 +32,19 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import google.api_core.exceptions as api_errors
 import google.auth.exceptions as auth_errors
 import requests
+import urllib3.exceptions
 from google.auth.transport.requests import AuthorizedSession
 
+from cspm.providers import bounded_http
 from cspm.providers.base import SdkContext, one_line
+from cspm.providers.resilience import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    THROTTLING_ATTEMPTS,
+    THROTTLING_BACKOFF_MAX,
+    TRANSIENT_ATTEMPTS,
+    TRANSIENT_BACKOFF,
+    Breakers,
+)
 
 if TYPE_CHECKING:
     from cspm.engine import UnitContext
@@ -59,6 +75,80 @@ class ReadOnlySession(AuthorizedSession):
 
 
 # ---------------------------------------------------------------------------------------------
+# Retries by error class
+# ---------------------------------------------------------------------------------------------
+
+_TRANSIENT_TYPES: Final = (
+    *bounded_http.TRANSIENT,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.Timeout,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.TimeoutError,
+    ConnectionError,
+)
+
+
+def error_class(exc: BaseException) -> str | None:
+    """ "throttling" (HTTP 429), "transient" (5xx, 408, no connection, a timeout, a broken body)
+    or None (not retried: a denial, a missing thing, a body over the size or time cap)."""
+    if isinstance(exc, auth_errors.TransportError) and exc.args and isinstance(exc.args[0], BaseException):
+        return error_class(exc.args[0])
+    if isinstance(exc, api_errors.GoogleAPICallError):
+        code = int(exc.code or 0)
+        if code == 429:
+            return "throttling"
+        return "transient" if code >= 500 or code == 408 else None
+    if isinstance(exc, bounded_http.FINAL):
+        return None
+    return "transient" if isinstance(exc, _TRANSIENT_TYPES) else None
+
+
+def call_retry(
+    deadline: float,
+    *,
+    throttling_attempts: int = THROTTLING_ATTEMPTS,
+    transient_attempts: int = TRANSIENT_ATTEMPTS,
+) -> Any:
+    """A google.api_core ``Retry`` for one call, with an attempt budget per error class.
+
+    google-cloud-storage's ``DEFAULT_RETRY`` has one predicate and a deadline only: a call that
+    keeps answering 500 is re-sent for its whole deadline. Here the predicate counts the call's
+    failures by :func:`error_class` (so a Retry is made per call). The backoff starts short
+    (``TRANSIENT_BACKOFF`` * 2, full jitter, doubling, at most ``THROTTLING_BACKOFF_MAX``): two
+    transient retries wait at most 0.3 s; throttling keeps doubling until ``deadline``."""
+    from google.api_core.retry import Retry
+
+    failures = {"throttling": 0, "transient": 0}
+    limits = {"throttling": throttling_attempts, "transient": transient_attempts}
+
+    def predicate(exc: Exception) -> bool:
+        kind = error_class(exc)
+        if kind is None:
+            return False
+        failures[kind] += 1
+        return failures[kind] < limits[kind]
+
+    return Retry(
+        predicate=predicate,
+        initial=TRANSIENT_BACKOFF * 2,
+        maximum=THROTTLING_BACKOFF_MAX,
+        multiplier=2.0,
+        timeout=deadline,
+    )
+
+
+def is_server_fault(exc: BaseException) -> bool:
+    """A failure that says the service (or the way to it) is broken, not that the call was
+    wrong: HTTP 5xx, no connection, a timeout, a broken or dripping body (not one over the cap)."""
+    if isinstance(exc, api_errors.RetryError) and exc.cause is not None:
+        return is_server_fault(exc.cause)
+    if isinstance(exc, bounded_http.SlowBody):
+        return True
+    return error_class(exc) == "transient"
+
+
+# ---------------------------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------------------------
 
@@ -66,19 +156,25 @@ class ReadOnlySession(AuthorizedSession):
 class GcpClients:
     """One authorized session; one storage client per project, shared across threads."""
 
-    def __init__(self, credentials: Any, *, retry_deadline: float | None = 30.0) -> None:
+    def __init__(
+        self,
+        credentials: Any,
+        *,
+        retry_deadline: float | None = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        breakers: Breakers | None = None,
+    ) -> None:
         os.environ.setdefault(*_NO_BUCKET_METADATA_FETCH)
         self.credentials = credentials
-        self.session = ReadOnlySession(credentials)
+        self.session = bounded_http.bound(ReadOnlySession(credentials), limit=max_response_bytes)
         self.retry_deadline = retry_deadline
+        self.breakers = breakers or Breakers(is_fault=is_server_fault)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def options(self) -> dict[str, Any]:
-        """``timeout=`` and ``retry=`` for google-cloud-storage calls."""
-        from google.cloud.storage.retry import DEFAULT_RETRY
-
-        retry = None if self.retry_deadline is None else DEFAULT_RETRY.with_timeout(self.retry_deadline)
+        """``timeout=`` and ``retry=`` for one google-cloud-storage call (a fresh retry budget)."""
+        retry = None if self.retry_deadline is None else call_retry(self.retry_deadline)
         return {"timeout": TIMEOUT, "retry": retry}
 
     def storage(self, project: str) -> Any:
@@ -138,10 +234,14 @@ class GcpContext(SdkContext):
         return classify(exc)
 
     def __init__(self, unit: UnitContext, clients: GcpClients, saw_location: Callable[[str, str], None]) -> None:
-        super().__init__(unit, saw_location)
+        super().__init__(unit, saw_location, clients.breakers)
         self.clients = clients
         self.project = unit.account
-        self.options = clients.options()
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """``timeout=`` and ``retry=`` for one call: read it once per call (each has its own budget)."""
+        return self.clients.options()
 
     def storage(self) -> Any:
         return self.clients.storage(self.project)
