@@ -310,7 +310,14 @@ class PolicyLibrary:
         kind = {IamUser: "user", IamGroup: "group", IamRole: "role"}[type(principal)]
         policy_set = principal.policy_set(self.index)
         docs, boundary, problems = self._documents(policy_set)
-        context = principal_context(principal.uid, kind, principal.name if kind == "user" else None)
+        if isinstance(principal, IamUser):
+            # a user's requests carry its unique id and its own tags (aws:userid, aws:PrincipalTag/…);
+            # a role session's id and tags depend on the session (session tags override role tags)
+            context = principal_context(
+                principal.uid, kind, principal.name, user_id=principal.user_id, tags=principal.tags
+            )
+        else:
+            context = principal_context(principal.uid, kind)
         service_linked = isinstance(principal, IamRole) and principal.service_linked
         guardrails = self.guard.for_principal(service_linked=service_linked)
         permissions = effective_permissions(docs, boundary, principal_context=context, guardrails=guardrails)

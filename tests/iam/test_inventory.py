@@ -216,3 +216,19 @@ def test_an_administrator_with_a_region_guardrail_stays_an_administrator() -> No
     assert view.permissions.is_admin is True
     role_view = principal_view(role("ops-role", SAGEMAKER, doc(allow("*"), guardrail)), [])
     assert role_view.permissions.is_admin is True
+
+
+def test_a_user_s_id_and_tags_fill_its_policy_variables_a_role_s_do_not() -> None:
+    data = "arn:aws:s3:::data/${aws:PrincipalTag/team}/*"
+    home = "arn:aws:s3:::data/home/${aws:userid}/*"
+    scientist = user("scientist", doc(allow("s3:GetObject", [data, home])), user_id="AIDAEXAMPLE1", tags={"team": "ml"})
+    view = principal_view(scientist, [])
+    assert view.permissions.allows("s3:GetObject", "arn:aws:s3:::data/ml/train.csv").allowed
+    assert view.permissions.allows("s3:GetObject", "arn:aws:s3:::data/home/AIDAEXAMPLE1/x").allowed
+    assert not view.permissions.allows("s3:GetObject", "arn:aws:s3:::data/finance/ledger.csv").possible
+    # a role session's tags may be overridden by session tags: the variable stays undecided
+    trainer = role("trainer", None, doc(allow("s3:GetObject", data)), tags={"team": "ml"})
+    decision = principal_view(trainer, []).permissions.allows(
+        "s3:GetObject", "arn:aws:s3:::data/ml/train.csv"
+    )
+    assert not decision.allowed
