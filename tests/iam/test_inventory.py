@@ -228,7 +228,5 @@ def test_a_user_s_id_and_tags_fill_its_policy_variables_a_role_s_do_not() -> Non
     assert not view.permissions.allows("s3:GetObject", "arn:aws:s3:::data/finance/ledger.csv").possible
     # a role session's tags may be overridden by session tags: the variable stays undecided
     trainer = role("trainer", None, doc(allow("s3:GetObject", data)), tags={"team": "ml"})
-    decision = principal_view(trainer, []).permissions.allows(
-        "s3:GetObject", "arn:aws:s3:::data/ml/train.csv"
-    )
+    decision = principal_view(trainer, []).permissions.allows("s3:GetObject", "arn:aws:s3:::data/ml/train.csv")
     assert not decision.allowed
