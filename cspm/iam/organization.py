@@ -24,11 +24,12 @@ snapshot (none, when the scan did not collect it) and answers an :class:`OrgGuar
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cspm.iam.actions import all_actions
+from cspm.iam.conditions import ContextValue
 from cspm.iam.evaluate import EffectivePermissions, Guardrail, effective_permissions
 from cspm.iam.policy import PolicyDocument, PolicyError, parse_policy
 from cspm.resources.aws.organizations import OrgLevel, OrgPolicies, OrgPolicy
@@ -136,25 +137,34 @@ def scp_cuts(perms: EffectivePermissions) -> list[dict[str, Any]]:
     """For each SCP level that blocks some action on every resource for this principal: the level,
     its policies, the Deny statements' policies that block (none: an allow list that omits them),
     how many actions it blocks and a few of them."""
-    universe = all_actions()
     out = []
     for guard in perms.guardrails:
-        level = effective_permissions([_ALLOW_ALL], principal_context=perms.principal_context, guardrails=[guard])
-        blocked = sorted(universe.actions - level.grants(universe).allowed)
-        if not blocked:
-            continue
-        sample = blocked[:SAMPLE]
-        denying = {o.policy for a in sample for o in level.allows(a).denied_by if o.guardrail is not None}
-        out.append(
-            {
-                "level": guard.label,
-                "policies": [d.name for d in guard.policies],
-                "denied_by": sorted(denying),
-                "blocked_actions": len(blocked),
-                "actions": sample,
-            }
-        )
+        if not guard.context_free:
+            cut = _level_cut(guard, perms.principal_context)
+        else:  # the same for every principal: computed once per level
+            cut = guard.memo.get("scp_cut", ())
+            if cut == ():
+                cut = guard.memo["scp_cut"] = _level_cut(guard, perms.principal_context)
+        if cut is not None:
+            out.append({k: list(v) if isinstance(v, list) else v for k, v in cut.items()})
     return out
+
+
+def _level_cut(guard: Guardrail, context: Mapping[str, ContextValue]) -> dict[str, Any] | None:
+    universe = all_actions()
+    level = effective_permissions([_ALLOW_ALL], principal_context=context, guardrails=[guard])
+    blocked = sorted(universe.actions - level.grants(universe).allowed)
+    if not blocked:
+        return None
+    sample = blocked[:SAMPLE]
+    denying = {o.policy for a in sample for o in level.allows(a).denied_by if o.guardrail is not None}
+    return {
+        "level": guard.label,
+        "policies": [d.name for d in guard.policies],
+        "denied_by": sorted(denying),
+        "blocked_actions": len(blocked),
+        "actions": sample,
+    }
 
 
 def blocked_decisions(perms: EffectivePermissions, requests: Sequence[tuple[str, str | None]]) -> list[dict[str, Any]]:
