@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from cspm.checks.aws import iam, kms, s3
+from cspm.iam.conditions import ContextValue
 from cspm.iam.organization import ANONYMOUS, OUTSIDERS, org_guard, rcp_outcome
 from cspm.models import Status
 from cspm.resources.aws.iam import IamRole
@@ -255,7 +256,7 @@ def test_each_outside_caller_is_denied_by_the_perimeter(caller: dict[str, Any]) 
 
 
 def test_a_caller_of_the_organization_is_not_denied() -> None:
-    inside = {"aws:PrincipalOrgID": ORG, "aws:PrincipalIsAWSService": "false"}
+    inside: dict[str, ContextValue] = {"aws:PrincipalOrgID": ORG, "aws:PrincipalIsAWSService": "false"}
     outcome = rcp_outcome(org_guard([org(PERIMETER)]), [("s3:GetObject", f"{BUCKET}/x", (inside,))])
     assert not outcome.cut and not outcome.may_block
 
