@@ -8,9 +8,10 @@ snapshot (none, when the scan did not collect it) and answers an :class:`OrgGuar
   level and denied at none. They apply to the account's users and roles, except service-linked
   roles, and not at all in the management account.
 - ``rcps``: the same for resource control policies, which limit requests *to* the account's
-  resources (S3, STS, KMS, SQS, Secrets Manager …). They are collected and named in evidence, and
-  an unreadable one makes the account's FAILs ERROR like an SCP; they are not yet applied to any
-  verdict (docs/iam-analysis.md says what that leaves out).
+  resources (S3, STS, KMS, SQS, Secrets Manager …), whoever makes them (an RCP level keeps its
+  readable policies when one is unreadable: only Denies count). :func:`rcp_outcome` evaluates
+  their Denies for requests from outside the organization (the exposure checks); they are not
+  part of principals' effective permissions. ``rcp_problems``: what about them could not be read.
 - ``problems``: what could not be read (a level's attachments, a policy's content, the chain of
   parents). A level with a problem is left out: the remaining levels can only allow *more* than
   the real ones, so a PASS computed with them holds, while a FAIL may be wrong. The checks answer
@@ -19,6 +20,7 @@ snapshot (none, when the scan did not collect it) and answers an :class:`OrgGuar
   not readable by the caller, the management account, SCPs not enabled).
 
 :func:`scp_cuts` names the SCP levels and policies that take administrator access away.
+:func:`rcp_outcome` says whether RCP Denies block requests of callers outside the organization.
 """
 
 from __future__ import annotations
