@@ -386,7 +386,10 @@ class EffectivePermissions:
             return self._conditions[key]
 
         identity = _scan(statements, resource, conditions_of)
-        guards = [_scan(g, resource, conditions_of) for g in guard_statements]
+        guards = [
+            self._guard_scan(rail, g, action, resource, conditions_of)
+            for rail, g in zip(self._rails, guard_statements, strict=True)
+        ]
         verdict, blocks = _combine(identity.verdict, [g.verdict for g in guards])
         layers = [identity, *guards]
         blocked_by = tuple(
@@ -485,6 +488,24 @@ class EffectivePermissions:
             cached = (self._full_layer(self._identity, universe), guards)
             self._full[universe] = cached
         return cached
+
+    def _guard_scan(
+        self,
+        rail: Guardrail | None,
+        statements: Pairs,
+        action: str,
+        resource: str | None,
+        conditions_of: Callable[[Statement], bool | None],
+    ) -> _Layer:
+        """A guard layer's statements on one request; shared by every principal under a context-free
+        SCP level (no condition to decide, no variable to substitute: the same for all)."""
+        if rail is None or not rail.context_free:
+            return _scan(statements, resource, conditions_of)
+        key = ("scan", action.lower(), resource)
+        layer: _Layer | None = rail.memo.get(key)
+        if layer is None:
+            layer = rail.memo[key] = _scan(statements, resource, conditions_of)
+        return layer
 
     def _guard_layer(self, rail: Guardrail | None, statements: Pairs, universe: ActionSet) -> _FullLayer:
         """A guard layer's full layer; shared by every principal when the SCP level is context-free

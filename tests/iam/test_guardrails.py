@@ -100,6 +100,14 @@ def test_a_level_shared_by_principals_answers_each_by_its_own_context() -> None:
         context = principal_context(ARN, "role", tags=tags)
         return effective_permissions([ADMIN], principal_context=context, guardrails=shared).grants(universe).allowed
 
+    def verdict(tags: dict[str, str], action: str) -> Verdict:
+        context = principal_context(ARN, "role", tags=tags)
+        return effective_permissions([ADMIN], principal_context=context, guardrails=shared).allows(action).verdict
+
+    for _ in range(2):  # the second round reads what the first shared
+        assert verdict({"team": "platform"}, "iam:CreateRole") is Verdict.ALLOWED
+        assert verdict({"team": "ml"}, "iam:CreateRole") is Verdict.DENIED
+        assert verdict({"team": "ml"}, "s3:GetObject") is Verdict.ALLOWED
     platform, other = grants({"team": "platform"}), grants({"team": "ml"})
     assert "iam:CreateRole" in platform and "iam:CreateRole" not in other
     assert grants({"team": "platform"}) == platform and grants({"team": "ml"}) == other  # repeated: same answers
