@@ -30,6 +30,7 @@ The goal (issue 3): the analysis of a 2,000-principal account in under 5 s of CP
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -587,7 +588,7 @@ def analyse(account: Account) -> dict[str, Any]:
     return dict(failing)
 
 
-def run_checks(account: Account, *, cached_sequences: bool = False) -> dict[str, int]:
+def run_checks(account: Account, *, cached_sequences: bool = False) -> dict[str, Any]:
     """Every aws.iam check through the engine, as a scan evaluates them.
 
     ``cached_sequences``: an inventory that builds each ``Sequence[...]`` argument once instead of
@@ -615,7 +616,11 @@ def run_checks(account: Account, *, cached_sequences: bool = False) -> dict[str,
         inventory.add(resource)
     checks = [c for c in load_checks(["aws"]) if c.service == "iam"]
     findings = evaluate(checks, inventory, NOW)
-    return dict(Counter(f.status.value for f in findings))
+    counts: dict[str, Any] = dict(Counter(f.status.value for f in findings))
+    # Every verdict, not only the counts: an optimisation must leave this digest unchanged.
+    verdicts = sorted(f"{f.check_id} {f.resource_uid} {f.status.value}" for f in findings)
+    counts["verdicts_sha256"] = hashlib.sha256("\n".join(verdicts).encode()).hexdigest()[:16]
+    return counts
 
 
 @dataclass
@@ -628,7 +633,7 @@ class Figures:
     analysis_cpu_s: float
     checks_cpu_s: float
     checks_cached_sequences_cpu_s: float
-    findings: dict[str, int]
+    findings: dict[str, Any]
     results: dict[str, Any]
 
 
@@ -636,7 +641,9 @@ def measure(principals: int, seed: int, *, scps: bool = False) -> Figures:
     account = build_account(principals, seed, scps=scps)
     analysis_s, results = _cpu(lambda: analyse(account))
     checks_s, findings = _cpu(lambda: run_checks(account))
-    cached_s, _ = _cpu(lambda: run_checks(account, cached_sequences=True))
+    cached_s, cached_findings = _cpu(lambda: run_checks(account, cached_sequences=True))
+    if cached_findings != findings:
+        raise AssertionError(f"the two check runs disagree: {findings} != {cached_findings}")
     return Figures(
         principals=account.principals,
         users=len(account.users),

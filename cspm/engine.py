@@ -197,6 +197,10 @@ class Inventory:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_type: dict[type[Resource], list[Resource]] = defaultdict(list)
+        # (type, account) -> resources, in order of addition: the engine injects a check's
+        # ``Sequence[...]`` arguments from it once per resource (a scan-wide filter cost 10 % of the
+        # IAM checks' CPU on 2,000 principals).
+        self._by_account: dict[tuple[type[Resource], str], list[Resource]] = defaultdict(list)
         self._incomplete: dict[tuple[str, str, str], str] = {}
         self._changes: Counter[tuple[str, str]] = Counter()  # (resource type, account) -> additions + marks
         self.errors: list[CollectionError] = []
@@ -206,6 +210,7 @@ class Inventory:
         with self._lock:
             if not self._closed:
                 self._by_type[type(resource)].append(resource)
+                self._by_account[(type(resource), resource.account)].append(resource)
                 self._changes[(resource.resource_type, resource.account)] += 1
 
     def record_error(self, error: CollectionError) -> None:
@@ -236,7 +241,7 @@ class Inventory:
         return self._by_type.get(rtype, [])
 
     def all_in_account(self, rtype: type[Resource], account: str) -> list[Resource]:
-        return [r for r in self.of_type(rtype) if r.account == account]
+        return list(self._by_account.get((rtype, account), ()))
 
     def singleton(self, rtype: type[Resource], account: str, region: str) -> Resource | None:
         want_region = region if rtype.scope is ResourceScope.REGION else None

@@ -19,10 +19,12 @@ documents and report. Principal-level analysis is built once per scan by
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from cspm.checks.aws._org import with_rcps
 from cspm.iam.analysis import (
     admin_statements,
     conditional_admin_statements,
@@ -30,10 +32,19 @@ from cspm.iam.analysis import (
     trust_policy_analysis,
 )
 from cspm.iam.categories import Category
+from cspm.iam.conditions import ContextValue
 from cspm.iam.evaluate import Verdict, effective_permissions
 from cspm.iam.exposure import confused_deputy_trusts, needs_source_guard
 from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, allowed_statements, principal_view
-from cspm.iam.organization import blocked_decisions, scp_cuts, without_guardrails
+from cspm.iam.organization import (
+    FEDERATED_CALLERS,
+    PUBLIC_CALLERS,
+    Request,
+    account_callers,
+    blocked_decisions,
+    scp_cuts,
+    without_guardrails,
+)
 from cspm.iam.policy import PolicyDocument, PolicyError, Statement, parse_policy
 from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
@@ -617,19 +628,26 @@ def _trust(role: IamRole) -> tuple[Any, Result | None]:
     compliance={"nist-800-53-r5": ["AC-3", "AC-17"]},
     attack=["AML.T0012"],
 )
-def role_trust_is_not_public(role: IamRole) -> Result:
+def role_trust_is_not_public(role: IamRole, organization: Sequence[OrgPolicies] = ()) -> Result:
     """A role anyone can assume (Principal '*', or an OIDC provider without a subject condition)
-    hands its permissions to the internet."""
+    hands its permissions to the internet. A resource control policy that denies those
+    sts:AssumeRole* requests from outside the organization makes it pass, naming the RCP."""
     trust, early = _trust(role)
     if early is not None:
         return early
     public = [r.as_dict() for r in trust.public]
     federated = [{"provider": p, **r.as_dict()} for p, r in trust.federated_without_guard]
     if public or federated:
-        return failed(
+        requests: list[Request] = []
+        if public:
+            requests.append(("sts:AssumeRole", role.uid, PUBLIC_CALLERS))
+        if federated:
+            requests.append(("sts:AssumeRoleWithWebIdentity", role.uid, FEDERATED_CALLERS))
+        verdict = failed(
             "Anyone can assume the role" + (" through an unguarded identity provider." if not public else "."),
             {"public_statements": public, "federated_without_guard": federated},
         )
+        return with_rcps(verdict, organization, requests)
     return passed("The trust policy names who may assume the role.")
 
 
@@ -642,21 +660,33 @@ def role_trust_is_not_public(role: IamRole) -> Result:
     compliance={"nist-800-53-r5": ["AC-3"]},
     attack=["AML.T0012"],
 )
-def role_trust_guards_cross_account(role: IamRole) -> Result:
+def role_trust_guards_cross_account(role: IamRole, organization: Sequence[OrgPolicies] = ()) -> Result:
     """Without an external ID a vendor's account can be tricked into assuming the role for someone
     else (the confused deputy); without an organization condition any principal of the other
-    account that its admins allow can."""
+    account that its admins allow can. An RCP that denies those accounts' sts:AssumeRole whatever
+    their organization makes it pass; one conditional on aws:PrincipalOrgID may block (whether the
+    other account is in the organization is not known)."""
     trust, early = _trust(role)
     if early is not None:
         return early
     unguarded = [{"principal": p, **r.as_dict()} for p, r in trust.cross_account_without_guard]
     if unguarded:
-        return failed(
+        verdict = failed(
             f"{len(unguarded)} cross-account trust(s) without an external ID or organization condition.",
             {"cross_account_without_guard": unguarded},
         )
+        return with_rcps(
+            verdict,
+            organization,
+            [("sts:AssumeRole", role.uid, _callers_of(p)) for p, _ in trust.cross_account_without_guard],
+        )
     others = [a for a in trust.trusted_accounts if a != role.account]
     return passed("Every trusted account is guarded." if others else "The role trusts no other account.")
+
+
+def _callers_of(principal: str) -> tuple[dict[str, ContextValue], ...]:
+    account = re.search(r"\b(\d{12})\b", principal)
+    return account_callers(account.group(1)) if account else PUBLIC_CALLERS
 
 
 # ---------------------------------------------------------------------------------------------

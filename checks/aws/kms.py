@@ -8,14 +8,21 @@ organization condition guards it).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cspm.checks.aws._org import with_rcps
 from cspm.iam import Exposure, PolicyDocument, PolicyError, Statement, parse_policy, resource_policy_exposure
+from cspm.iam.actions import all_actions
+from cspm.iam.conditions import ContextValue
+from cspm.iam.organization import PUBLIC_CALLERS, Request, account_callers
 from cspm.iam.principals import is_restricting
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.kms import KmsKey
+from cspm.resources.aws.organizations import OrgPolicies
 
 # Conditions that confine a cross-account grant to principals of the organization.
 ORG_GUARD_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
@@ -69,6 +76,19 @@ def policy_exposure(
     except PolicyError as exc:
         return None, unknown(f"The {what} could not be parsed: {exc}", evidence={"path": exc.path})
     return PolicyExposure(document, resource_policy_exposure(document, account)), None
+
+
+def _kms_requests(key_arn: str, callers: tuple[dict[str, ContextValue], ...]) -> list[Request]:
+    """Every KMS action on the key but kms:RetireGrant, which RCPs do not restrict (AWS KMS
+    Developer Guide, "Resource control policies in AWS KMS"): an RCP cuts the exposure only if it
+    denies them all."""
+    actions = sorted(a for a in all_actions().actions if a.startswith("kms:") and a != "kms:RetireGrant")
+    return [(a, key_arn, callers) for a in actions]
+
+
+def _callers_of(principal: str) -> tuple[dict[str, ContextValue], ...]:
+    account = re.search(r"\b(\d{12})\b", principal)
+    return account_callers(account.group(1)) if account else PUBLIC_CALLERS
 
 
 def _customer_key(key: KmsKey) -> Result | None:
@@ -153,7 +173,7 @@ def key_not_pending_deletion(key: KmsKey) -> Result:
     attack=["AML.T0035", "AML.T0018"],
     references=(_sh(5),),
 )
-def key_policy_is_not_public(key: KmsKey) -> Result:
+def key_policy_is_not_public(key: KmsKey, organization: Sequence[OrgPolicies] = ()) -> Result:
     """A key policy that allows Principal '*' without a condition that pins it down lets principals
     of any AWS account use the key: "third parties might be able to encrypt and decrypt data by
     using the key", and exfiltrate data from the services that use it (Security Hub KMS.5). An
@@ -165,7 +185,8 @@ def key_policy_is_not_public(key: KmsKey) -> Result:
     if analysed is None:
         return error or unknown("The key policy could not be analysed.")
     if analysed.public:
-        return failed("The key policy allows everyone.", evidence={"public_statements": analysed.public})
+        verdict = failed("The key policy allows everyone.", evidence={"public_statements": analysed.public})
+        return with_rcps(verdict, organization, _kms_requests(key.uid, PUBLIC_CALLERS))
     return passed("The key policy allows no one outside named principals.")
 
 
@@ -179,7 +200,7 @@ def key_policy_is_not_public(key: KmsKey) -> Result:
     attack=["AML.T0035", "AML.T0018"],
     references=(_sh(5),),
 )
-def key_policy_guards_cross_account_access(key: KmsKey) -> Result:
+def key_policy_guards_cross_account_access(key: KmsKey, organization: Sequence[OrgPolicies] = ()) -> Result:
     """Security Hub KMS.5: if a key policy "allows access from external accounts, third parties
     might be able to encrypt and decrypt data by using the key". A grant to another account is
     passed on to the principals its administrators allow; an aws:PrincipalOrgID (or
@@ -193,10 +214,12 @@ def key_policy_guards_cross_account_access(key: KmsKey) -> Result:
         return error or unknown("The key policy could not be analysed.")
     unguarded = analysed.unguarded_cross_account()
     if unguarded:
-        return failed(
+        verdict = failed(
             f"The key policy grants {len(unguarded)} principal(s) of other accounts without an organization condition.",
             evidence={"cross_account_without_guard": unguarded},
         )
+        requests = [r for g in unguarded for r in _kms_requests(key.uid, _callers_of(str(g["principal"])))]
+        return with_rcps(verdict, organization, requests)
     guarded = analysed.guarded_cross_account()
     if guarded:
         return passed("Every cross-account grant requires the organization.", evidence={"guarded": guarded})

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from cspm.iam.conditions import evaluate_conditions
+from cspm.checks.aws._org import with_rcps
+from cspm.iam.actions import all_actions
+from cspm.iam.conditions import ContextValue, evaluate_conditions
 from cspm.iam.exposure import outside_grants
+from cspm.iam.organization import PUBLIC_CALLERS, Request, account_callers, org_callers
 from cspm.iam.policy import PolicyError, Statement, parse_policy
 from cspm.iam.principals import is_public_principal
 from cspm.iam.statements import Match, covers_some_resource_under, statement_matches_action, statement_resource_match
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.aws.organizations import OrgPolicies
 from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
 
 # Requests over plain HTTP carry aws:SecureTransport=false; a TLS-only policy denies them.
@@ -95,12 +100,26 @@ def account_blocks_public_access(account: S3AccountSettings) -> Result:
     attack=["AML.T0010.002", "AML.T0035"],
     references=(_sh(2), _sh(3), BLOCK_PUBLIC_ACCESS),
 )
-def bucket_is_not_public(bucket: S3Bucket, account: S3AccountSettings) -> Result:
+def bucket_is_not_public(
+    bucket: S3Bucket, account: S3AccountSettings, organization: Sequence[OrgPolicies] = ()
+) -> Result:
     """An ACL is public when it grants anything to AllUsers or AuthenticatedUsers; a policy is
     public unless it grants access only to fixed principals, networks or sources (S3 evaluates
     this; GetBucketPolicyStatus reports it). RestrictPublicBuckets (bucket or account) limits a
     public policy to the account and AWS services, IgnorePublicAcls makes S3 ignore public ACLs.
-    Security Hub splits read (S3.2) and write (S3.3); any public grant fails this check."""
+    Security Hub splits read (S3.2) and write (S3.3); any public grant fails this check. A resource
+    control policy that denies every S3 request from outside the organization (anonymous ones
+    included) to the bucket makes it pass, naming the RCP (docs/iam-analysis.md)."""
+    return with_rcps(_public_verdict(bucket, account), organization, _outside_s3_requests(bucket.uid, PUBLIC_CALLERS))
+
+
+def _outside_s3_requests(bucket_arn: str, callers: tuple[dict[str, ContextValue], ...]) -> list[Request]:
+    """Every S3 action, on the bucket and on its objects: an RCP cuts public access only if it denies all."""
+    actions = sorted(a for a in all_actions().actions if a.startswith("s3:"))
+    return [(a, arn, callers) for a in actions for arn in (bucket_arn, f"{bucket_arn}/*")]
+
+
+def _public_verdict(bucket: S3Bucket, account: S3AccountSettings) -> Result:
     if bucket.public_access_block is None or account.public_access_block is None:
         return unknown("Block Public Access settings could not be read.")
     effective = bucket.public_access_block | account.public_access_block
@@ -330,7 +349,7 @@ FOREIGN_DENIED_OBJECT_ACTIONS = ("s3:PutObjectAcl",)
     attack=["AML.T0035", "AML.T0012"],
     references=(_sh(6),),
 )
-def bucket_policy_restricts_cross_account_access(bucket: S3Bucket) -> Result:
+def bucket_policy_restricts_cross_account_access(bucket: S3Bucket, organization: Sequence[OrgPolicies] = ()) -> Result:
     """Another account that may rewrite the bucket policy, its ACLs or its encryption controls who
     reads the training data and model artifacts in it (Security Hub S3.6: access from external
     accounts "could result in data exfiltration by an insider threat or an attacker"). Principals
@@ -353,8 +372,21 @@ def bucket_policy_restricts_cross_account_access(bucket: S3Bucket) -> Result:
     if risky:
         who = ", ".join(dict.fromkeys(r["principal"] for r in risky))
         actions = ", ".join(dict.fromkeys(a for r in risky for a in r["denied_actions"]))
-        return failed(f"The bucket policy lets {who} use {actions}.", evidence)
+        requests: list[Request] = [
+            (action, bucket.uid if action not in FOREIGN_DENIED_OBJECT_ACTIONS else f"{bucket.uid}/*", _callers(r))
+            for r in risky
+            for action in r["denied_actions"]
+        ]
+        return with_rcps(failed(f"The bucket policy lets {who} use {actions}.", evidence), organization, requests)
     return passed("No other account may change the bucket's policy, ACLs or encryption.", evidence)
+
+
+def _callers(grant: dict[str, object]) -> tuple[dict[str, ContextValue], ...]:
+    """Who makes the requests of an outside grant: a named account's principals, or anyone."""
+    if grant["kind"] == "organization":
+        return org_callers(str(grant["principal"]))
+    account = re.search(r"\b(\d{12})\b", str(grant["principal"])) if grant["kind"] == "account" else None
+    return account_callers(account.group(1)) if account else PUBLIC_CALLERS
 
 
 def _foreign_denied(statement: Statement, bucket_arn: str) -> list[str]:

@@ -77,6 +77,18 @@ class Guardrail:
 
     label: str
     policies: tuple[PolicyDocument, ...]
+    # What is computed once for every principal the level applies to, when it is context-free
+    # (per action set: the level's full layer; the combined levels; the SCP-cut evidence).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @functools.cached_property
+    def context_free(self) -> bool:
+        """No statement has a Condition or a policy variable: the level answers every principal alike."""
+        return not any(
+            stmt.conditions or any("${" in p for p in (stmt.resources or ()) + (stmt.not_resources or ()))
+            for doc in self.policies
+            for stmt in doc.statements
+        )
 
 
 Origins = tuple[StatementOrigin, ...]
@@ -297,6 +309,8 @@ class EffectivePermissions:
         guards = [_origins([boundary], boundary=True, variables=variables)] if boundary is not None else []
         guards += [_origins(g.policies, boundary=False, variables=variables, guardrail=g.label) for g in guardrails]
         self._guards: Guards = tuple(guards)
+        # the Guardrail of each guard layer (None: the boundary), to share context-free layers
+        self._rails: tuple[Guardrail | None, ...] = ((None,) if boundary is not None else ()) + self.guardrails
         self._guard_labels = (("boundary",) if boundary is not None else ()) + tuple(g.label for g in guardrails)
         self._cache: dict[tuple[str, str | None, tuple[tuple[str, tuple[str, ...] | None], ...]], Decision] = {}
         self._by_service: dict[str, tuple[Pairs, Guards]] = {}
@@ -372,7 +386,10 @@ class EffectivePermissions:
             return self._conditions[key]
 
         identity = _scan(statements, resource, conditions_of)
-        guards = [_scan(g, resource, conditions_of) for g in guard_statements]
+        guards = [
+            self._guard_scan(rail, g, action, resource, conditions_of)
+            for rail, g in zip(self._rails, guard_statements, strict=True)
+        ]
         verdict, blocks = _combine(identity.verdict, [g.verdict for g in guards])
         layers = [identity, *guards]
         blocked_by = tuple(
@@ -466,10 +483,59 @@ class EffectivePermissions:
     def _layers(self, universe: ActionSet) -> tuple[_FullLayer, tuple[_FullLayer, ...]]:
         cached = self._full.get(universe)
         if cached is None:
-            guards = tuple(self._full_layer(g, universe) for g in self._guards)
+            pairs = zip(self._rails, self._guards, strict=True)
+            guards = tuple(self._guard_layer(rail, g, universe) for rail, g in pairs)
             cached = (self._full_layer(self._identity, universe), guards)
             self._full[universe] = cached
         return cached
+
+    def _guard_scan(
+        self,
+        rail: Guardrail | None,
+        statements: Pairs,
+        action: str,
+        resource: str | None,
+        conditions_of: Callable[[Statement], bool | None],
+    ) -> _Layer:
+        """A guard layer's statements on one request; shared by every principal under a context-free
+        SCP level (no condition to decide, no variable to substitute: the same for all)."""
+        if rail is None or not rail.context_free:
+            return _scan(statements, resource, conditions_of)
+        key = ("scan", action.lower(), resource)
+        layer: _Layer | None = rail.memo.get(key)
+        if layer is None:
+            layer = rail.memo[key] = _scan(statements, resource, conditions_of)
+        return layer
+
+    def _guard_layer(self, rail: Guardrail | None, statements: Pairs, universe: ActionSet) -> _FullLayer:
+        """A guard layer's full layer; shared by every principal when the SCP level is context-free
+        (its statements are then the level's own, unsubstituted, and every condition check is True)."""
+        if rail is None or not rail.context_free:
+            return self._full_layer(statements, universe)
+        key = ("full", universe)
+        layer: _FullLayer | None = rail.memo.get(key)
+        if layer is None:
+            layer = rail.memo[key] = self._full_layer(statements, universe)
+        return layer
+
+    def _combined_guards(self, universe: ActionSet, guards: tuple[_FullLayer, ...]) -> _FullLayer:
+        """Every guard layer together: ``allow`` = allowed by all, ``conditional`` = possible under all
+        (allowed or conditional at every layer), ``deny`` = denied by one. Shared by the principals
+        under the same context-free SCP levels and no boundary."""
+        shared = bool(self._rails) and all(r is not None and r.context_free for r in self._rails)
+        key = ("combined", universe, tuple(id(r) for r in self._rails))
+        if shared:
+            hit = self._rails[-1].memo.get(key)  # type: ignore[union-attr]
+            if hit is not None and all(a is b for a, b in zip(hit[0], self._rails, strict=True)):
+                return hit[1]
+        layer = _FullLayer(
+            frozenset.intersection(*(g.allow for g in guards)),
+            frozenset.intersection(*(g.allow | g.conditional for g in guards)),
+            frozenset().union(*(g.deny for g in guards)),
+        )
+        if shared:
+            self._rails[-1].memo[key] = (self._rails, layer)  # type: ignore[union-attr]
+        return layer
 
     def grants(self, universe: ActionSet) -> Grants:
         """The actions of ``universe`` held on every resource: the verdict ``allows(a, "*")`` gives each
@@ -477,10 +543,15 @@ class EffectivePermissions:
         Results are cached per ``universe`` object.
         """
         identity, guards = self._layers(universe)
-        denied = identity.deny.union(*(g.deny for g in guards))
-        allowed = identity.allow.intersection(*(g.allow for g in guards)) - denied
-        possible = (identity.allow | identity.conditional).intersection(*(g.allow | g.conditional for g in guards))
-        possible -= denied
+        if guards:
+            combined = self._combined_guards(universe, guards)
+            denied = identity.deny | combined.deny
+            allowed = (identity.allow & combined.allow) - denied
+            possible = ((identity.allow | identity.conditional) & combined.conditional) - denied
+        else:
+            denied = identity.deny
+            allowed = identity.allow - denied
+            possible = (identity.allow | identity.conditional) - denied
         found = possible
         statements = []
         for origin, stmt in self._identity:

@@ -76,3 +76,42 @@ def test_guards_alone_for_a_trust_naming_the_caller() -> None:
     p = perms(("root r-1", (ALLOW_S3_EC2,)))
     assert p.guards_allow("sts:AssumeRole", ARN) is Verdict.NOT_ALLOWED
     assert perms().guards_allow("sts:AssumeRole", ARN) is Verdict.ALLOWED
+
+
+def test_a_level_shared_by_principals_answers_each_by_its_own_context() -> None:
+    """Context-free levels are computed once for every principal (the bench's speed-up); a level
+    with a condition on the principal is not shared: each principal gets its own answer."""
+    from cspm.iam.actions import all_actions
+
+    exempt = policy(
+        "p-deny-unless-admin",
+        {
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "platform"}},
+        },
+    )
+    shared = [Guardrail("root r-1", (FULL_AWS_ACCESS,)), Guardrail("ou ou-1", (FULL_AWS_ACCESS, exempt))]
+    assert shared[0].context_free and not shared[1].context_free
+    universe = all_actions()
+
+    def grants(tags: dict[str, str]) -> frozenset[str]:
+        context = principal_context(ARN, "role", tags=tags)
+        return effective_permissions([ADMIN], principal_context=context, guardrails=shared).grants(universe).allowed
+
+    def verdict(tags: dict[str, str], action: str) -> Verdict:
+        context = principal_context(ARN, "role", tags=tags)
+        return effective_permissions([ADMIN], principal_context=context, guardrails=shared).allows(action).verdict
+
+    for _ in range(2):  # the second round reads what the first shared
+        assert verdict({"team": "platform"}, "iam:CreateRole") is Verdict.ALLOWED
+        assert verdict({"team": "ml"}, "iam:CreateRole") is Verdict.DENIED
+        assert verdict({"team": "ml"}, "s3:GetObject") is Verdict.ALLOWED
+    platform, other = grants({"team": "platform"}), grants({"team": "ml"})
+    assert "iam:CreateRole" in platform and "iam:CreateRole" not in other
+    assert grants({"team": "platform"}) == platform and grants({"team": "ml"}) == other  # repeated: same answers
+    no_conditions = [Guardrail("root r-1", (FULL_AWS_ACCESS,)), Guardrail("ou ou-1", (FULL_AWS_ACCESS, DENY_IAM_USERS))]
+    first = effective_permissions([ADMIN], guardrails=no_conditions).grants(universe).allowed
+    again = effective_permissions([ADMIN], guardrails=no_conditions).grants(universe).allowed
+    assert first == again and "iam:CreateUser" not in first and "iam:CreateRole" in first

@@ -308,3 +308,35 @@ def test_nested_ous_are_read_once_for_every_account_under_them() -> None:
     counts = {call: calls.count(call) for call in calls}
     assert all(n == 1 for n in counts.values()), {k: v for k, v in counts.items() if v > 1}
     assert ("ListPoliciesForTarget", f"{inner} {SCP}") in counts and ("ListParents", inner) in counts
+
+
+# -- RCPs: requests from outside to the account's resources -------------------------------------------
+
+PERIMETER_RCP = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "sts:AssumeRole",
+    "Resource": "*",
+    "Condition": {
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-placeholder"},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+    },
+}
+
+
+def test_a_perimeter_rcp_cuts_a_public_trust_in_members_not_in_the_management_account() -> None:
+    org = make_org()
+    rcp = scp("OrgOnlyAssume", PERIMETER_RCP, kind=RCP)
+    orgs().attach_policy(PolicyId=rcp, TargetId=org["root"])
+    anyone = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    public = {"Version": "2012-10-17", "Statement": [anyone]}
+    for account in (org["member"], MANAGEMENT):
+        iam_of(account).create_role(RoleName="open", AssumeRolePolicyDocument=json.dumps(public))
+    _, findings = scan(ORG)
+    member = finding(findings, "role_trust_is_not_public", "open", org["member"])
+    assert member.status is Status.PASS, member.message
+    [cut] = member.evidence["cut_by_rcps"]
+    assert cut["level"] == f"root {org['root']}" and cut["policy"] == f"{rcp} (OrgOnlyAssume)"
+    management = finding(findings, "role_trust_is_not_public", "open", MANAGEMENT)
+    assert management.status is Status.FAIL
+    assert "management account" in management.evidence["rcps"]["note"]
