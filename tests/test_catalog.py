@@ -216,6 +216,7 @@ AUDITED_MODULES = frozenset(
         "aws.ecr",
         "aws.kms",
         "aws.cloudtrail",
+        "aws.lineage",
         "azure.ml",
         "azure.storage",
         "gcp.storage",
