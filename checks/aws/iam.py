@@ -559,7 +559,7 @@ def user_has_one_active_key(user: IamUser) -> Result:
     references=(_sh(4), CREDENTIAL_REPORT),
 )
 def root_has_no_access_keys(account: IamAccount) -> Result:
-    """ "The root account is the most privileged user in an AWS account"; Security Hub recommends
+    """IAM.4: "The root account is the most privileged user in an AWS account"; Security Hub recommends
     removing its access keys to limit the vectors that can compromise the account and to use
     least-privileged roles instead (IAM.4). Read from the account summary
     (``AccountAccessKeysPresent``) and the report's root row; ERROR only when neither is
@@ -584,7 +584,7 @@ def root_has_no_access_keys(account: IamAccount) -> Result:
     references=(_sh(9), CREDENTIAL_REPORT),
 )
 def root_has_mfa(account: IamAccount) -> Result:
-    """ "The root user has complete access to all the services and resources in an AWS account";
+    """IAM.9: "The root user has complete access to all the services and resources in an AWS account";
     MFA adds a code from a device to the password at sign-in (Security Hub IAM.9, not part of
     the FSBP standard). Read from ``AccountMFAEnabled``, else the root row's ``mfa_active`` (its
     password fields read ``not_supported``)."""
