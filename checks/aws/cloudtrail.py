@@ -21,6 +21,20 @@ from cspm.resources.aws.sagemaker import Model, TrainingJob
 
 EVIDENCE_LIMIT = 20
 
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudtrail-controls.html"
+_UG = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+STOP_LOGGING = "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_StopLogging.html"
+LOG_FILE_VALIDATION = _UG + "cloudtrail-log-file-validation-intro.html"
+SSE_KMS = _UG + "encrypting-cloudtrail-log-files-with-aws-kms.html"
+MULTI_REGION = _UG + "cloudtrail-multi-region-trails.html"
+MANAGEMENT_EVENTS = _UG + "logging-management-events-with-cloudtrail.html"
+DATA_EVENTS = _UG + "logging-data-events-with-cloudtrail.html"
+CONFIG_MULTI_REGION = "https://docs.aws.amazon.com/config/latest/developerguide/multi-region-cloudtrail-enabled.html"
+
+
+def _sh(n: int) -> str:
+    return f"{_SH}#cloudtrail-{n}"
+
 
 def _trail_evidence(trail: CloudTrailTrail) -> dict[str, Any]:
     return {"trail": trail.uid, "home_region": trail.home_region}
@@ -33,10 +47,13 @@ def _trail_evidence(trail: CloudTrailTrail) -> dict[str, Any]:
     remediation="Start logging on the trail (StartLogging), or delete the trail if it is no longer used.",
     compliance={"nist-800-53-r5": ["AU-2", "AU-12"]},
     attack=["AML.T0075"],
+    references=(STOP_LOGGING,),
 )
 def trail_is_logging(trail: CloudTrailTrail) -> Result:
-    """A stopped trail records nothing: API calls that read training data, change a model or
-    disable protections leave no trace, though the trail's existence suggests they would."""
+    """StopLogging "suspends the recording of AWS API calls and log file delivery" for the trail,
+    and a trail can be updated without stopping it first. A stopped trail delivers nothing while
+    it still exists and looks configured. A trail whose status (GetTrailStatus) could not be read
+    is an error, never a pass."""
     if trail.is_logging is None:
         return unknown("The trail's status could not be read.", _trail_evidence(trail))
     if trail.is_logging:
@@ -50,10 +67,15 @@ def trail_is_logging(trail: CloudTrailTrail) -> Result:
     baseline=Baseline.LOGGING,
     remediation="Enable log file integrity validation on the trail (EnableLogFileValidation).",
     compliance={"aws-fsbp": ["CloudTrail.4"], "cis-aws-5.0": ["3.2"], "nist-800-53-r5": ["AU-9", "SI-7"]},
+    references=(_sh(4), LOG_FILE_VALIDATION),
 )
 def trail_log_file_validation_enabled(trail: CloudTrailTrail) -> Result:
-    """Signed digest files are the only way to prove a log file was not edited or deleted after
-    delivery, which is what an intruder who tampered with a model would try next."""
+    """With log file integrity validation, CloudTrail hashes every log file it delivers and every
+    hour delivers a digest file signed with a per-Region private key, so you can determine
+    "whether a log file was modified, deleted, or unchanged after CloudTrail delivered it", or
+    that no log files were delivered during a period. Without it, a log file edited or deleted
+    in the bucket cannot be told from an original. ``LogFileValidationEnabled`` is returned with
+    every trail (DescribeTrails)."""
     if trail.log_file_validation:
         return passed("Log file validation is enabled.", _trail_evidence(trail))
     return failed("Log file validation is disabled.", _trail_evidence(trail))
@@ -66,10 +88,14 @@ def trail_log_file_validation_enabled(trail: CloudTrailTrail) -> Result:
     remediation="Set a customer-managed KMS key on the trail (KmsKeyId) whose policy lets CloudTrail encrypt "
     "and only the security team decrypt.",
     compliance={"aws-fsbp": ["CloudTrail.2"], "cis-aws-5.0": ["3.5"], "nist-800-53-r5": ["AU-9", "SC-28"]},
+    references=(_sh(2), SSE_KMS),
 )
 def trail_encrypted_with_kms(trail: CloudTrailTrail) -> Result:
-    """Trail logs map the whole ML estate: buckets, roles, endpoints, who called what. With
-    SSE-KMS, reading them also needs the key, whose policy is a second, audited gate."""
+    """Trail logs name the buckets, roles and endpoints of the account and who called what. A
+    trail without a KMS key has its log files encrypted with SSE-S3; with SSE-KMS, reading a log
+    file needs both S3 read permission on the bucket and decrypt permission from the key policy.
+    Digest files stay SSE-S3 either way. The trail's ``KmsKeyId`` is read from DescribeTrails
+    (absent: SSE-S3); like CloudTrail.2, any KMS key passes."""
     if trail.kms_key_id:
         return passed("The log files are encrypted with KMS.", {**_trail_evidence(trail), "kms_key": trail.kms_key_id})
     return failed("The log files are not encrypted with KMS (SSE-S3 only).", _trail_evidence(trail))
@@ -98,12 +124,18 @@ def _management_gap(trail: CloudTrailTrail) -> str | None:
     "read and write management events with no excluded event sources.",
     compliance={"aws-fsbp": ["CloudTrail.1"], "cis-aws-5.0": ["3.1"], "nist-800-53-r5": ["AU-2", "AU-12"]},
     attack=["AML.T0075"],
+    references=(_sh(1), CONFIG_MULTI_REGION, MULTI_REGION, MANAGEMENT_EVENTS),
 )
 def account_logs_management_events_in_all_regions(account: IamAccount, trails: Sequence[CloudTrailTrail]) -> Result:
-    """Management events record every control-plane call: who created a training job, changed
-    an endpoint, read a key policy or enumerated the account. A trail limited to some regions
-    misses an attacker who works in another one; a trail without read events misses the
-    discovery that precedes an attack."""
+    """Management events are the control-plane operations on the account's resources (creating
+    a training job, attaching a role policy, creating a trail) and sign-ins. A single-Region
+    trail records events of its Region only; a multi-Region trail records every Region enabled
+    in the account (an opt-in Region once it is enabled). Read-only events are the operations that read resources
+    without changing them (Describe* and the like), write events those that may change them;
+    CloudTrail.1 needs both (``readWriteType`` ALL) and, through its Config rule, fails a trail
+    that excludes management event sources (KMS, RDS Data API). A trail must be logging to count;
+    a trail whose status or event selectors could not be read makes the answer ERROR unless
+    another trail already passes."""
     multi = [t for t in trails if t.is_multi_region]
     gaps = {t.uid: _management_gap(t) for t in multi}
     good = sorted(uid for uid, gap in gaps.items() if gap is None)
@@ -224,6 +256,7 @@ def _bucket_gaps(gaps: list[tuple[_Location, frozenset[str]]]) -> list[dict[str,
     "Data, resources.type AWS::S3::Object and resources.ARN StartsWith arn:aws:s3:::<bucket>/.",
     compliance={"nist-800-53-r5": ["AU-2", "AU-12"]},
     attack=["AML.T0020", "AML.T0010.002", "AML.T0035"],
+    references=(DATA_EVENTS, MANAGEMENT_EVENTS),
 )
 def ai_buckets_have_s3_data_events(
     account: IamAccount,
@@ -231,9 +264,13 @@ def ai_buckets_have_s3_data_events(
     training_jobs: Sequence[TrainingJob],
     models: Sequence[Model],
 ) -> Result:
-    """Management events do not show who read or overwrote an object. Without read and write
-    data events on the locations SageMaker trains from and saves models to, poisoned training
-    data, a swapped model artifact or a copied dataset leave no record of who did it."""
+    """S3 object-level operations (``GetObject``, ``PutObject``, ``DeleteObject``) are data
+    events, and "by default, trails and event data stores do not log data events" (they cost
+    extra). Without read and write data events on the locations SageMaker trains from and saves
+    models to, the trail has no record of who read or overwrote a training object or a model
+    artifact. Only trails are read: data events logged by a CloudTrail Lake event data store are
+    not seen, and such an account fails here. The check asks only about the AI locations, not
+    every bucket, so it maps to no Security Hub control."""
     found = _ai_locations(training_jobs, models)
     locations, undescribed = list(found.found.values()), found.undescribed
     if not locations:

@@ -67,6 +67,16 @@ MIN_PASSWORD_REUSE_PREVENTION = 24
 
 ADMIN_COMPLIANCE = {"cis-aws-5.0": ["1.15"], "nist-800-53-r5": ["AC-6"]}
 
+# Documentation the rationales rest on (docs/check-audit.md, aws.iam).
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
+CREDENTIAL_REPORT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"
+CONFUSED_DEPUTY = "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"
+
+
+def _sh(n: int) -> str:
+    return f"{_SH}#iam-{n}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Shared reasoning: documents, parsing, admin
 # ---------------------------------------------------------------------------------------------
@@ -200,11 +210,14 @@ def _managed_document(policy: IamPolicy) -> PolicyDocument | Result:
     "and resources the principals need; use IAM Access Analyzer policy generation from CloudTrail.",
     compliance={"aws-fsbp": ["IAM.1"], **ADMIN_COMPLIANCE},
     attack=["AML.T0012", "AML.T0007"],
+    references=(_sh(1),),
 )
 def policy_grants_no_admin(policy: IamPolicy) -> Result:
-    """A policy that allows every action on every resource makes whoever it is attached to an
-    administrator of the account: every training dataset, model artifact and key. Conditional
-    admin grants fail too (they are admin whenever the condition holds)."""
+    """IAM.1 asks to remove customer managed policies with a statement ``"Effect": "Allow"`` with
+    ``"Action": "*"`` over ``"Resource": "*"``: whoever the policy is attached to may call every
+    action on every resource of the account. The check also recognises other spellings of the
+    same grant and fails conditional admin grants (admin whenever the condition holds).
+    AWS-managed policies are not applicable, as in IAM.1."""
     doc = _managed_document(policy)
     if isinstance(doc, Result):
         return doc
@@ -222,10 +235,14 @@ def policy_grants_no_admin(policy: IamPolicy) -> Result:
     "training-data prefix instead of s3:* on '*').",
     compliance={"aws-fsbp": ["IAM.21"], "nist-800-53-r5": ["AC-6"]},
     attack=["AML.T0007"],
+    references=(_sh(21),),
 )
 def policy_has_no_service_wildcards(policy: IamPolicy) -> Result:
-    """'sagemaker:*' or 's3:*' on every resource grants today's and tomorrow's actions of the
-    service, including deletions and permission changes, to everyone the policy is attached to."""
+    """An Allow of ``service:*`` grants every action of the service; IAM.21 says "overly
+    permissive policies might lead to privilege escalation" and passes a prefix with a suffixed
+    wildcard (``ec2:Describe*``). This check is narrower than IAM.21: it fails ``service:*`` only
+    on every resource (``s3:*`` on one bucket passes here and fails IAM.21), and any Allow with
+    NotAction on every resource (reported as service ``*``)."""
     doc = _managed_document(policy)
     if isinstance(doc, Result):
         return doc
@@ -375,10 +392,13 @@ def role_inline_policies_have_no_service_wildcards(role: IamRole) -> Result:
     remediation="Move the user's policies to a group that matches the user's job and add the user to it.",
     compliance={"aws-fsbp": ["IAM.2"], "cis-aws-5.0": ["1.14"], "nist-800-53-r5": ["AC-2", "AC-6"]},
     attack=["AML.T0012"],
+    references=(_sh(2),),
 )
 def user_has_no_attached_policies(user: IamUser) -> Result:
-    """Permissions attached to individual users drift and are forgotten when people change jobs;
-    groups keep access reviewable."""
+    """IAM.2: users should inherit permissions from groups or roles; assigning them at the group
+    or role level "reduces the complexity of access management as the number of users grows"
+    and the opportunity to "inadvertently receive or retain excessive privileges". Inline and
+    attached managed policies both count."""
     if not user.inline_policies and not user.attached_policies:
         return passed("The user has no inline or attached policies.")
     evidence = {
@@ -404,10 +424,13 @@ def _credentials(user: IamUser) -> Credentials | Result:
     "password if the user does not sign in.",
     compliance={"aws-fsbp": ["IAM.5"], "cis-aws-5.0": ["1.9"], "nist-800-53-r5": ["IA-2"]},
     attack=["AML.T0012"],
+    references=(_sh(5), CREDENTIAL_REPORT),
 )
 def console_user_has_mfa(user: IamUser) -> Result:
-    """A console password alone falls to phishing and password reuse; MFA stops a stolen password
-    from opening the ML console, notebooks and data."""
+    """MFA "adds an extra layer of protection on top of a user name and password": at sign-in
+    the user also needs a code from their device (IAM.5). Read from the credential report:
+    ``password_enabled`` FALSE passes; ``mfa_active`` decides otherwise. A row without those
+    values (or no report) is an error, never a pass."""
     creds = _credentials(user)
     if isinstance(creds, Result):
         return creds
@@ -432,9 +455,15 @@ def _days(delta: timedelta) -> int:
     "better, replace long-lived keys with roles.",
     compliance={"aws-fsbp": ["IAM.3"], "cis-aws-5.0": ["1.13"], "nist-800-53-r5": ["IA-5", "AC-2"]},
     attack=["AML.T0012", "AML.T0055"],
+    references=(_sh(3), CREDENTIAL_REPORT),
 )
 def access_keys_rotated(user: IamUser, now: datetime) -> Result:
-    """Old access keys have had time to end up in notebooks, images, CI logs and laptops."""
+    """Rotating access keys "reduces the chance that an access key that is associated with a
+    compromised or terminated account is used" and that data is accessed "with an old key that
+    might have been lost, cracked, or stolen" (IAM.3, which recommends roles or federation over
+    keys). Age is ``access_key_N_last_rotated`` of the credential report ("created or last
+    changed"; ``N/A`` without an active key); an active key without that date is an error. The
+    report can be up to four hours old."""
     creds = _credentials(user)
     if isinstance(creds, Result):
         return creds
@@ -482,11 +511,15 @@ def _unused_credentials(creds: Credentials, now: datetime) -> list[dict[str, Any
     "days (IAM console, Security credentials tab).",
     compliance={"cis-aws-5.0": ["1.11"], "nist-800-53-r5": ["AC-2"]},
     attack=["AML.T0012"],
+    references=(_sh(22), CREDENTIAL_REPORT),
 )
 def credentials_used_recently(user: IamUser, now: datetime) -> Result:
-    """Credentials nobody uses are credentials nobody would notice being used by someone else.
-    A password or key that was never used counts from the day it was set. (Security Hub control
-    IAM.22, which is not part of the FSBP standard.)"""
+    """Removing credentials unused for 45 days "reduces the window of opportunity for credentials
+    associated with a compromised or abandoned account to be used" (Security Hub IAM.22, which is
+    not part of the FSBP standard). In the credential report a password never used (or not used
+    since tracking began in October 2014) reads ``no_information``, and a key never used (or not
+    since April 2015) reads ``N/A``: such a credential counts from the day it was set
+    (``password_last_changed`` or the user's creation; ``access_key_N_last_rotated``)."""
     creds = _credentials(user)
     if isinstance(creds, Result):
         return creds
@@ -506,10 +539,13 @@ def credentials_used_recently(user: IamUser, now: datetime) -> Result:
     remediation="Deactivate and delete the access key the user no longer needs.",
     compliance={"cis-aws-5.0": ["1.12"], "nist-800-53-r5": ["AC-2"]},
     attack=["AML.T0055"],
+    references=(CREDENTIAL_REPORT,),
 )
 def user_has_one_active_key(user: IamUser) -> Result:
-    """Two active keys double the credentials to protect; the second one is usually a forgotten
-    leftover of a rotation."""
+    """Users "can have up to two access keys, to make rotation easier" (credential report). Both
+    active means two long-lived secrets that each sign requests as the user; outside the moment
+    of a rotation, CIS 1.12 asks for one. Read from ``access_key_1_active`` and
+    ``access_key_2_active``."""
     creds = _credentials(user)
     if isinstance(creds, Result):
         return creds
@@ -531,9 +567,14 @@ def user_has_one_active_key(user: IamUser) -> Result:
     remediation="Delete the root user's access keys (root user, Security credentials); use roles instead.",
     compliance={"aws-fsbp": ["IAM.4"], "cis-aws-5.0": ["1.3"], "nist-800-53-r5": ["AC-6", "IA-2"]},
     attack=["AML.T0012", "AML.T0055"],
+    references=(_sh(4), CREDENTIAL_REPORT),
 )
 def root_has_no_access_keys(account: IamAccount) -> Result:
-    """A root access key cannot be restricted by any policy: leaked once, it owns the account."""
+    """IAM.4: "The root account is the most privileged user in an AWS account"; Security Hub recommends
+    removing its access keys to limit the vectors that can compromise the account and to use
+    least-privileged roles instead (IAM.4). Read from the account summary
+    (``AccountAccessKeysPresent``) and the report's root row; ERROR only when neither is
+    readable."""
     root_keys = None if account.root is None else [f"access_key_{k.slot}" for k in account.root.active_keys]
     if account.access_keys_present is None and root_keys is None:
         problem = account.root_error or "the credential report has no root row"
@@ -551,10 +592,13 @@ def root_has_no_access_keys(account: IamAccount) -> Result:
     remediation="Enable MFA for the root user (a hardware security key, kept offline).",
     compliance={"cis-aws-5.0": ["1.4"], "nist-800-53-r5": ["IA-2"]},
     attack=["AML.T0012"],
+    references=(_sh(9), CREDENTIAL_REPORT),
 )
 def root_has_mfa(account: IamAccount) -> Result:
-    """The root password alone opens everything, including the billing and the account closure.
-    (Security Hub control IAM.9, which is not part of the FSBP standard.)"""
+    """IAM.9: "The root user has complete access to all the services and resources in an AWS account";
+    MFA adds a code from a device to the password at sign-in (Security Hub IAM.9, not part of
+    the FSBP standard). Read from ``AccountMFAEnabled``, else the root row's ``mfa_active`` (its
+    password fields read ``not_supported``)."""
     mfa = account.mfa_enabled
     if mfa is None and account.root is not None:
         mfa = account.root.mfa_active
@@ -589,9 +633,15 @@ _PASSWORD_RULES: tuple[tuple[str, Callable[[PasswordPolicy], Any], Callable[[Any
     "lower case, number and symbol requirements.",
     compliance={"aws-fsbp": ["IAM.7"], "cis-aws-5.0": ["1.7", "1.8"], "nist-800-53-r5": ["IA-5"]},
     attack=["AML.T0012"],
+    references=(_sh(7), _sh(15), _sh(16)),
 )
 def password_policy_is_strong(account: IamAccount) -> Result:
-    """Short or reused passwords fall to guessing and credential stuffing against the console."""
+    """Length and character-set requirements increase "account resiliency against brute force
+    login attempts", and remembering 24 passwords prevents reuse (Security Hub IAM.11 to IAM.16,
+    from CIS). The check asks for IAM.7's four character classes plus CIS's length 14 (IAM.15)
+    and reuse prevention 24 (IAM.16); IAM.7's own default minimum length is 8, so a policy of 8
+    to 13 characters passes IAM.7 and fails here. Expiry (MaxPasswordAge) is not required. No
+    policy set (NoSuchEntity) fails; an unreadable one is an error."""
     policy = account.password_policy
     if policy is None:
         return unknown("Could not assess: the account password policy could not be read.")
@@ -659,13 +709,16 @@ def role_trust_is_not_public(role: IamRole, organization: Sequence[OrgPolicies] 
     "your organization, to the trust statement.",
     compliance={"nist-800-53-r5": ["AC-3"]},
     attack=["AML.T0012"],
+    references=(CONFUSED_DEPUTY,),
 )
 def role_trust_guards_cross_account(role: IamRole, organization: Sequence[OrgPolicies] = ()) -> Result:
-    """Without an external ID a vendor's account can be tricked into assuming the role for someone
-    else (the confused deputy); without an organization condition any principal of the other
-    account that its admins allow can. An RCP that denies those accounts' sts:AssumeRole whatever
-    their organization makes it pass; one conditional on aws:PrincipalOrgID may block (whether the
-    other account is in the organization is not known)."""
+    """When a third party that serves many customers assumes the role, "the primary function of
+    the external ID is to address and prevent the confused deputy problem": without it, another
+    customer of the third party can have it assume this role. The check cannot tell a third party
+    from an account of your own, so it asks for either ``sts:ExternalId`` or an organization
+    condition (``aws:PrincipalOrgID``) on every cross-account trust. An RCP that denies those
+    accounts' sts:AssumeRole whatever their organization makes it pass; one conditional on
+    aws:PrincipalOrgID may block (whether the other account is in the organization is not known)."""
     trust, early = _trust(role)
     if early is not None:
         return early
@@ -1200,6 +1253,7 @@ def _sagemaker_role_verdict(view: PrincipalView) -> Result:
     "of the service principal, naming the account or resource the service acts for.",
     compliance={"nist-800-53-r5": ["AC-3"]},
     attack=["AML.T0012"],
+    references=(CONFUSED_DEPUTY,),
 )
 def role_trust_guards_service_principals(role: IamRole) -> Result:
     """A service that assumes a role on behalf of whoever configured it can be told by another

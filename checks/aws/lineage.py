@@ -66,6 +66,17 @@ from cspm.resources.aws.sagemaker import (
 from cspm.resources.base import Resource
 
 CRITICAL = "CRITICAL"
+
+_SM_API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/"
+CREATE_MODEL = _SM_API + "API_CreateModel.html"
+CREATE_TRAINING_JOB = _SM_API + "API_CreateTrainingJob.html"
+DEPLOYED_IMAGE = _SM_API + "API_DeployedImage.html"
+CONTAINER_DEFINITION = _SM_API + "API_ContainerDefinition.html"
+MULTI_MODEL_UPDATE = "https://docs.aws.amazon.com/sagemaker/latest/dg/add-models-to-endpoint.html"
+NETWORK_ISOLATION = "https://docs.aws.amazon.com/sagemaker/latest/dg/mkt-algo-model-internet-free.html"
+EXECUTION_ROLES = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html"
+ECR_IMMUTABLE_TAGS = "https://www.amazonaws.cn/en/new/2019/amazon-ecr-now-supports-immutable-image-tags0/"
+KMS_SERVICE_KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-services.html"
 SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 # Scan statuses that say the image has not been (or cannot be) scanned.
 UNSCANNED = frozenset({"NOT_SCANNED", "FAILED", "UNSUPPORTED_IMAGE", "SCAN_ELIGIBILITY_EXPIRED"})
@@ -227,6 +238,7 @@ def _names(writers: Sequence[Writer]) -> str:
     "and add a bucket policy Deny for every other principal (aws:PrincipalArn).",
     compliance={"nist-800-53-r5": ["SI-7", "AC-3", "AC-6", "CM-5"]},
     attack=["AML.T0010.003", "AML.T0018.000", "AML.T0018"],
+    references=(CREATE_MODEL, CREATE_TRAINING_JOB, MULTI_MODEL_UPDATE),
 )
 def endpoint_model_artifacts_are_protected(
     endpoint: Endpoint,
@@ -242,11 +254,15 @@ def endpoint_model_artifacts_are_protected(
     groups: Sequence[IamGroup],
     policies: Sequence[IamPolicy],
 ) -> Result:
-    """An InService endpoint reloads its model artifact from S3 whenever it scales out or is
-    updated. Whoever can overwrite that object replaces the production model (a backdoored or
-    poisoned one) without touching SageMaker; without versioning the original is gone. The
-    graph follows endpoint → config → model → ModelDataUrl → bucket, and the model back to the
-    training job whose role legitimately wrote the artifact."""
+    """A model's artifacts stay in S3: CreateModel names the role SageMaker assumes "to access
+    model artifacts and docker image for deployment on ML compute hosting instances", and a
+    multi-model endpoint downloads a model from S3 at its first invocation (AWS warns not to
+    overwrite artifacts in S3 for that reason). Whoever can overwrite the object changes what a
+    deployment of the model loads, without any SageMaker call; without versioning the original
+    object is not kept. The training job's role is the one that legitimately writes the artifact
+    (CreateTrainingJob: SageMaker needs it to "write model artifacts to an S3 bucket"). The
+    graph follows endpoint → config → model → ModelDataUrl → bucket, and the model back to that
+    job."""
     if endpoint.status is None:
         return unknown("The endpoint could not be described.")
     if endpoint.status != "InService":
@@ -325,6 +341,7 @@ def _versioned(use: S3Use, verdict: Verdict) -> None:
     "grants) and scope s3:PutObject on the data prefix to the pipeline roles that produce the data.",
     compliance={"nist-800-53-r5": ["SI-7", "AC-3", "AC-6"]},
     attack=["AML.T0020", "AML.T0010.002"],
+    references=(CREATE_TRAINING_JOB,),
 )
 def training_data_is_not_broadly_writable(
     job: TrainingJob,
@@ -336,10 +353,12 @@ def training_data_is_not_broadly_writable(
     groups: Sequence[IamGroup],
     policies: Sequence[IamPolicy],
 ) -> Result:
-    """Poisoning training data needs only write access to the bucket the job reads: a public
-    bucket, a grant to another account, or a user allowed s3:PutObject on every bucket is enough
-    to plant samples that the next training run learns from. The graph follows the job's input
-    channels to their buckets."""
+    """A training job reads its input channels from S3 with its execution role (CreateTrainingJob:
+    SageMaker needs permission "to read input data from an S3 bucket"). Whoever else can write
+    there changes what the next run on that data learns from: a public bucket, a grant to
+    another account, or a non-admin principal allowed s3:PutObject on every bucket. Public
+    means what ``aws.s3.bucket_is_not_public`` decides (audited with the S3 checks). The graph
+    follows the job's input channels to their buckets."""
     if job.input_s3_uris is None:
         return unknown("The training job could not be described.")
     if not job.input_s3_uris:
@@ -377,6 +396,7 @@ def training_data_is_not_broadly_writable(
     "repositories, keys and logs of its job.",
     compliance={"nist-800-53-r5": ["AC-6", "AC-6(10)"]},
     attack=["AML.T0012", "AML.T0010.003"],
+    references=(NETWORK_ISOLATION, CREATE_TRAINING_JOB, EXECUTION_ROLES),
 )
 def training_role_cannot_escalate_to_admin(
     job: TrainingJob,
@@ -386,10 +406,19 @@ def training_role_cannot_escalate_to_admin(
     groups: Sequence[IamGroup],
     policies: Sequence[IamPolicy],
 ) -> Result:
-    """Training code runs with the job's execution role: a malicious dependency, a poisoned
-    notebook or a compromised image gets its credentials. If that role can reach administrator
-    (pass a more privileged role to a new job, rewrite a policy, assume an admin role), one
-    training job hands over the account."""
+    """SageMaker assumes the execution role to run the job. Unless the job has network isolation,
+    its containers are internet-enabled and the role's credentials are available to them;
+    SageMaker's page on internet-free mode names "code that you accidentally install on the
+    container (in the form of a publicly available source code library)" as a threat, and with
+    network isolation "no AWS credentials are made available to the container runtime
+    environment". If the role can reach administrator (pass a more privileged role to a new job,
+    rewrite a policy, assume an admin role), code in the job can too. A job with network
+    isolation is not applicable: its code gets no credentials, and the role's own permissions
+    are judged by the ``aws.iam.role_*`` checks."""
+    if job.network_isolation:
+        return not_applicable(
+            "The job runs with network isolation: no AWS credentials are made available to its containers."
+        )
     if job.role_arn is None:
         return unknown("The training job's execution role could not be read.")
     graph = lineage_of({TrainingJob: jobs, IamRole: roles})
@@ -428,14 +457,18 @@ def training_role_cannot_escalate_to_admin(
     "(or enhanced scanning), fix critical vulnerabilities, and reference images by digest.",
     compliance={"nist-800-53-r5": ["RA-5", "SI-7", "CM-14"]},
     attack=["AML.T0010.004", "AML.T0010.001", "AML.T0011.001"],
+    references=(DEPLOYED_IMAGE, CONTAINER_DEFINITION, ECR_IMMUTABLE_TAGS),
 )
 def model_images_are_scanned_and_immutable(
     model: Model, models: Sequence[Model], packages: Sequence[ModelPackage], repositories: Sequence[EcrRepository]
 ) -> Result:
-    """The inference container runs next to the model and its data. A mutable tag lets anyone who
-    can push replace the image the next endpoint instance pulls; an unscanned image, or one with
-    critical vulnerabilities, ships known exploits into production. The graph follows each
-    container image to its ECR repository and the image's latest scan."""
+    """The inference container runs next to the model and its data. A model may name its image
+    by tag or by digest (``registry/repository[:tag]`` or ``[@digest]``); SageMaker resolves a
+    tag to a digest when it deploys the model (DeployedImage ``ResolvedImage``), so a tag moved
+    after that changes what the next deployment of the same model runs, not the running
+    instances. ECR's immutable tags prevent a tag from being overwritten. An unscanned image, or
+    one whose latest scan has critical findings, runs with known vulnerabilities. The graph
+    follows each container image to its ECR repository and the image's latest scan."""
     if model.containers is None:
         return unknown("The model could not be described.")
     graph = lineage_of({Model: models, ModelPackage: packages, EcrRepository: repositories})
@@ -571,6 +604,7 @@ def _bucket_graph(
     "key policy admits only the training, processing and inference roles.",
     compliance={"nist-800-53-r5": ["SC-12", "SC-28", "SC-28(1)"]},
     attack=["AML.T0035", "AML.T0010.002", "AML.T0018"],
+    references=(KMS_SERVICE_KEY_POLICIES,),
 )
 def ai_bucket_encrypted_with_customer_managed_key(
     bucket: S3Bucket,
@@ -584,9 +618,10 @@ def ai_bucket_encrypted_with_customer_managed_key(
     keys: Sequence[KmsKey],
 ) -> Result:
     """Training data, model artifacts and captured inference traffic are the assets of an ML
-    platform. With a customer-managed key, the key policy is a second gate that an S3 grant
-    alone cannot open, and every decrypt is in CloudTrail; the AWS-managed aws/s3 key admits
-    every principal of the account that S3 admits."""
+    platform. When a service uses an AWS managed key (aws/s3), "the service establishes and
+    maintains the key policies"; with a customer managed key "you set and maintain the key
+    policy", so who may decrypt the bucket's objects can be narrowed to the training, processing
+    and inference roles. A key the scan reads as disabled or pending deletion fails too."""
     graph = _bucket_graph(buckets, jobs, processing_jobs, feature_groups, models, packages, configs, {KmsKey: keys})
     used_by = _chain(graph, bucket)
     if not used_by:

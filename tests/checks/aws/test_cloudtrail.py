@@ -284,6 +284,19 @@ WRITE_ONLY = EventSelectors(classic=(EventSelector(read_write_type="WriteOnly"),
         ("single-region only", [SINGLE], Status.FAIL),
         ("multi-region, stopped", [trail(is_logging=False), SINGLE], Status.FAIL),
         ("multi-region, writes only", [trail(event_selectors=WRITE_ONLY)], Status.FAIL),
+        # The Config rule behind CloudTrail.1 (multi-region-cloudtrail-enabled) is NON_COMPLIANT
+        # "if the ExcludeManagementEventSources field is not empty".
+        (
+            "multi-region, KMS events excluded",
+            [
+                trail(
+                    event_selectors=EventSelectors(
+                        classic=(EventSelector(exclude_management_event_sources=("kms.amazonaws.com",)),)
+                    )
+                )
+            ],
+            Status.FAIL,
+        ),
         ("multi-region, status unreadable", [trail(is_logging=None)], Status.ERROR),
         ("multi-region, selectors unreadable", [trail(event_selectors=None)], Status.ERROR),
     ],
