@@ -98,6 +98,15 @@ MutelistOpt = Annotated[Path | None, typer.Option("--mutelist", help="YAML mutel
 Compliance = Annotated[
     str | None, typer.Option("--compliance", help="Show and write the view of one framework, e.g. cis-aws-5.0.")
 ]
+MaxResponseMb = Annotated[
+    int,
+    typer.Option(
+        "--max-response-mb",
+        min=1,
+        max=4096,
+        help="Largest API answer read, in MiB; a larger one is recorded as an error [64].",
+    ),
+]
 Store = Annotated[
     str | None,
     typer.Option(
@@ -241,15 +250,7 @@ def scan_aws(
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
-    max_response_mb: Annotated[
-        int,
-        typer.Option(
-            "--max-response-mb",
-            min=1,
-            max=4096,
-            help="Largest API answer read, in MiB; a larger one is recorded as an error [64].",
-        ),
-    ] = 64,
+    max_response_mb: MaxResponseMb = 64,
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     ECR, KMS and CloudTrail."""

@@ -19,6 +19,7 @@ from cspm.cli import (
     FailOn,
     Formats,
     JsonPath,
+    MaxResponseMb,
     MutelistOpt,
     OutputDir,
     Quiet,
@@ -32,16 +33,6 @@ from cspm.cli import (
     scan_app,
     selection_from,
 )
-
-MaxResponseMb = Annotated[
-    int,
-    typer.Option(
-        "--max-response-mb",
-        min=1,
-        max=4096,
-        help="Largest API answer read, in MiB; a larger one is recorded as an error [64].",
-    ),
-]
 
 
 @scan_app.command("azure")
