@@ -49,12 +49,13 @@ PERMISSIONS = (
 
 
 def collect(ctx: AwsContext) -> Iterator[S3AccountSettings | S3Bucket]:
-    yield _account_settings(ctx)
+    account = _account_settings(ctx)
+    yield account
     listing = ctx.call(ctx.client("s3"), "list_buckets", affects=(S3Bucket,))
     if listing is None:
         return
     buckets = [b for b in _with_regions(ctx, listing.get("Buckets", [])) if b[1] is None or b[1] in ctx.regions]
-    yield from ctx.map(lambda item: _bucket(ctx, item[0], item[1]), buckets)
+    yield from ctx.map(lambda item: _bucket(ctx, item[0], item[1], account.public_access_block), buckets)
 
 
 def _account_settings(ctx: AwsContext) -> S3AccountSettings:
@@ -93,8 +94,11 @@ def _location(ctx: AwsContext, name: str) -> str | None:
     return "eu-west-1" if constraint == "EU" else constraint
 
 
-def _bucket(ctx: AwsContext, name: str, region: str | None) -> S3Bucket:
+def _bucket(ctx: AwsContext, name: str, region: str | None, account_block: PublicAccessBlock | None) -> S3Bucket:
     s3 = ctx.client("s3", region or ctx.home_region)
+    block = _public_access_block(
+        ctx.call(s3, "get_public_access_block", absent={"NoSuchPublicAccessBlockConfiguration"}, Bucket=name)
+    )
     policy_raw = ctx.call(s3, "get_bucket_policy", absent={"NoSuchBucketPolicy"}, Bucket=name)
     policy, policy_error = _policy(policy_raw)
     ownership = _ownership(
@@ -115,12 +119,10 @@ def _bucket(ctx: AwsContext, name: str, region: str | None) -> S3Bucket:
             )
         ),
         versioning=versioning,
-        public_access_block=_public_access_block(
-            ctx.call(s3, "get_public_access_block", absent={"NoSuchPublicAccessBlockConfiguration"}, Bucket=name)
-        ),
+        public_access_block=block,
         policy=policy,
         policy_error=policy_error,
-        policy_is_public=_policy_status(ctx, s3, name, policy),
+        policy_is_public=_policy_status(ctx, s3, name, policy, _restricted(block, account_block)),
         object_ownership=ownership,
         **_acl(ctx, s3, name, ownership),
         logging=_logging(ctx.call(s3, "get_bucket_logging", Bucket=name)),
@@ -181,11 +183,21 @@ def _policy(raw: Any) -> tuple[dict[str, Any] | None, str | None]:
     return json_document(raw["Policy"], "bucket policy")
 
 
-def _policy_status(ctx: AwsContext, s3: Any, name: str, policy: dict[str, Any] | None) -> bool | None:
+def _restricted(bucket: PublicAccessBlock | None, account: PublicAccessBlock | None) -> bool:
+    """Whether RestrictPublicBuckets is certainly on for the bucket (its own setting or the account's)."""
+    return any(b is not None and b.restrict_public_buckets for b in (bucket, account))
+
+
+def _policy_status(ctx: AwsContext, s3: Any, name: str, policy: dict[str, Any] | None, restricted: bool) -> bool | None:
+    """GetBucketPolicyStatus: whether S3 deems the policy public. Not asked (None) when
+    RestrictPublicBuckets is on: S3 then limits a public policy to the account and AWS services, so
+    no verdict reads it — which keeps a bucket within 8 requests (docs/performance.md)."""
     if policy is None:
         return None
     if not policy:
         return False  # no policy: not public through a policy
+    if restricted:
+        return None
     raw = ctx.call(s3, "get_bucket_policy_status", absent={"NoSuchBucketPolicy"}, Bucket=name)
     if raw is None:
         return None

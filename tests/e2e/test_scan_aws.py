@@ -488,6 +488,7 @@ def test_requests_per_bucket_stay_within_budget(scans: Scans, report: Report) ->
     per_bucket = Counter(c.target for c in scans.wire_calls.calls if c.service == "s3" and c.target)
     buckets = {r["name"] for r in report.resources if r["type"] == "aws.s3.bucket"}
     assert set(per_bucket) == buckets
-    # providers/aws/s3.py: 8 per bucket on AWS, 9 for a versioned bucket without MFA delete that has ACLs
-    # enabled and a policy (the lifecycle read S3.20 needs); one more on moto (no BucketRegion in ListBuckets).
+    # providers/aws/s3.py: 8 per bucket on AWS, 9 only for a versioned bucket without MFA delete with ACLs
+    # enabled, a policy and RestrictPublicBuckets off (the lifecycle read S3.20 needs); one more on moto
+    # (no BucketRegion in ListBuckets).
     assert max(per_bucket.values()) <= 9, per_bucket

@@ -93,7 +93,9 @@ class S3Bucket(Resource):
     public_access_block: PublicAccessBlock | None = None
     # The bucket policy as a parsed JSON document; ``{}`` means the bucket has no policy.
     policy: dict[str, Any] | None = None
-    policy_is_public: bool | None = None  # GetBucketPolicyStatus; False when there is no policy
+    # GetBucketPolicyStatus; False when there is no policy; None when unread, or not asked because
+    # RestrictPublicBuckets (bucket or account) is on and no verdict then depends on it
+    policy_is_public: bool | None = None
     acl_grants: tuple[Grant, ...] | None = None  # () when ACLs are disabled (BucketOwnerEnforced)
     owner_id: str | None = None
     object_ownership: str | None = None  # BucketOwnerEnforced | BucketPreferred | ObjectWriter

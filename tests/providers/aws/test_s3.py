@@ -193,3 +193,36 @@ def test_not_found_answers_are_the_documented_defaults(aws: None) -> None:
     assert modern.public_access_block is not None and modern.public_access_block.all_enabled
     assert modern.has_lifecycle_configuration is True
     assert one(inventory, S3Bucket, "unversioned").has_lifecycle_configuration is None  # not read: not needed
+
+
+def test_policy_status_is_asked_only_where_a_verdict_reads_it(aws: None) -> None:
+    """With RestrictPublicBuckets on, S3 limits a public policy to the account and AWS services, so
+    bucket_is_not_public does not read the policy status, and the collector does not ask for it."""
+    from cspm.checks.aws.s3 import bucket_is_not_public
+    from cspm.models import Status
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    public = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::X/*"}],
+    }
+    for name, restrict in (("restricted", True), ("open", False)):
+        s3.create_bucket(Bucket=name)
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": False,
+                "RestrictPublicBuckets": restrict,
+            },
+        )
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps(public).replace("X", name))
+    inventory = collect_aws(S3Bucket, S3AccountSettings)
+    assert not inventory.errors
+    (account,) = inventory.of_type(S3AccountSettings)
+    restricted, open_ = one(inventory, S3Bucket, "restricted"), one(inventory, S3Bucket, "open")
+    assert restricted.policy_is_public is None  # not asked: no verdict depends on it
+    assert open_.policy_is_public is True
+    assert bucket_is_not_public(restricted, account).status is Status.PASS
+    assert bucket_is_not_public(open_, account).status is Status.FAIL
