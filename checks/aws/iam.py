@@ -71,6 +71,28 @@ ADMIN_COMPLIANCE = {"cis-aws-5.0": ["1.15"], "nist-800-53-r5": ["AC-6"]}
 _SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
 CREDENTIAL_REPORT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"
 CONFUSED_DEPUTY = "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"
+_IAM = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+EVALUATION = _IAM + "reference_policies_evaluation-logic_policy-eval-denyallow.html"
+EVALUATION_ONE_ACCOUNT = _IAM + "reference_policies_evaluation-logic_policy-eval-basics.html"
+PASS_ROLE = _IAM + "id_roles_use_passrole.html"
+EC2_PASS_ROLE = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/permission-to-pass-iam-roles.html"
+PRINCIPAL = _IAM + "reference_policies_elements_principal.html"
+ACCESS_LEVELS = _IAM + "access_policies_understand-policy-summary-access-level-summaries.html"
+NOT_ACTION = _IAM + "reference_policies_elements_notaction.html"
+POWER_USER = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/PowerUserAccess.html"
+POLICY_LISTINGS = _IAM + "access_policies_manage-delete-api.html"
+SERVICE_LINKED = "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html"
+_SDK = "https://docs.aws.amazon.com/sdk-for-python/v4/reference/clients/iam/operations/"
+SET_DEFAULT_POLICY_VERSION = _SDK + "set_default_policy_version/"
+CREATE_ACCESS_KEY = _SDK + "create_access_key/"
+CREATE_LOGIN_PROFILE = _SDK + "create_login_profile/"
+CONTROL_TOWER_IAM = "https://docs.aws.amazon.com/controltower/latest/controlreference/iam-rules.html"
+CONFIG_FULL_ACCESS = (
+    "https://docs.aws.amazon.com/config/latest/developerguide/iam-policy-no-statements-with-full-access.html"
+)
+SAGEMAKER_ROLES = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html"
+S3_MANAGED_POLICIES = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-iam-awsmanpol.html"
+GITHUB_OIDC = "https://docs.github.com/en/actions/how-tos/secure-your-work/security-harden-deployments/oidc-in-aws"
 
 
 def _sh(n: int) -> str:
@@ -162,7 +184,7 @@ def _document_wildcards(docs: Sequence[PolicyDocument]) -> Result | None:
     if not found:
         return None
     services = ", ".join(sorted({f["service"] for f in found}))
-    message = f"Every action of {services} is allowed on every resource by {_names(found)}."
+    message = f"Every action of {services} is allowed by {_names(found)}."
     return failed(message, {"service_wildcards": found})
 
 
@@ -231,22 +253,26 @@ def policy_grants_no_admin(policy: IamPolicy) -> Result:
     title="Customer-managed IAM policy allows no service-wide wildcard actions",
     severity=Severity.LOW,
     baseline=Baseline.LEAST_PRIVILEGE,
-    remediation="Replace 'service:*' with the specific actions needed (for example s3:GetObject on the "
-    "training-data prefix instead of s3:* on '*').",
+    remediation="Replace 'service:*' (and Allow with NotAction) with the specific actions needed (for "
+    "example s3:GetObject on the training-data prefix instead of s3:*).",
     compliance={"aws-fsbp": ["IAM.21"], "nist-800-53-r5": ["AC-6"]},
     attack=["AML.T0007"],
-    references=(_sh(21),),
+    references=(_sh(21), CONFIG_FULL_ACCESS, NOT_ACTION),
 )
 def policy_has_no_service_wildcards(policy: IamPolicy) -> Result:
-    """An Allow of ``service:*`` grants every action of the service; IAM.21 says "overly
-    permissive policies might lead to privilege escalation" and passes a prefix with a suffixed
-    wildcard (``ec2:Describe*``). This check is narrower than IAM.21: it fails ``service:*`` only
-    on every resource (``s3:*`` on one bucket passes here and fails IAM.21), and any Allow with
-    NotAction on every resource (reported as service ``*``)."""
+    """IAM.21 fails any statement with ``"Effect": "Allow"`` and ``"Action": "Service:*"``, and
+    ``"Effect": "Allow"`` with ``"NotAction": "service:*"``, whatever the resource; it passes a
+    prefix with a suffixed wildcard (``ec2:Describe*``) and says "overly permissive policies might
+    lead to privilege escalation". The AWS Config rule it uses is NON_COMPLIANT if a policy
+    "allows full access to at least 1 AWS service". This check follows IAM.21 (``s3:*`` on one
+    bucket fails) and is stricter on NotAction: any Allow with NotAction fails, whatever it lists
+    ("all of the applicable actions or services that are not listed are allowed", NotAction),
+    reported as service ``*``. ``"Action": "*"`` is left to policy_grants_no_admin. Policies used
+    only as permissions boundaries are not applicable, as in IAM.21."""
     doc = _managed_document(policy)
     if isinstance(doc, Result):
         return doc
-    return _document_wildcards([doc]) or passed("No statement allows 'service:*' on every resource.")
+    return _document_wildcards([doc]) or passed("No statement allows 'service:*' or NotAction.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,13 +288,18 @@ def policy_has_no_service_wildcards(policy: IamPolicy) -> Result:
     "short-lived, MFA-protected role sessions (IAM Identity Center permission sets).",
     compliance=ADMIN_COMPLIANCE,
     attack=["AML.T0012"],
+    references=(_sh(1), EVALUATION, EVALUATION_ONE_ACCOUNT),
 )
 def user_is_not_admin(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """A user with long-lived credentials and administrator access is the shortest path from one
-    leaked password or access key to every model, dataset and key in the account. Inline,
-    attached and group policies, Denies and the permission boundary all count."""
+    """IAM.1 asks that no customer managed policy allow ``"Action": "*"`` over ``"Resource": "*"``;
+    this check asks who ends up holding it. cspm's analysis of the user's effective identity-side
+    permissions (inline, attached and group policies together; "an explicit deny overrides an
+    explicit allow"; the permissions boundary and the organization's SCPs applied, as in the
+    IAM policy evaluation logic) fails when they allow every action on every resource, or do so
+    once the conditions of an admin grant hold. Whoever holds the user's password or access key
+    then acts as an administrator of the account."""
     return _principal_admin("user", principal_view(user, policies, groups, organization), {"groups": list(user.groups)})
 
 
@@ -279,11 +310,16 @@ def user_is_not_admin(
     remediation="Remove the admin policies from the group, or replace the group with role-based admin access.",
     compliance=ADMIN_COMPLIANCE,
     attack=["AML.T0012"],
+    references=(_sh(1), EVALUATION, EVALUATION_ONE_ACCOUNT),
 )
 def group_is_not_admin(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Every member of an admin group, today and later, is an administrator of the account."""
+    """Every member of a group receives its policies. cspm evaluates the group's policies together
+    (Denies and the organization's SCPs applied, per the IAM policy evaluation logic) and fails
+    when they allow every action on every resource: each member, today and later, is then an
+    administrator of the account unless its own boundary or a Deny removes it (IAM.1 judges the
+    policies; this check judges the group)."""
     return _principal_admin(
         "group", principal_view(group, policies, (), organization), {"members": list(group.members)}
     )
@@ -297,11 +333,17 @@ def group_is_not_admin(
     "needs its own buckets, ECR repositories, KMS keys and logs, never AdministratorAccess.",
     compliance=ADMIN_COMPLIANCE,
     attack=["AML.T0012"],
+    references=(_sh(1), EVALUATION, EVALUATION_ONE_ACCOUNT, SAGEMAKER_ROLES, PASS_ROLE, SERVICE_LINKED),
 )
 def role_is_not_admin(role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()) -> Result:
-    """Whoever can run code under an admin role owns the account. Service-trusted roles are not
-    exempt: an admin SageMaker execution role hands the account to any notebook user, training
-    script or model container that runs with it."""
+    """The role's effective identity-side permissions (inline and attached policies, Denies, the
+    permissions boundary and SCPs, per the IAM policy evaluation logic) are evaluated as for users.
+    Service-trusted roles are not exempt: a service uses the role to act "on your behalf"
+    (SageMaker execution roles), and code running on a compute resource uses its credentials
+    ("Applications running on the instance can access temporary credentials for the role",
+    PassRole); cspm treats notebooks, training jobs and model containers alike. Service-linked
+    roles are not applicable: "The service controls the attached policies"
+    (CreateServiceLinkedRole)."""
     evidence: dict[str, Any] = {"trusted_services": _trusted_services(role)}
     return _principal_admin("role", principal_view(role, policies, (), organization), evidence)
 
@@ -326,6 +368,7 @@ def _inline_admin_check(title: str) -> Callable[[F], F]:
         remediation="Delete the inline admin policy; grant scoped permissions through managed policies.",
         compliance=ADMIN_COMPLIANCE,
         attack=["AML.T0012"],
+        references=(CONTROL_TOWER_IAM, _sh(1), POLICY_LISTINGS),
     )
 
 
@@ -334,49 +377,81 @@ def _inline_wildcards_check(title: str) -> Callable[[F], F]:
         title=title,
         severity=Severity.LOW,
         baseline=Baseline.LEAST_PRIVILEGE,
-        remediation="Replace 'service:*' in the inline policy with the specific actions needed.",
+        remediation="Replace 'service:*' (and Allow with NotAction) in the inline policy with the specific "
+        "actions needed.",
         compliance={"nist-800-53-r5": ["AC-6"]},
         attack=["AML.T0007"],
+        references=(_sh(21), CONFIG_FULL_ACCESS, CONTROL_TOWER_IAM, NOT_ACTION),
     )
 
 
 _NO_ADMIN = "No inline policy grants administrator access."
-_NO_WILDCARDS = "No inline policy allows 'service:*' on every resource."
+_NO_WILDCARDS = "No inline policy allows 'service:*' or NotAction."
 
 
 @_inline_admin_check("IAM user inline policies grant no administrator access")
 def user_inline_policies_grant_no_admin(user: IamUser) -> Result:
-    """Inline admin policies are invisible in policy listings and survive policy clean-ups."""
+    """An inline policy is embedded in one identity: the account's managed-policy listing
+    (ListPolicies) does not include it; it is listed per user, group or role. Control Tower's
+    CT.IAM.PR.1 asks that inline policies have no statement with ``"*"`` in Action and Resource,
+    as IAM.1 asks of customer managed policies. Other spellings of the grant and conditional
+    admin grants (admin whenever the condition holds) fail too. Denies elsewhere are not
+    considered: the *_is_not_admin checks judge the principal."""
     return _inline_result(user.inline_policies, _document_admin, _NO_ADMIN)
 
 
 @_inline_admin_check("IAM group inline policies grant no administrator access")
 def group_inline_policies_grant_no_admin(group: IamGroup) -> Result:
-    """Inline admin policies are invisible in policy listings and survive policy clean-ups."""
+    """An inline policy is embedded in one identity: the account's managed-policy listing
+    (ListPolicies) does not include it; it is listed per user, group or role. Control Tower's
+    CT.IAM.PR.1 asks that inline policies have no statement with ``"*"`` in Action and Resource,
+    as IAM.1 asks of customer managed policies. Other spellings of the grant and conditional
+    admin grants (admin whenever the condition holds) fail too. Denies elsewhere are not
+    considered: the *_is_not_admin checks judge the principal."""
     return _inline_result(group.inline_policies, _document_admin, _NO_ADMIN)
 
 
 @_inline_admin_check("IAM role inline policies grant no administrator access")
 def role_inline_policies_grant_no_admin(role: IamRole) -> Result:
-    """Inline admin policies are invisible in policy listings and survive policy clean-ups."""
+    """An inline policy is embedded in one identity: the account's managed-policy listing
+    (ListPolicies) does not include it; it is listed per user, group or role. Control Tower's
+    CT.IAM.PR.1 asks that inline policies have no statement with ``"*"`` in Action and Resource,
+    as IAM.1 asks of customer managed policies. Other spellings of the grant and conditional
+    admin grants (admin whenever the condition holds) fail too. Denies elsewhere are not
+    considered: the *_is_not_admin checks judge the principal."""
     return _inline_result(role.inline_policies, _document_admin, _NO_ADMIN)
 
 
 @_inline_wildcards_check("IAM user inline policies allow no service-wide wildcards")
 def user_inline_policies_have_no_service_wildcards(user: IamUser) -> Result:
-    """'service:*' grants every present and future action of the service, deletions included."""
+    """IAM.21's rule applied to inline policies (IAM.21 and its AWS Config rule evaluate customer
+    managed policies only; Control Tower's CT.IAM.PR.5 covers inline ones): an Allow of
+    ``service:*`` fails whatever the resource, ``ec2:Describe*`` passes. An Allow with NotAction
+    fails whatever the resource too ("all of the applicable actions or services that are not
+    listed are allowed", NotAction) and is reported as service ``*``. Admin statements are left
+    to the *_inline_policies_grant_no_admin checks."""
     return _inline_result(user.inline_policies, _document_wildcards, _NO_WILDCARDS)
 
 
 @_inline_wildcards_check("IAM group inline policies allow no service-wide wildcards")
 def group_inline_policies_have_no_service_wildcards(group: IamGroup) -> Result:
-    """'service:*' grants every present and future action of the service, deletions included."""
+    """IAM.21's rule applied to inline policies (IAM.21 and its AWS Config rule evaluate customer
+    managed policies only; Control Tower's CT.IAM.PR.5 covers inline ones): an Allow of
+    ``service:*`` fails whatever the resource, ``ec2:Describe*`` passes. An Allow with NotAction
+    fails whatever the resource too ("all of the applicable actions or services that are not
+    listed are allowed", NotAction) and is reported as service ``*``. Admin statements are left
+    to the *_inline_policies_grant_no_admin checks."""
     return _inline_result(group.inline_policies, _document_wildcards, _NO_WILDCARDS)
 
 
 @_inline_wildcards_check("IAM role inline policies allow no service-wide wildcards")
 def role_inline_policies_have_no_service_wildcards(role: IamRole) -> Result:
-    """'service:*' grants every present and future action of the service, deletions included."""
+    """IAM.21's rule applied to inline policies (IAM.21 and its AWS Config rule evaluate customer
+    managed policies only; Control Tower's CT.IAM.PR.5 covers inline ones): an Allow of
+    ``service:*`` fails whatever the resource, ``ec2:Describe*`` passes. An Allow with NotAction
+    fails whatever the resource too ("all of the applicable actions or services that are not
+    listed are allowed", NotAction) and is reported as service ``*``. Admin statements are left
+    to the *_inline_policies_grant_no_admin checks."""
     return _inline_result(role.inline_policies, _document_wildcards, _NO_WILDCARDS)
 
 
@@ -677,11 +752,17 @@ def _trust(role: IamRole) -> tuple[Any, Result | None]:
     "':sub' claim (the repository, service account or workload).",
     compliance={"nist-800-53-r5": ["AC-3", "AC-17"]},
     attack=["AML.T0012"],
+    references=(PRINCIPAL, GITHUB_OIDC, EVALUATION),
 )
 def role_trust_is_not_public(role: IamRole, organization: Sequence[OrgPolicies] = ()) -> Result:
-    """A role anyone can assume (Principal '*', or an OIDC provider without a subject condition)
-    hands its permissions to the internet. A resource control policy that denies those
-    sts:AssumeRole* requests from outside the organization makes it pass, naming the RCP."""
+    """A trust policy's Principal names who may assume the role; with ``"*"`` "everyone" may, and
+    AWS says "Do not leave your role accessible to everyone!" unless a Condition limits it
+    (Principal). For a GitHub OIDC provider, "IAM recommends that users evaluate the IAM condition
+    key, token.actions.githubusercontent.com:sub" (GitHub's AWS OIDC guide); cspm asks for a subject
+    condition of every OIDC provider. Statements with a restricting condition are judged by the
+    trust analysis (docs/iam-analysis.md). A resource control policy that denies those
+    sts:AssumeRole* requests from outside the organization makes it pass, naming the RCP (RCPs
+    are part of the deny evaluation)."""
     trust, early = _trust(role)
     if early is not None:
         return early
@@ -926,7 +1007,10 @@ def _principal_check(
     remediation: str,
     compliance: dict[str, list[str]],
     attack: list[str],
+    references: tuple[str, ...],
 ) -> Callable[[F2], F2]:
+    """One decorator per family: every generated user, group and role check gets the same
+    metadata, references included."""
     return check(
         title=title,
         severity=severity,
@@ -934,6 +1018,7 @@ def _principal_check(
         remediation=remediation,
         compliance=compliance,
         attack=attack,
+        references=references,
     )
 
 
@@ -943,6 +1028,7 @@ _ESCALATION = (
     "limit iam:PassRole to the roles the workload needs, with an iam:PassedToService condition.",
     ESCALATION_COMPLIANCE,
     ["AML.T0012"],
+    (PASS_ROLE, SET_DEFAULT_POLICY_VERSION, CREATE_ACCESS_KEY, CREATE_LOGIN_PROFILE, EVALUATION),
 )
 _REACH = (
     Severity.CRITICAL,
@@ -950,6 +1036,7 @@ _REACH = (
     "iam:PassRole to less privileged roles, or remove the administrator access at the end of it.",
     ESCALATION_COMPLIANCE,
     ["AML.T0012"],
+    (PRINCIPAL, PASS_ROLE, EVALUATION_ONE_ACCOUNT, EVALUATION),
 )
 _EXFILTRATION = (
     Severity.MEDIUM,
@@ -957,6 +1044,7 @@ _EXFILTRATION = (
     "keys the principal needs instead of '*'.",
     {"nist-800-53-r5": ["AC-6", "AC-4"]},
     ["AML.T0035", "AML.T0007"],
+    (EVALUATION_ONE_ACCOUNT, EVALUATION),
 )
 _EXPOSURE = (
     Severity.MEDIUM,
@@ -964,6 +1052,7 @@ _EXPOSURE = (
     "named resources, or remove them.",
     {"nist-800-53-r5": ["AC-6", "AC-3"]},
     ["AML.T0035"],
+    (ACCESS_LEVELS, PRINCIPAL, EVALUATION_ONE_ACCOUNT),
 )
 _CREDENTIALS = (
     Severity.MEDIUM,
@@ -971,6 +1060,7 @@ _CREDENTIALS = (
     "presigned notebook URLs …) to the users, roles and resources the principal needs.",
     {"nist-800-53-r5": ["AC-6", "IA-5"]},
     ["AML.T0055", "AML.T0012"],
+    (CREATE_ACCESS_KEY, CREATE_LOGIN_PROFILE, PRINCIPAL, EVALUATION),
 )
 _PASS_ROLE = (
     Severity.MEDIUM,
@@ -978,6 +1068,7 @@ _PASS_ROLE = (
     "add an iam:PassedToService condition.",
     {"nist-800-53-r5": ["AC-6"]},
     ["AML.T0012"],
+    (PASS_ROLE, EC2_PASS_ROLE),
 )
 _NEAR_ADMIN = (
     Severity.HIGH,
@@ -985,6 +1076,7 @@ _NEAR_ADMIN = (
     "principal needs.",
     {"nist-800-53-r5": ["AC-6"]},
     ["AML.T0012", "AML.T0007"],
+    (NOT_ACTION, POWER_USER),
 )
 
 
@@ -993,8 +1085,13 @@ def user_cannot_escalate_privileges(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
     """A user whose permissions (all its policies and its groups' together) hold a known escalation
-    combination — iam:PassRole on any role plus sagemaker:CreateTrainingJob, iam:CreateAccessKey on
-    any user, iam:CreatePolicyVersion … — can become more privileged than it was granted."""
+    combination can give itself more than it was granted.
+    cspm's own analysis, not an AWS finding: the escalation table (docs/iam-analysis.md) combines
+    documented effects: iam:CreatePolicyVersion / SetDefaultPolicyVersion change a policy's
+    "default (operative) version", which "affects all users, groups, and roles that the policy is
+    attached to"; iam:CreateAccessKey creates keys "for the specified user"; iam:CreateLoginProfile
+    gives a user a console password; iam:PassRole lets the caller configure a service with a role
+    (PassRole). It fails when a method works on every target (Denies, boundary and SCPs applied)."""
     return _escalation_result(principal_view(user, policies, groups, organization), "user")
 
 
@@ -1002,8 +1099,14 @@ def user_cannot_escalate_privileges(
 def group_cannot_escalate_privileges(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Every member of a group whose policies hold a known escalation combination can become more
-    privileged than the group intends."""
+    """Every member of a group whose policies hold a known escalation combination can give itself
+    more than the group grants.
+    cspm's own analysis, not an AWS finding: the escalation table (docs/iam-analysis.md) combines
+    documented effects: iam:CreatePolicyVersion / SetDefaultPolicyVersion change a policy's
+    "default (operative) version", which "affects all users, groups, and roles that the policy is
+    attached to"; iam:CreateAccessKey creates keys "for the specified user"; iam:CreateLoginProfile
+    gives a user a console password; iam:PassRole lets the caller configure a service with a role
+    (PassRole). It fails when a method works on every target (Denies, boundary and SCPs applied)."""
     return _escalation_result(principal_view(group, policies, (), organization), "group")
 
 
@@ -1012,7 +1115,13 @@ def role_cannot_escalate_privileges(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
     """Code running with a role that holds a known escalation combination (a notebook, a training
-    job, a Lambda function) can make itself more privileged than the role was granted."""
+    job, a Lambda function) can give the role more than it was granted.
+    cspm's own analysis, not an AWS finding: the escalation table (docs/iam-analysis.md) combines
+    documented effects: iam:CreatePolicyVersion / SetDefaultPolicyVersion change a policy's
+    "default (operative) version", which "affects all users, groups, and roles that the policy is
+    attached to"; iam:CreateAccessKey creates keys "for the specified user"; iam:CreateLoginProfile
+    gives a user a console password; iam:PassRole lets the caller configure a service with a role
+    (PassRole). It fails when a method works on every target (Denies, boundary and SCPs applied)."""
     return _escalation_result(principal_view(role, policies, (), organization), "role")
 
 
@@ -1025,10 +1134,15 @@ def user_cannot_reach_admin(
     policies: Sequence[IamPolicy],
     organization: Sequence[OrgPolicies] = (),
 ) -> Result:
-    """The escalation graph of the account — sts:AssumeRole allowed on both sides, iam:PassRole plus a
-    SageMaker, Glue, Lambda, EC2, CloudFormation, CodeBuild or ECS create action onto a role that
-    service may assume, credentials of other users, rewritable roles — shows whether the user can
-    become an administrator in a few steps; the shortest path is the evidence."""
+    """Fails when the account's escalation graph has a path from the user to an administrator-
+    equivalent principal: sts:AssumeRole of a role whose trust policy lets it in, iam:PassRole plus
+    a SageMaker, Glue, Lambda, EC2, CloudFormation, CodeBuild or ECS create action onto a role that
+    service may assume, credentials of other users, rewritable policies.
+    A path is cspm's own analysis (the escalation graph, docs/iam-analysis.md), not an AWS
+    finding; its edges rest on documented rules: a role's trust policy names who may assume it
+    (Principal), in one account an Allow in the identity-based or the resource-based policy
+    suffices (single-account evaluation), and iam:PassRole lets the caller hand a role to a
+    service (PassRole). The shortest path is the evidence."""
     return _reach_result(user, "user", account_analysis(users, groups, roles, policies, organization))
 
 
@@ -1041,8 +1155,13 @@ def group_cannot_reach_admin(
     policies: Sequence[IamPolicy],
     organization: Sequence[OrgPolicies] = (),
 ) -> Result:
-    """A member of the group, with only the group's permissions, can become an administrator when the
-    account's escalation graph has a path from the group; the shortest path is the evidence."""
+    """Fails when the account's escalation graph has a path from the group (a member with only the
+    group's permissions) to an administrator-equivalent principal.
+    A path is cspm's own analysis (the escalation graph, docs/iam-analysis.md), not an AWS
+    finding; its edges rest on documented rules: a role's trust policy names who may assume it
+    (Principal), in one account an Allow in the identity-based or the resource-based policy
+    suffices (single-account evaluation), and iam:PassRole lets the caller hand a role to a
+    service (PassRole). The shortest path is the evidence."""
     return _reach_result(group, "group", account_analysis(users, groups, roles, policies, organization))
 
 
@@ -1055,9 +1174,14 @@ def role_cannot_reach_admin(
     policies: Sequence[IamPolicy],
     organization: Sequence[OrgPolicies] = (),
 ) -> Result:
-    """Code running with the role (a SageMaker execution role included) can become an administrator
-    when the account's escalation graph has a path from the role: a more privileged role to assume or
-    pass to a new job, a policy to rewrite. The shortest path is the evidence."""
+    """Fails when the account's escalation graph has a path from the role (a SageMaker execution role
+    included) to an administrator-equivalent principal: a more privileged role to assume or pass
+    to a new job, a policy to rewrite.
+    A path is cspm's own analysis (the escalation graph, docs/iam-analysis.md), not an AWS
+    finding; its edges rest on documented rules: a role's trust policy names who may assume it
+    (Principal), in one account an Allow in the identity-based or the resource-based policy
+    suffices (single-account evaluation), and iam:PassRole lets the caller hand a role to a
+    service (PassRole). The shortest path is the evidence."""
     return _reach_result(role, "role", account_analysis(users, groups, roles, policies, organization))
 
 
@@ -1065,8 +1189,12 @@ def role_cannot_reach_admin(
 def user_cannot_exfiltrate_data(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """s3:GetObject, secretsmanager:GetSecretValue, ssm:GetParameter* or kms:Decrypt on every resource
-    let one leaked key copy every dataset, model artifact and secret of the account."""
+    """Reads that return data (s3:GetObject, secretsmanager:GetSecretValue, ssm:GetParameter*,
+    kms:Decrypt, ecr:BatchGetImage, dynamodb reads …; cspm's list) allowed on every resource let
+    whoever holds the user's credentials copy datasets, model artifacts and secrets it does not need.
+    cspm judges the identity side: within one account an Allow in the identity-based policy
+    suffices unless a policy explicitly denies (single-account evaluation), so a bucket policy,
+    key policy or SCP with a Deny can still refuse what this check reports."""
     return _category_result(principal_view(user, policies, groups, organization), "user", Category.DATA_EXFILTRATION)
 
 
@@ -1074,8 +1202,11 @@ def user_cannot_exfiltrate_data(
 def group_cannot_exfiltrate_data(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Data reads on every resource, granted to a group, reach every dataset, model artifact and
-    secret of the account through each of its members."""
+    """Data reads (cspm's list: s3:GetObject, secretsmanager:GetSecretValue, kms:Decrypt …) allowed
+    on every resource by the group's policies are allowed to each of its members.
+    cspm judges the identity side: within one account an Allow in the identity-based policy
+    suffices unless a policy explicitly denies (single-account evaluation), so a bucket policy,
+    key policy or SCP with a Deny can still refuse what this check reports."""
     return _category_result(principal_view(group, policies, (), organization), "group", Category.DATA_EXFILTRATION)
 
 
@@ -1083,8 +1214,11 @@ def group_cannot_exfiltrate_data(
 def role_cannot_exfiltrate_data(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """A training job or notebook role that reads every bucket and secret lets any code it runs — a
-    malicious dependency included — copy all the account's data, not only its own."""
+    """A training job or notebook role that may read every bucket and secret lets any code running
+    with it (a malicious dependency included) read data beyond its own.
+    cspm judges the identity side: within one account an Allow in the identity-based policy
+    suffices unless a policy explicitly denies (single-account evaluation), so a bucket policy,
+    key policy or SCP with a Deny can still refuse what this check reports."""
     return _category_result(principal_view(role, policies, (), organization), "role", Category.DATA_EXFILTRATION)
 
 
@@ -1093,7 +1227,12 @@ def user_cannot_expose_resources(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
     """Permissions-management actions on every resource (s3:PutBucketPolicy, kms:PutKeyPolicy,
-    ecr:SetRepositoryPolicy …) let the user make any dataset, model or key public or shared."""
+    ecr:SetRepositoryPolicy …) let the user rewrite who may use a dataset, model or key, another
+    account or everyone included.
+    The actions are those the Service Authorization Reference classes as "Permissions
+    management" (access levels), allowed on every resource. A resource policy can name
+    ``"*"``, everyone (Principal); in one account a resource-based Allow suffices
+    (single-account evaluation)."""
     return _category_result(principal_view(user, policies, groups, organization), "user", Category.RESOURCE_EXPOSURE)
 
 
@@ -1101,8 +1240,12 @@ def user_cannot_expose_resources(
 def group_cannot_expose_resources(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Permissions-management actions on every resource let each member make any dataset, model or
-    key public or shared with another account."""
+    """Permissions-management actions on every resource let each member rewrite who may use a
+    dataset, model or key, another account or everyone included.
+    The actions are those the Service Authorization Reference classes as "Permissions
+    management" (access levels), allowed on every resource. A resource policy can name
+    ``"*"``, everyone (Principal); in one account a resource-based Allow suffices
+    (single-account evaluation)."""
     return _category_result(principal_view(group, policies, (), organization), "group", Category.RESOURCE_EXPOSURE)
 
 
@@ -1110,8 +1253,12 @@ def group_cannot_expose_resources(
 def role_cannot_expose_resources(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Code running with the role can make any dataset, model or key public or shared with another
-    account when the role holds Permissions-management actions on every resource."""
+    """Code running with the role can rewrite who may use a dataset, model or key (another account
+    or everyone included) when the role holds Permissions-management actions on every resource.
+    The actions are those the Service Authorization Reference classes as "Permissions
+    management" (access levels), allowed on every resource. A resource policy can name
+    ``"*"``, everyone (Principal); in one account a resource-based Allow suffices
+    (single-account evaluation)."""
     return _category_result(principal_view(role, policies, (), organization), "role", Category.RESOURCE_EXPOSURE)
 
 
@@ -1119,9 +1266,12 @@ def role_cannot_expose_resources(
 def user_cannot_expose_credentials(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Actions that return credentials on every resource (iam:CreateAccessKey, sts:AssumeRole,
-    ecr:GetAuthorizationToken, sagemaker:CreatePresignedNotebookInstanceUrl …) turn the user into
-    every principal it can get keys, sessions or notebook URLs for."""
+    """Actions that create or return credentials (iam:CreateAccessKey, iam:CreateLoginProfile,
+    sts:AssumeRole, ecr:GetAuthorizationToken, sagemaker:CreatePresignedNotebookInstanceUrl …) on
+    every resource let the user act as the users, roles and notebooks it obtains them for.
+    iam:CreateAccessKey creates keys "for the specified user" and iam:CreateLoginProfile gives a
+    user a console password (IAM API); the list of credential-returning actions is cspm's.
+    Reported when allowed on every resource; Denies, boundary and SCPs applied."""
     return _category_result(principal_view(user, policies, groups, organization), "user", Category.CREDENTIALS_EXPOSURE)
 
 
@@ -1129,8 +1279,11 @@ def user_cannot_expose_credentials(
 def group_cannot_expose_credentials(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Credential-returning actions on every resource let each member act as every principal it can
-    get keys, sessions or notebook URLs for."""
+    """Credential-creating or -returning actions on every resource let each member act as the users,
+    roles and notebooks it obtains keys, passwords, sessions or URLs for.
+    iam:CreateAccessKey creates keys "for the specified user" and iam:CreateLoginProfile gives a
+    user a console password (IAM API); the list of credential-returning actions is cspm's.
+    Reported when allowed on every resource; Denies, boundary and SCPs applied."""
     return _category_result(principal_view(group, policies, (), organization), "group", Category.CREDENTIALS_EXPOSURE)
 
 
@@ -1138,8 +1291,11 @@ def group_cannot_expose_credentials(
 def role_cannot_expose_credentials(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Code running with the role can act as every principal it can get keys, sessions or notebook URLs
-    for when the role holds credential-returning actions on every resource."""
+    """Code running with the role can act as the users, roles and notebooks it obtains keys,
+    passwords, sessions or URLs for when the role holds these actions on every resource.
+    iam:CreateAccessKey creates keys "for the specified user" and iam:CreateLoginProfile gives a
+    user a console password (IAM API); the list of credential-returning actions is cspm's.
+    Reported when allowed on every resource; Denies, boundary and SCPs applied."""
     return _category_result(principal_view(role, policies, (), organization), "role", Category.CREDENTIALS_EXPOSURE)
 
 
@@ -1147,9 +1303,13 @@ def role_cannot_expose_credentials(
 def user_cannot_pass_every_role(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """iam:PassRole on '*' (or role/*) lets the user hand any role of the account, the most privileged
-    included, to a notebook, training job or function it creates (Access Analyzer's
-    PASS_ROLE_WITH_STAR_IN_RESOURCE). iam:PassedToService narrows where a role goes, not which."""
+    """iam:PassRole on '*' (or role/*) lets the user hand any role of the account, the most
+    privileged included, to a notebook, training job or function it creates.
+    "If you specify the resource for iam:PassRole as *, this would grant access to pass any of
+    your IAM roles" (EC2: permissions to attach a role); the PassRole page recommends filtering
+    iam:PassRole with the Resource element. "The iam:PassedToService condition key can be used to
+    specify the service principal of the service to which a role can be passed": it narrows
+    where a role goes, not which role, so it does not make this check pass."""
     return _pass_role_result(principal_view(user, policies, groups, organization), "user")
 
 
@@ -1158,7 +1318,12 @@ def group_cannot_pass_every_role(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
     """iam:PassRole on '*' lets every member hand any role of the account to a job or function it
-    creates; iam:PassedToService narrows where a role goes, not which."""
+    creates.
+    "If you specify the resource for iam:PassRole as *, this would grant access to pass any of
+    your IAM roles" (EC2: permissions to attach a role); the PassRole page recommends filtering
+    iam:PassRole with the Resource element. "The iam:PassedToService condition key can be used to
+    specify the service principal of the service to which a role can be passed": it narrows
+    where a role goes, not which role, so it does not make this check pass."""
     return _pass_role_result(principal_view(group, policies, (), organization), "group")
 
 
@@ -1166,8 +1331,13 @@ def group_cannot_pass_every_role(
 def role_cannot_pass_every_role(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """A role with iam:PassRole on '*' can hand any role of the account, the most privileged included,
-    to a job or function it starts (pipelines and notebooks often can)."""
+    """Code running with a role that holds iam:PassRole on '*' can hand any role of the account, the
+    most privileged included, to a job or function it starts.
+    "If you specify the resource for iam:PassRole as *, this would grant access to pass any of
+    your IAM roles" (EC2: permissions to attach a role); the PassRole page recommends filtering
+    iam:PassRole with the Resource element. "The iam:PassedToService condition key can be used to
+    specify the service principal of the service to which a role can be passed": it narrows
+    where a role goes, not which role, so it does not make this check pass."""
     return _pass_role_result(principal_view(role, policies, (), organization), "role")
 
 
@@ -1175,9 +1345,12 @@ def role_cannot_pass_every_role(
 def user_is_not_near_admin(
     user: IamUser, policies: Sequence[IamPolicy], groups: Sequence[IamGroup], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """An Allow with NotAction on every resource (PowerUserAccess: everything but IAM and
-    Organizations) is administrator access to every dataset, model, key and network of the account;
-    only the identity services are left out."""
+    """A user allowed almost every action on every resource may do anything to the account's
+    datasets, models, keys and networks; only the excluded services are left out.
+    "all of the applicable actions or services that are not listed are allowed" with NotAction and
+    Allow (NotAction); PowerUserAccess is NotAction iam:*, organizations:*, account:* on '*'
+    ("full access to AWS services and resources, but does not allow management of Users and
+    groups"). cspm's threshold: at least 90 % of every known action on every resource, not all."""
     return _near_admin_result(principal_view(user, policies, groups, organization), "user")
 
 
@@ -1185,8 +1358,12 @@ def user_is_not_near_admin(
 def group_is_not_near_admin(
     group: IamGroup, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """A group with PowerUserAccess-like permissions makes every member an administrator of every
-    dataset, model, key and network of the account."""
+    """A group with PowerUserAccess-like permissions lets every member do anything to the account's
+    datasets, models, keys and networks but the excluded services.
+    "all of the applicable actions or services that are not listed are allowed" with NotAction and
+    Allow (NotAction); PowerUserAccess is NotAction iam:*, organizations:*, account:* on '*'
+    ("full access to AWS services and resources, but does not allow management of Users and
+    groups"). cspm's threshold: at least 90 % of every known action on every resource, not all."""
     return _near_admin_result(principal_view(group, policies, (), organization), "group")
 
 
@@ -1194,8 +1371,12 @@ def group_is_not_near_admin(
 def role_is_not_near_admin(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Code running with a PowerUserAccess-like role (a notebook, a training job) controls every
-    dataset, model, key and network of the account."""
+    """Code running with a PowerUserAccess-like role (a notebook, a training job) may do anything to
+    the account's datasets, models, keys and networks but the excluded services.
+    "all of the applicable actions or services that are not listed are allowed" with NotAction and
+    Allow (NotAction); PowerUserAccess is NotAction iam:*, organizations:*, account:* on '*'
+    ("full access to AWS services and resources, but does not allow management of Users and
+    groups"). cspm's threshold: at least 90 % of every known action on every resource, not all."""
     return _near_admin_result(principal_view(role, policies, (), organization), "role")
 
 
@@ -1215,13 +1396,20 @@ FULL_S3 = ("s3:GetObject", "s3:PutObject")
     "repositories, KMS keys and logs), not AdministratorAccess, AmazonS3FullAccess or s3:* on '*'.",
     compliance={"nist-800-53-r5": ["AC-6"]},
     attack=["AML.T0012", "AML.T0035", "AML.T0007"],
+    references=(SAGEMAKER_ROLES, S3_MANAGED_POLICIES, PASS_ROLE, EVALUATION),
 )
 def sagemaker_role_has_no_admin_or_full_s3(
     role: IamRole, policies: Sequence[IamPolicy], organization: Sequence[OrgPolicies] = ()
 ) -> Result:
-    """Training scripts, notebooks, model containers and their dependencies run with the execution
-    role: with administrator or full S3 access (s3:* or s3:GetObject and s3:PutObject on '*') one
-    poisoned package reads or overwrites every dataset and model of the account."""
+    """SageMaker uses the execution role for the operations it performs "on your behalf"; the
+    AmazonSageMakerFullAccess policy "only grants the execution role permission to perform certain
+    Amazon S3 actions on buckets or objects with SageMaker, Sagemaker, sagemaker, or aws-glue in
+    the name", and other buckets are added by policy (SageMaker execution roles). This check fails
+    a role trusted by sagemaker.amazonaws.com that holds administrator access or both s3:GetObject
+    and s3:PutObject on every resource (AmazonS3FullAccess grants "full access to Amazon S3"),
+    Denies, boundary and SCPs applied: code running with it (cspm's reading: training scripts,
+    notebooks, model containers and their dependencies) could read and overwrite objects in any
+    bucket of the account whose bucket policy does not deny it."""
     trust, early = _trust(role)
     if early is not None:
         return early
@@ -1253,13 +1441,19 @@ def _sagemaker_role_verdict(view: PrincipalView) -> Result:
     "of the service principal, naming the account or resource the service acts for.",
     compliance={"nist-800-53-r5": ["AC-3"]},
     attack=["AML.T0012"],
-    references=(CONFUSED_DEPUTY,),
+    references=(CONFUSED_DEPUTY, PASS_ROLE),
 )
 def role_trust_guards_service_principals(role: IamRole) -> Result:
-    """A service that assumes a role on behalf of whoever configured it can be told by another
-    customer to use this role (the cross-service confused deputy) unless the trust policy names the
-    source account or resource. Roles passed to compute services with iam:PassRole (SageMaker,
-    Lambda, EC2, ECS tasks, Glue …) are exempt: a role cannot be passed from another account."""
+    """In the cross-service confused deputy, a service acting for many customers is manipulated to
+    act on another customer's resources; the confused deputy page recommends naming the source
+    (``aws:SourceArn``, ``aws:SourceAccount``) in the trust policy of roles a service assumes.
+    Roles trusted by the compute services cspm lists as execution-role services (SageMaker,
+    Lambda, EC2, ECS tasks, Glue, EventBridge Scheduler …) are exempt: they reach the service
+    through iam:PassRole, and "You can only use the PassRole permission to pass an IAM role to a
+    service that shares the same AWS account" (PassRole), so a caller in another account cannot
+    configure the service with this role. The exemption is cspm's reading of that rule, not an
+    AWS statement about these services; a trust naming several services fails for any other
+    unguarded one. Service-linked roles are not applicable (AWS defines their trust)."""
     trust, early = _trust(role)
     if early is not None:
         return early

@@ -99,15 +99,18 @@ def near_admin_statements(doc: PolicyDocument) -> list[NearAdmin]:
 
 
 def service_wildcards(doc: PolicyDocument) -> list[tuple[Statement, str]]:
-    """(statement, service) for every Allow of ``svc:*`` on every resource, conditional or not.
+    """(statement, service) for every Allow of ``svc:*``, whatever the resource, conditional or not.
 
-    ``svc:Describe*`` does not count. An Allow with NotAction on every resource grants the
-    wildcard of every service it does not exclude; it is reported once, as service ``"*"``.
-    Admin statements are left to :func:`admin_statements`.
+    Security Hub IAM.21: the control fails any ``"Effect": "Allow"`` with ``"Action": "Service:*"``
+    and with ``"NotAction": "service:*"``, with no condition on the resource. ``svc:Describe*``
+    does not count. An Allow with NotAction grants every action it does not list, whatever it
+    lists; it is reported once, as service ``"*"`` (stricter than IAM.21, which names
+    ``NotAction: "service:*"``). Statements that grant every action (``*``, in any spelling) are
+    left to :func:`admin_statements`.
     """
     out: list[tuple[Statement, str]] = []
     for stmt in doc.statements:
-        if not (stmt.is_allow and covers_all_resources(stmt)) or grants_all_actions(stmt):
+        if not stmt.is_allow or grants_all_actions(stmt):
             continue
         if stmt.actions is not None:
             services = dict.fromkeys(s for s in map(service_wildcard, stmt.actions) if s)

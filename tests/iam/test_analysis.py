@@ -96,7 +96,12 @@ def test_near_admin_power_user_shape() -> None:
             ["sagemaker"],
         ),
         (allow(Action="sagemaker:Describe*", Resource="*"), []),
-        (allow(Action="sagemaker:*", Resource="arn:aws:sagemaker:*:*:notebook-instance/x"), []),
+        # Security Hub IAM.21: any Allow of "Service:*" fails, whatever the resource
+        (allow(Action="sagemaker:*", Resource="arn:aws:sagemaker:*:*:notebook-instance/x"), ["sagemaker"]),
+        (allow(Action="s3:*", Resource="arn:aws:s3:::training-data/*"), ["s3"]),
+        # Allow + NotAction grants every action not listed, on its resources: reported as "*"
+        (allow(NotAction="s3:DeleteBucket", Resource="arn:aws:s3:::training-data"), ["*"]),
+        (allow(NotAction="iam:*", Resource="*"), ["*"]),
         (allow(Action="s*:*", Resource="*"), []),
         ({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, []),
         (allow(Action="*", Resource="*"), []),

@@ -239,7 +239,8 @@ def test_conditional_admin_is_reported_as_conditional() -> None:
     [
         ("scoped", S3_READ, Status.PASS),
         ("read-only wildcard", managed("d", doc(allow("sagemaker:Describe*"))), Status.PASS),
-        ("service wildcard on one bucket", managed("b", doc(allow("s3:*", "arn:aws:s3:::b/*"))), Status.PASS),
+        # IAM.21 fails "Service:*" whatever the resource (its text has no resource condition)
+        ("service wildcard on one bucket", managed("b", doc(allow("s3:*", "arn:aws:s3:::b/*"))), Status.FAIL),
         ("admin is left to the admin check", managed("a", doc(ADMIN)), Status.PASS),
         ("s3:*", managed("s3", doc({**allow("s3:*"), "Sid": "AllS3"})), Status.FAIL),
         ("two services", managed("two", doc(allow(["sagemaker:*", "s3:*"]))), Status.FAIL),
@@ -252,6 +253,28 @@ def test_policy_has_no_service_wildcards(case: str, policy: IamPolicy, expected:
     assert result.status is expected, case
     if expected is Status.FAIL:
         assert {w["service"] for w in result.evidence["service_wildcards"]} <= {"s3", "sagemaker"}
+
+
+def test_service_wildcard_follows_iam21_whatever_the_resource() -> None:
+    """IAM.21's own failing example is ec2:* on '*'; its text fails any Allow of "Service:*" and of
+    NotAction "service:*", with no resource condition (iam-controls.html#iam-21)."""
+    scoped = iam.policy_has_no_service_wildcards(managed("one", doc(allow("sagemaker:*", "arn:aws:s3:::b"))))
+    assert scoped.status is Status.FAIL
+    assert [w["service"] for w in scoped.evidence["service_wildcards"]] == ["sagemaker"]
+    assert "on every resource" not in scoped.message
+    not_action = {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}
+    result = iam.policy_has_no_service_wildcards(managed("na", doc(not_action)))
+    assert result.status is Status.FAIL
+    assert [w["service"] for w in result.evidence["service_wildcards"]] == ["*"]
+    prefix = iam.policy_has_no_service_wildcards(managed("p", doc(allow("ec2:Describe*", "arn:aws:s3:::b"))))
+    assert prefix.status is Status.PASS
+
+
+def test_inline_service_wildcards_apply_the_same_rule() -> None:
+    scoped = user(inline_policies=(inline("one-bucket", doc(allow("s3:*", "arn:aws:s3:::b/*"))),))
+    result = iam.user_inline_policies_have_no_service_wildcards(scoped)
+    assert result.status is Status.FAIL
+    assert result.evidence["service_wildcards"][0]["service"] == "s3"
 
 
 def test_service_wildcard_evidence_names_the_statement() -> None:
@@ -1045,6 +1068,23 @@ def test_role_trust_guards_service_principals(case: str, r: IamRole, expected: S
         assert [u["service"] for u in result.evidence["unguarded"]] == [LOGS]
     if case.startswith("SageMaker"):
         assert result.evidence["exempt"] == ["sagemaker.amazonaws.com"]
+
+
+@pytest.mark.parametrize("service", ["sagemaker.amazonaws.com", "scheduler.amazonaws.com", "lambda.amazonaws.com"])
+def test_services_given_roles_by_pass_role_are_exempt(service: str) -> None:
+    """PassRole page: "You can only use the PassRole permission to pass an IAM role to a service that shares the
+    same AWS account" (id_roles_use_passrole.html): a caller in another account cannot configure
+    these services with the role, so no source condition is asked for."""
+    result = iam.role_trust_guards_service_principals(role(trust_policy=trust(assume({"Service": service}))))
+    assert result.status is Status.PASS
+    assert result.evidence["exempt"] == [service]
+
+
+def test_an_exempt_service_does_not_cover_another_unguarded_one() -> None:
+    both = role(trust_policy=trust(assume({"Service": ["sagemaker.amazonaws.com", LOGS]})))
+    result = iam.role_trust_guards_service_principals(both)
+    assert result.status is Status.FAIL
+    assert [u["service"] for u in result.evidence["unguarded"]] == [LOGS]
 
 
 # ---------------------------------------------------------------------------------------------
