@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from cspm.runner import OutputOptions
     from cspm.selection import Selection
 
+# `-h` as well as `--help` on every command; sub-apps (here and in the cli_* modules) pass it too.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
+    context_settings=CONTEXT_SETTINGS,
     name="cspm",
     help="Cloud security posture scanner for AI workloads (read-only).",
     no_args_is_help=True,
@@ -30,8 +34,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-scan_app = typer.Typer(help="Scan a cloud account (read-only).", no_args_is_help=True)
-checks_app = typer.Typer(help="The check catalog.", no_args_is_help=True)
+scan_app = typer.Typer(
+    help="Scan a cloud account (read-only).", no_args_is_help=True, context_settings=CONTEXT_SETTINGS
+)
+checks_app = typer.Typer(help="The check catalog.", no_args_is_help=True, context_settings=CONTEXT_SETTINGS)
 app.add_typer(scan_app, name="scan")
 app.add_typer(checks_app, name="checks")
 
