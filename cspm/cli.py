@@ -328,16 +328,51 @@ def demo(
 @checks_app.command("list")
 def checks_list(
     provider: Annotated[str | None, typer.Option("--provider", help="aws, azure or gcp.")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Only checks of these services (comma-separated).")
+    ] = None,
+    severity: SeverityOpt = None,
+    baseline: Annotated[
+        list[str] | None,
+        typer.Option("--baseline", help="Only checks of these baselines, e.g. encryption,logging (comma-separated)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List every check with its severity and baseline."""
+    """List the checks with their severity and baseline: a table on a terminal, one tab-separated
+    line per check (id, severity, baseline, title) when piped."""
+    from cspm.models import Baseline
     from cspm.registry import CLOUDS, load_checks
+    from cspm.selection import parse_severities, split_csv
+    from cspm.suggest import unknown_choice
 
     if provider and provider not in CLOUDS:
-        raise UsageError(f"unknown provider {provider}; valid: {', '.join(CLOUDS)}")
+        raise unknown_choice("provider", [provider], CLOUDS)
     specs = load_checks([provider] if provider else CLOUDS)
+    services = sorted({s.service for s in specs})
+    wanted_services = split_csv(service)
+    if bad := [s for s in wanted_services if s not in services]:
+        raise unknown_choice("service", bad, services)
+    severities = parse_severities(severity)
+    baselines = [b.value for b in Baseline]
+    wanted_baselines = [b.lower() for b in split_csv(baseline)]
+    if bad := [b for b in wanted_baselines if b not in baselines]:
+        raise unknown_choice("baseline", bad, baselines)
+    specs = [
+        s
+        for s in specs
+        if (not wanted_services or s.service in wanted_services)
+        and (not severities or s.severity in severities)
+        and (not wanted_baselines or s.baseline.value in wanted_baselines)
+    ]
     if as_json:
         typer.echo(json.dumps([s.metadata() for s in specs], indent=2))
+        return
+    rows = [(s.id, s.severity.value, s.baseline.value, s.title) for s in specs]
+    if not sys.stdout.isatty():  # piped: for grep, cut and awk; no wrapping, no colours
+        from cspm.reporting.safe import safe_text
+
+        for row in rows:
+            typer.echo("\t".join(safe_text(v) for v in row))
         return
     from rich.console import Console
     from rich.table import Table
@@ -346,8 +381,8 @@ def checks_list(
     table = Table(title=f"{len(specs)} checks")
     for col in ("id", "severity", "baseline", "title"):
         table.add_column(col, overflow="fold")
-    for s in specs:  # Text cells: a "[" in a title is shown, never parsed as markup
-        table.add_row(*(Text(v) for v in (s.id, s.severity.value, s.baseline.value, s.title)))
+    for row in rows:  # Text cells: a "[" in a title is shown, never parsed as markup
+        table.add_row(*(Text(v) for v in row))
     Console(emoji=False).print(table)
 
 

@@ -3,6 +3,8 @@ one stderr line for every non-zero exit, and configuration checked before any AP
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -32,3 +34,64 @@ def test_dash_h_is_help_on_every_command(path: tuple[str, ...], capsys: pytest.C
     assert main([*path, "--help"]) == 0
     assert short == capsys.readouterr().out
     assert short.startswith("Usage: ") and "-h, --help" in short
+
+
+# --- checks list: filters and pipe-friendly output ---------------------------------------------
+
+
+def test_checks_list_piped_is_one_tab_separated_line_per_check(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["checks", "list", "--provider", "aws", "--service", "s3", "--severity", "critical"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and "aws.s3.bucket_is_not_public\tcritical\tleast-privilege\t" in "\n".join(lines)
+    for line in lines:  # no table, no wrapping: every line is a whole check
+        check_id, severity, _baseline, title = line.split("\t")
+        assert check_id.startswith("aws.s3.") and severity == "critical" and title
+        assert "\x1b" not in line
+
+
+def test_checks_list_filters_combine_and_match_json(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["checks", "list", "--service", "s3,iam", "--baseline", "encryption,logging", "--severity", "high,medium"]
+    assert main([*args, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed
+    assert all(
+        c["id"].split(".")[1] in ("s3", "iam")
+        and c["baseline"] in ("encryption", "logging")
+        and c["severity"] in ("high", "medium")
+        for c in listed
+    )
+    assert main(args) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == [c["id"] for c in listed]
+
+
+def test_checks_list_unfiltered_json_is_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
+    from cspm.registry import CLOUDS, load_checks
+
+    assert main(["checks", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [s.metadata() for s in load_checks(CLOUDS)]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--baseline", "encrypt"], "unknown baseline encrypt (did you mean encryption?); valid: least-privilege,"),
+        (["--severity", "urgent"], "unknown severity urgent; valid: critical"),
+        (["--service", "S3"], "unknown service S3 (did you mean s3?); valid: "),
+        (["--provider", "aws", "--service", "storage"], "valid: cloudtrail, ec2"),
+    ],
+)
+def test_checks_list_bad_filter_exits_2_with_valid_values(
+    args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["checks", "list", *args]) == 2
+    captured = capsys.readouterr()
+    assert needle in captured.err and captured.err.count("\n") == 1 and captured.out == ""
+
+
+def test_checks_list_on_a_terminal_is_a_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["checks", "list", "--service", "s3", "--severity", "critical"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\d+ checks", out.splitlines()[0]) and "┏" in out
