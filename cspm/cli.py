@@ -396,7 +396,9 @@ def checks_show(
     specs = {s.id: s for s in load_checks(CLOUDS)}
     spec = specs.get(check_id)
     if spec is None:
-        raise UsageError(f"unknown check {check_id}; run 'cspm checks list' for the valid ids")
+        from cspm.suggest import unknown_choice
+
+        raise unknown_choice("check", [check_id], list(specs), list_all="cspm checks list")
     meta = spec.metadata()
     typer.echo(f"{meta['id']}\n  {meta['title']}\n")
     typer.echo(f"severity:      {meta['severity']}\nbaseline:      {meta['baseline']}")

@@ -95,3 +95,49 @@ def test_checks_list_on_a_terminal_is_a_table(
     assert main(["checks", "list", "--service", "s3", "--severity", "critical"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"\d+ checks", out.splitlines()[0]) and "┏" in out
+
+
+# --- "did you mean" ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            ["checks", "show", "aws.s3.bucket_is_not_publik"],
+            "unknown check aws.s3.bucket_is_not_publik (did you mean aws.s3.bucket_is_not_public,",
+        ),
+        (["checks", "show", "s3.bucket_is_not_public"], "(did you mean aws.s3.bucket_is_not_public,"),
+        (["checks", "show", "zzz"], "unknown check zzz; run 'cspm checks list' for all"),
+        (["scan", "aws", "--checks", "aws.s3.bucket_is_not_publik"], "run 'cspm checks list --provider aws' for all"),
+        (
+            ["scan", "aws", "--exclude-checks", "aws.s3.bucket_is_not_publik"],
+            "(did you mean aws.s3.bucket_is_not_public",
+        ),
+        (["scan", "aws", "--services", "sagemker"], "unknown service sagemker (did you mean sagemaker?); valid: "),
+        (
+            ["scan", "aws", "--compliance", "fsbp"],
+            "unknown compliance framework fsbp (did you mean aws-fsbp?); valid: ",
+        ),
+        (["compliance", "cis-aws-50", "report.json"], "(did you mean cis-aws-5.0,"),
+        (["permissions", "aws", "--services", "sagemker"], "(did you mean sagemaker?)"),
+    ],
+)
+def test_unknown_names_get_one_short_did_you_mean_line(
+    args: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert needle in err
+    assert err.count("\n") == 1 and len(err) < 400  # never the whole catalog (was 5,888 characters)
+
+
+def test_suggestions_are_bounded_and_safe() -> None:
+    from cspm.suggest import close_matches, unknown_choice
+
+    assert close_matches("S3", ["iam", "s3"]) == ["s3"]
+    assert len(close_matches("aws.s3.bucket", [f"aws.s3.bucket_{i}" for i in range(50)])) == 3
+    message = str(
+        unknown_choice("check", ["x" * 5000 + "\x1b[2J"], [f"id{i}" for i in range(200)], list_all="cspm checks list")
+    )
+    assert len(message) < 200 and "\x1b" not in message and message.endswith("run 'cspm checks list' for all 200")
