@@ -160,6 +160,12 @@ def output_options(
         from cspm.compliance import load_framework
 
         load_framework(compliance)
+    # Before the first API call: a scan must not run for minutes and then find it cannot be kept.
+    check_output_dir(output_dir)
+    if store:
+        from cspm.history.store import validate_store
+
+        validate_store(None if store == "default" else store)
     return OutputOptions(
         output_dir=output_dir,
         json_path=json_path,
@@ -172,6 +178,18 @@ def output_options(
         compliance=compliance,
         store=store,
     )
+
+
+def check_output_dir(path: Path) -> None:
+    """Exit 2 at once when ``path`` cannot be created or written. Nothing is created here: the
+    nearest existing ancestor must be a writable directory (the reports create the rest)."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--output-dir {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--output-dir {path}: {existing} is not writable")
 
 
 def selection_from(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,3 +142,75 @@ def test_suggestions_are_bounded_and_safe() -> None:
         unknown_choice("check", ["x" * 5000 + "\x1b[2J"], [f"id{i}" for i in range(200)], list_all="cspm checks list")
     )
     assert len(message) < 200 and "\x1b" not in message and message.endswith("run 'cspm checks list' for all 200")
+
+
+# --- configuration checked before the first API call -----------------------------------------------
+
+
+@pytest.fixture
+def no_api_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-flight error must come before the provider is even built."""
+
+    def boom(*_: object, **__: object) -> None:
+        raise AssertionError("the scan started")
+
+    monkeypatch.setattr("cspm.providers.aws.AwsProvider.connect", boom)
+    monkeypatch.setattr("cspm.demo.run_demo", boom)
+
+
+@pytest.mark.usefixtures("no_api_calls")
+@pytest.mark.parametrize("command", [["scan", "aws"], ["demo"]])
+def test_an_unusable_output_dir_exits_2_before_scanning(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main([*command, "--output-dir", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cspm: error: --output-dir {blocker / 'out'}: {blocker} is not a directory\n"
+    assert main([*command, "--output-dir", str(blocker)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_api_calls")
+@pytest.mark.parametrize(
+    ("store", "needle"),
+    [
+        ("postgresql://h:notaport/db", "invalid --store URL"),
+        ("mysql://h/db", "unsupported --store URL scheme mysql://"),
+        ("sqlite:///no-such-dir/x.db", "is the relative path no-such-dir/x.db, and directory no-such-dir does not"),
+    ],
+)
+def test_a_bad_store_exits_2_before_scanning(
+    store: str, needle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", "aws", "--store", store]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+    assert not (tmp_path / "no-such-dir").exists()
+
+
+def test_three_slashes_is_relative_and_never_creates_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["history", "--store", "sqlite:///tmp/x.db"]) == 2  # meant /tmp/x.db: refused, not ./tmp/x.db
+    err = capsys.readouterr().err
+    assert "is the relative path tmp/x.db" in err and "write sqlite:////tmp/x.db (four slashes)" in err
+    assert not (tmp_path / "tmp").exists()
+    (tmp_path / "tmp").mkdir()  # the directory exists: SQLAlchemy's reading, with a warning naming the file
+    assert main(["history", "--store", "sqlite:///tmp/x.db"]) == 0
+    assert f"is the relative path {tmp_path / 'tmp' / 'x.db'}" in capsys.readouterr().err
+    assert (tmp_path / "tmp" / "x.db").is_file()
+    assert main(["history", "--store", "sqlite:///h.db"]) == 0  # relative, in the current directory: quiet
+    assert capsys.readouterr().err == "" and (tmp_path / "h.db").is_file()
+
+
+def test_absolute_and_plain_store_paths_still_create_their_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "--store", f"sqlite:///{tmp_path / 'a' / 'h.db'}"]) == 0  # four slashes
+    assert main(["history", "--store", str(tmp_path / "b" / "h.db")]) == 0
+    assert (tmp_path / "a" / "h.db").is_file() and (tmp_path / "b" / "h.db").is_file()
+    assert capsys.readouterr().err == ""
