@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from cspm.runner import OutputOptions
     from cspm.selection import Selection
 
+# `-h` as well as `--help` on every command; sub-apps (here and in the cli_* modules) pass it too.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
+    context_settings=CONTEXT_SETTINGS,
     name="cspm",
     help="Cloud security posture scanner for AI workloads (read-only).",
     no_args_is_help=True,
@@ -30,8 +34,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-scan_app = typer.Typer(help="Scan a cloud account (read-only).", no_args_is_help=True)
-checks_app = typer.Typer(help="The check catalog.", no_args_is_help=True)
+scan_app = typer.Typer(
+    help="Scan a cloud account (read-only).", no_args_is_help=True, context_settings=CONTEXT_SETTINGS
+)
+checks_app = typer.Typer(help="The check catalog.", no_args_is_help=True, context_settings=CONTEXT_SETTINGS)
 app.add_typer(scan_app, name="scan")
 app.add_typer(checks_app, name="checks")
 
@@ -154,6 +160,12 @@ def output_options(
         from cspm.compliance import load_framework
 
         load_framework(compliance)
+    # Before the first API call: a scan must not run for minutes and then find it cannot be kept.
+    check_output_dir(output_dir)
+    if store:
+        from cspm.history.store import validate_store
+
+        validate_store(None if store == "default" else store)
     return OutputOptions(
         output_dir=output_dir,
         json_path=json_path,
@@ -166,6 +178,18 @@ def output_options(
         compliance=compliance,
         store=store,
     )
+
+
+def check_output_dir(path: Path) -> None:
+    """Exit 2 at once when ``path`` cannot be created or written. Nothing is created here: the
+    nearest existing ancestor must be a writable directory (the reports create the rest)."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"--output-dir {path}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--output-dir {path}: {existing} is not writable")
 
 
 def selection_from(
@@ -322,16 +346,51 @@ def demo(
 @checks_app.command("list")
 def checks_list(
     provider: Annotated[str | None, typer.Option("--provider", help="aws, azure or gcp.")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Only checks of these services (comma-separated).")
+    ] = None,
+    severity: SeverityOpt = None,
+    baseline: Annotated[
+        list[str] | None,
+        typer.Option("--baseline", help="Only checks of these baselines, e.g. encryption,logging (comma-separated)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List every check with its severity and baseline."""
+    """List the checks with their severity and baseline: a table on a terminal, one tab-separated
+    line per check (id, severity, baseline, title) when piped."""
+    from cspm.models import Baseline
     from cspm.registry import CLOUDS, load_checks
+    from cspm.selection import parse_severities, split_csv
+    from cspm.suggest import unknown_choice
 
     if provider and provider not in CLOUDS:
-        raise UsageError(f"unknown provider {provider}; valid: {', '.join(CLOUDS)}")
+        raise unknown_choice("provider", [provider], CLOUDS)
     specs = load_checks([provider] if provider else CLOUDS)
+    services = sorted({s.service for s in specs})
+    wanted_services = split_csv(service)
+    if bad := [s for s in wanted_services if s not in services]:
+        raise unknown_choice("service", bad, services)
+    severities = parse_severities(severity)
+    baselines = [b.value for b in Baseline]
+    wanted_baselines = [b.lower() for b in split_csv(baseline)]
+    if bad := [b for b in wanted_baselines if b not in baselines]:
+        raise unknown_choice("baseline", bad, baselines)
+    specs = [
+        s
+        for s in specs
+        if (not wanted_services or s.service in wanted_services)
+        and (not severities or s.severity in severities)
+        and (not wanted_baselines or s.baseline.value in wanted_baselines)
+    ]
     if as_json:
         typer.echo(json.dumps([s.metadata() for s in specs], indent=2))
+        return
+    rows = [(s.id, s.severity.value, s.baseline.value, s.title) for s in specs]
+    if not sys.stdout.isatty():  # piped: for grep, cut and awk; no wrapping, no colours
+        from cspm.reporting.safe import safe_text
+
+        for row in rows:
+            typer.echo("\t".join(safe_text(v) for v in row))
         return
     from rich.console import Console
     from rich.table import Table
@@ -340,8 +399,8 @@ def checks_list(
     table = Table(title=f"{len(specs)} checks")
     for col in ("id", "severity", "baseline", "title"):
         table.add_column(col, overflow="fold")
-    for s in specs:  # Text cells: a "[" in a title is shown, never parsed as markup
-        table.add_row(*(Text(v) for v in (s.id, s.severity.value, s.baseline.value, s.title)))
+    for row in rows:  # Text cells: a "[" in a title is shown, never parsed as markup
+        table.add_row(*(Text(v) for v in row))
     Console(emoji=False).print(table)
 
 
@@ -355,7 +414,9 @@ def checks_show(
     specs = {s.id: s for s in load_checks(CLOUDS)}
     spec = specs.get(check_id)
     if spec is None:
-        raise UsageError(f"unknown check {check_id}; run 'cspm checks list' for the valid ids")
+        from cspm.suggest import unknown_choice
+
+        raise unknown_choice("check", [check_id], list(specs), list_all="cspm checks list")
     meta = spec.metadata()
     typer.echo(f"{meta['id']}\n  {meta['title']}\n")
     typer.echo(f"severity:      {meta['severity']}\nbaseline:      {meta['baseline']}")

@@ -42,7 +42,7 @@ def diff_command(
     ] = "none",
 ) -> None:
     """New, resolved, unchanged and re-rated failures between two scans (by finding uid)."""
-    from cspm.diff import diff_reports, fails_on, read_report, render_text
+    from cspm.diff import diff_reports, failing_count, read_report, render_text
     from cspm.runner import FAIL_ON_CHOICES
 
     threshold = fail_on.lower()
@@ -61,7 +61,9 @@ def diff_command(
         old, new = read_report(paths[0]), read_report(paths[1])
     diff = diff_reports(old, new)
     typer.echo(diff.to_json() if as_json else render_text(diff), nl=as_json)
-    if fails_on(diff, threshold):
+    if count := failing_count(diff, threshold):  # every non-zero exit explains itself on stderr
+        noun = "failure" if count == 1 else "failures"
+        typer.echo(f"cspm: {count} new {noun} at or above --fail-on {threshold} (exit 3)", err=True)
         raise typer.Exit(ExitCode.FAILING_FINDINGS)
 
 

@@ -22,7 +22,11 @@ from cspm.errors import ExitCode
 if TYPE_CHECKING:
     from cspm.iam.lint import FileFinding
 
-policy_app = typer.Typer(help="Offline IAM policy analysis (no credentials needed).", no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Offline IAM policy analysis (no credentials needed).",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},  # as cspm.cli.CONTEXT_SETTINGS
+)
 
 
 class FailOn(StrEnum):

@@ -174,14 +174,20 @@ def diff_reports(old: ScanReport, new: ScanReport) -> ReportDiff:
     return diff_findings(old.findings, new.findings, scan_ref(old), scan_ref(new))
 
 
+def failing_count(diff: ReportDiff, threshold: str) -> int:
+    """How many new failures (and ones re-rated up to it) are at or above ``threshold``."""
+    if threshold == "none":
+        return 0
+    rank = Severity(threshold).rank
+    new = sum(1 for i in diff.new_failures if i.severity.rank >= rank)
+    return new + sum(
+        1 for i in diff.rerated if i.severity.rank >= rank > (i.old_severity.rank if i.old_severity else -1)
+    )
+
+
 def fails_on(diff: ReportDiff, threshold: str) -> bool:
     """True when a new failure (or one re-rated up to it) is at or above ``threshold``."""
-    if threshold == "none":
-        return False
-    rank = Severity(threshold).rank
-    if any(i.severity.rank >= rank for i in diff.new_failures):
-        return True
-    return any(i.severity.rank >= rank > (i.old_severity.rank if i.old_severity else -1) for i in diff.rerated)
+    return failing_count(diff, threshold) > 0
 
 
 def render_text(diff: ReportDiff, *, limit: int = 50) -> str:

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from cspm.errors import UsageError
+from cspm.suggest import unknown_choice
 
 # IAM action prefix of a botocore service whose name differs from it.
 AWS_IAM_PREFIXES: Final = {"s3control": "s3"}
@@ -116,7 +117,7 @@ def _declared(provider: ModuleType, services: Sequence[str], connect: Iterable[s
     modules: dict[str, str] = provider.SERVICE_MODULES
     unknown = [s for s in services if s not in modules]
     if unknown:
-        raise UsageError(f"unknown service {', '.join(unknown)}; valid: {', '.join(sorted(modules))}")
+        raise unknown_choice("service", unknown, sorted(modules))
     declared = set(connect)
     for name in services or sorted(modules):
         declared.update(provider.service_spec(name).permissions)

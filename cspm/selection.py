@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from cspm.errors import UsageError
 from cspm.models import Severity
 from cspm.registry import CheckSpec, load_checks
+from cspm.suggest import unknown_choice
 
 
 def split_csv(values: Sequence[str] | None) -> list[str]:
@@ -41,11 +42,11 @@ class Selection:
         services = sorted({c.service for c in catalog} | set(available_services))
         unknown_services = [s for s in self.services if s not in services]
         if unknown_services:
-            raise UsageError(f"unknown service {', '.join(unknown_services)}; valid: {', '.join(services)}")
+            raise unknown_choice("service", unknown_services, services, list_all=f"cspm checks list --provider {cloud}")
         ids = [c.id for c in catalog]
-        for pattern in (*self.checks, *self.exclude_checks):
-            if not fnmatch.filter(ids, pattern):
-                raise UsageError(f"unknown check {pattern}; valid: {', '.join(ids)}")
+        unknown_checks = [p for p in (*self.checks, *self.exclude_checks) if not fnmatch.filter(ids, p)]
+        if unknown_checks:  # the closest few ids, never the whole catalog (issue 18)
+            raise unknown_choice("check", unknown_checks, ids, list_all=f"cspm checks list --provider {cloud}")
         selected = [
             c
             for c in catalog

@@ -10,7 +10,7 @@ import pytest
 
 import cspm.cli
 import cspm.cli_ops  # registers diff/history/compliance until cli.COMMAND_MODULES lists it)
-from cspm.diff import diff_reports, fails_on, read_report
+from cspm.diff import diff_reports, failing_count, fails_on, read_report
 from cspm.models import Severity, Status
 from support.report_factory import STARTED, bucket_arn, make_finding, make_report
 
@@ -99,10 +99,15 @@ def test_cli_text_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "new 3  resolved 2  rerated 1" in out and "New failures (3):" in out and "low->critical" in out
     assert cspm.cli.main(["diff", str(a), str(b), "--json", "--fail-on", "high"]) == 3
-    data = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # stdout stays pure JSON; the reason for exit 3 is one stderr line
+    assert captured.err == "cspm: 2 new failures at or above --fail-on high (exit 3)\n"  # new high, re-rated critical
+    assert failing_count(diff_reports(old, new), "critical") == 1
+    assert cspm.cli.main(["diff", str(a), str(b), "--fail-on", "critical"]) == 3
+    assert capsys.readouterr().err == "cspm: 1 new failure at or above --fail-on critical (exit 3)\n"
     assert data["counts"]["new"] == 3 and data["new"][0]["check_id"] == "c.brand_new"
     assert cspm.cli.main(["diff", str(b), str(b), "--fail-on", "informational"]) == 0  # nothing new
-    capsys.readouterr()
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(

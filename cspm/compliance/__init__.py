@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cspm.errors import UsageError
 from cspm.models import Finding, ScanReport, Status
+from cspm.suggest import unknown_choice
 
 __all__ = [
     "ComplianceView",
@@ -106,7 +107,7 @@ def framework_ids() -> tuple[str, ...]:
 def load_framework(framework_id: str) -> Framework:
     """A framework by id. Raises UsageError (exit 2) for an unknown id, naming the valid ones."""
     if framework_id not in framework_ids():
-        raise UsageError(f"unknown compliance framework {framework_id}; valid: {', '.join(framework_ids())}")
+        raise unknown_choice("compliance framework", [framework_id], framework_ids())
     path = _data_dir().joinpath(f"{framework_id}.yaml")
     try:
         framework = Framework.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -10,6 +10,7 @@ for dashboards (docs/dashboards.md).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,8 @@ from cspm.models import (
     ToolInfo,
 )
 from cspm.scoring import baseline_scores
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ALL_ACCOUNTS = "*"
@@ -143,6 +146,7 @@ def _engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
+            _check_relative_sqlite(url, database)
             try:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -157,6 +161,42 @@ def _engine(url: str) -> Engine:
         raise UsageError(f"invalid --store URL {display_url(url)}: {_first(exc)}") from exc
     except (NoSuchModuleError, ImportError) as exc:
         raise ScanError(f"history store {display_url(normalized)}: driver missing ({exc}); install psycopg") from exc
+
+
+def _check_relative_sqlite(url: str, database: str) -> None:
+    """``sqlite:///tmp/x.db`` is, as in SQLAlchemy, the *relative* path ``tmp/x.db``; the absolute
+    ``/tmp/x.db`` is ``sqlite:////tmp/x.db`` (four slashes) or the plain path ``/tmp/x.db``.
+
+    Many people write three slashes meaning an absolute path, so a relative path's directory is
+    never created: when it does not exist the URL is refused (exit 2) with the four-slash spelling,
+    instead of creating ``./tmp``. When it exists and the absolute reading would too, a warning says
+    which file is used. Absolute paths, plain paths and the default store create their directory.
+    """
+    path = Path(database)
+    if path.is_absolute():
+        return
+    absolute = Path("/") / path
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"--store {display_url(url)} is the relative path {one_line(database)}, and directory "
+            f"{one_line(path.parent)} does not exist; for {one_line(absolute)} write sqlite:///{one_line(absolute)} "
+            "(four slashes) or the plain path"
+        )
+    if path.parent != Path(".") and absolute.parent.is_dir():
+        log.warning(
+            "--store %s is the relative path %s (three slashes: relative; sqlite:///%s is %s)",
+            display_url(url),
+            Path.cwd() / path,
+            absolute,
+            absolute,
+        )
+
+
+def validate_store(url: str | None) -> None:
+    """Check a store URL before a scan makes its first API call: a malformed URL, or a SQLite path
+    whose directory cannot be created, fails now (one line), not after the scan. Nothing is
+    connected to; an unreachable server is still found when the scan is saved (exit 1, reports kept)."""
+    _engine(normalize_url(url)).dispose()
 
 
 def migrate(connection: Connection) -> None:
