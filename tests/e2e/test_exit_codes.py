@@ -36,13 +36,20 @@ def one_line(stderr: str) -> str:
 # connection attempt would give exit 1, not 2).
 
 
-def test_unknown_check_exits_2_and_lists_the_valid_ids(tmp_path: Path) -> None:
+def test_unknown_check_exits_2_and_says_how_to_list_the_valid_ids(tmp_path: Path) -> None:
     run = scan_aws(UNREACHABLE, tmp_path, "--checks", "aws.s3.no_such_check")
     assert run.returncode == 2, run.explain()
     line = one_line(run.stderr)
-    assert "aws.s3.no_such_check" in line
-    assert "aws.s3.bucket_is_not_public" in line and "aws.iam.role_is_not_admin" in line
+    assert "aws.s3.no_such_check" in line and "cspm checks list" in line
+    assert len(line) < 400  # not every id of the catalog (issue 18)
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_mistyped_check_id_gets_the_closest_ids(tmp_path: Path) -> None:
+    run = scan_aws(UNREACHABLE, tmp_path, "--checks", "aws.s3.bucket_is_not_publik")
+    assert run.returncode == 2, run.explain()
+    line = one_line(run.stderr)
+    assert "did you mean" in line.lower() and "aws.s3.bucket_is_not_public" in line
 
 
 def test_unknown_service_exits_2_and_lists_the_valid_services(tmp_path: Path) -> None:
