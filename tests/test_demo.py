@@ -429,3 +429,35 @@ def test_a_failing_sign_in_stops_every_server_and_restores_the_environment(
     port = int(simulated.url.rsplit(":", 1)[1])
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+@pytest.mark.e2e
+def test_two_demo_runs_have_the_same_ids_and_diff_empty(
+    demo_run: tuple[Any, dict[str, Any], float], tmp_path: Path
+) -> None:
+    """The simulated account's ids come from moto's seeded generator (DEMO_SEED): a second run
+    has the same resources and findings, so `cspm diff` of the two reports is empty (issue 18)."""
+    _, first, _ = demo_run
+    proc = subprocess.run(
+        [*_cspm(), "demo", "--quiet", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    second = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert sorted(r["uid"] for r in second["resources"]) == sorted(r["uid"] for r in first["resources"])
+    assert sorted(f["uid"] for f in second["findings"]) == sorted(f["uid"] for f in first["findings"])
+    old = tmp_path / "first.json"
+    old.write_text(json.dumps(first), encoding="utf-8")
+    diff = subprocess.run(
+        [*_cspm(), "diff", str(old), str(tmp_path / "report.json"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert diff.returncode == 0, diff.stderr
+    summary = json.loads(diff.stdout)
+    assert (len(summary["new"]), len(summary["resolved"])) == (0, 0), diff.stdout[:500]

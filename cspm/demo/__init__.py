@@ -151,12 +151,17 @@ def moto_server() -> Iterator[str]:
     with serve_simulated_account() as url:
         # moto's state is per process: start from an empty account even if run twice.
         requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
+        # moto draws resource ids (sg-…, vpc-…, job ARNs' suffixes) from one seeded generator: the
+        # same seed gives the same ids, so two demo runs `cspm diff` empty (issue 18).
+        requests.post(f"{url}/moto-api/seed", params={"a": DEMO_SEED}, timeout=10).raise_for_status()
         yield url
 
 
 # ---------------------------------------------------------------------------------------------
 # The three simulated clouds
 # ---------------------------------------------------------------------------------------------
+
+DEMO_SEED = 20261206  # the simulated account's ids; any fixed number gives a repeatable demo
 
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 
