@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from enum import Enum
 
 from cspm.iam.actions import action_database, is_full_action_wildcard, patterns_match
@@ -135,28 +134,6 @@ def excluded_known_actions(patterns: tuple[str, ...]) -> tuple[str, ...]:
 def uses_variables(stmt: Statement) -> bool:
     """Whether any resource pattern of the statement has a policy variable."""
     return any(_resource_wildcard(p).has_variable for p in (stmt.resources or ()) + (stmt.not_resources or ()))
-
-
-_VARIABLE_NAME = re.compile(r"\$\{([^}]*)\}")
-
-
-def substitute_variables(pattern: str, variables: Mapping[str, str]) -> str:
-    """``pattern`` with the policy variables whose value is known replaced by that value.
-
-    Keys compare case-insensitively (``${aws:username}``); ``${aws:username, 'x'}`` uses the
-    known value too. ``${*}``, ``${?}``, ``${$}`` and unknown variables stay as they are, so the
-    match stays MAYBE for them. Values are inserted literally: IAM names cannot hold ``*``/``?``.
-    """
-    if "${" not in pattern or not variables:
-        return pattern
-    known = {key.lower(): value for key, value in variables.items()}
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1).split(",", 1)[0].strip().lower()
-        value = known.get(name)
-        return match.group(0) if value is None or name in ("*", "?", "$") else value
-
-    return _VARIABLE_NAME.sub(replace, pattern)
 
 
 def literal_prefix(pattern: str) -> str:

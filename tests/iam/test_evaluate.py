@@ -14,9 +14,10 @@ from cspm.iam.actions import (
     action_matches,
     expand_actions,
 )
+from cspm.iam.conditions import resolve_resource_variables
 from cspm.iam.evaluate import Verdict, effective_permissions, principal_context
 from cspm.iam.policy import PolicyDocument, parse_policy
-from cspm.iam.statements import covers_some_resource_under, literal_prefix, pattern_meets_prefix, substitute_variables
+from cspm.iam.statements import covers_some_resource_under, literal_prefix, pattern_meets_prefix
 
 A, C, D, N = Verdict.ALLOWED, Verdict.CONDITIONAL, Verdict.DENIED, Verdict.NOT_ALLOWED
 BUCKET_OBJ = "arn:aws:s3:::ml-data/train.csv"
@@ -432,8 +433,8 @@ def test_is_admin_with_not_action_uses_every_known_action() -> None:
         ("arn:aws:s3:::b/*", {}, "arn:aws:s3:::b/*"),
     ],
 )
-def test_substitute_variables(pattern: str, variables: dict[str, str], expected: str) -> None:
-    assert substitute_variables(pattern, variables) == expected
+def test_resource_variables_are_substituted(pattern: str, variables: dict[str, str], expected: str) -> None:
+    assert resolve_resource_variables(pattern, variables) == expected
 
 
 @pytest.mark.parametrize(
