@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.cloudtrail import BOTH, CloudTrailTrail
@@ -21,7 +22,6 @@ from cspm.resources.aws.sagemaker import Model, TrainingJob
 
 EVIDENCE_LIMIT = 20
 
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudtrail-controls.html"
 _UG = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
 STOP_LOGGING = "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_StopLogging.html"
 LOG_FILE_VALIDATION = _UG + "cloudtrail-log-file-validation-intro.html"
@@ -32,8 +32,7 @@ DATA_EVENTS = _UG + "logging-data-events-with-cloudtrail.html"
 CONFIG_MULTI_REGION = "https://docs.aws.amazon.com/config/latest/developerguide/multi-region-cloudtrail-enabled.html"
 
 
-def _sh(n: int) -> str:
-    return f"{_SH}#cloudtrail-{n}"
+_sh = security_hub_for("cloudtrail")
 
 
 def _trail_evidence(trail: CloudTrailTrail) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws._network import (
     ADMIN_PORTS,
     HIGH_RISK_PORTS,
@@ -23,7 +24,6 @@ from cspm.models import Baseline, Result, Severity, failed, not_applicable, pass
 from cspm.registry import check
 from cspm.resources.aws.ec2 import SecurityGroup, Vpc, VpcEndpoint
 
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/ec2-controls.html"
 # The default security group: "If you don't specify a security group when you launch an instance,
 # the instance is launched into the appropriate default security group."
 CREATE_SECURITY_GROUP = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html"
@@ -32,8 +32,7 @@ SAGEMAKER_VPC_CONFIG = "https://docs.aws.amazon.com/sagemaker/latest/APIReferenc
 ENDPOINT_POLICIES = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html"
 
 
-def _sh(n: int) -> str:
-    return f"{_SH}#ec2-{n}"
+_sh = security_hub_for("ec2")
 
 
 _FLOW_LOG_TRAFFIC = ("ALL", "REJECT")  # Security Hub EC2.6 asks for rejected traffic at least

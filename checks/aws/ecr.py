@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws.kms import policy_exposure
 from cspm.iam.analysis import statement_evidence
 from cspm.iam.statements import statement_matches_action
@@ -32,7 +33,6 @@ PUSH_ACTIONS = ("ecr:PutImage", "ecr:CompleteLayerUpload", "ecr:UploadLayerPart"
 TRANSIENT_SCAN_STATUSES = frozenset({"IN_PROGRESS", "PENDING", "FINDINGS_UNAVAILABLE", "LIMIT_EXCEEDED"})
 BLOCKING_SEVERITIES = ("CRITICAL", "HIGH")
 EVIDENCE_LIMIT = 20
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/ecr-controls.html"
 _ECR = "https://docs.aws.amazon.com/AmazonECR/latest/userguide"
 IMAGE_SCANNING = f"{_ECR}/image-scanning.html"
 BASIC_SCANNING = f"{_ECR}/image-scanning-basic.html"
@@ -41,8 +41,7 @@ ACCOUNT_PRINCIPALS = f"{_ECR}/registry-permissions-examples.html"
 IMAGE_SCAN_STATUS = "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageScanStatus.html"
 
 
-def _sh(n: int) -> str:
-    return f"{_SH}#ecr-{n}"
+_sh = security_hub_for("ecr")
 
 
 _WHY = {"vulnerable": "with critical or high findings", "unscanned": "without a scan result"}

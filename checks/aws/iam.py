@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws._org import with_rcps
 from cspm.iam.analysis import (
     admin_statements,
@@ -68,7 +69,6 @@ MIN_PASSWORD_REUSE_PREVENTION = 24
 ADMIN_COMPLIANCE = {"cis-aws-5.0": ["1.15"], "nist-800-53-r5": ["AC-6"]}
 
 # Documentation the rationales rest on (docs/check-audit.md, aws.iam).
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html"
 CREDENTIAL_REPORT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html"
 CONFUSED_DEPUTY = "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"
 _IAM = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
@@ -95,8 +95,7 @@ S3_MANAGED_POLICIES = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/sec
 GITHUB_OIDC = "https://docs.github.com/en/actions/how-tos/secure-your-work/security-harden-deployments/oidc-in-aws"
 
 
-def _sh(n: int) -> str:
-    return f"{_SH}#iam-{n}"
+_sh = security_hub_for("iam")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws._org import with_rcps
 from cspm.iam import Exposure, PolicyDocument, PolicyError, Statement, parse_policy, resource_policy_exposure
 from cspm.iam.actions import all_actions
@@ -27,12 +28,10 @@ from cspm.resources.aws.organizations import OrgPolicies
 # Conditions that confine a cross-account grant to principals of the organization.
 ORG_GUARD_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/kms-controls.html"
 ENABLE_KEY_ROTATION = "https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html"
 
 
-def _sh(n: int) -> str:
-    return f"{_SH}#kms-{n}"
+_sh = security_hub_for("kms")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws._org import with_rcps
 from cspm.iam.actions import all_actions
 from cspm.iam.conditions import ContextValue, evaluate_conditions
@@ -22,7 +23,6 @@ from cspm.resources.aws.s3 import S3AccountSettings, S3Bucket
 PLAINTEXT_REQUEST = {"aws:SecureTransport": "false"}
 DATA_ACTIONS = ("s3:GetObject", "s3:PutObject")
 
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html"
 _S3 = "https://docs.aws.amazon.com/AmazonS3/latest/userguide"
 BLOCK_PUBLIC_ACCESS = f"{_S3}/access-control-block-public-access.html"
 BLOCK_PUBLIC_ACCESS_BUCKET = f"{_S3}/configuring-block-public-access-bucket.html"
@@ -33,8 +33,7 @@ MFA_DELETE = f"{_S3}/MultiFactorAuthenticationDelete.html"
 GET_BUCKET_VERSIONING = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html"
 
 
-def _sh(n: int) -> str:
-    return f"{_SH}#s3-{n}"
+_sh = security_hub_for("s3")
 
 
 PUBLIC_GROUPS = {

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm.checks.aws._docs import security_hub_for
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.ec2 import Vpc, VpcEndpoint
@@ -49,14 +50,11 @@ NETWORK_NIST = ["AC-4", "AC-4(21)", "AC-21", "SC-7", "SC-7(11)"]
 AT_REST_NIST = ["SC-12", "SC-28"]
 
 # Vendor documentation the rationales rest on (docs/check-audit.md: what each page says).
-_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide/sagemaker-controls.html"
 _DG = "https://docs.aws.amazon.com/sagemaker/latest/dg"
 _API = "https://docs.aws.amazon.com/sagemaker/latest/APIReference"
 
 
-def _sh(number: int) -> str:
-    """The Security Hub control page section of SageMaker.<number>."""
-    return f"{_SH}#sagemaker-{number}"
+_sh = security_hub_for("sagemaker")
 
 
 TRAIN_VPC = f"{_DG}/train-vpc.html"
