@@ -16,19 +16,21 @@ the FAIL stays, and ``rcps.note`` says why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cspm.iam.organization import Request, org_guard, rcp_outcome
 from cspm.models import Result, Status, passed, unknown
 from cspm.resources.aws.organizations import OrgPolicies
 
 
-def with_rcps(result: Result, organization: Sequence[OrgPolicies], requests: Sequence[Request]) -> Result:
-    """``result`` with the account's RCPs applied to ``requests`` (the outside requests behind a FAIL)."""
+def with_rcps(result: Result, organization: Sequence[OrgPolicies], requests: Callable[[], Sequence[Request]]) -> Result:
+    """``result`` with the account's RCPs applied to ``requests()`` (the outside requests behind a
+    FAIL). The requests are built only for a FAIL in an account that has RCPs: for a bucket they are
+    every S3 action, which a scan without RCPs has no reason to enumerate."""
     if result.status is not Status.FAIL:
         return result
     guard = org_guard(organization)
-    outcome = rcp_outcome(guard, requests)
+    outcome = rcp_outcome(guard, requests() if guard.rcps else ())
     if outcome.cut:
         levels = ", ".join(dict.fromkeys(str(d["level"]) for d in outcome.denied_by))
         policies = ", ".join(dict.fromkeys(str(d["policy"]) for d in outcome.denied_by))

@@ -777,7 +777,7 @@ def role_trust_is_not_public(role: IamRole, organization: Sequence[OrgPolicies] 
             "Anyone can assume the role" + (" through an unguarded identity provider." if not public else "."),
             {"public_statements": public, "federated_without_guard": federated},
         )
-        return with_rcps(verdict, organization, requests)
+        return with_rcps(verdict, organization, lambda: requests)
     return passed("The trust policy names who may assume the role.")
 
 
@@ -811,7 +811,7 @@ def role_trust_guards_cross_account(role: IamRole, organization: Sequence[OrgPol
         return with_rcps(
             verdict,
             organization,
-            [("sts:AssumeRole", role.uid, _callers_of(p)) for p, _ in trust.cross_account_without_guard],
+            lambda: [("sts:AssumeRole", role.uid, _callers_of(p)) for p, _ in trust.cross_account_without_guard],
         )
     others = [a for a in trust.trusted_accounts if a != role.account]
     return passed("Every trusted account is guarded." if others else "The role trusts no other account.")

@@ -185,7 +185,7 @@ def key_policy_is_not_public(key: KmsKey, organization: Sequence[OrgPolicies] = 
         return error or unknown("The key policy could not be analysed.")
     if analysed.public:
         verdict = failed("The key policy allows everyone.", evidence={"public_statements": analysed.public})
-        return with_rcps(verdict, organization, _kms_requests(key.uid, PUBLIC_CALLERS))
+        return with_rcps(verdict, organization, lambda: _kms_requests(key.uid, PUBLIC_CALLERS))
     return passed("The key policy allows no one outside named principals.")
 
 
@@ -218,7 +218,7 @@ def key_policy_guards_cross_account_access(key: KmsKey, organization: Sequence[O
             evidence={"cross_account_without_guard": unguarded},
         )
         requests = [r for g in unguarded for r in _kms_requests(key.uid, _callers_of(str(g["principal"])))]
-        return with_rcps(verdict, organization, requests)
+        return with_rcps(verdict, organization, lambda: requests)
     guarded = analysed.guarded_cross_account()
     if guarded:
         return passed("Every cross-account grant requires the organization.", evidence={"guarded": guarded})

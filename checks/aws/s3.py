@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -109,13 +110,20 @@ def bucket_is_not_public(
     Security Hub splits read (S3.2) and write (S3.3); any public grant fails this check. A resource
     control policy that denies every S3 request from outside the organization (anonymous ones
     included) to the bucket makes it pass, naming the RCP (docs/iam-analysis.md)."""
-    return with_rcps(_public_verdict(bucket, account), organization, _outside_s3_requests(bucket.uid, PUBLIC_CALLERS))
+    return with_rcps(
+        _public_verdict(bucket, account), organization, lambda: _outside_s3_requests(bucket.uid, PUBLIC_CALLERS)
+    )
 
 
 def _outside_s3_requests(bucket_arn: str, callers: tuple[dict[str, ContextValue], ...]) -> list[Request]:
     """Every S3 action, on the bucket and on its objects: an RCP cuts public access only if it denies all."""
-    actions = sorted(a for a in all_actions().actions if a.startswith("s3:"))
-    return [(a, arn, callers) for a in actions for arn in (bucket_arn, f"{bucket_arn}/*")]
+    return [(a, arn, callers) for a in _s3_actions() for arn in (bucket_arn, f"{bucket_arn}/*")]
+
+
+@functools.cache
+def _s3_actions() -> tuple[str, ...]:
+    """Every S3 action of the database, sorted (once per process)."""
+    return tuple(sorted(a for a in all_actions().actions if a.startswith("s3:")))
 
 
 def _public_verdict(bucket: S3Bucket, account: S3AccountSettings) -> Result:
@@ -376,7 +384,9 @@ def bucket_policy_restricts_cross_account_access(bucket: S3Bucket, organization:
             for r in risky
             for action in r["denied_actions"]
         ]
-        return with_rcps(failed(f"The bucket policy lets {who} use {actions}.", evidence), organization, requests)
+        return with_rcps(
+            failed(f"The bucket policy lets {who} use {actions}.", evidence), organization, lambda: requests
+        )
     return passed("No other account may change the bucket's policy, ACLs or encryption.", evidence)
 
 
