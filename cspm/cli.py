@@ -275,10 +275,38 @@ def scan_aws(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            help="With --org: run shards of accounts on Dask, local:N (N processes) or tls://HOST:PORT "
+            "(a scheduler); needs cspm[distributed].",
+        ),
+    ] = None,
+    shard_size: Annotated[
+        int | None, typer.Option("--shard-size", min=1, help="With --executor or --plan: accounts per shard [10].")
+    ] = None,
+    parts_dir: Annotated[
+        Path | None, typer.Option("--parts-dir", help="With --executor: where parts are kept [OUTPUT_DIR/parts].")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="With --executor: finish the scan in --parts-dir, skipping done accounts.")
+    ] = False,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="With --org: write the shard plan to FILE for 'cspm shard run', scan nothing."),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")
+    ] = False,
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     ECR, KMS and CloudTrail."""
+    from cspm.cli_distributed import Distribution
     from cspm.selection import split_csv
+
+    dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
+    dist.validate(org=org, timeout=timeout)
 
     out = output_options(
         output_dir,
@@ -314,6 +342,10 @@ def scan_aws(
     )
     options.validate()
     provider = AwsProvider(options)
+    if dist.requested:
+        from cspm.cli_distributed import scan_org_distributed
+
+        raise typer.Exit(scan_org_distributed(provider, selected, out, dist))
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))
 
@@ -458,7 +490,7 @@ def _mount_command_modules() -> None:
 
 
 # Each module imports only typer and cspm core at import time; SDKs load inside commands.
-COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds", "cspm.cli_ops", "cspm.cli_lineage")
+COMMAND_MODULES: tuple[str, ...] = ("cspm.cli_clouds", "cspm.cli_ops", "cspm.cli_lineage", "cspm.cli_distributed")
 _mount_command_modules()
 
 

@@ -256,6 +256,11 @@ class Inventory:
             marks = list(self._incomplete.items())
         return [(a, r, why) for (t, a, r), why in marks if t == rtype.resource_type]
 
+    def incomplete_marks(self) -> list[tuple[str, str, str, str]]:
+        """(resource type, account, region, reason) of every incomplete listing."""
+        with self._lock:
+            return [(t, a, r, why) for (t, a, r), why in self._incomplete.items()]
+
     def incomplete_reason(self, rtype: type[Resource], account: str, region: str | None = None) -> str | None:
         """Why ``rtype`` is incomplete in ``account`` (and ``region``, if given), else None."""
         with self._lock:
@@ -393,8 +398,23 @@ def evaluate(checks: Sequence[CheckSpec], inventory: Inventory, now: datetime) -
     findings: list[Finding] = []
     for spec in checks:
         findings.extend(_evaluate_spec(spec, inventory, now))
-    findings.sort(key=lambda f: (f.check_id, f.resource_uid))
+    findings.sort(key=finding_order)
     return findings
+
+
+def finding_order(f: Finding) -> tuple[str, ...]:
+    """The report's order of findings: total, so that a scan merged from parts (cspm.merge) lists
+    them exactly as one process does, whatever order the parts arrived in."""
+    return (f.check_id, f.resource_uid, f.account, f.region, f.uid, f.status.value, f.message)
+
+
+def error_order(e: CollectionError) -> tuple[str, ...]:
+    """The report's order of collection errors (total, as :func:`finding_order`)."""
+    return (e.account, e.region, e.service, e.operation, e.code, e.message)
+
+
+def resource_order(e: ResourceEntry) -> tuple[str, ...]:
+    return (e.type, e.uid, e.account, e.region, e.name)
 
 
 class StreamedEvaluation:
@@ -438,7 +458,7 @@ class StreamedEvaluation:
                     findings.extend(found)
                     fresh.add(account)
             findings.extend(_evaluate_spec(spec, inventory, self.now, skip=fresh))
-        findings.sort(key=lambda f: (f.check_id, f.resource_uid))
+        findings.sort(key=finding_order)
         return findings
 
 
@@ -565,13 +585,28 @@ def scan(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ScanReport:
     started = clock()
+    inventory, findings = collect_and_evaluate(provider, checks, started, workers=workers, progress=progress, stop=stop)
+    return build_report(provider, checks, inventory, findings, started, clock())
+
+
+def collect_and_evaluate(
+    provider: Provider,
+    checks: Sequence[CheckSpec],
+    now: datetime,
+    *,
+    workers: int = 8,
+    progress: Progress | None = None,
+    stop: Stop | None = None,
+) -> tuple[Inventory, list[Finding]]:
+    """Collect what ``checks`` read and evaluate them at ``now``: the inventory (the provider's
+    setup errors included) and the findings before the lineage rule. A scan builds its report
+    from them; a shard of a distributed scan (:mod:`cspm.shards`) writes them as account parts."""
     units = provider.plan(plan_types(checks))
-    streamed = StreamedEvaluation(checks, units, started)
+    streamed = StreamedEvaluation(checks, units, now)
     inventory = collect(units, workers=workers, progress=progress, stop=stop, on_unit_done=streamed.unit_done)
     for error in provider.setup_errors:
         inventory.record_error(error)
-    findings = streamed.finish(inventory)
-    return build_report(provider, checks, inventory, findings, started, clock())
+    return inventory, streamed.finish(inventory)
 
 
 def build_report(
@@ -581,7 +616,10 @@ def build_report(
     findings: list[Finding],
     started: datetime,
     finished: datetime,
+    *,
+    scan_id: str | None = None,
 ) -> ScanReport:
+    """The report of a scan; ``scan_id``: the id a distributed scan's coordinator fixed (default: a new one)."""
     graph = _lineage(provider, checks, inventory)
     if graph is not None:
         findings = raise_supply_chain_severity(findings, graph)
@@ -603,9 +641,9 @@ def build_report(
             )
             for r in inventory.resources()
         ),
-        key=lambda e: (e.type, e.uid),
+        key=resource_order,
     )
-    errors = sorted(inventory.errors, key=lambda e: (e.account, e.region, e.service, e.operation))
+    errors = sorted(inventory.errors, key=error_order)
     summary = summarize(findings)
     lineage = None
     if graph is not None:
@@ -614,7 +652,7 @@ def build_report(
     return ScanReport(
         tool=ToolInfo(version=__version__),
         scan=ScanInfo(
-            id=str(uuid.uuid4()),
+            id=scan_id or str(uuid.uuid4()),
             provider=provider.name,
             started_at=started,
             finished_at=finished,

@@ -43,6 +43,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "flask": "demo",
     "flask_cors": "demo",
     "psycopg": "postgres",
+    "dask": "distributed",
+    "distributed": "distributed",
 }
 
 

@@ -58,7 +58,6 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     exit code is 130 (SIGINT) or 143 (SIGTERM).
     """
     from cspm.reporting.progress import progress_for
-    from cspm.reporting.terminal import print_summary
 
     deadline = out.started + out.timeout if out.timeout else None
     stop = Stop(deadline=deadline, timeout_label=f"timed out after {out.timeout:g} s" if out.timeout else "")
@@ -66,6 +65,35 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
         report, mutes = _mute(report, out)
         write_reports(report, out, mutes=mutes)
+    _present(report, out)
+    if received:
+        log.error("%s: partial report written to %s", stop.reason, out.output_dir / "report.json")
+        return 128 + received[0]
+    if stop.reason:
+        log.warning("%s: the report is incomplete", stop.reason)
+    return _explained_exit(report, out)
+
+
+def deliver(report: ScanReport, out: OutputOptions) -> int:
+    """A report made elsewhere (merged from the parts of a distributed scan): mute, write, print,
+    store, as :func:`run` does; return the exit code."""
+    report, mutes = _mute(report, out)
+    write_reports(report, out, mutes=mutes)
+    _present(report, out)
+    return _explained_exit(report, out)
+
+
+def _explained_exit(report: ScanReport, out: OutputOptions) -> int:
+    code = exit_code(report, out.fail_on, strict=out.strict)
+    if code:
+        sys.stderr.write(f"cspm: {exit_reason(report, code, out.fail_on)}\n")
+    return code
+
+
+def _present(report: ScanReport, out: OutputOptions) -> None:
+    """The summary, the compliance view and the history store, once the reports are written."""
+    from cspm.reporting.terminal import print_summary
+
     if not out.quiet:
         _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
     if out.compliance:
@@ -74,15 +102,6 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
         from cspm.history import save_scan
 
         save_scan(report, None if out.store == "default" else out.store)  # ScanError: exit 1, reports kept
-    if received:
-        log.error("%s: partial report written to %s", stop.reason, out.output_dir / "report.json")
-        return 128 + received[0]
-    if stop.reason:
-        log.warning("%s: the report is incomplete", stop.reason)
-    code = exit_code(report, out.fail_on, strict=out.strict)
-    if code:
-        sys.stderr.write(f"cspm: {exit_reason(report, code, out.fail_on)}\n")
-    return code
 
 
 def exit_reason(report: ScanReport, code: int, fail_on: str) -> str:

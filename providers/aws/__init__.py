@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -192,6 +192,22 @@ class AwsProvider:
 
     def connect(self) -> None:
         """Resolve credentials, the accounts and their regions. Raises CspmError subclasses."""
+        self.connect_session()
+        if not (self.options.org or self.options.role_arn):
+            target = AccountTarget(id=self.account, credentials=None)
+            target.regions = self._resolve_regions(target, validate=True)
+            self.regions = target.regions
+            self.targets = [target]
+            return
+        if self.options.org:
+            self._connect_organization()
+        else:
+            assert self.options.role_arn is not None
+            self._connect_role(self.options.role_arn)
+
+    def connect_session(self) -> None:
+        """The caller's credentials, session and clients, and who the caller is (one
+        sts:GetCallerIdentity); no account is chosen yet. Raises CspmError subclasses."""
         self.options.validate()
         core = botocore.session.Session(profile=self.options.profile)
         try:
@@ -215,24 +231,14 @@ class AwsProvider:
         )
         threading.Thread(target=_load_models, args=(core,), name="cspm-models", daemon=True).start()
         self._identify(session)
-        if not (self.options.org or self.options.role_arn):
-            target = AccountTarget(id=self.account, credentials=None)
-            target.regions = self._resolve_regions(target, validate=True)
-            self.regions = target.regions
-            self.targets = [target]
-            return
-        self._shared = ClientFactory(
-            accounts_session(core, self.home_region),
-            client_config(self.options.workers),
-            endpoint_url=self.options.endpoint_url,
-            max_response_bytes=self.options.max_response_bytes,
-            breakers=self._clients.breakers,
-        )
-        if self.options.org:
-            self._connect_organization()
-        else:
-            assert self.options.role_arn is not None
-            self._connect_role(self.options.role_arn)
+        if self.options.org or self.options.role_arn:
+            self._shared = ClientFactory(
+                accounts_session(core, self.home_region),
+                client_config(self.options.workers),
+                endpoint_url=self.options.endpoint_url,
+                max_response_bytes=self.options.max_response_bytes,
+                breakers=self._clients.breakers,
+            )
 
     def _identify(self, session: boto3.Session) -> None:
         # A short, separate configuration: bad credentials or an unreachable endpoint must
@@ -270,6 +276,23 @@ class AwsProvider:
     # -- the organization --------------------------------------------------------------------
 
     def _connect_organization(self) -> None:
+        choice = self.choose_accounts()
+        self.reach([a.id for a in choice.scan])
+        if not self.targets:
+            raise ScanError(
+                f"no account of the organization could be scanned: AssumeRole into {self.role_name} failed in every "
+                "account (see --role-name, --external-id)"
+            )
+        own = next((t for t in self.targets if t.id == self.account), None)
+        self.regions = own.regions if own else self.targets[0].regions
+
+    @property
+    def role_name(self) -> str:
+        return self.options.role_name or org.DEFAULT_ROLE_NAME
+
+    def choose_accounts(self) -> org.Choice:
+        """The organization's accounts chosen by --accounts / --exclude-accounts (one
+        organizations:ListAccounts); those that are not ACTIVE are recorded in the setup errors."""
         assert self._clients is not None
         organizations = self._clients.client("organizations", self.home_region)
         try:
@@ -299,27 +322,34 @@ class AwsProvider:
             )
         if not choice.scan:
             raise ScanError("no ACTIVE account of the organization to scan (see --accounts / --exclude-accounts)")
-        role_name = self.options.role_name or org.DEFAULT_ROLE_NAME
+        return choice
+
+    def check_regions(self) -> None:
+        """Refuse --region names AWS does not know (exit 2), from ec2:DescribeRegions in the
+        caller's own account: a distributed scan's coordinator checks them once for all shards."""
+        if self.options.regions:
+            recorded = list(self.setup_errors)
+            self._resolve_regions(AccountTarget(id=self.account, credentials=None), validate=True)
+            self.setup_errors = recorded
+
+    def reach(self, accounts: Sequence[str]) -> None:
+        """Make ``accounts`` the scan's targets: assume --role-name in each (the caller's own
+        account with its own credentials) and list its regions. An account that cannot be reached
+        is recorded in the setup errors and left out. A shard of a distributed scan calls this
+        with the accounts the coordinator gave it, on a provider kept warm between shards."""
         assert self._core is not None
         caller = self._core.get_credentials()
         targets = [
-            AccountTarget(id=a.id, credentials=caller)
-            if a.id == self.account
-            else self._assume(a.id, org.role_arn(self.partition, a.id, role_name))
-            for a in choice.scan
+            AccountTarget(id=a, credentials=caller)
+            if a == self.account
+            else self._assume(a, org.role_arn(self.partition, a, self.role_name))
+            for a in accounts
         ]
-        workers = min(self.options.workers, len(targets))
+        workers = max(1, min(self.options.workers, len(targets)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-connect") as pool:
             reached = list(pool.map(self._reach, targets))
         self._check_region_names(reached)
         self.targets = [t for t, ok in zip(targets, reached, strict=True) if ok is not None]
-        if not self.targets:
-            raise ScanError(
-                f"no account of the organization could be scanned: AssumeRole into {role_name} failed in every "
-                "account (see --role-name, --external-id)"
-            )
-        own = next((t for t in self.targets if t.id == self.account), None)
-        self.regions = own.regions if own else self.targets[0].regions
 
     def _reach(self, target: AccountTarget) -> set[str] | None:
         """Assume the role (unless it is the caller's account) and list the account's regions:

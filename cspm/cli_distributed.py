@@ -1,0 +1,178 @@
+"""Distributed organization scans: ``cspm shard run``, ``cspm merge``, and what ``cspm scan aws
+--org`` does with ``--executor`` or ``--plan`` (docs/distributed.md).
+
+Registered on :data:`cspm.cli.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
+Only typer and cspm core load at import time; boto3 and Dask load inside the commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cspm.cli import (
+    CONTEXT_SETTINGS,
+    Compliance,
+    FailOn,
+    Formats,
+    JsonPath,
+    MutelistOpt,
+    OutputDir,
+    Quiet,
+    Store,
+    Strict,
+    app,
+    output_options,
+)
+from cspm.errors import UsageError
+
+if TYPE_CHECKING:
+    from cspm.providers.aws import AwsProvider
+    from cspm.registry import CheckSpec
+    from cspm.runner import OutputOptions
+
+log = logging.getLogger(__name__)
+
+shard_app = typer.Typer(
+    help="Run one shard of a planned organization scan (Kubernetes Jobs, Argo, AWS Batch...).",
+    no_args_is_help=True,
+    context_settings=CONTEXT_SETTINGS,
+)
+app.add_typer(shard_app, name="shard")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The distributed-scan options of ``cspm scan aws``."""
+
+    executor: str | None = None
+    shard_size: int | None = None
+    parts_dir: Path | None = None
+    resume: bool = False
+    plan: Path | None = None
+    insecure: bool = False
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.executor or self.plan)
+
+    def validate(self, *, org: bool, timeout: float | None) -> None:
+        """Exit 2 on contradictory options, before anything is sent."""
+        if not self.requested:
+            given = [
+                name
+                for name, value in (
+                    ("--shard-size", self.shard_size),
+                    ("--parts-dir", self.parts_dir),
+                    ("--resume", self.resume),
+                    ("--insecure", self.insecure),
+                )
+                if value
+            ]
+            if given:
+                raise UsageError(f"{', '.join(given)} only apply with --executor (or --plan for --shard-size)")
+            return
+        if not org:
+            raise UsageError("--executor and --plan shard an organization: they need --org")
+        if self.executor and self.plan:
+            raise UsageError("--plan writes a plan for shards run elsewhere: it cannot be combined with --executor")
+        if self.plan and (self.parts_dir or self.resume or self.insecure):
+            raise UsageError("--parts-dir, --resume and --insecure apply with --executor, not --plan")
+        if timeout is not None:
+            raise UsageError("--timeout does not apply to a distributed scan (--executor, --plan)")
+
+
+def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: OutputOptions, dist: Distribution) -> int:
+    """``cspm scan aws --org`` with ``--executor`` (coordinate, merge, report) or ``--plan``."""
+    from cspm.coordinator import make_plan, resume_plan, run_shards
+    from cspm.merge import merge_parts
+    from cspm.runner import deliver
+    from cspm.shards import DEFAULT_SHARD_SIZE, AwsShardOptions, write_private
+
+    options = provider.options
+    shard_options = AwsShardOptions(
+        profile=options.profile,
+        regions=list(options.regions),
+        endpoint_url=options.endpoint_url,
+        role_name=options.role_name,
+        external_id=options.external_id is not None,
+        scp=options.scp,
+        workers=options.workers,
+        max_response_bytes=options.max_response_bytes,
+    )
+    size = dist.shard_size or DEFAULT_SHARD_SIZE
+    if dist.plan is not None:
+        plan = make_plan(provider, checks, shard_options, size)
+        write_private(dist.plan, plan.model_dump_json(indent=2))
+        n = len(plan.shards)
+        typer.echo(
+            f"cspm: wrote {dist.plan}: {len(plan.accounts)} account(s) in {n} shard(s); run "
+            f"'cspm shard run --plan {dist.plan} --index I --out PARTS' for I = 0..{n - 1}, then 'cspm merge PARTS'",
+            err=True,
+        )
+        return 0
+    from cspm.dask_executor import dask_executor, local_environment, parse_executor
+
+    assert dist.executor is not None
+    spec = parse_executor(dist.executor, insecure=dist.insecure)
+    parts_dir = dist.parts_dir or out.output_dir / "parts"
+    if dist.resume:
+        plan = resume_plan(parts_dir, checks, shard_options)
+    else:
+        plan = make_plan(provider, checks, shard_options, size)
+    if spec.local_workers:
+        local_environment(options.external_id)
+    with dask_executor(spec) as (executor, alive):
+        run_shards(plan, parts_dir, executor, alive=alive)
+    return deliver(merge_parts(parts_dir), out)
+
+
+@shard_app.command("run")
+def shard_run(
+    plan: Annotated[Path, typer.Option("--plan", help="The plan written by 'cspm scan aws --org --plan FILE'.")],
+    index: Annotated[int, typer.Option("--index", min=0, help="The shard to run (0 to shards - 1).")],
+    out: Annotated[Path, typer.Option("--out", help="The parts directory (shared by every shard of the scan).")],
+) -> None:
+    """Scan one shard of a plan with this machine's own credentials: one part per account in --out."""
+    from cspm.shards import prepare_parts_dir, read_plan_file, run_shard, write_parts
+
+    loaded = read_plan_file(plan)
+    prepare_parts_dir(out, loaded)
+    parts = run_shard(loaded, index)
+    write_parts(out, parts)
+    log.info("shard %d: %d part(s) written to %s", index, len(parts), out)
+
+
+@app.command("merge")
+def merge_command(
+    parts_dir: Annotated[Path, typer.Argument(help="The parts directory of a sharded scan.")],
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    quiet: Quiet = False,
+    strict: Strict = False,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
+) -> None:
+    """Merge the parts of a sharded scan into one report, as a single-process scan writes it."""
+    from cspm.merge import merge_parts
+    from cspm.runner import deliver
+
+    options = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
+    raise typer.Exit(deliver(merge_parts(parts_dir), options))

@@ -1,0 +1,149 @@
+"""``--executor local:N | tls://HOST:PORT``: the shards of a distributed scan on Dask.
+
+- ``local:N``: a ``LocalCluster`` of N worker processes on 127.0.0.1 (one thread each: a shard
+  runs its own pool of ``--workers`` threads), started for the scan and stopped after it.
+- ``tls://HOST:PORT``: an existing scheduler, over TLS. The certificates come from Dask's own
+  configuration (``distributed.comm.tls.*``, e.g. ``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``).
+- ``tcp://HOST:PORT``: plain TCP, accepted for 127.0.0.1 / localhost only, unless ``--insecure``:
+  task payloads (account ids, options) and results (every finding) would cross the network in clear.
+
+Dask's ``Client.get_executor()`` is a ``concurrent.futures.Executor``, the interface
+:func:`cspm.coordinator.run_shards` takes. A worker that dies mid-shard is replaced by its nanny
+and its shard runs again elsewhere (``retries`` more times for a shard that raises); a shard whose
+workers keep dying fails with ``KilledWorker`` (Dask's ``allowed-failures``), which the
+coordinator records as an error of its accounts.
+
+Importing this module imports no Dask; :func:`dask_executor` does (the ``distributed`` extra).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from cspm.errors import ScanError, UsageError
+
+log = logging.getLogger(__name__)
+
+SHARD_RETRIES = 2  # a shard that raises runs at most this many more times
+CONNECT_TIMEOUT = "10s"
+# How long the scheduler may stay unreachable mid-scan before the coordinator gives up (the
+# client reconnects by itself meanwhile).
+LOST_AFTER_SECONDS = 20.0
+_LOCAL = re.compile(r"^local:(?P<n>\d+)$")
+_REMOTE = re.compile(r"^(?P<scheme>tls|tcp)://(?P<host>\[[^\]]+\]|[^:/\s]+):(?P<port>\d{1,5})$")
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    local_workers: int = 0  # > 0: a LocalCluster of that many processes
+    address: str = ""  # else: the scheduler's address
+
+
+def parse_executor(value: str, *, insecure: bool = False) -> ExecutorSpec:
+    """``--executor``: usage errors (exit 2) before anything is started."""
+    local = _LOCAL.match(value.strip())
+    if local:
+        count = int(local.group("n"))
+        if not 1 <= count <= 256:
+            raise UsageError(f"--executor {value}: local:N takes 1 to 256 worker processes")
+        return ExecutorSpec(local_workers=count)
+    remote = _REMOTE.match(value.strip())
+    if not remote:
+        raise UsageError(f"--executor {value!r}: expected local:N or tls://HOST:PORT")
+    if remote.group("scheme") == "tcp" and remote.group("host").lower() not in _LOOPBACK and not insecure:
+        raise UsageError(
+            f"--executor {value}: plain tcp:// to another host sends findings in clear; use tls:// "
+            "(Dask's TLS configuration) or add --insecure"
+        )
+    return ExecutorSpec(address=value.strip())
+
+
+@contextmanager
+def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], bool]]]:
+    """(an Executor on the cluster, a function that tells whether its scheduler is still there)."""
+    from distributed import Client, LocalCluster
+
+    cluster: Any = None
+    try:
+        if spec.local_workers:
+            cluster = LocalCluster(
+                n_workers=spec.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster, timeout=CONNECT_TIMEOUT)
+        else:
+            client = Client(spec.address, timeout=CONNECT_TIMEOUT, security=_security(spec.address))
+    except (OSError, TimeoutError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ScanError(f"cannot reach the Dask scheduler {spec.address or 'local'}: {_one_line(exc)}") from exc
+    try:
+        yield client.get_executor(retries=SHARD_RETRIES, pure=False), _Liveness(client)
+    finally:
+        _close(client, cluster)
+
+
+class _Liveness:
+    """False once the client has not been connected to its scheduler for LOST_AFTER_SECONDS."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.since: float | None = None
+
+    def __call__(self) -> bool:
+        if self.client.status == "running":
+            self.since = None
+            return True
+        if self.client.status in ("closed", "failed", "closing"):
+            return False
+        self.since = self.since or time.monotonic()
+        return time.monotonic() - self.since < LOST_AFTER_SECONDS
+
+
+def _security(address: str) -> Any:
+    if not address.startswith("tls://"):
+        return None
+    from distributed.security import Security
+
+    security = Security()  # from Dask's configuration: distributed.comm.tls.*
+    if not getattr(security, "tls_ca_file", None):
+        raise UsageError(
+            "--executor tls://: no CA certificate in Dask's configuration "
+            "(distributed.comm.tls.ca-file, or DASK_DISTRIBUTED__COMM__TLS__CA_FILE)"
+        )
+    return security
+
+
+def _close(client: Any, cluster: Any) -> None:
+    try:
+        client.close(timeout=5)
+    except Exception as exc:  # a scheduler that went away cannot be told goodbye; nothing is lost
+        log.debug("closing the Dask client: %s", exc)
+    if cluster is not None:
+        cluster.close(timeout=10)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def local_environment(external_id: str | None) -> None:
+    """Worker processes of local:N inherit the coordinator's environment: the sts:ExternalId
+    goes there, never into a task."""
+    if external_id:
+        from cspm.shards import EXTERNAL_ID_ENV
+
+        os.environ[EXTERNAL_ID_ENV] = external_id

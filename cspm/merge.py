@@ -1,0 +1,161 @@
+"""The report of a sharded scan, from its parts directory (``cspm merge parts/``).
+
+The parts are read one at a time, in the plan's order of accounts, and fed to the same report
+builder as a single-process scan (:func:`cspm.engine.build_report`: lineage across accounts, the
+AI-supply-chain rule, scores, summary). Only the inventory and the findings are kept, which the
+report needs anyway; a part's text is dropped once it is read. The merged report equals the
+single-process one except for the scan id and the timestamps: every list is in a total order.
+
+- A part that is missing (its shard never ran) or fails validation (bad JSON, a field of the wrong
+  type, a snapshot that does not validate) makes that account an error (``service: cspm``) and
+  the report incomplete; the other accounts merge.
+- A part of another scan (another scan id) or another format or cspm version, or a file for an
+  account the plan does not have, refuses the whole directory (exit 2): mixing scans would be a
+  report of neither.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from cspm import __version__
+from cspm.engine import CollectorUnit, Inventory, build_report, finding_order
+from cspm.errors import UsageError
+from cspm.models import CollectionError, Finding, ScanReport, Scope
+from cspm.resources.base import GLOBAL_REGION, Resource
+from cspm.shards import (
+    PART_FORMAT,
+    PLAN_FILE,
+    SHARD_SERVICE,
+    AccountPart,
+    ShardPlan,
+    part_path,
+    read_plan_file,
+    resource_classes,
+)
+
+_PART_NAME = re.compile(r"^part-(?P<account>.+)\.json$")
+
+
+@dataclass
+class MergedProvider:
+    """The engine's Provider protocol for the report builder: the scopes of the merged parts."""
+
+    name: str
+    merged_scopes: list[Scope]
+    setup_errors: list[CollectionError] = field(default_factory=list)
+
+    def scopes(self) -> list[Scope]:
+        return self.merged_scopes
+
+    def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
+        raise NotImplementedError("a merged scan collects nothing")
+
+
+def merge_parts(parts_dir: Path, *, finished: datetime | None = None) -> ScanReport:
+    """The report of the scan whose plan and parts are in ``parts_dir``."""
+    plan_path = parts_dir / PLAN_FILE
+    if not plan_path.exists():
+        raise UsageError(f"{parts_dir}: no {PLAN_FILE}; not a cspm parts directory")
+    plan = read_plan_file(plan_path)
+    _refuse_strangers(parts_dir, plan)
+    checks = plan.selected_checks()
+    classes = resource_classes(plan.provider)
+    inventory = Inventory()
+    for error in plan.setup_errors:
+        inventory.record_error(error)
+    findings: list[Finding] = []
+    scopes: list[Scope] = []
+    for account in plan.accounts:
+        part = read_part(part_path(parts_dir, account), plan, account, classes)
+        if isinstance(part, CollectionError):
+            inventory.record_error(part)
+            continue
+        found, snapshots = part
+        if found.scope is not None:
+            scopes.append(found.scope)
+        for snapshot in snapshots:
+            inventory.add(snapshot)
+        for error in found.errors:
+            inventory.record_error(error)
+        for mark in found.incomplete:
+            inventory.mark_incomplete(classes[mark.type], account, mark.region, mark.reason)
+        findings.extend(found.findings)
+    findings.sort(key=finding_order)
+    provider = MergedProvider(plan.provider, scopes)
+    return build_report(
+        provider, checks, inventory, findings, plan.started_at, finished or datetime.now(UTC), scan_id=plan.scan_id
+    )
+
+
+def _refuse_strangers(parts_dir: Path, plan: ShardPlan) -> None:
+    accounts = set(plan.accounts)
+    for path in parts_dir.iterdir():
+        match = _PART_NAME.match(path.name)
+        if match and match.group("account") not in accounts:
+            raise UsageError(f"{path}: account {match.group('account')} is not in this scan's plan ({plan.scan_id})")
+
+
+def read_part(
+    path: Path, plan: ShardPlan, account: str, classes: dict[str, type[Resource]]
+) -> tuple[AccountPart, list[Resource]] | CollectionError:
+    """The part of ``account`` and its snapshots, or the error that replaces an unusable part.
+    Raises UsageError (exit 2) for a part of another scan, format or version."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _part_error(
+            account, "NoPart", "no part for this account: its shard did not finish (merge again or --resume)"
+        )
+    except OSError as exc:
+        return _part_error(account, "InvalidPart", f"the part cannot be read: {exc.strerror or exc}")
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        return _part_error(account, "InvalidPart", f"the part is not JSON: {exc}")
+    del text
+    if isinstance(raw, dict):
+        _refuse_other_scan(path, raw, plan)
+    try:
+        part = AccountPart.model_validate(raw)
+        if part.account != account:
+            raise ValueError(f"the part is account {part.account}'s")
+        snapshots = [classes[r.type].model_validate(r.data) for r in part.resources]
+        unknown = {m.type for m in part.incomplete} - set(classes)
+    except (ValidationError, ValueError, KeyError) as exc:
+        return _part_error(account, "InvalidPart", f"the part does not validate: {_first_line(exc)}")
+    if unknown:
+        return _part_error(account, "InvalidPart", f"unknown resource type(s): {', '.join(sorted(unknown))}")
+    return part, snapshots
+
+
+def _refuse_other_scan(path: Path, raw: dict[str, object], plan: ShardPlan) -> None:
+    if raw.get("format") not in (None, PART_FORMAT) or raw.get("tool_version") not in (None, __version__):
+        raise UsageError(
+            f"{path} is a part of format {raw.get('format')} by cspm {raw.get('tool_version')}; "
+            f"this is cspm {__version__} ({PART_FORMAT})"
+        )
+    if "scan_id" in raw and raw["scan_id"] != plan.scan_id:
+        raise UsageError(f"{path} belongs to another scan ({raw['scan_id']}, not {plan.scan_id}): refused")
+
+
+def _part_error(account: str, code: str, message: str) -> CollectionError:
+    return CollectionError(
+        account=account, region=GLOBAL_REGION, service=SHARD_SERVICE, operation="merge", code=code, message=message
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return " ".join(lines[:3])[:300] if lines else type(exc).__name__
+
+
+def missing_accounts(parts_dir: Path, plan: ShardPlan, accounts: Sequence[str]) -> list[str]:
+    return [a for a in accounts if not part_path(parts_dir, a).exists()]
