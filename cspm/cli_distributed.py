@@ -94,16 +94,7 @@ def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: Ou
     from cspm.shards import DEFAULT_SHARD_SIZE, AwsShardOptions, write_private
 
     options = provider.options
-    shard_options = AwsShardOptions(
-        profile=options.profile,
-        regions=list(options.regions),
-        endpoint_url=options.endpoint_url,
-        role_name=options.role_name,
-        external_id=options.external_id is not None,
-        scp=options.scp,
-        workers=options.workers,
-        max_response_bytes=options.max_response_bytes,
-    )
+    shard_options = AwsShardOptions.of(options)
     size = dist.shard_size or DEFAULT_SHARD_SIZE
     if dist.plan is not None:
         plan = make_plan(provider, checks, shard_options, size)
@@ -119,14 +110,16 @@ def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: Ou
 
     assert dist.executor is not None
     spec = parse_executor(dist.executor, insecure=dist.insecure)
+    import distributed  # noqa: F401 - without the extra: MissingExtra (exit 2) before anything is sent
+
     parts_dir = dist.parts_dir or out.output_dir / "parts"
     if dist.resume:
         plan = resume_plan(parts_dir, checks, shard_options)
-    else:
-        plan = make_plan(provider, checks, shard_options, size)
     if spec.local_workers:
         local_environment(options.external_id)
-    with dask_executor(spec) as (executor, alive):
+    with dask_executor(spec) as (executor, alive):  # an unreachable scheduler: exit 1 before any AWS call
+        if not dist.resume:
+            plan = make_plan(provider, checks, shard_options, size)
         run_shards(plan, parts_dir, executor, alive=alive)
     return deliver(merge_parts(parts_dir), out)
 

@@ -33,7 +33,6 @@ from cspm.errors import ScanError, UsageError
 log = logging.getLogger(__name__)
 
 SHARD_RETRIES = 2  # a shard that raises runs at most this many more times
-CONNECT_TIMEOUT = "10s"
 # How long the scheduler may stay unreachable mid-scan before the coordinator gives up (the
 # client reconnects by itself meanwhile).
 LOST_AFTER_SECONDS = 20.0
@@ -70,8 +69,10 @@ def parse_executor(value: str, *, insecure: bool = False) -> ExecutorSpec:
 @contextmanager
 def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], bool]]]:
     """(an Executor on the cluster, a function that tells whether its scheduler is still there)."""
+    import dask.config
     from distributed import Client, LocalCluster
 
+    timeout = dask.config.get("distributed.comm.timeouts.connect")  # DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT
     cluster: Any = None
     try:
         if spec.local_workers:
@@ -83,9 +84,9 @@ def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], b
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-            client = Client(cluster, timeout=CONNECT_TIMEOUT)
+            client = Client(cluster, timeout=timeout)
         else:
-            client = Client(spec.address, timeout=CONNECT_TIMEOUT, security=_security(spec.address))
+            client = Client(spec.address, timeout=timeout, security=_security(spec.address))
     except (OSError, TimeoutError) as exc:
         if cluster is not None:
             cluster.close()

@@ -75,6 +75,20 @@ class AwsShardOptions(_Model):
     workers: int = 24
     max_response_bytes: int = 64 * 2**20
 
+    @classmethod
+    def of(cls, options: AwsOptions) -> AwsShardOptions:
+        """The shard options of a coordinator's ``--org`` options (the external id stays behind)."""
+        return cls(
+            profile=options.profile,
+            regions=list(options.regions),
+            endpoint_url=options.endpoint_url,
+            role_name=options.role_name,
+            external_id=options.external_id is not None,
+            scp=options.scp,
+            workers=options.workers,
+            max_response_bytes=options.max_response_bytes,
+        )
+
     def aws_options(self) -> AwsOptions:
         from cspm.providers.aws import AwsOptions
 

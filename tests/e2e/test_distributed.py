@@ -8,15 +8,31 @@ report of the same organization: equal except for the scan id and the timestamps
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import cloudpickle
 import pytest
+from distributed import Client, LocalCluster
 from e2e.harness import Run, run_cspm
 from e2e.test_org import REGION, Organization, org, organization, scan_org
 
+from cspm.coordinator import SchedulerLost, make_plan, run_shards
+from cspm.dask_executor import ExecutorSpec, dask_executor
+from cspm.merge import merge_parts
+from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
+from cspm.selection import Selection
+from cspm.shards import EXTERNAL_ID_ENV, AwsShardOptions, ShardPlan, ShardTask
+
 pytestmark = pytest.mark.e2e
+T = TypeVar("T")
 
 __all__ = ["org", "organization"]  # the fixtures, shared with test_org
 
@@ -128,3 +144,161 @@ def test_a_part_dir_of_another_plan_is_refused_by_shard_run(org: Organization, t
     assert planned.returncode == 0, planned.explain()
     ran = run_cspm("shard", "run", "--plan", str(other), "--index", "0", "--out", str(parts))
     assert ran.returncode == 2 and "another scan" in ran.stderr, ran.explain()
+
+
+# ---------------------------------------------------------------------------------------------
+# The coordinator, in this process, on an executor: Dask's, or a thread pool that plays a failing one
+# ---------------------------------------------------------------------------------------------
+
+
+def plan_of(org: Organization, shard_size: int = 1, *, external_id: str | None = None) -> ShardPlan:
+    """What `cspm scan aws --org --executor ...` plans, every check selected."""
+    options = AwsOptions(endpoint_url=org.url, regions=(REGION,), org=True, workers=8, external_id=external_id)
+    checks = Selection().apply("aws", available_services=list(SERVICE_MODULES))
+    return make_plan(AwsProvider(options), checks, AwsShardOptions.of(options), shard_size)
+
+
+def merged(parts: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(merge_parts(parts).to_json())
+    return comparable(report)
+
+
+class Recording(ThreadPoolExecutor):
+    """A thread pool that keeps every task it is given, and fails the shards of ``failing``."""
+
+    def __init__(self, failing: str = "") -> None:
+        super().__init__(max_workers=2)
+        self.failing = failing
+        self.tasks: list[ShardTask] = []
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        task = fn
+        assert isinstance(task, ShardTask) and not args and not kwargs  # nothing but the task crosses
+        self.tasks.append(task)
+        if self.failing in task.plan.shards[task.index]:
+            failed: Future[T] = Future()
+            failed.set_exception(RuntimeError("the worker died 3 times running this shard"))
+            return failed
+        return super().submit(fn)
+
+    def accounts(self) -> list[str]:
+        return sorted(a for t in self.tasks for a in t.plan.shards[t.index])
+
+
+def test_a_shard_failing_beyond_its_retries_is_an_error_and_resume_finishes_the_scan(
+    org: Organization, tmp_path: Path, single: dict[str, Any]
+) -> None:
+    org.gate.locked = {org.id("sandbox")}
+    plan = plan_of(org, shard_size=2)
+    research = org.id("research")
+    with Recording(failing=research) as executor:
+        run_shards(plan, tmp_path, executor)
+    first = merged(tmp_path)
+    assert not first["scan"]["complete"]
+    failed = [e for e in first["errors"] if e["account"] == research and e["service"] == "cspm"]
+    assert [e["operation"] for e in failed] == ["shard"] and "died 3 times" in failed[0]["message"]
+    assert research not in {r["account"] for r in first["resources"]}
+    shard_of_research = next(s for s in plan.shards if research in s)
+    with Recording() as executor:  # --resume: the failed shard's accounts, and nothing else
+        assert run_shards(plan, tmp_path, executor) == 1
+    assert executor.accounts() == sorted(shard_of_research)
+    assert merged(tmp_path) == single
+    with Recording() as executor:  # all done: nothing is scanned again
+        assert run_shards(plan, tmp_path, executor) == 0
+    assert executor.tasks == []
+
+
+def test_no_credential_crosses_the_scheduler(
+    org: Organization, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {"AWS_SECRET_ACCESS_KEY": "caller-secret-0123456789", "AWS_SESSION_TOKEN": "caller-token-0123456789"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(EXTERNAL_ID_ENV, "external-id-0123456789")  # what the workers read
+    plan = plan_of(org, shard_size=2, external_id="external-id-0123456789")
+    with Recording() as executor:
+        run_shards(plan, tmp_path, executor)
+    payloads = b"".join(cloudpickle.dumps(task) for task in executor.tasks)  # as Dask pickles them
+    assert len(executor.tasks) == 2
+    for secret in (*secrets.values(), "external-id-0123456789"):
+        assert secret.encode() not in payloads
+    assert b"botocore" not in payloads and b"Credentials" not in payloads
+    sent = [r.get("ExternalId") for r in org.gate.requests]
+    assert sent and set(sent) == {"external-id-0123456789"}  # the workers assumed the roles with it
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    """Two worker processes on 127.0.0.1, as `--executor local:2` starts them."""
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as running:
+        yield running
+
+
+def test_a_worker_killed_mid_scan_is_replaced_and_the_report_is_identical(
+    org: Organization, tmp_path: Path, single: dict[str, Any], cluster: LocalCluster
+) -> None:
+    org.gate.locked = {org.id("sandbox")}
+    plan = plan_of(org, shard_size=1)
+    with dask_executor(ExecutorSpec(address=cluster.scheduler_address)) as (executor, alive), Client(cluster) as client:
+        pids: dict[str, int] = client.run(os.getpid)
+        coordinator = ThreadPoolExecutor(max_workers=1)
+        done = coordinator.submit(run_shards, plan, tmp_path, executor, alive=alive)
+        deadline = time.monotonic() + 60
+        while not (busy := [w for w, tasks in client.processing().items() if tasks]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert busy, "no shard started"
+        os.kill(pids[busy[0]], signal.SIGKILL)  # mid-shard
+        assert done.result(timeout=180) == len(plan.shards)
+        coordinator.shutdown()
+    assert merged(tmp_path) == single
+    assert sorted(p.name for p in tmp_path.glob("part-*.json")) == sorted(f"part-{a}.json" for a in plan.accounts)
+
+
+def test_the_scheduler_going_away_keeps_the_parts_for_resume(
+    org: Organization, tmp_path: Path, single: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org.gate.locked = {org.id("sandbox")}
+    monkeypatch.setattr("cspm.dask_executor.LOST_AFTER_SECONDS", 2.0)
+    plan = plan_of(org, shard_size=1)
+    first = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    with (
+        pytest.raises(SchedulerLost, match="--resume"),
+        dask_executor(ExecutorSpec(address=first.scheduler_address)) as (executor, alive),
+    ):
+        closer = threading.Timer(0.5, first.close)  # mid-scan: four shards on one worker take longer
+        closer.start()
+        run_shards(plan, tmp_path, executor, alive=alive)
+    closer.join()
+    assert (tmp_path / "plan.json").exists()
+    kept = sorted(tmp_path.glob("part-*.json"))
+    assert len(kept) < len(plan.accounts)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as second,
+        dask_executor(ExecutorSpec(address=second.scheduler_address)) as (executor, alive),
+    ):
+        assert run_shards(plan, tmp_path, executor, alive=alive) == len(plan.accounts) - len(kept)
+    assert merged(tmp_path) == single
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_1(org: Organization, tmp_path: Path) -> None:
+    run = run_cspm(
+        *("scan", "aws", "--endpoint-url", org.url, "--region", REGION, "--quiet", "--org"),
+        *("--executor", "tcp://127.0.0.1:9"),
+        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"},
+        output_dir=tmp_path,
+    )
+    assert run.returncode == 1, run.explain()
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Dask scheduler tcp://127.0.0.1:9" in lines[0], run.stderr
+
+
+def test_executor_local_matches_the_single_process_report(
+    org: Organization, tmp_path: Path, single: dict[str, Any]
+) -> None:
+    org.gate.locked = {org.id("sandbox")}
+    run = scan_org(org, tmp_path / "out", "--org", "--executor", "local:2", "--shard-size", "2")
+    assert run.returncode == 0, run.explain()
+    assert comparable(report_of(tmp_path / "out")) == single
+    assert len(list((tmp_path / "out" / "parts").glob("part-*.json"))) == 4
