@@ -1,7 +1,8 @@
 """``--executor local:N | tls://HOST:PORT``: the shards of a distributed scan on Dask.
 
-- ``local:N``: a ``LocalCluster`` of N worker processes on 127.0.0.1 (one thread each: a shard
-  runs its own pool of ``--workers`` threads), started for the scan and stopped after it.
+- ``local:N``: a ``LocalCluster`` of N worker processes on 127.0.0.1, each running two shards at
+  once (each shard has its own pool of ``--workers`` threads), started for the scan and stopped
+  after it.
 - ``tls://HOST:PORT``: an existing scheduler, over TLS. The certificates come from Dask's own
   configuration (``distributed.comm.tls.*``, e.g. ``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``).
 - ``tcp://HOST:PORT``: plain TCP, accepted for 127.0.0.1 / localhost only, unless ``--insecure``:
@@ -33,6 +34,11 @@ from cspm.errors import ScanError, UsageError
 log = logging.getLogger(__name__)
 
 SHARD_RETRIES = 2  # a shard that raises runs at most this many more times
+# Shards one local worker process runs at once: a shard's critical path is mostly waiting on the
+# network (the credential report, paginated listings), so one at a time leaves the process idle.
+LOCAL_SHARDS_PER_WORKER = 2
+# Once every part is in, the local workers are not waited for long: they hold nothing of value.
+LOCAL_CLOSE_SECONDS = 2
 # How long the scheduler may stay unreachable mid-scan before the coordinator gives up (the
 # client reconnects by itself meanwhile).
 LOST_AFTER_SECONDS = 20.0
@@ -78,7 +84,7 @@ def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], b
         if spec.local_workers:
             cluster = LocalCluster(
                 n_workers=spec.local_workers,
-                threads_per_worker=1,
+                threads_per_worker=LOCAL_SHARDS_PER_WORKER,
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
@@ -134,7 +140,7 @@ def _close(client: Any, cluster: Any) -> None:
     except Exception as exc:  # a scheduler that went away cannot be told goodbye; nothing is lost
         log.debug("closing the Dask client: %s", exc)
     if cluster is not None:
-        cluster.close(timeout=10)
+        cluster.close(timeout=LOCAL_CLOSE_SECONDS)
 
 
 def _one_line(exc: BaseException) -> str:
