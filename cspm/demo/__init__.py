@@ -281,7 +281,7 @@ LINEAGE_LINES = 60
 
 def _show_lineage(out: OutputOptions) -> None:
     """The AI lineage, production endpoints first: what no general scanner shows."""
-    from cspm.cli_lineage import load_lineage, render_tree
+    from cspm.reporting.lineage import load_lineage, render_tree
 
     report_path = out.output_dir / "report.json"
     if json.loads(report_path.read_text(encoding="utf-8")).get("lineage") is None:
