@@ -1,7 +1,7 @@
 """Distributed organization scans: ``cspm shard run``, ``cspm merge``, and what ``cspm scan aws
 --org`` does with ``--executor`` or ``--plan`` (docs/distributed.md).
 
-Registered on :data:`cspm.cli.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
+Registered on :data:`cspm.cli.app.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
 Only typer and cspm core load at import time; boto3 and Dask load inside the commands.
 """
 
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cspm.cli import (
-    CONTEXT_SETTINGS,
+from cspm.cli.app import CONTEXT_SETTINGS, app
+from cspm.cli.options import (
     Compliance,
     FailOn,
     Formats,
@@ -25,7 +25,6 @@ from cspm.cli import (
     Quiet,
     Store,
     Strict,
-    app,
     output_options,
 )
 from cspm.errors import UsageError

@@ -1,0 +1,321 @@
+"""``cspm scan aws``, ``cspm scan azure`` and ``cspm scan gcp``.
+
+Importing this module imports only typer and cspm core; each command imports its own cloud SDK
+when it runs, so ``cspm --help`` and ``cspm scan aws`` load no Azure or Google module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cspm.cli.app import scan_app
+from cspm.cli.options import (
+    Checks,
+    Compliance,
+    Exclude,
+    FailOn,
+    Formats,
+    JsonPath,
+    MaxResponseMb,
+    MutelistOpt,
+    OutputDir,
+    Quiet,
+    Services,
+    SeverityOpt,
+    Store,
+    Strict,
+    Timeout,
+    Workers,
+    output_options,
+    selection_from,
+)
+
+AWS_WORKERS = 8
+AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
+
+
+@scan_app.command("aws")
+def scan_aws(
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS named profile.")] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Region to scan (repeatable); default: all enabled.")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="Custom AWS endpoint (AWS_ENDPOINT_URL is honoured too)."),
+    ] = None,
+    org: Annotated[
+        bool,
+        typer.Option(
+            "--org",
+            help="Scan every ACTIVE account of the organization (run from the management or a delegated "
+            "administrator account), assuming --role-name in each; the caller's own account with its own credentials.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            "--role-name", help="With --org: the role to assume in each account [OrganizationAccountAccessRole]."
+        ),
+    ] = None,
+    role_arn: Annotated[
+        str | None, typer.Option("--role-arn", help="Scan the one account of this role, assumed with sts:AssumeRole.")
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="The sts:ExternalId to pass to every AssumeRole.")
+    ] = None,
+    accounts: Annotated[
+        list[str] | None, typer.Option("--accounts", help="With --org: only these account ids (comma-separated).")
+    ] = None,
+    exclude_accounts: Annotated[
+        list[str] | None,
+        typer.Option("--exclude-accounts", help="With --org: skip these account ids (comma-separated)."),
+    ] = None,
+    scp: Annotated[
+        bool | None,
+        typer.Option(
+            "--scp/--no-scp",
+            help="Read the organization's SCPs and RCPs (with the caller's credentials) and apply them to IAM "
+            "verdicts [on with --org, off otherwise].",
+        ),
+    ] = None,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=64, help=f"Concurrent API workers [{AWS_WORKERS}; {AWS_ORG_WORKERS} with --org]."
+        ),
+    ] = None,
+    quiet: Quiet = False,
+    strict: Strict = False,
+    timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
+    max_response_mb: MaxResponseMb = 64,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            help="With --org: run shards of accounts on Dask, local:N (N processes) or tls://HOST:PORT "
+            "(a scheduler); needs cspm[distributed].",
+        ),
+    ] = None,
+    shard_size: Annotated[
+        int | None, typer.Option("--shard-size", min=1, help="With --executor or --plan: accounts per shard [10].")
+    ] = None,
+    parts_dir: Annotated[
+        Path | None, typer.Option("--parts-dir", help="With --executor: where parts are kept [OUTPUT_DIR/parts].")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="With --executor: finish the scan in --parts-dir, skipping done accounts.")
+    ] = False,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="With --org: write the shard plan to FILE for 'cspm shard run', scan nothing."),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")
+    ] = False,
+) -> None:
+    """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
+    ECR, KMS and CloudTrail."""
+    from cspm.cli.distributed import Distribution
+    from cspm.selection import split_csv
+
+    dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
+    dist.validate(org=org, timeout=timeout)
+
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
+    selection = selection_from(services, checks, exclude_checks, severity)
+    from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
+    from cspm.runner import run
+
+    selected = selection.apply("aws", available_services=list(SERVICE_MODULES))
+    workers = workers or (AWS_ORG_WORKERS if org else AWS_WORKERS)
+    options = AwsOptions(
+        profile=profile,
+        regions=tuple(split_csv(region)),
+        endpoint_url=endpoint_url,
+        workers=workers,
+        org=org,
+        role_name=role_name,
+        role_arn=role_arn,
+        external_id=external_id,
+        accounts=tuple(split_csv(accounts)),
+        exclude_accounts=tuple(split_csv(exclude_accounts)),
+        max_response_bytes=max_response_mb * 2**20,
+        scp=scp,
+    )
+    options.validate()
+    provider = AwsProvider(options)
+    if dist.requested:
+        from cspm.cli.distributed import scan_org_distributed
+
+        raise typer.Exit(scan_org_distributed(provider, selected, out, dist))
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))
+
+
+@scan_app.command("azure")
+def scan_azure(
+    subscription: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--subscription",
+            help="Subscription id to scan (repeatable); default: every subscription the credential can list.",
+        ),
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Microsoft Entra tenant to sign in to.")] = None,
+    managed_identity: Annotated[
+        bool,
+        typer.Option(
+            "--managed-identity",
+            help="Also try the instance's managed identity (automatic when IDENTITY_ENDPOINT or MSI_ENDPOINT is set).",
+        ),
+    ] = False,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Workers = 8,
+    quiet: Quiet = False,
+    strict: Strict = False,
+    timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
+    max_response_mb: MaxResponseMb = 64,
+) -> None:
+    """Scan Azure subscriptions: storage accounts, blob containers and Azure ML workspaces.
+
+    Credentials: DefaultAzureCredential (az login, AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID,
+    workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint.
+    """
+    from cspm.selection import split_csv
+
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
+    selection = selection_from(services, checks, exclude_checks, severity)
+    from cspm.providers.azure import SERVICE_MODULES, AzureOptions, AzureProvider
+    from cspm.runner import run
+
+    selected = selection.apply("azure", available_services=list(SERVICE_MODULES))
+    provider = AzureProvider(
+        AzureOptions(
+            subscriptions=tuple(split_csv(subscription)),
+            tenant=tenant,
+            managed_identity=managed_identity,
+            max_response_bytes=max_response_mb * 2**20,
+        )
+    )
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))
+
+
+@scan_app.command("gcp")
+def scan_gcp(
+    project: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--project", help="Project id to scan (repeatable); default: every project the credential can see."
+        ),
+    ] = None,
+    organization: Annotated[
+        list[str] | None,
+        typer.Option("--organization", help="Scan every ACTIVE project under this organization id, at any depth."),
+    ] = None,
+    folder: Annotated[
+        list[str] | None,
+        typer.Option("--folder", help="Scan every ACTIVE project under this folder id, at any depth (repeatable)."),
+    ] = None,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Workers = 8,
+    quiet: Quiet = False,
+    strict: Strict = False,
+    timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
+    max_response_mb: MaxResponseMb = 64,
+) -> None:
+    """Scan Google Cloud projects: Cloud Storage buckets.
+
+    Credentials: Application Default Credentials (gcloud auth application-default login,
+    GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured;
+    CSPM_GCP_CRM_ENDPOINT sets the Resource Manager endpoint.
+    """
+    from cspm.selection import split_csv
+
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
+    selection = selection_from(services, checks, exclude_checks, severity)
+    from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider
+    from cspm.providers.gcp.credentials import CRM_ENDPOINT
+    from cspm.runner import run
+
+    selected = selection.apply("gcp", available_services=list(SERVICE_MODULES))
+    options = GcpOptions(
+        projects=tuple(split_csv(project)),
+        organizations=tuple(split_csv(organization)),
+        folders=tuple(split_csv(folder)),
+        crm_endpoint=os.environ.get("CSPM_GCP_CRM_ENDPOINT") or CRM_ENDPOINT,
+        max_response_bytes=max_response_mb * 2**20,
+    )
+    options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
+    provider = GcpProvider(options)
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))
