@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"{name}: cspm {' '.join(base[2:] + list(extra))}")
             measured = launcher.run([*base, *extra, "--output-dir", str(root / name)], env, SCAN_TIMEOUT)
             log(f"  {measured.wall_seconds:.1f} s wall, {measured.cpu_seconds:.1f} s CPU, exit {measured.exit_code}")
+            if measured.exit_code not in (0, 3):
+                raise RuntimeError(f"{name}: exit {measured.exit_code}: {measured.stderr_tail}")
             return measured
 
         single = scan("single")

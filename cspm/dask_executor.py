@@ -37,8 +37,10 @@ SHARD_RETRIES = 2  # a shard that raises runs at most this many more times
 # Shards one local worker process runs at once: a shard's critical path is mostly waiting on the
 # network (the credential report, paginated listings), so one at a time leaves the process idle.
 LOCAL_SHARDS_PER_WORKER = 2
-# Once every part is in, the local workers are not waited for long: they hold nothing of value.
-LOCAL_CLOSE_SECONDS = 2
+# Once every part is in, the local workers hold nothing of value: a worker that has not stopped
+# within 0.8 of this is killed by its nanny. (Shorter, and the cluster's close times out and is
+# tried again, slowly, at interpreter exit.)
+LOCAL_CLOSE_SECONDS = 10
 # How long the scheduler may stay unreachable mid-scan before the coordinator gives up (the
 # client reconnects by itself meanwhile).
 LOST_AFTER_SECONDS = 20.0
@@ -140,7 +142,10 @@ def _close(client: Any, cluster: Any) -> None:
     except Exception as exc:  # a scheduler that went away cannot be told goodbye; nothing is lost
         log.debug("closing the Dask client: %s", exc)
     if cluster is not None:
-        cluster.close(timeout=LOCAL_CLOSE_SECONDS)
+        try:
+            cluster.close(timeout=LOCAL_CLOSE_SECONDS)
+        except (TimeoutError, OSError) as exc:  # workers still stopping: the nanny kills them
+            log.debug("closing the local Dask cluster: %s", exc)
 
 
 def _one_line(exc: BaseException) -> str:
