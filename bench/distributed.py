@@ -195,12 +195,16 @@ def goals(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("worker killed: wall / single wall", GOALS["killed_wall_ratio"], result["killed"]["wall_ratio"]),
         ("extra CPU per shard (s)", GOALS["cpu_per_shard_seconds"], result["per_shard"]["extra_cpu_per_shard_seconds"]),
     ]
-    if "merge" in result:
-        found.append(("merge peak RSS (MB)", GOALS["merge_peak_rss_mb"], result["merge"]["peak_rss_mb"]))
     checks = [
         {"goal": name, "target": f"<= {target:g}", "value": value, "met": value <= target}
         for name, target, value in found
     ]
+    if "merge" in result:  # the goal is for 20,000 parts: fewer measure the slope, never meet it
+        merge = result["merge"]
+        met = merge["parts"] >= 20_000 and merge["peak_rss_mb"] <= GOALS["merge_peak_rss_mb"]
+        checks.append({"goal": f"merge peak RSS (MB), {merge['parts']} parts (goal: 20,000)",
+                       "target": f"<= {GOALS['merge_peak_rss_mb']:g} at 20,000", "value": merge["peak_rss_mb"],
+                       "met": met})  # fmt: skip
     checks.append({"goal": "identical reports", "target": "true", "value": result["sharded"]["identical_report"]
                    and result["killed"]["identical_report"], "met": result["sharded"]["identical_report"]
                    and result["killed"]["identical_report"] and result["killed"]["killed_worker"]})  # fmt: skip
