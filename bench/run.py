@@ -362,6 +362,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-org", action="store_true", help="skip the organization benchmark (bench/org.py)")
     parser.add_argument("--skip-peer", action="store_true", help="skip the side by side with the peer (bench/peer.py)")
+    parser.add_argument(
+        "--skip-distributed", action="store_true", help="skip the sharded-scan benchmark (bench/distributed.py)"
+    )
     return parser.parse_args(argv)
 
 
@@ -428,12 +431,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _more_benchmarks(args: argparse.Namespace) -> int:
-    """The organization benchmark and the side by side with the leading peer (issue 7)."""
-    from bench import org, peer
+    """The organization benchmark and the side by side with the leading peer (issue 7), the
+    sharded organization scan (issue 17)."""
+    from bench import distributed, org, peer
 
     flags = ["--strict"] if args.strict else []
     status = 0 if args.skip_org else org.main(flags)
-    return max(status, 0 if args.skip_peer else peer.main(flags))
+    status = max(status, 0 if args.skip_peer else peer.main(flags))
+    return max(status, 0 if args.skip_distributed else distributed.main([]))
 
 
 def _versions() -> dict[str, str]:

@@ -302,3 +302,32 @@ def test_executor_local_matches_the_single_process_report(
     assert run.returncode == 0, run.explain()
     assert comparable(report_of(tmp_path / "out")) == single
     assert len(list((tmp_path / "out" / "parts").glob("part-*.json"))) == 4
+
+
+def test_resume_finishes_a_planned_scan_without_scanning_finished_accounts_again(
+    org: Organization, tmp_path: Path, single: dict[str, Any], parts: Path
+) -> None:
+    org.gate.locked = {org.id("sandbox")}
+    (parts / f"part-{org.id('platform')}.json").unlink()  # its shard never finished
+    kept = {p.name: p.stat().st_mtime_ns for p in parts.glob("part-*.json")}
+    other = scan_org(org, tmp_path / "other", "--org", "--executor", "local:1", "--parts-dir", str(parts),
+                     "--resume", "--services", "s3")  # fmt: skip
+    assert other.returncode == 2 and "other options or checks" in other.stderr, other.explain()
+    org.gate.requests.clear()
+    run = scan_org(
+        org,
+        tmp_path / "out",
+        "--org",
+        "--executor",
+        "local:1",
+        "--shard-size",
+        "3",
+        "--parts-dir",
+        str(parts),
+        "--resume",
+    )
+    assert run.returncode == 0, run.explain()
+    assert comparable(report_of(tmp_path / "out")) == single
+    assert {p.name: p.stat().st_mtime_ns for p in parts.glob("part-*.json") if p.name in kept} == kept
+    assumed = {r["RoleArn"].split(":")[4] for r in org.gate.requests if "RoleArn" in r}
+    assert assumed == {org.id("platform")}  # nothing else was scanned again
