@@ -80,6 +80,7 @@ def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], b
     import dask.config
     from distributed import Client, LocalCluster
 
+    _quiet_dask()
     timeout = dask.config.get("distributed.comm.timeouts.connect")  # DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT
     cluster: Any = None
     try:
@@ -120,6 +121,15 @@ class _Liveness:
             return False
         self.since = self.since or time.monotonic()
         return time.monotonic() - self.since < LOST_AFTER_SECONDS
+
+
+def _quiet_dask() -> None:
+    """Importing distributed sets its loggers to INFO: a scan would print the scheduler's and
+    every worker's life on stderr. As for the cloud SDKs (cspm.cli.app): errors only, warnings
+    with --debug."""
+    debug = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.WARNING if debug else logging.ERROR)
 
 
 def _security(address: str) -> Any:
