@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -68,6 +69,7 @@ def merge_parts(parts_dir: Path, *, finished: datetime | None = None) -> ScanRep
     _refuse_strangers(parts_dir, plan)
     checks = plan.selected_checks()
     classes = resource_classes(plan.provider)
+    shared = {c.id: c.finding_fields for c in checks}
     inventory = Inventory()
     for error in plan.setup_errors:
         inventory.record_error(error)
@@ -87,12 +89,23 @@ def merge_parts(parts_dir: Path, *, finished: datetime | None = None) -> ScanRep
             inventory.record_error(error)
         for mark in found.incomplete:
             inventory.mark_incomplete(classes[mark.type], account, mark.region, mark.reason)
-        findings.extend(found.findings)
+        findings.extend(_sharing(f, shared) for f in found.findings)
     findings.sort(key=finding_order)
     provider = MergedProvider(plan.provider, scopes)
     return build_report(
         provider, checks, inventory, findings, plan.started_at, finished or datetime.now(UTC), scan_id=plan.scan_id
     )
+
+
+def _sharing(finding: Finding, shared: dict[str, dict[str, Any]]) -> Finding:
+    """``finding`` holding its check's metadata (title, remediation, compliance...) as one object
+    shared by every finding of the check, as :func:`cspm.engine.make_finding` builds them: a
+    copy per finding is most of a merged finding's memory. A finding whose metadata differs from
+    this catalog's (the supply-chain rule has not run yet) is kept as it is."""
+    fields = shared.get(finding.check_id)
+    if fields is None or any(getattr(finding, k) != v for k, v in fields.items()):
+        return finding
+    return Finding.model_construct(**{**finding.__dict__, **fields})
 
 
 def _refuse_strangers(parts_dir: Path, plan: ShardPlan) -> None:
