@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from cspm.choices import FAIL_ON
 from cspm.engine import Provider, Stop, scan
 from cspm.errors import ExitCode
 from cspm.models import ScanReport, Severity, Status
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAIL_ON_CHOICES = ("none", "informational", "low", "medium", "high", "critical")
+FAIL_ON_CHOICES = FAIL_ON  # --fail-on's levels (cspm/choices.py)
 
 # --timeout T: collection stops at T; evaluating and writing the partial report then takes well
 # under a second. Should they not be done by T + EXIT_GRACE_SECONDS, the watchdog ends the process

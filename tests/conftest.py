@@ -85,6 +85,6 @@ def demo_report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from e2e.harness import run_cspm
 
     out = tmp_path_factory.mktemp("demo-report")
-    run = run_cspm("demo", "--quiet", "--format", "ocsf,asff,sarif,csv", output_dir=out, timeout=300)
+    run = run_cspm("demo", "--quiet", "--output-formats", "ocsf,asff,sarif,csv", output_dir=out, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     return out

@@ -11,12 +11,14 @@ from cspm.cli.options import (
     Compliance,
     FailOn,
     Formats,
+    FormatsDeprecated,
     JsonPath,
     MutelistOpt,
     OutputDir,
     Quiet,
     Workers,
     output_options,
+    renamed,
 )
 
 
@@ -28,12 +30,20 @@ def demo(
     workers: Workers = 8,
     quiet: Quiet = False,
     formats: Formats = None,
+    formats_deprecated: FormatsDeprecated = None,
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
 ) -> None:
     """Scan the built-in simulated AI platform on AWS, Azure and GCP (local simulators; no credentials)."""
     out = output_options(
-        output_dir, json_path, fail_on, False, quiet, formats=formats, mutelist=mutelist, compliance=compliance
+        output_dir,
+        json_path,
+        fail_on,
+        False,
+        quiet,
+        formats=renamed("--format", "--output-formats", formats_deprecated, formats),
+        mutelist=mutelist,
+        compliance=compliance,
     )
     from cspm.demo import run_demo
 
