@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -33,8 +34,24 @@ def demo(
     formats_deprecated: FormatsDeprecated = None,
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Scan nothing: keep the simulators up on 127.0.0.1 and print the 'cspm scan' command for each "
+            "cloud, until Ctrl-C (exit 130).",
+        ),
+    ] = False,
 ) -> None:
     """Scan the built-in simulated AI platform on AWS, Azure and GCP (local simulators; no credentials)."""
+    if serve:
+        import sys
+
+        from cspm.demo.serve import serve_demo, stopped_line
+
+        code = serve_demo(sys.stdout)
+        typer.echo(stopped_line(code), err=True)
+        raise typer.Exit(code)
     out = output_options(
         output_dir,
         json_path,
