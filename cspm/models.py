@@ -212,6 +212,9 @@ class Finding(_Model):
     # Added in 0.1.0 (optional; issue 18): the cloud of this finding ("aws", "azure", "gcp"), set
     # on every scan, so a combined report (scan.provider "aws+azure+gcp") says it per finding.
     provider: str | None = None
+    # Added in 0.1.0 (optional; issue 18): set on a FAIL the AI-supply-chain severity rule could
+    # not judge, e.g. "not assessed: lineage needs sagemaker" in a `--services s3` scan.
+    supply_chain: str | None = None
 
     def cloud(self, report_provider: str) -> str:
         """This finding's cloud: its ``provider``; for reports written before the field existed,

@@ -67,8 +67,13 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
         report, mutes = _mute(report, out)
         write_reports(report, out, mutes=mutes)
+    from cspm.supply_chain import supply_chain_note
+
+    note = supply_chain_note(report.findings)  # e.g. --services s3: no lineage, no severity raise
     if not out.quiet:
         _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
+        if note:
+            (sys.stderr if out.json_path == "-" else sys.stdout).write(f"note: {note}\n")
     if out.compliance:
         _compliance(report, out)
     if out.store:
@@ -83,6 +88,8 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     code = exit_code(report, out.fail_on, strict=out.strict)
     if code:
         sys.stderr.write(f"cspm: {exit_reason(report, code, out.fail_on)}\n")
+    elif note and out.quiet:  # a quiet gate that passed still learns why it may differ from a full scan
+        sys.stderr.write(f"cspm: note: {note}\n")
     return code
 
 
