@@ -117,3 +117,20 @@ def test_a_missing_config_file_given_by_flag_is_exit_2(home: Path, capsys: pytes
         capsys.readouterr().err
         == f"cspm: error: config {home / 'nope.toml'}: cannot be read: No such file or directory\n"
     )
+
+
+@pytest.mark.parametrize("doc", ["cli.md", "cron.md"])
+def test_the_documented_configuration_files_load(doc: str, home: Path) -> None:
+    """Every ```toml example of the docs is a valid configuration for today's commands."""
+    import re
+
+    from cspm.cli import command
+    from cspm.cli.config import load_default_map
+
+    text = (Path(__file__).parents[1] / "docs" / doc).read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for n, block in enumerate(blocks):
+        path = home / f"{n}.toml"
+        path.write_text(block, encoding="utf-8")
+        assert load_default_map(path, command())

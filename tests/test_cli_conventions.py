@@ -240,6 +240,7 @@ def _failing_paths(tmp: Path) -> list[tuple[list[str], int]]:
         (["scan", "aws", "--fail-on", "x"], 2),
         (["scan", "aws", "--workers", "0"], 2),
         (["scan", "azure", "--timeout", "0"], 2),
+        (["scan", "azure", "--compliance", "cis-aws-5.0"], 2),
         (["scan", "gcp", "--organization", "x y"], 2),
         (["demo", "--output-formats", "pdf"], 2),
         (["checks", "list", "--baseline", "x"], 2),

@@ -136,8 +136,11 @@ def output_options(
     mutelist: Path | None = None,
     compliance: str | None = None,
     store: str | None = None,
+    cloud: str | None = None,
 ) -> OutputOptions:
-    """Validate the report options before anything is scanned: a bad value exits 2 at once."""
+    """Validate the report options before anything is scanned: a bad value exits 2 at once.
+    ``cloud``: the one cloud a scan covers (None for the demo's three), so that a --compliance
+    framework of another cloud is refused before the scan rather than after it."""
     from cspm.runner import OutputOptions
 
     check_fail_on(fail_on)
@@ -154,7 +157,9 @@ def output_options(
     if compliance:
         from cspm.compliance import load_framework
 
-        load_framework(compliance)
+        framework = load_framework(compliance)
+        if cloud is not None and framework.provider not in ("multi", cloud):
+            raise UsageError(f"--compliance {compliance} is for {framework.provider}, not {cloud}")
     # Before the first API call: a scan must not run for minutes and then find it cannot be kept.
     check_output_dir(output_dir)
     if store:

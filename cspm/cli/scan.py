@@ -138,6 +138,7 @@ def scan_aws(
         mutelist=mutelist,
         compliance=compliance,
         store=store,
+        cloud="aws",
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
@@ -221,6 +222,7 @@ def scan_azure(
         mutelist=mutelist,
         compliance=compliance,
         store=store,
+        cloud="azure",
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.azure import SERVICE_MODULES, AzureOptions, AzureProvider
@@ -298,6 +300,7 @@ def scan_gcp(
         mutelist=mutelist,
         compliance=compliance,
         store=store,
+        cloud="gcp",
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider
