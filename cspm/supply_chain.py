@@ -21,13 +21,10 @@ NEEDS_SAGEMAKER = "not assessed: lineage needs sagemaker"
 
 
 def not_assessed_reason(coverage: Coverage, account: str) -> str | None:
-    """Why the rule could not judge a finding of ``account``, or None when it could."""
-    if coverage.collected is not None:
-        missing = AI_REFERRERS - coverage.collected
-        if missing == AI_REFERRERS:
-            return NEEDS_SAGEMAKER
-        if missing:
-            return f"not assessed: lineage needs {', '.join(sorted(missing))}"
+    """Why the rule could not judge a finding of ``account``, or None when it could: no SageMaker
+    type was collected at all, or a SageMaker listing of that account failed."""
+    if coverage.collected is not None and not coverage.collected & AI_REFERRERS:
+        return NEEDS_SAGEMAKER  # a scan that collects some SageMaker types (a full one) is judged
     for (rtype, acct, region), why in sorted(coverage.incomplete.items()):
         if rtype in AI_REFERRERS and acct == account:
             return f"not assessed: {rtype} could not be listed in {acct} {region} ({why})"

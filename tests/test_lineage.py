@@ -964,5 +964,8 @@ def test_a_sagemaker_listing_that_failed_is_named_per_account() -> None:
         == f"not assessed: {L.TRAINING_JOB} could not be listed in {A} {R} (AccessDenied)"
     )
     assert not_assessed_reason(failed, "999999999999") is None
-    partial = L.Coverage(collected=everything - {L.MODEL})
-    assert not_assessed_reason(partial, A) == f"not assessed: lineage needs {L.MODEL}"
+    partial = L.Coverage(collected=everything - {L.MODEL_PACKAGE_GROUP})  # as a full scan: judged
+    assert not_assessed_reason(partial, A) is None
+    assert (
+        not_assessed_reason(L.Coverage(collected=frozenset({L.BUCKET})), A) == "not assessed: lineage needs sagemaker"
+    )

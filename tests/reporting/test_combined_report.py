@@ -106,3 +106,9 @@ def test_a_mutelist_provider_matches_the_findings_own_cloud(demo_report_dir: Pat
     muted = evaluate_mutelist(report, mutelist, report.scan.started_at).report
     assert {f.provider for f in muted.findings if f.muted} == {"gcp"}
     assert sum(f.muted for f in muted.findings) == sum(f.provider == "gcp" for f in report.findings)
+
+
+def test_a_full_scan_judges_every_finding_for_the_ai_supply_chain(demo: dict[str, Any]) -> None:
+    """Only a scan without the lineage (--services s3) marks findings "not assessed"."""
+    assert not [f["uid"] for f in demo["findings"] if f.get("supply_chain")]
+    assert any("ai_supply_chain" in f["evidence"] for f in demo["findings"])
