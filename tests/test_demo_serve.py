@@ -67,6 +67,7 @@ def test_serve_prints_commands_that_scan_each_cloud_and_stops_on_ctrl_c(tmp_path
             report = json.loads((tmp_path / "cspm-output" / cloud / "report.json").read_text(encoding="utf-8"))
             assert report["scan"]["provider"] == cloud and report["scan"]["complete"]
             assert {f["status"] for f in report["findings"]} >= {"PASS", "FAIL"}
+        _the_raise_needs_the_lineage(commands[0], tmp_path)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -78,3 +79,22 @@ def test_serve_prints_commands_that_scan_each_cloud_and_stops_on_ctrl_c(tmp_path
     for port in ports:
         with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
             sock.connect(("127.0.0.1", port))
+
+
+def _the_raise_needs_the_lineage(aws_command: list[str], tmp_path: Path) -> None:
+    """Issue 18: the same bucket finding is raised in a full scan and, with --services s3, is not
+    (no lineage) and says so, in the report and in one note."""
+    env, args = _command_env(aws_command)
+    args = [*args[: args.index("--output-dir")], "--output-dir", str(tmp_path / "s3"), "--services", "s3"]
+    done = subprocess.run([*cspm_command(), *args], check=False, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "note: " in done.stdout and "lineage needs sagemaker" in done.stdout
+    full = json.loads((tmp_path / "cspm-output" / "aws" / "report.json").read_text(encoding="utf-8"))
+    s3 = json.loads((tmp_path / "s3" / "report.json").read_text(encoding="utf-8"))
+    raised = {f["uid"]: f for f in full["findings"] if "ai_supply_chain" in f["evidence"]}
+    unjudged = {f["uid"]: f for f in s3["findings"] if f.get("supply_chain")}
+    both = raised.keys() & unjudged.keys()
+    assert both
+    for uid in both:
+        assert unjudged[uid]["supply_chain"] == "not assessed: lineage needs sagemaker"
+        assert unjudged[uid]["severity"] == raised[uid]["evidence"]["ai_supply_chain"]["raised_from"]
