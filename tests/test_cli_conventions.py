@@ -6,22 +6,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
 
-from cspm.cli import app, main
+from cspm.cli import main
+from support.cli import command_tree
 
-
-def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    paths = [prefix]
-    for name, sub in getattr(command, "commands", {}).items():  # a group (Typer ships its own click)
-        paths.extend(_command_paths(sub, (*prefix, name)))
-    return paths
-
-
-COMMAND_PATHS = _command_paths(typer.main.get_command(app))
+COMMAND_PATHS = [path for path, _ in command_tree()]
 
 
 def test_every_command_is_walked() -> None:

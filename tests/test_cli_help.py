@@ -9,20 +9,14 @@ from typing import Any
 import pytest
 
 from cspm import choices
-from cspm.cli import command, main
+from cspm.cli import main
+from support.cli import command_tree
 
 # A Typer type name where a value name belongs: <str>, <list[str]>, <int range>, <path>, <a|b>.
 PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>\s]*( range)?>")
 
 
-def _commands(cmd: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
-    found = [(path, cmd)]
-    for name, sub in getattr(cmd, "commands", {}).items():
-        found.extend(_commands(sub, (*path, name)))
-    return found
-
-
-COMMANDS = _commands(command())
+COMMANDS = command_tree()
 
 
 def _enum_values() -> dict[tuple[str, str], tuple[str, ...]]:
