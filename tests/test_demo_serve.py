@@ -98,3 +98,17 @@ def _the_raise_needs_the_lineage(aws_command: list[str], tmp_path: Path) -> None
     for uid in both:
         assert unjudged[uid]["supply_chain"] == "not assessed: lineage needs sagemaker"
         assert unjudged[uid]["severity"] == raised[uid]["evidence"]["ai_supply_chain"]["raised_from"]
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_serving_ends_on_sigint_or_sigterm_and_restores_the_handlers(sig: signal.Signals, code: int) -> None:
+    import threading
+
+    from cspm.demo.serve import stopped_line, wait_for_signal
+
+    before = signal.getsignal(sig)
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), sig))
+    timer.start()
+    assert wait_for_signal() == code
+    assert signal.getsignal(sig) is before
+    assert stopped_line(code) == f"cspm: demo: stopped the simulated clouds ({sig.name}, exit {code})"

@@ -19,7 +19,7 @@ import shlex
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
@@ -50,9 +50,9 @@ def scan_command(cloud: str, environment: Mapping[str, str], args: list[str]) ->
     return shlex.join(["env", *unset, *settings, "cspm", "scan", cloud, *args])
 
 
-def serve_demo(out: TextIO, *, wait: Callable[[], int] | None = None) -> int:
+def serve_demo(out: TextIO) -> int:
     """Serve the simulated clouds, print their scan commands to ``out``, and return the exit
-    code of the signal that ended it (``wait`` replaces waiting for one, for tests)."""
+    code of the signal that ended it (130 for SIGINT, 143 for SIGTERM)."""
     from cspm.demo.seed import REGIONS, seed
 
     with (
@@ -82,11 +82,11 @@ def serve_demo(out: TextIO, *, wait: Callable[[], int] | None = None) -> int:
         lines.append("# serving on 127.0.0.1 until Ctrl-C")
         out.write("\n".join(lines) + "\n")
         out.flush()
-        code = wait() if wait is not None else _wait_for_signal()
+        code = wait_for_signal()
     return code
 
 
-def _wait_for_signal() -> int:
+def wait_for_signal() -> int:
     """Block until SIGINT or SIGTERM; they are recorded, not raised, so the servers stop in order.
     Returns 128 + the signal's number."""
     received: list[int] = []
