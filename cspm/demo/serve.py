@@ -108,5 +108,5 @@ def wait_for_signal() -> int:
 
 def stopped_line(code: int) -> str:
     """The one stderr line of the exit: which signal stopped the simulators."""
-    name = signal.Signals(code - 128).name if code > 128 else "the end of serving"
+    name = signal.Signals(code - 128).name
     return f"cspm: demo: stopped the simulated clouds ({name}, exit {code})"
