@@ -4,6 +4,7 @@ file > default, and one-line exit-2 errors naming the file."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,19 @@ def test_the_documented_configuration_files_load(doc: str, home: Path) -> None:
         path = home / f"{n}.toml"
         path.write_text(block, encoding="utf-8")
         assert load_default_map(path, command())
+
+
+def test_a_deprecated_flag_wins_over_the_new_names_value_in_the_file(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[tuple[str, ...]] = []
+
+    def scanned(out: Any, **_: Any) -> int:
+        seen.append(out.formats)
+        return 0
+
+    monkeypatch.setattr("cspm.demo.run_demo", scanned)
+    (home / "cspm.toml").write_text("[demo]\noutput-formats = ['html']\n", encoding="utf-8")
+    assert main(["demo"]) == 0 and seen == [("html",)]
+    assert main(["demo", "--format", "sarif"]) == 0 and seen[-1] == ("sarif",)  # flag > file, old name too
+    assert capsys.readouterr().err == "cspm: warning: --format is deprecated; use --output-formats (same values)\n"

@@ -115,13 +115,27 @@ Timeout = Annotated[
 
 def renamed(old: str, new: str, old_value: T | None, new_value: T | None) -> T | None:
     """The value of an option given under its deprecated name ``old`` or its name ``new``: the old
-    name still works and prints one warning line on stderr; both at once is a usage error."""
+    name still works and prints one warning line on stderr; both on the command line is a usage
+    error. A flag under the old name wins over the new name's value from the configuration file."""
     if not old_value:
         return new_value
-    if new_value:
+    if new_value and not _from_config(new):
         raise UsageError(f"{old} is the deprecated name of {new}: give only {new}")
     typer.echo(f"cspm: warning: {old} is deprecated; use {new} (same values)", err=True)
     return old_value
+
+
+def _from_config(option: str) -> bool:
+    """Whether the current command's ``option`` (e.g. ``--output-formats``) took its value from the
+    configuration file (click's default_map)."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return False
+    param = next((p for p in ctx.command.params if option in p.opts), None)
+    return param is not None and ctx.get_parameter_source(param.name or "") is ParameterSource.DEFAULT_MAP
 
 
 def output_options(
