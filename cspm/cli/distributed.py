@@ -125,9 +125,13 @@ def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: Ou
 
 @shard_app.command("run")
 def shard_run(
-    plan: Annotated[Path, typer.Option("--plan", help="The plan written by 'cspm scan aws --org --plan FILE'.")],
-    index: Annotated[int, typer.Option("--index", min=0, help="The shard to run (0 to shards - 1).")],
-    out: Annotated[Path, typer.Option("--out", help="The parts directory (shared by every shard of the scan).")],
+    plan: Annotated[
+        Path, typer.Option("--plan", metavar="FILE", help="The plan written by 'cspm scan aws --org --plan FILE'.")
+    ],
+    index: Annotated[int, typer.Option("--index", min=0, metavar="N", help="The shard to run (0 to shards - 1).")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="The parts directory (shared by every shard of the scan).")
+    ],
 ) -> None:
     """Scan one shard of a plan with this machine's own credentials: one part per account in --out."""
     from cspm.shards import prepare_parts_dir, read_plan_file, run_shard, write_parts

@@ -126,22 +126,29 @@ def scan_aws(
         str | None,
         typer.Option(
             "--executor",
+            metavar="ADDRESS",
             help="With --org: run shards of accounts on Dask, local:N (N processes) or tls://HOST:PORT "
             "(a scheduler); needs cspm[distributed].",
         ),
     ] = None,
     shard_size: Annotated[
-        int | None, typer.Option("--shard-size", min=1, help="With --executor or --plan: accounts per shard [10].")
+        int | None,
+        typer.Option("--shard-size", min=1, metavar="N", help="With --executor or --plan: accounts per shard [10]."),
     ] = None,
     parts_dir: Annotated[
-        Path | None, typer.Option("--parts-dir", help="With --executor: where parts are kept [OUTPUT_DIR/parts].")
+        Path | None,
+        typer.Option("--parts-dir", metavar="DIR", help="With --executor: where parts are kept [OUTPUT_DIR/parts]."),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="With --executor: finish the scan in --parts-dir, skipping done accounts.")
     ] = False,
     plan: Annotated[
         Path | None,
-        typer.Option("--plan", help="With --org: write the shard plan to FILE for 'cspm shard run', scan nothing."),
+        typer.Option(
+            "--plan",
+            metavar="FILE",
+            help="With --org: write the shard plan to FILE for 'cspm shard run', scan nothing.",
+        ),
     ] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")
