@@ -30,11 +30,20 @@ from cspm.merge import merge_parts
 from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
 from cspm.selection import Selection
 from cspm.shards import EXTERNAL_ID_ENV, AwsShardOptions, ShardPlan, ShardTask
+from support.aws import reset_moto
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 
 __all__ = ["org", "organization"]  # the fixtures, shared with test_org
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_moto_after(organization: Organization) -> Iterator[None]:
+    """moto keeps one state per process: empty it after this module, so that test_org (run after
+    it in the same process) can create its organization again."""
+    yield
+    reset_moto(organization.url)
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
