@@ -1,7 +1,7 @@
 """The command line: a thin Typer layer. Options -> engine -> renderers -> exit code.
 
 One module per command group (``scan``, ``checks``, ``demo``, ``permissions``, ``policy``,
-``history`` with ``diff``, ``compliance``, ``lineage``), each registering on :data:`app`
+``history`` with ``diff``, ``compliance``, ``lineage``, ``risks``), each registering on :data:`app`
 (:mod:`cspm.cli.app`). Cloud SDKs are imported inside the commands that need them, so
 ``cspm --help`` and ``cspm --version`` stay fast. Every non-zero exit prints one line on stderr.
 """
@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cspm.cli.history",
     "cspm.cli.compliance",
     "cspm.cli.lineage",
+    "cspm.cli.risks",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
