@@ -67,7 +67,13 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
         report, mutes = _mute(report, out)
         write_reports(report, out, mutes=mutes)
     if not out.quiet:
-        _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
+        _guarded(
+            "the summary",
+            print_summary,
+            report,
+            to_stderr=out.json_path == "-",
+            report_path=out.output_dir / "report.json",
+        )
     if out.compliance:
         _compliance(report, out)
     if out.store:

@@ -237,8 +237,14 @@ def risky_lineage() -> Any:
         "hub_image": "aws.ecr.image",
         "hub_repository": "aws.ecr.repository",
     }
+    names = {"prefix": "s3://public-data/train/"}
     nodes = [
-        LineageNode(id=RISKY[k], type=t, name=RISKY[k].rsplit("/", 1)[-1].rsplit(":::", 1)[-1], in_inventory=True)
+        LineageNode(
+            id=RISKY[k],
+            type=t,
+            name=names.get(k) or RISKY[k].rsplit("/", 1)[-1].rsplit(":::", 1)[-1],
+            in_inventory=k != "prefix",
+        )
         for k, t in types.items()
     ]
     links = [
