@@ -122,7 +122,9 @@ def _risk_event(ctx: RenderContext, risk: Risk, product: dict[str, str], time_ms
     findings it combines, ``resources`` the path's nodes, ``risk_score`` / ``risk_level`` its
     score and severity, ``remediation`` the one fix; the path's edges and the score's factors go
     into ``unmapped.risk``."""
-    nodes = {n.id: n for n in ctx.report.lineage.nodes} if ctx.report.lineage is not None else {}
+    from cspm.reporting.risks import lineage_nodes
+
+    nodes = lineage_nodes(ctx.report)
     placed = [nodes[i] for i in risk.path.nodes if i in nodes and nodes[i].account]
     account = placed[0].account if placed else (ctx.report.scan.scopes[0].account if ctx.report.scan.scopes else "")
     region = next((n.region for n in placed if n.region), "global")

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cspm.models import Finding, LineageNode, Risk, Severity, Status
-from cspm.reporting.formats import RenderContext
+from cspm.reporting.formats import RenderContext, short_name
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -142,11 +142,18 @@ def _result(ctx: RenderContext, f: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def _location(ctx: RenderContext, f: Finding) -> dict[str, Any]:
-    parts = [ctx.report.scan.provider, f.account, f.region, f.resource_type, ctx.resource_name(f)]
-    uri = "cloud/" + "/".join(_UNSAFE.sub("_", p) or "_" for p in parts)
+    return _cloud_location(
+        [ctx.report.scan.provider, f.account, f.region, f.resource_type], f.resource_uid, ctx.resource_name(f)
+    )
+
+
+def _cloud_location(parts: list[str], uid: str, name: str) -> dict[str, Any]:
+    """A resource as SARIF locations: the URI ``cloud/<provider>/<account>/<region>/<type>/<name>``
+    (code-scanning UIs require a physical location) and its uid as the logical one."""
+    uri = "cloud/" + "/".join(_UNSAFE.sub("_", p) or "_" for p in [*parts, name])
     return {
         "physicalLocation": {"artifactLocation": {"uri": uri}},
-        "logicalLocations": [{"fullyQualifiedName": f.resource_uid, "name": ctx.resource_name(f), "kind": "resource"}],
+        "logicalLocations": [{"fullyQualifiedName": uid, "name": name, "kind": "resource"}],
     }
 
 
@@ -174,7 +181,9 @@ def _risk_rule(risk: Risk, index: int) -> dict[str, Any]:
 def _risk_result(ctx: RenderContext, risk: Risk, rule_index: int) -> dict[str, Any]:
     """A risk as a result: located at its entry, its path as a code flow (one thread-flow location
     per node, an unresolved edge said in the next location's message)."""
-    nodes = {n.id: n for n in ctx.report.lineage.nodes} if ctx.report.lineage is not None else {}
+    from cspm.reporting.risks import lineage_nodes
+
+    nodes = lineage_nodes(ctx.report)
     steps = []
     for index, node_id in enumerate(risk.path.nodes):
         edge = risk.path.edges[index - 1] if 0 < index <= len(risk.path.edges) else None
@@ -197,19 +206,13 @@ def _risk_result(ctx: RenderContext, risk: Risk, rule_index: int) -> dict[str, A
 
 def _node_location(ctx: RenderContext, node_id: str, nodes: Mapping[str, LineageNode]) -> dict[str, Any]:
     node = nodes.get(node_id)
-    name = node.name if node is not None else node_id.rsplit("/", 1)[-1]
-    parts = [
-        ctx.report.scan.provider,
-        (node.account if node is not None else None) or "_",
-        (node.region if node is not None else None) or "global",
-        node.type if node is not None else "aws.iam.principal",
-        name,
-    ]
-    uri = "cloud/" + "/".join(_UNSAFE.sub("_", p) or "_" for p in parts)
-    return {
-        "physicalLocation": {"artifactLocation": {"uri": uri}},
-        "logicalLocations": [{"fullyQualifiedName": node_id, "name": name, "kind": "resource"}],
-    }
+    if node is None:  # a principal of an escalation path
+        return _cloud_location(
+            [ctx.report.scan.provider, "_", "global", "aws.iam.principal"], node_id, short_name(node_id)
+        )
+    return _cloud_location(
+        [ctx.report.scan.provider, node.account or "_", node.region or "global", node.type], node_id, node.name
+    )
 
 
 def _notification(e: Any) -> dict[str, Any]:
