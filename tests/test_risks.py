@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cspm import risks as R
-from cspm.models import Lineage, ScanReport, Severity, Status, risk_uid
+from cspm.models import Finding, Lineage, ScanReport, Severity, Status, risk_uid
 from support.report_factory import (
     RISKY,
     UNRESOLVED_REASON,
@@ -223,3 +224,99 @@ def test_the_kinds_are_a_table() -> None:
     for kind in R.KINDS:
         found = R.find_risks(report.lineage, report.findings, kinds=[kind])
         assert found and {r.kind for r in found} == {kind.kind}
+
+
+# -- random lineages: the invariants hold for any graph, not only the hand-built one --------------
+
+RANDOM_CHECKS = (
+    ("aws.s3.bucket", "aws.s3.bucket_is_not_public"),
+    ("aws.iam.role", "aws.iam.role_is_not_admin"),
+    ("aws.ecr.repository", "aws.ecr.repository_tags_are_immutable"),
+    ("aws.sagemaker.notebook_instance", "aws.sagemaker.notebook_has_no_direct_internet_access"),
+)
+
+
+@st.composite
+def random_estates(draw: st.DrawFn) -> tuple[Lineage, list[Finding]]:
+    """A random AI estate: buckets read by jobs, models trained by jobs, run as roles and from
+    images, hosted by configs served by endpoints, notebooks running as roles; some edges
+    unresolved; random failing findings (some muted) on random nodes."""
+    from cspm.models import LineageEdge, LineageNode
+
+    sizes = {
+        t: draw(st.integers(1, 3)) for t in ("bucket", "job", "model", "config", "endpoint", "role", "image", "nb")
+    }
+    types = {
+        "bucket": "aws.s3.bucket",
+        "job": "aws.sagemaker.training_job",
+        "model": "aws.sagemaker.model",
+        "config": "aws.sagemaker.endpoint_config",
+        "endpoint": "aws.sagemaker.endpoint",
+        "role": "aws.iam.role",
+        "image": "aws.ecr.image",
+        "repo": "aws.ecr.repository",
+        "nb": "aws.sagemaker.notebook_instance",
+    }
+    ids = {k: [f"arn:aws:{k}:::{k}-{i}" for i in range(sizes.get(k, sizes["image"]))] for k in types}
+    nodes = [LineageNode(id=i, type=types[k], name=i.rsplit(":", 1)[-1]) for k, ids_ in ids.items() for i in ids_]
+    links = (
+        ("job", "bucket", "reads"),
+        ("model", "job", "trained_by"),
+        ("model", "role", "runs_as"),
+        ("model", "image", "runs"),
+        ("image", "repo", "in_repository"),
+        ("config", "model", "hosts"),
+        ("endpoint", "config", "serves"),
+        ("nb", "role", "runs_as"),
+    )
+    edges = {}
+    for source_kind, target_kind, relation in links:
+        for source in ids[source_kind]:
+            for target in draw(st.lists(st.sampled_from(ids[target_kind]), max_size=2, unique=True)):
+                resolved = draw(st.booleans()) or relation != "in_repository"
+                edges[(source, target, relation)] = LineageEdge(
+                    source=source,
+                    target=target,
+                    relation=relation,
+                    api_field="f",
+                    resolved=resolved,
+                    reason=None if resolved else "not in this scan",
+                )
+    findings = []
+    for node_type, check in RANDOM_CHECKS:
+        for node in (n for n in nodes if n.type == node_type):
+            if draw(st.booleans()):
+                findings.append(
+                    make_finding(
+                        check,
+                        node.id,
+                        resource_type=node_type,
+                        severity=draw(st.sampled_from(list(Severity))),
+                        muted=draw(st.booleans()) and draw(st.booleans()),
+                    )
+                )
+    return Lineage(nodes=nodes, edges=list(edges.values())), findings
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_estates(), st.randoms(use_true_random=False))
+def test_random_estates_ids_scores_and_paths(estate: tuple[Lineage, list[Finding]], rnd: object) -> None:
+    lineage, findings = estate
+    risks = R.find_risks(lineage, findings)
+    nodes = {n.id for n in lineage.nodes}
+    failing = {f.uid for f in findings if not f.muted}
+    for risk in risks:
+        assert risk.id == risk_uid(risk.kind, risk.path.nodes)
+        assert risk.score == max(0, min(100, sum(f.contribution for f in risk.factors.values())))
+        assert set(risk.path.nodes) <= nodes and len(risk.path.edges) == len(risk.path.nodes) - 1
+        for edge, (a, b) in zip(risk.path.edges, itertools.pairwise(risk.path.nodes), strict=True):
+            assert {edge.source, edge.target} == {a, b}  # each edge joins its two path neighbours
+        assert risk.findings and set(risk.findings) <= failing  # muted findings open nothing
+        assert risk.factors["uncertainty"].value == sum(1 for e in risk.path.edges if not e.resolved)
+    assert len({r.id for r in risks}) == len(risks)
+    assert [(-r.score, r.id) for r in risks] == sorted((-r.score, r.id) for r in risks)
+    shuffled_nodes, shuffled_edges, shuffled_findings = list(lineage.nodes), list(lineage.edges), list(findings)
+    for seq in (shuffled_nodes, shuffled_edges, shuffled_findings):
+        rnd.shuffle(seq)  # type: ignore[attr-defined]
+    again = R.find_risks(Lineage(nodes=shuffled_nodes, edges=shuffled_edges), shuffled_findings)
+    assert [r.model_dump() for r in again] == [r.model_dump() for r in risks]
