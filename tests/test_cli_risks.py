@@ -151,3 +151,29 @@ def test_on_a_terminal_the_risks_are_blocks_and_the_rest_is_one_command_away(
     empty = write(tmp_path, make_report(risky_findings()).model_copy(update={"risks": []}))
     code, out, _ = run(capsys, str(empty))
     assert (code, out.strip()) == (0, "No risks: no failing finding opens a path of the report's lineage.")
+
+
+def test_an_ascii_stdout_gets_escapes_instead_of_a_crash(tmp_path: Path) -> None:
+    """PYTHONIOENCODING=ascii (a terminal that is not UTF-8): report text it cannot encode is
+    written as backslash escapes by every command; the exit code is 0."""
+    import os
+    import subprocess
+    import sys
+
+    from cspm.risks import with_risks
+
+    report = risky_report()
+    assert report.lineage is not None
+    nodes = [
+        n.model_copy(update={"name": "dätä-bücket"}) if n.id == RISKY["bucket"] else n for n in report.lineage.nodes
+    ]
+    report = with_risks(report.model_copy(update={"lineage": report.lineage.model_copy(update={"nodes": nodes})}))
+    path = write(tmp_path, report)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for command in (["risks", str(path)], ["lineage", str(path)]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "cspm.cli", *command], capture_output=True, env=env, timeout=60, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        proc.stdout.decode("ascii")  # nothing outside ASCII reached the stream
+        assert b"d\\xe4t\\xe4-b\\xfccket" in proc.stdout

@@ -44,8 +44,9 @@ def risks_command(
         return
     nodes = lineage_nodes(loaded)
     if not sys.stdout.isatty():  # piped: for grep, cut and awk; no wrapping, no colours
-        for line in tsv_lines(shown, nodes):
-            typer.echo(line)
+        # sys.stdout, not click's echo: a stream that is not UTF-8 gets backslash escapes (cspm.cli.main).
+        sys.stdout.write("".join(f"{line}\n" for line in tsv_lines(shown, nodes)))
+        sys.stdout.flush()
         return
     from rich.console import Console
 
