@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cspm.lineage import (
     BUCKET,
@@ -202,10 +202,8 @@ class Candidate:
     triggers: list[Finding]
     exposure: str
     impact: str
-    fix: Finding | None
+    fix: Finding  # the finding whose remediation breaks the path
     action: str
-    fix_resource: str = ""
-    extra: list[Finding] = field(default_factory=list)
 
 
 Finder = Callable[[Graph], Iterator[Candidate]]
@@ -248,8 +246,8 @@ def _data_buckets(graph: Graph) -> dict[str, tuple[str, list[Finding]]]:
                 if bucket_id is None:
                     continue
                 known, findings = out.get(bucket_id, (exposure, []))
-                best = min(known, exposure, key=lambda e: -EXPOSURE_POINTS[e])
-                out[bucket_id] = (best, [*findings, finding] if finding not in findings else findings)
+                widest = max(known, exposure, key=EXPOSURE_POINTS.__getitem__)
+                out[bucket_id] = (widest, findings if finding in findings else [*findings, finding])
     return out
 
 
@@ -521,12 +519,7 @@ def _risk(kind: RiskKind, candidate: Candidate, graph: Graph) -> Risk:
         factors=factors,
         path=RiskPath(nodes=candidate.nodes, edges=[e.model_copy() for e in candidate.edges]),
         findings=[f.uid for f in findings],
-        fix=RiskFix(
-            finding_uid=fix.uid if fix is not None else None,
-            check_id=fix.check_id if fix is not None else None,
-            resource_uid=fix.resource_uid if fix is not None else candidate.fix_resource or candidate.nodes[0],
-            action=candidate.action,
-        ),
+        fix=RiskFix(finding_uid=fix.uid, check_id=fix.check_id, resource_uid=fix.resource_uid, action=candidate.action),
         provider=_provider(candidate.nodes, graph),
     )
 
