@@ -105,6 +105,7 @@ ROLE_REACHES_ADMIN = "aws.iam.role_cannot_reach_admin"
 NOTEBOOK_INTERNET = "aws.sagemaker.notebook_has_no_direct_internet_access"
 MODEL_IMAGES = "aws.lineage.model_images_are_scanned_and_immutable"
 ARTIFACTS = "aws.lineage.endpoint_model_artifacts_are_protected"
+MODEL_ISOLATED = "aws.sagemaker.model_has_network_isolation"
 REPO_PUBLIC = "aws.ecr.repository_is_not_public"
 REPO_CROSS_ACCOUNT = "aws.ecr.repository_allows_no_unguarded_cross_account_access"
 REPO_MUTABLE = "aws.ecr.repository_tags_are_immutable"
@@ -131,9 +132,12 @@ class Graph:
             self._in[edge.target].append(edge)
             self._out[edge.source].append(edge)
         self.fails: dict[str, list[Finding]] = defaultdict(list)
+        self.passes: set[tuple[str, str]] = set()  # (resource uid, check id) of PASS findings
         for f in sorted(findings, key=lambda f: (f.check_id, f.uid)):
             if f.status is Status.FAIL and not f.muted:
                 self.fails[f.resource_uid].append(f)
+            elif f.status is Status.PASS:
+                self.passes.add((f.resource_uid, f.check_id))
         self.buckets = {n.name: n.id for n in lineage.nodes if n.type == BUCKET}
 
     def of_type(self, node_type: str) -> list[LineageNode]:
@@ -141,6 +145,9 @@ class Graph:
 
     def failing(self, node_id: str, *checks: str) -> list[Finding]:
         return [f for f in self.fails.get(node_id, ()) if f.check_id in checks]
+
+    def passed(self, node_id: str, check: str) -> bool:
+        return (node_id, check) in self.passes
 
     def first(self, node_id: str, *checks: str) -> Finding | None:
         """The first failing finding among ``checks`` (in their order of preference)."""
@@ -351,8 +358,8 @@ def find_admin_role_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
         fix = _role_fix(graph, role_id, findings)
         escalation = escalation_edges(graph, role_id)
         for runs_as in graph.referrers(role_id, RUNS_AS):
-            if graph.type(runs_as.source) != MODEL:
-                continue
+            if graph.type(runs_as.source) != MODEL or graph.passed(runs_as.source, MODEL_ISOLATED):
+                continue  # a network-isolated container cannot call AWS with the role
             for served in served_chains(graph, runs_as.source):
                 if not served or graph.type(served[-1].source) != ENDPOINT:
                     continue

@@ -167,6 +167,17 @@ def test_a_role_that_escalates_shows_its_escalation_steps_in_the_path() -> None:
     assert risks["admin_role_behind_endpoint"].path.nodes[-1] == other
 
 
+def test_a_network_isolated_model_keeps_its_role_out_of_reach() -> None:
+    isolated = make_finding(
+        "aws.sagemaker.model_has_network_isolation",
+        RISKY["model"],
+        status=Status.PASS,
+        resource_type="aws.sagemaker.model",
+    )
+    kinds = {r.kind for r in R.find_risks(risky_lineage(), [*risky_findings(), isolated])}
+    assert "admin_role_behind_endpoint" not in kinds and "admin_role_on_internet_notebook" in kinds
+
+
 def test_nothing_to_correlate() -> None:
     assert R.find_risks(Lineage(), risky_findings()) == []
     assert R.find_risks(risky_lineage(), []) == []
