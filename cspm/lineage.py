@@ -571,6 +571,7 @@ def _endpoint_config(b: _Builder, config: Resource) -> None:
 
 def _endpoint(b: _Builder, endpoint: Resource) -> None:
     assert isinstance(endpoint, Endpoint)
+    b.nodes[endpoint.uid] = b.nodes[endpoint.uid].model_copy(update={"status": endpoint.status})
     if endpoint.endpoint_config_name:
         b.named_ref(endpoint, ENDPOINT_CONFIG, endpoint.endpoint_config_name, SERVES, "EndpointConfigName")
 

@@ -237,6 +237,9 @@ class LineageNode(_Model):
     in_inventory: bool = False
     fail: int = 0
     risk: Severity | None = None
+    # An endpoint's EndpointStatus (InService serves predictions); None for other nodes and in older
+    # reports (added in schema_version 1; optional).
+    status: str | None = None
 
 
 class LineageEdge(_Model):

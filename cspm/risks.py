@@ -84,10 +84,11 @@ EXPOSURE_WHY = {
     "invokers": "whoever sends the endpoint requests (its applications and their users) reaches its container",
     "account": "principals of the account can start the path",
 }
-BLAST_POINTS = {"admin": 30, "endpoint": 25, "model": 15, "training_job": 5}
+BLAST_POINTS = {"admin": 30, "endpoint": 25, "idle_endpoint": 15, "model": 15, "training_job": 5}
 BLAST_WHY = {
     "admin": "the path ends at administrator access to the account",
-    "endpoint": "the path ends at an endpoint serving predictions",
+    "endpoint": "the path ends at an endpoint serving predictions (InService, or a status the report does not say)",
+    "idle_endpoint": "the path ends at an endpoint that is not InService: it serves nothing now",
     "model": "the path ends at a model no endpoint of the report serves",
     "training_job": "the path ends at a training job whose output no model of the report loads",
 }
@@ -188,8 +189,10 @@ def served_chains(graph: Graph, model_id: str) -> list[list[LineageEdge]]:
 
 
 def impact_of(graph: Graph, node_id: str) -> str:
-    node_type = graph.type(node_id)
-    return {ENDPOINT: "endpoint", TRAINING_JOB: "training_job"}.get(node_type, "model")
+    node = graph.nodes.get(node_id)
+    if node is not None and node.type == ENDPOINT:
+        return "endpoint" if node.status in (None, "InService") else "idle_endpoint"
+    return "training_job" if node is not None and node.type == TRAINING_JOB else "model"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,8 +296,7 @@ def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
                     nodes = path_nodes(bucket_id, edges)
                     impact = impact_of(graph, nodes[-1])
                     yield Candidate(
-                        title=f"{what} in bucket {bucket} reaches {_named(graph, nodes[-1])}"
-                        + ("" if impact == "endpoint" else " (not served by an endpoint)"),
+                        title=f"{what} in bucket {bucket} reaches {_named(graph, nodes[-1])}{_unserved(impact)}",
                         nodes=nodes,
                         edges=edges,
                         triggers=[*findings, *job_findings],
@@ -371,7 +373,7 @@ def find_admin_role_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
                     nodes=nodes,
                     edges=edges,
                     triggers=list(findings),
-                    exposure="invokers",
+                    exposure="invokers" if impact_of(graph, nodes[0]) == "endpoint" else "account",
                     impact="admin",
                     fix=fix,
                     action=_action(graph, fix),
@@ -433,8 +435,7 @@ def find_mutable_image_in_production(graph: Graph) -> Iterator[Candidate]:
                     impact = impact_of(graph, nodes[-1])
                     yield Candidate(
                         title=f"{label(graph.type(nodes[-1])).capitalize()} {graph.name(nodes[-1])} runs image "
-                        f"{image.name}, which is mutable or unscanned"
-                        + ("" if impact == "endpoint" else " (not served by an endpoint)"),
+                        f"{image.name}, which is mutable or unscanned{_unserved(impact)}",
                         nodes=nodes,
                         edges=edges,
                         triggers=[*repo_findings, *model_findings],
@@ -562,6 +563,10 @@ def risks_of(report: ScanReport) -> list[Risk] | None:
 def with_risks(report: ScanReport) -> ScanReport:
     """The report with its ``risks`` section (re)computed."""
     return report.model_copy(update={"risks": risks_of(report)})
+
+
+def _unserved(impact: str) -> str:
+    return {"endpoint": "", "idle_endpoint": " (not InService)"}.get(impact, " (not served by an endpoint)")
 
 
 def _named(graph: Graph, node_id: str) -> str:

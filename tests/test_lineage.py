@@ -910,3 +910,10 @@ def test_demo_lineage_seed_shows_the_chain_and_graph_findings(moto_url: str) -> 
     assert by_resource[(GRAPH_CHECKS[1], lineage_seed.FINETUNE_JOB)].status is Status.FAIL
     assert by_resource[(GRAPH_CHECKS[2], lineage_seed.FINETUNE_JOB)].status is Status.FAIL
     assert report.summary.ai_inventory is not None and report.summary.ai_inventory.endpoints.count >= 3
+
+
+def test_endpoint_nodes_carry_their_status_and_other_nodes_none() -> None:
+    graph = L.build_lineage([*everything(), endpoint("staging", status="Failed")])
+    statuses = {n.name: n.status for n in graph.nodes if n.type == L.ENDPOINT}
+    assert statuses == {"prod": "InService", "staging": "Failed"}
+    assert all(n.status is None for n in graph.nodes if n.type != L.ENDPOINT)

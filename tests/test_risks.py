@@ -178,6 +178,19 @@ def test_a_network_isolated_model_keeps_its_role_out_of_reach() -> None:
     assert "admin_role_behind_endpoint" not in kinds and "admin_role_on_internet_notebook" in kinds
 
 
+def test_an_endpoint_that_is_not_in_service_is_a_smaller_blast_radius() -> None:
+    lineage = risky_lineage()
+    nodes = [n.model_copy(update={"status": "Failed"}) if n.id == RISKY["endpoint"] else n for n in lineage.nodes]
+    risks = {r.kind: r for r in R.find_risks(lineage.model_copy(update={"nodes": nodes}), risky_findings())}
+    data = risks["untrusted_training_data"]
+    assert (data.factors["blast_radius"].value, data.factors["blast_radius"].contribution) == ("idle_endpoint", 15)
+    assert data.title.endswith("reaches endpoint fraud-prod (not InService)")
+    assert risks["admin_role_behind_endpoint"].factors["exposure"].value == "account"  # nobody calls it now
+    served = {r.kind: r for r in R.find_risks(risky_lineage(), risky_findings())}  # status unknown: serving
+    assert served["untrusted_training_data"].factors["blast_radius"].value == "endpoint"
+    assert served["admin_role_behind_endpoint"].factors["exposure"].value == "invokers"
+
+
 def test_nothing_to_correlate() -> None:
     assert R.find_risks(Lineage(), risky_findings()) == []
     assert R.find_risks(risky_lineage(), []) == []
