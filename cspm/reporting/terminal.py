@@ -48,6 +48,7 @@ MAX_CHECK_ROWS = 25
 MAX_ERROR_ROWS = 10
 MAX_NAMES = 3
 TOP_RISKS = 5
+NARROW = 80  # columns: below, the scores are one row per baseline
 LIST_FAILING = (
     'jq -r \'.findings[] | select(.status == "FAIL" and (.muted | not)) '
     "| [.severity, .check_id, .region, .resource_uid] | @tsv' {path}"
@@ -123,10 +124,16 @@ def _header(console: Console, report: ScanReport) -> None:
 def _scores(console: Console, report: ScanReport, path: str) -> None:
     s = report.summary
     table = Table(title="Scores (0-100, weighted share of passing findings)", title_justify="left")
-    table.add_column("overall", justify="right")
-    for baseline in Baseline:
-        table.add_column(baseline.value, justify="right")
-    table.add_row(score_text(s.scores.get("overall")), *(score_text(s.scores.get(b.value)) for b in Baseline))
+    names = ["overall", *(b.value for b in Baseline)]
+    if console.width < NARROW:  # one row per baseline: six columns would cut the numbers
+        table.add_column("baseline")
+        table.add_column("score", justify="right")
+        for name in names:
+            table.add_row(name, score_text(s.scores.get(name)))
+    else:
+        for name in names:
+            table.add_column(name, justify="right")
+        table.add_row(*(score_text(s.scores.get(name)) for name in names))
     console.print(table)
     by_sev = "  ".join(
         f"[{SEVERITY_STYLE[sev]}]{sev.value}[/] {s.fail_by_severity.get(sev, 0)}"

@@ -87,6 +87,7 @@ def test_narrow_and_wide_terminals(width: int) -> None:
     text = summary(busy_report(), width=width)
     # Commands are never broken by a newline (the terminal wraps them, a copy stays one command).
     assert max(len(line) for line in text.splitlines() if "cspm " not in line and "jq -r" not in line) <= width
+    assert "…" not in text  # nothing is cut, scores included
     flat = re.sub(r"\s+", "", column(text, 2))
     assert "aws.sagemaker.notebook_has_no_direct_internet_access" in flat
     assert re.sub(r"\s+", "", UNRESOLVED_REASON) in re.sub(r"\s+", "", text)
