@@ -217,6 +217,17 @@ def _failing(console: Console, findings: list[Finding], path: str, *, plain: boo
             console.print(Text(safe_text(line)), soft_wrap=True)
         _more(console, path, 0)
         return
+    if console.width < NARROW:  # a three-column table leaves a word per line: one block per check
+        console.print(Text(title))
+        for group in rows[:MAX_CHECK_ROWS]:
+            first = group[0]
+            console.print(
+                Text.assemble((first.severity.value, SEVERITY_STYLE[first.severity]), " ", safe_text(fail_title(first)))
+            )
+            console.print(Text(f"  {safe_text(first.check_id)}", style="dim", overflow="fold"))
+            console.print(Text(f"  {safe_text(_resources(group, MAX_NAMES))}", overflow="fold"))
+        _more(console, path, len(rows) - MAX_CHECK_ROWS)
+        return
     table = Table(title=title, title_justify="left")
     table.add_column("severity", no_wrap=True)
     table.add_column(f"problem {glyphs(console)['dot']} check id", overflow="fold", ratio=3)
