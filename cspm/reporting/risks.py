@@ -62,9 +62,7 @@ def path_line(risk: Risk, nodes: Mapping[str, LineageNode], g: Mapping[str, str]
 
 def unresolved_lines(risk: Risk, nodes: Mapping[str, LineageNode], g: Mapping[str, str]) -> list[str]:
     return [
-        safe_text(
-            f"{g['cross']} unresolved: {_edge_label(e, nodes, g)}: {e.reason or 'no reason recorded'}",
-        )
+        safe_text(f"{g['cross']} unresolved: {_edge_label(e, nodes, g)}: {e.reason or 'no reason recorded'}")
         for e in risk.path.edges
         if not e.resolved
     ]
@@ -103,14 +101,13 @@ def print_risks(
     nodes: Mapping[str, LineageNode],
     *,
     plain: bool = False,
-    start: int = 1,
 ) -> None:
     """Each risk as a block: wrapped to the console (never cut) on a terminal, unwrapped when ``plain``."""
     from rich.table import Table
     from rich.text import Text
 
     g = glyphs(console)
-    for rank, risk in enumerate(risks, start):
+    for rank, risk in enumerate(risks, 1):
         head = _head(risk)
         if plain:
             console.print(Text.assemble(f"{rank:>3} ", head), soft_wrap=True)
