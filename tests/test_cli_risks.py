@@ -177,3 +177,5 @@ def test_an_ascii_stdout_gets_escapes_instead_of_a_crash(tmp_path: Path) -> None
         assert proc.returncode == 0, proc.stderr
         proc.stdout.decode("ascii")  # nothing outside ASCII reached the stream
         assert b"d\\xe4t\\xe4-b\\xfccket" in proc.stdout
+        assert b"\\u2" not in proc.stdout  # arrows, marks and tree guides are ASCII, not escapes
+    assert b"+-- " in proc.stdout and b"in_repository -> repository python  x unresolved: " in proc.stdout

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from cspm.reporting.safe import safe_text
+from cspm.reporting.safe import ASCII_MARKS, marks, safe_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,15 +25,13 @@ if TYPE_CHECKING:
 
     from cspm.models import LineageEdge, LineageNode, Risk, ScanReport
 
-UNICODE = {"arrow": "→", "cross": "✗", "more": "…", "dot": "·"}
-ASCII = {"arrow": "->", "cross": "x", "more": "...", "dot": "|"}
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan"}
 TSV_COLUMNS = ("rank", "score", "severity", "kind", "id", "title", "fix_check_id", "fix_resource_uid", "path")
 
 
 def glyphs(console: Console) -> Mapping[str, str]:
     """Arrows and marks the console's encoding can show."""
-    return UNICODE if (console.encoding or "").lower().replace("-", "").startswith("utf") else ASCII
+    return marks(console.encoding)
 
 
 def node_label(node_id: str, nodes: Mapping[str, LineageNode]) -> str:
@@ -149,7 +147,7 @@ def tsv_lines(risks: Sequence[Risk], nodes: Mapping[str, LineageNode]) -> list[s
             r.title,
             r.fix.check_id or "",
             r.fix.resource_uid,
-            path_line(r, nodes, ASCII),
+            path_line(r, nodes, ASCII_MARKS),
         )
         out.append("\t".join(safe_text(v) for v in values))
     return out

@@ -34,8 +34,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cspm.models import Baseline, Finding, ScanReport, Severity, Status
-from cspm.reporting.risks import ASCII, glyphs, lineage_nodes, print_risks
-from cspm.reporting.safe import safe_text
+from cspm.reporting.risks import glyphs, lineage_nodes, print_risks
+from cspm.reporting.safe import ASCII_MARKS, safe_text
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -74,7 +74,7 @@ def print_summary(
     that show more name it)."""
     console = console or Console(stderr=to_stderr, highlight=False, emoji=False)
     path = safe_text(report_path if report_path is not None else "report.json")
-    if glyphs(console) is not ASCII:
+    if glyphs(console) is not ASCII_MARKS:
         _summary(console, report, path)
         return
     # A non-UTF-8 terminal: render, then write what its encoding cannot hold as backslash escapes.
