@@ -494,3 +494,22 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert diff.returncode == 0, diff.stderr
     summary = json.loads(diff.stdout)
     assert (len(summary["new"]), len(summary["resolved"])) == (0, 0), diff.stdout[:500]
+
+
+def test_demo_lineage_on_a_terminal_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree after the summary: ASCII guides and marks, no escapes, on an ASCII stdout."""
+    import io
+
+    from cspm.demo import _show_lineage
+    from cspm.runner import OutputOptions
+    from support.report_factory import risky_report
+
+    (tmp_path / "report.json").write_text(risky_report().to_json(), encoding="utf-8")
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii", errors="backslashreplace")
+    monkeypatch.setattr(sys, "stdout", stream)
+    _show_lineage(OutputOptions(output_dir=tmp_path))
+    stream.flush()
+    text = raw.getvalue().decode("ascii")
+    assert "+-- " in text and "serves -> endpoint config fraud-config" in text
+    assert "x unresolved: not an image of a private ECR registry" in text and "\\u" not in text
