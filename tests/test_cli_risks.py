@@ -179,3 +179,13 @@ def test_an_ascii_stdout_gets_escapes_instead_of_a_crash(tmp_path: Path) -> None
         assert b"d\\xe4t\\xe4-b\\xfccket" in proc.stdout
         assert b"\\u2" not in proc.stdout  # arrows, marks and tree guides are ASCII, not escapes
     assert b"+-- " in proc.stdout and b"in_repository -> repository python  x unresolved: " in proc.stdout
+
+
+def test_a_corrupt_risks_section_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(risky_report().to_json())
+    data["risks"][0]["score"] = "very high"
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = run(capsys, str(path))
+    assert (code, out) == (2, "")
+    assert err.startswith("cspm: error: ") and "risks.0.score" in err and len(err.strip().splitlines()) == 1

@@ -8,6 +8,8 @@ import io
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from cspm.models import CollectionError, ScanReport, Severity, Status
@@ -139,3 +141,22 @@ def test_fail_title_of_an_unknown_check_is_derived_or_kept() -> None:
     assert fail_title(kept) == "Whatever this says"
     known = make_finding("aws.s3.bucket_is_not_public", title="ignored: the catalog's wins")
     assert fail_title(known) == "S3 bucket is public through its policy or ACL"
+
+
+@settings(max_examples=25, deadline=None)
+@given(width=st.integers(40, 320), encoding=st.sampled_from(["utf-8", "ascii", "latin-1"]), terminal=st.booleans())
+def test_any_width_and_encoding_prints_without_error(width: int, encoding: str, terminal: bool) -> None:
+    class Buffer(io.StringIO):
+        pass
+
+    buffer = Buffer()
+    Buffer.encoding = encoding
+    text = summary(BUSY, width=width, terminal=terminal, buffer=buffer)
+    text.encode(encoding)  # whatever the report holds, the stream can take it
+    assert "Failing checks (" in text
+    if terminal:  # commands are never broken; an escape written for the encoding may lengthen its line
+        exempt = ("cspm ", "jq -r", "\\x", "\\u")
+        assert [line for line in text.splitlines() if len(line) > width and not any(e in line for e in exempt)] == []
+
+
+BUSY = busy_report()
