@@ -77,12 +77,32 @@ def print_summary(
     if glyphs(console) is not ASCII_MARKS:
         _summary(console, report, path)
         return
-    # A non-UTF-8 terminal: render, then write what its encoding cannot hold as backslash escapes.
-    with console.capture() as capture:
-        _summary(console, report, path)
+    # A non-UTF-8 terminal: the report's text with what the encoding cannot hold as backslash
+    # escapes before the layout (so columns keep their width), and the rendering checked again.
     encoding = _codec(console.encoding)
-    console.file.write(capture.get().encode(encoding, "backslashreplace").decode(encoding))
+    with console.capture() as capture:
+        _summary(console, _escaped(report, encoding), _escape(path, encoding))
+    console.file.write(_escape(capture.get(), encoding))
     console.file.flush()
+
+
+def _escape(text: str, encoding: str) -> str:
+    return text.encode(encoding, "backslashreplace").decode(encoding)
+
+
+def _escaped(report: ScanReport, encoding: str) -> ScanReport:
+    """A copy of ``report`` whose every string the encoding can hold."""
+
+    def walk(value: object) -> object:
+        if isinstance(value, str):
+            return _escape(value, encoding)
+        if isinstance(value, dict):
+            return {walk(k): walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return ScanReport.model_validate(walk(report.model_dump(mode="json", by_alias=True)))
 
 
 def _codec(name: str | None) -> str:
