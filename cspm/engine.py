@@ -46,6 +46,7 @@ from cspm.models import (
 from cspm.registry import CheckSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.base import Scope as ResourceScope
+from cspm.risks import find_risks
 from cspm.scoring import resource_scores, scope_scores, summarize
 from cspm.secrets import redact, redact_finding, redact_tags
 from cspm.supply_chain import mark_unassessed
@@ -666,6 +667,7 @@ def build_report(
         findings=findings,
         errors=errors,
         lineage=lineage,
+        risks=find_risks(lineage, findings) if lineage is not None else None,
     )
 
 

@@ -101,7 +101,13 @@ def _present(report: ScanReport, out: OutputOptions) -> None:
     from cspm.supply_chain import supply_chain_note
 
     if not out.quiet:
-        _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
+        _guarded(
+            "the summary",
+            print_summary,
+            report,
+            to_stderr=out.json_path == "-",
+            report_path=out.output_dir / "report.json",
+        )
         if note := supply_chain_note(report.findings):  # e.g. --services s3: no lineage, no severity raise
             (sys.stderr if out.json_path == "-" else sys.stdout).write(f"note: {note}\n")
     if out.compliance:
