@@ -66,6 +66,7 @@ EXTRA = "azure"
 
 STORAGE_ACCOUNTS = "Microsoft.Storage/storageAccounts"
 WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
+AI_ACCOUNTS = "Microsoft.CognitiveServices/accounts"
 
 
 def resource_id(resource_type: str, name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP) -> str:
@@ -319,6 +320,175 @@ def compute(
     }
 
 
+def ai_account_id(name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP) -> str:
+    return resource_id(AI_ACCOUNTS, name, sub=sub, rg=rg)
+
+
+def ai_account(
+    name: str,
+    *,
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "swedencentral",
+    kind: str = "AIServices",
+    tags: dict[str, str] | None = None,
+    identity: dict[str, Any] | None = None,
+    **properties: Any,
+) -> dict[str, Any]:
+    """An account as ``Accounts_List`` (Microsoft.CognitiveServices, API 2024-10-01) returns it;
+    ``properties`` as given (unset = omitted); no ``identity`` unless given."""
+    body: dict[str, Any] = {
+        "location": location,
+        "tags": {"team": "ml"} if tags is None else tags,
+        "kind": kind,
+        "sku": {"name": "S0"},
+        "etag": '"0a00c2d1-0000-0c00-0000-000000000000"',
+        "systemData": {"createdAt": "2024-01-01T00:00:00Z", "createdBy": "someone@example.com"},
+        "properties": {
+            "endpoint": f"https://{name}.cognitiveservices.azure.com/",
+            "customSubDomainName": name,
+            "provisioningState": "Succeeded",
+            "capabilities": [{"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}, {"name": "RaiMonitor"}],
+            "dateCreated": "2024-01-01T00:00:00.0000000Z",
+            **properties,
+        },
+    }
+    if identity is not None:
+        body["identity"] = identity
+    return tracked_resource(AI_ACCOUNTS, name, sub=sub, rg=rg, **body)
+
+
+def system_identity(principal_id: str) -> dict[str, Any]:
+    """A system-assigned managed identity, as ARM shows it on a resource."""
+    return {"type": "SystemAssigned", "principalId": principal_id, "tenantId": TENANT}
+
+
+def hardened_ai_account(
+    name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP, principal_id: str = "ai-principal", **kw: Any
+) -> dict[str, Any]:
+    """An AI Services account configured the way every check wants it."""
+    connection = private_endpoint_connection(ai_account_id(name, sub=sub, rg=rg), "pe-ai")
+    properties: dict[str, Any] = {
+        "disableLocalAuth": True,
+        "publicNetworkAccess": "Disabled",
+        "networkAcls": {"defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": [], "bypass": "None"},
+        "privateEndpointConnections": [connection],
+        "encryption": {
+            "keySource": "Microsoft.KeyVault",
+            "keyVaultProperties": {
+                "keyName": "ai-key",
+                "keyVersion": "0123456789abcdef0123456789abcdef",
+                "keyVaultUri": "https://ml-kv.vault.azure.net/",
+            },
+        },
+        "restrictOutboundNetworkAccess": True,
+        "allowedFqdnList": ["mlstore.blob.core.windows.net"],
+    }
+    properties.update(kw.pop("properties", {}))
+    return ai_account(name, sub=sub, rg=rg, identity=system_identity(principal_id), **properties, **kw)
+
+
+def ai_deployment(
+    account: str,
+    name: str,
+    model: str = "gpt-4o",
+    version: str = "2024-11-20",
+    *,
+    rai_policy: str | None = "Microsoft.DefaultV2",
+    sku: str = "GlobalStandard",
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A deployment as ``Deployments_List`` returns it; ``rai_policy`` None: ``raiPolicyName`` omitted."""
+    props: dict[str, Any] = {
+        "model": {"format": "OpenAI", "name": model, "version": version},
+        "versionUpgradeOption": "OnceNewDefaultVersionAvailable",
+        "provisioningState": "Succeeded",
+        "capabilities": {"chatCompletion": "true"},
+    }
+    if rai_policy is not None:
+        props["raiPolicyName"] = rai_policy
+    return {
+        "id": ai_account_id(account, sub=sub, rg=rg) + f"/deployments/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/deployments",
+        "sku": {"name": sku, "capacity": 10},
+        "properties": props,
+    }
+
+
+HARM_CATEGORIES = ("Hate", "Sexual", "Violence", "Selfharm")
+
+
+def rai_policy(
+    account: str,
+    name: str,
+    *,
+    threshold: str = "Medium",
+    jailbreak: bool = True,
+    blocking: bool = True,
+    policy_type: str = "UserManaged",
+    blocklists: tuple[str, ...] = (),
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A RAI policy as ``RaiPolicies_List`` returns it: the four harm categories at ``threshold``
+    on prompts and completions, the Jailbreak (prompt shield) filter on prompts."""
+    filters: list[dict[str, Any]] = [
+        {"name": category, "severityThreshold": threshold, "blocking": blocking, "enabled": True, "source": source}
+        for source in ("Prompt", "Completion")
+        for category in HARM_CATEGORIES
+    ]
+    filters.append({"name": "Jailbreak", "blocking": blocking, "enabled": jailbreak, "source": "Prompt"})
+    filters.append({"name": "Protected Material Text", "blocking": blocking, "enabled": True, "source": "Completion"})
+    props: dict[str, Any] = {"type": policy_type, "mode": "Blocking", "contentFilters": filters}
+    if policy_type == "UserManaged":
+        props["basePolicyName"] = "Microsoft.DefaultV2"
+    props["customBlocklists"] = [{"source": "Prompt", "blocklistName": b, "blocking": True} for b in blocklists]
+    return {
+        "id": ai_account_id(account, sub=sub, rg=rg) + f"/raiPolicies/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/raiPolicies",
+        "properties": props,
+    }
+
+
+def default_rai_policies(account: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP) -> list[dict[str, Any]]:
+    """The built-in policies every account lists (SystemManaged)."""
+    return [
+        rai_policy(account, "Microsoft.Default", jailbreak=False, policy_type="SystemManaged", sub=sub, rg=rg),
+        rai_policy(account, "Microsoft.DefaultV2", policy_type="SystemManaged", sub=sub, rg=rg),
+    ]
+
+
+def diagnostic_setting(
+    resource: str,
+    name: str = "to-law",
+    *,
+    categories: tuple[str, ...] = (),
+    category_groups: tuple[str, ...] = ("audit",),
+    workspace: bool = True,
+) -> dict[str, Any]:
+    """A ``Microsoft.Insights/diagnosticSettings`` of ``resource`` (API 2021-05-01-preview)."""
+    logs = [{"category": c, "categoryGroup": None, "enabled": True} for c in categories]
+    logs += [{"category": None, "categoryGroup": g, "enabled": True} for g in category_groups]
+    props: dict[str, Any] = {
+        "logs": logs,
+        "metrics": [{"category": "AllMetrics", "enabled": False, "timeGrain": None}],
+        "logAnalyticsDestinationType": None,
+    }
+    if workspace:
+        props["workspaceId"] = (
+            "/subscriptions/x/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/law"
+        )
+    return {
+        "id": f"{resource}/providers/microsoft.insights/diagnosticSettings/{name}",
+        "name": name,
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "properties": props,
+    }
+
+
 def subscription(sub_id: str, name: str = "ML", state: str = "Enabled") -> dict[str, Any]:
     """A ``Subscription`` as ``Subscriptions_List`` returns it."""
     return {
@@ -353,7 +523,17 @@ _COMPUTES = re.compile(
     r"^(?P<ws>/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+)"
     r"/computes$"
 )
-_NAMESPACES = ("microsoft.storage", "microsoft.machinelearningservices")
+# Listings under an existing resource that hold nothing yet (ARM answers an empty list).
+_CHILD_LISTING = (
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+"
+    r"(/deployments|/raipolicies|/providers/microsoft\.insights/diagnosticsettings)$"
+)
+_NAMESPACES = (
+    "microsoft.storage",
+    "microsoft.machinelearningservices",
+    "microsoft.cognitiveservices",
+    "microsoft.authorization",
+)
 
 
 @dataclass
@@ -366,6 +546,7 @@ class FakeArm:
     containers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account id -> containers
     workspaces: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sub -> workspaces
     computes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # workspace id -> computes
+    listings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # any other listing: path -> items
     denied: set[str] = field(default_factory=set)  # path prefixes answered 403 AuthorizationFailed
     unregistered: set[tuple[str, str]] = field(default_factory=set)  # (sub, provider namespace) -> 409
     page_size: int = 1000
@@ -391,6 +572,28 @@ class FakeArm:
         sub = raw["id"].split("/")[2].lower()
         self.workspaces.setdefault(sub, []).append(raw)
         self.computes[raw["id"].lower()] = list(computes)
+
+    def add_listing(self, path: str, items: Iterable[dict[str, Any]]) -> None:
+        """Serve ``items`` (paged) at ``path``; appended to what is there."""
+        self.listings.setdefault(path.lower(), []).extend(items)
+
+    def add_ai_account(
+        self,
+        raw: dict[str, Any],
+        *,
+        deployments: Iterable[dict[str, Any]] = (),
+        rai_policies: Iterable[dict[str, Any]] | None = None,
+        diagnostic_settings: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """An AI Services account, its deployments, RAI policies (default: the two built-in ones)
+        and diagnostic settings."""
+        account = raw["id"]
+        sub = account.split("/")[2]
+        self.add_listing(f"/subscriptions/{sub}/providers/{AI_ACCOUNTS}", [raw])
+        self.add_listing(f"{account}/deployments", deployments)
+        policies = default_rai_policies(raw["name"], sub=sub, rg=account.split("/")[4])
+        self.add_listing(f"{account}/raiPolicies", policies if rai_policies is None else rai_policies)
+        self.add_listing(f"{account}/providers/Microsoft.Insights/diagnosticSettings", diagnostic_settings)
 
     def deny(self, path_prefix: str) -> None:
         self.denied.add(path_prefix.lower())
@@ -480,6 +683,12 @@ class FakeArm:
         match = _COMPUTES.match(lowered)
         if match:
             return 200, self._page(path, self.computes.get(match.group("ws"), []), query)
+        if lowered in self.listings:
+            return 200, self._page(path, self.listings[lowered], query)
+        if re.match(r"^/subscriptions/[^/]+/providers/microsoft\.cognitiveservices/accounts$", lowered):
+            return 200, {"value": []}
+        if re.match(_CHILD_LISTING, lowered):
+            return 200, {"value": []}
         return 404, arm_error("ResourceNotFound", f"no route for {path}")
 
     def _page(self, path: str, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:

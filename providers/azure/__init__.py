@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SERVICE_MODULES: dict[str, str] = {
     "storage": "cspm.providers.azure.storage",
     "ml": "cspm.providers.azure.ml",
+    "cognitiveservices": "cspm.providers.azure.cognitiveservices",
 }
 
 # What connecting needs, before any collector runs: listing the subscriptions (no --subscription).
