@@ -138,6 +138,17 @@ READS_ONLY_LISTED_FACTS = frozenset(
         "azure.storage.account_disallows_shared_key_access",
         "azure.storage.container_is_not_public",
         "azure.cognitiveservices.account_disables_local_auth",
+        # a principal and its role assignments come from the assignment listing (ERROR when it fails)
+        *(
+            f"azure.authorization.principal_{name}"
+            for name in (
+                "has_no_privileged_subscription_role",
+                "has_no_wildcard_custom_role",
+                "has_no_broad_data_plane_role",
+                "cannot_escalate_privileges",
+                "is_resolved",
+            )
+        ),
     }
 )
 
@@ -222,6 +233,7 @@ AUDITED_MODULES = frozenset(
         "azure.ml",
         "azure.storage",
         "azure.cognitiveservices",
+        "azure.authorization",
         "gcp.storage",
     }
 )

@@ -9,8 +9,12 @@ docs/azure-ai-controls.md maps every Defender AI recommendation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from cspm.checks.azure import _rbac
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.cognitiveservices import AiDeployment, AiServicesAccount, RaiPolicy
 from cspm.resources.azure.network import approved_connections
 
@@ -36,6 +40,7 @@ CMK = f"{_LEARN}/encryption/cognitive-services-encryption-keys-portal"
 MANAGED_IDENTITY = f"{_LEARN}/openai/how-to/managed-identity"
 CONTENT_FILTER = f"{_LEARN}/openai/concepts/content-filter"
 PROMPT_SHIELDS = f"{_LEARN}/content-safety/concepts/jailbreak-detection"
+RBAC_BEST_PRACTICES = "https://learn.microsoft.com/en-us/azure/role-based-access-control/best-practices"
 
 VIRTUAL_NETWORKS_CAPABILITY = "VirtualNetworks"
 CMK_CAPABILITY = "CustomerManagedKey"
@@ -237,6 +242,24 @@ def account_sends_audit_logs(account: AiServicesAccount) -> Result:
     return failed(
         "No diagnostic setting sends audit logs anywhere.", evidence={"settings": sorted(s.name for s in settings)}
     )
+
+
+@check(
+    title="AI Services account's managed identity holds no privileged role on the subscription",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Give the account's identity only the data roles it needs (Key Vault Crypto Service Encryption "
+    "User on its key, Storage Blob Data Reader on its data) at those resources.",
+    compliance={"mcsb": ["PA-7", "IM-3"], "nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0012"],
+    references=(RBAC_BEST_PRACTICES, MANAGED_IDENTITY),
+)
+def account_identity_is_not_privileged(account: AiServicesAccount, principals: Sequence[RbacPrincipal]) -> Result:
+    """The account's managed identity acts for everyone who can call the account (with keys, or
+    any Entra identity with a data role). With Owner, Contributor or an access-admin role on the
+    subscription, a prompt that reaches a tool or data connector, or anyone holding an account
+    key, borrows those rights. ERROR when role assignments could not be read."""
+    return _rbac.identity_verdict(account.identity, principals, "account")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,8 +6,12 @@ Compliance ids are the Azure Policy built-in definition ids (``azure-policy``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from cspm.checks.azure import _rbac
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.ml import MlWorkspace
 from cspm.resources.azure.network import approved_connections
 
@@ -28,6 +32,10 @@ MANAGED_NETWORK_TRAINING = (
 )
 CUSTOMER_MANAGED_KEYS = "https://learn.microsoft.com/en-us/azure/machine-learning/concept-customer-managed-keys"
 SHARED_KEY_STORAGE = "https://docs.azure.cn/zh-cn/machine-learning/how-to-disable-local-auth-storage?view=azureml-api-2"
+RBAC_BEST_PRACTICES = "https://learn.microsoft.com/en-us/azure/role-based-access-control/best-practices"
+WORKSPACE_IDENTITY = (
+    "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-identity-based-service-authentication"
+)
 COMPUTE_DISABLE_LOCAL_AUTH = (
     "https://learn.microsoft.com/en-us/dotnet/api/"
     "microsoft.azure.powershell.cmdlets.machinelearningservices.models.icompute.disablelocalauth?view=az-ps-latest"
@@ -177,3 +185,21 @@ def workspace_computes_disable_local_auth(workspace: MlWorkspace) -> Result:
     if offending:
         return failed(f"{len(offending)} compute(s) allow local authentication.", evidence={"computes": offending})
     return passed(f"All {len(relevant)} compute(s) have local authentication disabled.")
+
+
+@check(
+    title="Azure ML workspace's managed identity holds no privileged role on the subscription",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Give the workspace identity the roles it needs on its storage account, key vault and registry "
+    "only, not Owner or Contributor on the subscription.",
+    compliance={"mcsb": ["PA-7", "IM-3"], "nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0012"],
+    references=(RBAC_BEST_PRACTICES, WORKSPACE_IDENTITY),
+)
+def workspace_identity_is_not_privileged(workspace: MlWorkspace, principals: Sequence[RbacPrincipal]) -> Result:
+    """The workspace identity reaches its storage account, key vault and container registry on
+    behalf of jobs and endpoints; those resources are what it needs roles on. Subscription-wide
+    Owner, Contributor or an access-admin role lets any job or notebook that runs as it change
+    or take over everything in the subscription. ERROR when role assignments could not be read."""
+    return _rbac.identity_verdict(workspace.identity, principals, "workspace")

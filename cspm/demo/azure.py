@@ -36,6 +36,7 @@ import ipaddress
 import re
 import ssl
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -489,6 +490,163 @@ def diagnostic_setting(
     }
 
 
+# Built-in roles (same GUID in every tenant) and their permissions, as RoleDefinitions_List returns them.
+BUILT_IN_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": ("Owner", {"actions": ["*"]}),
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": (
+        "Contributor",
+        {
+            "actions": ["*"],
+            "notActions": [
+                "Microsoft.Authorization/*/Delete",
+                "Microsoft.Authorization/*/Write",
+                "Microsoft.Authorization/elevateAccess/Action",
+                "Microsoft.Blueprint/blueprintAssignments/write",
+                "Microsoft.Blueprint/blueprintAssignments/delete",
+                "Microsoft.Compute/galleries/share/action",
+                "Microsoft.Purview/consents/write",
+                "Microsoft.Purview/consents/delete",
+                "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+                "Microsoft.Subscription/cancel/action",
+                "Microsoft.Subscription/enable/action",
+            ],
+        },
+    ),
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": ("Reader", {"actions": ["*/read"]}),
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": (
+        "User Access Administrator",
+        {"actions": ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"]},
+    ),
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": (
+        "Storage Blob Data Owner",
+        {
+            "actions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/*",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ],
+            "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"],
+        },
+    ),
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": (
+        "Storage Blob Data Reader",
+        {
+            "actions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ],
+            "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"],
+        },
+    ),
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": (
+        "Cognitive Services OpenAI Contributor",
+        {
+            "actions": [
+                "Microsoft.CognitiveServices/*/read",
+                "Microsoft.CognitiveServices/accounts/deployments/write",
+                "Microsoft.CognitiveServices/accounts/deployments/delete",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/read",
+                "Microsoft.Authorization/roleAssignments/read",
+                "Microsoft.Authorization/roleDefinitions/read",
+            ],
+            "dataActions": ["Microsoft.CognitiveServices/accounts/OpenAI/*"],
+        },
+    ),
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": (
+        "Cognitive Services OpenAI User",
+        {
+            "actions": ["Microsoft.CognitiveServices/*/read", "Microsoft.Authorization/roleAssignments/read"],
+            "dataActions": ["Microsoft.CognitiveServices/accounts/OpenAI/*/read"],
+        },
+    ),
+}
+ROLE_IDS = {name: guid for guid, (name, _) in BUILT_IN_ROLES.items()}
+
+
+def role_definition(
+    guid: str,
+    name: str,
+    *,
+    sub: str = SUBSCRIPTION,
+    role_type: str = "CustomRole",
+    actions: list[str] | None = None,
+    not_actions: list[str] | None = None,
+    data_actions: list[str] | None = None,
+    not_data_actions: list[str] | None = None,
+) -> dict[str, Any]:
+    """A role definition as ``RoleDefinitions_List`` (API 2022-04-01) returns it."""
+    return {
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "name": guid,
+        "properties": {
+            "roleName": name,
+            "type": role_type,
+            "description": name,
+            "assignableScopes": ["/"] if role_type == "BuiltInRole" else [f"/subscriptions/{sub}"],
+            "permissions": [
+                {
+                    "actions": actions or [],
+                    "notActions": not_actions or [],
+                    "dataActions": data_actions or [],
+                    "notDataActions": not_data_actions or [],
+                }
+            ],
+            "createdOn": "2015-02-02T21:55:09.8806423Z",
+            "updatedOn": "2024-01-01T00:00:00.0000000Z",
+        },
+    }
+
+
+def built_in_role_definitions(sub: str = SUBSCRIPTION) -> list[dict[str, Any]]:
+    return [
+        role_definition(
+            guid,
+            name,
+            sub=sub,
+            role_type="BuiltInRole",
+            actions=perms.get("actions"),
+            not_actions=perms.get("notActions"),
+            data_actions=perms.get("dataActions"),
+        )
+        for guid, (name, perms) in BUILT_IN_ROLES.items()
+    ]
+
+
+def role_assignment(
+    principal_id: str,
+    role: str,
+    scope: str,
+    *,
+    principal_type: str = "ServicePrincipal",
+    sub: str = SUBSCRIPTION,
+    condition: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A role assignment as ``RoleAssignments_ListForSubscription`` (API 2022-04-01) returns it;
+    ``role`` is a built-in role's name or a role definition GUID."""
+    guid = ROLE_IDS.get(role, role)
+    assignment = name or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{principal_id}|{guid}|{scope}".lower()))
+    return {
+        "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": assignment,
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+            "principalId": principal_id,
+            "principalType": principal_type,
+            "scope": scope,
+            "condition": condition,
+            "conditionVersion": "2.0" if condition else None,
+            "createdOn": "2024-01-01T00:00:00.0000000Z",
+            "updatedOn": "2024-01-01T00:00:00.0000000Z",
+            "createdBy": None,
+            "updatedBy": None,
+            "delegatedManagedIdentityResourceId": None,
+            "description": None,
+        },
+    }
+
+
 def subscription(sub_id: str, name: str = "ML", state: str = "Enabled") -> dict[str, Any]:
     """A ``Subscription`` as ``Subscriptions_List`` returns it."""
     return {
@@ -528,6 +686,23 @@ _CHILD_LISTING = (
     r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+"
     r"(/deployments|/raipolicies|/providers/microsoft\.insights/diagnosticsettings)$"
 )
+
+
+def _unseeded_listing(lowered: str, sub: str) -> list[dict[str, Any]] | None:
+    """What ARM lists where nothing was seeded: no AI accounts, no role assignments, the built-in
+    role definitions, nothing under an AI account; None for a path that is no such listing."""
+    if re.match(
+        r"^/subscriptions/[^/]+/providers/microsoft\.(cognitiveservices/accounts|authorization/roleassignments)$",
+        lowered,
+    ):
+        return []
+    if re.match(r"^/subscriptions/[^/]+/providers/microsoft\.authorization/roledefinitions$", lowered):
+        return built_in_role_definitions(sub)
+    if re.match(_CHILD_LISTING, lowered):
+        return []
+    return None
+
+
 _NAMESPACES = (
     "microsoft.storage",
     "microsoft.machinelearningservices",
@@ -594,6 +769,16 @@ class FakeArm:
         policies = default_rai_policies(raw["name"], sub=sub, rg=account.split("/")[4])
         self.add_listing(f"{account}/raiPolicies", policies if rai_policies is None else rai_policies)
         self.add_listing(f"{account}/providers/Microsoft.Insights/diagnosticSettings", diagnostic_settings)
+
+    def add_rbac(
+        self, sub: str, assignments: Iterable[dict[str, Any]], definitions: Iterable[dict[str, Any]] = ()
+    ) -> None:
+        """Role assignments of a subscription, and its role definitions: the built-in ones plus ``definitions``."""
+        base = f"/subscriptions/{sub}/providers/Microsoft.Authorization"
+        self.add_listing(f"{base}/roleAssignments", assignments)
+        if f"{base}/roledefinitions".lower() not in self.listings:
+            self.add_listing(f"{base}/roleDefinitions", built_in_role_definitions(sub))
+        self.add_listing(f"{base}/roleDefinitions", definitions)
 
     def deny(self, path_prefix: str) -> None:
         self.denied.add(path_prefix.lower())
@@ -685,10 +870,9 @@ class FakeArm:
             return 200, self._page(path, self.computes.get(match.group("ws"), []), query)
         if lowered in self.listings:
             return 200, self._page(path, self.listings[lowered], query)
-        if re.match(r"^/subscriptions/[^/]+/providers/microsoft\.cognitiveservices/accounts$", lowered):
-            return 200, {"value": []}
-        if re.match(_CHILD_LISTING, lowered):
-            return 200, {"value": []}
+        empty = _unseeded_listing(lowered, sub)
+        if empty is not None:
+            return 200, {"value": empty}
         return 404, arm_error("ResourceNotFound", f"no route for {path}")
 
     def _page(self, path: str, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:

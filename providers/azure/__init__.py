@@ -35,6 +35,7 @@ SERVICE_MODULES: dict[str, str] = {
     "storage": "cspm.providers.azure.storage",
     "ml": "cspm.providers.azure.ml",
     "cognitiveservices": "cspm.providers.azure.cognitiveservices",
+    "authorization": "cspm.providers.azure.authorization",
 }
 
 # What connecting needs, before any collector runs: listing the subscriptions (no --subscription).

@@ -19,14 +19,13 @@ from itertools import chain
 from typing import Any, Final
 
 from cspm.providers.azure.context import AzureContext, resource_group_of
-from cspm.providers.azure.ml import private_endpoint_from_arm
+from cspm.providers.azure.ml import identity_from_arm, private_endpoint_from_arm
 from cspm.providers.base import ServiceSpec
 from cspm.resources.azure.cognitiveservices import (
     AiDeployment,
     AiServicesAccount,
     ContentFilter,
     DiagnosticSetting,
-    ManagedIdentity,
     RaiPolicy,
 )
 from cspm.resources.base import Resource
@@ -102,21 +101,6 @@ def _account_and_deployments(ctx: AzureContext, arm: Any, raw: dict[str, Any]) -
 # ---------------------------------------------------------------------------------------------
 # ARM JSON -> snapshot (pure; absent properties mapped to the documented defaults)
 # ---------------------------------------------------------------------------------------------
-
-
-def identity_from_arm(raw: dict[str, Any] | None) -> ManagedIdentity:
-    """``identity`` of a tracked resource; not set = no managed identity."""
-    if not raw:
-        return ManagedIdentity(type="None")
-    assigned: dict[str, Any] = raw.get("userAssignedIdentities") or {}
-    return ManagedIdentity(
-        type=str(raw.get("type") or "None"),
-        principal_id=raw.get("principalId"),
-        user_assigned=tuple(sorted(assigned)),
-        user_assigned_principals=tuple(
-            str(v["principalId"]) for _, v in sorted(assigned.items()) if isinstance(v, dict) and v.get("principalId")
-        ),
-    )
 
 
 def account_from_arm(

@@ -17,6 +17,7 @@ from typing import Any
 
 from cspm.providers.azure.context import AzureContext, resource_group_of
 from cspm.providers.base import ServiceSpec
+from cspm.resources.azure.identity import ManagedIdentity
 from cspm.resources.azure.ml import MlCompute, MlWorkspace
 from cspm.resources.azure.network import PrivateEndpointConnection
 
@@ -100,6 +101,7 @@ def workspace_from_arm(
         system_datastores_auth_mode=_auth_mode(props.get("systemDatastoresAuthMode")),
         storage_account_id=props.get("storageAccount"),
         computes=computes,
+        identity=identity_from_arm(raw.get("identity")),
     )
 
 
@@ -109,6 +111,21 @@ def _auth_mode(value: str | None) -> str:
     if not value:
         return "AccessKey"
     return known.get(value.lower(), value)
+
+
+def identity_from_arm(raw: dict[str, Any] | None) -> ManagedIdentity:
+    """``identity`` of a tracked resource; not set = no managed identity."""
+    if not raw:
+        return ManagedIdentity(type="None")
+    assigned: dict[str, Any] = raw.get("userAssignedIdentities") or {}
+    return ManagedIdentity(
+        type=str(raw.get("type") or "None"),
+        principal_id=raw.get("principalId"),
+        user_assigned=tuple(sorted(assigned)),
+        user_assigned_principals=tuple(
+            str(v["principalId"]) for _, v in sorted(assigned.items()) if isinstance(v, dict) and v.get("principalId")
+        ),
+    )
 
 
 def private_endpoint_from_arm(raw: dict[str, Any]) -> PrivateEndpointConnection:

@@ -18,7 +18,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from cspm.demo.azure import (
     ai_deployment,
     arm_error,
     blob_service,
+    built_in_role_definitions,
     compute,
     container,
     default_rai_policies,
@@ -42,6 +43,8 @@ from cspm.demo.azure import (
     hardened_workspace,
     make_cert,
     rai_policy,
+    role_assignment,
+    role_definition,
     serve_https,
     storage_account,
     subscription,
@@ -65,6 +68,7 @@ __all__ = [
     "ai_deployment",
     "arm_error",
     "blob_service",
+    "built_in_role_definitions",
     "clean_env",
     "collect_azure",
     "compute",
@@ -77,7 +81,10 @@ __all__ = [
     "make_cert",
     "mount",
     "mounted",
+    "principals",
     "rai_policy",
+    "role_assignment",
+    "role_definition",
     "run_cli",
     "serve_https",
     "silent_server",
@@ -233,3 +240,13 @@ def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 120) -> An
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment with no cloud credentials, no CLI on PATH and an empty home."""
     return {"PATH": "/nonexistent", "HOME": str(home), "LANG": "C.UTF-8", **extra}
+
+
+def principals(
+    assignments: list[dict[str, Any]], definitions: Sequence[dict[str, Any]] = (), sub: str = SUB
+) -> list[Any]:
+    """RBAC principal snapshots from documented ARM bodies, through the collector's own translation."""
+    from cspm.providers.azure.authorization import principals_from_arm, role_definition_from_arm
+
+    roles = {d.id: d for d in map(role_definition_from_arm, [*built_in_role_definitions(sub), *definitions])}
+    return list(principals_from_arm(assignments, roles, sub))

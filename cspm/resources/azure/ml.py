@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from cspm.resources.azure.identity import NO_IDENTITY, ManagedIdentity
 from cspm.resources.azure.network import PrivateEndpointConnection
 from cspm.resources.base import Resource, Snapshot
 
@@ -38,3 +39,4 @@ class MlWorkspace(Resource):
     system_datastores_auth_mode: str
     storage_account_id: str | None = None  # the workspace's default storage account
     computes: tuple[MlCompute, ...] | None = None  # None: the computes could not be listed
+    identity: ManagedIdentity = NO_IDENTITY  # the workspace's managed identity; not set = none

@@ -25,7 +25,7 @@ from cspm.resources.azure.cognitiveservices import (
     RaiPolicy,
 )
 from cspm.resources.azure.network import PrivateEndpointConnection
-from support.azure import default_rai_policies, rai_policy
+from support.azure import default_rai_policies, principals, rai_policy, role_assignment
 
 SUB = "00000000-0000-0000-0000-000000000001"
 ACCOUNT_ID = f"/subscriptions/{SUB}/resourceGroups/ai-rg/providers/Microsoft.CognitiveServices/accounts/ai"
@@ -228,3 +228,17 @@ def test_unlisted_accounts_and_deployments_give_error_for_every_check() -> None:
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+@pytest.mark.parametrize(
+    ("case", "fields", "role", "expected"),
+    [
+        ("identity is contributor on the subscription", {}, "Contributor", Status.FAIL),
+        ("identity is a reader", {}, "Reader", Status.PASS),
+        ("no identity", {"identity": ManagedIdentity(type="None")}, "Owner", None),
+    ],
+)
+def test_account_identity_is_not_privileged(case: str, fields: dict[str, Any], role: str, expected: Status) -> None:
+    held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
+    result = cs.account_identity_is_not_privileged(account(**fields), held)
+    assert result.status is expected, f"{case}: {result.message}"

@@ -16,8 +16,10 @@ from cspm.checks.azure import ml
 from cspm.engine import Inventory, evaluate
 from cspm.models import Status
 from cspm.registry import load_checks
+from cspm.resources.azure.identity import ManagedIdentity
 from cspm.resources.azure.ml import MlCompute, MlWorkspace
 from cspm.resources.azure.network import PrivateEndpointConnection
+from support.azure import principals, role_assignment
 
 SUB = "00000000-0000-0000-0000-000000000001"
 
@@ -143,3 +145,34 @@ def test_datastore_auth_mode_is_informational() -> None:
 
     spec = next(s for s in load_checks(["azure"]) if s.id == "azure.ml.workspace_datastores_use_identity")
     assert spec.severity is Severity.INFORMATIONAL and spec.severity.weight == 0
+
+
+SYSTEM = ManagedIdentity(type="SystemAssigned", principal_id="p-1")
+USER_ASSIGNED = ManagedIdentity(type="UserAssigned", user_assigned_principals=("p-1",))
+
+
+@pytest.mark.parametrize(
+    ("case", "identity", "role", "expected"),
+    [
+        (
+            "identity is owner on the subscription",
+            ManagedIdentity(type="SystemAssigned", principal_id="p-1"),
+            "Owner",
+            Status.FAIL,
+        ),
+        ("identity is a reader", ManagedIdentity(type="SystemAssigned", principal_id="p-1"), "Reader", Status.PASS),
+        (
+            "user-assigned identity",
+            ManagedIdentity(type="UserAssigned", user_assigned_principals=("p-1",)),
+            "User Access Administrator",
+            Status.FAIL,
+        ),
+        ("no identity", ManagedIdentity(type="None"), "Owner", None),
+    ],
+)
+def test_workspace_identity_is_not_privileged(
+    case: str, identity: ManagedIdentity, role: str, expected: Status
+) -> None:
+    held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
+    result = ml.workspace_identity_is_not_privileged(workspace(identity=identity), held)
+    assert result.status is expected, f"{case}: {result.message}"
