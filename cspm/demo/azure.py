@@ -232,9 +232,11 @@ def workspace(
     location: str = "eastus",
     kind: str = "Default",
     tags: dict[str, str] | None = None,
+    principal_id: str = "p-1",
     **properties: Any,
 ) -> dict[str, Any]:
-    """A workspace as ``Workspaces_ListBySubscription`` (API 2024-10-01) returns it."""
+    """A workspace as ``Workspaces_ListBySubscription`` (API 2024-10-01) returns it, with a
+    system-assigned identity whose object id is ``principal_id``."""
     group = f"/subscriptions/{sub}/resourceGroups/{rg}"
     return tracked_resource(
         WORKSPACES,
@@ -244,7 +246,7 @@ def workspace(
         location=location,
         tags={"stage": "prod"} if tags is None else tags,
         kind=kind,
-        identity={"type": "SystemAssigned", "principalId": "p-1", "tenantId": TENANT},
+        identity=system_identity(principal_id),
         sku={"name": "Basic", "tier": "Basic"},
         systemData={"createdAt": "2024-01-01T00:00:00Z", "createdBy": "someone@example.com"},
         properties={
@@ -527,6 +529,24 @@ BUILT_IN_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
             "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"],
         },
     ),
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": (
+        "Storage Blob Data Contributor",
+        {
+            "actions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ],
+            "dataActions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+            ],
+        },
+    ),
     "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": (
         "Storage Blob Data Reader",
         {
@@ -623,8 +643,10 @@ def role_assignment(
     name: str | None = None,
 ) -> dict[str, Any]:
     """A role assignment as ``RoleAssignments_ListForSubscription`` (API 2022-04-01) returns it;
-    ``role`` is a built-in role's name or a role definition GUID."""
+    ``role`` is the name of a role in :data:`BUILT_IN_ROLES` or a role definition GUID."""
     guid = ROLE_IDS.get(role, role)
+    if guid == role and " " in role:
+        raise ValueError(f"{role!r} is not a built-in role of the fake; pass its GUID")
     assignment = name or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{principal_id}|{guid}|{scope}".lower()))
     return {
         "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
@@ -950,6 +972,18 @@ DATA_ACCOUNT = "acmemldata"  # training data and features: hardened
 LEGACY_ACCOUNT = "acmemllegacy"  # the first experiments' account, never cleaned up
 SECURE_WORKSPACE = "acme-ml-prod"
 OPEN_WORKSPACE = "acme-ml-sandbox"
+AI_RG = "acme-ml-ai"
+SECURE_AI_ACCOUNT = "acme-ml-openai"  # production Azure OpenAI: private, Entra-only, strict content filter
+OPEN_AI_ACCOUNT = "acme-ml-playground"  # the prompt-engineering playground: keys, public, default filters
+STRICT_FILTER = "acme-strict"
+# Object ids of the demo's principals (Entra ID object ids are GUIDs).
+PROD_WS_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a01"
+SANDBOX_WS_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a02"
+OPENAI_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a03"
+DEPLOY_PIPELINE = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a04"  # the CI/CD service principal
+DATA_SCIENTISTS = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a05"  # an Entra group
+DELETED_PRINCIPAL = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a06"  # a service principal deleted long ago
+ML_OPERATOR_ROLE = "7d1c2b3a-4e5f-4a6b-9c8d-0e1f2a3b4c5d"  # custom role "acme ML operator"
 _TAGS = {"owner": "ml-platform", "env": "prod", "cost-center": "ml-4711"}
 
 DESCRIPTION = f"an Azure subscription ({DEMO_SUBSCRIPTION_NAME}, {DEMO_SUBSCRIPTION}) on a fake Resource Manager"
@@ -994,7 +1028,11 @@ def demo_subscription() -> FakeArm:
     ws: dict[str, Any] = {"sub": sub, "rg": WORKSPACE_RG, "location": "westeurope"}
     fake.add_workspace(
         hardened_workspace(
-            SECURE_WORKSPACE, **ws, tags=_TAGS, storageAccount=account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG)
+            SECURE_WORKSPACE,
+            **ws,
+            tags=_TAGS,
+            principal_id=PROD_WS_IDENTITY,
+            storageAccount=account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG),
         ),
         [
             compute(SECURE_WORKSPACE, "train-gpu", "AmlCompute", **ws),
@@ -1006,6 +1044,7 @@ def demo_subscription() -> FakeArm:
             OPEN_WORKSPACE,
             **ws,
             tags={**_TAGS, "env": "dev"},
+            principal_id=SANDBOX_WS_IDENTITY,
             storageAccount=account_id(LEGACY_ACCOUNT, sub=sub, rg=LEGACY_RG),
             publicNetworkAccess="Enabled",
             managedNetwork={"isolationMode": "Disabled"},
@@ -1013,7 +1052,81 @@ def demo_subscription() -> FakeArm:
         ),
         [compute(OPEN_WORKSPACE, "ci-dana", disable_local_auth=False, **ws)],
     )
+    _demo_ai_services(fake)
+    _demo_rbac(fake)
     return fake
+
+
+def _demo_ai_services(fake: FakeArm) -> None:
+    """A production Azure OpenAI account next to an open playground."""
+    sub, rg = DEMO_SUBSCRIPTION, AI_RG
+    ai: dict[str, Any] = {"sub": sub, "rg": rg}
+    secure_id = ai_account_id(SECURE_AI_ACCOUNT, **ai)
+    fake.add_ai_account(
+        hardened_ai_account(
+            SECURE_AI_ACCOUNT, **ai, location="westeurope", kind="OpenAI", principal_id=OPENAI_IDENTITY, tags=_TAGS
+        ),
+        deployments=[
+            ai_deployment(SECURE_AI_ACCOUNT, "gpt-4o-support", rai_policy=STRICT_FILTER, **ai),
+            ai_deployment(SECURE_AI_ACCOUNT, "embeddings", "text-embedding-3-large", "1", rai_policy=None, **ai),
+        ],
+        rai_policies=[
+            *default_rai_policies(SECURE_AI_ACCOUNT, **ai),
+            rai_policy(SECURE_AI_ACCOUNT, STRICT_FILTER, threshold="Low", blocklists=("acme-pii",), **ai),
+        ],
+        diagnostic_settings=[diagnostic_setting(secure_id, "to-sentinel", categories=("Audit", "RequestResponse"))],
+    )
+    playground_id = ai_account_id(OPEN_AI_ACCOUNT, **ai)
+    fake.add_ai_account(
+        ai_account(
+            OPEN_AI_ACCOUNT,
+            **ai,
+            location="westeurope",
+            kind="AIServices",
+            tags={**_TAGS, "env": "dev"},
+            publicNetworkAccess="Enabled",
+            networkAcls={"defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []},
+            # someone asked for a private endpoint; nobody approved it
+            privateEndpointConnections=[private_endpoint_connection(playground_id, "pe-playground", "Pending")],
+        ),
+        deployments=[
+            ai_deployment(
+                OPEN_AI_ACCOUNT, "gpt-35-legacy", "gpt-35-turbo", "0125", rai_policy="Microsoft.Default", **ai
+            ),
+            # its custom filter was deleted; the deployment still names it
+            ai_deployment(OPEN_AI_ACCOUNT, "gpt-4o-mini-test", "gpt-4o-mini", rai_policy="acme-relaxed", **ai),
+        ],
+        diagnostic_settings=[diagnostic_setting(playground_id, "metrics-only", category_groups=())],
+    )
+
+
+def _demo_rbac(fake: FakeArm) -> None:
+    """Who holds what: least-privilege identities for production, broad ones elsewhere."""
+    sub = DEMO_SUBSCRIPTION
+    scope = f"/subscriptions/{sub}"
+    data = account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG)
+    operator = role_definition(
+        ML_OPERATOR_ROLE, "acme ML operator", sub=sub, actions=["*"], not_actions=["Microsoft.Authorization/*/Write"]
+    )
+    fake.add_rbac(
+        sub,
+        [
+            role_assignment(PROD_WS_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
+            role_assignment(OPENAI_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
+            role_assignment(SANDBOX_WS_IDENTITY, "Contributor", scope, sub=sub),
+            role_assignment(DEPLOY_PIPELINE, "Owner", scope, sub=sub),
+            role_assignment(DATA_SCIENTISTS, "Storage Blob Data Contributor", scope, principal_type="Group", sub=sub),
+            role_assignment(
+                DATA_SCIENTISTS,
+                ML_OPERATOR_ROLE,
+                f"{scope}/resourceGroups/{WORKSPACE_RG}",
+                principal_type="Group",
+                sub=sub,
+            ),
+            role_assignment(DELETED_PRINCIPAL, "Reader", scope, principal_type="Unknown", sub=sub),
+        ],
+        [operator],
+    )
 
 
 def demo_environment(base: str, cert: Path) -> dict[str, str]:
