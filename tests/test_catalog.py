@@ -138,6 +138,7 @@ READS_ONLY_LISTED_FACTS = frozenset(
         "azure.storage.account_disallows_shared_key_access",
         "azure.storage.container_is_not_public",
         "azure.cognitiveservices.account_disables_local_auth",
+        "azure.ml.online_endpoint_uses_token_auth",
         # a principal and its role assignments come from the assignment listing (ERROR when it fails)
         *(
             f"azure.authorization.principal_{name}"

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cspm.checks.azure import _rbac
+from cspm.checks.azure._network import private_endpoint_verdict
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.cognitiveservices import AiDeployment, AiServicesAccount, RaiPolicy
-from cspm.resources.azure.network import approved_connections
 
 _POLICY = "https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Cognitive%20Services"
 POLICY_LOCAL_AUTH = f"{_POLICY}/CognitiveServices_DisableLocalAuth_Audit.json"
@@ -146,11 +146,7 @@ def account_uses_private_endpoint(account: AiServicesAccount) -> Result:
     or Disconnected one none at all."""
     if _lacks(account, VIRTUAL_NETWORKS_CAPABILITY):
         return not_applicable("This kind of account has no network controls (no VirtualNetworks capability).")
-    approved = approved_connections(account.private_endpoint_connections)
-    if approved:
-        return passed(f"{len(approved)} approved private endpoint(s).", evidence={"approved": approved})
-    states = {c.name: c.status for c in account.private_endpoint_connections}
-    return failed("No approved private endpoint connection.", evidence={"connections": states})
+    return private_endpoint_verdict(account.private_endpoint_connections)
 
 
 @check(

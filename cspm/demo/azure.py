@@ -669,6 +669,118 @@ def role_assignment(
     }
 
 
+def online_endpoint(
+    workspace_name: str,
+    name: str,
+    *,
+    auth_mode: str = "AADToken",
+    public_network_access: str | None = "Disabled",
+    principal_id: str | None = None,
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "eastus",
+) -> dict[str, Any]:
+    """An online endpoint as ``OnlineEndpoints_List`` (API 2024-10-01) returns it."""
+    props: dict[str, Any] = {
+        "authMode": auth_mode,
+        "scoringUri": f"https://{name}.{location}.inference.ml.azure.com/score",
+        "swaggerUri": f"https://{name}.{location}.inference.ml.azure.com/swagger.json",
+        "provisioningState": "Succeeded",
+        "traffic": {"blue": 100},
+    }
+    if public_network_access is not None:
+        props["publicNetworkAccess"] = public_network_access
+    body: dict[str, Any] = {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/onlineEndpoints/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+        "location": location,
+        "kind": "Managed",
+        "tags": {},
+        "properties": props,
+    }
+    if principal_id is not None:
+        body["identity"] = system_identity(principal_id)
+    return body
+
+
+def online_deployment(
+    endpoint: dict[str, Any],
+    name: str = "blue",
+    *,
+    model: str = "azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15",
+    egress: str | None = "Disabled",
+) -> dict[str, Any]:
+    """A deployment of ``endpoint`` as ``OnlineDeployments_List`` returns it."""
+    props: dict[str, Any] = {
+        "endpointComputeType": "Managed",
+        "model": model,
+        "instanceType": "Standard_NC6s_v3",
+        "appInsightsEnabled": True,
+        "provisioningState": "Succeeded",
+        "scaleSettings": {"scaleType": "Default"},
+    }
+    if egress is not None:
+        props["egressPublicNetworkAccess"] = egress
+    return {
+        "id": f"{endpoint['id']}/deployments/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+        "location": endpoint["location"],
+        "kind": "Managed",
+        "sku": {"name": "Default", "capacity": 1},
+        "properties": props,
+    }
+
+
+def ml_registry(
+    name: str,
+    *,
+    public_network_access: str | None = "Disabled",
+    connections: tuple[tuple[str, str], ...] = (("pe-registry", "Approved"),),
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "eastus",
+) -> dict[str, Any]:
+    """A registry as ``Registries_ListBySubscription`` returns it; ``connections`` are (name, status)."""
+    rid = resource_id("Microsoft.MachineLearningServices/registries", name, sub=sub, rg=rg)
+    network = f"/subscriptions/{sub}/resourceGroups/net/providers/Microsoft.Network"
+    props: dict[str, Any] = {
+        "discoveryUrl": f"https://{location}.api.azureml.ms/registrymanagement/v1.0/registries/{name}/discovery",
+        "mlFlowRegistryUri": f"azureml://{location}.api.azureml.ms/mlflow/v1.0{rid}",
+        "regionDetails": [{"location": location, "storageAccountDetails": [], "acrDetails": []}],
+        "registryPrivateEndpointConnections": [
+            {
+                "id": f"{rid}/privateEndpointConnections/{pe}",
+                "location": location,
+                "properties": {
+                    "privateEndpoint": {"id": f"{network}/privateEndpoints/{pe}"},
+                    "registryPrivateLinkServiceConnectionState": {
+                        "status": status,
+                        "description": "",
+                        "actionsRequired": "",
+                    },
+                    "groupIds": ["amlregistry"],
+                    "provisioningState": "Succeeded",
+                },
+            }
+            for pe, status in connections
+        ],
+    }
+    if public_network_access is not None:
+        props["publicNetworkAccess"] = public_network_access
+    return tracked_resource(
+        "Microsoft.MachineLearningServices/registries",
+        name,
+        sub=sub,
+        rg=rg,
+        location=location,
+        tags={},
+        identity={"type": "SystemAssigned", "principalId": f"{name}-principal", "tenantId": TENANT},
+        properties=props,
+    )
+
+
 def subscription(sub_id: str, name: str = "ML", state: str = "Enabled") -> dict[str, Any]:
     """A ``Subscription`` as ``Subscriptions_List`` returns it."""
     return {
@@ -720,11 +832,15 @@ def _unseeded_listing(lowered: str, sub: str) -> list[dict[str, Any]] | None:
         return []
     if re.match(r"^/subscriptions/[^/]+/providers/microsoft\.authorization/roledefinitions$", lowered):
         return built_in_role_definitions(sub)
-    if re.match(_CHILD_LISTING, lowered):
+    if re.match(_CHILD_LISTING, lowered) or re.match(_ML_LISTING, lowered):
         return []
     return None
 
 
+_ML_LISTING = (
+    r"^/subscriptions/[^/]+/(providers/microsoft\.machinelearningservices/registries"
+    r"|resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+/onlineendpoints(/[^/]+/deployments)?)$"
+)
 _NAMESPACES = (
     "microsoft.storage",
     "microsoft.machinelearningservices",
@@ -791,6 +907,16 @@ class FakeArm:
         policies = default_rai_policies(raw["name"], sub=sub, rg=account.split("/")[4])
         self.add_listing(f"{account}/raiPolicies", policies if rai_policies is None else rai_policies)
         self.add_listing(f"{account}/providers/Microsoft.Insights/diagnosticSettings", diagnostic_settings)
+
+    def add_online_endpoint(self, raw: dict[str, Any], deployments: Iterable[dict[str, Any]] = ()) -> None:
+        """An online endpoint of an existing workspace (its id says which), with its deployments."""
+        workspace = raw["id"].rsplit("/onlineEndpoints/", 1)[0]
+        self.add_listing(f"{workspace}/onlineEndpoints", [raw])
+        self.add_listing(f"{raw['id']}/deployments", deployments)
+
+    def add_registry(self, raw: dict[str, Any]) -> None:
+        sub = raw["id"].split("/")[2]
+        self.add_listing(f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/registries", [raw])
 
     def add_rbac(
         self, sub: str, assignments: Iterable[dict[str, Any]], definitions: Iterable[dict[str, Any]] = ()

@@ -221,19 +221,23 @@ class AzureClients:
         self.connection_timeout = connection_timeout
         self.read_timeout = read_timeout
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
-        # one per client: retry settings live in each request, never in the policy
-        self.retry_policy = ErrorClassRetryPolicy(retry_total=retry_total, transient_attempts=transient_attempts)
+        self._retry = {"retry_total": retry_total, "transient_attempts": transient_attempts}
         self._settings: dict[str, Any] = {
             "base_url": endpoint,
             "credential_scopes": [self.scope],
             "per_retry_policies": [ReadOnlyPolicy()],
-            "retry_policy": self.retry_policy,
             "connection_timeout": connection_timeout,
             "read_timeout": read_timeout,
             "user_agent": f"cspm/{__version__}",
         }
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+
+    def retry_policy(self) -> ErrorClassRetryPolicy:
+        """A new retry policy: one per client. azure-core links a pipeline's policies by setting
+        each one's ``next``, so a policy object shared by two clients would send the first
+        client's requests down the second client's chain (its transport, its policies)."""
+        return ErrorClassRetryPolicy(**self._retry)
 
     def _transport(self) -> RequestsTransport:
         """A transport whose session reads every body bounded and checked."""
@@ -249,7 +253,9 @@ class AzureClients:
         """The subscription client (not cached: used once, while connecting)."""
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-        return SubscriptionClient(self.credential, **self._settings, transport=self._transport())
+        return SubscriptionClient(
+            self.credential, **self._settings, retry_policy=self.retry_policy(), transport=self._transport()
+        )
 
     def arm(self) -> ArmJson:
         """Plain ARM GETs through azure-core's pipeline with this client's policies (one per
@@ -273,7 +279,7 @@ class AzureClients:
             ProxyPolicy(),
             ContentDecodePolicy(),
             RedirectPolicy(),
-            self.retry_policy,
+            self.retry_policy(),
             ReadOnlyPolicy(),  # after the retry policy, before the token is added: as the SDK clients
             ARMChallengeAuthenticationPolicy(self.credential, self.scope),
             SensitiveHeaderCleanupPolicy(),
@@ -295,7 +301,14 @@ class AzureClients:
                 else:
                     module, name, extra = CLIENT_KINDS[kind]
                     cls = getattr(importlib.import_module(module), name)
-                    client = cls(self.credential, subscription, **self._settings, **extra, transport=self._transport())
+                    client = cls(
+                        self.credential,
+                        subscription,
+                        **self._settings,
+                        **extra,
+                        retry_policy=self.retry_policy(),
+                        transport=self._transport(),
+                    )
                 self._clients[key] = client
         return client
 

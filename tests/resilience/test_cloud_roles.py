@@ -85,6 +85,9 @@ def _azure_account(role: Iterable[str]) -> RbacArm:
         arm.hardened_account("mlstore"), blob=arm.blob_service("mlstore"), containers=[arm.container("mlstore", "data")]
     )
     fake.add_workspace(arm.hardened_workspace("ml-ws"), computes=[arm.compute("ml-ws", "ci")])
+    endpoint = arm.online_endpoint("ml-ws", "scoring")
+    fake.add_online_endpoint(endpoint, [arm.online_deployment(endpoint)])
+    fake.add_registry(arm.ml_registry("shared"))
     fake.add_ai_account(
         arm.hardened_ai_account("ml-ai"),
         deployments=[arm.ai_deployment("ml-ai", "chat")],

@@ -40,3 +40,45 @@ class MlWorkspace(Resource):
     storage_account_id: str | None = None  # the workspace's default storage account
     computes: tuple[MlCompute, ...] | None = None  # None: the computes could not be listed
     identity: ManagedIdentity = NO_IDENTITY  # the workspace's managed identity; not set = none
+    hub_id: str | None = None  # hubResourceId: the hub a project belongs to
+    application_insights: str | None = None  # applicationInsights resource id; not set = none
+    key_vault: str | None = None  # keyVault resource id
+
+
+class MlOnlineDeployment(Snapshot):
+    """One deployment of a managed (or Kubernetes) online endpoint (``onlineEndpoints/deployments``)."""
+
+    name: str
+    compute_type: str  # endpointComputeType: Managed | Kubernetes | AzureMLCompute
+    model: str | None = None  # the model asset id (azureml://registries/... or a workspace model id)
+    instance_type: str | None = None
+    # egressPublicNetworkAccess: Enabled | Disabled; not set = Enabled (legacy network isolation,
+    # superseded by the workspace's managed network)
+    egress_public_network_access: str = "Enabled"
+    app_insights_enabled: bool = False  # appInsightsEnabled; not set = false
+
+
+class MlOnlineEndpoint(Resource):
+    """One online endpoint of a workspace (``workspaces/onlineEndpoints``, API 2024-10-01)."""
+
+    resource_type: ClassVar[str] = "azure.ml.online_endpoint"
+
+    workspace_id: str
+    workspace_name: str
+    auth_mode: str  # Key | AMLToken | AADToken
+    public_network_access: str  # Enabled | Disabled; not set = Enabled
+    identity: ManagedIdentity = NO_IDENTITY
+    scoring_uri: str | None = None
+    deployments: tuple[MlOnlineDeployment, ...] | None = None  # None: could not be listed
+
+
+class MlRegistry(Resource):
+    """One Azure ML registry (``Microsoft.MachineLearningServices/registries``): models, components
+    and environments shared across workspaces."""
+
+    resource_type: ClassVar[str] = "azure.ml.registry"
+
+    resource_group: str
+    public_network_access: str  # Enabled | Disabled; not set = Enabled
+    private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
+    identity: ManagedIdentity = NO_IDENTITY

@@ -17,7 +17,7 @@ from cspm.engine import Inventory, evaluate
 from cspm.models import Status
 from cspm.registry import load_checks
 from cspm.resources.azure.identity import ManagedIdentity
-from cspm.resources.azure.ml import MlCompute, MlWorkspace
+from cspm.resources.azure.ml import MlCompute, MlOnlineEndpoint, MlRegistry, MlWorkspace
 from cspm.resources.azure.network import PrivateEndpointConnection
 from support.azure import principals, role_assignment
 
@@ -126,7 +126,8 @@ def test_workspace_computes_disable_local_auth(
 def test_unlisted_workspaces_give_error_for_every_check() -> None:
     specs = [s for s in load_checks(["azure"]) if s.service == "ml"]
     inventory = Inventory()
-    inventory.mark_incomplete(MlWorkspace, SUB, "global", "Workspaces_ListBySubscription failed: AuthorizationFailed")
+    for rtype in (MlWorkspace, MlOnlineEndpoint, MlRegistry):
+        inventory.mark_incomplete(rtype, SUB, "global", "Workspaces_ListBySubscription failed: AuthorizationFailed")
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
@@ -176,3 +177,87 @@ def test_workspace_identity_is_not_privileged(
     held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
     result = ml.workspace_identity_is_not_privileged(workspace(identity=identity), held)
     assert result.status is expected, f"{case}: {result.message}"
+
+
+def endpoint(**fields: Any) -> MlOnlineEndpoint:
+    base: dict[str, Any] = {
+        "uid": f"{workspace().uid}/onlineEndpoints/scoring",
+        "name": "scoring",
+        "account": SUB,
+        "region": "eastus",
+        "workspace_id": workspace().uid,
+        "workspace_name": "ws",
+        "auth_mode": "AADToken",
+        "public_network_access": "Disabled",
+        "identity": SYSTEM,
+        "deployments": (),
+    }
+    base.update(fields)
+    return MlOnlineEndpoint(**base)
+
+
+def registry(**fields: Any) -> MlRegistry:
+    base: dict[str, Any] = {
+        "uid": f"/subscriptions/{SUB}/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/registries/r",
+        "name": "r",
+        "account": SUB,
+        "resource_group": "ml-rg",
+        "public_network_access": "Disabled",
+        "private_endpoint_connections": (PrivateEndpointConnection(name="pe", status="Approved"),),
+    }
+    base.update(fields)
+    return MlRegistry(**base)
+
+
+@pytest.mark.parametrize(
+    ("check", "case", "subject", "expected"),
+    [
+        (
+            ml.workspace_uses_application_insights,
+            "hub with insights",
+            workspace(application_insights="/x/ai"),
+            Status.PASS,
+        ),
+        (ml.workspace_uses_application_insights, "hub without", workspace(kind="Hub"), Status.FAIL),
+        (ml.workspace_uses_application_insights, "project", workspace(kind="Project"), None),
+        (ml.online_endpoint_uses_token_auth, "entra token", endpoint(), Status.PASS),
+        (ml.online_endpoint_uses_token_auth, "aml token", endpoint(auth_mode="AMLToken"), Status.PASS),
+        (ml.online_endpoint_uses_token_auth, "key", endpoint(auth_mode="Key"), Status.FAIL),
+        (ml.online_endpoint_disables_public_network_access, "disabled", endpoint(), Status.PASS),
+        (
+            ml.online_endpoint_disables_public_network_access,
+            "enabled (or unset)",
+            endpoint(public_network_access="Enabled"),
+            Status.FAIL,
+        ),
+        (ml.registry_disables_public_network_access, "disabled", registry(), Status.PASS),
+        (ml.registry_disables_public_network_access, "enabled", registry(public_network_access="Enabled"), Status.FAIL),
+        (ml.registry_uses_private_endpoint, "approved", registry(), Status.PASS),
+        (
+            ml.registry_uses_private_endpoint,
+            "pending",
+            registry(private_endpoint_connections=(PrivateEndpointConnection(name="pe", status="Pending"),)),
+            Status.FAIL,
+        ),
+        (ml.registry_uses_private_endpoint, "none", registry(private_endpoint_connections=()), Status.FAIL),
+    ],
+)
+def test_hub_endpoint_and_registry_checks(check: Any, case: str, subject: Any, expected: Status | None) -> None:
+    result = check(subject)
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+@pytest.mark.parametrize(
+    ("case", "identity", "role", "expected"),
+    [
+        ("endpoint identity is contributor", SYSTEM, "Contributor", Status.FAIL),
+        ("endpoint identity is a reader", SYSTEM, "Reader", Status.PASS),
+        ("no identity", ManagedIdentity(type="None"), "Owner", None),
+    ],
+)
+def test_online_endpoint_identity_is_not_privileged(
+    case: str, identity: ManagedIdentity, role: str, expected: Status | None
+) -> None:
+    held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
+    result = ml.online_endpoint_identity_is_not_privileged(endpoint(identity=identity), held)
+    assert result.status is expected, case
