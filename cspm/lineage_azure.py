@@ -4,8 +4,9 @@ The graph, its nodes, relations and the severity rule are :mod:`cspm.lineage`'s;
 only says which fields of the Azure snapshots are references::
 
     AI Services account ─hosts→ deployment ─filtered_by→ RAI policy;  deployment ─loads→ model
-    AI Services account ─stores_in→ user-owned storage account;  ─runs_as→ its managed identity
-    ML workspace ─stores_in→ default storage account;  ─runs_as→ identity;  project ─in_hub→ hub
+    AI Services account ─stores_in→ user-owned storage account;  ─encrypted_by→ key vault;  ─runs_as→ identity
+    ML workspace ─stores_in→ default storage account;  ─secrets_in→ key vault;  ─runs_as→ identity
+    AI Foundry project ─in_hub→ hub
     online endpoint ─in_workspace→ workspace;  ─loads→ model asset ─in_registry→ registry;  ─runs_as→ identity
 
 A managed identity is the ``azure.authorization.principal`` of its object id when RBAC was read
@@ -20,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cspm.lineage import HOSTS, LOADS, RUNS_AS
+from cspm.lineage import ENCRYPTED_BY, HOSTS, LOADS, RUNS_AS
 from cspm.resources.azure.cognitiveservices import AiDeployment, AiServicesAccount
 from cspm.resources.azure.identity import ManagedIdentity
 from cspm.resources.azure.ml import MlOnlineEndpoint, MlWorkspace
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from cspm.lineage import _Builder
 
 STORAGE_ACCOUNT = "azure.storage.account"
+KEY_VAULT = "azure.keyvault.vault"
 PRINCIPAL = "azure.authorization.principal"
 RAI_POLICY = "azure.cognitiveservices.rai_policy"  # a content filter of an account (synthetic node)
 FOUNDATION_MODEL = "azure.cognitiveservices.model"  # a model an AI Services deployment serves (synthetic)
@@ -43,6 +45,7 @@ STORES_IN = "stores_in"  # workspace / AI Services account -> storage account
 IN_WORKSPACE = "in_workspace"  # online endpoint -> workspace
 IN_HUB = "in_hub"  # AI Foundry project -> hub
 IN_REGISTRY = "in_registry"  # model asset -> ML registry
+SECRETS_IN = "secrets_in"  # workspace -> the key vault holding its secrets
 
 _REGISTRY_MODEL = re.compile(r"^azureml://registries/(?P<registry>[^/]+)/models/(?P<model>[^/]+)", re.IGNORECASE)
 
@@ -82,6 +85,24 @@ def _ai_account(b: _Builder, account: Resource) -> None:
     _identity(b, account, account.identity)
     for storage in account.user_owned_storage:
         _resolved_or_missing(b, account, storage, STORAGE_ACCOUNT, STORES_IN, "userOwnedStorage[].resourceId")
+    if account.key_vault_uri:
+        _vault_by_uri(b, account, account.key_vault_uri)
+
+
+def _vault_by_uri(b: _Builder, referrer: Resource, uri: str) -> None:
+    """The key vault of a customer-managed key, named by its URI (``https://NAME.vault.azure.net/``)."""
+    wanted = uri.rstrip("/").lower()
+    for resource in b.azure.values():
+        if (
+            resource.resource_type == KEY_VAULT
+            and (getattr(resource, "vault_uri", None) or "").rstrip("/").lower() == wanted
+        ):
+            b._edge(referrer.uid, b._resource_node(resource), ENCRYPTED_BY, "encryption.keyVaultProperties.keyVaultUri")
+            return
+    b._node(uri, KEY_VAULT, uri, None, None)
+    what = f"key vault {uri}"
+    reason = b.coverage.missing(KEY_VAULT, what, (None, None), referrer)
+    b._edge(referrer.uid, uri, ENCRYPTED_BY, "encryption.keyVaultProperties.keyVaultUri", reason)
 
 
 def _ai_deployment(b: _Builder, deployment: Resource) -> None:
@@ -108,6 +129,8 @@ def _workspace(b: _Builder, workspace: Resource) -> None:
     _identity(b, workspace, workspace.identity)
     if workspace.storage_account_id:
         _resolved_or_missing(b, workspace, workspace.storage_account_id, STORAGE_ACCOUNT, STORES_IN, "storageAccount")
+    if workspace.key_vault:
+        _resolved_or_missing(b, workspace, workspace.key_vault, KEY_VAULT, SECRETS_IN, "keyVault")
     if workspace.hub_id:
         _resolved_or_missing(b, workspace, workspace.hub_id, WORKSPACE, IN_HUB, "hubResourceId")
 

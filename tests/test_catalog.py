@@ -235,6 +235,7 @@ AUDITED_MODULES = frozenset(
         "azure.storage",
         "azure.cognitiveservices",
         "azure.authorization",
+        "azure.keyvault",
         "gcp.storage",
     }
 )

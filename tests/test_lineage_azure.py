@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from cspm.engine import Inventory, evaluate
 from cspm.lineage import LineageGraph, build_lineage, raise_supply_chain_severity
-from cspm.lineage_azure import FILTERED_BY, IN_REGISTRY, IN_WORKSPACE, STORES_IN
+from cspm.lineage_azure import FILTERED_BY, IN_REGISTRY, IN_WORKSPACE, SECRETS_IN, STORES_IN
 from cspm.models import LineageEdge, Severity, Status
 from cspm.providers import azure
 from cspm.registry import load_checks
@@ -22,6 +22,7 @@ from support.azure import (
     collect_azure,
     hardened_ai_account,
     hardened_workspace,
+    key_vault,
     ml_registry,
     online_deployment,
     online_endpoint,
@@ -44,6 +45,7 @@ def _estate() -> FakeArm:
         ],
     )
     fake.add_registry(ml_registry("acme-models"))
+    fake.add_key_vault(key_vault("ml-kv", hardened=False))  # the hub's secrets and the AI account's key
     fake.add_ai_account(
         hardened_ai_account(
             "ai", principal_id="ai-1", properties={"userOwnedStorage": [{"resourceId": account_id("gone")}]}
@@ -90,6 +92,10 @@ def test_azure_edges_from_the_collected_snapshots() -> None:
     assert ok.resolved and ok.target.endswith("/raiPolicies/Microsoft.DefaultV2")
     [missing] = _edge(graph, f"{ai}/deployments/test", FILTERED_BY)
     assert not missing.resolved and missing.reason == "RAI policy deleted-filter does not exist in the account"
+    vault = f"/subscriptions/{SUB}/resourceGroups/ml-rg/providers/Microsoft.KeyVault/vaults/ml-kv"
+    [secrets] = _edge(graph, hub, SECRETS_IN)
+    [key] = _edge(graph, ai, "encrypted_by")
+    assert secrets.resolved and key.resolved and secrets.target == key.target == vault
     [byos] = _edge(graph, ai, STORES_IN)
     assert not byos.resolved and "gone" in str(byos.reason)
 
@@ -116,3 +122,16 @@ def test_an_unknown_workspace_reference_is_unresolved_not_dropped() -> None:
     graph = build_lineage(inventory.resources())
     [edge] = graph.edges_from(workspace_id("proj"), "in_hub")
     assert not edge.resolved and "gone-hub" in str(edge.reason)
+
+
+def test_a_failing_key_vault_of_an_ai_resource_is_raised_too() -> None:
+    graph, inventory = _graph_and_inventory()
+    checks = [s for s in load_checks(["azure"]) if s.id == "azure.keyvault.vault_is_recoverable"]
+    [finding] = evaluate(checks, inventory, datetime(2026, 1, 1, tzinfo=UTC))
+    assert finding.status is Status.FAIL and finding.severity is Severity.MEDIUM
+    [raised] = raise_supply_chain_severity([finding], graph)
+    assert raised.severity is Severity.HIGH
+    assert {u["resource"] for u in raised.evidence["ai_supply_chain"]["used_by"]} == {
+        workspace_id("hub"),
+        ai_account_id("ai"),
+    }

@@ -781,6 +781,50 @@ def ml_registry(
     )
 
 
+def key_vault(
+    name: str,
+    *,
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "eastus",
+    hardened: bool = True,
+    connections: tuple[tuple[str, str], ...] | None = None,
+    **properties: Any,
+) -> dict[str, Any]:
+    """A vault as ``Vaults_ListBySubscription`` (API 2023-07-01) returns it: hardened (private,
+    purge protection, RBAC) or as the 2019-era defaults left it; ``connections`` are (name, status)."""
+    vid = resource_id("Microsoft.KeyVault/vaults", name, sub=sub, rg=rg)
+    pecs = connections if connections is not None else ((("pe-kv", "Approved"),) if hardened else ())
+    props: dict[str, Any] = {
+        "tenantId": TENANT,
+        "sku": {"family": "A", "name": "standard"},
+        "vaultUri": f"https://{name}.vault.azure.net/",
+        "provisioningState": "Succeeded",
+        "accessPolicies": [],
+        # Key Vault lists its connections as id, etag and properties, without a name
+        "privateEndpointConnections": [
+            {
+                "etag": "",
+                **{k: v for k, v in private_endpoint_connection(vid, pe, status).items() if k in ("id", "properties")},
+            }
+            for pe, status in pecs
+        ],
+    }
+    if hardened:
+        props.update(
+            enableSoftDelete=True,
+            softDeleteRetentionInDays=90,
+            enablePurgeProtection=True,
+            enableRbacAuthorization=True,
+            publicNetworkAccess="Disabled",
+            networkAcls={"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
+        )
+    props.update(properties)
+    return tracked_resource(
+        "Microsoft.KeyVault/vaults", name, sub=sub, rg=rg, location=location, tags={}, properties=props
+    )
+
+
 def subscription(sub_id: str, name: str = "ML", state: str = "Enabled") -> dict[str, Any]:
     """A ``Subscription`` as ``Subscriptions_List`` returns it."""
     return {
@@ -838,7 +882,7 @@ def _unseeded_listing(lowered: str, sub: str) -> list[dict[str, Any]] | None:
 
 
 _ML_LISTING = (
-    r"^/subscriptions/[^/]+/(providers/microsoft\.machinelearningservices/registries"
+    r"^/subscriptions/[^/]+/(providers/microsoft\.(machinelearningservices/registries|keyvault/vaults)"
     r"|resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+/onlineendpoints(/[^/]+/deployments)?)$"
 )
 _NAMESPACES = (
@@ -846,6 +890,7 @@ _NAMESPACES = (
     "microsoft.machinelearningservices",
     "microsoft.cognitiveservices",
     "microsoft.authorization",
+    "microsoft.keyvault",
 )
 
 
@@ -913,6 +958,10 @@ class FakeArm:
         workspace = raw["id"].rsplit("/onlineEndpoints/", 1)[0]
         self.add_listing(f"{workspace}/onlineEndpoints", [raw])
         self.add_listing(f"{raw['id']}/deployments", deployments)
+
+    def add_key_vault(self, raw: dict[str, Any]) -> None:
+        sub = raw["id"].split("/")[2]
+        self.add_listing(f"/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults", [raw])
 
     def add_registry(self, raw: dict[str, Any]) -> None:
         sub = raw["id"].split("/")[2]

@@ -36,6 +36,7 @@ SERVICE_MODULES: dict[str, str] = {
     "ml": "cspm.providers.azure.ml",
     "cognitiveservices": "cspm.providers.azure.cognitiveservices",
     "authorization": "cspm.providers.azure.authorization",
+    "keyvault": "cspm.providers.azure.keyvault",
 }
 
 # What connecting needs, before any collector runs: listing the subscriptions (no --subscription).

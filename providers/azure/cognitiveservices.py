@@ -116,6 +116,8 @@ def account_from_arm(
     acls: dict[str, Any] = props.get("networkAcls") or {}
     encryption: dict[str, Any] = props.get("encryption") or {}
     key_source = encryption.get("keySource") or "Microsoft.CognitiveServices"
+    cmk = key_source.lower() == "microsoft.keyvault"
+    vault: dict[str, Any] = encryption.get("keyVaultProperties") or {}
     return AiServicesAccount(
         uid=raw["id"],
         name=raw.get("name", ""),
@@ -136,9 +138,8 @@ def account_from_arm(
             private_endpoint_from_arm(pec) for pec in props.get("privateEndpointConnections") or ()
         ),
         key_source=key_source,
-        key_vault_key=(encryption.get("keyVaultProperties") or {}).get("keyName")
-        if key_source.lower() == "microsoft.keyvault"
-        else None,
+        key_vault_key=vault.get("keyName") if cmk else None,
+        key_vault_uri=vault.get("keyVaultUri") if cmk else None,
         identity=identity_from_arm(raw.get("identity")),
         restrict_outbound=props.get("restrictOutboundNetworkAccess") is True,
         allowed_fqdns=tuple(str(f) for f in props.get("allowedFqdnList") or ()),

@@ -180,7 +180,9 @@ def identity_from_arm(raw: dict[str, Any] | None) -> ManagedIdentity:
 
 def private_endpoint_from_arm(raw: dict[str, Any]) -> PrivateEndpointConnection:
     state = (raw.get("properties") or {}).get("privateLinkServiceConnectionState") or {}
-    return PrivateEndpointConnection(name=raw.get("name", ""), status=state.get("status") or "Unknown")
+    # Key Vault lists its connections without a name: the id's last segment is the name
+    name = raw.get("name") or str(raw.get("id") or "").rsplit("/", 1)[-1]
+    return PrivateEndpointConnection(name=name, status=state.get("status") or "Unknown")
 
 
 def compute_from_arm(raw: dict[str, Any]) -> MlCompute:

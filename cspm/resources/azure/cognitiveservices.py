@@ -80,6 +80,7 @@ class AiServicesAccount(Resource):
     private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
     key_source: str  # encryption.keySource: Microsoft.KeyVault | Microsoft.CognitiveServices; not set = the latter
     key_vault_key: str | None = None  # encryption.keyVaultProperties.keyName
+    key_vault_uri: str | None = None  # encryption.keyVaultProperties.keyVaultUri
     identity: ManagedIdentity = NO_IDENTITY
     restrict_outbound: bool  # restrictOutboundNetworkAccess; not set = false
     allowed_fqdns: tuple[str, ...] = ()  # allowedFqdnList
