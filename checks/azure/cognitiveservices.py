@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cspm.checks.azure import _rbac
+from cspm.checks.azure._monitor import diagnostics_verdict
 from cspm.checks.azure._network import private_endpoint_verdict
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.cognitiveservices import AiDeployment, AiServicesAccount, RaiPolicy
+from cspm.resources.azure.monitor import DiagnosticSetting
 
 _POLICY = "https://github.com/Azure/azure-policy/blob/master/built-in-policies/policyDefinitions/Cognitive%20Services"
 POLICY_LOCAL_AUTH = f"{_POLICY}/CognitiveServices_DisableLocalAuth_Audit.json"
@@ -229,15 +231,11 @@ def account_sends_audit_logs(account: AiServicesAccount) -> Result:
     incident occurs" (Azure Policy 1b4d1c4e; Defender for Cloud: "Diagnostic logs in Azure AI
     services resources should be enabled"). The policy is satisfied by any enabled log; this
     check asks for the Audit category (who called which key and endpoint) sent somewhere."""
-    settings = account.diagnostic_settings
-    if settings is None:
-        return unknown("The account's diagnostic settings could not be read.")
-    sending = sorted(s.name for s in settings if s.sends_audit_logs)
-    if sending:
-        return passed(f"Audit logs are sent by {', '.join(sending)}.", evidence={"settings": sending})
-    return failed(
-        "No diagnostic setting sends audit logs anywhere.", evidence={"settings": sorted(s.name for s in settings)}
-    )
+    return diagnostics_verdict(account.diagnostic_settings, _sends_audit_logs, "audit logs", "account")
+
+
+def _sends_audit_logs(setting: DiagnosticSetting) -> bool:
+    return setting.sends_audit_logs
 
 
 @check(

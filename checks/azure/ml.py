@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cspm.checks.azure import _rbac
+from cspm.checks.azure._monitor import diagnostics_verdict
 from cspm.checks.azure._network import private_endpoint_verdict
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.ml import MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.monitor import DiagnosticSetting
 
 # Compute types the local-authentication policy applies to (Azure Policy e96a9a5f, v2.1.0).
 LOCAL_AUTH_COMPUTE_TYPES = frozenset({"ComputeInstance", "AmlCompute"})
@@ -25,6 +27,7 @@ POLICY_PRIVATE_LINK = f"{_POLICY}/Workspace_PrivateLinkEnabled_Audit.json"
 POLICY_ISOLATION_MODE = f"{_POLICY}/ManagedNetworkIsolationMode_Audit.json"
 POLICY_CMK = f"{_POLICY}/Workspace_CMKEnabled_Audit.json"
 POLICY_LOCAL_AUTH = f"{_POLICY}/DisableLocalAuth_Audit.json"
+POLICY_RESOURCE_LOGS = f"{_POLICY}/MachineLearningServices_AuditDiagnosticLog_Audit.json"
 MANAGED_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-managed-network"
 MANAGED_NETWORK_TRAINING = (
     "https://learn.microsoft.com/en-us/training/modules/restrict-azure-machine-learning-workspace-network/"
@@ -319,3 +322,25 @@ def registry_uses_private_endpoint(registry: MlRegistry) -> Result:
     """Workspaces behind private endpoints pull registry assets through the registry's private
     endpoint; only Approved connections carry traffic (Pending and Rejected ones are named)."""
     return private_endpoint_verdict(registry.private_endpoint_connections)
+
+
+@check(
+    title="Azure ML workspace sends resource logs to a destination",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LOGGING,
+    remediation="Add a diagnostic setting that sends the workspace's log categories (or allLogs) to a Log "
+    "Analytics workspace, storage account or event hub; keep a year.",
+    compliance={"azure-policy": ["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"], "mcsb": ["LT-3"]},
+    attack=["AML.T0040"],
+    references=(POLICY_RESOURCE_LOGS,),
+)
+def workspace_sends_resource_logs(workspace: MlWorkspace) -> Result:
+    """Resource logs recreate "activity trails to use for investigation purposes" when an
+    incident occurs (Azure Policy afe0c3be; Defender for Cloud: "Resource logs in Azure Machine
+    Learning Workspaces should be enabled"). Any enabled log category or group sent somewhere
+    passes; the policy's one-year retention for storage destinations is not read."""
+    return diagnostics_verdict(workspace.diagnostic_settings, _sends_logs, "resource logs", "workspace")
+
+
+def _sends_logs(setting: DiagnosticSetting) -> bool:
+    return setting.sends_logs

@@ -863,6 +863,8 @@ _COMPUTES = re.compile(
 _CHILD_LISTING = (
     r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+"
     r"(/deployments|/raipolicies|/providers/microsoft\.insights/diagnosticsettings)$"
+    r"|^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+"
+    r"/providers/microsoft\.insights/diagnosticsettings$"
 )
 
 

@@ -18,8 +18,14 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any, Final
 
+from cspm.providers.azure.arm import (
+    DIAGNOSTICS_API_VERSION,
+    diagnostic_setting_from_arm,
+    diagnostic_settings_path,
+    identity_from_arm,
+    private_endpoint_from_arm,
+)
 from cspm.providers.azure.context import AzureContext, resource_group_of
-from cspm.providers.azure.ml import identity_from_arm, private_endpoint_from_arm
 from cspm.providers.base import ServiceSpec
 from cspm.resources.azure.cognitiveservices import (
     AiDeployment,
@@ -31,7 +37,6 @@ from cspm.resources.azure.cognitiveservices import (
 from cspm.resources.base import Resource
 
 API_VERSION: Final = "2024-10-01"
-DIAGNOSTICS_API_VERSION: Final = "2021-05-01-preview"
 ACCOUNTS: Final = "Microsoft.CognitiveServices/accounts"
 
 PERMISSIONS = (
@@ -76,7 +81,7 @@ def _account_and_deployments(ctx: AzureContext, arm: Any, raw: dict[str, Any]) -
     policies = ctx.list_items(arm.list, f"{account_id}/raiPolicies", API_VERSION, operation="RaiPolicies_List")
     diagnostics = ctx.list_items(
         arm.list,
-        f"{account_id}/providers/Microsoft.Insights/diagnosticSettings",
+        diagnostic_settings_path(account_id),
         DIAGNOSTICS_API_VERSION,
         operation="DiagnosticSettings_List",
     )
@@ -173,23 +178,6 @@ def rai_policy_from_arm(raw: dict[str, Any]) -> RaiPolicy:
         blocklists=tuple(
             str(b.get("blocklistName")) for b in props.get("customBlocklists") or () if isinstance(b, dict)
         ),
-    )
-
-
-def diagnostic_setting_from_arm(raw: dict[str, Any]) -> DiagnosticSetting:
-    props: dict[str, Any] = raw.get("properties") or {}
-    logs = [entry for entry in props.get("logs") or () if isinstance(entry, dict) and entry.get("enabled") is True]
-    destinations = {
-        "workspace": props.get("workspaceId"),
-        "storage": props.get("storageAccountId"),
-        "event_hub": props.get("eventHubAuthorizationRuleId"),
-        "partner": props.get("marketplacePartnerId"),
-    }
-    return DiagnosticSetting(
-        name=raw.get("name", ""),
-        categories=tuple(str(e["category"]) for e in logs if e.get("category")),
-        category_groups=tuple(str(e["categoryGroup"]) for e in logs if e.get("categoryGroup")),
-        destinations=tuple(kind for kind, target in destinations.items() if target),
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Final
 
+from cspm.providers.azure.arm import private_endpoint_from_arm
 from cspm.providers.azure.context import AzureContext, resource_group_of
-from cspm.providers.azure.ml import private_endpoint_from_arm
 from cspm.providers.base import ServiceSpec
 from cspm.resources.azure.keyvault import KeyVault
 

@@ -2,9 +2,9 @@
 online endpoints with their deployments, and registries.
 
 Requests per subscription: Workspaces_ListBySubscription and Registries_ListBySubscription (one
-per page each); per workspace: MachineLearningCompute_ListByWorkspace and OnlineEndpoints_List
-(one per page each); per online endpoint: OnlineDeployments_List. So 2 + 2 per workspace + 1 per
-endpoint (asserted in tests/providers/azure/test_ml.py).
+per page each); per workspace: MachineLearningCompute_ListByWorkspace, OnlineEndpoints_List and
+DiagnosticSettings_List (one per page each); per online endpoint: OnlineDeployments_List. So
+2 + 3 per workspace + 1 per endpoint (asserted in tests/providers/azure/test_ml.py).
 
 azure-mgmt-machinelearningservices (1.0.1, its newest release) models API version 2020-08-01,
 which predates publicNetworkAccess, managedNetwork, systemDatastoresAuthMode and
@@ -18,9 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from cspm.providers.azure.arm import (
+    DIAGNOSTICS_API_VERSION,
+    diagnostic_setting_from_arm,
+    diagnostic_settings_path,
+    identity_from_arm,
+    private_endpoint_from_arm,
+)
 from cspm.providers.azure.context import ML_API_VERSION, AzureContext, resource_group_of
 from cspm.providers.base import ServiceSpec
-from cspm.resources.azure.identity import ManagedIdentity
 from cspm.resources.azure.ml import MlCompute, MlOnlineDeployment, MlOnlineEndpoint, MlRegistry, MlWorkspace
 from cspm.resources.azure.network import PrivateEndpointConnection
 from cspm.resources.base import Resource
@@ -31,6 +37,7 @@ PERMISSIONS = (
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read",
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/read",
     "Microsoft.MachineLearningServices/registries/read",
+    "Microsoft.Insights/diagnosticSettings/read",
 )
 
 # ARM answers this for a subscription that never used Azure ML: no workspace exists there.
@@ -55,6 +62,12 @@ def _workspace_and_endpoints(ctx: AzureContext, client: Any, arm: Any, raw: dict
     workspace = _workspace(ctx, client, raw)
     if workspace is None:
         return []
+    diagnostics = ctx.list_items(
+        arm.list, diagnostic_settings_path(workspace.uid), DIAGNOSTICS_API_VERSION, operation="DiagnosticSettings_List"
+    )
+    if diagnostics is not None:
+        settings = tuple(diagnostic_setting_from_arm(d) for d in diagnostics)
+        workspace = workspace.model_copy(update={"diagnostic_settings": settings})
     endpoints = ctx.list_items(
         arm.list,
         f"{workspace.uid}/onlineEndpoints",
@@ -161,28 +174,6 @@ def _auth_mode(value: str | None) -> str:
     if not value:
         return "AccessKey"
     return known.get(value.lower(), value)
-
-
-def identity_from_arm(raw: dict[str, Any] | None) -> ManagedIdentity:
-    """``identity`` of a tracked resource; not set = no managed identity."""
-    if not raw:
-        return ManagedIdentity(type="None")
-    assigned: dict[str, Any] = raw.get("userAssignedIdentities") or {}
-    return ManagedIdentity(
-        type=str(raw.get("type") or "None"),
-        principal_id=raw.get("principalId"),
-        user_assigned=tuple(sorted(assigned)),
-        user_assigned_principals=tuple(
-            str(v["principalId"]) for _, v in sorted(assigned.items()) if isinstance(v, dict) and v.get("principalId")
-        ),
-    )
-
-
-def private_endpoint_from_arm(raw: dict[str, Any]) -> PrivateEndpointConnection:
-    state = (raw.get("properties") or {}).get("privateLinkServiceConnectionState") or {}
-    # Key Vault lists its connections without a name: the id's last segment is the name
-    name = raw.get("name") or str(raw.get("id") or "").rsplit("/", 1)[-1]
-    return PrivateEndpointConnection(name=name, status=state.get("status") or "Unknown")
 
 
 def compute_from_arm(raw: dict[str, Any]) -> MlCompute:

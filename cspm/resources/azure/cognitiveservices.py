@@ -13,25 +13,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from cspm.resources.azure.identity import NO_IDENTITY, ManagedIdentity
+from cspm.resources.azure.monitor import DiagnosticSetting
 from cspm.resources.azure.network import PrivateEndpointConnection
 from cspm.resources.base import Resource, Snapshot
-
-
-class DiagnosticSetting(Snapshot):
-    """One ``Microsoft.Insights/diagnosticSettings`` of a resource: what it sends, and where."""
-
-    name: str
-    categories: tuple[str, ...] = ()  # enabled log categories (e.g. Audit, RequestResponse, Trace)
-    category_groups: tuple[str, ...] = ()  # enabled category groups (audit, allLogs)
-    destinations: tuple[str, ...] = ()  # of workspace, storage, event_hub, partner
-
-    @property
-    def sends_audit_logs(self) -> bool:
-        """Audit logs are enabled (the Audit category, or the audit / allLogs group) and go somewhere."""
-        audit = "audit" in {c.lower() for c in self.categories} or bool(
-            {"audit", "alllogs"} & {g.lower() for g in self.category_groups}
-        )
-        return audit and bool(self.destinations)
 
 
 class ContentFilter(Snapshot):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from cspm.resources.azure.identity import NO_IDENTITY, ManagedIdentity
+from cspm.resources.azure.monitor import DiagnosticSetting
 from cspm.resources.azure.network import PrivateEndpointConnection
 from cspm.resources.base import Resource, Snapshot
 
@@ -43,6 +44,7 @@ class MlWorkspace(Resource):
     hub_id: str | None = None  # hubResourceId: the hub a project belongs to
     application_insights: str | None = None  # applicationInsights resource id; not set = none
     key_vault: str | None = None  # keyVault resource id
+    diagnostic_settings: tuple[DiagnosticSetting, ...] | None = None  # None: could not be listed
 
 
 class MlOnlineDeployment(Snapshot):

@@ -18,6 +18,7 @@ from cspm.models import Status
 from cspm.registry import load_checks
 from cspm.resources.azure.identity import ManagedIdentity
 from cspm.resources.azure.ml import MlCompute, MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.monitor import DiagnosticSetting
 from cspm.resources.azure.network import PrivateEndpointConnection
 from support.azure import principals, role_assignment
 
@@ -261,3 +262,23 @@ def test_online_endpoint_identity_is_not_privileged(
     held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
     result = ml.online_endpoint_identity_is_not_privileged(endpoint(identity=identity), held)
     assert result.status is expected, case
+
+
+LOGS = DiagnosticSetting(name="to-law", categories=("AmlComputeJobEvent",), destinations=("workspace",))
+
+
+@pytest.mark.parametrize(
+    ("case", "settings", "expected"),
+    [
+        ("logs to a workspace", (LOGS,), Status.PASS),
+        ("metrics only", (DiagnosticSetting(name="m", destinations=("workspace",)),), Status.FAIL),
+        ("logs to nowhere", (DiagnosticSetting(name="n", category_groups=("allLogs",)),), Status.FAIL),
+        ("no setting", (), Status.FAIL),
+        ("unreadable", None, Status.ERROR),
+    ],
+)
+def test_workspace_sends_resource_logs(
+    case: str, settings: tuple[DiagnosticSetting, ...] | None, expected: Status
+) -> None:
+    result = ml.workspace_sends_resource_logs(workspace(diagnostic_settings=settings))
+    assert result.status is expected, f"{case}: {result.message}"

@@ -11,6 +11,7 @@ from support.azure import (
     FakeArm,
     collect_azure,
     compute,
+    diagnostic_setting,
     hardened_workspace,
     ml_registry,
     online_deployment,
@@ -72,8 +73,10 @@ def test_workspaces_are_read_at_a_current_api_version() -> None:
 
     fake.handle = spy
     collect_azure(fake, MlWorkspace)
-    # workspaces, computes, online endpoints, registries
-    assert len(seen) == 4 and all("api-version=2024-10-01" in url for url in seen)
+    # workspaces, computes, online endpoints, registries; diagnostic settings at Microsoft.Insights' version
+    ml = [url for url in seen if "diagnosticSettings" not in url]
+    assert len(ml) == 4 and all("api-version=2024-10-01" in url for url in ml)
+    assert len(seen) == 5
 
 
 def test_denied_compute_listing_leaves_computes_none() -> None:
@@ -146,7 +149,7 @@ def test_online_endpoints_deployments_and_registries() -> None:
 
 
 def test_requests_per_workspace_and_endpoint_are_constant() -> None:
-    """2 per subscription + 2 per workspace + 1 per endpoint (docs/azure-gcp.md)."""
+    """2 per subscription + 3 per workspace + 1 per endpoint (docs/azure-gcp.md)."""
     fake = FakeArm()
     fake.add_workspace(hardened_workspace("a"), [compute("a", f"c{i}") for i in range(4)])
     fake.add_workspace(hardened_workspace("b"))
@@ -157,7 +160,14 @@ def test_requests_per_workspace_and_endpoint_are_constant() -> None:
     inventory, _ = collect_azure(fake, MlWorkspace, MlOnlineEndpoint, MlRegistry)
     assert not inventory.errors
     kinds = Counter(path.rsplit("/", 1)[1] for _, path in fake.requests)
-    assert kinds == {"workspaces": 1, "registries": 1, "computes": 2, "onlineEndpoints": 2, "deployments": 3}
+    assert kinds == {
+        "workspaces": 1,
+        "registries": 1,
+        "computes": 2,
+        "onlineEndpoints": 2,
+        "diagnosticSettings": 2,
+        "deployments": 3,
+    }
 
 
 def test_denied_online_deployments_leave_them_none() -> None:
@@ -179,3 +189,21 @@ def test_denied_endpoint_listing_marks_endpoints_incomplete_not_workspaces() -> 
     assert inventory.of_type(MlWorkspace)
     assert inventory.incomplete_reason(MlOnlineEndpoint, SUB) is not None
     assert inventory.incomplete_reason(MlWorkspace, SUB) is None
+
+
+def test_workspace_diagnostic_settings_are_read_and_a_denied_listing_is_none() -> None:
+    fake = FakeArm()
+    fake.add_workspace(hardened_workspace("logged"))
+    fake.add_workspace(hardened_workspace("denied"))
+    fake.add_listing(
+        workspace_id("logged") + "/providers/Microsoft.Insights/diagnosticSettings",
+        [diagnostic_setting(workspace_id("logged"), categories=("AmlComputeClusterEvent",), category_groups=())],
+    )
+    fake.deny(workspace_id("denied") + "/providers/Microsoft.Insights")
+    inventory, _ = collect_azure(fake, MlWorkspace)
+    logged = one(inventory, MlWorkspace, "logged").diagnostic_settings
+    assert logged is not None and [(d.categories, d.destinations) for d in logged] == [
+        (("AmlComputeClusterEvent",), ("workspace",))
+    ]
+    assert one(inventory, MlWorkspace, "denied").diagnostic_settings is None
+    assert [(e.operation, e.code) for e in inventory.errors] == [("DiagnosticSettings_List", "AuthorizationFailed")]
