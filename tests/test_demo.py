@@ -139,6 +139,17 @@ AZURE_AND_GCP_VERDICTS = {
     ("azure.ml.workspace_computes_disable_local_auth", demo_azure.OPEN_WORKSPACE): "FAIL",
     ("azure.ml.workspace_identity_is_not_privileged", demo_azure.SECURE_WORKSPACE): "PASS",
     ("azure.ml.workspace_identity_is_not_privileged", demo_azure.OPEN_WORKSPACE): "FAIL",  # Contributor
+    ("azure.ml.workspace_sends_resource_logs", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_sends_resource_logs", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_uses_application_insights", demo_azure.AI_HUB): "PASS",
+    ("azure.ml.workspace_uses_application_insights", demo_azure.AI_PROJECT): None,  # uses the hub's
+    ("azure.ml.online_endpoint_uses_token_auth", demo_azure.SECURE_ENDPOINT): "PASS",
+    ("azure.ml.online_endpoint_uses_token_auth", demo_azure.OPEN_ENDPOINT): "FAIL",
+    ("azure.ml.online_endpoint_disables_public_network_access", demo_azure.OPEN_ENDPOINT): "FAIL",
+    ("azure.ml.registry_uses_private_endpoint", demo_azure.REGISTRY): "PASS",
+    ("azure.keyvault.vault_uses_private_endpoint", demo_azure.SECURE_VAULT): "PASS",
+    ("azure.keyvault.vault_uses_private_endpoint", demo_azure.LEGACY_VAULT): "FAIL",
+    ("azure.keyvault.vault_is_recoverable", demo_azure.LEGACY_VAULT): "FAIL",
     # the production Azure OpenAI account and the playground
     ("azure.cognitiveservices.account_disables_local_auth", demo_azure.SECURE_AI_ACCOUNT): "PASS",
     ("azure.cognitiveservices.account_disables_local_auth", demo_azure.OPEN_AI_ACCOUNT): "FAIL",

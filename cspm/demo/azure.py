@@ -1161,6 +1161,14 @@ DEPLOY_PIPELINE = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a04"  # the CI/CD service pr
 DATA_SCIENTISTS = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a05"  # an Entra group
 DELETED_PRINCIPAL = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a06"  # a service principal deleted long ago
 ML_OPERATOR_ROLE = "7d1c2b3a-4e5f-4a6b-9c8d-0e1f2a3b4c5d"  # custom role "acme ML operator"
+SCORING_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a07"
+AI_HUB = "acme-ai-hub"  # an AI Foundry hub and its project
+AI_PROJECT = "acme-support-assistant"
+SECURE_ENDPOINT = "fraud-scoring"  # private, Entra tokens, a model from acme's own registry
+OPEN_ENDPOINT = "demo-chat"  # keys, public, a model from Microsoft's public catalog
+REGISTRY = "acme-ml-registry"
+SECURE_VAULT = "acme-ml-kv"
+LEGACY_VAULT = "acme-ml-legacy-kv"
 _TAGS = {"owner": "ml-platform", "env": "prod", "cost-center": "ml-4711"}
 
 DESCRIPTION = f"an Azure subscription ({DEMO_SUBSCRIPTION_NAME}, {DEMO_SUBSCRIPTION}) on a fake Resource Manager"
@@ -1210,6 +1218,7 @@ def demo_subscription() -> FakeArm:
             tags=_TAGS,
             principal_id=PROD_WS_IDENTITY,
             storageAccount=account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG),
+            keyVault=resource_id("Microsoft.KeyVault/vaults", SECURE_VAULT, sub=sub, rg=DATA_RG),
         ),
         [
             compute(SECURE_WORKSPACE, "train-gpu", "AmlCompute", **ws),
@@ -1223,15 +1232,44 @@ def demo_subscription() -> FakeArm:
             tags={**_TAGS, "env": "dev"},
             principal_id=SANDBOX_WS_IDENTITY,
             storageAccount=account_id(LEGACY_ACCOUNT, sub=sub, rg=LEGACY_RG),
+            keyVault=resource_id("Microsoft.KeyVault/vaults", LEGACY_VAULT, sub=sub, rg=LEGACY_RG),
             publicNetworkAccess="Enabled",
             managedNetwork={"isolationMode": "Disabled"},
             systemDatastoresAuthMode="accessKey",
         ),
         [compute(OPEN_WORKSPACE, "ci-dana", disable_local_auth=False, **ws)],
     )
+    _demo_ml_serving(fake)
     _demo_ai_services(fake)
     _demo_rbac(fake)
     return fake
+
+
+def _demo_ml_serving(fake: FakeArm) -> None:
+    """Online endpoints of the two workspaces, acme's model registry, an AI Foundry hub with a
+    project, the workspaces' key vaults and diagnostic settings."""
+    sub = DEMO_SUBSCRIPTION
+    ws: dict[str, Any] = {"sub": sub, "rg": WORKSPACE_RG, "location": "westeurope"}
+    fake.add_registry(ml_registry(REGISTRY, **ws))
+    secure = online_endpoint(SECURE_WORKSPACE, SECURE_ENDPOINT, principal_id=SCORING_IDENTITY, **ws)
+    model = f"azureml://registries/{REGISTRY}/models/fraud-detector/versions/7"
+    fake.add_online_endpoint(secure, [online_deployment(secure, model=model)])
+    opened = online_endpoint(OPEN_WORKSPACE, OPEN_ENDPOINT, auth_mode="Key", public_network_access="Enabled", **ws)
+    fake.add_online_endpoint(opened, [online_deployment(opened, egress="Enabled")])
+    hub = hardened_workspace(AI_HUB, **ws, kind="Hub", tags=_TAGS, principal_id=PROD_WS_IDENTITY)
+    project = hardened_workspace(
+        AI_PROJECT, **ws, kind="Project", tags=_TAGS, principal_id=PROD_WS_IDENTITY, hubResourceId=hub["id"]
+    )
+    fake.add_workspace(hub)
+    fake.add_workspace(project)
+    fake.add_key_vault(key_vault(SECURE_VAULT, sub=sub, rg=DATA_RG, location="westeurope"))
+    fake.add_key_vault(key_vault(LEGACY_VAULT, sub=sub, rg=LEGACY_RG, location="westeurope", hardened=False))
+    for name in (SECURE_WORKSPACE, AI_HUB, AI_PROJECT):
+        wid = workspace_id(name, sub=sub, rg=WORKSPACE_RG)
+        fake.add_listing(
+            f"{wid}/providers/Microsoft.Insights/diagnosticSettings",
+            [diagnostic_setting(wid, "to-sentinel", category_groups=("allLogs",))],
+        )
 
 
 def _demo_ai_services(fake: FakeArm) -> None:
@@ -1241,7 +1279,21 @@ def _demo_ai_services(fake: FakeArm) -> None:
     secure_id = ai_account_id(SECURE_AI_ACCOUNT, **ai)
     fake.add_ai_account(
         hardened_ai_account(
-            SECURE_AI_ACCOUNT, **ai, location="westeurope", kind="OpenAI", principal_id=OPENAI_IDENTITY, tags=_TAGS
+            SECURE_AI_ACCOUNT,
+            **ai,
+            location="westeurope",
+            kind="OpenAI",
+            principal_id=OPENAI_IDENTITY,
+            tags=_TAGS,
+            properties={
+                "encryption": {
+                    "keySource": "Microsoft.KeyVault",
+                    "keyVaultProperties": {
+                        "keyName": "openai",
+                        "keyVaultUri": f"https://{SECURE_VAULT}.vault.azure.net/",
+                    },
+                }
+            },
         ),
         deployments=[
             ai_deployment(SECURE_AI_ACCOUNT, "gpt-4o-support", rai_policy=STRICT_FILTER, **ai),
@@ -1290,6 +1342,7 @@ def _demo_rbac(fake: FakeArm) -> None:
         [
             role_assignment(PROD_WS_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
             role_assignment(OPENAI_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
+            role_assignment(SCORING_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
             role_assignment(SANDBOX_WS_IDENTITY, "Contributor", scope, sub=sub),
             role_assignment(DEPLOY_PIPELINE, "Owner", scope, sub=sub),
             role_assignment(DATA_SCIENTISTS, "Storage Blob Data Contributor", scope, principal_type="Group", sub=sub),

@@ -123,6 +123,8 @@ def test_scan_reports_every_subscription_and_records_the_unreadable_one(
         (SUB2, "Workspaces_ListBySubscription", "AuthorizationFailed"),
         (SUB2, "Accounts_List", "AuthorizationFailed"),
         (SUB2, "RoleAssignments_ListForSubscription", "AuthorizationFailed"),
+        (SUB2, "Registries_ListBySubscription", "AuthorizationFailed"),
+        (SUB2, "Vaults_ListBySubscription", "AuthorizationFailed"),
     }
     assert {r["type"] for r in report["resources"]} == {
         "azure.storage.account",
