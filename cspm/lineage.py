@@ -114,7 +114,7 @@ IN_GROUP = "in_group"  # model package -> model package group
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
 RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
-LINEAGE_CHECKS = "aws.lineage."
+LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.")
 # Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
 # repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
 # bucket (job -> prefix -> bucket -> key).

@@ -236,6 +236,7 @@ AUDITED_MODULES = frozenset(
         "azure.cognitiveservices",
         "azure.authorization",
         "azure.keyvault",
+        "azure.lineage",
         "gcp.storage",
     }
 )
