@@ -149,6 +149,11 @@ AZURE_AND_GCP_VERDICTS = {
     ("azure.keyvault.vault_uses_private_endpoint", demo_azure.SECURE_VAULT): "PASS",
     ("azure.keyvault.vault_uses_private_endpoint", demo_azure.LEGACY_VAULT): "FAIL",
     ("azure.keyvault.vault_is_recoverable", demo_azure.LEGACY_VAULT): "FAIL",
+    # the AI chain's storage and vaults, judged along the lineage
+    ("azure.lineage.ai_storage_account_is_private", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.lineage.ai_storage_account_is_private", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.lineage.ai_key_vault_is_private", demo_azure.SECURE_VAULT): "PASS",
+    ("azure.lineage.ai_key_vault_is_private", demo_azure.LEGACY_VAULT): "FAIL",
     # the production Azure OpenAI account and the playground
     ("azure.cognitiveservices.account_disables_local_auth", demo_azure.SECURE_AI_ACCOUNT): "PASS",
     ("azure.cognitiveservices.account_disables_local_auth", demo_azure.OPEN_AI_ACCOUNT): "FAIL",
