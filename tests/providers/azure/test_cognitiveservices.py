@@ -184,3 +184,22 @@ def test_a_next_link_to_another_host_is_refused() -> None:
     # refused before sending: an unmatched URL would have been a connection error from `responses`
     assert error.operation == "Accounts_List" and error.code == "UnexpectedArmResponse"
     assert "evil.example" in error.message
+
+
+def test_a_listing_without_a_value_list_is_an_error_not_an_empty_listing() -> None:
+    fake = FakeArm()
+    fake.add_ai_account(ai_account("a"))
+    original = fake.handle
+
+    def broken(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, object]]:
+        status, payload = original(method, url, headers, body)
+        if url.split("?", maxsplit=1)[0].endswith("/accounts"):
+            return status, {"values": payload.get("value")}  # a misspelt key: not an empty listing
+        return status, payload
+
+    fake.handle = broken
+    inventory, _ = collect_azure(fake, *TYPES)
+    assert not list(inventory.resources())
+    [error] = inventory.errors
+    assert (error.operation, error.code) == ("Accounts_List", "UnexpectedArmResponse")
+    assert inventory.incomplete_reason(AiServicesAccount, SUB) is not None
