@@ -138,6 +138,8 @@ AZURE_AND_GCP_VERDICTS = {
     ("azure.ml.workspace_computes_disable_local_auth", demo_azure.OPEN_WORKSPACE): "FAIL",
     ("azure.ml.workspace_identity_is_not_privileged", demo_azure.SECURE_WORKSPACE): "PASS",
     ("azure.ml.workspace_identity_is_not_privileged", demo_azure.OPEN_WORKSPACE): "FAIL",  # Contributor
+    ("azure.ml.workspace_datastores_use_entra_id", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_datastores_use_entra_id", demo_azure.OPEN_WORKSPACE): "FAIL",  # account key
     ("azure.ml.workspace_sends_resource_logs", demo_azure.SECURE_WORKSPACE): "PASS",
     ("azure.ml.workspace_sends_resource_logs", demo_azure.OPEN_WORKSPACE): "FAIL",
     ("azure.ml.workspace_uses_application_insights", demo_azure.AI_HUB): "PASS",

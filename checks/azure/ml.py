@@ -38,6 +38,7 @@ SHARED_KEY_STORAGE = "https://docs.azure.cn/zh-cn/machine-learning/how-to-disabl
 ENDPOINT_AUTH = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-authenticate-online-endpoint"
 ENDPOINT_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/concept-secure-online-endpoint"
 REGISTRY_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-registry-network-isolation"
+DATASTORE_IDENTITY = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-datastore"
 DEFENDER_AI = "https://learn.microsoft.com/en-us/azure/defender-for-cloud/recommendations-reference-ai"
 MONITOR_ONLINE_ENDPOINTS = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-monitor-online-endpoints"
 RBAC_BEST_PRACTICES = "https://learn.microsoft.com/en-us/azure/role-based-access-control/best-practices"
@@ -344,3 +345,31 @@ def workspace_sends_resource_logs(workspace: MlWorkspace) -> Result:
 
 def _sends_logs(setting: DiagnosticSetting) -> bool:
     return setting.sends_logs
+
+
+@check(
+    title="Azure ML workspace (AI Foundry project) reaches its datastores with Microsoft Entra ID",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Recreate account-key and SAS datastores as identity-based (credentials None) and grant the "
+    "workspace or user identities Storage Blob Data roles on the data.",
+    compliance={"mcsb": ["IM-1"], "nist-800-53-r5": ["IA-5", "AC-6"]},
+    attack=["AML.T0012", "AML.T0055"],
+    references=(DEFENDER_AI, DATASTORE_IDENTITY),
+)
+def workspace_datastores_use_entra_id(workspace: MlWorkspace) -> Result:
+    """Defender for Cloud: "Microsoft Entra ID should be used when connecting to data stores on
+    Azure AI Foundry project" (high): credential-based access "poses a risk of unauthorized
+    access". A datastore with an account key or SAS token lets every workspace user read the
+    data with that secret; an identity-based one (credentials None) authorizes each caller."""
+    if workspace.datastores is None:
+        return unknown("The workspace's datastores could not be listed.")
+    if not workspace.datastores:
+        return not_applicable("The workspace has no datastore.")
+    unknown_types = sorted(d.name for d in workspace.datastores if d.credentials_type == "Unknown")
+    secret = sorted(d.name for d in workspace.datastores if d.uses_account_secret)
+    if secret:
+        return failed(f"{len(secret)} datastore(s) use an account key or SAS token.", evidence={"datastores": secret})
+    if unknown_types:
+        return unknown("Some datastores have no credentials type.", evidence={"datastores": unknown_types})
+    return passed(f"All {len(workspace.datastores)} datastore(s) use Microsoft Entra identities.")

@@ -668,6 +668,34 @@ def role_assignment(
     }
 
 
+def datastore(
+    workspace_name: str,
+    name: str = "workspaceblobstore",
+    credentials: str = "None",
+    *,
+    account: str = "mlstore",
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A datastore as ``Datastores_List`` (API 2024-10-01) returns it; ``credentials`` is the
+    credentialsType (AccountKey, Sas, ServicePrincipal, Certificate, None = identity-based)."""
+    return {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/datastores/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/datastores",
+        "properties": {
+            "datastoreType": "AzureBlob",
+            "accountName": account,
+            "containerName": f"azureml-blobstore-{name}",
+            "endpoint": "core.windows.net",
+            "protocol": "https",
+            "credentials": {"credentialsType": credentials},
+            "isDefault": name == "workspaceblobstore",
+            "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
+        },
+    }
+
+
 def online_endpoint(
     workspace_name: str,
     name: str,
@@ -884,7 +912,8 @@ def _unseeded_listing(lowered: str, sub: str) -> list[dict[str, Any]] | None:
 
 _ML_LISTING = (
     r"^/subscriptions/[^/]+/(providers/microsoft\.(machinelearningservices/registries|keyvault/vaults)"
-    r"|resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+/onlineendpoints(/[^/]+/deployments)?)$"
+    r"|resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+"
+    r"/(onlineendpoints(/[^/]+/deployments)?|datastores))$"
 )
 _NAMESPACES = (
     "microsoft.storage",
@@ -1263,6 +1292,11 @@ def _demo_ml_serving(fake: FakeArm) -> None:
     fake.add_workspace(project)
     fake.add_key_vault(key_vault(SECURE_VAULT, sub=sub, rg=DATA_RG, location="westeurope"))
     fake.add_key_vault(key_vault(LEGACY_VAULT, sub=sub, rg=LEGACY_RG, location="westeurope", hardened=False))
+    for name, credentials in ((SECURE_WORKSPACE, "None"), (OPEN_WORKSPACE, "AccountKey"), (AI_PROJECT, "None")):
+        fake.add_listing(
+            workspace_id(name, sub=sub, rg=WORKSPACE_RG) + "/datastores",
+            [datastore(name, credentials=credentials, sub=sub, rg=WORKSPACE_RG)],
+        )
     for name in (SECURE_WORKSPACE, AI_HUB, AI_PROJECT):
         wid = workspace_id(name, sub=sub, rg=WORKSPACE_RG)
         fake.add_listing(

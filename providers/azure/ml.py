@@ -4,7 +4,8 @@ online endpoints with their deployments, and registries.
 Requests per subscription: Workspaces_ListBySubscription and Registries_ListBySubscription (one
 per page each); per workspace: MachineLearningCompute_ListByWorkspace, OnlineEndpoints_List and
 DiagnosticSettings_List (one per page each); per online endpoint: OnlineDeployments_List. So
-2 + 3 per workspace + 1 per endpoint (asserted in tests/providers/azure/test_ml.py).
+2 + 4 per workspace (with Datastores_List) + 1 per endpoint (asserted in
+tests/providers/azure/test_ml.py).
 
 azure-mgmt-machinelearningservices (1.0.1, its newest release) models API version 2020-08-01,
 which predates publicNetworkAccess, managedNetwork, systemDatastoresAuthMode and
@@ -27,7 +28,14 @@ from cspm.providers.azure.arm import (
 )
 from cspm.providers.azure.context import ML_API_VERSION, AzureContext, resource_group_of
 from cspm.providers.base import ServiceSpec
-from cspm.resources.azure.ml import MlCompute, MlOnlineDeployment, MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.ml import (
+    MlCompute,
+    MlDatastore,
+    MlOnlineDeployment,
+    MlOnlineEndpoint,
+    MlRegistry,
+    MlWorkspace,
+)
 from cspm.resources.azure.network import PrivateEndpointConnection
 from cspm.resources.base import Resource
 
@@ -37,6 +45,7 @@ PERMISSIONS = (
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read",
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/read",
     "Microsoft.MachineLearningServices/registries/read",
+    "Microsoft.MachineLearningServices/workspaces/datastores/read",
     "Microsoft.Insights/diagnosticSettings/read",
 )
 
@@ -65,9 +74,15 @@ def _workspace_and_endpoints(ctx: AzureContext, client: Any, arm: Any, raw: dict
     diagnostics = ctx.list_items(
         arm.list, diagnostic_settings_path(workspace.uid), DIAGNOSTICS_API_VERSION, operation="DiagnosticSettings_List"
     )
-    if diagnostics is not None:
-        settings = tuple(diagnostic_setting_from_arm(d) for d in diagnostics)
-        workspace = workspace.model_copy(update={"diagnostic_settings": settings})
+    datastores = ctx.list_items(arm.list, f"{workspace.uid}/datastores", ML_API_VERSION, operation="Datastores_List")
+    workspace = workspace.model_copy(
+        update={
+            "diagnostic_settings": None
+            if diagnostics is None
+            else tuple(map(diagnostic_setting_from_arm, diagnostics)),
+            "datastores": None if datastores is None else tuple(map(datastore_from_arm, datastores)),
+        }
+    )
     endpoints = ctx.list_items(
         arm.list,
         f"{workspace.uid}/onlineEndpoints",
@@ -182,6 +197,17 @@ def compute_from_arm(raw: dict[str, Any]) -> MlCompute:
         name=raw.get("name", ""),
         compute_type=props.get("computeType") or "Unknown",
         local_auth_enabled=props.get("disableLocalAuth") is not True,
+    )
+
+
+def datastore_from_arm(raw: dict[str, Any]) -> MlDatastore:
+    props: dict[str, Any] = raw.get("properties") or {}
+    return MlDatastore(
+        name=raw.get("name", ""),
+        datastore_type=props.get("datastoreType") or "Unknown",
+        credentials_type=(props.get("credentials") or {}).get("credentialsType") or "Unknown",
+        account_name=props.get("accountName"),
+        is_default=props.get("isDefault") is True,
     )
 
 

@@ -89,6 +89,7 @@ def _azure_account(role: Iterable[str]) -> RbacArm:
     fake.add_online_endpoint(endpoint, [arm.online_deployment(endpoint)])
     fake.add_registry(arm.ml_registry("shared"))
     fake.add_key_vault(arm.key_vault("ml-kv"))
+    fake.add_listing(arm.workspace_id("ml-ws") + "/datastores", [arm.datastore("ml-ws")])
     fake.add_ai_account(
         arm.hardened_ai_account("ml-ai"),
         deployments=[arm.ai_deployment("ml-ai", "chat")],

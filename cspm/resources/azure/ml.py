@@ -23,6 +23,23 @@ class MlCompute(Snapshot):
     local_auth_enabled: bool  # not disableLocalAuth; not set = local auth enabled
 
 
+class MlDatastore(Snapshot):
+    """One datastore of a workspace (``workspaces/datastores``): where jobs read data from, and how."""
+
+    name: str
+    datastore_type: str  # AzureBlob | AzureDataLakeGen1 | AzureDataLakeGen2 | AzureFile | OneLake
+    # credentials.credentialsType: AccountKey | Sas | ServicePrincipal | Certificate | None (identity-based);
+    # Unknown when the listing gave none (the API requires it)
+    credentials_type: str
+    account_name: str | None = None
+    is_default: bool = False
+
+    @property
+    def uses_account_secret(self) -> bool:
+        """Reached with a storage account key or a SAS token rather than a Microsoft Entra identity."""
+        return self.credentials_type.lower() in ("accountkey", "sas")
+
+
 class MlWorkspace(Resource):
     """One Azure ML workspace. ``account`` is the subscription id, ``region`` the location."""
 
@@ -45,6 +62,7 @@ class MlWorkspace(Resource):
     application_insights: str | None = None  # applicationInsights resource id; not set = none
     key_vault: str | None = None  # keyVault resource id
     diagnostic_settings: tuple[DiagnosticSetting, ...] | None = None  # None: could not be listed
+    datastores: tuple[MlDatastore, ...] | None = None  # None: could not be listed
 
 
 class MlOnlineDeployment(Snapshot):

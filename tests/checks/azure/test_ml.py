@@ -17,7 +17,7 @@ from cspm.engine import Inventory, evaluate
 from cspm.models import Status
 from cspm.registry import load_checks
 from cspm.resources.azure.identity import ManagedIdentity
-from cspm.resources.azure.ml import MlCompute, MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.ml import MlCompute, MlDatastore, MlOnlineEndpoint, MlRegistry, MlWorkspace
 from cspm.resources.azure.monitor import DiagnosticSetting
 from cspm.resources.azure.network import PrivateEndpointConnection
 from support.azure import principals, role_assignment
@@ -281,4 +281,26 @@ def test_workspace_sends_resource_logs(
     case: str, settings: tuple[DiagnosticSetting, ...] | None, expected: Status
 ) -> None:
     result = ml.workspace_sends_resource_logs(workspace(diagnostic_settings=settings))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def store(name: str, credentials: str) -> MlDatastore:
+    return MlDatastore(name=name, datastore_type="AzureBlob", credentials_type=credentials)
+
+
+@pytest.mark.parametrize(
+    ("case", "stores", "expected"),
+    [
+        ("identity-based", (store("a", "None"), store("b", "ServicePrincipal")), Status.PASS),
+        ("an account key", (store("a", "None"), store("b", "AccountKey")), Status.FAIL),
+        ("a SAS token", (store("a", "Sas"),), Status.FAIL),
+        ("no credentials type", (store("a", "Unknown"),), Status.ERROR),
+        ("no datastore", (), None),
+        ("unreadable", None, Status.ERROR),
+    ],
+)
+def test_workspace_datastores_use_entra_id(
+    case: str, stores: tuple[MlDatastore, ...] | None, expected: Status | None
+) -> None:
+    result = ml.workspace_datastores_use_entra_id(workspace(datastores=stores))
     assert result.status is expected, f"{case}: {result.message}"

@@ -11,6 +11,7 @@ from support.azure import (
     FakeArm,
     collect_azure,
     compute,
+    datastore,
     diagnostic_setting,
     hardened_workspace,
     ml_registry,
@@ -75,8 +76,8 @@ def test_workspaces_are_read_at_a_current_api_version() -> None:
     collect_azure(fake, MlWorkspace)
     # workspaces, computes, online endpoints, registries; diagnostic settings at Microsoft.Insights' version
     ml = [url for url in seen if "diagnosticSettings" not in url]
-    assert len(ml) == 4 and all("api-version=2024-10-01" in url for url in ml)
-    assert len(seen) == 5
+    assert len(ml) == 5 and all("api-version=2024-10-01" in url for url in ml)  # + datastores
+    assert len(seen) == 6
 
 
 def test_denied_compute_listing_leaves_computes_none() -> None:
@@ -149,7 +150,7 @@ def test_online_endpoints_deployments_and_registries() -> None:
 
 
 def test_requests_per_workspace_and_endpoint_are_constant() -> None:
-    """2 per subscription + 3 per workspace + 1 per endpoint (docs/azure-gcp.md)."""
+    """2 per subscription + 4 per workspace + 1 per endpoint (docs/azure-gcp.md)."""
     fake = FakeArm()
     fake.add_workspace(hardened_workspace("a"), [compute("a", f"c{i}") for i in range(4)])
     fake.add_workspace(hardened_workspace("b"))
@@ -166,6 +167,7 @@ def test_requests_per_workspace_and_endpoint_are_constant() -> None:
         "computes": 2,
         "onlineEndpoints": 2,
         "diagnosticSettings": 2,
+        "datastores": 2,
         "deployments": 3,
     }
 
@@ -207,3 +209,23 @@ def test_workspace_diagnostic_settings_are_read_and_a_denied_listing_is_none() -
     ]
     assert one(inventory, MlWorkspace, "denied").diagnostic_settings is None
     assert [(e.operation, e.code) for e in inventory.errors] == [("DiagnosticSettings_List", "AuthorizationFailed")]
+
+
+def test_workspace_datastores_and_their_credentials_types() -> None:
+    fake = FakeArm()
+    fake.add_workspace(hardened_workspace("proj", kind="Project"))
+    fake.add_listing(
+        workspace_id("proj") + "/datastores",
+        [datastore("proj"), datastore("proj", "legacy", "AccountKey", account="legacy")],
+    )
+    fake.add_workspace(hardened_workspace("denied"))
+    fake.deny(workspace_id("denied") + "/datastores")
+    inventory, _ = collect_azure(fake, MlWorkspace)
+    stores = one(inventory, MlWorkspace, "proj").datastores
+    assert stores is not None
+    assert [(d.name, d.credentials_type, d.account_name, d.is_default) for d in stores] == [
+        ("workspaceblobstore", "None", "mlstore", True),
+        ("legacy", "AccountKey", "legacy", False),
+    ]
+    assert one(inventory, MlWorkspace, "denied").datastores is None
+    assert [(e.operation, e.code) for e in inventory.errors] == [("Datastores_List", "AuthorizationFailed")]
