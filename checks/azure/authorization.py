@@ -32,6 +32,8 @@ POLICY_CUSTOM_OWNER = (
 
 @check(
     title="Service principal or managed identity holds no Owner, Contributor or access-admin role on the subscription",
+    fail_title="Service principal or managed identity holds Owner, Contributor or an access-admin role on the "
+    "subscription",
     severity=Severity.HIGH,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Replace the subscription-wide Owner / Contributor / User Access Administrator assignment with "
@@ -61,6 +63,7 @@ def principal_has_no_privileged_subscription_role(principal: RbacPrincipal) -> R
 
 @check(
     title="Principal holds no custom role that allows every action",
+    fail_title="Principal holds a custom role that allows every action",
     severity=Severity.HIGH,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="List the actions the role needs instead of '*', or use a built-in role.",
@@ -81,6 +84,7 @@ def principal_has_no_wildcard_custom_role(principal: RbacPrincipal) -> Result:
 
 @check(
     title="Principal holds no data-plane role over all blobs or models of a subscription",
+    fail_title="Principal holds a data-plane role over all blobs or models of a subscription",
     severity=Severity.MEDIUM,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Assign Storage Blob Data and Cognitive Services OpenAI roles on the storage account, container "

@@ -195,6 +195,7 @@ def account_uses_managed_identity(account: AiServicesAccount) -> Result:
 
 @check(
     title="AI Services account restricts outbound network access",
+    fail_title="AI Services account does not restrict outbound network access",
     severity=Severity.MEDIUM,
     baseline=Baseline.PRIVATE_ENDPOINT,
     remediation="Set restrictOutboundNetworkAccess to true and list only the hosts the account must reach in "
@@ -240,6 +241,7 @@ def _sends_audit_logs(setting: DiagnosticSetting) -> bool:
 
 @check(
     title="AI Services account's managed identity holds no privileged role on the subscription",
+    fail_title="AI Services account's managed identity holds a privileged role on the subscription",
     severity=Severity.HIGH,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Give the account's identity only the data roles it needs (Key Vault Crypto Service Encryption "
@@ -277,6 +279,7 @@ def _policy(deployment: AiDeployment) -> RaiPolicy | Result:
 
 @check(
     title="AI model deployment filters harmful content at medium severity or stricter",
+    fail_title="AI model deployment does not filter harmful content at medium severity or stricter",
     severity=Severity.HIGH,
     baseline=Baseline.INTEGRITY,
     remediation="Attach a content filter (RAI policy) whose Hate, Sexual, Violence and Self-harm filters are "

@@ -195,6 +195,7 @@ def workspace_computes_disable_local_auth(workspace: MlWorkspace) -> Result:
 
 @check(
     title="Azure ML workspace's managed identity holds no privileged role on the subscription",
+    fail_title="Azure ML workspace's managed identity holds a privileged role on the subscription",
     severity=Severity.HIGH,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Give the workspace identity the roles it needs on its storage account, key vault and registry "
@@ -277,6 +278,7 @@ def online_endpoint_disables_public_network_access(endpoint: MlOnlineEndpoint) -
 
 @check(
     title="Azure ML online endpoint's managed identity holds no privileged role on the subscription",
+    fail_title="Azure ML online endpoint's managed identity holds a privileged role on the subscription",
     severity=Severity.HIGH,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Give the endpoint identity read access to its model storage and registry only.",
