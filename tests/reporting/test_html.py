@@ -170,6 +170,7 @@ def test_muted_by_and_resource_view(browser: Any, tmp_path: Path) -> None:
 def test_lineage_graph(browser: Any, tmp_path: Path) -> None:
     path, _ = report_html(tmp_path)
     page = Page(browser, path, "#lineage")
+    page.page.wait_for_selector("body[data-links-ready=true]")
     assert page.page.locator("#lineage-graph g.node").count() == 3
     assert page.page.locator("#lineage-graph path.edge").count() == 2
     assert page.page.locator("#lineage-edges tbody tr").all_inner_texts() == [

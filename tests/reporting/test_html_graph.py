@@ -26,13 +26,13 @@ from support.report_factory import TRICKY, bucket_arn, make_finding, make_report
 VENDOR = Path(html_report.__file__).parent / "templates" / "vendor"
 VIEWPORT = {"width": 1280, "height": 720}
 DEMO_CHAINS = 9  # 84 nodes, 99 edges: the demo's size (79 nodes, 123 edges)
-LARGE_CHAINS = 108  # 1,005 nodes
+LARGE_CHAINS = 111  # 1,035 nodes in 12 components, or 1,002 in one
 
 
-def graph_html(tmp_path: Path, chains: int, *, with_risks: bool = True, findings: Any = None) -> Path:
-    report = make_report(chain_findings(chains) if findings is None else findings)
-    risks = chain_risks(chains) if with_risks else None
-    (path,) = write_formats(report, ["html"], tmp_path, lineage=chain_lineage(chains), risks=risks)
+def graph_html(tmp_path: Path, chains: int, *, with_risks: bool = True, findings: Any = None, share: int = 10) -> Path:
+    report = make_report(chain_findings(chains, share) if findings is None else findings)
+    risks = chain_risks(chains, share=share) if with_risks else None
+    (path,) = write_formats(report, ["html"], tmp_path, lineage=chain_lineage(chains, share), risks=risks)
     return path
 
 
@@ -264,6 +264,7 @@ def test_the_demo_size_graph_is_laid_out_legibly(browser: Any, tmp_path: Path) -
     assert len(dashed) == len(unresolved) == 2
     assert all(dash not in ("", "none") for dash, _ in dashed)
     assert {e["reason"] for e in unresolved} == {tip.split("unresolved: ", 1)[1] for _, tip in dashed}
+    p.wait_for_selector("body[data-links-ready=true]")
     assert p.locator("#lineage-edges tr.unresolved").count() == 2
     p.click("#lineage-graph", position={"x": 5, "y": 5})  # the background clears the selection
     assert highlighted(p) == (set(), set())
@@ -299,16 +300,20 @@ def test_selecting_a_risk_highlights_exactly_its_path(browser: Any, tmp_path: Pa
     page.close()
 
 
-@pytest.mark.parametrize("chains", [LARGE_CHAINS])
-def test_a_thousand_node_graph_is_interactive(browser: Any, tmp_path: Path, chains: int) -> None:
-    lineage = chain_lineage(chains)
+@pytest.mark.parametrize("share", [10, LARGE_CHAINS], ids=["12-components", "one-component"])
+def test_a_thousand_node_graph_is_interactive(browser: Any, tmp_path: Path, share: int) -> None:
+    """One component of 1,000 nodes takes the faster ordering (graph.js FAST_ORDER_ABOVE)."""
+    chains = LARGE_CHAINS
+    lineage = chain_lineage(chains, share)
     assert len(lineage["nodes"]) >= 1000
-    page = Page(browser, graph_html(tmp_path, chains), "#lineage", viewport=VIEWPORT)
+    page = Page(browser, graph_html(tmp_path, chains, share=share), "#lineage", viewport=VIEWPORT)
     p = page.page
     p.wait_for_selector("body[data-graph-ready=true]", timeout=30_000)
-    ready_ms = p.evaluate("performance.now()")
-    # The goal is 3 s (bench/html.py measures it); the margin absorbs a loaded test machine.
-    assert ready_ms < 9000, f"the 1,000-node graph took {ready_ms:.0f} ms to be ready"
+    ready_ms, cpu_ms = p.evaluate("performance.now()"), page.main_thread_cpu_ms()
+    # The goal: interactive within 3 s (bench/html.py measures it). The page's own CPU time is held
+    # to it; the wall time only to a bound that a loaded, shared test machine still meets.
+    assert cpu_ms < 3000, f"the 1,000-node graph took {cpu_ms:.0f} ms of CPU to be ready"
+    assert ready_ms < 20_000, f"the 1,000-node graph took {ready_ms:.0f} ms to be ready"
     boxes = node_boxes(p)
     assert len(boxes) == len(lineage["nodes"]) and overlaps(boxes) == []
     before = float(p.get_attribute("#lineage-graph", "data-zoom"))
@@ -316,7 +321,7 @@ def test_a_thousand_node_graph_is_interactive(browser: Any, tmp_path: Path, chai
     assert float(p.get_attribute("#lineage-graph", "data-zoom")) < before
     p.click("#zoom-fit")
     p.select_option("#risk-select", "risk-0099")
-    risk = next(r for r in chain_risks(chains) if r["id"] == "risk-0099")
+    risk = next(r for r in chain_risks(chains, share=share) if r["id"] == "risk-0099")
     assert highlighted(p) == path_of(risk)
     shot = tmp_path / "lineage-1000.png"
     p.locator("#graph-box").screenshot(path=str(shot))

@@ -3,7 +3,8 @@ sections (docs/lineage.md, DESIGN "Additions of the second wave"): import as ``s
 
 ``chain_lineage(chains)`` is ``chains`` SageMaker supply chains (endpoint → endpoint config → model →
 artifact → bucket; the model's training job reads a data prefix and runs an image as a role), each
-8 nodes, sharing one role, key and ECR repository per ten chains, as real accounts share them.
+9 nodes, sharing one role, key and ECR repository per ``share`` chains (ten by default), as real
+accounts share them; ``share=chains`` makes the whole graph one connected component.
 Every seventh model loads an artifact from a bucket the scan could not resolve (dashed edges with a
 reason). ``chain_risks`` gives ranked risks along those chains; ``chain_findings`` the failing
 findings that colour the nodes.
@@ -21,8 +22,8 @@ PREFIX = f"arn:aws:sagemaker:us-east-1:{ACCOUNT_A}"
 UNRESOLVED = "bucket gone-{i} is not in the inventory: deleted, or owned by another account"
 
 
-def chain_ids(i: int) -> dict[str, str]:
-    shared = i // 10
+def chain_ids(i: int, share: int = 10) -> dict[str, str]:
+    shared = i // share
     return {
         "endpoint": f"{PREFIX}:endpoint/fraud-detection-endpoint-{i:04d}",
         "config": f"{PREFIX}:endpoint-config/fraud-detection-endpoint-config-{i:04d}",
@@ -81,11 +82,11 @@ def _edge(ids: dict[str, str], source: str, target: str, relation: str, i: int) 
     }
 
 
-def chain_lineage(chains: int) -> dict[str, Any]:
+def chain_lineage(chains: int, share: int = 10) -> dict[str, Any]:
     nodes: dict[str, dict[str, Any]] = {}
     edges: list[dict[str, Any]] = []
     for i in range(chains):
-        ids = chain_ids(i)
+        ids = chain_ids(i, share)
         for role, uid in ids.items():
             name = uid.split(":::", 1)[1] if role in ("artifact", "data") else short_name(uid)
             nodes.setdefault(
@@ -97,11 +98,11 @@ def chain_lineage(chains: int) -> dict[str, Any]:
     return {"nodes": sorted(nodes.values(), key=lambda n: (n["type"], n["id"])), "edges": edges}
 
 
-def chain_findings(chains: int) -> list[Finding]:
+def chain_findings(chains: int, share: int = 10) -> list[Finding]:
     """A public data bucket (critical) every third chain, an admin training role (high) per ten."""
     findings = []
     for i in range(chains):
-        ids = chain_ids(i)
+        ids = chain_ids(i, share)
         if i % 3 == 0:
             findings.append(make_finding("aws.s3.bucket_is_not_public", ids["data_bucket"], severity=Severity.CRITICAL))
         findings.append(
@@ -121,12 +122,12 @@ def chain_findings(chains: int) -> list[Finding]:
     return findings
 
 
-def chain_risks(chains: int, count: int | None = None) -> list[dict[str, Any]]:
+def chain_risks(chains: int, count: int | None = None, share: int = 10) -> list[dict[str, Any]]:
     """Risks along the chains, score descending: a public training-data bucket poisons the model an
     endpoint serves (path endpoint → … → data bucket). The first title carries markup-like text."""
     risks = []
     for i in range(0, chains, 3)[: count or chains]:
-        ids = chain_ids(i)
+        ids = chain_ids(i, share)
         path = ["endpoint", "config", "model", "job", "data", "data_bucket"]
         hops = list(zip(path[:-1], path[1:], ("serves", "hosts", "trained_by", "reads", "in_bucket"), strict=True))
         score = max(5, 98 - i)

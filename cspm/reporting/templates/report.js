@@ -476,15 +476,21 @@
       onBackground: function () { state.risk = ""; state.node = ""; selectInGraph(); writeHash(); }
     });
     var body = el("tbody");
-    lineage.edges.forEach(function (e) {
-      body.appendChild(el("tr", { class: e.resolved ? "" : "unresolved" }, [el("td", { title: e.source, text: nodeName(e.source) }), el("td", { text: e.label }),
-        el("td", { title: e.target, text: nodeName(e.target) }), el("td", { text: e.resolved ? "" : e.reason || "unresolved" })]));
-    });
     view.appendChild(el("h2", { text: "Links" }));
     view.appendChild(el("table", { class: "grid", id: "lineage-edges" }, [el("thead", null, [el("tr", null, [el("th", { text: "From" }), el("th", { text: "Relation" }), el("th", { text: "To" }), el("th", { text: "Unresolved: why" })])]), body]));
     document.body.setAttribute("data-layout-ms", String(Math.round(lineage.graph.layoutMs)));
     document.body.setAttribute("data-graph-ms", String(Math.round(performance.now() - t0)));
     document.body.setAttribute("data-graph-ready", "true");
+    // The table of links, below the graph, once the graph is usable.
+    setTimeout(function () {
+      var rows = document.createDocumentFragment();
+      lineage.edges.forEach(function (e) {
+        rows.appendChild(el("tr", { class: e.resolved ? "" : "unresolved" }, [el("td", { title: e.source, text: nodeName(e.source) }), el("td", { text: e.label }),
+          el("td", { title: e.target, text: nodeName(e.target) }), el("td", { text: e.resolved ? "" : e.reason || "unresolved" })]));
+      });
+      body.appendChild(rows);
+      document.body.setAttribute("data-links-ready", "true");
+    }, 0);
   }
 
   // ---------------------------------------------------------------- start
