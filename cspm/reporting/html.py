@@ -124,10 +124,10 @@ def _risks(ctx: RenderContext) -> list[dict[str, Any]] | None:
 
 
 def priorities(ctx: RenderContext) -> list[list[Any]]:
-    """What to fix first when the report has no risks: per check, its most pressing failing finding,
-    ``[finding index, relevance, why, how many more findings of the check fail]``, ranked by
-    severity weight x AI-supply-chain relevance (never by how often a check fails; one entry per
-    check, so one noisy check cannot fill the list).
+    """What to fix first when the report has no risks (no section, or an empty one): per check,
+    its most pressing failing finding, ``[finding index, relevance, why, how many more findings
+    of the check fail]``, ranked by severity weight x AI-supply-chain relevance (never by how
+    often a check fails; one entry per check, so one noisy check cannot fill the list).
 
     Relevance 3: the resource is a node of the AI lineage, or the finding's severity was raised
     because the resource is part of an AI supply chain; 2: the resource is an AI workload (its

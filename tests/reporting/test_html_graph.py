@@ -152,10 +152,11 @@ def fallback_findings() -> list[Any]:
     ]
 
 
-def test_without_risks_the_overview_ranks_by_severity_and_ai_relevance() -> None:
+@pytest.mark.parametrize("risks", [None, []], ids=["no-risks-section", "no-risk-found"])
+def test_without_risks_the_overview_ranks_by_severity_and_ai_relevance(risks: list[Any] | None) -> None:
     report = make_report(fallback_findings())
-    data = embedded_data(render(report, "html", lineage=chain_lineage(1)))
-    assert data["risks"] is None
+    data = embedded_data(render(report, "html", lineage=chain_lineage(1), risks=risks))
+    assert data["risks"] == risks
     ranked = [(report.findings[i].check_id, relevance, why, more) for i, relevance, why, more in data["priorities"]]
     assert ranked == [
         ("aws.s3.bucket_is_not_public", 3, "in the AI lineage", 0),  # 8 x 3 (the muted one is left out)

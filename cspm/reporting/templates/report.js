@@ -156,18 +156,18 @@
   }
   function renderTopRisks(view) {
     var box = el("section", { id: "top-risks" }), list = el("ol", { id: "risk-list", class: "risks" });
-    if (D.risks) {
-      box.appendChild(el("h2", { text: RISKS.length ? "Top risks (" + RISKS.length + ")" : "Top risks" }));
-      if (!RISKS.length) box.appendChild(el("p", { class: "empty", text: "No risk: no attack path joins the failing findings of this scan." }));
+    if (RISKS.length) {
+      box.appendChild(el("h2", { text: "Top risks (" + RISKS.length + ")" }));
       RISKS.forEach(function (r, i) { var li = riskItem(r, i); li.hidden = i >= TOP; list.appendChild(li); });
     } else {
       box.appendChild(el("h2", { text: "Fix first" }));
-      box.appendChild(el("p", { class: "muted", text: "This report has no risks section (an older cspm): failing findings ranked by severity and by how close the resource is to the AI supply chain." }));
+      box.appendChild(el("p", { class: "muted", text: (D.risks ? "No risk: no attack path joins the failing findings of this scan. " :
+        "This report has no risks section (an older cspm). ") + "Failing findings ranked by severity and by how close the resource is to the AI supply chain." }));
       if (!D.priorities.length) box.appendChild(el("p", { class: "empty", text: "No unmuted failing finding." }));
       D.priorities.forEach(function (p, i) { var li = priorityItem(p); li.hidden = i >= TOP; list.appendChild(li); });
     }
     box.appendChild(list);
-    var total = D.risks ? RISKS.length : D.priorities.length;
+    var total = RISKS.length || D.priorities.length;
     if (total > TOP) {
       var more = el("button", { type: "button", id: "more-risks", class: "link", text: "Show all " + total, onclick: function () {
         Array.prototype.forEach.call(list.children, function (li) { li.hidden = false; }); more.hidden = true; } });
