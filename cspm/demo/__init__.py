@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cspm.errors import MissingExtra, ScanError
+from cspm.errors import MissingExtra, ScanError, extra_of
 from cspm.runner import OutputOptions
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def skipped_line(clouds: Sequence[str]) -> str:
     """The one line that says which clouds the demo skipped and the extra that adds them."""
     names = " and ".join(CLOUD_NAMES[c] for c in clouds)
     their = "its SDK is" if len(clouds) == 1 else "their SDKs are"
-    extras = ",".join(importlib.import_module(f"cspm.demo.{c}").EXTRA for c in clouds)
+    extras = ",".join(extra_of(importlib.import_module(f"cspm.demo.{c}").SDK_MODULES[0]) for c in clouds)
     return f"cspm: demo: skipped {names}: {their} not installed (pip install 'cspm[{extras}]')"
 
 
