@@ -206,6 +206,8 @@ def test_without_risks_the_first_screen_shows_what_to_fix_first(browser: Any, tm
     box = first.bounding_box()
     assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"]
     assert "acme-ml-training-data-0000" in first.inner_text()
+    noisy = page.page.locator('#risk-list li[data-check="aws.s3.bucket_mfa_delete_enabled"]')
+    assert noisy.get_attribute("data-finding") is not None and noisy.locator("a.more").inner_text() == "and 9 more"
     first.locator("a.in-graph").click()
     page.page.wait_for_selector("body[data-graph-ready=true]")
     nodes, _ = highlighted(page.page)

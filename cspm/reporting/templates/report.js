@@ -150,8 +150,8 @@
     var head = el("div", { class: "risk-head" }, [sevPill(v[2]),
       el("a", { href: "#findings", class: "risk-title", onclick: function (e) { e.preventDefault(); resetFilters(); state.resource = r[0]; state.check = v[0]; state.status = "FAIL"; buildFilterValues(); show("findings"); }, text: v[1] })]);
     var where = el("div", { class: "risk-path", title: r[0] }, [r[1] + " (" + r[2] + ")" + (p[2] ? " — " + p[2] : "")]);
-    if (D.lineage && NODES[r[0]]) where.appendChild(el("a", { href: "#lineage", class: "in-graph", onclick: function (e) { e.preventDefault(); state.risk = ""; state.node = r[0]; show("lineage"); }, text: " show in lineage" }));
-    if (p[3]) where.appendChild(el("a", { href: "#findings", class: "more", onclick: function (e) { e.preventDefault(); resetFilters(); state.check = v[0]; state.status = "FAIL"; buildFilterValues(); show("findings"); }, text: " and " + p[3] + " more" }));
+    if (p[3]) { where.appendChild(document.createTextNode(" · ")); where.appendChild(el("a", { href: "#findings", class: "more", onclick: function (e) { e.preventDefault(); resetFilters(); state.check = v[0]; state.status = "FAIL"; buildFilterValues(); show("findings"); }, text: "and " + p[3] + " more" })); }
+    if (D.lineage && NODES[r[0]]) { where.appendChild(document.createTextNode(" · ")); where.appendChild(el("a", { href: "#lineage", class: "in-graph", onclick: function (e) { e.preventDefault(); state.risk = ""; state.node = r[0]; show("lineage"); }, text: "show in lineage" })); }
     return el("li", { class: "risk priority", "data-finding": String(p[0]), "data-check": v[0] }, [head, where, el("div", { class: "risk-fix", title: v[4] }, [el("strong", { text: "Fix: " }), v[4]])]);
   }
   function renderTopRisks(view) {
