@@ -236,6 +236,12 @@ def test_the_demo_size_graph_is_laid_out_legibly(browser: Any, tmp_path: Path) -
         view,
     )
     assert in_view >= 12, in_view
+    # No label runs out of its box (10 px padding each side).
+    overflowing = p.evaluate(
+        """Array.from(document.querySelectorAll('#lineage-graph g.node')).filter(function (g) {
+             return g.querySelector('text.name').getComputedTextLength() > +g.dataset.w - 19; }).length"""
+    )
+    assert overflowing == 0
     # Full names: every box's tooltip has the node's id; a shortened label is read in full on selection.
     tips = p.evaluate(
         """Array.from(document.querySelectorAll('#lineage-graph g.node')).map(function (g) {
