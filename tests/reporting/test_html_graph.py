@@ -329,6 +329,20 @@ def test_a_thousand_node_graph_is_interactive(browser: Any, tmp_path: Path, shar
     p.click("#zoom-out")
     assert float(p.get_attribute("#lineage-graph", "data-zoom")) < before
     p.click("#zoom-fit")
+    # Finding one resource among 1,000: selected (it and its links lit) and brought into view.
+    wanted = chain_ids(77, share)["model"]
+    p.fill("#node-find", "model-with-a-long-name-v0077")
+    p.press("#node-find", "Enter")
+    nodes, edges = highlighted(p)
+    assert (
+        wanted in nodes and all(wanted in (s, t) for s, t, _ in edges) and len(edges) == 3
+    )  # hosts, loads, trained_by
+    box, view = (
+        p.locator(f'#lineage-graph g.node[data-id="{wanted}"]').bounding_box(),
+        p.locator("#graph-box").bounding_box(),
+    )
+    assert view["x"] <= box["x"] <= view["x"] + view["width"] and view["y"] <= box["y"] <= view["y"] + view["height"]
+    assert wanted in p.inner_text("#lineage-detail")
     p.select_option("#risk-select", "risk-0099")
     risk = next(r for r in chain_risks(chains, share=share) if r["id"] == "risk-0099")
     assert highlighted(p) == path_of(risk)

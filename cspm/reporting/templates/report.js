@@ -464,7 +464,17 @@
     var legend = el("span", { class: "legend" }, SEVERITIES.slice(0, 4).map(function (sev) { return el("span", { class: "key sev-" + sev, text: sev }); })
       .concat([el("span", { class: "key ok", text: "no failing finding" }), el("span", { class: "key outside", text: "outside the inventory" }), el("span", { class: "key dashed", text: "- - unresolved link" })]));
     var graphBox = el("div", { class: "graph-box", id: "graph-box" }), detail = el("aside", { id: "lineage-detail", class: "graph-detail" });
-    var tools = el("div", { class: "graph-tools" }, [select,
+    // Find a resource by name or id: Enter selects the first match and brings it into view.
+    var find = el("input", { type: "search", id: "node-find", placeholder: "Find a resource…", "aria-label": "Find a resource in the graph" });
+    find.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter") return;
+      var q = find.value.trim().toLowerCase(), hit = null;
+      if (q) lineage.nodes.some(function (n) { if ((n.label + "\n" + n.id).toLowerCase().indexOf(q) >= 0) { hit = n; return true; } return false; });
+      find.classList.toggle("no-match", !!q && !hit);
+      if (!hit) return;
+      state.risk = ""; state.node = hit.id; selectInGraph(true); writeHash();
+    });
+    var tools = el("div", { class: "graph-tools" }, [select, find,
       el("button", { type: "button", id: "zoom-in", title: "Zoom in", text: "+", onclick: function () { lineage.graph.zoom(1.25); } }),
       el("button", { type: "button", id: "zoom-out", title: "Zoom out", text: "−", onclick: function () { lineage.graph.zoom(0.8); } }),
       el("button", { type: "button", id: "zoom-fit", title: "Show the whole graph", text: "Fit", onclick: function () { lineage.graph.fitAll(); } }), legend]);
