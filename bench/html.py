@@ -4,7 +4,7 @@
 
 Graphs: the lineage of bench/lineage.py's synthetic SageMaker account (scale 2: about 1,180 nodes
 and 2,560 edges, coloured by 3,000 findings), and the ``lineage`` of each ``--report`` given (e.g.
-the demo's: ``cspm demo --quiet --output-dir /tmp/d --format html``, then ``--report
+the demo's: ``cspm demo --quiet --output-dir /tmp/d``, then ``--report
 /tmp/d/report.json``). Each page is opened at ``report.html#lineage`` in a fresh page; the figure
 is ``performance.now()`` (navigation start) when the page marks the graph ready (laid out, drawn,
 clickable), median of ``--repeat`` loads; and the CPU time of the page's main thread until then

@@ -111,8 +111,9 @@ var CspmGraph = (function () {
 
     var root = svg("svg", { id: "lineage-graph", class: "graph", role: "img", "aria-label": "AI lineage graph" });
     var defs = svg("defs", {});
-    [["arrow", "#8896ab"], ["arrow-hl", "#2457c5"]].forEach(function (m) {
-      var marker = svg("marker", { id: m[0], viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto" });
+    // Marker sizes are in stroke widths: the highlighted stroke is about twice as wide.
+    [["arrow", "#8896ab", "7"], ["arrow-hl", "#2457c5", "4"]].forEach(function (m) {
+      var marker = svg("marker", { id: m[0], viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: m[2], markerHeight: m[2], orient: "auto" });
       marker.appendChild(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: m[1] }));
       defs.appendChild(marker);
     });

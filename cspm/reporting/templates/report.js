@@ -432,7 +432,12 @@
     lineage.graph.highlight(ids, edgeIds);
     lineage.graph.focus(ids);
     box.appendChild(el("h3", { text: r.title }));
-    var factors = Object.keys(r.factors || {}).map(function (k) { return k + ": " + (typeof r.factors[k] === "object" ? JSON.stringify(r.factors[k]) : r.factors[k]); }).join("; ");
+    // A factor is {value, contribution, why} (docs/risks.md); anything else is shown as it is.
+    var factors = el("ul", { class: "factors" }, Object.keys(r.factors || {}).map(function (k) {
+      var f = r.factors[k], plain = f === null || typeof f !== "object";
+      var points = !plain && typeof f.contribution === "number" ? " (" + (f.contribution >= 0 ? "+" : "") + f.contribution + ")" : "";
+      return el("li", { title: plain ? "" : String(f.why || "") }, [k + ": " + (plain ? String(f) : String(f.value != null ? f.value : "") + points)]);
+    }));
     box.appendChild(detailList([["Score", String(r.score)], ["Severity", sevPill(r.severity)], ["Kind", r.kind || ""], ["Factors", factors],
       ["Fix", fix.action || ""], ["Fix on", fix.resource_uid || ""], ["Check", fix.check_id || ""]]));
     box.appendChild(el("h4", { text: "Path (" + ids.length + " resources)" }));
