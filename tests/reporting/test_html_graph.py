@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cspm.models import Baseline, Severity, Status
+from cspm.models import Baseline, Risk, Severity, Status
 from cspm.reporting import html as html_report
 from cspm.reporting.formats import render, write_formats
 from support.browser import Page, embedded_data, png_pixels
@@ -121,6 +121,20 @@ def test_risks_reach_the_page_as_data_with_report_strings_intact(tmp_path: Path)
     assert data["risks"][0]["title"].startswith(TRICKY)
     assert data["lineage"]["nodes"][0]["name"] == TRICKY
     assert data["priorities"] == []  # the risks lead; no fallback ranking
+
+
+def test_the_report_models_risks_reach_the_page() -> None:
+    """A report whose ``risks`` section is the model's (cspm.models.Risk), as a scan writes it."""
+    risks = chain_risks(6)
+    report = make_report(chain_findings(6)).model_copy(update={"risks": [Risk.model_validate(r) for r in risks]})
+    data = embedded_data(render(report, "html", lineage=chain_lineage(6)))
+    assert [r["id"] for r in data["risks"]] == [r["id"] for r in risks]
+    assert data["risks"][1]["path"]["nodes"] == risks[1]["path"]["nodes"]
+    assert data["risks"][1]["factors"]["exposure"] == {
+        "value": "internet",
+        "contribution": 30.0,
+        "why": "the bucket is public",
+    }
 
 
 def fallback_findings() -> list[Any]:
@@ -293,6 +307,7 @@ def test_selecting_a_risk_highlights_exactly_its_path(browser: Any, tmp_path: Pa
     assert highlighted(p) == path_of(risks[1])
     assert "risk=risk-0003" in p.url
     assert risks[1]["title"] in p.inner_text("#lineage-detail h3")
+    assert "exposure: internet (+30)" in p.inner_text("#lineage-detail ul.factors")
     p.select_option("#risk-select", "risk-0000")
     assert highlighted(p) == path_of(risks[0])
     # Every node of the path is in view after the selection.

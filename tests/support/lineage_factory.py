@@ -139,7 +139,11 @@ def chain_risks(chains: int, count: int | None = None, share: int = 10) -> list[
                 + f" poisons the model served by fraud-detection-endpoint-{i:04d}",
                 "severity": "critical" if score >= 90 else "high" if score >= 70 else "medium",
                 "score": score,
-                "factors": {"public": True, "serves_traffic": True, "hops": len(hops)},
+                "factors": {
+                    "exposure": {"value": "internet", "contribution": 30.0, "why": "the bucket is public"},
+                    "blast_radius": {"value": "endpoint", "contribution": score - 70.0, "why": "serves traffic"},
+                    "hops": {"value": len(hops), "contribution": 0.0, "why": ""},
+                },
                 "path": {
                     "nodes": [ids[p] for p in path],
                     "edges": [_edge(ids, s, t, rel, i) for s, t, rel in hops],
