@@ -14,8 +14,12 @@ from cspm.cli.app import app
 
 @app.command("risks")
 def risks_command(
-    report: Annotated[Path, typer.Argument(help="A report.json written by 'cspm scan' or 'cspm demo'.")],
-    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N highest-scored risks.")] = None,
+    report: Annotated[
+        Path, typer.Argument(metavar="REPORT", help="A report.json written by 'cspm scan' or 'cspm demo'.")
+    ],
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, metavar="N", help="Only the N highest-scored risks.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The risks as a JSON list (report.json's shape).")] = False,
 ) -> None:
     """Show the ranked risks of a report: failing findings joined along the AI lineage into attack

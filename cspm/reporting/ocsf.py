@@ -167,7 +167,7 @@ def _risk_event(ctx: RenderContext, risk: Risk, product: dict[str, str], time_ms
         "unmapped": {
             "risk": risk.model_dump(mode="json", include={"kind", "score", "factors", "path", "fix"}),
             "scan_id": ctx.report.scan.id,
-            "provider": ctx.report.scan.provider,
+            "provider": risk.provider,
         },
     }
 
