@@ -21,7 +21,7 @@ LINEAGE_FORMATS = ("tree", "dot", "mermaid")
 SERVICES = {
     "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail"),
     "azure": ("storage", "ml"),
-    "gcp": ("storage",),
+    "gcp": ("storage", "vertex"),
 }
 
 

@@ -137,6 +137,8 @@ READS_ONLY_LISTED_FACTS = frozenset(
         "azure.storage.account_disallows_cross_tenant_replication",
         "azure.storage.account_disallows_shared_key_access",
         "azure.storage.container_is_not_public",
+        # enableWebAccess is a field of the listed job (absent = off), not a further call.
+        "gcp.vertex.custom_job_web_access_disabled",
     }
 )
 
@@ -211,6 +213,7 @@ def test_generated_docs_are_up_to_date(name: str) -> None:
 AUDITED_MODULES = frozenset(
     {
         "aws.sagemaker",
+        "gcp.vertex",
         "aws.s3",
         "aws.ec2",
         "aws.ecr",
