@@ -46,6 +46,7 @@ from cspm.models import (
 from cspm.registry import CheckSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.base import Scope as ResourceScope
+from cspm.risks import find_risks
 from cspm.scoring import resource_scores, scope_scores, summarize
 from cspm.secrets import redact, redact_finding, redact_tags
 from cspm.supply_chain import mark_unassessed
@@ -105,6 +106,13 @@ class UnitContext:
         )
         for rtype in affects:
             self._inventory.mark_incomplete(rtype, self.account, where, f"{operation} failed: {code}")
+
+    def mark_incomplete(self, affects: Iterable[type[Resource]], reason: str) -> None:
+        """Mark the listings of ``affects`` incomplete in this unit's scope with a reason of the
+        collector's own (after the failed call was recorded by :meth:`error`): every check of
+        those types then answers ERROR with ``reason``."""
+        for rtype in affects:
+            self._inventory.mark_incomplete(rtype, self.account, self.region, reason)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run ``fn`` over ``items`` on the scan's bounded fan-out pool, keeping order.
@@ -628,6 +636,7 @@ def build_report(
         findings=findings,
         errors=errors,
         lineage=lineage,
+        risks=find_risks(lineage, findings) if lineage is not None else None,
     )
 
 

@@ -65,6 +65,7 @@ from cspm.resources.aws.sagemaker import (
     KmsEncryption,
     Model,
     ModelPackage,
+    NotebookInstance,
     ProcessingJob,
     TrainingJob,
 )
@@ -92,6 +93,9 @@ MODEL_PACKAGE_GROUP = "aws.sagemaker.model_package_group"
 FEATURE_GROUP = "aws.sagemaker.feature_group"
 DOMAIN = "aws.sagemaker.domain"
 AI_TYPE_PREFIX = "aws.sagemaker."
+# The resources whose references make a bucket, key, repository or storage account part of an AI
+# supply chain (Azure's handlers are in cspm.lineage_azure).
+AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, "azure.ml.", "azure.cognitiveservices.")
 
 READS = "reads"  # job -> training / processing input
 WRITES = "writes"  # job -> output path
@@ -110,8 +114,8 @@ FROM_PACKAGE = "from_package"  # model -> model package
 IN_GROUP = "in_group"  # model package -> model package group
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
-RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY})
-LINEAGE_CHECKS = "aws.lineage."
+RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
+LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.")
 # Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
 # repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
 # bucket (job -> prefix -> bucket -> key).
@@ -282,7 +286,7 @@ class LineageGraph:
             for edge in self._in.get(current, ()):
                 source = self._nodes[edge.source]
                 path = [edge, *tail]
-                if source.type.startswith(AI_TYPE_PREFIX):
+                if source.type.startswith(AI_TYPE_PREFIXES):
                     paths.append(path)
                 elif source.type in _THROUGH and edge.source not in seen and len(path) < 4:
                     seen.add(edge.source)
@@ -319,10 +323,14 @@ class _Builder:
         self.key_names: dict[tuple[str, str, str], KmsKey] = {}
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
+        self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
+        self.handlers = _handlers()
         for resource in resources:
             self._index(resource)
 
     def _index(self, r: Resource) -> None:
+        if r.cloud() == "azure":
+            self.azure[r.uid.lower()] = r
         if isinstance(r, S3Bucket):
             self.buckets[r.name] = r
         elif isinstance(r, IamRole):
@@ -335,7 +343,7 @@ class _Builder:
                 self.key_names[(r.account, r.region, alias)] = r
         elif isinstance(r, EcrRepository):
             self.repositories[(r.registry_id, r.region, r.name)] = r
-        elif r.resource_type.startswith(AI_TYPE_PREFIX) and r.resource_type in _HANDLERS:
+        elif r.resource_type in self.handlers:
             self.ai.append(r)
             self.ai_by_uid[r.uid] = r
             self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
@@ -346,7 +354,7 @@ class _Builder:
         for resource in self.ai:
             self._resource_node(resource)
         for resource in self.ai:
-            _HANDLERS[resource.resource_type](self, resource)
+            self.handlers[resource.resource_type](self, resource)
         self._link_models_to_jobs()
         for node_id, resource in list(self.resources.items()):
             if isinstance(resource, S3Bucket):
@@ -570,6 +578,7 @@ def _endpoint_config(b: _Builder, config: Resource) -> None:
 
 def _endpoint(b: _Builder, endpoint: Resource) -> None:
     assert isinstance(endpoint, Endpoint)
+    b.nodes[endpoint.uid] = b.nodes[endpoint.uid].model_copy(update={"status": endpoint.status})
     if endpoint.endpoint_config_name:
         b.named_ref(endpoint, ENDPOINT_CONFIG, endpoint.endpoint_config_name, SERVES, "EndpointConfigName")
 
@@ -650,6 +659,14 @@ def _domain(b: _Builder, domain: Resource) -> None:
     _keys(b, domain, ((domain.encryption, "KmsKeyId"),))
 
 
+def _notebook(b: _Builder, notebook: Resource) -> None:
+    """A notebook instance is graphed for the role it runs as (a risk's path: an internet-reachable
+    notebook whose role reaches admin); its volume key stays out of the severity rule."""
+    assert isinstance(notebook, NotebookInstance)
+    if notebook.role_arn:
+        b.role(notebook, notebook.role_arn, "RoleArn")
+
+
 _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
     TRAINING_JOB: _training_job,
     PROCESSING_JOB: _processing_job,
@@ -660,7 +677,16 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
     ENDPOINT: _endpoint,
     FEATURE_GROUP: _feature_group,
     DOMAIN: _domain,
+    NOTEBOOK: _notebook,
 }
+
+
+def _handlers() -> dict[str, Callable[[_Builder, Resource], None]]:
+    """The handlers of every AI resource type: SageMaker's here, Azure's in
+    :mod:`cspm.lineage_azure` (which builds on this module, so it is imported on first use)."""
+    from cspm.lineage_azure import HANDLERS
+
+    return {**_HANDLERS, **HANDLERS}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1038,12 +1064,15 @@ def ai_inventory(
 
 
 def refresh(report: ScanReport) -> ScanReport:
-    """The report with its lineage annotations and ``summary.ai_inventory`` recomputed from its
-    findings: call it after findings change (muting), as the scores are. Reports without a lineage
+    """The report with its lineage annotations, ``summary.ai_inventory`` and ``risks`` recomputed
+    from its findings: call it after findings change (muting), as the scores are. Reports without a lineage
     section are returned as they are."""
     if report.lineage is None:
         return report
+    from cspm.risks import find_risks  # cspm.risks builds on this module
+
     lineage = annotate(report.lineage, report.findings)
     inventory = ai_inventory(report.resources, report.findings, lineage)
     summary = report.summary.model_copy(update={"ai_inventory": inventory})
-    return report.model_copy(update={"lineage": lineage, "summary": summary})
+    risks = find_risks(lineage, report.findings)
+    return report.model_copy(update={"lineage": lineage, "summary": summary, "risks": risks})

@@ -137,6 +137,44 @@ AZURE_AND_GCP_VERDICTS = {
     ("azure.ml.workspace_encrypted_with_cmk", demo_azure.SECURE_WORKSPACE): "PASS",
     ("azure.ml.workspace_encrypted_with_cmk", demo_azure.OPEN_WORKSPACE): "FAIL",
     ("azure.ml.workspace_computes_disable_local_auth", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_identity_is_not_privileged", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_identity_is_not_privileged", demo_azure.OPEN_WORKSPACE): "FAIL",  # Contributor
+    ("azure.ml.workspace_datastores_use_entra_id", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_datastores_use_entra_id", demo_azure.OPEN_WORKSPACE): "FAIL",  # account key
+    ("azure.ml.workspace_sends_resource_logs", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_sends_resource_logs", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_uses_application_insights", demo_azure.AI_HUB): "PASS",
+    ("azure.ml.workspace_uses_application_insights", demo_azure.AI_PROJECT): None,  # uses the hub's
+    ("azure.ml.online_endpoint_uses_token_auth", demo_azure.SECURE_ENDPOINT): "PASS",
+    ("azure.ml.online_endpoint_uses_token_auth", demo_azure.OPEN_ENDPOINT): "FAIL",
+    ("azure.ml.online_endpoint_disables_public_network_access", demo_azure.OPEN_ENDPOINT): "FAIL",
+    ("azure.ml.registry_uses_private_endpoint", demo_azure.REGISTRY): "PASS",
+    ("azure.keyvault.vault_uses_private_endpoint", demo_azure.SECURE_VAULT): "PASS",
+    ("azure.keyvault.vault_uses_private_endpoint", demo_azure.LEGACY_VAULT): "FAIL",
+    ("azure.keyvault.vault_is_recoverable", demo_azure.LEGACY_VAULT): "FAIL",
+    # the AI chain's storage and vaults, judged along the lineage
+    ("azure.lineage.ai_storage_account_is_private", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.lineage.ai_storage_account_is_private", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.lineage.ai_key_vault_is_private", demo_azure.SECURE_VAULT): "PASS",
+    ("azure.lineage.ai_key_vault_is_private", demo_azure.LEGACY_VAULT): "FAIL",
+    # the production Azure OpenAI account and the playground
+    ("azure.cognitiveservices.account_disables_local_auth", demo_azure.SECURE_AI_ACCOUNT): "PASS",
+    ("azure.cognitiveservices.account_disables_local_auth", demo_azure.OPEN_AI_ACCOUNT): "FAIL",
+    ("azure.cognitiveservices.account_uses_private_endpoint", demo_azure.SECURE_AI_ACCOUNT): "PASS",
+    ("azure.cognitiveservices.account_uses_private_endpoint", demo_azure.OPEN_AI_ACCOUNT): "FAIL",  # Pending
+    ("azure.cognitiveservices.account_sends_audit_logs", demo_azure.SECURE_AI_ACCOUNT): "PASS",
+    ("azure.cognitiveservices.account_sends_audit_logs", demo_azure.OPEN_AI_ACCOUNT): "FAIL",
+    ("azure.cognitiveservices.deployment_blocks_prompt_attacks", "gpt-4o-support"): "PASS",
+    ("azure.cognitiveservices.deployment_blocks_prompt_attacks", "embeddings"): "PASS",  # DefaultV2
+    ("azure.cognitiveservices.deployment_blocks_prompt_attacks", "gpt-35-legacy"): "FAIL",  # Microsoft.Default
+    ("azure.cognitiveservices.deployment_filters_harmful_content", "gpt-4o-mini-test"): "FAIL",  # filter deleted
+    # who holds what
+    ("azure.authorization.principal_has_no_privileged_subscription_role", demo_azure.DEPLOY_PIPELINE): "FAIL",
+    ("azure.authorization.principal_has_no_privileged_subscription_role", demo_azure.OPENAI_IDENTITY): "PASS",
+    ("azure.authorization.principal_cannot_escalate_privileges", demo_azure.SANDBOX_WS_IDENTITY): "FAIL",
+    ("azure.authorization.principal_has_no_wildcard_custom_role", demo_azure.DATA_SCIENTISTS): "FAIL",
+    ("azure.authorization.principal_has_no_broad_data_plane_role", demo_azure.DATA_SCIENTISTS): "FAIL",
+    ("azure.authorization.principal_is_resolved", demo_azure.DELETED_PRINCIPAL): "FAIL",
     # the hardened model-artifacts bucket and the public training-data bucket
     ("gcp.storage.bucket_is_not_public", demo_gcp.MODELS_BUCKET): "PASS",
     ("gcp.storage.bucket_is_not_public", demo_gcp.PUBLIC_BUCKET): "FAIL",
@@ -235,6 +273,38 @@ def test_demo_follows_the_ai_supply_chain(demo_run: tuple[Any, dict[str, Any], f
     for (check_id, name), status in expected.items():
         found = {v for (c, n, region), v in verdicts.items() if c == check_id and n == name and region != "eu-west-1"}
         assert found == ({status} if status else set()), (check_id, name, found)
+
+
+@pytest.mark.e2e
+def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
+    demo_run: tuple[Any, dict[str, Any], float],
+) -> None:
+    """The public benchmark bucket → fine-tuning job → model → InService endpoint path, and the
+    legacy administrator role behind internet-reachable notebooks and endpoints, lead the risks."""
+    _, report, _ = demo_run
+    names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
+    risks = report["risks"]
+    top = [(r["kind"], names.get(r["path"]["nodes"][0]), names.get(r["path"]["nodes"][-1])) for r in risks[:5]]
+    assert sorted(top) == [
+        ("admin_role_behind_endpoint", "fraud-detection-staging", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_behind_endpoint", "recsys-eu-staging", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_on_internet_notebook", "fraud-detection-research", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_on_internet_notebook", "recsys-eu-research", "AcmeSageMakerExecution-Legacy"),
+        ("untrusted_training_data", "acme-ml-datasets-public", "fraud-detection-shadow"),
+    ]
+    data = next(r for r in risks if r["kind"] == "untrusted_training_data")
+    assert [names[n] for n in data["path"]["nodes"]] == [
+        "acme-ml-datasets-public",
+        "s3://acme-ml-datasets-public/benchmarks/fraud-2023/",
+        "fraud-detection-finetune-benchmark",
+        "fraud-detection-model-finetuned",
+        "fraud-detection-shadow-config",
+        "fraud-detection-shadow",
+    ]
+    assert data["fix"]["check_id"] == "aws.s3.bucket_is_not_public" and data["severity"] == "critical"
+    assert all(r["score"] < risks[4]["score"] for r in risks[5:])
+    uids = {f["uid"] for f in report["findings"]}
+    assert all(set(r["findings"]) <= uids and r["findings"] for r in risks)
 
 
 def test_demo_environment_replaces_every_real_credential_source() -> None:
@@ -449,6 +519,8 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     second = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert sorted(r["uid"] for r in second["resources"]) == sorted(r["uid"] for r in first["resources"])
     assert sorted(f["uid"] for f in second["findings"]) == sorted(f["uid"] for f in first["findings"])
+    # Risk ids hash the kind and the path's node ids: the same in both runs, in the same order.
+    assert [r["id"] for r in second["risks"]] == [r["id"] for r in first["risks"]] != []
     old = tmp_path / "first.json"
     old.write_text(json.dumps(first), encoding="utf-8")
     diff = subprocess.run(
@@ -461,3 +533,22 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert diff.returncode == 0, diff.stderr
     summary = json.loads(diff.stdout)
     assert (len(summary["new"]), len(summary["resolved"])) == (0, 0), diff.stdout[:500]
+
+
+def test_demo_lineage_on_a_terminal_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree after the summary: ASCII guides and marks, no escapes, on an ASCII stdout."""
+    import io
+
+    from cspm.demo import _show_lineage
+    from cspm.runner import OutputOptions
+    from support.report_factory import risky_report
+
+    (tmp_path / "report.json").write_text(risky_report().to_json(), encoding="utf-8")
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii", errors="backslashreplace")
+    monkeypatch.setattr(sys, "stdout", stream)
+    _show_lineage(OutputOptions(output_dir=tmp_path))
+    stream.flush()
+    text = raw.getvalue().decode("ascii")
+    assert "+-- " in text and "serves -> endpoint config fraud-config" in text
+    assert "x unresolved: not an image of a private ECR registry" in text and "\\u" not in text
