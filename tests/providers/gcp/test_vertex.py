@@ -134,3 +134,22 @@ def test_the_collector_only_reads() -> None:
     fake = _fake()
     collect_gcp(fake, *PRODUCES)
     assert {method for method, _ in fake.requests} == {"GET"} and not fake.violations
+
+
+def test_the_demo_project_shows_a_hardened_and_an_exposed_model() -> None:
+    from cspm.demo.gcp import DEMO_PROJECT, demo_project
+
+    fake = demo_project()
+    inventory, _ = collect_gcp(fake, *PRODUCES, projects=(DEMO_PROJECT,))
+    assert not inventory.errors
+    specs = [s for s in load_checks(["gcp"]) if s.service == "vertex"]
+    findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
+    verdicts = {(f.check_id.rsplit(".", 1)[1], f.resource_uid.rsplit("/", 1)[1]): f.status for f in findings}
+    assert verdicts[("endpoint_is_private", "fraud-psc")] is Status.PASS
+    assert verdicts[("endpoint_is_private", "churn-public")] is Status.FAIL
+    assert verdicts[("custom_job_uses_dedicated_service_account", "train-fraud")] is Status.PASS
+    assert verdicts[("custom_job_uses_dedicated_service_account", "train-churn")] is Status.FAIL
+    assert verdicts[("custom_job_web_access_disabled", "train-churn")] is Status.FAIL
+    assert verdicts[("model_encrypted_with_cmek", "fraud-model")] is Status.PASS
+    assert verdicts[("dataset_encrypted_with_cmek", "churn-events")] is Status.FAIL
+    assert {s.id.rsplit(".", 1)[1] for s in specs} == {check for check, _ in verdicts}, "every check shown"
