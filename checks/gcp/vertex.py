@@ -1,5 +1,5 @@
 """Vertex AI checks: private endpoints, customer-managed keys, and the network, identity and
-shell access of custom training jobs.
+shell access of custom training jobs, and the exposure of model artifact buckets.
 
 Google's generative-AI security best practices: ``gcp-genai``. CIS GCP has no Vertex AI item.
 Defender for Cloud's GCP AI recommendations are mapped in docs/gcp-ai-controls.md.
@@ -7,8 +7,12 @@ Defender for Cloud's GCP AI recommendations are mapped in docs/gcp-ai-controls.m
 
 from __future__ import annotations
 
-from cspm.models import Baseline, Result, Severity, failed, passed
+from collections.abc import Sequence
+
+from cspm.checks.gcp.storage import PUBLIC_ACCESS_PREVENTION, bucket_is_not_public
+from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import (
     VertexCustomJob,
     VertexDataset,
@@ -213,3 +217,41 @@ def custom_job_web_access_disabled(job: VertexCustomJob) -> Result:
     if job.web_access:
         return failed("Interactive shell access (enableWebAccess) is enabled on the job.")
     return passed("Interactive shell access is disabled.")
+
+
+@check(
+    title="Vertex AI model artifacts are not in a publicly accessible bucket",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove allUsers and allAuthenticatedUsers from the artifact bucket and enforce public "
+    "access prevention on it; keep model artifacts in a bucket of the model's project.",
+    compliance={"gcp-genai": ["GCS-CO-4.1"], "nist-800-53-r5": ["AC-3", "AC-21"]},
+    attack=["AML.T0010.003", "AML.T0018", "AML.T0044"],
+    references=(f"{_DOCS}/reference/rest/v1/projects.locations.models", PUBLIC_ACCESS_PREVENTION),
+)
+def model_artifact_bucket_is_not_public(model: VertexModel, buckets: Sequence[GcsBucket]) -> Result:
+    """A model's ``artifactUri`` names the Cloud Storage location of its files; anyone who can
+    write there can replace the model that is next deployed, anyone who can read it can copy the
+    model. The bucket is judged as gcp.storage.bucket_is_not_public judges it. A bucket that is not
+    among the scanned buckets of the model's project (another project, one the caller cannot see)
+    is unresolved: ERROR, never PASS."""
+    uri = model.artifact_uri
+    if uri is None:
+        return not_applicable("The model has no artifactUri (its files are kept by Vertex AI).")
+    if not uri.startswith("gs://"):
+        return unknown(f"The artifactUri {uri} is not a Cloud Storage location.", evidence={"artifact_uri": uri})
+    name = uri.removeprefix("gs://").split("/", 1)[0]
+    bucket = next((b for b in buckets if b.name == name), None)
+    if bucket is None:
+        return unknown(
+            f"The artifact bucket {name} is not among the buckets scanned in {model.account} "
+            "(another project, or one the caller cannot list): unresolved.",
+            evidence={"artifact_uri": uri, "bucket": name},
+        )
+    verdict = bucket_is_not_public(bucket)
+    evidence = {"artifact_uri": uri, "bucket": name, **verdict.evidence}
+    if verdict.status is Status.FAIL:
+        return failed(f"The artifact bucket {name} is public: {verdict.message}", evidence=evidence)
+    if verdict.status is Status.PASS:
+        return passed(f"The artifact bucket {name} is not public.", evidence=evidence)
+    return unknown(f"The artifact bucket {name}: {verdict.message}", evidence=evidence)

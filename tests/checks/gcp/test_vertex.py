@@ -83,3 +83,43 @@ def test_unlisted_resources_give_error_for_every_check() -> None:
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+def _bucket(name: str, **fields: Any) -> Any:
+    from cspm.resources.gcp.storage import GcsBucket, IamBinding
+
+    base: dict[str, Any] = {
+        "uid": f"//storage.googleapis.com/projects/_/buckets/{name}",
+        "name": name,
+        **WHERE,
+        "uniform_access": True,
+        "public_access_prevention": "inherited",
+        "versioning_enabled": False,
+        "iam_bindings": (IamBinding(role="roles/storage.objectViewer", members=("group:ml@example.com",)),),
+        "acl": (),
+        "default_object_acl": (),
+    }
+    return GcsBucket(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("case", "uri", "buckets", "expected"),
+    [
+        ("private bucket", "gs://models/m/", [_bucket("models")], Status.PASS),
+        ("no IAM binding at all", "gs://models/m/", [_bucket("models", iam_bindings=())], Status.PASS),
+        ("allUsers on the bucket", "gs://models/m/", "public", Status.FAIL),
+        ("bucket in another project, unseen", "gs://elsewhere/m/", [_bucket("models")], Status.ERROR),
+        ("bucket IAM unreadable", "gs://models/m/", [_bucket("models", iam_bindings=None)], Status.ERROR),
+        ("not a gs:// location", "https://example.com/m", [_bucket("models")], Status.ERROR),
+        ("no artifactUri", None, [], None),
+    ],
+)  # fmt: skip
+def test_model_artifact_bucket_is_not_public(case: str, uri: str | None, buckets: Any, expected: Status | None) -> None:
+    from cspm.resources.gcp.storage import IamBinding
+
+    if buckets == "public":
+        buckets = [
+            _bucket("models", iam_bindings=(IamBinding(role="roles/storage.objectAdmin", members=("allUsers",)),))
+        ]
+    result = vertex.model_artifact_bucket_is_not_public(_make(VertexModel, artifact_uri=uri), buckets)
+    assert result.status is expected, f"{case}: {result.message}"

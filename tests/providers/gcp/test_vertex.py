@@ -9,6 +9,7 @@ from cspm.engine import evaluate
 from cspm.models import Status
 from cspm.providers.gcp.vertex import PRODUCES
 from cspm.registry import load_checks
+from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import (
     DeployedModel,
     VertexCustomJob,
@@ -140,7 +141,7 @@ def test_the_demo_project_shows_a_hardened_and_an_exposed_model() -> None:
     from cspm.demo.gcp import DEMO_PROJECT, demo_project
 
     fake = demo_project()
-    inventory, _ = collect_gcp(fake, *PRODUCES, projects=(DEMO_PROJECT,))
+    inventory, _ = collect_gcp(fake, GcsBucket, *PRODUCES, projects=(DEMO_PROJECT,))
     assert not inventory.errors
     specs = [s for s in load_checks(["gcp"]) if s.service == "vertex"]
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
@@ -152,4 +153,6 @@ def test_the_demo_project_shows_a_hardened_and_an_exposed_model() -> None:
     assert verdicts[("custom_job_web_access_disabled", "train-churn")] is Status.FAIL
     assert verdicts[("model_encrypted_with_cmek", "fraud-model")] is Status.PASS
     assert verdicts[("dataset_encrypted_with_cmek", "churn-events")] is Status.FAIL
+    assert verdicts[("model_artifact_bucket_is_not_public", "fraud-model")] is Status.PASS
+    assert verdicts[("model_artifact_bucket_is_not_public", "churn-model")] is Status.FAIL
     assert {s.id.rsplit(".", 1)[1] for s in specs} == {check for check, _ in verdicts}, "every check shown"
