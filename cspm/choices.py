@@ -20,8 +20,8 @@ REPORT_FORMATS = ("json", "ocsf", "asff", "sarif", "csv", "html")
 LINEAGE_FORMATS = ("tree", "dot", "mermaid")
 SERVICES = {
     "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail"),
-    "azure": ("storage", "ml"),
-    "gcp": ("storage",),
+    "azure": ("storage", "ml", "cognitiveservices", "authorization", "keyvault"),
+    "gcp": ("storage", "vertex"),
 }
 
 

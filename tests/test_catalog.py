@@ -150,6 +150,8 @@ READS_ONLY_LISTED_FACTS = frozenset(
                 "is_resolved",
             )
         ),
+        # enableWebAccess is a field of the listed job (absent = off), not a further call.
+        "gcp.vertex.custom_job_web_access_disabled",
     }
 )
 
@@ -224,6 +226,7 @@ def test_generated_docs_are_up_to_date(name: str) -> None:
 AUDITED_MODULES = frozenset(
     {
         "aws.sagemaker",
+        "gcp.vertex",
         "aws.s3",
         "aws.ec2",
         "aws.ecr",

@@ -43,6 +43,7 @@ REAL_LOOKING_SETTINGS = {
     "GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent/real-key.json",
     "GOOGLE_CLOUD_PROJECT": "someones-real-project",
     "STORAGE_EMULATOR_HOST": "http://127.0.0.1:1",
+    "CSPM_GCP_VERTEX_ENDPOINT": "http://127.0.0.1:1",
     "CLOUDSDK_CONFIG": "/nonexistent/gcloud",
 }
 CLOUDS = ("aws", "azure", "gcp")

@@ -81,6 +81,7 @@ _REMOVED = (
     "CURL_CA_BUNDLE",
     # Google Cloud (besides every GOOGLE_*, GCLOUD_* and CLOUDSDK_* variable)
     "STORAGE_EMULATOR_HOST",
+    "CSPM_GCP_VERTEX_ENDPOINT",
     "API_ENDPOINT_OVERRIDE",
     "GCE_METADATA_HOST",
     "GCE_METADATA_IP",

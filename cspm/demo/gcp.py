@@ -179,11 +179,203 @@ def gcs_error(code: int, reason: str, message: str) -> dict[str, Any]:
     }
 
 
+# Vertex AI (REST v1; shapes of the resources in the aiplatform v1 discovery document)
+
+VERTEX_API = "aiplatform.googleapis.com"
+
+
+def _vertex_name(project: str, location: str, collection: str, ident: str) -> str:
+    return f"projects/{project}/locations/{location}/{collection}/{ident}"
+
+
+def _encryption(raw: dict[str, Any], kms_key: str | None) -> dict[str, Any]:
+    if kms_key:
+        raw["encryptionSpec"] = {"kmsKeyName": kms_key}
+    return raw
+
+
+def vertex_endpoint(
+    ident: str,
+    *,
+    project: str = PROJECT_NUMBER,
+    location: str = "us-central1",
+    network: str | None = None,
+    psc: bool = False,
+    kms_key: str | None = None,
+    deployed: tuple[tuple[str, str, int, str | None], ...] = (),
+) -> dict[str, Any]:
+    """An ``Endpoint``; ``deployed`` is (deployed model id, model name, traffic %, service account)."""
+    raw: dict[str, Any] = {
+        "name": _vertex_name(project, location, "endpoints", ident),
+        "displayName": ident,
+        "etag": "AMEw9yN=",
+        "createTime": "2026-01-01T00:00:00.000000Z",
+        "updateTime": "2026-01-01T00:00:00.000000Z",
+        "deployedModels": [
+            {
+                "id": dm_id,
+                "model": model,
+                "modelVersionId": "1",
+                "displayName": dm_id,
+                "createTime": "2026-01-01T00:00:00.000000Z",
+                "dedicatedResources": {"machineSpec": {"machineType": "n1-standard-4"}, "minReplicaCount": 1},
+                **({"serviceAccount": account} if account else {}),
+            }
+            for dm_id, model, _, account in deployed
+        ],
+        "trafficSplit": {dm_id: percent for dm_id, _, percent, _ in deployed},
+    }
+    if network:
+        raw["network"] = network
+    if psc:
+        raw["privateServiceConnectConfig"] = {"enablePrivateServiceConnect": True, "projectAllowlist": [PROJECT]}
+    return _encryption(raw, kms_key)
+
+
+def vertex_model(
+    ident: str,
+    *,
+    project: str = PROJECT_NUMBER,
+    location: str = "us-central1",
+    artifact_uri: str | None = None,
+    kms_key: str | None = None,
+    endpoints: tuple[str, ...] = (),
+    training_pipeline: str | None = None,
+) -> dict[str, Any]:
+    """A ``Model`` (its default version, as models.list returns it)."""
+    raw: dict[str, Any] = {
+        "name": _vertex_name(project, location, "models", ident),
+        "displayName": ident,
+        "versionId": "1",
+        "versionAliases": ["default"],
+        "versionCreateTime": "2026-01-01T00:00:00.000000Z",
+        "createTime": "2026-01-01T00:00:00.000000Z",
+        "updateTime": "2026-01-01T00:00:00.000000Z",
+        "etag": "AMEw9yN=",
+        "containerSpec": {"imageUri": "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"},
+        "supportedDeploymentResourcesTypes": ["DEDICATED_RESOURCES"],
+        "deployedModels": [{"endpoint": e, "deployedModelId": "1"} for e in endpoints],
+    }
+    if artifact_uri:
+        raw["artifactUri"] = artifact_uri
+    if training_pipeline:
+        raw["trainingPipeline"] = training_pipeline
+    return _encryption(raw, kms_key)
+
+
+def custom_job(
+    ident: str,
+    *,
+    project: str = PROJECT_NUMBER,
+    location: str = "us-central1",
+    service_account: str | None = None,
+    network: str | None = None,
+    web_access: bool = False,
+    output_uri: str | None = None,
+    kms_key: str | None = None,
+) -> dict[str, Any]:
+    """A ``CustomJob``; a ``None`` setting is omitted (never configured)."""
+    spec: dict[str, Any] = {
+        "workerPoolSpecs": [
+            {
+                "machineSpec": {"machineType": "n1-standard-8"},
+                "replicaCount": "1",
+                "containerSpec": {"imageUri": "us-docker.pkg.dev/vertex-ai/training/tf-cpu.2-15:latest"},
+                "diskSpec": {"bootDiskType": "pd-ssd", "bootDiskSizeGb": 100},
+            }
+        ]
+    }
+    if service_account:
+        spec["serviceAccount"] = service_account
+    if network:
+        spec["network"] = network
+    if web_access:
+        spec["enableWebAccess"] = True
+    if output_uri:
+        spec["baseOutputDirectory"] = {"outputUriPrefix": output_uri}
+    raw = {
+        "name": _vertex_name(project, location, "customJobs", ident),
+        "displayName": ident,
+        "jobSpec": spec,
+        "state": "JOB_STATE_SUCCEEDED",
+        "createTime": "2026-01-01T00:00:00.000000Z",
+        "startTime": "2026-01-01T00:01:00.000000Z",
+        "endTime": "2026-01-01T01:00:00.000000Z",
+        "updateTime": "2026-01-01T01:00:00.000000Z",
+    }
+    return _encryption(raw, kms_key)
+
+
+def training_pipeline(
+    ident: str,
+    *,
+    project: str = PROJECT_NUMBER,
+    location: str = "us-central1",
+    kms_key: str | None = None,
+    model: str | None = None,
+) -> dict[str, Any]:
+    """A custom-training ``TrainingPipeline`` that uploaded ``model`` (its name)."""
+    raw: dict[str, Any] = {
+        "name": _vertex_name(project, location, "trainingPipelines", ident),
+        "displayName": ident,
+        "trainingTaskDefinition": "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml",
+        "trainingTaskInputs": {"workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"}}]},
+        "state": "PIPELINE_STATE_SUCCEEDED",
+        "createTime": "2026-01-01T00:00:00.000000Z",
+        "modelToUpload": {"displayName": ident, **({"name": model} if model else {})},
+    }
+    return _encryption(raw, kms_key)
+
+
+def vertex_dataset(
+    ident: str, *, project: str = PROJECT_NUMBER, location: str = "us-central1", kms_key: str | None = None
+) -> dict[str, Any]:
+    """A ``Dataset`` (tabular)."""
+    raw = {
+        "name": _vertex_name(project, location, "datasets", ident),
+        "displayName": ident,
+        "metadataSchemaUri": "gs://google-cloud-aiplatform/schema/dataset/metadata/tabular_1.0.0.yaml",
+        "createTime": "2026-01-01T00:00:00.000000Z",
+        "updateTime": "2026-01-01T00:00:00.000000Z",
+        "etag": "AMEw9yN=",
+    }
+    return _encryption(raw, kms_key)
+
+
+def google_error(code: int, status: str, message: str, reason: str | None = None, **metadata: str) -> dict[str, Any]:
+    """The error body of Google's REST (non-Storage) APIs: google.rpc.Status, with an ErrorInfo."""
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if reason:
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": reason,
+                "domain": "googleapis.com",
+                "metadata": metadata,
+            }
+        ]
+    return {"error": error}
+
+
+def service_disabled(project: str, service: str = VERTEX_API) -> dict[str, Any]:
+    """What a call to a disabled API answers (HTTP 403, reason SERVICE_DISABLED)."""
+    return google_error(
+        403,
+        "PERMISSION_DENIED",
+        f"Vertex AI API has not been used in project {project} before or it is disabled. Enable it by "
+        f"visiting https://console.developers.google.com/apis/api/{service}/overview?project={project} then retry.",
+        "SERVICE_DISABLED",
+        service=service,
+        consumer=f"projects/{project}",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The fake
 # ---------------------------------------------------------------------------------------------
 
 _BUCKET_CHILD = re.compile(r"^/storage/v1/b/(?P<name>[^/]+)/(?P<what>iam|acl|defaultObjectAcl)$")
+_VERTEX = re.compile(r"^/v1/projects/(?P<project>[^/]+)/locations(?:/(?P<location>[^/]+)/(?P<collection>[A-Za-z]+))?$")
 
 
 @dataclass
@@ -195,7 +387,13 @@ class FakeGcs:
     acls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # bucket -> bucket ACL
     default_acls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # bucket -> default object ACL
     projects: list[str] = field(default_factory=list)  # what projects:search returns
-    denied: set[str] = field(default_factory=set)  # "project:P", "iam:B", "acl:B", "search"
+    # Vertex AI: (project, location, collection) -> resources; a project's locations are those
+    # it has resources in, plus ``vertex_locations``.
+    vertex: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    vertex_locations: set[str] = field(default_factory=lambda: {"us-central1"})
+    # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
+    # "vertex:P:LOCATION:COLLECTION" (403 on that listing)
+    denied: set[str] = field(default_factory=set)
     page_size: int = 1000
     requests: list[tuple[str, str]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -218,6 +416,11 @@ class FakeGcs:
         self.acls[name] = acl if acl is not None else [acl_entry(name, f"project-owners-{number}", "OWNER")]
         self.default_acls[name] = default_object_acl if default_object_acl is not None else default_acl(name, number)
 
+    def add_vertex(self, collection: str, raw: dict[str, Any], *, project: str = PROJECT) -> None:
+        """Add a Vertex AI resource (endpoints, models, customJobs, trainingPipelines, datasets)."""
+        location = raw["name"].split("/")[3]
+        self.vertex.setdefault((project, location, collection), []).append(raw)
+
     def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         """Answer one request: (HTTP status, JSON body)."""
         parsed = urlparse(url)
@@ -237,7 +440,39 @@ class FakeGcs:
             return 401, gcs_error(401, "required", "Anonymous caller does not have storage.buckets.list access.")
         if path == "/v3/projects:search":
             return self._search()
+        if path.startswith("/v1/"):
+            return self._vertex(path, query)
         return self._storage(path, query)
+
+    def _vertex(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        match = _VERTEX.match(path)
+        if not match:
+            return 404, google_error(404, "NOT_FOUND", f"no route for {path}")
+        project, location, collection = match.group("project", "location", "collection")
+        if f"vertex-disabled:{project}" in self.denied:
+            return 403, service_disabled(project)
+        if location is None:
+            where = self.vertex_locations | {loc for p, loc, _ in self.vertex if p == project}
+            items = [{"name": f"projects/{project}/locations/{loc}", "locationId": loc} for loc in sorted(where)]
+            return 200, self._vertex_page("locations", items, query)
+        if f"vertex:{project}:{location}:{collection}" in self.denied:
+            return 403, google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"Permission 'aiplatform.{collection}.list' denied on resource "
+                f"'//aiplatform.googleapis.com/projects/{project}/locations/{location}' (or it may not exist).",
+                "IAM_PERMISSION_DENIED",
+                permission=f"aiplatform.{collection}.list",
+            )
+        return 200, self._vertex_page(collection, self.vertex.get((project, location, collection), []), query)
+
+    def _vertex_page(self, key: str, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+        start = int(query.get("pageToken") or 0)
+        size = min(self.page_size, int(query.get("pageSize") or self.page_size))
+        page: dict[str, Any] = {key: items[start : start + size]}
+        if start + size < len(items):
+            page["nextPageToken"] = str(start + size)
+        return page
 
     def _search(self) -> tuple[int, dict[str, Any]]:
         if "search" in self.denied:
@@ -288,11 +523,7 @@ class FakeGcs:
         return 200, {"kind": "storage#objectAccessControls", "items": items}
 
     def _page(self, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
-        start = int(query.get("pageToken") or 0)
-        page: dict[str, Any] = {"kind": "storage#buckets", "items": items[start : start + self.page_size]}
-        if start + self.page_size < len(items):
-            page["nextPageToken"] = str(start + self.page_size)
-        return page
+        return {"kind": "storage#buckets", **self._vertex_page("items", items, query)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,14 +605,93 @@ def demo_project() -> FakeGcs:
         project=DEMO_PROJECT,
         policy=iam_policy(PUBLIC_BUCKET, ("roles/storage.objectViewer", ["allUsers"]), project=DEMO_PROJECT),
     )
+    _demo_vertex(fake)
     return fake
+
+
+def _demo_vertex(fake: FakeGcs) -> None:
+    """Vertex AI in europe-west4: a hardened fraud model (CMEK, dedicated identity, private
+    network, Private Service Connect) next to a churn model trained on Google's network as the
+    default service agent, with a shell open, and served from a public endpoint."""
+    where: dict[str, Any] = {"project": DEMO_PROJECT_NUMBER, "location": "europe-west4"}
+    key = f"projects/{DEMO_PROJECT}/locations/europe-west4/keyRings/ml/cryptoKeys/vertex"
+    network = f"projects/{DEMO_PROJECT_NUMBER}/global/networks/ml-vpc"
+    prefix = f"projects/{DEMO_PROJECT_NUMBER}/locations/europe-west4"
+    fake.vertex_locations = {"europe-west4"}
+    resources = [
+        (
+            "endpoints",
+            vertex_endpoint(
+                "fraud-psc",
+                psc=True,
+                kms_key=key,
+                deployed=(
+                    (
+                        "7001",
+                        f"{prefix}/models/fraud-model",
+                        100,
+                        f"fraud-serving@{DEMO_PROJECT}.iam.gserviceaccount.com",
+                    ),
+                ),
+                **where,
+            ),
+        ),
+        (
+            "endpoints",
+            vertex_endpoint("churn-public", deployed=(("7002", f"{prefix}/models/churn-model", 100, None),), **where),
+        ),
+        (
+            "models",
+            vertex_model(
+                "fraud-model",
+                artifact_uri=f"gs://{MODELS_BUCKET}/fraud/v3/",
+                kms_key=key,
+                endpoints=(f"{prefix}/endpoints/fraud-psc",),
+                training_pipeline=f"{prefix}/trainingPipelines/fraud-pipeline",
+                **where,
+            ),
+        ),
+        (
+            "models",
+            vertex_model(
+                "churn-model",
+                artifact_uri=f"gs://{PUBLIC_BUCKET}/churn/model/",
+                endpoints=(f"{prefix}/endpoints/churn-public",),
+                **where,
+            ),
+        ),
+        (
+            "customJobs",
+            custom_job(
+                "train-fraud",
+                service_account=f"fraud-training@{DEMO_PROJECT}.iam.gserviceaccount.com",
+                network=network,
+                output_uri=f"gs://{MODELS_BUCKET}/fraud/",
+                kms_key=key,
+                **where,
+            ),
+        ),
+        ("customJobs", custom_job("train-churn", web_access=True, output_uri=f"gs://{PUBLIC_BUCKET}/churn/", **where)),
+        (
+            "trainingPipelines",
+            training_pipeline("fraud-pipeline", kms_key=key, model=f"{prefix}/models/fraud-model", **where),
+        ),
+        ("datasets", vertex_dataset("fraud-transactions", kms_key=key, **where)),
+        ("datasets", vertex_dataset("churn-events", **where)),
+    ]
+    for collection, raw in resources:
+        fake.add_vertex(collection, raw, project=DEMO_PROJECT)
 
 
 def demo_environment(base: str, key_file: Path) -> dict[str, str]:
     """The documented settings that send the GCP provider to the fake at ``base``: Application
     Default Credentials from a service-account key whose token URL is the fake, and the fake as
-    the storage endpoint."""
-    return {"GOOGLE_APPLICATION_CREDENTIALS": str(key_file), "STORAGE_EMULATOR_HOST": base}
+    the storage and Vertex AI endpoint."""
+    return {
+        "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
+        "STORAGE_EMULATOR_HOST": base,
+        "CSPM_GCP_VERTEX_ENDPOINT": base,
+    }
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from cspm.engine import CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
 from cspm.providers.base import ServiceSpec
-from cspm.providers.gcp.context import SDK_ERRORS, TIMEOUT, GcpClients, GcpContext, classify
+from cspm.providers.gcp.context import SDK_ERRORS, TIMEOUT, GcpClients, GcpContext, classify, rest_pages
 from cspm.providers.gcp.credentials import CRM_ENDPOINT, default_credentials, list_projects
 from cspm.providers.resilience import DEFAULT_MAX_RESPONSE_BYTES
 from cspm.resources.base import GLOBAL_REGION, Resource
@@ -37,28 +37,11 @@ log = logging.getLogger(__name__)
 # Service name -> module. Explicit: a new collector is one line here.
 SERVICE_MODULES: dict[str, str] = {
     "storage": "cspm.providers.gcp.storage",
+    "vertex": "cspm.providers.gcp.vertex",
 }
 
 # Error codes that mean the credentials themselves are not usable.
 CREDENTIAL_CODES = frozenset({"Unauthorized", "RefreshError"})
-
-
-def _pages(session: Any, url: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    """Every item under ``key`` of a paged Resource Manager listing; raises api-core errors."""
-    from google.api_core.exceptions import from_http_response
-
-    items: list[dict[str, Any]] = []
-    query = {**params, "pageSize": PAGE_SIZE}
-    while True:
-        response = session.get(url, params=query, timeout=TIMEOUT)
-        if response.status_code != 200:
-            raise from_http_response(response)
-        page = response.json()
-        items.extend(page.get(key, []))
-        token = page.get("nextPageToken")
-        if not token:
-            return items
-        query["pageToken"] = token
 
 
 def service_spec(name: str) -> ServiceSpec:
@@ -69,7 +52,6 @@ def service_spec(name: str) -> ServiceSpec:
 
 # Resource Manager permissions for --organization / --folder, on those nodes.
 HIERARCHY_PERMISSIONS = ("resourcemanager.projects.get", "resourcemanager.folders.list")
-PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -159,7 +141,7 @@ class GcpProvider:
         """Every item of a Resource Manager listing; [] when it failed (recorded, under the node)."""
         assert self._clients is not None
         try:
-            return _pages(self._clients.session, f"{self.options.crm_endpoint.rstrip('/')}/{path}", params, key)
+            return rest_pages(self._clients.session, f"{self.options.crm_endpoint.rstrip('/')}/{path}", params, key)
         except SDK_ERRORS as exc:
             code, message = classify(exc)
             if code in CREDENTIAL_CODES:

@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import google.api_core.exceptions as api_errors
@@ -48,6 +49,7 @@ from cspm.providers.resilience import (
 
 if TYPE_CHECKING:
     from cspm.engine import UnitContext
+    from cspm.resources.base import Resource
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +195,32 @@ class GcpClients:
         return client
 
 
+PAGE_SIZE: Final = 500
+
+
+def rest_pages(session: Any, url: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Every item under ``key`` of a paged Google REST listing (``pageSize`` / ``pageToken`` /
+    ``nextPageToken``, as Resource Manager and Vertex AI page); raises api-core errors, whose
+    class comes from the HTTP status (403 ``Forbidden``, also for ``SERVICE_DISABLED``)."""
+    from google.api_core.exceptions import from_http_response
+
+    items: list[dict[str, Any]] = []
+    query = {**params, "pageSize": PAGE_SIZE}
+    while True:
+        response = session.get(url, params=query, timeout=TIMEOUT)
+        if response.status_code != 200:
+            raise from_http_response(response)
+        page = response.json()
+        found = page.get(key, []) if isinstance(page, dict) else None
+        if not isinstance(found, list):
+            raise api_errors.GoogleAPICallError(f"{url.split('?', maxsplit=1)[0]}: '{key}' is not a list in the answer")
+        items.extend(item for item in found if isinstance(item, dict))
+        token = page.get("nextPageToken")
+        if not token:
+            return items
+        query["pageToken"] = token
+
+
 # ---------------------------------------------------------------------------------------------
 # The classifier
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +241,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
     ...); credential problems ``RefreshError``; a retry deadline ``RetryError``.
     """
     if isinstance(exc, api_errors.GoogleAPICallError):
-        return type(exc).__name__, one_line(exc.message or str(exc))
+        # The ErrorInfo reason (SERVICE_DISABLED, IAM_PERMISSION_DENIED, ...) when the API gave one.
+        reason = exc.reason if isinstance(exc.reason, str) and exc.reason else None
+        message = one_line(exc.message or str(exc))
+        return type(exc).__name__, f"{message} (reason {reason})" if reason else message
     if isinstance(exc, api_errors.RetryError):
         cause = exc.cause
         return "RetryError", one_line(f"{exc.message}: {cause}" if cause else exc.message)
@@ -245,3 +276,18 @@ class GcpContext(SdkContext):
 
     def storage(self) -> Any:
         return self.clients.storage(self.project)
+
+    def rest_list(
+        self,
+        url: str,
+        key: str,
+        *,
+        operation: str,
+        affects: tuple[type[Resource], ...] = (),
+        params: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """Every item of a paged REST listing through the read-only session (with the call's
+        retry budget), or None when it failed (recorded against ``affects``)."""
+        fn = partial(rest_pages, self.clients.session, url, params or {}, key)
+        retry = self.options["retry"]
+        return self.list_items(retry(fn) if retry is not None else fn, operation=operation, affects=affects)

@@ -60,6 +60,7 @@ def gcp(tmp_path: Path) -> Iterator[tuple[Hostile, dict[str, str]]]:
             tmp_path,
             GOOGLE_APPLICATION_CREDENTIALS=str(key),
             STORAGE_EMULATOR_HOST=base,
+            CSPM_GCP_VERTEX_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         yield front, env

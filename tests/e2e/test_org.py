@@ -432,6 +432,7 @@ def test_gcp_organization_scans_every_project_at_any_depth(tmp_path: Path) -> No
             tmp_path,
             GOOGLE_APPLICATION_CREDENTIALS=str(service_account_file(tmp_path, token_uri=f"{base}/token")),
             STORAGE_EMULATOR_HOST=base,
+            CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
@@ -457,6 +458,7 @@ def test_gcp_folder_scans_its_subtree_only(tmp_path: Path) -> None:
             tmp_path,
             GOOGLE_APPLICATION_CREDENTIALS=str(service_account_file(tmp_path, token_uri=f"{base}/token")),
             STORAGE_EMULATOR_HOST=base,
+            CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )

@@ -3,7 +3,8 @@
 The process finds its credentials the documented way, through ``GOOGLE_APPLICATION_CREDENTIALS``:
 a service-account key made by the test whose ``token_uri`` is the fake, so google-auth signs a
 real JWT and exchanges it for a token there. ``STORAGE_EMULATOR_HOST`` (google-cloud-storage's
-own setting) sends the storage calls to the fake. Nothing leaves 127.0.0.1.
+own setting) sends the storage calls to the fake, ``CSPM_GCP_VERTEX_ENDPOINT`` the Vertex AI
+calls. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def gcs(fake: FakeGcs, tmp_path: Path) -> Iterator[dict[str, str]]:
             tmp_path,
             GOOGLE_APPLICATION_CREDENTIALS=str(key),
             STORAGE_EMULATOR_HOST=base,
+            CSPM_GCP_VERTEX_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
 

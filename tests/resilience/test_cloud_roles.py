@@ -179,6 +179,10 @@ def gcs_permissions(method: str, path: str) -> set[str]:
         return {"resourcemanager.projects.get"}
     if path == "/storage/v1/b":
         return {"storage.buckets.list"}
+    # Vertex AI: each REST method is authorized by aiplatform.{collection}.{verb}.
+    vertex = re.fullmatch(r"/v1/projects/[^/]+/locations(?:/[^/]+/(?P<collection>[A-Za-z]+))?", path)
+    if vertex is not None:
+        return {f"aiplatform.{vertex.group('collection') or 'locations'}.list"}
     match = re.fullmatch(r"/storage/v1/b/[^/]+(?:/(?P<what>[A-Za-z]+))?", path)
     assert match is not None, f"no permission is known for GET {path}"
     return _BUCKET_READS[match.group("what")] if match.group("what") else {"storage.buckets.get"}
@@ -206,6 +210,14 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
     fake = IamGcs(role=set(role), projects=[gcs.PROJECT])
     fake.add_bucket(gcs.hardened_bucket("ml-models"))
     fake.add_bucket(gcs.bucket("ml-legacy", uniform=False, public_access_prevention="inherited"))
+    for collection, raw in (
+        ("endpoints", gcs.vertex_endpoint("ep")),
+        ("models", gcs.vertex_model("model")),
+        ("customJobs", gcs.custom_job("job")),
+        ("trainingPipelines", gcs.training_pipeline("pipeline")),
+        ("datasets", gcs.vertex_dataset("dataset")),
+    ):
+        fake.add_vertex(collection, raw)
     return fake
 
 
@@ -228,7 +240,15 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
     assert inventory.errors == []
     assert fake.violations == []
     assert fake.checked == role, "every permission used, no other"
-    assert {r.name for r in inventory.resources()} == {"ml-models", "ml-legacy"}
+    assert {r.name for r in inventory.resources()} == {
+        "ml-models",
+        "ml-legacy",
+        "ep",
+        "model",
+        "job",
+        "pipeline",
+        "dataset",
+    }
 
 
 @pytest.mark.parametrize("dropped", sorted(gcp_role()["includedPermissions"]))

@@ -5,8 +5,9 @@ The fake itself (:class:`FakeGcs`, the documented response shapes, the HTTP serv
 service-account key whose token URL is the fake) lives in ``cspm/demo/gcp.py``, where
 ``cspm demo`` serves its Google Cloud project with it; there is one copy. Added here:
 
-- :func:`mounted` routes the public Storage, Resource Manager and token endpoints to a fake
-  through ``responses`` (no socket), so google-cloud-storage and google-auth run unchanged;
+- :func:`mounted` routes the public Storage, Resource Manager, Vertex AI (global and regional)
+  and token endpoints to a fake through ``responses`` (no socket), so google-cloud-storage and
+  google-auth run unchanged;
 - :func:`fake_credentials` and :func:`collect_gcp`, to run the real provider and collectors.
 """
 
@@ -23,12 +24,17 @@ from cspm.demo.gcp import (
     FakeGcs,
     acl_entry,
     bucket,
+    custom_job,
     default_acl,
     gcs_error,
     hardened_bucket,
     iam_policy,
     serve_http,
     service_account_file,
+    training_pipeline,
+    vertex_dataset,
+    vertex_endpoint,
+    vertex_model,
 )
 from support.azure import mount
 
@@ -40,6 +46,7 @@ __all__ = [
     "acl_entry",
     "bucket",
     "collect_gcp",
+    "custom_job",
     "default_acl",
     "fake_credentials",
     "gcs_error",
@@ -48,6 +55,10 @@ __all__ = [
     "mounted",
     "serve_http",
     "service_account_file",
+    "training_pipeline",
+    "vertex_dataset",
+    "vertex_endpoint",
+    "vertex_model",
 ]
 
 GOOGLE_HOSTS = ("storage.googleapis.com", "cloudresourcemanager.googleapis.com", "oauth2.googleapis.com")
@@ -56,7 +67,8 @@ GOOGLE_HOSTS = ("storage.googleapis.com", "cloudresourcemanager.googleapis.com",
 @contextmanager
 def mounted(fake: FakeGcs) -> Iterator[Any]:
     """Route the public Storage, Resource Manager and token endpoints to ``fake``, with no socket."""
-    with mount(fake, re.compile(r"https://(" + "|".join(re.escape(h) for h in GOOGLE_HOSTS) + r")/.*")) as rsps:
+    hosts = "|".join(re.escape(h) for h in GOOGLE_HOSTS)
+    with mount(fake, re.compile(r"https://(" + hosts + r"|([a-z0-9-]+-)?aiplatform\.googleapis\.com)/.*")) as rsps:
         yield rsps
 
 

@@ -1,0 +1,257 @@
+"""Vertex AI checks: private endpoints, customer-managed keys, and the network, identity and
+shell access of custom training jobs, and the exposure of model artifact buckets.
+
+Google's generative-AI security best practices: ``gcp-genai``. CIS GCP has no Vertex AI item.
+Defender for Cloud's GCP AI recommendations are mapped in docs/gcp-ai-controls.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cspm.checks.gcp.storage import PUBLIC_ACCESS_PREVENTION, bucket_is_not_public
+from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
+from cspm.registry import check
+from cspm.resources.gcp.storage import GcsBucket
+from cspm.resources.gcp.vertex import (
+    VertexCustomJob,
+    VertexDataset,
+    VertexEndpoint,
+    VertexModel,
+    VertexTrainingPipeline,
+)
+
+# Vendor documentation the rationales rest on (docs/check-audit.md, section gcp.vertex).
+_DOCS = "https://cloud.google.com/vertex-ai/docs"
+PRIVATE_ENDPOINTS = f"{_DOCS}/predictions/choose-endpoint-type"
+PSC_ENDPOINTS = f"{_DOCS}/predictions/private-service-connect"
+ENDPOINT_REST = f"{_DOCS}/reference/rest/v1/projects.locations.endpoints"
+CMEK = f"{_DOCS}/general/cmek"
+ENCRYPTION_SPEC = f"{_DOCS}/reference/rest/v1/EncryptionSpec"
+CUSTOM_JOB_SPEC = f"{_DOCS}/reference/rest/v1/CustomJobSpec"
+VPC_PEERING = f"{_DOCS}/general/vpc-peering"
+CUSTOM_SERVICE_ACCOUNT = f"{_DOCS}/general/custom-service-account"
+INTERACTIVE_SHELL = f"{_DOCS}/training/monitor-debug-interactive-shell"
+VERTEX_CONTROLS = "https://cloud.google.com/docs/security/security-best-practices-genai/vertex-ai-controls"
+
+_CMEK_REMEDIATION = "Recreate it with an encryptionSpec naming a Cloud KMS key in the same location."
+_CMEK_COMPLIANCE = {"nist-800-53-r5": ["SC-12", "SC-28"]}
+
+
+def _cmek(kms_key: str | None, what: str) -> Result:
+    if kms_key:
+        return passed(f"The {what} is encrypted with a customer-managed key.", evidence={"kms_key": kms_key})
+    return failed(f"The {what} has no encryptionSpec; it uses a Google-managed key.")
+
+
+@check(
+    title="Vertex AI endpoint is private (Private Service Connect or VPC peering)",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Serve the model from an endpoint created with Private Service Connect "
+    "(privateServiceConnectConfig) or a private endpoint on a peered VPC network; undeploy it "
+    "from the public endpoint.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0040", "AML.T0024"],
+    references=(PRIVATE_ENDPOINTS, PSC_ENDPOINTS, ENDPOINT_REST),
+)
+def endpoint_is_private(endpoint: VertexEndpoint) -> Result:
+    """A public Vertex AI endpoint takes prediction requests from the internet (with IAM
+    authentication); a Private Service Connect endpoint or a private endpoint peered to your VPC
+    network is reachable only from the networks you allow, so a leaked credential alone does not
+    reach the model. The endpoint's ``network`` (peering) or
+    ``privateServiceConnectConfig.enablePrivateServiceConnect`` decides; neither set is public."""
+    if endpoint.private_service_connect:
+        return passed(
+            "The endpoint is served through Private Service Connect.",
+            evidence={"project_allowlist": list(endpoint.psc_project_allowlist)},
+        )
+    if endpoint.network:
+        return passed("The endpoint is private to a peered VPC network.", evidence={"network": endpoint.network})
+    return failed(
+        "The endpoint is public: neither Private Service Connect nor a VPC network is configured.",
+        evidence={"deployed_models": [d.id for d in endpoint.deployed_models]},
+    )
+
+
+@check(
+    title="Vertex AI endpoint is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(CMEK, ENCRYPTION_SPEC),
+)
+def endpoint_encrypted_with_cmek(endpoint: VertexEndpoint) -> Result:
+    """With an encryptionSpec, "this Endpoint and all sub-resources of this Endpoint will be
+    secured by this key": the data Vertex AI keeps for it is encrypted with a Cloud KMS key you
+    control, and disabling the key makes it unreadable. Not set means Google-managed keys."""
+    return _cmek(endpoint.kms_key, "endpoint")
+
+
+@check(
+    title="Vertex AI model is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035", "AML.T0018"],
+    references=(CMEK, ENCRYPTION_SPEC),
+)
+def model_encrypted_with_cmek(model: VertexModel) -> Result:
+    """A model's encryptionSpec secures the model and the copies of its artifacts Vertex AI
+    keeps with a Cloud KMS key you control. The artifacts in your own bucket (``artifactUri``)
+    are covered by that bucket's key (gcp.storage.bucket_encrypted_with_cmek). Not set means
+    Google-managed keys."""
+    return _cmek(model.kms_key, "model")
+
+
+@check(
+    title="Vertex AI dataset is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(CMEK, ENCRYPTION_SPEC),
+)
+def dataset_encrypted_with_cmek(dataset: VertexDataset) -> Result:
+    """A dataset's encryptionSpec secures the dataset and its data items and annotations with a
+    Cloud KMS key you control. Not set means Google-managed keys."""
+    return _cmek(dataset.kms_key, "dataset")
+
+
+@check(
+    title="Vertex AI custom job is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(CMEK, ENCRYPTION_SPEC),
+)
+def custom_job_encrypted_with_cmek(job: VertexCustomJob) -> Result:
+    """A custom job's encryptionSpec makes its outputs and the disks of its workers encrypted
+    with a Cloud KMS key you control. Not set means Google-managed keys."""
+    return _cmek(job.kms_key, "custom job")
+
+
+@check(
+    title="Vertex AI training pipeline is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Recreate the pipeline with an encryptionSpec (and one on modelToUpload) naming a Cloud KMS key.",
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035", "AML.T0018"],
+    references=(CMEK, ENCRYPTION_SPEC),
+)
+def training_pipeline_encrypted_with_cmek(pipeline: VertexTrainingPipeline) -> Result:
+    """A training pipeline's encryptionSpec secures the pipeline and, unless modelToUpload has
+    its own, the model it uploads. Either key counts for the model; the pipeline's own key must be
+    set. Not set means Google-managed keys."""
+    return _cmek(pipeline.kms_key, "training pipeline")
+
+
+@check(
+    title="Vertex AI custom job runs on a VPC network",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Run training with jobSpec.network set to a VPC network peered with Vertex AI "
+    "(or a Private Service Connect interface), inside a VPC Service Controls perimeter.",
+    compliance={"nist-800-53-r5": ["SC-7", "AC-4"]},
+    attack=["AML.T0025"],
+    references=(CUSTOM_JOB_SPEC, VPC_PEERING),
+)
+def custom_job_uses_private_network(job: VertexCustomJob) -> Result:
+    """Without ``jobSpec.network`` (VPC peering) or a Private Service Connect interface the job
+    runs on Google's network, outside your firewall rules and egress controls: training code can
+    send data anywhere. With one, its traffic stays on, and is governed by, your network."""
+    if job.network:
+        return passed("The job runs peered to a VPC network.", evidence={"network": job.network})
+    if job.psc_interface:
+        return passed("The job uses a Private Service Connect interface.")
+    return failed("The job is not attached to a VPC network.")
+
+
+@check(
+    title="Vertex AI custom job runs as a dedicated service account",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Create a service account with only the roles the training code needs and set it "
+    "as jobSpec.serviceAccount; never the Compute Engine default service account.",
+    compliance={"nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0012"],
+    references=(CUSTOM_SERVICE_ACCOUNT, CUSTOM_JOB_SPEC, VERTEX_CONTROLS),
+)
+def custom_job_uses_dedicated_service_account(job: VertexCustomJob) -> Result:
+    """Without ``jobSpec.serviceAccount`` the code runs as the Vertex AI Custom Code Service
+    Agent, a Google-managed identity shared by every such job in the project and granted the
+    project-wide access the default needs (Google's page on custom service accounts). The Compute Engine default
+    service account (``NUMBER-compute@developer.gserviceaccount.com``) often holds Editor on the
+    project. A dedicated account limits what the code (or anyone who controls it) can reach."""
+    account = job.service_account
+    if account is None:
+        return failed("The job runs as the Vertex AI Custom Code Service Agent (no serviceAccount).")
+    if account.endswith("-compute@developer.gserviceaccount.com"):
+        return failed(
+            "The job runs as the Compute Engine default service account.", evidence={"service_account": account}
+        )
+    return passed(f"The job runs as {account}.", evidence={"service_account": account})
+
+
+@check(
+    title="Vertex AI custom job has interactive shell access disabled",
+    severity=Severity.LOW,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Create training jobs without jobSpec.enableWebAccess.",
+    compliance={"nist-800-53-r5": ["AC-17", "CM-7"]},
+    attack=["AML.T0018"],
+    references=(INTERACTIVE_SHELL, CUSTOM_JOB_SPEC),
+)
+def custom_job_web_access_disabled(job: VertexCustomJob) -> Result:
+    """``enableWebAccess`` opens an interactive shell into the training containers for the
+    principals allowed to use it: they run commands as the job's service account and can change
+    the model being trained. Useful for debugging, not for
+    production training. Not set means off."""
+    if job.web_access:
+        return failed("Interactive shell access (enableWebAccess) is enabled on the job.")
+    return passed("Interactive shell access is disabled.")
+
+
+@check(
+    title="Vertex AI model artifacts are not in a publicly accessible bucket",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove allUsers and allAuthenticatedUsers from the artifact bucket and enforce public "
+    "access prevention on it; keep model artifacts in a bucket of the model's project.",
+    compliance={"gcp-genai": ["GCS-CO-4.1"], "nist-800-53-r5": ["AC-3", "AC-21"]},
+    attack=["AML.T0010.003", "AML.T0018", "AML.T0044"],
+    references=(f"{_DOCS}/reference/rest/v1/projects.locations.models", PUBLIC_ACCESS_PREVENTION),
+)
+def model_artifact_bucket_is_not_public(model: VertexModel, buckets: Sequence[GcsBucket]) -> Result:
+    """A model's ``artifactUri`` names the Cloud Storage location of its files; anyone who can
+    write there can replace the model that is next deployed, anyone who can read it can copy the
+    model. The bucket is judged as gcp.storage.bucket_is_not_public judges it. A bucket that is not
+    among the scanned buckets of the model's project (another project, one the caller cannot see)
+    is unresolved: ERROR, never PASS."""
+    uri = model.artifact_uri
+    if uri is None:
+        return not_applicable("The model has no artifactUri (its files are kept by Vertex AI).")
+    if not uri.startswith("gs://"):
+        return unknown(f"The artifactUri {uri} is not a Cloud Storage location.", evidence={"artifact_uri": uri})
+    name = uri.removeprefix("gs://").split("/", 1)[0]
+    bucket = next((b for b in buckets if b.name == name), None)
+    if bucket is None:
+        return unknown(
+            f"The artifact bucket {name} is not among the buckets scanned in {model.account} "
+            "(another project, or one the caller cannot list): unresolved.",
+            evidence={"artifact_uri": uri, "bucket": name},
+        )
+    verdict = bucket_is_not_public(bucket)
+    evidence = {"artifact_uri": uri, "bucket": name, **verdict.evidence}
+    if verdict.status is Status.FAIL:
+        return failed(f"The artifact bucket {name} is public: {verdict.message}", evidence=evidence)
+    if verdict.status is Status.PASS:
+        return passed(f"The artifact bucket {name} is not public.", evidence=evidence)
+    return unknown(f"The artifact bucket {name}: {verdict.message}", evidence=evidence)

@@ -1,0 +1,207 @@
+"""Vertex AI: endpoints, models, custom jobs, training pipelines and datasets, by plain REST.
+
+No Vertex client library: the calls go through the provider's read-only, bounded
+``AuthorizedSession`` (google-auth, already needed for Cloud Storage). ``google-cloud-aiplatform``
+was measured against this (docs/azure-gcp.md, "Vertex AI client"): it would add dozens of packages
+and seconds of import time for five GET listings.
+
+Requests per project: locations.list on the global endpoint
+(``https://aiplatform.googleapis.com/v1/projects/P/locations``), then per location, on the
+regional endpoint (``https://{location}-aiplatform.googleapis.com``), one listing per kind and
+page: endpoints, models, customJobs, trainingPipelines, datasets. ``CSPM_GCP_VERTEX_ENDPOINT``
+sends every call to one base URL instead (the demo's fake).
+
+A failed listing is recorded against the kinds it would have produced, so their checks are ERROR
+for the project, never PASS: a disabled API (HTTP 403, reason ``SERVICE_DISABLED``) fails
+locations.list and so every kind; a denied or broken location fails that location's kinds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, Final
+
+from cspm.providers.base import ServiceSpec
+from cspm.providers.gcp.context import GcpContext
+from cspm.resources.base import Resource
+from cspm.resources.gcp.vertex import (
+    DeployedModel,
+    VertexCustomJob,
+    VertexDataset,
+    VertexEndpoint,
+    VertexModel,
+    VertexTrainingPipeline,
+)
+
+ENDPOINT_VARIABLE: Final = "CSPM_GCP_VERTEX_ENDPOINT"
+GLOBAL_ENDPOINT: Final = "https://aiplatform.googleapis.com"
+
+PERMISSIONS = (
+    "aiplatform.locations.list",
+    "aiplatform.endpoints.list",
+    "aiplatform.models.list",
+    "aiplatform.customJobs.list",
+    "aiplatform.trainingPipelines.list",
+    "aiplatform.datasets.list",
+)
+
+PRODUCES: Final = (VertexEndpoint, VertexModel, VertexCustomJob, VertexTrainingPipeline, VertexDataset)
+
+
+def base_url(location: str | None) -> str:
+    """The API root for ``location`` (None: the global endpoint), or the configured override."""
+    override = os.environ.get(ENDPOINT_VARIABLE)
+    if override:
+        return override.rstrip("/")
+    return GLOBAL_ENDPOINT if location is None else f"https://{location}-aiplatform.googleapis.com"
+
+
+def collect(ctx: GcpContext) -> Iterator[Resource]:
+    parent = f"projects/{ctx.project}"
+    locations = ctx.rest_list(
+        f"{base_url(None)}/v1/{parent}/locations", "locations", operation="locations.list", affects=PRODUCES
+    )
+    if locations is None:
+        return
+    ids = sorted({str(loc["locationId"]) for loc in locations if loc.get("locationId")})
+    for found in ctx.map(lambda location: list(_location(ctx, location)), ids):
+        yield from found
+
+
+# (collection in the URL, key of the answer, resource type, snapshot builder)
+def _location(ctx: GcpContext, location: str) -> Iterator[Resource]:
+    parent = f"{base_url(location)}/v1/projects/{ctx.project}/locations/{location}"
+    for collection, kind, build in _KINDS:
+        items = ctx.rest_list(f"{parent}/{collection}", collection, operation=f"{collection}.list", affects=(kind,))
+        for raw in items or ():
+            name = raw.get("name")
+            if not isinstance(name, str) or not name:
+                ctx.error(
+                    f"{collection}.list",
+                    "MalformedResource",
+                    f"a {collection} item without a name in {location}",
+                    affects=(kind,),
+                )
+                continue
+            ctx.saw_location(location)
+            yield build(raw, ctx.project, location)
+
+
+# ---------------------------------------------------------------------------------------------
+# REST resource -> snapshot (pure)
+# ---------------------------------------------------------------------------------------------
+
+
+def _str(raw: Any, *path: str) -> str | None:
+    """The string at ``path`` in nested dicts, or None when absent, empty or not a string."""
+    for key in path:
+        raw = raw.get(key) if isinstance(raw, dict) else None
+    return raw if isinstance(raw, str) and raw else None
+
+
+def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    """The object under ``key``, or {} when absent or not an object."""
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _common(raw: dict[str, Any], project: str, location: str) -> dict[str, Any]:
+    labels = raw.get("labels")
+    return {
+        "uid": raw["name"],
+        "name": _str(raw, "displayName") or raw["name"].rsplit("/", 1)[-1],
+        "account": project,
+        "region": location,
+        "tags": {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+        "kms_key": _str(raw, "encryptionSpec", "kmsKeyName"),
+    }
+
+
+def endpoint_from_api(raw: dict[str, Any], project: str, location: str) -> VertexEndpoint:
+    split = _obj(raw, "trafficSplit")
+    psc = _obj(raw, "privateServiceConnectConfig")
+    deployed = tuple(
+        DeployedModel(
+            id=str(d.get("id", "")),
+            model=str(d.get("model", "")),
+            model_version_id=_str(d, "modelVersionId"),
+            service_account=_str(d, "serviceAccount"),
+            traffic_percent=int(split.get(str(d.get("id", "")), 0) or 0),
+        )
+        for d in raw.get("deployedModels") or ()
+        if isinstance(d, dict)
+    )
+    return VertexEndpoint(
+        **_common(raw, project, location),
+        network=_str(raw, "network"),
+        private_service_connect=psc.get("enablePrivateServiceConnect") is True,
+        psc_project_allowlist=tuple(str(p) for p in psc.get("projectAllowlist") or ()),
+        deployed_models=deployed,
+    )
+
+
+def model_from_api(raw: dict[str, Any], project: str, location: str) -> VertexModel:
+    refs = [r for r in raw.get("deployedModels") or () if isinstance(r, dict)]
+    return VertexModel(
+        **_common(raw, project, location),
+        version_id=_str(raw, "versionId"),
+        version_aliases=tuple(str(a) for a in raw.get("versionAliases") or ()),
+        artifact_uri=_str(raw, "artifactUri"),
+        container_image=_str(raw, "containerSpec", "imageUri"),
+        training_pipeline=_str(raw, "trainingPipeline"),
+        deployed_to=tuple(sorted({str(r["endpoint"]) for r in refs if r.get("endpoint")})),
+    )
+
+
+def custom_job_from_api(raw: dict[str, Any], project: str, location: str) -> VertexCustomJob:
+    spec = _obj(raw, "jobSpec")
+    images = []
+    for pool in spec.get("workerPoolSpecs") or ():
+        image = _str(pool, "containerSpec", "imageUri") or _str(pool, "pythonPackageSpec", "executorImageUri")
+        if image:
+            images.append(image)
+    return VertexCustomJob(
+        **_common(raw, project, location),
+        state=_str(raw, "state"),
+        service_account=_str(spec, "serviceAccount"),
+        network=_str(spec, "network"),
+        psc_interface=isinstance(spec.get("pscInterfaceConfig"), dict),
+        web_access=spec.get("enableWebAccess") is True,
+        output_uri=_str(spec, "baseOutputDirectory", "outputUriPrefix"),
+        images=tuple(images),
+    )
+
+
+def training_pipeline_from_api(raw: dict[str, Any], project: str, location: str) -> VertexTrainingPipeline:
+    inputs = _obj(raw, "trainingTaskInputs")
+    return VertexTrainingPipeline(
+        **_common(raw, project, location),
+        state=_str(raw, "state"),
+        service_account=_str(inputs, "serviceAccount"),
+        network=_str(inputs, "network"),
+        output_uri=_str(inputs, "baseOutputDirectory", "outputUriPrefix"),
+        model_kms_key=_str(raw, "modelToUpload", "encryptionSpec", "kmsKeyName"),
+        model=_str(raw, "modelToUpload", "name"),
+    )
+
+
+def dataset_from_api(raw: dict[str, Any], project: str, location: str) -> VertexDataset:
+    return VertexDataset(**_common(raw, project, location), metadata_schema=_str(raw, "metadataSchemaUri"))
+
+
+_KINDS: Final = (
+    ("endpoints", VertexEndpoint, endpoint_from_api),
+    ("models", VertexModel, model_from_api),
+    ("customJobs", VertexCustomJob, custom_job_from_api),
+    ("trainingPipelines", VertexTrainingPipeline, training_pipeline_from_api),
+    ("datasets", VertexDataset, dataset_from_api),
+)
+
+SERVICE = ServiceSpec(
+    name="vertex",
+    produces=PRODUCES,
+    regional=False,
+    permissions=PERMISSIONS,
+    collect=collect,
+)

@@ -1,0 +1,125 @@
+"""Vertex AI checks: a table of (case, snapshot, expected status) per check.
+
+Every field comes from the resource's listing; a listing that failed (a disabled API, a denied
+location) gives ERROR through the engine (``test_unlisted_resources_give_error_for_every_check``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cspm.checks.gcp import vertex
+from cspm.engine import Inventory, evaluate
+from cspm.models import Status
+from cspm.providers.gcp.vertex import PRODUCES
+from cspm.registry import load_checks
+from cspm.resources.gcp.vertex import (
+    VertexCustomJob,
+    VertexDataset,
+    VertexEndpoint,
+    VertexModel,
+    VertexTrainingPipeline,
+)
+
+KEY = "projects/ml-project/locations/us-central1/keyRings/ml/cryptoKeys/vertex"
+WHERE = {"account": "ml-project", "region": "us-central1"}
+
+
+def _make(kind: type[Any], **fields: Any) -> Any:
+    return kind(uid=f"projects/1/locations/us-central1/x/{kind.__name__}", name=kind.__name__, **WHERE, **fields)
+
+
+@pytest.mark.parametrize(
+    ("check", "kind", "case", "fields", "expected"),
+    [
+        (vertex.endpoint_is_private, VertexEndpoint, "PSC", {"private_service_connect": True}, Status.PASS),
+        (vertex.endpoint_is_private, VertexEndpoint, "peered", {"network": "projects/1/n"}, Status.PASS),
+        (vertex.endpoint_is_private, VertexEndpoint, "public", {}, Status.FAIL),
+        (vertex.endpoint_encrypted_with_cmek, VertexEndpoint, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.endpoint_encrypted_with_cmek, VertexEndpoint, "Google key", {}, Status.FAIL),
+        (vertex.model_encrypted_with_cmek, VertexModel, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.model_encrypted_with_cmek, VertexModel, "Google key", {}, Status.FAIL),
+        (vertex.dataset_encrypted_with_cmek, VertexDataset, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.dataset_encrypted_with_cmek, VertexDataset, "Google key", {}, Status.FAIL),
+        (vertex.custom_job_encrypted_with_cmek, VertexCustomJob, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.custom_job_encrypted_with_cmek, VertexCustomJob, "Google key", {}, Status.FAIL),
+        (vertex.training_pipeline_encrypted_with_cmek, VertexTrainingPipeline, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.training_pipeline_encrypted_with_cmek, VertexTrainingPipeline, "model key only",
+         {"model_kms_key": KEY}, Status.FAIL),
+        (vertex.custom_job_uses_private_network, VertexCustomJob, "peered", {"network": "n"}, Status.PASS),
+        (vertex.custom_job_uses_private_network, VertexCustomJob, "PSC interface",
+         {"psc_interface": True}, Status.PASS),
+        (vertex.custom_job_uses_private_network, VertexCustomJob, "Google's network", {}, Status.FAIL),
+        (vertex.custom_job_uses_dedicated_service_account, VertexCustomJob, "dedicated",
+         {"service_account": "trainer@ml-project.iam.gserviceaccount.com"}, Status.PASS),
+        (vertex.custom_job_uses_dedicated_service_account, VertexCustomJob, "service agent", {}, Status.FAIL),
+        (vertex.custom_job_uses_dedicated_service_account, VertexCustomJob, "default compute",
+         {"service_account": "123-compute@developer.gserviceaccount.com"}, Status.FAIL),
+        (vertex.custom_job_web_access_disabled, VertexCustomJob, "off", {}, Status.PASS),
+        (vertex.custom_job_web_access_disabled, VertexCustomJob, "shell open", {"web_access": True}, Status.FAIL),
+    ],
+)  # fmt: skip
+def test_vertex_checks(check: Any, kind: type[Any], case: str, fields: dict[str, Any], expected: Status) -> None:
+    result = check(_make(kind, **fields))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def test_public_endpoint_evidence_names_its_deployed_models() -> None:
+    from cspm.resources.gcp.vertex import DeployedModel
+
+    endpoint = _make(VertexEndpoint, deployed_models=(DeployedModel(id="7", model="m", traffic_percent=100),))
+    assert vertex.endpoint_is_private(endpoint).evidence == {"deployed_models": ["7"]}
+
+
+def test_unlisted_resources_give_error_for_every_check() -> None:
+    """Unreadable input: a disabled API or a denied listing marks the kinds incomplete."""
+    specs = [s for s in load_checks(["gcp"]) if s.service == "vertex"]
+    inventory = Inventory()
+    for kind in PRODUCES:
+        inventory.mark_incomplete(kind, "ml-project", "global", "locations.list failed: Forbidden (SERVICE_DISABLED)")
+    findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
+    assert {f.check_id for f in findings} == {s.id for s in specs}
+    assert {f.status for f in findings} == {Status.ERROR}
+
+
+def _bucket(name: str, **fields: Any) -> Any:
+    from cspm.resources.gcp.storage import GcsBucket, IamBinding
+
+    base: dict[str, Any] = {
+        "uid": f"//storage.googleapis.com/projects/_/buckets/{name}",
+        "name": name,
+        **WHERE,
+        "uniform_access": True,
+        "public_access_prevention": "inherited",
+        "versioning_enabled": False,
+        "iam_bindings": (IamBinding(role="roles/storage.objectViewer", members=("group:ml@example.com",)),),
+        "acl": (),
+        "default_object_acl": (),
+    }
+    return GcsBucket(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("case", "uri", "buckets", "expected"),
+    [
+        ("private bucket", "gs://models/m/", [_bucket("models")], Status.PASS),
+        ("no IAM binding at all", "gs://models/m/", [_bucket("models", iam_bindings=())], Status.PASS),
+        ("allUsers on the bucket", "gs://models/m/", "public", Status.FAIL),
+        ("bucket in another project, unseen", "gs://elsewhere/m/", [_bucket("models")], Status.ERROR),
+        ("bucket IAM unreadable", "gs://models/m/", [_bucket("models", iam_bindings=None)], Status.ERROR),
+        ("not a gs:// location", "https://example.com/m", [_bucket("models")], Status.ERROR),
+        ("no artifactUri", None, [], None),
+    ],
+)  # fmt: skip
+def test_model_artifact_bucket_is_not_public(case: str, uri: str | None, buckets: Any, expected: Status | None) -> None:
+    from cspm.resources.gcp.storage import IamBinding
+
+    if buckets == "public":
+        buckets = [
+            _bucket("models", iam_bindings=(IamBinding(role="roles/storage.objectAdmin", members=("allUsers",)),))
+        ]
+    result = vertex.model_artifact_bucket_is_not_public(_make(VertexModel, artifact_uri=uri), buckets)
+    assert result.status is expected, f"{case}: {result.message}"
