@@ -53,6 +53,7 @@ from cspm.models import (
     Severity,
     Status,
 )
+from cspm.resources.aws.awslambda import LambdaFunction
 from cspm.resources.aws.ecr import EcrRepository, parse_image_uri
 from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser
 from cspm.resources.aws.kms import KmsKey
@@ -356,6 +357,7 @@ class _Builder:
         self.key_names: dict[tuple[str, str, str], KmsKey] = {}
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
+        self.functions: dict[str, LambdaFunction] = {}
         self.handlers = _handlers()
         for resource in resources:
             self._index(resource)
@@ -373,6 +375,8 @@ class _Builder:
                 self.key_names[(r.account, r.region, alias)] = r
         elif isinstance(r, EcrRepository):
             self.repositories[(r.registry_id, r.region, r.name)] = r
+        elif isinstance(r, LambdaFunction):
+            self.functions[r.uid] = r
         elif r.resource_type in self.handlers:
             self.ai.append(r)
             self.ai_by_uid[r.uid] = r
@@ -526,8 +530,15 @@ class _Builder:
         self._edge(referrer.uid, arn, relation, api_field, reason)
 
     def function(self, referrer: Resource, arn: str, relation: str, api_field: str) -> None:
-        """A Lambda function by ARN (Lambda functions are not collected: the edge says so)."""
+        """A Lambda function by ARN (a version or alias qualifier is the same function), and the
+        role it runs as."""
         parts = arn.split(":")
+        function = self.functions.get(":".join(parts[:7]))
+        if function is not None:
+            self._edge(referrer.uid, self._resource_node(function), relation, api_field)
+            if function.role_arn:
+                self.role(function, function.role_arn, "Role")
+            return
         name = parts[6] if len(parts) > 6 else arn
         account, region = (parts[4], parts[3]) if len(parts) > 6 else (None, None)
         self._node(arn, FUNCTION, name, account, region)

@@ -10,8 +10,8 @@ module only says which API fields of the Bedrock snapshots are references::
 
 A reference the scan cannot resolve keeps its edge, unresolved, with the reason: a guardrail an
 agent names that no longer exists (the collector's own finding, from the region's guardrail list),
-a knowledge base or job that is gone, a bucket outside the scan, a Lambda function (functions are
-not collected, so an agent's function and its role cannot be followed).
+a knowledge base or job that is gone, a bucket outside the scan, a Lambda function that is not
+in the scan (then the role it runs as cannot be followed).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 from cspm import lineage as L
 from cspm.cli_lineage import render_dot, render_mermaid, render_tree
 from cspm.models import Baseline, Finding, Severity, Status, finding_uid
+from cspm.resources.aws.awslambda import LambdaFunction
 from cspm.resources.aws.bedrock import AgentGuardrail, KmsEncryption
 from cspm.resources.aws.iam import IamRole
 from cspm.resources.aws.s3 import S3Bucket
@@ -91,6 +92,18 @@ def test_action_group_functions_and_schemas() -> None:
         orchestrator: "customOrchestration / promptOverrideConfiguration.overrideLambda",
     }
     assert ("support-agent", L.READS, "s3://kb-docs/schemas/refunds.json", True) in edges(graph)
+
+
+def test_a_collected_function_is_followed_to_its_role() -> None:
+    tools = B.agent(action_groups=(B.action_group(lambda_arn=f"{B.FUNCTION_ARN}:prod"),))
+    function = LambdaFunction(
+        uid=B.FUNCTION_ARN, name="refund-tool", account=A, region=R, role_arn=B.role_arn("refund-tool-role")
+    )
+    graph = L.build_lineage([tools, function, role("refund-tool-role")])
+    assert {
+        ("support-agent", L.INVOKES, "refund-tool", True),
+        ("refund-tool", L.RUNS_AS, "refund-tool-role", True),
+    } <= edges(graph)
 
 
 def test_a_deleted_guardrail_is_an_unresolved_edge_with_the_collectors_reason() -> None:

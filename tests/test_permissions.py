@@ -83,8 +83,8 @@ def test_one_service(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unknown_service_or_cloud(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["permissions", "aws", "--services", "lambda"]) == 2
-    assert "unknown service lambda" in capsys.readouterr().err
+    assert main(["permissions", "aws", "--services", "glue"]) == 2
+    assert "unknown service glue" in capsys.readouterr().err
     assert main(["permissions", "oracle"]) == 2
 
 

@@ -60,6 +60,7 @@ SERVICE_MODULES: dict[str, str] = {
     "ecr": "cspm.providers.aws.ecr",
     "kms": "cspm.providers.aws.kms",
     "cloudtrail": "cspm.providers.aws.cloudtrail",
+    "lambda": "cspm.providers.aws.awslambda",
 }
 
 # At most this many calls in flight per (account, region, service): AWS throttles per account

@@ -41,6 +41,7 @@ DROPPED = {
     "ecr": "ecr:DescribeRepositories",
     "kms": "kms:ListKeys",
     "cloudtrail": "cloudtrail:DescribeTrails",
+    "lambda": "lambda:ListFunctions",
 }
 
 
