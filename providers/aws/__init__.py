@@ -60,6 +60,8 @@ SERVICE_MODULES: dict[str, str] = {
     "ecr": "cspm.providers.aws.ecr",
     "kms": "cspm.providers.aws.kms",
     "cloudtrail": "cspm.providers.aws.cloudtrail",
+    "bedrock": "cspm.providers.aws.bedrock",
+    "bedrock_agentcore": "cspm.providers.aws.bedrock_agentcore",
 }
 
 # At most this many calls in flight per (account, region, service): AWS throttles per account
@@ -91,8 +93,9 @@ def service_spec(name: str) -> ServiceSpec:
     return spec
 
 
-# Besides the collectors' services: what connecting and --org call.
-_SUPPORT_SERVICES = ("sts", "s3control", "organizations")
+# Besides the collectors' services: what connecting and --org call, and the other botocore
+# services collectors read (bedrock: bedrock-agent and logs; bedrock_agentcore: its control plane).
+_SUPPORT_SERVICES = ("sts", "s3control", "organizations", "bedrock-agent", "logs", "bedrock-agentcore-control")
 
 
 def operation_filter(actions: Iterable[str]) -> models.Keep:
