@@ -46,7 +46,7 @@ def _botocore_operations() -> dict[str, set[str]]:
     """IAM action -> the botocore (service, operation) pairs it authorizes, for every service a
     collector uses."""
     session = botocore.session.get_session()
-    services = {"sts", "s3control", *aws.SERVICE_MODULES}
+    services = set(aws.botocore_services())
     found: dict[str, set[str]] = {}
     for service in services:
         for operation in session.get_service_model(service).operation_names:
