@@ -123,10 +123,11 @@ _ROOT_ORDER = {
     "aws.sagemaker.processing_job": 5,
     "aws.sagemaker.feature_group": 6,
     "aws.sagemaker.domain": 7,
-    # Bedrock and AgentCore: what serves first (throughputs, agents, runtimes), then models and jobs
-    "aws.bedrock.provisioned_throughput": 0,
-    "aws.bedrock.agent": 0,
-    "aws.bedrock_agentcore.runtime": 0,
+    # Bedrock and AgentCore: what serves (throughputs, agents, runtimes) after the endpoints, then
+    # models and jobs among SageMaker's
+    "aws.bedrock.provisioned_throughput": 1,
+    "aws.bedrock.agent": 1,
+    "aws.bedrock_agentcore.runtime": 1,
     "aws.bedrock.custom_model": 2,
     "aws.bedrock.imported_model": 2,
     "aws.bedrock.customization_job": 4,

@@ -1098,6 +1098,25 @@ def raise_supply_chain_severity(findings: Sequence[Finding], graph: LineageGraph
 # ---------------------------------------------------------------------------------------------
 
 
+def part_from(lineage: Lineage, type_prefixes: tuple[str, ...]) -> Lineage:
+    """The part of ``lineage`` that nodes whose type starts with one of ``type_prefixes`` reach
+    (themselves included), e.g. Bedrock's for the demo: the same nodes and edges, fewer of them."""
+    out: dict[str, list[LineageEdge]] = defaultdict(list)
+    for edge in lineage.edges:
+        out[edge.source].append(edge)
+    stack = [n.id for n in lineage.nodes if n.type.startswith(type_prefixes)]
+    seen: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(e.target for e in out.get(node, ()))
+    return Lineage(
+        nodes=[n for n in lineage.nodes if n.id in seen],
+        edges=[e for e in lineage.edges if e.source in seen],
+    )
+
+
 def annotate(lineage: Lineage, findings: Iterable[Finding]) -> Lineage:
     """A copy of ``lineage`` whose nodes carry their unmuted FAIL count and highest severity."""
     fails: dict[str, int] = defaultdict(int)

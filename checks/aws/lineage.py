@@ -931,7 +931,7 @@ def _guard(graph: LineageGraph, agent: BedrockAgent, verdict: Verdict) -> tuple[
         return False, "no guardrail"
     if not edges[0].resolved:
         if agent.guardrail is not None and agent.guardrail.exists is False:
-            return False, f"its guardrail does not exist: {edges[0].reason}"
+            return False, edges[0].reason or "its guardrail does not exist"
         verdict.unassessed.append(edges[0].reason or "the agent's guardrail could not be resolved")
         return None, "unknown"
     guardrail = graph.resource(edges[0].target)

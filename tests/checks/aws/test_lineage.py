@@ -957,7 +957,7 @@ TOOL_CASES: list[tuple[str, Change, Status | None, str]] = [
             ),
         ),
         Status.FAIL,
-        "does not exist: guardrail gr-gone was deleted",
+        "not guarded (guardrail gr-gone was deleted)",
     ),
     (
         "the guardrail has no prompt-attack filter",
