@@ -642,13 +642,20 @@ def ai_bucket_encrypted_with_customer_managed_key(
     packages: Sequence[ModelPackage],
     configs: Sequence[EndpointConfig],
     keys: Sequence[KmsKey],
+    customization_jobs: Sequence[CustomizationJob],
+    import_jobs: Sequence[ModelImportJob],
+    knowledge_bases: Sequence[KnowledgeBase],
 ) -> Result:
     """Training data, model artifacts and captured inference traffic are the assets of an ML
     platform. When a service uses an AWS managed key (aws/s3), "the service establishes and
     maintains the key policies"; with a customer managed key "you set and maintain the key
     policy", so who may decrypt the bucket's objects can be narrowed to the training, processing
-    and inference roles. A key the scan reads as disabled or pending deletion fails too."""
-    graph = _bucket_graph(buckets, jobs, processing_jobs, feature_groups, models, packages, configs, {KmsKey: keys})
+    and inference roles. A key the scan reads as disabled or pending deletion fails too. Bedrock's
+    customization and import jobs and knowledge bases put their buckets in the chain as well."""
+    bedrock = {CustomizationJob: customization_jobs, ModelImportJob: import_jobs, KnowledgeBase: knowledge_bases}
+    graph = _bucket_graph(
+        buckets, jobs, processing_jobs, feature_groups, models, packages, configs, {KmsKey: keys} | bedrock
+    )
     used_by = _chain(graph, bucket)
     if not used_by:
         return not_applicable("The bucket is not part of an AI supply chain.")

@@ -1038,3 +1038,15 @@ def test_unguarded_agent_evidence_is_the_path_of_each_tool() -> None:
         (f"arn:aws:iam::{ACCOUNT}:role/lambda-admin", "lambda-create-function")
     ]
     assert {t["role"] for t in result.evidence["tools"]} == {TOOL_ROLE, B.role_arn("bedrock-agent")}
+
+
+def test_buckets_bedrock_uses_are_part_of_the_ai_chain() -> None:
+    w = bedrock_world()
+    result = run(lineage.ai_bucket_encrypted_with_customer_managed_key, S3Bucket, "kb-docs", w)
+    assert result.status is Status.PASS, result.message
+    assert [(u["name"], u["type"]) for u in result.evidence["used_by"]] == [
+        ("support-docs", "aws.bedrock.knowledge_base")
+    ]
+    aes = w.change(S3Bucket, "train", encryption=Encryption(algorithm="AES256"))
+    result = run(lineage.ai_bucket_encrypted_with_customer_managed_key, S3Bucket, "train", aes)
+    assert result.status is Status.FAIL and result.evidence["used_by"][0]["name"] == "tune-1"
