@@ -652,10 +652,13 @@ def ai_bucket_encrypted_with_customer_managed_key(
     policy", so who may decrypt the bucket's objects can be narrowed to the training, processing
     and inference roles. A key the scan reads as disabled or pending deletion fails too. Bedrock's
     customization and import jobs and knowledge bases put their buckets in the chain as well."""
-    bedrock = {CustomizationJob: customization_jobs, ModelImportJob: import_jobs, KnowledgeBase: knowledge_bases}
-    graph = _bucket_graph(
-        buckets, jobs, processing_jobs, feature_groups, models, packages, configs, {KmsKey: keys} | bedrock
-    )
+    extra: dict[type[Resource], Sequence[Resource]] = {
+        KmsKey: keys,
+        CustomizationJob: customization_jobs,
+        ModelImportJob: import_jobs,
+        KnowledgeBase: knowledge_bases,
+    }
+    graph = _bucket_graph(buckets, jobs, processing_jobs, feature_groups, models, packages, configs, extra)
     used_by = _chain(graph, bucket)
     if not used_by:
         return not_applicable("The bucket is not part of an AI supply chain.")
