@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspm import lineage as L
-from cspm.cli_lineage import render_dot, render_mermaid, render_tree
+from cspm.reporting.lineage import render_dot, render_mermaid, render_tree
 from cspm.models import Baseline, Finding, Severity, Status, finding_uid
 from cspm.resources.aws.awslambda import LambdaFunction
 from cspm.resources.aws.bedrock import AgentGuardrail, KmsEncryption
