@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from cspm.checks.aws._docs import security_hub_for
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
@@ -635,7 +635,18 @@ def _describe(gaps: _Gaps) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _runs_in_vpc(resource: VpcHosted, kind: str) -> Result:
+class InVpc(Protocol):
+    """A resource that may run in customer subnets (SageMaker, Bedrock customization and import
+    jobs): ``subnet_ids`` None when unreadable, () when not in a customer VPC."""
+
+    @property
+    def subnet_ids(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def security_group_ids(self) -> tuple[str, ...] | None: ...
+
+
+def _runs_in_vpc(resource: InVpc, kind: str) -> Result:
     if resource.subnet_ids is None:
         return unknown(f"The {kind} could not be described.")
     if not resource.subnet_ids:

@@ -32,6 +32,7 @@ from resilience.account import (
     policy_of,
     scanner_user,
     seed,
+    seed_bedrock_gaps,
 )
 from resilience.scans import statuses
 from resilience.scenario import DROPPED, Scenario
@@ -255,6 +256,7 @@ def exercised(fault_server: FaultServer) -> dict[str, set[str]]:
     fault_server.reset()
     fault_server.faults.configure(Faults(stubs={**MOTO_GAPS, **CANNED}))
     _seed_every_kind(fault_server.url)
+    seed_bedrock_gaps(fault_server.url, fault_server.bedrock)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ClientFactory, "__init__", recording_init)
         for name in SERVICE_MODULES:
