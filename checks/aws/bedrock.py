@@ -16,7 +16,16 @@ from typing import Any
 
 from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws.iam import _trust
-from cspm.checks.aws.sagemaker import SECRETS_NIST, _customer_managed, _no_secrets, _runs_in_vpc
+from cspm.checks.aws.sagemaker import (
+    SECRETS_NIST,
+    HostedInVpc,
+    _customer_managed,
+    _endpoint_verdict,
+    _hosted_by,
+    _no_secrets,
+    _Required,
+    _runs_in_vpc,
+)
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.aws.bedrock import (
@@ -30,8 +39,11 @@ from cspm.resources.aws.bedrock import (
     KnowledgeBase,
     ModelImportJob,
 )
+from cspm.resources.aws.bedrock_agentcore import AgentRuntime
+from cspm.resources.aws.ec2 import Vpc
 from cspm.resources.aws.iam import IamRole
 from cspm.resources.aws.s3 import S3Bucket
+from cspm.resources.aws.sagemaker import Model, NotebookInstance, ProcessingJob, TrainingJob
 
 AT_REST_NIST = ["SC-12", "SC-28"]
 NETWORK_NIST = ["AC-4", "SC-7"]
@@ -52,6 +64,7 @@ AGENT_ENCRYPTION = f"{_UG}/encryption-agents.html"
 AGENT_SERVICE_ROLE = f"{_UG}/agents-permissions.html"
 KB_ENCRYPTION = f"{_UG}/encryption-kb.html"
 CROSS_SERVICE_CONFUSED_DEPUTY = f"{_UG}/cross-service-confused-deputy-prevention.html"
+VPC_INTERFACE_ENDPOINTS = f"{_UG}/vpc-interface-endpoints.html"
 CLOUDWATCH_LOGS_KMS = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"
 BEDROCK_SERVICE = "bedrock.amazonaws.com"
 
@@ -328,6 +341,52 @@ def guardrail_filters_sensitive_information(guardrail: Guardrail) -> Result:
     return failed("The guardrail has no sensitive information filter that blocks or masks.", evidence)
 
 
+@check(
+    title="Bedrock guardrail checks contextual grounding",
+    severity=Severity.LOW,
+    baseline=Baseline.INTEGRITY,
+    remediation="Add contextual grounding checks (GROUNDING and RELEVANCE thresholds) to the guardrails of "
+    "retrieval-augmented applications and agents with knowledge bases, and publish a new version.",
+    compliance={"nist-800-53-r5": ["SI-10"]},
+    attack=["AML.T0031"],
+    references=(CONTENT_FILTERS,),
+)
+def guardrail_checks_contextual_grounding(guardrail: Guardrail) -> Result:
+    """Contextual grounding checks block responses that are not supported by the retrieved source
+    (GROUNDING) or do not answer the query (RELEVANCE): hallucinations, and answers steered by
+    a poisoned or injected document (Prowler: bedrock_guardrail_contextual_grounding_filter_enabled)."""
+    if guardrail.contextual_grounding is None:
+        return unknown("The guardrail could not be described.")
+    enabled = [f.type for f in guardrail.contextual_grounding if f.enabled and (f.action or "BLOCK") != "NONE"]
+    if enabled:
+        return passed(f"The guardrail checks {', '.join(enabled)}.", {"filters": enabled})
+    return failed("The guardrail has no contextual grounding check that blocks.")
+
+
+@check(
+    title="Bedrock region in use has a guardrail",
+    severity=Severity.LOW,
+    baseline=Baseline.INTEGRITY,
+    remediation="Create a guardrail with prompt attack and sensitive information filters in every region where "
+    "Bedrock is used, and apply it to agents and applications.",
+    compliance={"nist-800-53-r5": GUARDRAIL_NIST},
+    attack=["AML.T0051", "AML.T0054"],
+    references=(CONTENT_FILTERS,),
+)
+def region_has_guardrail(account: BedrockAccount, guardrails: Sequence[Guardrail]) -> Result:
+    """A region without any guardrail cannot protect any model call made there (Prowler:
+    bedrock_guardrails_configured). Regions without Bedrock resources are not assessed, as for
+    invocation logging; whether a guardrail is actually applied is judged per agent."""
+    here = [g.uid for g in guardrails if g.region == account.region]
+    if here:
+        return passed(f"{len(here)} guardrail(s) in the region.", {"guardrails": here})
+    if account.resources_found is None:
+        return unknown("The region has no guardrail, and whether Bedrock is used there is unknown.")
+    if account.resources_found == 0:
+        return not_applicable("The region holds no Bedrock resources.")
+    return failed(f"No guardrail in a region with {account.resources_found} Bedrock resources.")
+
+
 # =============================================================================================
 # Agents
 # =============================================================================================
@@ -466,3 +525,70 @@ def knowledge_base_data_sources_encrypted_with_kms(kb: KnowledgeBase) -> Result:
     if unread:
         return unknown("Some data sources could not be described.", {"undescribed": unread})
     return passed("Every data source is encrypted with a customer-managed key.")
+
+
+# =============================================================================================
+# PrivateLink from the VPCs that host AI workloads
+# =============================================================================================
+
+BEDROCK_RUNTIME = _Required(
+    "bedrock-runtime", frozenset({"bedrock-runtime", "bedrock-runtime-fips"}), "Interface", private_dns=True
+)
+BEDROCK_AGENT_RUNTIME = _Required(
+    "bedrock-agent-runtime", frozenset({"bedrock-agent-runtime", "bedrock-agent-runtime-fips"}), "Interface", True
+)
+
+
+@check(
+    title="VPC hosting AI workloads reaches Bedrock through PrivateLink",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="In every VPC that hosts AI workloads in a region where Bedrock is used, create a bedrock-runtime "
+    "interface endpoint (and bedrock-agent-runtime where agents or knowledge bases are used) with private DNS.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7", "SC-7(3)"]},
+    attack=["AML.T0025"],
+    references=(VPC_INTERFACE_ENDPOINTS,),
+)
+def ai_vpc_has_bedrock_endpoints(
+    vpc: Vpc,
+    accounts: Sequence[BedrockAccount],
+    notebooks: Sequence[NotebookInstance],
+    training_jobs: Sequence[TrainingJob],
+    models: Sequence[Model],
+    processing_jobs: Sequence[ProcessingJob],
+    customization_jobs: Sequence[CustomizationJob],
+    import_jobs: Sequence[ModelImportJob],
+    runtimes: Sequence[AgentRuntime],
+    agents: Sequence[BedrockAgent],
+    knowledge_bases: Sequence[KnowledgeBase],
+) -> Result:
+    """Code in a VPC calls Bedrock models (InvokeModel, Converse) at bedrock-runtime and agents
+    and knowledge bases (InvokeAgent, Retrieve) at bedrock-agent-runtime. Without interface
+    endpoints those prompts and responses leave the VPC through a NAT or internet gateway, where
+    no endpoint policy limits which models and accounts they reach; private DNS makes the SDK's
+    default host names resolve to the endpoints (Prowler: bedrock_vpc_endpoints_configured). A
+    VPC is judged when it hosts AI workloads (SageMaker notebooks, jobs and models, Bedrock
+    customization and import jobs, AgentCore runtimes in VPC mode) in a region where the scan
+    found Bedrock resources; other VPCs are not assessed."""
+    account = next((a for a in accounts if a.region == vpc.region), None)
+    if account is None or account.resources_found == 0:
+        return not_applicable("Bedrock is not used in the VPC's region (no Bedrock resources found).")
+    if account.resources_found is None:
+        return unknown("Whether Bedrock is used in the VPC's region is unknown.")
+    candidates: list[HostedInVpc] = [
+        *notebooks,
+        *training_jobs,
+        *models,
+        *processing_jobs,
+        *customization_jobs,
+        *import_jobs,
+        *(r for r in runtimes if r.network_mode == "VPC"),
+    ]
+    hosted = _hosted_by(vpc, candidates, kind="AI")
+    if isinstance(hosted, Result):
+        return hosted
+    required = [BEDROCK_RUNTIME]
+    if any(r.region == vpc.region for r in (*agents, *knowledge_bases)):
+        required.append(BEDROCK_AGENT_RUNTIME)
+    success = f"The VPC has {', '.join(r.label for r in required)} endpoints with private DNS."
+    return _endpoint_verdict(vpc, hosted, required, success, kind="AI")

@@ -551,6 +551,32 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
+def _fix_moto_rest_json_get_signatures() -> None:
+    """moto 5.2's IAM mode recomputes a request's SigV4 signature over ``body or data``; for the
+    requests of Bedrock's REST-JSON services its ``data`` is the request's own header dict,
+    so every correctly signed request without a body fails with SignatureDoesNotMatch (measured:
+    GetAgent, ListCustomModels, ListGateways, ListAgentRuntimes ...; those with a JSON body
+    pass). Recompute those over the empty body that botocore signed. Test infrastructure only:
+    it changes moto, never the scanner."""
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase._create_aws_request
+    if getattr(original, "_cspm_fixed", False):
+        return
+
+    def create(self: Any) -> Any:
+        if self._service in REST_JSON_SERVICES and not self._body:
+            saved, self._data = self._data, {}
+            try:
+                return original(self)
+            finally:
+                self._data = saved
+        return original(self)
+
+    create._cspm_fixed = True  # type: ignore[attr-defined]
+    access_control.IAMRequestBase._create_aws_request = create  # type: ignore[method-assign]
+
+
 class FaultServer:
     """moto's WSGI app behind :class:`FaultMiddleware`, on 127.0.0.1 and a free port, in a thread."""
 
@@ -580,6 +606,7 @@ class FaultServer:
 
         from cspm.demo.bedrock_gaps import GapState
 
+        _fix_moto_rest_json_get_signatures()
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's 500 pages log tracebacks
         self.bedrock = GapState()
         from cspm.demo.bedrock_gaps import BedrockGaps

@@ -17,6 +17,7 @@ from cspm.resources.aws.bedrock import (
     CustomizationJob,
     CustomModel,
     DataSource,
+    GroundingFilter,
     Guardrail,
     ImportedModel,
     InvocationLogging,
@@ -27,6 +28,8 @@ from cspm.resources.aws.bedrock import (
     PiiEntity,
     SecretFinding,
 )
+from cspm.resources.aws.bedrock_agentcore import AgentRuntime
+from cspm.resources.aws.ec2 import RouteTable, Subnet, Vpc, VpcEndpoint
 from cspm.resources.aws.iam import IamRole
 from cspm.resources.aws.s3 import Encryption, S3Bucket
 
@@ -318,6 +321,34 @@ CASES: dict[str, Case] = {
         (guardrail(pii_entities=None, regexes=None),),
         Status.ERROR,
     ),
+    "grounding on": (
+        bedrock.guardrail_checks_contextual_grounding,
+        (guardrail(contextual_grounding=(GroundingFilter(type="GROUNDING", threshold=0.8),)),),
+        Status.PASS,
+    ),
+    "grounding off": (
+        bedrock.guardrail_checks_contextual_grounding,
+        (guardrail(contextual_grounding=()),),
+        Status.FAIL,
+    ),
+    "grounding disabled": (
+        bedrock.guardrail_checks_contextual_grounding,
+        (guardrail(contextual_grounding=(GroundingFilter(type="RELEVANCE", threshold=0.5, enabled=False),)),),
+        Status.FAIL,
+    ),
+    "grounding unread": (
+        bedrock.guardrail_checks_contextual_grounding,
+        (guardrail(contextual_grounding=None),),
+        Status.ERROR,
+    ),
+    "region has guardrail": (bedrock.region_has_guardrail, (account(), [guardrail()]), Status.PASS),
+    "region without guardrail": (
+        bedrock.region_has_guardrail,
+        (account(), [guardrail().model_copy(update={"region": "eu-west-1"})]),
+        Status.FAIL,
+    ),
+    "unused region without guardrail": (bedrock.region_has_guardrail, (account(resources_found=0), []), NA),
+    "region usage unknown": (bedrock.region_has_guardrail, (account(resources_found=None), []), Status.ERROR),
     # agents
     "agent guarded": (bedrock.agent_uses_guardrail, (agent(),), Status.PASS),
     "agent unguarded": (bedrock.agent_uses_guardrail, (agent(guardrail=AgentGuardrail()),), Status.FAIL),
@@ -417,3 +448,77 @@ def test_unencrypted_log_destinations_are_evidence() -> None:
     )
     destinations = {d["destination"] for d in result.evidence["unencrypted"]}
     assert destinations == {"cloudwatch", "s3"}
+
+
+# ---------------------------------------------------------------------------------------------
+# PrivateLink from AI VPCs
+# ---------------------------------------------------------------------------------------------
+
+
+def endpoint(service: str, **fields: Any) -> VpcEndpoint:
+    base: dict[str, Any] = {
+        "uid": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc-endpoint/vpce-{service}",
+        "name": f"vpce-{service}",
+        "account": ACCOUNT,
+        "region": REGION,
+        "vpc_id": "vpc-ai",
+        "service_name": f"com.amazonaws.{REGION}.{service}",
+        "endpoint_type": "Interface",
+        "state": "available",
+        "private_dns_enabled": True,
+    }
+    return VpcEndpoint(**(base | fields))
+
+
+def ai_vpc(*endpoints: VpcEndpoint, **fields: Any) -> Vpc:
+    base: dict[str, Any] = {
+        "uid": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/vpc-ai",
+        "name": "vpc-ai",
+        "account": ACCOUNT,
+        "region": REGION,
+        "vpc_id": "vpc-ai",
+        "subnets": (Subnet(id="subnet-1"),),
+        "route_tables": (RouteTable(id="rtb-main", main=True),),
+        "endpoints": endpoints,
+    }
+    return Vpc(**(base | fields))
+
+
+def private_link(
+    v: Vpc,
+    accounts: tuple[BedrockAccount, ...] = (account(),),
+    jobs: tuple[CustomizationJob, ...] = (job(),),
+    runtimes: tuple[AgentRuntime, ...] = (),
+    agents: tuple[BedrockAgent, ...] = (),
+) -> Result:
+    return bedrock.ai_vpc_has_bedrock_endpoints(v, accounts, (), (), (), (), jobs, (), runtimes, agents, ())
+
+
+VPC_RUNTIME = AgentRuntime(
+    **_common("runtime", "rt"), runtime_id="rt", network_mode="VPC", subnet_ids=("subnet-1",), security_group_ids=()
+)
+PRIVATE_LINK: dict[str, tuple[Result, Status | None]] = {
+    "runtime endpoint": (private_link(ai_vpc(endpoint("bedrock-runtime"))), Status.PASS),
+    "no endpoint": (private_link(ai_vpc()), Status.FAIL),
+    "private DNS off": (private_link(ai_vpc(endpoint("bedrock-runtime", private_dns_enabled=False))), Status.FAIL),
+    "agents need agent-runtime": (
+        private_link(ai_vpc(endpoint("bedrock-runtime")), agents=(agent(),)),
+        Status.FAIL,
+    ),
+    "agents with both": (
+        private_link(ai_vpc(endpoint("bedrock-runtime"), endpoint("bedrock-agent-runtime")), agents=(agent(),)),
+        Status.PASS,
+    ),
+    "AgentCore runtime in the VPC": (private_link(ai_vpc(), jobs=(), runtimes=(VPC_RUNTIME,)), Status.FAIL),
+    "nothing hosted": (private_link(ai_vpc(), jobs=(job(subnet_ids=()),)), NA),
+    "Bedrock unused in region": (private_link(ai_vpc(), accounts=(account(resources_found=0),)), NA),
+    "Bedrock not offered in region": (private_link(ai_vpc(), accounts=()), NA),
+    "usage unknown": (private_link(ai_vpc(), accounts=(account(resources_found=None),)), Status.ERROR),
+    "job undescribed": (private_link(ai_vpc(), jobs=(job(subnet_ids=None),)), Status.ERROR),
+    "endpoints unread": (private_link(ai_vpc(endpoints=None)), Status.ERROR),
+}
+
+
+@pytest.mark.parametrize(("result", "expected"), PRIVATE_LINK.values(), ids=PRIVATE_LINK.keys())
+def test_ai_vpc_has_bedrock_endpoints(result: Result, expected: Status | None) -> None:
+    assert result.status is expected, result.message
