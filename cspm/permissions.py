@@ -28,6 +28,8 @@ from cspm.suggest import unknown_choice
 # IAM action prefix of a botocore service whose name differs from it.
 AWS_IAM_PREFIXES: Final = {
     "s3control": "s3",
+    # The collector service of the AgentCore control plane (its errors are filed under it).
+    "bedrock_agentcore": "bedrock-agentcore",
     "bedrock-agent": "bedrock",
     "bedrock-agentcore-control": "bedrock-agentcore",
 }

@@ -210,6 +210,8 @@ def test_generated_docs_are_up_to_date(name: str) -> None:
 # whole catalog: a new check, in a new module or an old one, must cite its documentation.
 AUDITED_MODULES = frozenset(
     {
+        "aws.bedrock",
+        "aws.bedrock_agentcore",
         "aws.sagemaker",
         "aws.s3",
         "aws.ec2",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from cspm import lineage as L
-from cspm.reporting.lineage import render_dot, render_mermaid, render_tree
 from cspm.models import Baseline, Finding, Severity, Status, finding_uid
+from cspm.reporting.lineage import render_dot, render_mermaid, render_tree
 from cspm.resources.aws.awslambda import LambdaFunction
 from cspm.resources.aws.bedrock import AgentGuardrail, KmsEncryption
 from cspm.resources.aws.iam import IamRole

@@ -27,7 +27,10 @@ are those listed; an alias may serve an older prepared version.
 
 Failures: a region where Bedrock is not offered answers the first call with
 ``UnrecognizedClientException`` or has no endpoint (``EndpointConnectionError``): that is
-recorded once, every Bedrock type is marked incomplete there, and nothing else is sent. A failed
+recorded once (code ``ServiceUnavailable``) and nothing else is sent there. The region yields no
+resource, so no check says anything about it; its types are *not* marked incomplete, because a
+check over every agent (or guardrail) of the account would then answer ERROR in every region
+for the regions that cannot hold any (an account has a dozen such regions). A failed
 listing marks its type incomplete in the region (its checks answer ERROR there). A failed Get
 keeps the resource, built from its list entry, with every described field ``None``. A failed
 sub-listing (action groups, an agent's knowledge bases, data sources) leaves that field ``None``.
@@ -105,7 +108,6 @@ def collect(ctx: AwsContext) -> Iterator[Resource]:
             "GetModelInvocationLoggingConfiguration",
             "ServiceUnavailable",
             f"Bedrock is not offered in {ctx.region} (no endpoint, or UnrecognizedClientException): not scanned",
-            affects=SERVICE.produces,
         )
         return
     found = 0

@@ -8,9 +8,9 @@ GetGateway, GetMemory).
 
 Failures: a region where AgentCore is not offered answers the first listing with
 ``UnrecognizedClientException`` or has no endpoint (``EndpointConnectionError``): recorded once,
-every AgentCore type is marked incomplete there, nothing else is sent. Otherwise as for Bedrock:
-a failed listing marks its type incomplete; a failed Get keeps the resource from its list entry
-with every described field ``None``.
+nothing else is sent, and (as for Bedrock) the types are not marked incomplete there. Otherwise
+as for Bedrock: a failed listing marks its type incomplete; a failed Get keeps the resource from
+its list entry with every described field ``None``.
 
 Secrets: a runtime's ``environmentVariables`` are scanned with :mod:`cspm.secrets`; only the
 names and the kinds of secret are kept.
@@ -44,7 +44,6 @@ def collect(ctx: AwsContext) -> Iterator[Resource]:
                     "ServiceUnavailable",
                     f"Bedrock AgentCore is not offered in {ctx.region} (no endpoint, or UnrecognizedClientException): "
                     "not scanned",
-                    affects=SERVICE.produces,
                 )
                 return
             # The first page came with the probe; the rest (if any) through the paginator.

@@ -26,6 +26,7 @@ from resilience.account import (
 )
 from resilience.scans import RunningScan, Scan, run_scan
 
+from cspm.demo.bedrock_gaps import SERVED as BEDROCK_SERVED
 from cspm.permissions import aws_action, aws_policy
 from support.faults import MOTO_GAPS, Faults, FaultServer
 
@@ -41,6 +42,8 @@ DROPPED = {
     "ecr": "ecr:DescribeRepositories",
     "kms": "kms:ListKeys",
     "cloudtrail": "cloudtrail:DescribeTrails",
+    "bedrock": "bedrock:ListCustomModels",
+    "bedrock_agentcore": "bedrock-agentcore:ListGateways",
     "lambda": "lambda:ListFunctions",
 }
 
@@ -68,7 +71,8 @@ def _canary_faults(canaries: Canaries) -> Faults:
 def _half_faults(denied: set[str]) -> Faults:
     """The operations moto lacks are answered by the middleware, which moto's IAM mode never sees:
     the middleware denies those the half policy denies."""
-    gaps = {name for name in MOTO_GAPS if aws_action(*name.split(":", 1)) in denied}
+    bedrock = {f"bedrock:{op}" for ops in BEDROCK_SERVED.values() for op in ops}
+    gaps = {name for name in {*MOTO_GAPS, *bedrock} if aws_action(*name.split(":", 1)) in denied}
     return Faults(denied=frozenset(gaps))
 
 
