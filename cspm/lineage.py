@@ -504,9 +504,9 @@ class _Builder:
         self._edge(referrer.uid, uri, RUNS, api_field, gone)
         self._edge(uri, repo_id, IN_REPOSITORY, "the repository of the image URI")
 
-    def named_ref(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str) -> None:
+    def named_ref(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str) -> bool:
         """A reference by name, id (Bedrock) or ARN to an AI resource, in the referrer's account and
-        region unless an ARN names others."""
+        region unless an ARN names others; whether it resolved."""
         is_arn = name.startswith("arn:")
         plain = name.split(":", 5)[-1].split("/", 1)[-1] if is_arn else name
         account, region = referrer.account, referrer.region
@@ -516,12 +516,13 @@ class _Builder:
         target = target or self.named.get((rtype, account, region, plain.lower()))
         if target is not None:
             self._edge(referrer.uid, self._resource_node(target), relation, api_field)
-            return
+            return True
         arn = name if is_arn else _arn(referrer, rtype, name)
         self._node(arn, rtype, plain, account, region)
         what = f"{label(rtype)} {plain}"
         reason = self.coverage.missing(rtype, what, (account, region), referrer)
         self._edge(referrer.uid, arn, relation, api_field, reason)
+        return False
 
     def dangling(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str, reason: str) -> None:
         """A reference the collector already found dangling (``reason``), by name, id or ARN."""

@@ -96,22 +96,17 @@ def _custom_model(b: _Builder, model: Resource) -> None:
     are listed for a limited time), the model's own copy of the job's configuration is followed."""
     assert isinstance(model, CustomModel)
     job = model.job_arn or model.job_name
-    if job:
-        b.named_ref(model, CUSTOMIZATION_JOB, job, TRAINED_BY, "jobArn")
-    if not job or not _resolved(b, model, TRAINED_BY):
+    trained_by = bool(job) and b.named_ref(model, CUSTOMIZATION_JOB, job or "", TRAINED_BY, "jobArn")
+    if not trained_by:
         if model.training_data_s3_uri:
             b.s3(model, model.training_data_s3_uri, READS, "trainingDataConfig.s3Uri")
         if model.invocation_logs_s3_uri:
             b.s3(model, model.invocation_logs_s3_uri, READS, "trainingDataConfig.invocationLogsConfig…s3Uri")
         for uri in model.validation_data_s3_uris or ():
             b.s3(model, uri, READS, "validationDataConfig.validators[].s3Uri")
-    if model.base_model_arn and not _resolved(b, model, TRAINED_BY):  # else the job says it
+    if model.base_model_arn and not trained_by:  # else the job says it
         _base_model(b, model, model.base_model_arn)
     _keys(b, model, ((model.encryption, "modelKmsKeyArn"),))
-
-
-def _resolved(b: _Builder, referrer: Resource, relation: str) -> bool:
-    return any(e.resolved for (source, _, rel), e in b.edges.items() if source == referrer.uid and rel == relation)
 
 
 def _model_import_job(b: _Builder, job: Resource) -> None:
@@ -126,9 +121,8 @@ def _model_import_job(b: _Builder, job: Resource) -> None:
 def _imported_model(b: _Builder, model: Resource) -> None:
     assert isinstance(model, ImportedModel)
     job = model.job_arn or model.job_name
-    if job:
-        b.named_ref(model, MODEL_IMPORT_JOB, job, IMPORTED_BY, "jobArn")
-    if (not job or not _resolved(b, model, IMPORTED_BY)) and model.source_s3_uri:
+    imported_by = bool(job) and b.named_ref(model, MODEL_IMPORT_JOB, job or "", IMPORTED_BY, "jobArn")
+    if not imported_by and model.source_s3_uri:
         b.s3(model, model.source_s3_uri, READS, "modelDataSource.s3DataSource.s3Uri")
     _keys(b, model, ((model.encryption, "modelKmsKeyArn"),))
 
