@@ -391,6 +391,9 @@ IDENTITY = [
     allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
     allow(["sagemaker:CreateTrainingJob", "sagemaker:CreatePresignedNotebookInstanceUrl"]),
     allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+    allow(["bedrock:CreateAgent", "bedrock:InvokeAgent"]),
+    allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}),
+    allow(["bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:InvokeAgentRuntime"]),
     allow("iam:CreateAccessKey", user_arn("*")),
     allow("iam:CreateAccessKey", "arn:aws:iam::*:user/${aws:username}"),
     allow("iam:AddUserToGroup", group_arn("g1")),
@@ -410,6 +413,8 @@ TRUSTS = [
     {"AWS": "*"},
     {"Service": "sagemaker.amazonaws.com"},
     {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+    {"Service": "bedrock.amazonaws.com"},
+    {"Service": "bedrock-agentcore.amazonaws.com"},
     {"AWS": "arn:aws:iam::999988887777:root"},
 ]
 TRUST_CONDITIONS = [
