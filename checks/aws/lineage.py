@@ -699,10 +699,11 @@ def _judge_key(graph: LineageGraph, bucket: S3Bucket, key_id: str, evidence: dic
 
 _BEDROCK_GUIDE = "https://docs.aws.amazon.com/bedrock/latest/userguide/"
 _BEDROCK_API = "https://docs.aws.amazon.com/bedrock/latest/APIReference/"
-CUSTOM_MODEL_PREREQUISITES = _BEDROCK_GUIDE + "model-customization-prepare.html"
+CUSTOMIZATION_JOB_DOCS = _BEDROCK_GUIDE + "model-customization-submit.html"
+CUSTOMIZATION_SAMPLES = _BEDROCK_GUIDE + "model-customization-code-samples.html"
 PROVISIONED_THROUGHPUT = _BEDROCK_API + "API_CreateProvisionedModelThroughput.html"
-MODEL_IMPORT = _BEDROCK_GUIDE + "model-customization-import-model.html"
-KNOWLEDGE_BASE_DATA = _BEDROCK_GUIDE + "kb-data-source-connectors.html"
+MODEL_IMPORT = _BEDROCK_GUIDE + "model-customization-import-model-job.html"
+KNOWLEDGE_BASE_DATA = _BEDROCK_API + "API_agent_S3DataSourceConfiguration.html"
 PROMPT_INJECTION = _BEDROCK_GUIDE + "prompt-injection.html"
 GUARDRAIL_PROMPT_ATTACKS = _BEDROCK_GUIDE + "guardrails-prompt-attack.html"
 AGENT_GUARDRAILS = _BEDROCK_GUIDE + "agents-guardrail.html"
@@ -743,7 +744,7 @@ def _trained_on(graph: LineageGraph, model_id: str, link: str, verdict: Verdict)
     "them to the pipeline roles that produce the data; then re-run the customization from data you trust.",
     compliance={"nist-800-53-r5": ["SI-7", "AC-3", "AC-6"]},
     attack=["AML.T0020", "AML.T0010.002", "AML.T0018.000"],
-    references=(CUSTOM_MODEL_PREREQUISITES, PROVISIONED_THROUGHPUT, MODEL_IMPORT),
+    references=(CUSTOMIZATION_JOB_DOCS, CUSTOMIZATION_SAMPLES, PROVISIONED_THROUGHPUT, MODEL_IMPORT),
 )
 def provisioned_model_training_data_is_not_broadly_writable(
     throughput: ProvisionedThroughput,
@@ -759,9 +760,10 @@ def provisioned_model_training_data_is_not_broadly_writable(
     groups: Sequence[IamGroup],
     policies: Sequence[IamPolicy],
 ) -> Result:
-    """A custom model is only served through provisioned throughput, so a throughput InService is
-    the model in production. Its behaviour was learned from the customization job's training and
-    validation data in S3 (an imported model: from the weights the import job copied in); whoever
+    """A provisioned throughput InService is a model in production (AWS's customization samples
+    buy throughput to run inference on a custom model). Its behaviour was learned from the
+    customization job's training and validation data in S3 (an imported model: from the weights
+    the import job copied in); whoever
     else could write there — everyone, another account, a non-admin principal allowed
     s3:PutObject on every bucket — could have poisoned what it learned, and can poison the next
     customization on the same data. The graph follows throughput → model → job → data."""
@@ -821,9 +823,10 @@ def agent_knowledge_base_data_is_not_broadly_writable(
     groups: Sequence[IamGroup],
     policies: Sequence[IamPolicy],
 ) -> Result:
-    """An agent puts what its knowledge bases retrieve into the model's prompt. AWS's prompt-injection
-    guidance names indirect injection: instructions hidden in the documents an application
-    retrieves are followed as if the user had typed them. Whoever can write a knowledge base's
+    """An agent puts what its knowledge bases retrieve into the model's prompt. Instructions hidden
+    in retrieved documents are followed as if the user had typed them (ATLAS indirect prompt
+    injection, AML.T0051.001); AWS's prompt-injection guidance leaves preventing injection to the
+    customer and advises a guardrail on the agent. Whoever can write a knowledge base's
     source documents — everyone, another account, a non-admin principal allowed s3:PutObject on
     every bucket — therefore writes part of every prompt the agent sends, and can steer its tools.
     A web-crawler data source reads whatever the crawled sites publish. Connectors to other

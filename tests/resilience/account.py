@@ -137,7 +137,8 @@ def _client(url: str, service: str, region: str = REGION) -> Any:
 
 def seed(url: str, canaries: Canaries) -> None:
     """A few of everything the scanner reads: buckets, roles, a VPC with security groups,
-    SageMaker training job / notebook / lifecycle configuration / model, ECR, KMS, CloudTrail."""
+    SageMaker training job / notebook / lifecycle configuration / model, ECR, KMS, CloudTrail,
+    Bedrock, a Lambda function."""
     key = _seed_kms(url)
     _seed_s3(url, key, canaries)
     _seed_iam(url, canaries)
@@ -145,6 +146,7 @@ def seed(url: str, canaries: Canaries) -> None:
     _seed_sagemaker(url, key, canaries)
     _seed_ecr_and_trail(url)
     _seed_bedrock(url, key)
+    _seed_lambda(url)
 
 
 def _seed_kms(url: str) -> str:
@@ -365,6 +367,27 @@ def _seed_ecr_and_trail(url: str) -> None:
     ecr = _client(url, "ecr")
     ecr.create_repository(repositoryName="rs-trainer", imageScanningConfiguration={"scanOnPush": True})
     _client(url, "cloudtrail").create_trail(Name="rs-trail", S3BucketName="rs-access-logs", IsMultiRegionTrail=True)
+
+
+def _seed_lambda(url: str) -> None:
+    """The function an agent's action group calls (``rs-tool``, see :func:`seed_bedrock_gaps`)."""
+    import io
+    import zipfile
+
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = _client(url, "iam").create_role(RoleName="rs-tool-role", AssumeRolePolicyDocument=json.dumps(trust))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("tool.py", "def handler(event, context):\n    return event\n")
+    _client(url, "lambda").create_function(
+        FunctionName="rs-tool",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="tool.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
 
 
 def _seed_bedrock(url: str, key: str) -> None:
