@@ -35,6 +35,7 @@ from cspm.lineage import (
     RETRIEVES,
     TRAINED_BY,
     WRITES,
+    _keys,
 )
 from cspm.resources.aws.bedrock import (
     BedrockAgent,
@@ -47,17 +48,10 @@ from cspm.resources.aws.bedrock import (
     ProvisionedThroughput,
 )
 from cspm.resources.aws.bedrock_agentcore import AgentRuntime
-from cspm.resources.aws.sagemaker import KmsEncryption
 from cspm.resources.base import Resource
 
 if TYPE_CHECKING:
     from cspm.lineage import _Builder
-
-
-def _keys(b: _Builder, referrer: Resource, settings: tuple[tuple[KmsEncryption | None, str], ...]) -> None:
-    for encryption, api_field in settings:
-        if encryption is not None and encryption.kms_key_id:
-            b.key(referrer, encryption.kms_key_id, api_field)
 
 
 def _is_foundation_model(arn: str) -> bool:

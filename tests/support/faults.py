@@ -45,6 +45,7 @@ first Bedrock request is named), so the benchmark can load it by path::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -120,7 +121,7 @@ def decode(method: str, path: str, query: str, headers: Mapping[str, str], body:
     """Service and operation of one request. ``headers`` keys are lower-case."""
     region, service = credential_scope(headers.get("authorization", ""))
     if service in REST_JSON_SERVICES:
-        return Call(service, _rest_json_operation(method, path), JSON, region=region)
+        return Call(service, _rest_json_operation(service, method, path), JSON, region=region)
     target = headers.get("x-amz-target", "")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], JSON, region=region)
@@ -144,17 +145,40 @@ def decode(method: str, path: str, query: str, headers: Mapping[str, str], body:
 
 
 # Signing names of the REST-JSON services the scanner reads (Bedrock, Bedrock Agents and the
-# AgentCore control plane): their operations are named from the method and path, with the
-# botocore models, by cspm.demo.bedrock_gaps (imported when the first such request arrives).
-# Their errors are answered like the JSON protocols' (botocore reads ``__type`` in both).
-REST_JSON_SERVICES = frozenset({"bedrock", "bedrock-agentcore"})
+# AgentCore control plane, Lambda): their operations are named from the method and path, with the
+# botocore models — Bedrock's by cspm.demo.bedrock_gaps (imported when the first such request
+# arrives), Lambda's by :func:`_lambda_operation`. Their errors are answered like the JSON
+# protocols' (botocore reads ``__type`` in both).
+REST_JSON_SERVICES = frozenset({"bedrock", "bedrock-agentcore", "lambda"})
 
 
-def _rest_json_operation(method: str, path: str) -> str:
+def _rest_json_operation(service: str, method: str, path: str) -> str:
+    if service == "lambda":
+        return _lambda_operation(method, path.split("?", maxsplit=1)[0])
     from cspm.demo.bedrock_gaps import operation_of
 
     named = operation_of(method, path)
     return named[1] if named else f"{method} {path}"
+
+
+@functools.cache
+def _lambda_routes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(HTTP method, anchored path pattern, operation) of every Lambda operation (botocore model)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = re.escape(http["requestUri"].split("?")[0].rstrip("/"))
+        routes.append((http["method"], re.compile("^" + re.sub(r"\\\{[A-Za-z]+\+?\\\}", "[^/]+", uri) + "/?$"), name))
+    return tuple(routes)
+
+
+def _lambda_operation(method: str, path: str) -> str:
+    return next(
+        (name for verb, pattern, name in _lambda_routes() if verb == method and pattern.match(path)), f"{method} {path}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
