@@ -1,0 +1,22 @@
+"""``cspm permissions CLOUD``: the least-privilege policy the scanner itself needs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cspm.cli.app import app
+from cspm.cli.options import Services
+
+
+@app.command("permissions")
+def permissions(
+    cloud: Annotated[str, typer.Argument(help="aws, azure or gcp")],
+    services: Services = None,
+) -> None:
+    """Print the least-privilege policy (AWS) or custom role (Azure, GCP) the scanner needs."""
+    from cspm.permissions import policy_for, render
+    from cspm.selection import split_csv
+
+    typer.echo(render(policy_for(cloud, split_csv(services))), nl=False)
