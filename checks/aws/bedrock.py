@@ -374,17 +374,23 @@ def guardrail_checks_contextual_grounding(guardrail: Guardrail) -> Result:
     references=(CONTENT_FILTERS,),
 )
 def region_has_guardrail(account: BedrockAccount, guardrails: Sequence[Guardrail]) -> Result:
-    """A region without any guardrail cannot protect any model call made there (Prowler:
-    bedrock_guardrails_configured). Regions without Bedrock resources are not assessed, as for
+    """A region without any guardrail (in status READY) cannot protect any model call made there
+    (Prowler: bedrock_guardrails_configured). Regions without Bedrock resources are not assessed, as for
     invocation logging; whether a guardrail is actually applied is judged per agent."""
-    here = [g.uid for g in guardrails if g.region == account.region]
-    if here:
-        return passed(f"{len(here)} guardrail(s) in the region.", {"guardrails": here})
+    here = [g for g in guardrails if g.region == account.region]
+    ready = [g.uid for g in here if g.status == "READY"]
+    if ready:
+        return passed(f"{len(ready)} guardrail(s) ready in the region.", {"guardrails": ready})
+    if any(g.status is None for g in here):
+        return unknown("The status of the region's guardrails could not be read.")
     if account.resources_found is None:
         return unknown("The region has no guardrail, and whether Bedrock is used there is unknown.")
     if account.resources_found == 0:
         return not_applicable("The region holds no Bedrock resources.")
-    return failed(f"No guardrail in a region with {account.resources_found} Bedrock resources.")
+    return failed(
+        f"No ready guardrail in a region with {account.resources_found} Bedrock resources.",
+        {"guardrails": [{"uid": g.uid, "status": g.status} for g in here]},
+    )
 
 
 # =============================================================================================

@@ -100,9 +100,22 @@ def _routes() -> tuple[_Route, ...]:
 
 
 def operation_of(method: str, path: str) -> tuple[str, str] | None:
-    """(botocore service, operation) of a Bedrock or AgentCore control-plane request."""
+    """(botocore service, operation) of a Bedrock or AgentCore control-plane request. ``path`` may
+    be percent-decoded (a WSGI ``PATH_INFO``), where an ARN identifier brings its own "/"."""
     route, _ = _match(method, path)
+    if route is None:
+        route = next((r for r in _decoded_routes() if r.method == method and r.pattern.match(path)), None)
     return (route.service, route.operation) if route else None
+
+
+@cache
+def _decoded_routes() -> tuple[_Route, ...]:
+    """The routes with path parameters that may span segments (decoded ARNs), longest literal first."""
+    spanning = [
+        _Route(r.service, r.operation, r.method, re.compile(r.pattern.pattern.replace("[^/]+", ".+")), r.served)
+        for r in _routes()
+    ]
+    return tuple(sorted(spanning, key=lambda r: -len(re.sub(r"\(\?P<[^>]+>\.\+\)", "", r.pattern.pattern))))
 
 
 @cache

@@ -78,10 +78,19 @@ def serve_simulated_account(bedrock: GapState | None = None) -> Iterator[str]:
     """moto (behind :class:`EmptyListings` and :class:`~cspm.demo.bedrock_gaps.BedrockGaps`,
     which serves the Bedrock reads moto lacks from ``bedrock``) on 127.0.0.1 and a free port;
     yields its URL and always shuts the server down."""
+    with serve_moto(lambda app: EmptyListings(BedrockGaps(app, bedrock))) as url:
+        yield url
+
+
+@contextmanager
+def serve_moto(wrap: Callable[[WsgiApp], WsgiApp] = lambda app: app) -> Iterator[str]:
+    """moto's WSGI app, wrapped by ``wrap``, on 127.0.0.1 and a free port, in a thread of this
+    process (as ``ThreadedMotoServer``, with the same request handler); yields its URL and always
+    shuts the server down."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    app = EmptyListings(BedrockGaps(DomainDispatcherApplication(create_backend_app), bedrock))
+    app = wrap(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="cspm-demo-moto", daemon=True)
     thread.start()

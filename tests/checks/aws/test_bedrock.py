@@ -109,6 +109,7 @@ def guardrail(**fields: Any) -> Guardrail:
     base: dict[str, Any] = {
         **_common("guardrail", "g"),
         "guardrail_id": "g",
+        "status": "READY",
         "content_filters": (PROMPT_HIGH,),
         "pii_entities": (PiiEntity(type="EMAIL", action="ANONYMIZE"),),
         "regexes": (),
@@ -348,6 +349,12 @@ CASES: dict[str, Case] = {
         Status.FAIL,
     ),
     "unused region without guardrail": (bedrock.region_has_guardrail, (account(resources_found=0), []), NA),
+    "region guardrail failed": (bedrock.region_has_guardrail, (account(), [guardrail(status="FAILED")]), Status.FAIL),
+    "region guardrail status unread": (
+        bedrock.region_has_guardrail,
+        (account(), [guardrail(status=None)]),
+        Status.ERROR,
+    ),
     "region usage unknown": (bedrock.region_has_guardrail, (account(resources_found=None), []), Status.ERROR),
     # agents
     "agent guarded": (bedrock.agent_uses_guardrail, (agent(),), Status.PASS),

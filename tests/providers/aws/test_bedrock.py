@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cspm.demo.bedrock_gaps import GapState
+from cspm.demo.bedrock_gaps import GapState, operation_of
 from cspm.demo.server import serve_simulated_account
 from cspm.providers.aws.bedrock import (
     custom_model_from_api,
@@ -518,3 +518,23 @@ def test_runtime_and_data_source_defaults() -> None:
     assert runtime_from_api(summary, None, {**BASE, "name": "r"}).network_mode is None
     web = data_source_from_api({"dataSourceId": "d"}, {"dataSourceConfiguration": {"type": "WEB"}})
     assert web.bucket_arn is None and web.encryption == KmsEncryption()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [
+        ("GET", "/guardrails/gr1", "GetGuardrail"),
+        ("POST", "/agents/A1/agentversions/DRAFT/actiongroups/", "ListAgentActionGroups"),
+        ("GET", "/model-import-jobs/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Amodel-import-job%2Fj", "GetModelImportJob"),
+        # decoded (WSGI PATH_INFO): the ARN brings its own "/"
+        (
+            "GET",
+            "/provisioned-model-throughput/arn:aws:bedrock:us-east-1:1:provisioned-model/pt",
+            "GetProvisionedModelThroughput",
+        ),
+        ("GET", "/memories/m1/details", "GetMemory"),
+    ],
+)
+def test_requests_are_named_from_the_botocore_models(method: str, path: str, operation: str) -> None:
+    named = operation_of(method, path)
+    assert named is not None and named[1] == operation
