@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from cspm.demo.bedrock_gaps import operation_of
 from cspm.demo.server import missing_sagemaker_listings
+from support.faults import lambda_operation
 
 # ---------------------------------------------------------------------------------------------
 # Running the real process
@@ -181,7 +182,7 @@ class Call:
     method: str
     path: str  # without the query string
     # "json" (X-Amz-Target: SageMaker, ECR, KMS, CloudTrail), "query" (IAM, STS, EC2), "rest" (S3),
-    # "rest-json" (Bedrock, Bedrock Agents, AgentCore control)
+    # "rest-json" (Bedrock, Bedrock Agents, AgentCore control, Lambda)
     protocol: str
     target: str = ""  # the bucket for S3 calls
 
@@ -200,6 +201,8 @@ def decode_call(method: str, raw_path: str, headers: Mapping[str, str], body: by
     if service in ("bedrock", "bedrock-agentcore"):  # REST-JSON, named from the botocore models
         named = operation_of(method, url.path)
         return Call(service, named[1] if named else f"{method} {url.path}", method, url.path, "rest-json")
+    if service == "lambda":  # REST-JSON too
+        return Call(service, lambda_operation(method, url.path), method, url.path, "rest-json")
     target = headers.get("X-Amz-Target", "")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], method, url.path, "json")

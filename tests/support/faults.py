@@ -147,14 +147,14 @@ def decode(method: str, path: str, query: str, headers: Mapping[str, str], body:
 # Signing names of the REST-JSON services the scanner reads (Bedrock, Bedrock Agents and the
 # AgentCore control plane, Lambda): their operations are named from the method and path, with the
 # botocore models — Bedrock's by cspm.demo.bedrock_gaps (imported when the first such request
-# arrives), Lambda's by :func:`_lambda_operation`. Their errors are answered like the JSON
+# arrives), Lambda's by :func:`lambda_operation`. Their errors are answered like the JSON
 # protocols' (botocore reads ``__type`` in both).
 REST_JSON_SERVICES = frozenset({"bedrock", "bedrock-agentcore", "lambda"})
 
 
 def _rest_json_operation(service: str, method: str, path: str) -> str:
     if service == "lambda":
-        return _lambda_operation(method, path.split("?", maxsplit=1)[0])
+        return lambda_operation(method, path.split("?", maxsplit=1)[0])
     from cspm.demo.bedrock_gaps import operation_of
 
     named = operation_of(method, path)
@@ -175,7 +175,7 @@ def _lambda_routes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
     return tuple(routes)
 
 
-def _lambda_operation(method: str, path: str) -> str:
+def lambda_operation(method: str, path: str) -> str:
     return next(
         (name for verb, pattern, name in _lambda_routes() if verb == method and pattern.match(path)), f"{method} {path}"
     )
