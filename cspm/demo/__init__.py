@@ -295,16 +295,19 @@ def _show_lineage(out: OutputOptions) -> None:
         log.info("the report has no AI lineage section: nothing to show")
         return
     from cspm.lineage import AI_TYPE_PREFIXES, part_from
+    from cspm.reporting.safe import marks, stream_is_utf
 
     lineage = load_lineage(report_path)
     stream = sys.stderr if out.json_path == "-" else sys.stdout
-    lines = render_tree(lineage).splitlines()
+    ascii_only = not stream_is_utf(stream)
+    lines = render_tree(lineage, ascii_only=ascii_only).splitlines()
     stream.write("\n" + "\n".join(lines[:LINEAGE_LINES]) + "\n")
     if len(lines) > LINEAGE_LINES:
-        stream.write(f"… {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")
+        more = marks(getattr(stream, "encoding", None))["more"]
+        stream.write(f"{more} {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")
     bedrock = part_from(lineage, AI_TYPE_PREFIXES[1:])  # Bedrock and AgentCore, after SageMaker's endpoints
     if bedrock.nodes:
-        lines = render_tree(bedrock).splitlines()
+        lines = render_tree(bedrock, ascii_only=ascii_only).splitlines()
         stream.write(
             "\nBedrock models and agents, from the same graph:\n" + "\n".join(lines[1 : LINEAGE_LINES + 1]) + "\n"
         )
