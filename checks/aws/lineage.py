@@ -739,6 +739,7 @@ def _trained_on(graph: LineageGraph, model_id: str, link: str, verdict: Verdict)
 
 @check(
     title="Bedrock model in service was trained on data that no public or broad principal can write",
+    fail_title="Bedrock model in service was trained on data that public or broad principals can write",
     severity=Severity.HIGH,
     baseline=Baseline.INTEGRITY,
     remediation="Make the buckets of the customization job's training and validation data (and of imported "
@@ -805,6 +806,7 @@ def provisioned_model_training_data_is_not_broadly_writable(
 
 @check(
     title="Bedrock agent's knowledge bases read data that no public or broad principal can write",
+    fail_title="Bedrock agent's knowledge bases read data that public or broad principals can write",
     severity=Severity.HIGH,
     baseline=Baseline.INTEGRITY,
     remediation="Keep knowledge-base documents in private buckets (Block Public Access, no cross-account or "
@@ -882,6 +884,7 @@ def _judge_sources(kb: KnowledgeBase, verdict: Verdict) -> None:
 
 @check(
     title="Bedrock agent without a guardrail has no tool or role that can reach administrator",
+    fail_title="Bedrock agent without a guardrail has a tool or role that can reach administrator",
     severity=Severity.HIGH,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Give the agent a guardrail with a prompt-attack filter (input strength HIGH), and take the "
