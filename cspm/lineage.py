@@ -106,8 +106,9 @@ AGENT = "aws.bedrock.agent"
 KNOWLEDGE_BASE = "aws.bedrock.knowledge_base"
 AGENT_RUNTIME = "aws.bedrock_agentcore.runtime"
 FUNCTION = "aws.lambda.function"  # a Lambda function an agent invokes
-# The resources whose references make a bucket, key or repository part of an AI supply chain.
-AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, "aws.bedrock.", "aws.bedrock_agentcore.")
+# The resources whose references make a bucket, key, repository or storage account part of an AI
+# supply chain (Azure's handlers are in cspm.lineage_azure, Bedrock's in cspm.lineage_bedrock).
+AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, "aws.bedrock.", "aws.bedrock_agentcore.", "azure.ml.", "azure.cognitiveservices.")
 
 READS = "reads"  # job -> training / processing input
 WRITES = "writes"  # job -> output path
@@ -131,8 +132,8 @@ INVOKES = "invokes"  # Bedrock agent (action group, orchestration) -> Lambda fun
 BASED_ON = "based_on"  # Bedrock customization job / custom model -> the base model
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
-RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY})
-LINEAGE_CHECKS = "aws.lineage."
+RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
+LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.")
 # Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
 # repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
 # bucket (job -> prefix -> bucket -> key).
@@ -359,11 +360,14 @@ class _Builder:
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
         self.functions: dict[str, LambdaFunction] = {}
+        self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
         self.handlers = _handlers()
         for resource in resources:
             self._index(resource)
 
     def _index(self, r: Resource) -> None:
+        if r.cloud() == "azure":
+            self.azure[r.uid.lower()] = r
         if isinstance(r, S3Bucket):
             self.buckets[r.name] = r
         elif isinstance(r, IamRole):
@@ -379,14 +383,17 @@ class _Builder:
         elif isinstance(r, LambdaFunction):
             self.functions[r.uid] = r
         elif r.resource_type in self.handlers:
-            self.ai.append(r)
-            self.ai_by_uid[r.uid] = r
-            self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
-            resource_id = _resource_id(r)
-            if resource_id:  # Bedrock refers to agents, knowledge bases, guardrails by id
-                self.named.setdefault((r.resource_type, r.account, r.region, resource_id.lower()), r)
-            if isinstance(r, TrainingJob):
-                self.jobs.append(r)
+            self._index_ai(r)
+
+    def _index_ai(self, r: Resource) -> None:
+        self.ai.append(r)
+        self.ai_by_uid[r.uid] = r
+        self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
+        resource_id = _resource_id(r)
+        if resource_id:  # Bedrock refers to agents, knowledge bases, guardrails by id
+            self.named.setdefault((r.resource_type, r.account, r.region, resource_id.lower()), r)
+        if isinstance(r, TrainingJob):
+            self.jobs.append(r)
 
     def build(self) -> LineageGraph:
         for resource in self.ai:
@@ -777,10 +784,12 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
 @functools.cache
 def _handlers() -> dict[str, Callable[[_Builder, Resource], None]]:
     """The handlers of every AI resource type: SageMaker's here, Bedrock's and AgentCore's in
-    :mod:`cspm.lineage_bedrock` (which builds on this module, so it is imported on first use)."""
-    from cspm.lineage_bedrock import HANDLERS
+    :mod:`cspm.lineage_bedrock`, Azure's in :mod:`cspm.lineage_azure` (both build on this module,
+    so they are imported on first use)."""
+    from cspm.lineage_azure import HANDLERS as AZURE
+    from cspm.lineage_bedrock import HANDLERS as BEDROCK
 
-    return {**_HANDLERS, **HANDLERS}
+    return {**_HANDLERS, **BEDROCK, **AZURE}
 
 
 # ---------------------------------------------------------------------------------------------
