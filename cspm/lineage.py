@@ -108,7 +108,8 @@ AGENT_RUNTIME = "aws.bedrock_agentcore.runtime"
 FUNCTION = "aws.lambda.function"  # a Lambda function an agent invokes
 # The resources whose references make a bucket, key, repository or storage account part of an AI
 # supply chain (Azure's handlers are in cspm.lineage_azure, Bedrock's in cspm.lineage_bedrock).
-AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, "aws.bedrock.", "aws.bedrock_agentcore.", "azure.ml.", "azure.cognitiveservices.")
+BEDROCK_TYPE_PREFIXES = ("aws.bedrock.", "aws.bedrock_agentcore.")
+AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, *BEDROCK_TYPE_PREFIXES, "azure.ml.", "azure.cognitiveservices.")
 
 READS = "reads"  # job -> training / processing input
 WRITES = "writes"  # job -> output path

@@ -294,7 +294,7 @@ def _show_lineage(out: OutputOptions) -> None:
     if json.loads(report_path.read_text(encoding="utf-8")).get("lineage") is None:
         log.info("the report has no AI lineage section: nothing to show")
         return
-    from cspm.lineage import AI_TYPE_PREFIXES, part_from
+    from cspm.lineage import BEDROCK_TYPE_PREFIXES, part_from
     from cspm.reporting.safe import marks, stream_is_utf
 
     lineage = load_lineage(report_path)
@@ -305,7 +305,7 @@ def _show_lineage(out: OutputOptions) -> None:
     if len(lines) > LINEAGE_LINES:
         more = marks(getattr(stream, "encoding", None))["more"]
         stream.write(f"{more} {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")
-    bedrock = part_from(lineage, AI_TYPE_PREFIXES[1:])  # Bedrock and AgentCore, after SageMaker's endpoints
+    bedrock = part_from(lineage, BEDROCK_TYPE_PREFIXES)  # Bedrock and AgentCore, after SageMaker's endpoints
     if bedrock.nodes:
         lines = render_tree(bedrock, ascii_only=ascii_only).splitlines()
         stream.write(
