@@ -209,6 +209,19 @@ class Finding(_Model):
     compliance: dict[str, list[str]] = Field(default_factory=dict)
     attack: list[str] = Field(default_factory=list)
     muted_by: MuteInfo | None = None  # added in 0.1.0 (optional): why the finding is muted
+    # Added in 0.1.0 (optional; issue 18): the cloud of this finding ("aws", "azure", "gcp"), set
+    # on every scan, so a combined report (scan.provider "aws+azure+gcp") says it per finding.
+    provider: str | None = None
+    # Added in 0.1.0 (optional; issue 18): set on a FAIL the AI-supply-chain severity rule could
+    # not judge, e.g. "not assessed: lineage needs sagemaker" in a `--services s3` scan.
+    supply_chain: str | None = None
+
+    def cloud(self, report_provider: str) -> str:
+        """This finding's cloud: its ``provider``; for reports written before the field existed,
+        the report's provider, or for a combined one the cloud its check id names."""
+        if self.provider:
+            return self.provider
+        return self.check_id.split(".", 1)[0] if "+" in report_provider else report_provider
 
 
 class CollectionError(_Model):
@@ -237,6 +250,9 @@ class LineageNode(_Model):
     in_inventory: bool = False
     fail: int = 0
     risk: Severity | None = None
+    # An endpoint's EndpointStatus (InService serves predictions); None for other nodes and in older
+    # reports (added in schema_version 1; optional).
+    status: str | None = None
 
 
 class LineageEdge(_Model):
@@ -260,6 +276,52 @@ class Lineage(_Model):
     edges: list[LineageEdge] = Field(default_factory=list)
 
 
+class RiskFactor(_Model):
+    """One named factor of a risk's score: what was measured (``value``), how many points it adds
+    (``contribution``, negative for a penalty) and why, in words (docs/risks.md has the table)."""
+
+    value: str | int | float | bool | None
+    contribution: float
+    why: str = ""
+
+
+class RiskFix(_Model):
+    """The one change that breaks a risk's path: the failing finding it resolves (None when the
+    change is not one finding's remediation), its check and resource, and the action in words."""
+
+    finding_uid: str | None = None
+    check_id: str | None = None
+    resource_uid: str
+    action: str
+
+
+class RiskPath(_Model):
+    """A risk's path: node ids in order from the entry (where an attacker starts) to the impact,
+    and the edges between them as the lineage (or the IAM escalation graph) holds them. An
+    unresolved edge stays in the path, with its reason."""
+
+    nodes: list[str] = Field(default_factory=list)
+    edges: list[LineageEdge] = Field(default_factory=list)
+
+
+class Risk(_Model):
+    """Failing findings correlated along the lineage and the IAM graph into one attack path or
+    toxic combination (added in schema_version 1; optional). ``id`` is stable across scans: a hash
+    of ``kind`` and the path's node ids. ``score`` 0-100 is the sum of ``factors``' contributions;
+    ``findings`` are the uids of the findings it combines (docs/risks.md)."""
+
+    id: str
+    kind: str
+    title: str
+    severity: Severity
+    score: float
+    factors: dict[str, RiskFactor]
+    path: RiskPath
+    findings: list[str]
+    fix: RiskFix
+    provider: str
+
+
 class MutelistInfo(_Model):
     """The mutelist a scan used: where it came from and which entries had expired."""
 
@@ -277,6 +339,8 @@ class ScanReport(_Model):
     errors: list[CollectionError]
     lineage: Lineage | None = None
     mutelist: MutelistInfo | None = None
+    # Ranked risks (docs/risks.md); None in reports of older versions and of scans without a lineage.
+    risks: list[Risk] | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)
@@ -305,6 +369,11 @@ class ScanReport(_Model):
 
 # The report's lists that grow with the estate, streamed by ScanReport.json_chunks (in key order).
 _STREAMED = ("resources", "findings")
+
+
+def risk_uid(kind: str, nodes: list[str]) -> str:
+    """Stable across scans: the same kind of risk along the same path always has the same id."""
+    return hashlib.sha256("\x00".join((kind, *nodes)).encode()).hexdigest()[:32]
 
 
 def finding_uid(check_id: str, resource_uid: str) -> str:

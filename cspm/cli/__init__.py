@@ -1,7 +1,7 @@
 """The command line: a thin Typer layer. Options -> engine -> renderers -> exit code.
 
 One module per command group (``scan``, ``checks``, ``demo``, ``permissions``, ``policy``,
-``history`` with ``diff``, ``compliance``, ``lineage``), each registering on :data:`app`
+``history`` with ``diff``, ``compliance``, ``lineage``, ``risks``), each registering on :data:`app`
 (:mod:`cspm.cli.app`). Cloud SDKs are imported inside the commands that need them, so
 ``cspm --help`` and ``cspm --version`` stay fast. Every non-zero exit prints one line on stderr.
 """
@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cspm.cli.history",
     "cspm.cli.compliance",
     "cspm.cli.lineage",
+    "cspm.cli.risks",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
@@ -43,11 +44,32 @@ for _module in COMMAND_MODULES:
 # ---------------------------------------------------------------------------------------------
 
 
+def command() -> Any:
+    """The click command tree of :data:`app`, with the help conventions of docs/cli.md applied:
+    an argument is shown by its name (``REPORT``), never followed by a type name (``<str>``)."""
+    root = typer.main.get_command(app)
+    _name_only_arguments(root)
+    return root
+
+
+def _name_only_arguments(cmd: Any) -> None:
+    for param in cmd.params:
+        if param.param_type_name == "argument":
+            # Typer prints "NAME <type>" for arguments, even with a metavar; options use the metavar.
+            setattr(param, "display_type_rich", _no_type_name)  # noqa: B010 - an instance override
+    for sub in getattr(cmd, "commands", {}).values():
+        _name_only_arguments(sub)
+
+
+def _no_type_name(ctx: Any = None) -> None:
+    return None
+
+
 def _run_app(args: list[str]) -> Any:
     """The Typer app; a missing optional extra (a cloud SDK, the demo's moto) becomes
     :class:`MissingExtra` (exit 2, naming the extra to install) instead of an internal error."""
     try:
-        return app(args=args, prog_name="cspm", standalone_mode=False)
+        return command().main(args=args, prog_name="cspm", standalone_mode=False)
     except ModuleNotFoundError as exc:
         missing = missing_extra(exc)
         if missing is None:
@@ -61,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    _escape_what_the_terminal_cannot_encode()
     try:
         result = _run_app(args)
     except CspmError as exc:
@@ -72,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("cspm: interrupted", err=True)
         return 130
     except typer.TyperException as exc:  # click's usage errors (bad flag, bad value)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `cspm`, `cspm scan`: the help, then one line
+            typer.echo(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+            typer.echo("cspm: error: a command is missing (see the list above)", err=True)
+            return ExitCode.USAGE
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         typer.echo(f"cspm: error: {safe_text(message)}", err=True)
         return ExitCode.USAGE
@@ -86,6 +113,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         return ExitCode.RUNTIME
     return int(result or 0)
+
+
+def _escape_what_the_terminal_cannot_encode() -> None:
+    """On a stdout or stderr whose encoding is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1
+    terminal), characters it cannot hold are written as backslash escapes (``\u2192``) instead of
+    ending the command with ``UnicodeEncodeError``; renderers pick ASCII marks there themselves."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not encoding.startswith("utf"):
+            reconfigure(errors="backslashreplace")
 
 
 def entry() -> None:  # pragma: no cover - exercised through the installed console script
