@@ -110,7 +110,7 @@ def invocation_logging_enabled(account: BedrockAccount) -> Result:
 
 
 @check(
-    title="Bedrock model-invocation logs go to KMS-encrypted destinations",
+    title="Bedrock model-invocation logs are encrypted with KMS at every destination",
     severity=Severity.MEDIUM,
     baseline=Baseline.ENCRYPTION,
     remediation="Associate a KMS key with the CloudWatch Logs group (logs:AssociateKmsKey) and set SSE-KMS "
@@ -316,6 +316,7 @@ def _filter_types(guardrail: Guardrail) -> list[str]:
 
 @check(
     title="Bedrock guardrail filters sensitive information",
+    fail_title="Bedrock guardrail does not filter sensitive information",
     severity=Severity.MEDIUM,
     baseline=Baseline.INTEGRITY,
     remediation="Add sensitive information filters (PII entity types and/or regular expressions) with the "
@@ -343,6 +344,7 @@ def guardrail_filters_sensitive_information(guardrail: Guardrail) -> Result:
 
 @check(
     title="Bedrock guardrail checks contextual grounding",
+    fail_title="Bedrock guardrail does not check contextual grounding",
     severity=Severity.LOW,
     baseline=Baseline.INTEGRITY,
     remediation="Add contextual grounding checks (GROUNDING and RELEVANCE thresholds) to the guardrails of "
@@ -444,6 +446,7 @@ def agent_encrypted_with_kms(agent: BedrockAgent) -> Result:
 
 @check(
     title="Bedrock agent's service role trusts Bedrock only for this account",
+    fail_title="Bedrock agent's service role trusts Bedrock without naming the source account or agent",
     severity=Severity.MEDIUM,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="In the role's trust policy, add aws:SourceAccount (your account) and aws:SourceArn "

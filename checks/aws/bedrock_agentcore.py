@@ -139,6 +139,7 @@ def browser_not_public(browser: AgentCoreBrowser) -> Result:
 
 @check(
     title="Bedrock AgentCore custom browser records its sessions",
+    fail_title="Bedrock AgentCore custom browser does not record its sessions",
     severity=Severity.MEDIUM,
     baseline=Baseline.LOGGING,
     remediation="Turn on session recording for the browser with an S3 location for the recordings.",
