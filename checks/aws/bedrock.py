@@ -110,8 +110,7 @@ def invocation_logging_enabled(account: BedrockAccount) -> Result:
 
 
 @check(
-    title="Bedrock model-invocation logs go to KMS-encrypted destinations",
-    fail_title="Bedrock model-invocation logs go to destinations that are not KMS-encrypted",
+    title="Bedrock model-invocation logs are encrypted with KMS at every destination",
     severity=Severity.MEDIUM,
     baseline=Baseline.ENCRYPTION,
     remediation="Associate a KMS key with the CloudWatch Logs group (logs:AssociateKmsKey) and set SSE-KMS "
@@ -447,7 +446,7 @@ def agent_encrypted_with_kms(agent: BedrockAgent) -> Result:
 
 @check(
     title="Bedrock agent's service role trusts Bedrock only for this account",
-    fail_title="Bedrock agent's service role trusts Bedrock beyond this account",
+    fail_title="Bedrock agent's service role trusts Bedrock without naming the source account or agent",
     severity=Severity.MEDIUM,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="In the role's trust policy, add aws:SourceAccount (your account) and aws:SourceArn "

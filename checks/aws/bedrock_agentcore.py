@@ -1,6 +1,5 @@
-"""Amazon Bedrock AgentCore checks: runtimes, gateways and memories (Security Hub
-BedrockAgentCore.1-4). Custom browsers and code interpreters (BedrockAgentCore.5-7) are not
-collected yet; docs/bedrock-controls.md says so.
+"""Amazon Bedrock AgentCore checks: runtimes, gateways, memories, custom browsers and custom code
+interpreters (Security Hub BedrockAgentCore.1-7).
 """
 
 from __future__ import annotations
@@ -9,7 +8,13 @@ from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws.sagemaker import SECRETS_NIST, _customer_managed, _no_secrets
 from cspm.models import Baseline, Result, Severity, failed, passed, unknown
 from cspm.registry import check
-from cspm.resources.aws.bedrock_agentcore import AgentCoreGateway, AgentCoreMemory, AgentRuntime
+from cspm.resources.aws.bedrock_agentcore import (
+    AgentCoreBrowser,
+    AgentCoreCodeInterpreter,
+    AgentCoreGateway,
+    AgentCoreMemory,
+    AgentRuntime,
+)
 
 AT_REST_NIST = [
     "AU-9",
@@ -29,6 +34,8 @@ AGENTCORE_VPC = f"{_DG}/agentcore-vpc.html"
 GATEWAY_INBOUND_AUTH = f"{_DG}/gateway-inbound-auth.html"
 MEMORY_ENCRYPTION = f"{_DG}/storage-encryption.html"
 GATEWAY_ENCRYPTION = f"{_DG}/gateway-encryption.html"
+BROWSER_RECORDING = f"{_DG}/browser-session-recording.html"
+AGENTCORE_VPC_CONFIGURATION = f"{AGENTCORE_VPC}#agentcore-configuration"
 
 
 @check(
@@ -44,12 +51,7 @@ def runtime_runs_in_vpc(runtime: AgentRuntime) -> Result:
     """In PUBLIC network mode the runtime is "exposed directly to the internet, increasing the
     attack surface"; VPC mode confines its traffic to your network, under security groups,
     network ACLs and flow logs (Security Hub BedrockAgentCore.1)."""
-    if runtime.network_mode is None:
-        return unknown("The runtime could not be described.")
-    evidence = {"network_mode": runtime.network_mode, "subnet_ids": list(runtime.subnet_ids or ())}
-    if runtime.network_mode != "VPC":
-        return failed(f"The runtime runs in {runtime.network_mode} network mode.", evidence)
-    return passed("The runtime runs in VPC network mode.", evidence)
+    return _network_mode(runtime.network_mode, runtime.subnet_ids, "runtime", ("VPC",))
 
 
 @check(
@@ -117,3 +119,67 @@ def memory_encrypted_with_kms(memory: AgentCoreMemory) -> Result:
     without a customer-managed key it is under a service key outside your key policies
     (Security Hub BedrockAgentCore.3)."""
     return _customer_managed(memory.encryption, "The memory")
+
+
+@check(
+    title="Bedrock AgentCore custom browser does not use public network mode",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Delete the custom browser and recreate it with networkMode VPC (the mode cannot be changed).",
+    compliance={"aws-ai-security": ["BedrockAgentCore.5"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025", "AML.T0053"],
+    references=(_sh(5), AGENTCORE_VPC_CONFIGURATION),
+)
+def browser_not_public(browser: AgentCoreBrowser) -> Result:
+    """PUBLIC network mode "exposes browser sessions directly to the internet"; VPC mode confines
+    the browser's traffic to your network, under security groups, network ACLs and flow logs
+    (Security Hub BedrockAgentCore.5). An absent network configuration is read as PUBLIC."""
+    return _network_mode(browser.network_mode, browser.subnet_ids, "custom browser", ("VPC",))
+
+
+@check(
+    title="Bedrock AgentCore custom browser records its sessions",
+    fail_title="Bedrock AgentCore custom browser does not record its sessions",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LOGGING,
+    remediation="Turn on session recording for the browser with an S3 location for the recordings.",
+    compliance={"aws-ai-security": ["BedrockAgentCore.6"], "nist-800-53-r5": ["AU-2", "AU-12"]},
+    attack=["AML.T0053", "AML.T0025"],
+    references=(_sh(6), BROWSER_RECORDING),
+)
+def browser_records_sessions(browser: AgentCoreBrowser) -> Result:
+    """Recording "ensures full auditability of browser interactions": what an agent did on the
+    web, data it took or submitted. Security Hub fails a browser without recording enabled or
+    without an S3 location for it (BedrockAgentCore.6)."""
+    recording = browser.recording
+    if recording is None:
+        return unknown("The browser could not be described.")
+    evidence = {"enabled": recording.enabled, "s3_uri": recording.s3_uri}
+    if recording.enabled and recording.s3_uri:
+        return passed(f"Sessions are recorded to {recording.s3_uri}.", evidence)
+    return failed("Sessions are not recorded to S3.", evidence)
+
+
+@check(
+    title="Bedrock AgentCore custom code interpreter uses a private network",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Delete the code interpreter and recreate it with networkMode VPC.",
+    compliance={"aws-ai-security": ["BedrockAgentCore.7"], "nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0025", "AML.T0053"],
+    references=(_sh(7), AGENTCORE_VPC_CONFIGURATION),
+)
+def code_interpreter_uses_private_network(interpreter: AgentCoreCodeInterpreter) -> Result:
+    """Code an agent writes runs in the interpreter; "public or sandbox network modes expose the
+    code interpreter to the internet, increasing the risk of unauthorized access and data
+    exfiltration" (Security Hub BedrockAgentCore.7, which fails PUBLIC and SANDBOX)."""
+    return _network_mode(interpreter.network_mode, interpreter.subnet_ids, "code interpreter", ("VPC",))
+
+
+def _network_mode(mode: str | None, subnets: tuple[str, ...] | None, what: str, private: tuple[str, ...]) -> Result:
+    if mode is None:
+        return unknown(f"The {what} could not be described.")
+    evidence = {"network_mode": mode, "subnet_ids": list(subnets or ())}
+    if mode not in private:
+        return failed(f"The {what} uses {mode} network mode.", evidence)
+    return passed(f"The {what} uses {mode} network mode.", evidence)

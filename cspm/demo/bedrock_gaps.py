@@ -60,6 +60,7 @@ SERVED: dict[str, tuple[str, ...]] = {
         "ListDataSources",
         "GetDataSource",
     ),
+    "bedrock-agentcore-control": ("ListBrowsers", "GetBrowser", "ListCodeInterpreters", "GetCodeInterpreter"),
 }
 # Path prefixes of every Bedrock / AgentCore control-plane request (for unoffered regions).
 _BEDROCK_SIGNING = ("bedrock", "bedrock-agentcore")
@@ -158,6 +159,9 @@ class GapState:
     action_groups: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     # region -> agent id -> ListAgentKnowledgeBases entries.
     agent_knowledge_bases: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    # region -> GetBrowser / GetCodeInterpreter answers (custom ones; AgentCore).
+    browsers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    code_interpreters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # region -> knowledge base id -> GetDataSource ``dataSource`` objects.
     data_sources: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     # (region, operation, identifier) -> fields to set in moto's answer (None: remove).
@@ -182,7 +186,8 @@ class GapState:
             self.guardrails.get(region, {}).pop(guardrail_id, None)
 
     def add(self, kind: str, region: str, detail: dict[str, Any]) -> None:
-        """``kind``: "imported_models", "import_jobs" or "throughputs"."""
+        """``kind``: "imported_models", "import_jobs", "throughputs", "browsers" or
+        "code_interpreters"."""
         with self.lock:
             getattr(self, kind).setdefault(region, []).append(detail)
 
@@ -202,7 +207,14 @@ class GapState:
 
     def reset(self) -> None:
         with self.lock:
-            for name in ("guardrails", "imported_models", "import_jobs", "throughputs"):
+            for name in (
+                "guardrails",
+                "imported_models",
+                "import_jobs",
+                "throughputs",
+                "browsers",
+                "code_interpreters",
+            ):
                 getattr(self, name).clear()
             for name in ("action_groups", "agent_knowledge_bases", "data_sources", "amendments"):
                 getattr(self, name).clear()
@@ -247,6 +259,8 @@ def _answer(state: GapState, region: str, route: _Route, path: dict[str, str], q
         "ListImportedModels": "imported_models",
         "ListModelImportJobs": "import_jobs",
         "ListProvisionedModelThroughputs": "throughputs",
+        "ListBrowsers": "browsers",
+        "ListCodeInterpreters": "code_interpreters",
     }
     if op in flat:
         key, members = _summary_fields(route.service, op)
@@ -255,6 +269,10 @@ def _answer(state: GapState, region: str, route: _Route, path: dict[str, str], q
         return _find(state.imported_models.get(region, []), path["modelIdentifier"], "modelArn", "modelName")
     if op == "GetModelImportJob":
         return _find(state.import_jobs.get(region, []), path["jobIdentifier"], "jobArn", "jobName")
+    if op == "GetBrowser":
+        return _find(state.browsers.get(region, []), path["browserId"], "browserId")
+    if op == "GetCodeInterpreter":
+        return _find(state.code_interpreters.get(region, []), path["codeInterpreterId"], "codeInterpreterId")
     if op == "GetProvisionedModelThroughput":
         return _find(
             state.throughputs.get(region, []), path["provisionedModelId"], "provisionedModelArn", "provisionedModelName"

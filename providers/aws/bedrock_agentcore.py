@@ -1,10 +1,11 @@
-"""Amazon Bedrock AgentCore: agent runtimes, gateways and memories (regional; client
-``bedrock-agentcore-control``). See :mod:`cspm.resources.aws.bedrock_agentcore` for why the
-service is named ``bedrock_agentcore``.
+"""Amazon Bedrock AgentCore: agent runtimes, gateways, memories, custom browsers and custom code
+interpreters (regional; client ``bedrock-agentcore-control``). See
+:mod:`cspm.resources.aws.bedrock_agentcore` for why the service is named ``bedrock_agentcore``.
 
-Requests per region: one paginated listing per kind (3, plus one per extra page):
-ListAgentRuntimes, ListGateways, ListMemories. Requests per resource: one Get (GetAgentRuntime,
-GetGateway, GetMemory).
+Requests per region: one paginated listing per kind (5, plus one per extra page):
+ListAgentRuntimes, ListGateways, ListMemories, ListBrowsers and ListCodeInterpreters (both with
+``type=CUSTOM``: the AWS-provided system ones are not configurable). Requests per resource: one
+Get (GetAgentRuntime, GetGateway, GetMemory, GetBrowser, GetCodeInterpreter).
 
 Failures: a region where AgentCore is not offered answers the first listing with
 ``UnrecognizedClientException`` or has no endpoint (``EndpointConnectionError``): recorded once,
@@ -26,7 +27,14 @@ from cspm.providers.aws.bedrock import UNAVAILABLE
 from cspm.providers.aws.context import AwsContext
 from cspm.providers.aws.sagemaker import _mapping_secrets
 from cspm.providers.base import ABSENT, ServiceSpec
-from cspm.resources.aws.bedrock_agentcore import AgentCoreGateway, AgentCoreMemory, AgentRuntime
+from cspm.resources.aws.bedrock_agentcore import (
+    AgentCoreBrowser,
+    AgentCoreCodeInterpreter,
+    AgentCoreGateway,
+    AgentCoreMemory,
+    AgentRuntime,
+    BrowserRecording,
+)
 from cspm.resources.aws.sagemaker import KmsEncryption
 from cspm.resources.base import Resource
 
@@ -35,7 +43,7 @@ Build = Callable[[dict[str, Any], dict[str, Any] | None, dict[str, Any]], Resour
 
 def collect(ctx: AwsContext) -> Iterator[Resource]:
     client = ctx.client("bedrock-agentcore-control")
-    for index, (rtype, list_method, key, get) in enumerate(KINDS):
+    for index, (rtype, list_method, key, get, params) in enumerate(KINDS):
         if index == 0:
             summaries = ctx.call(client, list_method, absent=UNAVAILABLE, affects=(rtype,))
             if summaries is ABSENT:
@@ -49,7 +57,7 @@ def collect(ctx: AwsContext) -> Iterator[Resource]:
             # The first page came with the probe; the rest (if any) through the paginator.
             items = None if summaries is None else _all_pages(ctx, client, list_method, key, summaries)
         else:
-            items = ctx.paginate(client, list_method, key, affects=(rtype,))
+            items = ctx.paginate(client, list_method, key, affects=(rtype,), **params)
         if items is not None:
             yield from ctx.map(partial(get, ctx, client), items)
 
@@ -75,6 +83,19 @@ def _get_gateway(ctx: AwsContext, client: Any, summary: dict[str, Any]) -> Agent
         "bedrock-agentcore", f"gateway/{summary['gatewayId']}", region=ctx.region
     )
     return gateway_from_api(summary, raw, _base(ctx, uid, summary.get("name") or summary["gatewayId"]))
+
+
+def _get_browser(ctx: AwsContext, client: Any, summary: dict[str, Any]) -> AgentCoreBrowser:
+    raw = ctx.call(client, "get_browser", browserId=summary["browserId"])
+    return browser_from_api(
+        summary, raw, _base(ctx, summary["browserArn"], summary.get("name") or summary["browserId"])
+    )
+
+
+def _get_code_interpreter(ctx: AwsContext, client: Any, summary: dict[str, Any]) -> AgentCoreCodeInterpreter:
+    raw = ctx.call(client, "get_code_interpreter", codeInterpreterId=summary["codeInterpreterId"])
+    name = summary.get("name") or summary["codeInterpreterId"]
+    return code_interpreter_from_api(summary, raw, _base(ctx, summary["codeInterpreterArn"], name))
 
 
 def _get_memory(ctx: AwsContext, client: Any, summary: dict[str, Any]) -> AgentCoreMemory:
@@ -155,10 +176,65 @@ def memory_from_api(summary: dict[str, Any], raw: dict[str, Any] | None, base: d
     )
 
 
-KINDS: tuple[tuple[type[Resource], str, str, Callable[..., Resource]], ...] = (
-    (AgentRuntime, "list_agent_runtimes", "agentRuntimes", _get_runtime),
-    (AgentCoreGateway, "list_gateways", "items", _get_gateway),
-    (AgentCoreMemory, "list_memories", "memories", _get_memory),
+def _network(raw: dict[str, Any]) -> dict[str, Any]:
+    """networkConfiguration of a browser or code interpreter; absent: PUBLIC (the API's default)."""
+    network = raw.get("networkConfiguration") or {}
+    vpc = network.get("vpcConfig") or {}
+    return {
+        "network_mode": network.get("networkMode") or "PUBLIC",
+        "subnet_ids": tuple(vpc.get("subnets") or ()),
+        "security_group_ids": tuple(vpc.get("securityGroups") or ()),
+    }
+
+
+def browser_from_api(summary: dict[str, Any], raw: dict[str, Any] | None, base: dict[str, Any]) -> AgentCoreBrowser:
+    listed = {
+        "browser_id": summary["browserId"],
+        "status": summary.get("status"),
+        "created_at": summary.get("createdAt"),
+    }
+    if raw is None:
+        return AgentCoreBrowser(**base, **listed)
+    recording = raw.get("recording") or {}
+    location = recording.get("s3Location") or {}
+    bucket = location.get("bucket")
+    return AgentCoreBrowser(
+        **base,
+        **listed | {"status": raw.get("status") or listed["status"]},
+        role_arn=raw.get("executionRoleArn"),
+        **_network(raw),
+        recording=BrowserRecording(
+            enabled=bool(recording.get("enabled")),
+            s3_uri=f"s3://{bucket}/{location.get('prefix') or ''}" if bucket else None,
+        ),
+    )
+
+
+def code_interpreter_from_api(
+    summary: dict[str, Any], raw: dict[str, Any] | None, base: dict[str, Any]
+) -> AgentCoreCodeInterpreter:
+    listed = {
+        "code_interpreter_id": summary["codeInterpreterId"],
+        "status": summary.get("status"),
+        "created_at": summary.get("createdAt"),
+    }
+    if raw is None:
+        return AgentCoreCodeInterpreter(**base, **listed)
+    return AgentCoreCodeInterpreter(
+        **base,
+        **listed | {"status": raw.get("status") or listed["status"]},
+        role_arn=raw.get("executionRoleArn"),
+        **_network(raw),
+    )
+
+
+CUSTOM: dict[str, Any] = {"type": "CUSTOM"}
+KINDS: tuple[tuple[type[Resource], str, str, Callable[..., Resource], dict[str, Any]], ...] = (
+    (AgentRuntime, "list_agent_runtimes", "agentRuntimes", _get_runtime, {}),
+    (AgentCoreGateway, "list_gateways", "items", _get_gateway, {}),
+    (AgentCoreMemory, "list_memories", "memories", _get_memory, {}),
+    (AgentCoreBrowser, "list_browsers", "browserSummaries", _get_browser, CUSTOM),
+    (AgentCoreCodeInterpreter, "list_code_interpreters", "codeInterpreterSummaries", _get_code_interpreter, CUSTOM),
 )
 
 PERMISSIONS = (
@@ -168,11 +244,15 @@ PERMISSIONS = (
     "bedrock-agentcore:GetGateway",
     "bedrock-agentcore:ListMemories",
     "bedrock-agentcore:GetMemory",
+    "bedrock-agentcore:ListBrowsers",
+    "bedrock-agentcore:GetBrowser",
+    "bedrock-agentcore:ListCodeInterpreters",
+    "bedrock-agentcore:GetCodeInterpreter",
 )
 
 SERVICE = ServiceSpec(
     name="bedrock_agentcore",
-    produces=(AgentRuntime, AgentCoreGateway, AgentCoreMemory),
+    produces=(AgentRuntime, AgentCoreGateway, AgentCoreMemory, AgentCoreBrowser, AgentCoreCodeInterpreter),
     regional=True,
     permissions=PERMISSIONS,
     collect=collect,

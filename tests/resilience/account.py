@@ -435,7 +435,8 @@ def _seed_bedrock(url: str, key: str) -> None:
 def seed_bedrock_gaps(url: str, state: Any) -> None:
     """One of each Bedrock kind moto lacks, in the gap layer's ``state`` (a GapState): a guardrail
     with a version, an imported model and its import job, a provisioned throughput, an action
-    group and a knowledge base of the agent, a data source of the knowledge base."""
+    group and a knowledge base of the agent, a data source of the knowledge base, an AgentCore
+    custom browser and code interpreter."""
     agents = _client(url, "bedrock-agent")
     agent_id = agents.list_agents()["agentSummaries"][0]["agentId"]
     kb_id = agents.list_knowledge_bases()["knowledgeBaseSummaries"][0]["knowledgeBaseId"]
@@ -462,6 +463,11 @@ def seed_bedrock_gaps(url: str, state: Any) -> None:
     state.add_child(
         "data_sources", REGION, kb_id, {"dataSourceId": "RSDS", "name": "rs-docs", "dataSourceConfiguration": s3}
     )
+    agentcore = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}"
+    browser = {"browserId": "rsbr", "browserArn": f"{agentcore}:browser-custom/rsbr", "name": "rs_browser"}
+    state.add("browsers", REGION, browser | {"networkConfiguration": {"networkMode": "PUBLIC"}})
+    interpreter = {"codeInterpreterId": "rsci", "codeInterpreterArn": f"{agentcore}:code-interpreter-custom/rsci"}
+    state.add("code_interpreters", REGION, interpreter | {"name": "rs_interpreter"})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,7 +71,8 @@ def _canary_faults(canaries: Canaries) -> Faults:
 def _half_faults(denied: set[str]) -> Faults:
     """The operations moto lacks are answered by the middleware, which moto's IAM mode never sees:
     the middleware denies those the half policy denies."""
-    bedrock = {f"bedrock:{op}" for ops in BEDROCK_SERVED.values() for op in ops}
+    signing = {"bedrock": "bedrock", "bedrock-agent": "bedrock", "bedrock-agentcore-control": "bedrock-agentcore"}
+    bedrock = {f"{signing[service]}:{op}" for service, ops in BEDROCK_SERVED.items() for op in ops}
     gaps = {name for name in {*MOTO_GAPS, *bedrock} if aws_action(*name.split(":", 1)) in denied}
     return Faults(denied=frozenset(gaps))
 

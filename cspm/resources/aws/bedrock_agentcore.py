@@ -1,4 +1,5 @@
-"""Amazon Bedrock AgentCore snapshots: agent runtimes, gateways and memories.
+"""Amazon Bedrock AgentCore snapshots: agent runtimes, gateways, memories, custom browsers and
+custom code interpreters.
 
 The service segment of the type names is ``bedrock_agentcore``, not ``bedrock``: AgentCore is a
 service of its own — its own IAM prefix (``bedrock-agentcore:``), control-plane API
@@ -14,9 +15,16 @@ from datetime import datetime
 from typing import ClassVar
 
 from cspm.resources.aws.sagemaker import KmsEncryption, SecretFinding
-from cspm.resources.base import Resource
+from cspm.resources.base import Resource, Snapshot
 
-__all__ = ["AgentCoreGateway", "AgentCoreMemory", "AgentRuntime"]
+__all__ = [
+    "AgentCoreBrowser",
+    "AgentCoreCodeInterpreter",
+    "AgentCoreGateway",
+    "AgentCoreMemory",
+    "AgentRuntime",
+    "BrowserRecording",
+]
 
 
 class AgentRuntime(Resource):
@@ -64,3 +72,41 @@ class AgentCoreMemory(Resource):
     role_arn: str | None = None  # memoryExecutionRoleArn
     encryption: KmsEncryption | None = None  # encryptionKeyArn
     event_expiry_days: int | None = None
+
+
+class BrowserRecording(Snapshot):
+    """A browser's recording configuration. ``enabled`` False: sessions are not recorded."""
+
+    enabled: bool = False
+    s3_uri: str | None = None  # s3Location (s3://bucket/prefix)
+
+
+class AgentCoreBrowser(Resource):
+    """One custom AgentCore browser (ListBrowsers type CUSTOM, GetBrowser): a browser the agent
+    drives on the web."""
+
+    resource_type: ClassVar[str] = "aws.bedrock_agentcore.browser"
+
+    browser_id: str
+    status: str | None = None
+    created_at: datetime | None = None
+    role_arn: str | None = None  # executionRoleArn
+    network_mode: str | None = None  # networkConfiguration.networkMode: PUBLIC | VPC
+    subnet_ids: tuple[str, ...] | None = None  # () when not in a customer VPC
+    security_group_ids: tuple[str, ...] | None = None
+    recording: BrowserRecording | None = None
+
+
+class AgentCoreCodeInterpreter(Resource):
+    """One custom AgentCore code interpreter (ListCodeInterpreters type CUSTOM, GetCodeInterpreter):
+    a sandbox where the agent runs code it wrote."""
+
+    resource_type: ClassVar[str] = "aws.bedrock_agentcore.code_interpreter"
+
+    code_interpreter_id: str
+    status: str | None = None
+    created_at: datetime | None = None
+    role_arn: str | None = None  # executionRoleArn
+    network_mode: str | None = None  # PUBLIC | SANDBOX | VPC
+    subnet_ids: tuple[str, ...] | None = None
+    security_group_ids: tuple[str, ...] | None = None

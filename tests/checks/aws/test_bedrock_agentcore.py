@@ -9,7 +9,14 @@ import pytest
 
 from cspm.checks.aws import bedrock_agentcore
 from cspm.models import Result, Status
-from cspm.resources.aws.bedrock_agentcore import AgentCoreGateway, AgentCoreMemory, AgentRuntime
+from cspm.resources.aws.bedrock_agentcore import (
+    AgentCoreBrowser,
+    AgentCoreCodeInterpreter,
+    AgentCoreGateway,
+    AgentCoreMemory,
+    AgentRuntime,
+    BrowserRecording,
+)
 from cspm.resources.aws.sagemaker import KmsEncryption, SecretFinding
 
 ACCOUNT = "123456789012"
@@ -43,6 +50,22 @@ def memory(**fields: Any) -> AgentCoreMemory:
     return AgentCoreMemory(**(_common("memory", "mem") | {"memory_id": "mem", "encryption": KEY} | fields))
 
 
+def browser(**fields: Any) -> AgentCoreBrowser:
+    base: dict[str, Any] = {
+        **_common("browser-custom", "br"),
+        "browser_id": "br",
+        "network_mode": "VPC",
+        "subnet_ids": ("subnet-1",),
+        "recording": BrowserRecording(enabled=True, s3_uri="s3://recordings/br/"),
+    }
+    return AgentCoreBrowser(**(base | fields))
+
+
+def interpreter(**fields: Any) -> AgentCoreCodeInterpreter:
+    base = _common("code-interpreter-custom", "ci") | {"code_interpreter_id": "ci", "network_mode": "VPC"}
+    return AgentCoreCodeInterpreter(**(base | fields))
+
+
 SECRET = SecretFinding(source="environmentVariables", key="OPENAI_API_KEY", kind="OpenAI API key")
 
 CASES: dict[str, tuple[Callable[..., Result], Any, Status]] = {
@@ -74,6 +97,37 @@ CASES: dict[str, tuple[Callable[..., Result], Any, Status]] = {
     "memory CMK": (bedrock_agentcore.memory_encrypted_with_kms, memory(), Status.PASS),
     "memory no key": (bedrock_agentcore.memory_encrypted_with_kms, memory(encryption=KmsEncryption()), Status.FAIL),
     "memory unread": (bedrock_agentcore.memory_encrypted_with_kms, memory(encryption=None), Status.ERROR),
+    "browser VPC": (bedrock_agentcore.browser_not_public, browser(), Status.PASS),
+    "browser PUBLIC": (bedrock_agentcore.browser_not_public, browser(network_mode="PUBLIC"), Status.FAIL),
+    "browser unread": (bedrock_agentcore.browser_not_public, browser(network_mode=None), Status.ERROR),
+    "browser recorded": (bedrock_agentcore.browser_records_sessions, browser(), Status.PASS),
+    "browser not recorded": (
+        bedrock_agentcore.browser_records_sessions,
+        browser(recording=BrowserRecording()),
+        Status.FAIL,
+    ),
+    "recording without S3": (
+        bedrock_agentcore.browser_records_sessions,
+        browser(recording=BrowserRecording(enabled=True)),
+        Status.FAIL,
+    ),
+    "recording unread": (bedrock_agentcore.browser_records_sessions, browser(recording=None), Status.ERROR),
+    "interpreter VPC": (bedrock_agentcore.code_interpreter_uses_private_network, interpreter(), Status.PASS),
+    "interpreter SANDBOX": (
+        bedrock_agentcore.code_interpreter_uses_private_network,
+        interpreter(network_mode="SANDBOX"),
+        Status.FAIL,
+    ),
+    "interpreter PUBLIC": (
+        bedrock_agentcore.code_interpreter_uses_private_network,
+        interpreter(network_mode="PUBLIC"),
+        Status.FAIL,
+    ),
+    "interpreter unread": (
+        bedrock_agentcore.code_interpreter_uses_private_network,
+        interpreter(network_mode=None),
+        Status.ERROR,
+    ),
 }
 
 

@@ -44,7 +44,14 @@ from cspm.resources.aws.bedrock import (
     ProvisionedThroughput,
     SecretFinding,
 )
-from cspm.resources.aws.bedrock_agentcore import AgentCoreGateway, AgentCoreMemory, AgentRuntime
+from cspm.resources.aws.bedrock_agentcore import (
+    AgentCoreBrowser,
+    AgentCoreCodeInterpreter,
+    AgentCoreGateway,
+    AgentCoreMemory,
+    AgentRuntime,
+    BrowserRecording,
+)
 from support.aws import ACCOUNT, collect_aws, one, reset_moto
 
 REGION = "us-east-1"
@@ -63,7 +70,7 @@ BEDROCK_TYPES = (
     BedrockAgent,
     KnowledgeBase,
 )
-AGENTCORE_TYPES = (AgentRuntime, AgentCoreGateway, AgentCoreMemory)
+AGENTCORE_TYPES = (AgentRuntime, AgentCoreGateway, AgentCoreMemory, AgentCoreBrowser, AgentCoreCodeInterpreter)
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -281,6 +288,32 @@ def seed(url: str, state: GapState) -> dict[str, str]:
         name="tools", roleArn=f"arn:aws:iam::{ACCOUNT}:role/gw", protocolType="MCP", authorizerType="AWS_IAM"
     )
     control.create_memory(name="sessions", eventExpiryDuration=30, encryptionKeyArn=KEY)
+    agentcore = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}"
+    state.add(
+        "browsers",
+        REGION,
+        {
+            "browserId": "br-1",
+            "browserArn": f"{agentcore}:browser-custom/br-1",
+            "name": "research_browser",
+            "status": "READY",
+            "networkConfiguration": {"networkMode": "PUBLIC"},
+            "recording": {"enabled": True, "s3Location": {"bucket": "recordings", "prefix": "br/"}},
+            "createdAt": WHEN,
+        },
+    )
+    state.add(
+        "code_interpreters",
+        REGION,
+        {
+            "codeInterpreterId": "ci-1",
+            "codeInterpreterArn": f"{agentcore}:code-interpreter-custom/ci-1",
+            "name": "analysis_sandbox",
+            "status": "READY",
+            "networkConfiguration": {"networkMode": "SANDBOX"},
+            "createdAt": WHEN,
+        },
+    )
     return {"agent": agent["agentId"], "kb": kb["knowledgeBaseId"]}
 
 
@@ -351,6 +384,12 @@ def test_every_kind_is_collected(account: tuple[str, GapState]) -> None:
     assert gateway.authorizer_type == "AWS_IAM" and gateway.encryption == KmsEncryption()
     memory = one(inventory, AgentCoreMemory, "sessions")
     assert memory.event_expiry_days == 30
+    browser = one(inventory, AgentCoreBrowser, "research_browser")
+    assert browser.network_mode == "PUBLIC" and browser.recording == BrowserRecording(
+        enabled=True, s3_uri="s3://recordings/br/"
+    )
+    interpreter = one(inventory, AgentCoreCodeInterpreter, "analysis_sandbox")
+    assert interpreter.network_mode == "SANDBOX" and interpreter.subnet_ids == ()
 
 
 # Requests per region (listings) and per resource, as the collector's docstring states.
