@@ -41,7 +41,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bench.launcher import Launcher, Measured
-from bench.seed import Size, seed
+from bench.seed import BEDROCK_KINDS, Size, seed
 from bench.wire import COUNTS_PATH, RESET_PATH, Request
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -65,10 +65,12 @@ GOALS = {
 
 
 @contextmanager
-def moto_child() -> Iterator[str]:
-    """Start :mod:`bench.server` in a child process; yield its URL; always stop it."""
+def moto_child(bedrock_gaps: int = 0) -> Iterator[str]:
+    """Start :mod:`bench.server` in a child process (holding ``bedrock_gaps`` of each Bedrock kind
+    moto lacks per region); yield its URL; always stop it."""
     repo = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])))
+    env["CSPM_BENCH_BEDROCK_GAPS"] = str(bedrock_gaps)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.server"],
         stdout=subprocess.PIPE,
@@ -210,6 +212,8 @@ def request_figures(counts: Counter[Request], report: dict[str, Any]) -> dict[st
     principals = sum(by_type[t] for t in ("aws.iam.user", "aws.iam.role", "aws.iam.group"))
     iam_items = principals + by_type["aws.iam.policy"]
     sagemaker_resources = sum(n for t, n in by_type.items() if t.startswith("aws.sagemaker."))
+    bedrock_resources = sum(n for t, n in by_type.items() if t.startswith(("aws.bedrock.", "aws.bedrock_agentcore.")))
+    bedrock_requests = by_service["bedrock"] + by_service["bedrock-agentcore"]
     return {
         "total": total,
         "resources": len(resources),
@@ -237,6 +241,11 @@ def request_figures(counts: Counter[Request], report: dict[str, Any]) -> dict[st
             "requests": by_service["sagemaker"],
             "resources": sagemaker_resources,
             "per_resource": by_service["sagemaker"] / max(1, sagemaker_resources),
+        },
+        "bedrock": {
+            "requests": bedrock_requests,
+            "resources": bedrock_resources,
+            "per_resource": bedrock_requests / max(1, bedrock_resources),
         },
         "ec2": {
             "requests": by_service["ec2"],
@@ -351,6 +360,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--roles", type=int, default=default.roles)
     parser.add_argument("--users", type=int, default=default.users)
     parser.add_argument("--sagemaker", type=int, default=default.sagemaker, help="SageMaker resources, all regions")
+    parser.add_argument(
+        "--bedrock", type=int, default=default.bedrock, help="Bedrock/AgentCore resources moto holds, all regions"
+    )
     parser.add_argument("--seed-threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=8, help="cspm --workers")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -370,10 +382,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    size = Size(buckets=args.buckets, roles=args.roles, users=args.users, sagemaker=args.sagemaker)
+    size = Size(
+        buckets=args.buckets, roles=args.roles, users=args.users, sagemaker=args.sagemaker, bedrock=args.bedrock
+    )
     command = cspm_command()
+    gaps = max(1, size.bedrock // len(size.regions) // len(BEDROCK_KINDS))
     # The launcher first, while this process is small: see bench.launcher.
-    with Launcher() as launcher, moto_child() as url, tempfile.TemporaryDirectory(prefix="cspm-bench-") as out_dir:
+    with Launcher() as launcher, moto_child(gaps) as url, tempfile.TemporaryDirectory(prefix="cspm-bench-") as out_dir:
         log(f"moto server (child process) on {url}; seeding {size} ...")
         started = time.monotonic()
         seeded = seed(url, size, threads=args.seed_threads, progress=lambda what: log(f"  seeded {what}"))
@@ -405,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             "groups": seeded.groups,
             "policies": seeded.policies,
             "sagemaker": seeded.sagemaker,
+            "bedrock": seeded.bedrock,
             "security_groups": seeded.security_groups,
             "seed_seconds": seed_seconds,
         },

@@ -33,6 +33,10 @@ class Size:
     roles: int = 500
     users: int = 200
     sagemaker: int = 300  # across all regions: notebooks, training jobs, models, configs, endpoints
+    # across all regions: customization jobs (and their custom models), agents, knowledge bases,
+    # AgentCore runtimes, gateways, memories (moto); guardrails, imported models, import jobs and
+    # provisioned throughputs are held by the server's gap layer (bedrock_gap_state)
+    bedrock: int = 120
     regions: tuple[str, ...] = REGIONS
 
 
@@ -44,6 +48,7 @@ class Seeded:
     groups: int = 0
     policies: int = 0
     sagemaker: dict[str, int] = field(default_factory=dict)  # kind -> count
+    bedrock: dict[str, int] = field(default_factory=dict)  # kind -> count (moto-held kinds)
     security_groups: int = 0
     vpcs: int = 0
 
@@ -83,7 +88,7 @@ def _doc(*statements: dict[str, Any]) -> str:
 def seed(endpoint_url: str, size: Size, *, threads: int = 8, progress: Callable[[str], None] = print) -> Seeded:
     clients = Clients(endpoint_url, threads)
     for region in size.regions:
-        for service in ("s3", "ec2", "sagemaker", "kms"):
+        for service in ("s3", "ec2", "sagemaker", "kms", "bedrock", "bedrock-agent", "bedrock-agentcore-control"):
             clients.get(service, region)
     clients.get("iam")
     out = Seeded()
@@ -99,7 +104,120 @@ def seed(endpoint_url: str, size: Size, *, threads: int = 8, progress: Callable[
         _seed_s3(clients, size, keys, out, run)
         for region in size.regions:
             _seed_region(clients, size, region, keys[region], out, run)
+            _seed_bedrock(clients, size, region, keys[region], out, run)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Bedrock and AgentCore
+# ---------------------------------------------------------------------------------------------
+
+BEDROCK_KINDS = ("customization_jobs", "agents", "knowledge_bases", "runtimes", "gateways", "memories")
+
+
+def _seed_bedrock(clients: Clients, size: Size, region: str, key: str, out: Seeded, run: Callable[..., None]) -> None:
+    """Every other resource is configured well (customer key, VPC, guardrail), the rest not."""
+    per_kind = max(1, size.bedrock // len(size.regions) // len(BEDROCK_KINDS))
+    bedrock, agents = clients.get("bedrock", region), clients.get("bedrock-agent", region)
+    control = clients.get("bedrock-agentcore-control", region)
+    role = f"arn:aws:iam::{ACCOUNT}:role/bench-role-0000"
+
+    def customization_job(i: int) -> None:
+        extra: dict[str, Any] = {"customModelKmsKeyId": key} if i % 2 else {}
+        bedrock.create_model_customization_job(
+            jobName=f"bench-ft-{i:03d}",
+            customModelName=f"bench-custom-{i:03d}",
+            roleArn=role,
+            baseModelIdentifier="amazon.titan-text-express-v1",
+            trainingDataConfig={"s3Uri": f"s3://bench-{i % 50:04d}/train.jsonl"},
+            outputDataConfig={"s3Uri": "s3://bench-0001-artifacts/ft/"},
+            hyperParameters={"epochCount": "1"},
+            **extra,
+        )
+
+    def agent(i: int) -> None:
+        agents.create_agent(
+            agentName=f"bench-agent-{i:03d}",
+            agentResourceRoleArn=role,
+            foundationModel="anthropic.claude-3-haiku",
+            **({"customerEncryptionKeyArn": key} if i % 2 else {}),
+        )
+
+    def knowledge_base(i: int) -> None:
+        model = f"arn:aws:bedrock:{region}::foundation-model/amazon.titan-embed-text-v2:0"
+        agents.create_knowledge_base(
+            name=f"bench-kb-{i:03d}",
+            roleArn=role,
+            knowledgeBaseConfiguration={
+                "type": "VECTOR",
+                "vectorKnowledgeBaseConfiguration": {"embeddingModelArn": model},
+            },
+            storageConfiguration={"type": "OPENSEARCH_SERVERLESS"},
+        )
+
+    def runtime(i: int) -> None:
+        control.create_agent_runtime(
+            agentRuntimeName=f"bench_runtime_{i:03d}",
+            agentRuntimeArtifact={"containerConfiguration": {"containerUri": IMAGE.format(region=region)}},
+            roleArn=role,
+            networkConfiguration={"networkMode": "VPC" if i % 2 else "PUBLIC"},
+        )
+
+    def gateway(i: int) -> None:
+        control.create_gateway(
+            name=f"bench-gw-{i:03d}", roleArn=role, protocolType="MCP", authorizerType="AWS_IAM" if i % 2 else "NONE"
+        )
+
+    def memory(i: int) -> None:
+        control.create_memory(name=f"bench_memory_{i:03d}", eventExpiryDuration=30)
+
+    bedrock.put_model_invocation_logging_configuration(
+        loggingConfig={"s3Config": {"bucketName": "bench-0001-artifacts", "keyPrefix": "bedrock/"}}
+    )
+    for kind, fn in zip(
+        BEDROCK_KINDS, (customization_job, agent, knowledge_base, runtime, gateway, memory), strict=True
+    ):
+        run(f"{per_kind} Bedrock {kind.replace('_', ' ')} in {region}", fn, range(per_kind))
+        out.bedrock[kind] = out.bedrock.get(kind, 0) + per_kind
+
+
+def bedrock_gap_state(per_region: int, regions: tuple[str, ...] = REGIONS) -> Any:
+    """The gap layer's state for the benchmark server: ``per_region`` guardrails (with one
+    published version), imported models with their import jobs, and provisioned throughputs in
+    each region."""
+    from cspm.demo.bedrock_gaps import GapState
+
+    state = GapState()
+    for region in regions:
+        arn = f"arn:aws:bedrock:{region}:{ACCOUNT}"
+        for i in range(per_region):
+            guardrail = {
+                "guardrailId": f"bench{i:04d}",
+                "guardrailArn": f"{arn}:guardrail/bench{i:04d}",
+                "name": f"bench-guardrail-{i:03d}",
+                "status": "READY",
+                "contentPolicy": {"filters": [{"type": "PROMPT_ATTACK", "inputStrength": ("HIGH", "LOW")[i % 2]}]},
+            }
+            state.add_guardrail(region, guardrail, [guardrail | {"version": "1"}])
+            source = {"s3DataSource": {"s3Uri": f"s3://bench-{i % 50:04d}/weights/"}}
+            model = f"{arn}:imported-model/bench-imported-{i:03d}"
+            state.add(
+                "imported_models",
+                region,
+                {"modelArn": model, "modelName": f"bench-imported-{i:03d}", "modelDataSource": source},
+            )
+            job = {"jobArn": f"{arn}:model-import-job/bench-import-{i:03d}", "jobName": f"bench-import-{i:03d}"}
+            state.add(
+                "import_jobs",
+                region,
+                job | {"importedModelArn": model, "modelDataSource": source, "status": "Completed"},
+            )
+            pt = {
+                "provisionedModelArn": f"{arn}:provisioned-model/bench-pt-{i:03d}",
+                "provisionedModelName": f"bench-pt-{i:03d}",
+            }
+            state.add("throughputs", region, pt | {"modelArn": model, "status": "InService", "modelUnits": 1})
+    return state
 
 
 # ---------------------------------------------------------------------------------------------

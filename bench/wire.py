@@ -2,7 +2,9 @@
 
 :func:`decode` names the service and operation of a request the way AWS does: ``X-Amz-Target``
 for the JSON protocols (SageMaker), the ``Action`` parameter for the query protocols (IAM, STS,
-EC2), and the method, path and sub-resource for S3's REST protocol (plus the bucket, so requests
+EC2), the method and path against the botocore models for Bedrock's REST-JSON services
+(:func:`cspm.demo.bedrock_gaps.operation_of`), and the method, path and sub-resource for S3's
+REST protocol (plus the bucket, so requests
 can be counted per bucket). :class:`CountingMiddleware` wraps moto's WSGI app and counts every
 request; ``GET /_bench/counts`` returns the counts and ``POST /_bench/reset`` clears them.
 """
@@ -73,6 +75,11 @@ def signing_service(authorization: str) -> str:
 def decode(method: str, path: str, query: str, headers: Mapping[str, str], body: bytes = b"") -> Request:
     """Service and operation of one request. ``headers`` keys are lower-case."""
     service = signing_service(headers.get("authorization", ""))
+    if service in ("bedrock", "bedrock-agentcore"):  # REST-JSON: named by method and path
+        from cspm.demo.bedrock_gaps import operation_of
+
+        named = operation_of(method, path)
+        return Request(service, named[1] if named else f"{method} {path}")
     target = headers.get("x-amz-target", "")
     if target:
         return Request(service, target.rsplit(".", 1)[-1])

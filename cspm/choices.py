@@ -19,7 +19,7 @@ BASELINES = ("least-privilege", "encryption", "private-endpoint", "integrity", "
 REPORT_FORMATS = ("json", "ocsf", "asff", "sarif", "csv", "html")
 LINEAGE_FORMATS = ("tree", "dot", "mermaid")
 SERVICES = {
-    "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail"),
+    "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail", "bedrock", "bedrock_agentcore", "lambda"),
     "azure": ("storage", "ml", "cognitiveservices", "authorization", "keyvault"),
     "gcp": ("storage", "vertex"),
 }

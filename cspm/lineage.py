@@ -53,6 +53,7 @@ from cspm.models import (
     Severity,
     Status,
 )
+from cspm.resources.aws.awslambda import LambdaFunction
 from cspm.resources.aws.ecr import EcrRepository, parse_image_uri
 from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser
 from cspm.resources.aws.kms import KmsKey
@@ -93,9 +94,22 @@ MODEL_PACKAGE_GROUP = "aws.sagemaker.model_package_group"
 FEATURE_GROUP = "aws.sagemaker.feature_group"
 DOMAIN = "aws.sagemaker.domain"
 AI_TYPE_PREFIX = "aws.sagemaker."
+# Bedrock and AgentCore (their handlers are in cspm.lineage_bedrock)
+CUSTOMIZATION_JOB = "aws.bedrock.customization_job"
+CUSTOM_MODEL = "aws.bedrock.custom_model"
+MODEL_IMPORT_JOB = "aws.bedrock.model_import_job"
+IMPORTED_MODEL = "aws.bedrock.imported_model"
+PROVISIONED_THROUGHPUT = "aws.bedrock.provisioned_throughput"
+FOUNDATION_MODEL = "aws.bedrock.foundation_model"  # an AWS-owned base model (synthetic node)
+GUARDRAIL = "aws.bedrock.guardrail"
+AGENT = "aws.bedrock.agent"
+KNOWLEDGE_BASE = "aws.bedrock.knowledge_base"
+AGENT_RUNTIME = "aws.bedrock_agentcore.runtime"
+FUNCTION = "aws.lambda.function"  # a Lambda function an agent invokes
 # The resources whose references make a bucket, key, repository or storage account part of an AI
-# supply chain (Azure's handlers are in cspm.lineage_azure).
-AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, "azure.ml.", "azure.cognitiveservices.")
+# supply chain (Azure's handlers are in cspm.lineage_azure, Bedrock's in cspm.lineage_bedrock).
+BEDROCK_TYPE_PREFIXES = ("aws.bedrock.", "aws.bedrock_agentcore.")
+AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, *BEDROCK_TYPE_PREFIXES, "azure.ml.", "azure.cognitiveservices.")
 
 READS = "reads"  # job -> training / processing input
 WRITES = "writes"  # job -> output path
@@ -112,6 +126,11 @@ HOSTS = "hosts"  # endpoint config -> model
 CAPTURES_TO = "captures_to"  # endpoint config -> data capture destination
 FROM_PACKAGE = "from_package"  # model -> model package
 IN_GROUP = "in_group"  # model package -> model package group
+IMPORTED_BY = "imported_by"  # Bedrock imported model -> the model import job that copied it in
+GUARDED_BY = "guarded_by"  # Bedrock agent -> guardrail
+RETRIEVES = "retrieves"  # Bedrock agent -> knowledge base
+INVOKES = "invokes"  # Bedrock agent (action group, orchestration) -> Lambda function
+BASED_ON = "based_on"  # Bedrock customization job / custom model -> the base model
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
 RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
@@ -132,12 +151,30 @@ _LABELS = {
     MODEL_PACKAGE: ("model package", "SageMaker model packages"),
     MODEL_PACKAGE_GROUP: ("model package group", "SageMaker model package groups"),
     TRAINING_JOB: ("training job", "SageMaker training jobs"),
+    CUSTOMIZATION_JOB: ("customization job", "Bedrock model customization jobs"),
+    CUSTOM_MODEL: ("custom model", "Bedrock custom models"),
+    MODEL_IMPORT_JOB: ("model import job", "Bedrock model import jobs"),
+    IMPORTED_MODEL: ("imported model", "Bedrock imported models"),
+    PROVISIONED_THROUGHPUT: ("provisioned throughput", "Bedrock provisioned throughputs"),
+    FOUNDATION_MODEL: ("foundation model", "Bedrock foundation models"),
+    GUARDRAIL: ("guardrail", "Bedrock guardrails"),
+    AGENT: ("agent", "Bedrock agents"),
+    KNOWLEDGE_BASE: ("knowledge base", "Bedrock knowledge bases"),
+    AGENT_RUNTIME: ("AgentCore runtime", "AgentCore runtimes"),
+    FUNCTION: ("function", "Lambda functions"),
 }
 _ARN_KINDS = {
     MODEL: "model",
     ENDPOINT_CONFIG: "endpoint-config",
     MODEL_PACKAGE: "model-package",
     MODEL_PACKAGE_GROUP: "model-package-group",
+    CUSTOMIZATION_JOB: "model-customization-job",
+    CUSTOM_MODEL: "custom-model",
+    MODEL_IMPORT_JOB: "model-import-job",
+    IMPORTED_MODEL: "imported-model",
+    GUARDRAIL: "guardrail",
+    AGENT: "agent",
+    KNOWLEDGE_BASE: "knowledge-base",
 }
 
 
@@ -323,6 +360,7 @@ class _Builder:
         self.key_names: dict[tuple[str, str, str], KmsKey] = {}
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
+        self.functions: dict[str, LambdaFunction] = {}
         self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
         self.handlers = _handlers()
         for resource in resources:
@@ -343,12 +381,20 @@ class _Builder:
                 self.key_names[(r.account, r.region, alias)] = r
         elif isinstance(r, EcrRepository):
             self.repositories[(r.registry_id, r.region, r.name)] = r
+        elif isinstance(r, LambdaFunction):
+            self.functions[r.uid] = r
         elif r.resource_type in self.handlers:
-            self.ai.append(r)
-            self.ai_by_uid[r.uid] = r
-            self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
-            if isinstance(r, TrainingJob):
-                self.jobs.append(r)
+            self._index_ai(r)
+
+    def _index_ai(self, r: Resource) -> None:
+        self.ai.append(r)
+        self.ai_by_uid[r.uid] = r
+        self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
+        resource_id = _resource_id(r)
+        if resource_id:  # Bedrock refers to agents, knowledge bases, guardrails by id
+            self.named.setdefault((r.resource_type, r.account, r.region, resource_id.lower()), r)
+        if isinstance(r, TrainingJob):
+            self.jobs.append(r)
 
     def build(self) -> LineageGraph:
         for resource in self.ai:
@@ -467,20 +513,60 @@ class _Builder:
         self._edge(referrer.uid, uri, RUNS, api_field, gone)
         self._edge(uri, repo_id, IN_REPOSITORY, "the repository of the image URI")
 
-    def named_ref(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str) -> None:
-        """A reference by name (or ARN) to a SageMaker resource of the referrer's account and region."""
-        plain = name.split(":", 5)[-1].split("/", 1)[-1] if name.startswith("arn:") else name
-        target = self.named.get((rtype, referrer.account, referrer.region, plain.lower()))
-        if target is None and name.startswith("arn:"):
-            target = self.ai_by_uid.get(name)
+    def named_ref(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str) -> bool:
+        """A reference by name, id (Bedrock) or ARN to an AI resource, in the referrer's account and
+        region unless an ARN names others; whether it resolved."""
+        is_arn = name.startswith("arn:")
+        plain = name.split(":", 5)[-1].split("/", 1)[-1] if is_arn else name
+        account, region = referrer.account, referrer.region
+        if is_arn and name.count(":") >= 5:
+            region, account = name.split(":")[3], name.split(":")[4]
+        target = self.ai_by_uid.get(name) if is_arn else None
+        target = target or self.named.get((rtype, account, region, plain.lower()))
         if target is not None:
             self._edge(referrer.uid, self._resource_node(target), relation, api_field)
-            return
-        arn = name if name.startswith("arn:") else _sagemaker_arn(referrer, _ARN_KINDS[rtype], name)
-        self._node(arn, rtype, plain, referrer.account, referrer.region)
+            return True
+        arn = name if is_arn else _arn(referrer, rtype, name)
+        self._node(arn, rtype, plain, account, region)
         what = f"{label(rtype)} {plain}"
-        reason = self.coverage.missing(rtype, what, (referrer.account, referrer.region), referrer)
+        reason = self.coverage.missing(rtype, what, (account, region), referrer)
         self._edge(referrer.uid, arn, relation, api_field, reason)
+        return False
+
+    def dangling(self, referrer: Resource, rtype: str, name: str, relation: str, api_field: str, reason: str) -> None:
+        """A reference the collector already found dangling (``reason``), by name, id or ARN."""
+        arn = name if name.startswith("arn:") else _arn(referrer, rtype, name)
+        self._node(arn, rtype, arn.rsplit("/", 1)[-1], referrer.account, referrer.region)
+        self._edge(referrer.uid, arn, relation, api_field, reason)
+
+    def function(self, referrer: Resource, arn: str, relation: str, api_field: str) -> None:
+        """A Lambda function by ARN (a version or alias qualifier is the same function), and the
+        role it runs as."""
+        parts = arn.split(":")
+        function = self.functions.get(":".join(parts[:7]))
+        if function is not None:
+            self._edge(referrer.uid, self._resource_node(function), relation, api_field)
+            if function.role_arn:
+                self.role(function, function.role_arn, "Role")
+            return
+        name = parts[6] if len(parts) > 6 else arn
+        account, region = (parts[4], parts[3]) if len(parts) > 6 else (None, None)
+        self._node(arn, FUNCTION, name, account, region)
+        what = f"function {name}"
+        reason = self.coverage.missing(FUNCTION, what, (account, region), referrer)
+        self._edge(referrer.uid, arn, relation, api_field, reason)
+
+    def foundation_model(self, referrer: Resource, arn: str, relation: str, api_field: str) -> None:
+        """An AWS-owned base model (``arn:…::foundation-model/ID``, or a bare model id): not the
+        account's, so a resolved edge to a synthetic node."""
+        model_id = arn.rsplit("/", 1)[-1]
+        node_id = (
+            arn
+            if arn.startswith("arn:")
+            else f"arn:{partition_of(referrer.uid)}:bedrock:{referrer.region}::foundation-model/{arn}"
+        )
+        self._node(node_id, FOUNDATION_MODEL, model_id, None, referrer.region)
+        self._edge(referrer.uid, node_id, relation, api_field)
 
     # -- derived edges ---------------------------------------------------------------------------
 
@@ -520,8 +606,23 @@ def _producers(
     return found
 
 
-def _sagemaker_arn(referrer: Resource, kind: str, name: str) -> str:
-    return f"arn:{partition_of(referrer.uid)}:sagemaker:{referrer.region}:{referrer.account}:{kind}/{name.lower()}"
+def _arn(referrer: Resource, rtype: str, name: str) -> str:
+    """The ARN a reference by name or id stands for, in the referrer's account and region
+    (SageMaker lower-cases names in its ARNs; Bedrock ids keep their case)."""
+    service = rtype.split(".")[1].replace("_", "-")
+    if service == "sagemaker":
+        name = name.lower()
+    return f"arn:{partition_of(referrer.uid)}:{service}:{referrer.region}:{referrer.account}:{_ARN_KINDS[rtype]}/{name}"
+
+
+def _resource_id(r: Resource) -> str | None:
+    """The service id of a Bedrock resource (agent, knowledge base, guardrail, runtime), by which
+    other resources refer to it."""
+    for attribute in ("agent_id", "knowledge_base_id", "guardrail_id", "runtime_id"):
+        value = getattr(r, attribute, None)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 # -- one handler per AI resource type ----------------------------------------------------------------
@@ -681,12 +782,15 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
 }
 
 
+@functools.cache
 def _handlers() -> dict[str, Callable[[_Builder, Resource], None]]:
-    """The handlers of every AI resource type: SageMaker's here, Azure's in
-    :mod:`cspm.lineage_azure` (which builds on this module, so it is imported on first use)."""
-    from cspm.lineage_azure import HANDLERS
+    """The handlers of every AI resource type: SageMaker's here, Bedrock's and AgentCore's in
+    :mod:`cspm.lineage_bedrock`, Azure's in :mod:`cspm.lineage_azure` (both build on this module,
+    so they are imported on first use)."""
+    from cspm.lineage_azure import HANDLERS as AZURE
+    from cspm.lineage_bedrock import HANDLERS as BEDROCK
 
-    return {**_HANDLERS, **HANDLERS}
+    return {**_HANDLERS, **BEDROCK, **AZURE}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1014,6 +1118,25 @@ def raise_supply_chain_severity(findings: Sequence[Finding], graph: LineageGraph
 # ---------------------------------------------------------------------------------------------
 # Findings on nodes, and the AI asset inventory
 # ---------------------------------------------------------------------------------------------
+
+
+def part_from(lineage: Lineage, type_prefixes: tuple[str, ...]) -> Lineage:
+    """The part of ``lineage`` that nodes whose type starts with one of ``type_prefixes`` reach
+    (themselves included), e.g. Bedrock's for the demo: the same nodes and edges, fewer of them."""
+    out: dict[str, list[LineageEdge]] = defaultdict(list)
+    for edge in lineage.edges:
+        out[edge.source].append(edge)
+    stack = [n.id for n in lineage.nodes if n.type.startswith(type_prefixes)]
+    seen: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(e.target for e in out.get(node, ()))
+    return Lineage(
+        nodes=[n for n in lineage.nodes if n.id in seen],
+        edges=[e for e in lineage.edges if e.source in seen],
+    )
 
 
 def annotate(lineage: Lineage, findings: Iterable[Finding]) -> Lineage:

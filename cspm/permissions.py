@@ -26,7 +26,13 @@ from cspm.errors import UsageError
 from cspm.suggest import unknown_choice
 
 # IAM action prefix of a botocore service whose name differs from it.
-AWS_IAM_PREFIXES: Final = {"s3control": "s3"}
+AWS_IAM_PREFIXES: Final = {
+    "s3control": "s3",
+    # The collector service of the AgentCore control plane (its errors are filed under it).
+    "bedrock_agentcore": "bedrock-agentcore",
+    "bedrock-agent": "bedrock",
+    "bedrock-agentcore-control": "bedrock-agentcore",
+}
 
 # (botocore service, API operation) -> IAM action, where the names differ. Everywhere else the
 # action is "<prefix>:<Operation>". From the AWS Service Authorization Reference (Amazon S3).

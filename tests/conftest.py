@@ -58,15 +58,13 @@ def scanner_is_read_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]
 @pytest.fixture(scope="session")
 def moto_server_url() -> Iterator[str]:
     """One moto server per test session (per xdist worker), on 127.0.0.1 and a free port."""
-    from moto.server import ThreadedMotoServer
+    # moto behind the Bedrock gap layer (the Bedrock reads moto lacks answer as an account without
+    # such resources would), in this process like ThreadedMotoServer.
+    from cspm.demo.bedrock_gaps import BedrockGaps
+    from cspm.demo.server import serve_moto
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with serve_moto(BedrockGaps) as url:
+        yield url
 
 
 @pytest.fixture

@@ -225,6 +225,8 @@ def test_generated_docs_are_up_to_date(name: str) -> None:
 # whole catalog: a new check, in a new module or an old one, must cite its documentation.
 AUDITED_MODULES = frozenset(
     {
+        "aws.bedrock",
+        "aws.bedrock_agentcore",
         "aws.sagemaker",
         "gcp.vertex",
         "aws.s3",

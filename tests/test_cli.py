@@ -63,7 +63,7 @@ def test_checks_list_json_and_show(capsys: pytest.CaptureFixture[str]) -> None:
         (["checks", "show", "aws.nope.nothing"], "unknown check aws.nope.nothing"),
         (["checks", "list", "--provider", "oracle"], "unknown provider oracle"),
         (["scan", "aws", "--checks", "aws.s3.nope"], "aws.s3.nope; run 'cspm checks list --provider aws'"),
-        (["scan", "aws", "--services", "lambda"], "unknown service lambda; valid:"),
+        (["scan", "aws", "--services", "glue"], "unknown service glue; valid:"),
         (["scan", "aws", "--severity", "urgent"], "unknown severity urgent"),
         (["scan", "aws", "--fail-on", "sometimes"], "unknown --fail-on sometimes"),
         (["scan", "aws", "--no-such-flag"], "No such option"),

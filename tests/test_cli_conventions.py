@@ -69,7 +69,7 @@ def test_checks_list_unfiltered_json_is_unchanged(capsys: pytest.CaptureFixture[
         (["--baseline", "encrypt"], "unknown baseline encrypt (did you mean encryption?); valid: least-privilege,"),
         (["--severity", "urgent"], "unknown severity urgent; valid: critical"),
         (["--services", "S3"], "unknown service S3 (did you mean s3?); valid: "),
-        (["--provider", "aws", "--services", "storage"], "valid: cloudtrail, ec2"),
+        (["--provider", "aws", "--services", "storage"], "valid: bedrock, bedrock_agentcore, cloudtrail, ec2"),
     ],
 )
 def test_checks_list_bad_filter_exits_2_with_valid_values(

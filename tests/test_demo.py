@@ -535,6 +535,76 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert (len(summary["new"]), len(summary["resolved"])) == (0, 0), diff.stdout[:500]
 
 
+@pytest.mark.e2e
+def test_demo_tells_the_bedrock_story(demo_run: tuple[Any, dict[str, Any], float]) -> None:
+    """The Bedrock estate (cspm.demo.bedrock_seed): a fine-tuned model in service trained on public
+    data, an agent whose knowledge base a vendor's account may write, an unguarded agent whose
+    runbook tool reaches admin, an agent naming a deleted guardrail, all in the lineage."""
+    from cspm.demo import bedrock_seed as seeded
+
+    _, report, _ = demo_run
+    names = {r["uid"]: r["name"] for r in report["resources"]}
+    verdicts = {(f["check_id"], names.get(f["resource_uid"])): f for f in report["findings"]}
+    expected = {
+        ("aws.lineage.provisioned_model_training_data_is_not_broadly_writable", seeded.THROUGHPUT): "FAIL",
+        ("aws.lineage.agent_knowledge_base_data_is_not_broadly_writable", "support-assistant"): "FAIL",
+        ("aws.lineage.unguarded_agent_tools_cannot_reach_admin", "support-assistant"): "PASS",  # LOW, but a filter
+        ("aws.lineage.unguarded_agent_tools_cannot_reach_admin", "ops-copilot"): "FAIL",
+        ("aws.lineage.unguarded_agent_tools_cannot_reach_admin", "hr-policy-bot"): "PASS",  # no tool reaches admin
+        ("aws.iam.role_cannot_reach_admin", "AcmeAgentTool-Ops"): "FAIL",
+    }
+    assert {key: verdicts[key]["status"] for key in expected} == expected
+    ops = verdicts[("aws.lineage.unguarded_agent_tools_cannot_reach_admin", "ops-copilot")]
+    assert "acme-ops-runbook runs as AcmeAgentTool-Ops" in ops["message"]
+    assert "AcmeSageMakerExecution-Legacy (sagemaker-training-job)" in ops["message"]
+    assert (
+        seeded.CONTENT_VENDOR
+        in verdicts[("aws.lineage.agent_knowledge_base_data_is_not_broadly_writable", "support-assistant")]["message"]
+    )
+
+    lineage = report["lineage"]
+    node = {n["id"]: n for n in lineage["nodes"]}
+    chain = {
+        (node[e["source"]]["name"], e["relation"], node[e["target"]]["name"], e["resolved"]) for e in lineage["edges"]
+    }
+    assert {
+        (seeded.THROUGHPUT, "hosts", seeded.CUSTOM_MODEL, True),
+        (seeded.CUSTOM_MODEL, "trained_by", seeded.FINETUNE_JOB, True),
+        (seeded.FINETUNE_JOB, "reads", seeded.PUBLIC_CHATS, True),
+        (seeded.IMPORTED_MODEL, "imported_by", seeded.IMPORT_JOB, True),
+        ("support-assistant", "retrieves", "support-articles", True),
+        ("support-articles", "reads", f"s3://{seeded.KB_BUCKET}/articles/", True),
+        ("support-assistant", "guarded_by", "support-guardrail", True),
+        ("ops-copilot", "invokes", "acme-ops-runbook", True),
+        ("acme-ops-runbook", "runs_as", "AcmeAgentTool-Ops", True),
+        ("hr-policy-bot", "guarded_by", seeded.DELETED_GUARDRAIL, False),
+    } <= chain
+    # the severity rule: the knowledge-base bucket feeds an agent, its S3 findings are raised
+    raised = [
+        f for f in report["findings"]
+        if names.get(f["resource_uid"]) == seeded.KB_BUCKET and "ai_supply_chain" in f["evidence"]
+    ]  # fmt: skip
+    assert raised and all(
+        u["type"] == "aws.bedrock.knowledge_base" for f in raised for u in f["evidence"]["ai_supply_chain"]["used_by"]
+    )
+
+
+def test_the_demo_prints_the_bedrock_part_of_the_lineage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cspm.demo import _show_lineage
+    from cspm.lineage import build_lineage
+    from cspm.runner import OutputOptions
+    from support import bedrock as B
+
+    lineage = build_lineage(B.estate()).to_model()
+    report = {"schema_version": "1", "findings": [], "lineage": lineage.model_dump(mode="json")}
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    _show_lineage(OutputOptions(output_dir=tmp_path))
+    printed = capsys.readouterr().out
+    part = printed.split("Bedrock models and agents, from the same graph:\n", 1)[1]
+    assert "agent support-agent" in part and "provisioned throughput fraud-llm-pt" in part
+    assert "hosts → custom model fraud-llm" in part and "retrieves → knowledge base support-docs" in part
+
+
 def test_demo_lineage_on_a_terminal_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The tree after the summary: ASCII guides and marks, no escapes, on an ASCII stdout."""
     import io

@@ -26,13 +26,19 @@ from typing import Any
 from cspm.checks.aws.s3 import bucket_is_not_public
 from cspm.lineage import (
     ENCRYPTED_BY,
+    FOUNDATION_MODEL,
     FROM_PACKAGE,
+    GUARDED_BY,
     HOSTS,
+    IMPORTED_BY,
+    IMPORTED_MODEL,
     IN_BUCKET,
     IN_REPOSITORY,
+    INVOKES,
     LOADS,
     PREFIX,
     READS,
+    RETRIEVES,
     RUNS,
     RUNS_AS,
     SERVES,
@@ -49,6 +55,17 @@ from cspm.lineage import (
 )
 from cspm.models import Baseline, LineageEdge, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.aws.awslambda import LambdaFunction
+from cspm.resources.aws.bedrock import (
+    BedrockAgent,
+    CustomizationJob,
+    CustomModel,
+    Guardrail,
+    ImportedModel,
+    KnowledgeBase,
+    ModelImportJob,
+    ProvisionedThroughput,
+)
 from cspm.resources.aws.ecr import EcrRepository, ImageReference, parse_image_uri
 from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser
 from cspm.resources.aws.kms import KmsKey
@@ -219,6 +236,25 @@ def _writers(
     return list(access.writers)
 
 
+def _broadly_writable(
+    use: S3Use, principals: Principals, account: S3AccountSettings, verdict: Verdict, exempt: set[str | None]
+) -> None:
+    """Problems when the data under ``use`` is public, or *broad* principals (everyone, another
+    account, a non-admin principal allowed s3:PutObject on every bucket) may write it; the
+    principals in ``exempt`` (the job's own role) do not count."""
+    _public(use, account, verdict)
+    writers = _writers(use, object_arn(use.bucket, use.key, exact=False), principals, account, verdict)
+    broad = [w for w in writers if w.broad and w.principal not in exempt]
+    if broad:
+        verdict.problems.append(
+            {
+                "message": f"The data {use.uri} can be written by {_names(broad)}",
+                "data": use.uri,
+                "writers": [w.as_dict() for w in broad],
+            }
+        )
+
+
 def _names(writers: Sequence[Writer]) -> str:
     shown = ", ".join(w.principal.rsplit("/", 1)[-1] for w in writers[:3])
     return shown + (f" and {len(writers) - 3} more" if len(writers) > 3 else "")
@@ -371,17 +407,7 @@ def training_data_is_not_broadly_writable(
     uses = [u for u in (_s3_use(graph, t, verdict) for t in targets) if u is not None]
     principals = principals_of(roles, users, groups, policies)
     for use in uses:
-        _public(use, s3_account, verdict)
-        writers = _writers(use, object_arn(use.bucket, use.key, exact=False), principals, s3_account, verdict)
-        broad = [w for w in writers if w.broad and w.principal != job.role_arn]
-        if broad:
-            verdict.problems.append(
-                {
-                    "message": f"The data {use.uri} can be written by {_names(broad)}",
-                    "data": use.uri,
-                    "writers": [w.as_dict() for w in broad],
-                }
-            )
+        _broadly_writable(use, principals, s3_account, verdict, exempt={job.role_arn})
     return verdict.result(
         "who can write the training data",
         "No public, cross-account or account-wide writer can change the training data.",
@@ -618,13 +644,23 @@ def ai_bucket_encrypted_with_customer_managed_key(
     packages: Sequence[ModelPackage],
     configs: Sequence[EndpointConfig],
     keys: Sequence[KmsKey],
+    customization_jobs: Sequence[CustomizationJob],
+    import_jobs: Sequence[ModelImportJob],
+    knowledge_bases: Sequence[KnowledgeBase],
 ) -> Result:
     """Training data, model artifacts and captured inference traffic are the assets of an ML
     platform. When a service uses an AWS managed key (aws/s3), "the service establishes and
     maintains the key policies"; with a customer managed key "you set and maintain the key
     policy", so who may decrypt the bucket's objects can be narrowed to the training, processing
-    and inference roles. A key the scan reads as disabled or pending deletion fails too."""
-    graph = _bucket_graph(buckets, jobs, processing_jobs, feature_groups, models, packages, configs, {KmsKey: keys})
+    and inference roles. A key the scan reads as disabled or pending deletion fails too. Bedrock's
+    customization and import jobs and knowledge bases put their buckets in the chain as well."""
+    extra: dict[type[Resource], Sequence[Resource]] = {
+        KmsKey: keys,
+        CustomizationJob: customization_jobs,
+        ModelImportJob: import_jobs,
+        KnowledgeBase: knowledge_bases,
+    }
+    graph = _bucket_graph(buckets, jobs, processing_jobs, feature_groups, models, packages, configs, extra)
     used_by = _chain(graph, bucket)
     if not used_by:
         return not_applicable("The bucket is not part of an AI supply chain.")
@@ -657,3 +693,298 @@ def _judge_key(graph: LineageGraph, bucket: S3Bucket, key_id: str, evidence: dic
     if key.state != "Enabled":
         return failed(f"Key {key.name} is {key.state}: the bucket's data cannot be read or will be lost.", evidence)
     return passed(f"The bucket is encrypted with the enabled customer-managed key {key.name}.", evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bedrock: the data behind models in service and agents' knowledge bases; agents' tools
+# ---------------------------------------------------------------------------------------------
+
+_BEDROCK_GUIDE = "https://docs.aws.amazon.com/bedrock/latest/userguide/"
+_BEDROCK_API = "https://docs.aws.amazon.com/bedrock/latest/APIReference/"
+CUSTOMIZATION_JOB_DOCS = _BEDROCK_GUIDE + "model-customization-submit.html"
+CUSTOMIZATION_SAMPLES = _BEDROCK_GUIDE + "model-customization-code-samples.html"
+PROVISIONED_THROUGHPUT = _BEDROCK_API + "API_CreateProvisionedModelThroughput.html"
+MODEL_IMPORT = _BEDROCK_GUIDE + "model-customization-import-model-job.html"
+KNOWLEDGE_BASE_DATA = _BEDROCK_API + "API_agent_S3DataSourceConfiguration.html"
+PROMPT_INJECTION = _BEDROCK_GUIDE + "prompt-injection.html"
+GUARDRAIL_PROMPT_ATTACKS = _BEDROCK_GUIDE + "guardrails-prompt-attack.html"
+AGENT_GUARDRAILS = _BEDROCK_GUIDE + "agents-guardrail.html"
+AGENT_ACTION_GROUP_LAMBDA = _BEDROCK_GUIDE + "agents-lambda.html"
+AGENT_PERMISSIONS = _BEDROCK_GUIDE + "agents-permissions.html"
+PROMPT_ATTACK = "PROMPT_ATTACK"
+# Connectors whose content is written outside AWS: who may write there is not in the scan.
+_WEB = "WEB"
+
+
+def _trained_on(graph: LineageGraph, model_id: str, link: str, verdict: Verdict) -> tuple[list[str], set[str | None]]:
+    """The data a Bedrock custom or imported model was made from — its job's inputs, or the model's
+    own record of them when the job is gone — and the roles of its jobs, which read it legitimately."""
+    job_edges = graph.edges_from(model_id, link)
+    targets: list[str] = []
+    readers: set[str | None] = set()
+    for job_id in (e.target for e in job_edges if e.resolved):
+        job = graph.resource(job_id)
+        if getattr(job, "status", None) is None:
+            verdict.unassessed.append(f"job {job_id.rsplit('/', 1)[-1]} could not be described")
+        readers.add(getattr(job, "role_arn", None))
+        targets += _follow(graph, job_id, READS, verdict)
+    own = _follow(graph, model_id, READS, verdict)
+    if not targets and not own:
+        name = model_id.rsplit("/", 1)[-1]
+        verdict.unassessed.extend(
+            [e.reason for e in job_edges if e.reason] or [f"the data of {name} could not be read"]
+        )
+    return [*targets, *own], readers
+
+
+@check(
+    title="Bedrock model in service was trained on data that no public or broad principal can write",
+    fail_title="Bedrock model in service was trained on data that public or broad principals can write",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Make the buckets of the customization job's training and validation data (and of imported "
+    "model weights) private, with Block Public Access and no cross-account grants, and scope s3:PutObject on "
+    "them to the pipeline roles that produce the data; then re-run the customization from data you trust.",
+    compliance={"nist-800-53-r5": ["SI-7", "AC-3", "AC-6"]},
+    attack=["AML.T0020", "AML.T0010.002", "AML.T0018.000"],
+    references=(CUSTOMIZATION_JOB_DOCS, CUSTOMIZATION_SAMPLES, PROVISIONED_THROUGHPUT, MODEL_IMPORT),
+)
+def provisioned_model_training_data_is_not_broadly_writable(
+    throughput: ProvisionedThroughput,
+    throughputs: Sequence[ProvisionedThroughput],
+    custom_models: Sequence[CustomModel],
+    customization_jobs: Sequence[CustomizationJob],
+    imported_models: Sequence[ImportedModel],
+    import_jobs: Sequence[ModelImportJob],
+    buckets: Sequence[S3Bucket],
+    s3_account: S3AccountSettings,
+    roles: Sequence[IamRole],
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    policies: Sequence[IamPolicy],
+) -> Result:
+    """A provisioned throughput InService is a model in production (AWS's customization samples
+    buy throughput to run inference on a custom model). Its behaviour was learned from the
+    customization job's training and validation data in S3 (an imported model: from the weights
+    the import job copied in); whoever
+    else could write there — everyone, another account, a non-admin principal allowed
+    s3:PutObject on every bucket — could have poisoned what it learned, and can poison the next
+    customization on the same data. The graph follows throughput → model → job → data."""
+    if throughput.status is None:
+        return unknown("The provisioned throughput could not be described.")
+    if throughput.status != "InService":
+        return not_applicable(f"The provisioned throughput is {throughput.status}, not serving.")
+    graph = lineage_of(
+        {
+            ProvisionedThroughput: throughputs,
+            CustomModel: custom_models,
+            CustomizationJob: customization_jobs,
+            ImportedModel: imported_models,
+            ModelImportJob: import_jobs,
+            S3Bucket: buckets,
+        }
+    )
+    verdict = _verdict()
+    hosted = _follow(graph, throughput.uid, HOSTS, verdict) if _subject_in(graph, throughput.uid, verdict) else []
+    models = [m for m in hosted if graph.node(m).type != FOUNDATION_MODEL]  # type: ignore[union-attr]
+    if hosted and not models and not verdict.unassessed:
+        return not_applicable("The provisioned throughput serves a foundation model, trained by its provider.")
+    principals = principals_of(roles, users, groups, policies)
+    data: list[str] = []
+    for model_id in models:
+        link = IMPORTED_BY if graph.node(model_id).type == IMPORTED_MODEL else TRAINED_BY  # type: ignore[union-attr]
+        targets, readers = _trained_on(graph, model_id, link, verdict)
+        for use in (u for u in (_s3_use(graph, t, verdict) for t in targets) if u is not None):
+            data.append(use.uri)
+            _broadly_writable(use, principals, s3_account, verdict, exempt=readers)
+    return verdict.result(
+        "who can write the served models' training data",
+        "No public, cross-account or account-wide writer can change the data the served models were made from.",
+        {"models": models, "data": data},
+    )
+
+
+@check(
+    title="Bedrock agent's knowledge bases read data that no public or broad principal can write",
+    fail_title="Bedrock agent's knowledge bases read data that public or broad principals can write",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Keep knowledge-base documents in private buckets (Block Public Access, no cross-account or "
+    "account-wide s3:PutObject) written only by the teams that own the content, and put a guardrail with a "
+    "prompt-attack filter on the agent.",
+    compliance={"nist-800-53-r5": ["SI-7", "SI-10", "AC-3", "AC-6"]},
+    attack=["AML.T0051.001", "AML.T0020", "AML.T0010.002"],
+    references=(KNOWLEDGE_BASE_DATA, PROMPT_INJECTION),
+)
+def agent_knowledge_base_data_is_not_broadly_writable(
+    agent: BedrockAgent,
+    agents: Sequence[BedrockAgent],
+    knowledge_bases: Sequence[KnowledgeBase],
+    buckets: Sequence[S3Bucket],
+    s3_account: S3AccountSettings,
+    roles: Sequence[IamRole],
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    policies: Sequence[IamPolicy],
+) -> Result:
+    """An agent puts what its knowledge bases retrieve into the model's prompt. Instructions hidden
+    in retrieved documents are followed as if the user had typed them (ATLAS indirect prompt
+    injection, AML.T0051.001); AWS's prompt-injection guidance leaves preventing injection to the
+    customer and advises a guardrail on the agent. Whoever can write a knowledge base's
+    source documents — everyone, another account, a non-admin principal allowed s3:PutObject on
+    every bucket — therefore writes part of every prompt the agent sends, and can steer its tools.
+    A web-crawler data source reads whatever the crawled sites publish. Connectors to other
+    systems (Confluence, SharePoint, Salesforce …) are not assessed: who writes there is not in
+    the scan. The graph follows agent → knowledge base → data-source bucket."""
+    if agent.knowledge_base_ids is None:
+        return unknown("The agent's knowledge bases could not be listed.")
+    if not agent.knowledge_base_ids:
+        return not_applicable("The agent has no knowledge base.")
+    graph = lineage_of({BedrockAgent: agents, KnowledgeBase: knowledge_bases, S3Bucket: buckets})
+    verdict = _verdict()
+    kbs = _follow(graph, agent.uid, RETRIEVES, verdict) if _subject_in(graph, agent.uid, verdict) else []
+    principals = principals_of(roles, users, groups, policies)
+    data: list[str] = []
+    for kb_id in kbs:
+        kb = graph.resource(kb_id)
+        if not isinstance(kb, KnowledgeBase):
+            continue
+        _judge_sources(kb, verdict)
+        for use in (u for u in (_s3_use(graph, t, verdict) for t in _follow(graph, kb_id, READS, verdict)) if u):
+            data.append(use.uri)
+            _broadly_writable(use, principals, s3_account, verdict, exempt=set())
+    return verdict.result(
+        "who can write the knowledge bases' documents",
+        "No public, cross-account or account-wide writer can change what the agent's knowledge bases retrieve.",
+        {"knowledge_bases": kbs, "data": data},
+    )
+
+
+def _judge_sources(kb: KnowledgeBase, verdict: Verdict) -> None:
+    if kb.data_sources is None:
+        verdict.unassessed.append(f"the data sources of knowledge base {kb.name} could not be listed")
+        return
+    for source in kb.data_sources:
+        if not source.described:
+            verdict.unassessed.append(f"data source {source.name} of {kb.name} could not be described")
+        elif source.type == _WEB:
+            verdict.problems.append(
+                {
+                    "message": f"Knowledge base {kb.name} crawls the web (data source {source.name}): "
+                    "whoever publishes on the crawled sites writes what the agent reads",
+                    "knowledge_base": kb.uid,
+                    "data_source": source.name,
+                }
+            )
+        elif source.type not in (None, "S3"):
+            verdict.unassessed.append(
+                f"data source {source.name} of {kb.name} is a {source.type} connector: who writes there is outside AWS"
+            )
+
+
+@check(
+    title="Bedrock agent without a guardrail has no tool or role that can reach administrator",
+    fail_title="Bedrock agent without a guardrail has a tool or role that can reach administrator",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Give the agent a guardrail with a prompt-attack filter (input strength HIGH), and take the "
+    "permissions on the reported path away from the agent's role and its action-group functions' roles: an "
+    "agent's tools need only the resources of their task.",
+    compliance={"nist-800-53-r5": ["AC-6", "AC-6(10)", "SI-10"]},
+    attack=["AML.T0053", "AML.T0051", "AML.T0012", "AML.T0010.005"],
+    references=(AGENT_GUARDRAILS, GUARDRAIL_PROMPT_ATTACKS, AGENT_ACTION_GROUP_LAMBDA, AGENT_PERMISSIONS),
+)
+def unguarded_agent_tools_cannot_reach_admin(
+    agent: BedrockAgent,
+    agents: Sequence[BedrockAgent],
+    guardrails: Sequence[Guardrail],
+    functions: Sequence[LambdaFunction],
+    roles: Sequence[IamRole],
+    users: Sequence[IamUser],
+    groups: Sequence[IamGroup],
+    policies: Sequence[IamPolicy],
+) -> Result:
+    """An agent decides from its prompt which action group to call and with what parameters; the
+    action group's Lambda function runs with its execution role, and the agent with its service
+    role. A prompt — the user's, or text planted in a document the agent retrieves — that talks
+    the agent into calling a tool gets what the tool's role can do (ATLAS AI Agent Tool
+    Invocation). A guardrail's prompt-attack filter screens such input; without a guardrail, with
+    one that was deleted, or with no prompt-attack filter, nothing stands between a prompt and a
+    tool whose role can reach administrator (itself admin-equivalent, or a path in the account's
+    escalation graph, the one of ``aws.iam.*_cannot_reach_admin``; conditional paths count and
+    say so). The guardrail's policies are those of its working draft."""
+    if agent.guardrail is None or agent.action_groups is None or agent.role_arn is None:
+        return unknown("The agent's guardrail, role or action groups could not be read.")
+    graph = lineage_of({BedrockAgent: agents, Guardrail: guardrails, LambdaFunction: functions, IamRole: roles})
+    verdict = _verdict()
+    guard, why = _guard(graph, agent, verdict) if _subject_in(graph, agent.uid, verdict) else (None, "")
+    evidence: dict[str, Any] = {"guardrail": _guardrail_id(agent), "guarded": guard, "why": why}
+    if guard is True:
+        return passed(f"The agent is guarded: {why}.", evidence)
+    principals = principals_of(roles, users, groups, policies)
+    tools = _tool_roles(graph, agent, verdict)
+    for tool, role_arn in tools:
+        _reaches_admin(principals, tool, role_arn, verdict)
+    evidence["tools"] = [{"tool": t, "role": r} for t, r in tools]
+    if verdict.problems and guard is None:  # a tool reaches admin, but the agent may be guarded
+        evidence["reach_admin"], verdict.problems = verdict.problems, []
+    elif verdict.problems:
+        verdict.problems.insert(0, {"message": f"The agent is not guarded ({why})"})
+    return verdict.result(
+        "what the agent's tools can reach",
+        f"The agent is not guarded ({why}), but no tool of it (its role, its functions) can reach administrator.",
+        evidence,
+    )
+
+
+def _guardrail_id(agent: BedrockAgent) -> str | None:
+    config = agent.guardrail
+    return (config.guardrail_arn or config.identifier) if config is not None and config.configured else None
+
+
+def _guard(graph: LineageGraph, agent: BedrockAgent, verdict: Verdict) -> tuple[bool | None, str]:
+    """Whether an existing guardrail with a prompt-attack filter guards the agent (None: unknown), and why."""
+    edges = graph.edges_from(agent.uid, GUARDED_BY)
+    if not edges:
+        return False, "no guardrail"
+    if not edges[0].resolved:
+        if agent.guardrail is not None and agent.guardrail.exists is False:
+            return False, edges[0].reason or "its guardrail does not exist"
+        verdict.unassessed.append(edges[0].reason or "the agent's guardrail could not be resolved")
+        return None, "unknown"
+    guardrail = graph.resource(edges[0].target)
+    if not isinstance(guardrail, Guardrail) or guardrail.content_filters is None:
+        verdict.unassessed.append("the agent's guardrail could not be described")
+        return None, "unknown"
+    attack = guardrail.content_filter(PROMPT_ATTACK)
+    if attack is None or not attack.input_enabled or (attack.input_strength or "NONE") == "NONE":
+        return False, f"guardrail {guardrail.name} has no prompt-attack filter"
+    return True, f"guardrail {guardrail.name} filters prompt attacks ({attack.input_strength})"
+
+
+def _tool_roles(graph: LineageGraph, agent: BedrockAgent, verdict: Verdict) -> list[tuple[str, str]]:
+    """(tool, role): the agent itself with its service role, and each function it invokes with its role."""
+    out = [(agent.uid, r) for r in _follow(graph, agent.uid, RUNS_AS, verdict)]
+    for function_id in _follow(graph, agent.uid, INVOKES, verdict):
+        function = graph.resource(function_id)
+        if isinstance(function, LambdaFunction) and function.role_arn is None:
+            verdict.unassessed.append(f"the role of function {function.name} could not be read")
+        out += [(function_id, r) for r in _follow(graph, function_id, RUNS_AS, verdict)]
+    return out
+
+
+def _reaches_admin(principals: Principals, tool: str, role_arn: str, verdict: Verdict) -> None:
+    escalation = principals.escalation_to_admin(role_arn)
+    name = tool.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    role = role_arn.rsplit("/", 1)[-1]
+    if escalation.path == []:
+        message = f"{name} runs as {role}, which is administrator-equivalent"
+    elif escalation.path:
+        when = " when the conditions on the path hold" if escalation.conditional else ""
+        hops = " -> ".join(f"{e.target.rsplit('/', 1)[-1]} ({e.method})" for e in escalation.path)
+        message = f"{name} runs as {role}, which can reach administrator{when}: {hops}"
+    else:
+        verdict.unassessed.extend(escalation.problems)
+        return
+    path = [e.as_dict() for e in escalation.path]
+    verdict.problems.append({"message": message, "tool": tool, "role": role_arn, "path": path})

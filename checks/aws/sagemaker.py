@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from cspm.checks.aws._docs import security_hub_for
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
@@ -456,7 +456,8 @@ def ai_vpc_has_private_endpoints(
     acts for subnets whose route table it is associated with; the interface endpoints only capture
     the SDK's default host names when private DNS is on. VPCs that host no SageMaker resource are
     not assessed."""
-    hosted = _hosted_by(vpc, [*notebooks, *training_jobs, *models, *processing_jobs])
+    candidates: list[VpcHosted] = [*notebooks, *training_jobs, *models, *processing_jobs]
+    hosted = _hosted_by(vpc, candidates)
     if isinstance(hosted, Result):
         return hosted
     return _endpoint_verdict(
@@ -504,7 +505,8 @@ def ai_vpc_has_ecr_endpoints(vpc: Vpc, training_jobs: Sequence[TrainingJob], mod
     access mode: their images are always pulled by SageMaker. VPCs with no image pulled through
     them from ECR are not assessed; whether every VPC has ECR endpoints is the generic question
     of Security Hub EC2.55/EC2.56."""
-    hosted = _hosted_by(vpc, [*training_jobs, *models])
+    candidates: list[VpcHosted] = [*training_jobs, *models]
+    hosted = _hosted_by(vpc, candidates)
     if isinstance(hosted, Result):
         return hosted
     through_vpc = [r for r in hosted if _vpc_pulled_images(r)]
@@ -528,8 +530,35 @@ def _vpc_pulled_images(resource: VpcHosted) -> list[str]:
     return []
 
 
-def _hosted_by(vpc: Vpc, candidates: Sequence[VpcHosted]) -> list[VpcHosted] | Result:
-    """The SageMaker resources running in ``vpc``; or the verdict when that cannot be told
+class InVpc(Protocol):
+    """A resource that may run in customer subnets (SageMaker, Bedrock customization and import
+    jobs): ``subnet_ids`` None when unreadable, () when not in a customer VPC."""
+
+    @property
+    def subnet_ids(self) -> tuple[str, ...] | None: ...
+
+    @property
+    def security_group_ids(self) -> tuple[str, ...] | None: ...
+
+
+class HostedInVpc(InVpc, Protocol):
+    """A resource that runs in customer subnets, as the VPC endpoint checks see it."""
+
+    @property
+    def uid(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+
+H = TypeVar("H", bound=HostedInVpc)
+
+
+def _hosted_by(vpc: Vpc, candidates: Sequence[H], kind: str = "SageMaker") -> list[H] | Result:
+    """The ``kind`` resources running in ``vpc``; or the verdict when that cannot be told
     (unreadable subnets: ERROR) or nothing runs there (not applicable)."""
     if vpc.subnet_ids is None:
         return unknown("The VPC's subnets could not be read.")
@@ -540,36 +569,42 @@ def _hosted_by(vpc: Vpc, candidates: Sequence[VpcHosted]) -> list[VpcHosted] | R
     unreadable = [r.uid for r in in_region if r.subnet_ids is None]
     if unreadable:
         return unknown(
-            "Whether the VPC hosts SageMaker resources is unknown: some could not be described.",
+            f"Whether the VPC hosts {kind} resources is unknown: some could not be described.",
             evidence={"undescribed": unreadable[:EVIDENCE_LIMIT]},
         )
-    return not_applicable("The VPC hosts no SageMaker resources.")
+    return not_applicable(f"The VPC hosts no {kind} resources.")
 
 
-def _endpoint_verdict(vpc: Vpc, hosted: Sequence[VpcHosted], required: Sequence[_Required], success: str) -> Result:
+def _endpoint_verdict(
+    vpc: Vpc, hosted: Sequence[HostedInVpc], required: Sequence[_Required], success: str, kind: str = "SageMaker"
+) -> Result:
     evidence: dict[str, Any] = {"hosted": _hosted_evidence(hosted), "hosted_count": len(hosted)}
     if vpc.endpoints is None:
         return unknown("The VPC's endpoints could not be read.", evidence=evidence)
     assert vpc.subnet_ids is not None  # checked by _hosted_by
     gaps = _endpoint_gaps(vpc, vpc.endpoints, _subnets_used(vpc.subnet_ids, hosted), required)
     if gaps.found:
-        return failed(f"The VPC hosts {_count(hosted)} but {_describe(gaps)}.", {**gaps.found, **evidence})
+        return failed(f"The VPC hosts {_count(hosted, kind)} but {_describe(gaps)}.", {**gaps.found, **evidence})
     if gaps.unreadable:
         return unknown(f"Could not read: {'; '.join(gaps.unreadable)}.", evidence=evidence)
     return passed(success, evidence)
 
 
-def _count(hosted: Sequence[VpcHosted]) -> str:
-    return f"{len(hosted)} SageMaker resource{'' if len(hosted) == 1 else 's'}"
+def _count(hosted: Sequence[HostedInVpc], kind: str) -> str:
+    return f"{len(hosted)} {kind} resource{'' if len(hosted) == 1 else 's'}"
 
 
-def _subnets_used(vpc_subnets: frozenset[str], hosted: Iterable[VpcHosted]) -> frozenset[str]:
+def _subnets_used(vpc_subnets: frozenset[str], hosted: Iterable[HostedInVpc]) -> frozenset[str]:
     return frozenset(s for r in hosted for s in r.subnet_ids or () if s in vpc_subnets)
 
 
-def _hosted_evidence(hosted: Sequence[VpcHosted]) -> list[dict[str, str]]:
-    ordered = sorted(hosted, key=lambda r: (r.resource_type, r.name))
-    return [{"type": r.resource_type, "name": r.name, "uid": r.uid} for r in ordered[:EVIDENCE_LIMIT]]
+def _hosted_evidence(hosted: Sequence[HostedInVpc]) -> list[dict[str, str]]:
+    ordered = sorted(hosted, key=lambda r: (type(r).__name__, r.name))
+    return [{"type": _resource_type(r), "name": r.name, "uid": r.uid} for r in ordered[:EVIDENCE_LIMIT]]
+
+
+def _resource_type(resource: HostedInVpc) -> str:
+    return str(getattr(type(resource), "resource_type", type(resource).__name__))
 
 
 def _endpoint_gaps(
@@ -635,7 +670,7 @@ def _describe(gaps: _Gaps) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _runs_in_vpc(resource: VpcHosted, kind: str) -> Result:
+def _runs_in_vpc(resource: InVpc, kind: str) -> Result:
     if resource.subnet_ids is None:
         return unknown(f"The {kind} could not be described.")
     if not resource.subnet_ids:

@@ -43,6 +43,7 @@ from cspm.errors import MissingExtra, ScanError, extra_of
 from cspm.runner import OutputOptions
 
 if TYPE_CHECKING:
+    from cspm.demo.bedrock_gaps import GapState
     from cspm.engine import Provider
     from cspm.registry import CheckSpec
 
@@ -135,9 +136,10 @@ def _apply(values: Mapping[str, str | None]) -> None:
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
+def moto_server(bedrock: GapState | None = None) -> Iterator[str]:
     """The simulated account's moto server on 127.0.0.1 and a free port, in this process, empty;
-    stopped on exit (see :mod:`cspm.demo.server`)."""
+    stopped on exit (see :mod:`cspm.demo.server`). ``bedrock``: what it serves of the Bedrock
+    reads moto lacks (:mod:`cspm.demo.bedrock_gaps`)."""
     try:
         import moto  # noqa: F401 - the 'demo' extra
     except ModuleNotFoundError as exc:
@@ -149,7 +151,7 @@ def moto_server() -> Iterator[str]:
     if not logging.getLogger("cspm").isEnabledFor(logging.DEBUG):
         # werkzeug logs every request, and a traceback for any request moto fails on.
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    with serve_simulated_account() as url:
+    with serve_simulated_account(bedrock) as url:
         # moto's state is per process: start from an empty account even if run twice.
         requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
         # moto draws resource ids (sg-…, vpc-…, job ARNs' suffixes) from one seeded generator: the
@@ -200,16 +202,18 @@ def _address(url: str) -> str:
     return url.split("://", 1)[-1]
 
 
-def _aws_member(url: str, workers: int) -> Member:
+def _aws_member(url: str, workers: int, bedrock: GapState) -> Member:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from cspm.demo.seed import ACCOUNT_NAME, REGIONS, seed
+    from cspm.demo.bedrock_seed import seed_bedrock
+    from cspm.demo.seed import ACCOUNT_NAME, REGIONS, Clients, seed
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.selection import Selection
 
     started = time.monotonic()
     try:
         seeded = seed(url, REGIONS)
+        seed_bedrock(Clients(url), seeded, bedrock)  # the Bedrock estate, through the simulator too
     except (BotoCoreError, ClientError) as exc:  # a bug in the seed or an incompatible moto
         raise ScanError(f"could not build the simulated account: {exc}") from exc
     log.info("seeded the demo account in %.1f s", time.monotonic() - started)
@@ -247,16 +251,19 @@ SIMULATED = ("azure", "gcp")  # besides AWS, which is always there
 
 def run_demo(out: OutputOptions, *, workers: int) -> int:
     """Start the simulated clouds, scan them as one through the normal code paths, report."""
+    from cspm.demo.bedrock_gaps import GapState
+
+    bedrock = GapState()
     with (
         isolated_environment(),
-        moto_server() as url,
+        moto_server(bedrock) as url,
         tempfile.TemporaryDirectory(prefix="cspm-demo-") as directory,
         ExitStack() as running,
     ):
         from cspm.multi import CombinedProvider
         from cspm.runner import run
 
-        members = [_aws_member(url, workers)]
+        members = [_aws_member(url, workers, bedrock)]
         skipped = [cloud for cloud in SIMULATED if sdk_missing(cloud)]
         members.extend(
             running.enter_context(_simulated_member(cloud, Path(directory)))
@@ -288,11 +295,20 @@ def _show_lineage(out: OutputOptions) -> None:
     if json.loads(report_path.read_text(encoding="utf-8")).get("lineage") is None:
         log.info("the report has no AI lineage section: nothing to show")
         return
+    from cspm.lineage import BEDROCK_TYPE_PREFIXES, part_from
     from cspm.reporting.safe import marks, stream_is_utf
 
+    lineage = load_lineage(report_path)
     stream = sys.stderr if out.json_path == "-" else sys.stdout
-    lines = render_tree(load_lineage(report_path), ascii_only=not stream_is_utf(stream)).splitlines()
+    ascii_only = not stream_is_utf(stream)
+    lines = render_tree(lineage, ascii_only=ascii_only).splitlines()
     stream.write("\n" + "\n".join(lines[:LINEAGE_LINES]) + "\n")
     if len(lines) > LINEAGE_LINES:
         more = marks(getattr(stream, "encoding", None))["more"]
         stream.write(f"{more} {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")
+    bedrock = part_from(lineage, BEDROCK_TYPE_PREFIXES)  # Bedrock and AgentCore, after SageMaker's endpoints
+    if bedrock.nodes:
+        lines = render_tree(bedrock, ascii_only=ascii_only).splitlines()
+        stream.write(
+            "\nBedrock models and agents, from the same graph:\n" + "\n".join(lines[1 : LINEAGE_LINES + 1]) + "\n"
+        )

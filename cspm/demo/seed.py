@@ -123,6 +123,7 @@ class Seeded:
     vpcs: dict[str, dict[str, str]] = field(default_factory=dict)  # region -> {"ml-private": id, ...}
     kms_keys: dict[str, str] = field(default_factory=dict)  # region -> key ARN
     sagemaker: dict[str, list[str]] = field(default_factory=dict)  # region -> names
+    bedrock: list[str] = field(default_factory=list)  # names, in the home region (cspm.demo.bedrock_seed)
 
 
 def _strip_account_prefix(request: Any, **_: Any) -> None:

@@ -7,7 +7,8 @@ half a minute and the scan then reports as errors. :class:`EmptyListings` is a W
 front of moto that gives the real account's answer, an empty page, for the SageMaker ``List*``
 operations this moto version lacks, and nothing else: every other request goes to moto, and an
 operation moto implements is never intercepted. It changes nothing inside moto; the simulated
-account simply has none of those resources.
+account simply has none of those resources. The Bedrock reads moto lacks are answered the same
+way, by :class:`~cspm.demo.bedrock_gaps.BedrockGaps`.
 
 This is why the demo serves moto's WSGI application itself (as ``ThreadedMotoServer`` does,
 with the same request handler) rather than through ``ThreadedMotoServer``, which cannot wrap it.
@@ -22,6 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
+
+from cspm.demo.bedrock_gaps import BedrockGaps, GapState
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +74,23 @@ class EmptyListings:
 
 
 @contextmanager
-def serve_simulated_account() -> Iterator[str]:
-    """moto (behind :class:`EmptyListings`) on 127.0.0.1 and a free port; yields its URL and
-    always shuts the server down."""
+def serve_simulated_account(bedrock: GapState | None = None) -> Iterator[str]:
+    """moto (behind :class:`EmptyListings` and :class:`~cspm.demo.bedrock_gaps.BedrockGaps`,
+    which serves the Bedrock reads moto lacks from ``bedrock``) on 127.0.0.1 and a free port;
+    yields its URL and always shuts the server down."""
+    with serve_moto(lambda app: EmptyListings(BedrockGaps(app, bedrock))) as url:
+        yield url
+
+
+@contextmanager
+def serve_moto(wrap: Callable[[WsgiApp], WsgiApp] = lambda app: app) -> Iterator[str]:
+    """moto's WSGI app, wrapped by ``wrap``, on 127.0.0.1 and a free port, in a thread of this
+    process (as ``ThreadedMotoServer``, with the same request handler); yields its URL and always
+    shuts the server down."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    app = EmptyListings(DomainDispatcherApplication(create_backend_app))
+    app = wrap(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="cspm-demo-moto", daemon=True)
     thread.start()

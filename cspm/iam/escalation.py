@@ -72,6 +72,7 @@ ECS_TASKS, DATAPIPELINE, APPRUNNER = (
     "datapipeline.amazonaws.com",
     "tasks.apprunner.amazonaws.com",
 )
+BEDROCK, AGENTCORE = "bedrock.amazonaws.com", "bedrock-agentcore.amazonaws.com"
 
 METHODS: tuple[EscalationMethod, ...] = (
     # SageMaker
@@ -127,6 +128,28 @@ METHODS: tuple[EscalationMethod, ...] = (
        ("ecs:RunTask", "ecs:StartTask", "ecs:CreateService"), service=ECS_TASKS),
     _m("apprunner-service", "Pass a role to a new App Runner service", PASS_ROLE, "apprunner:CreateService",
        service=APPRUNNER),
+    # Bedrock: Bedrock assumes the passed role for a customization job (it reads the training data
+    # and writes the model with it) and for an agent (it acts with it on the caller's prompts); an
+    # agent's action group calls a function, which runs with the function's role
+    _m("bedrock-customization-job", "Pass a role to a model customization job that reads and writes S3 with it",
+       PASS_ROLE, "bedrock:CreateModelCustomizationJob", service=BEDROCK),
+    _m("bedrock-agent", "Pass a role to a new or updated agent and invoke it", PASS_ROLE,
+       ("bedrock:CreateAgent", "bedrock:UpdateAgent"), "bedrock:InvokeAgent", service=BEDROCK),
+    _m("bedrock-invoke-agent", "Invoke an existing agent that acts with its role", "bedrock:InvokeAgent",
+       service=BEDROCK, existing_resource=True),
+    _m("bedrock-agent-action-group", "Point an agent's action group at an existing function and invoke the agent",
+       ("bedrock:CreateAgentActionGroup", "bedrock:UpdateAgentActionGroup"), "bedrock:InvokeAgent", service=LAMBDA,
+       existing_resource=True),
+    # Bedrock AgentCore: runtimes and code interpreters run code with their execution role's
+    # credentials (microVM metadata service)
+    _m("agentcore-runtime", "Pass a role to a new AgentCore runtime that runs your container, and invoke it",
+       PASS_ROLE, "bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:InvokeAgentRuntime", service=AGENTCORE),
+    _m("agentcore-code-interpreter", "Pass a role to a new AgentCore code interpreter and run code in it", PASS_ROLE,
+       "bedrock-agentcore:CreateCodeInterpreter", "bedrock-agentcore:StartCodeInterpreterSession",
+       "bedrock-agentcore:InvokeCodeInterpreter", service=AGENTCORE),
+    _m("agentcore-existing-code-interpreter", "Run code in an existing AgentCore code interpreter",
+       "bedrock-agentcore:StartCodeInterpreterSession", "bedrock-agentcore:InvokeCodeInterpreter",
+       service=AGENTCORE, existing_resource=True),
     # IAM only
     _m("iam-create-access-key", "Create an access key for another user", "iam:CreateAccessKey", target="user"),
     _m("iam-create-login-profile", "Set a console password for a user without one", "iam:CreateLoginProfile",

@@ -99,6 +99,16 @@ _ROOT_ORDER = {
     "aws.sagemaker.processing_job": 5,
     "aws.sagemaker.feature_group": 6,
     "aws.sagemaker.domain": 7,
+    # Bedrock and AgentCore: what serves (throughputs, agents, runtimes) after the endpoints, then
+    # models and jobs among SageMaker's
+    "aws.bedrock.provisioned_throughput": 1,
+    "aws.bedrock.agent": 1,
+    "aws.bedrock_agentcore.runtime": 1,
+    "aws.bedrock.custom_model": 2,
+    "aws.bedrock.imported_model": 2,
+    "aws.bedrock.customization_job": 4,
+    "aws.bedrock.model_import_job": 4,
+    "aws.bedrock.knowledge_base": 6,
 }
 
 
@@ -139,7 +149,9 @@ def render_tree(lineage: Lineage, width: int = 160, *, ascii_only: bool = False)
     from rich.tree import Tree
 
     if not lineage.nodes:
-        return "The report's lineage is empty: the scan found no SageMaker training jobs, models or endpoints.\n"
+        return (
+            "The report's lineage is empty: the scan found no SageMaker or Bedrock jobs, models, endpoints or agents.\n"
+        )
     g = ASCII_MARKS if ascii_only else UNICODE_MARKS
     graph = _Graph(lineage)
     top = Tree(Text(_summary(lineage)))
@@ -210,7 +222,11 @@ def render_dot(lineage: Lineage) -> str:
         attrs = {"label": label, "tooltip": node.id}
         if node.risk is not None and node.fail:
             attrs["fillcolor"] = _FILL[node.risk.value]
-        if not node.in_inventory and node.type not in ("aws.s3.prefix", "aws.ecr.image"):
+        if not node.in_inventory and node.type not in (
+            "aws.s3.prefix",
+            "aws.ecr.image",
+            "aws.bedrock.foundation_model",
+        ):
             attrs["style"] = "rounded,dashed"
         lines.append(f"  {_dot_quote(node.id)} [{_dot_attrs(attrs)}];")
     for edge in lineage.edges:

@@ -60,6 +60,9 @@ SERVICE_MODULES: dict[str, str] = {
     "ecr": "cspm.providers.aws.ecr",
     "kms": "cspm.providers.aws.kms",
     "cloudtrail": "cspm.providers.aws.cloudtrail",
+    "bedrock": "cspm.providers.aws.bedrock",
+    "bedrock_agentcore": "cspm.providers.aws.bedrock_agentcore",
+    "lambda": "cspm.providers.aws.awslambda",
 }
 
 # At most this many calls in flight per (account, region, service): AWS throttles per account
@@ -93,6 +96,17 @@ def service_spec(name: str) -> ServiceSpec:
 
 # Besides the collectors' services: what connecting and --org call.
 _SUPPORT_SERVICES = ("sts", "s3control", "organizations")
+# A collector service -> the botocore services its clients use, where that is not just its name.
+CLIENT_SERVICES: dict[str, tuple[str, ...]] = {
+    "bedrock": ("bedrock", "bedrock-agent", "logs"),
+    "bedrock_agentcore": ("bedrock-agentcore-control",),
+}
+
+
+def botocore_services() -> tuple[str, ...]:
+    """Every botocore service the scanner creates clients of: the collectors' and connecting's."""
+    names = [client for name in SERVICE_MODULES for client in CLIENT_SERVICES.get(name, (name,))]
+    return tuple(dict.fromkeys((*names, *_SUPPORT_SERVICES)))
 
 
 def operation_filter(actions: Iterable[str]) -> models.Keep:
@@ -107,7 +121,7 @@ def _load_models(core: botocore.session.Session) -> None:
     the network, instead of when the first collectors start, all at once, each holding the GIL.
     The loader caches what it parsed; a collector that gets there first simply parses it itself."""
     loader = core.get_component("data_loader")
-    for name in (*SERVICE_MODULES, *_SUPPORT_SERVICES):
+    for name in botocore_services():
         for kind in ("service-2", "endpoint-rule-set-1", "paginators-1"):
             try:
                 loader.load_service_model(name, kind)
@@ -212,7 +226,7 @@ class AwsProvider:
         core = botocore.session.Session(profile=self.options.profile)
         try:
             # Before boto3.Session, which adds its own data path to the loader.
-            models.install(core, (*SERVICE_MODULES, *_SUPPORT_SERVICES), operation_filter(aws_scan_actions()))
+            models.install(core, botocore_services(), operation_filter(aws_scan_actions()))
             session = boto3.Session(botocore_session=core)
         except botocore.exceptions.ProfileNotFound as exc:
             raise UsageError(f"AWS profile not found: {self.options.profile}") from exc

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from cspm.demo.bedrock_gaps import operation_of
 from cspm.demo.server import missing_sagemaker_listings
+from support.faults import lambda_operation
 
 # ---------------------------------------------------------------------------------------------
 # Running the real process
@@ -179,7 +181,9 @@ class Call:
     operation: str  # e.g. ListRoles, GetBucketPolicy; "METHOD /path" for unknown REST calls
     method: str
     path: str  # without the query string
-    protocol: str  # "json" (X-Amz-Target: SageMaker, ECR, KMS, CloudTrail), "query" (IAM, STS, EC2), "rest" (S3)
+    # "json" (X-Amz-Target: SageMaker, ECR, KMS, CloudTrail), "query" (IAM, STS, EC2), "rest" (S3),
+    # "rest-json" (Bedrock, Bedrock Agents, AgentCore control, Lambda)
+    protocol: str
     target: str = ""  # the bucket for S3 calls
 
     @property
@@ -194,6 +198,11 @@ def decode_call(method: str, raw_path: str, headers: Mapping[str, str], body: by
     protocols) or the REST path and sub-resource (S3)."""
     url = urlsplit(raw_path)
     service = _signing_service(headers.get("Authorization", ""))
+    if service in ("bedrock", "bedrock-agentcore"):  # REST-JSON, named from the botocore models
+        named = operation_of(method, url.path)
+        return Call(service, named[1] if named else f"{method} {url.path}", method, url.path, "rest-json")
+    if service == "lambda":  # REST-JSON too
+        return Call(service, lambda_operation(method, url.path), method, url.path, "rest-json")
     target = headers.get("X-Amz-Target", "")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], method, url.path, "json")
@@ -246,7 +255,7 @@ def error_response(call: Call, fault: Fault) -> tuple[int, dict[str, str], bytes
     if call.protocol == "rest":  # S3's rest-xml
         body = f"<Error><Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
         return fault.status, {"Content-Type": "application/xml"}, body.encode()
-    if call.protocol == "json":
+    if call.protocol in ("json", "rest-json"):
         payload = json.dumps({"__type": fault.code, "message": fault.message}).encode()
         return fault.status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": fault.code}, payload
     if call.service == "ec2":  # ec2 query

@@ -53,10 +53,10 @@ def test_a_mistyped_check_id_gets_the_closest_ids(tmp_path: Path) -> None:
 
 
 def test_unknown_service_exits_2_and_lists_the_valid_services(tmp_path: Path) -> None:
-    run = scan_aws(UNREACHABLE, tmp_path, "--services", "s3,bedrock")
+    run = scan_aws(UNREACHABLE, tmp_path, "--services", "s3,glue")  # bedrock and lambda are services now
     assert run.returncode == 2, run.explain()
     line = one_line(run.stderr)
-    assert "bedrock" in line
+    assert "glue" in line
     for service in ("iam", "s3", "ec2", "sagemaker"):
         assert service in line
 

@@ -391,6 +391,9 @@ IDENTITY = [
     allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
     allow(["sagemaker:CreateTrainingJob", "sagemaker:CreatePresignedNotebookInstanceUrl"]),
     allow(["lambda:CreateFunction", "lambda:InvokeFunction"]),
+    allow(["bedrock:CreateAgent", "bedrock:InvokeAgent"]),
+    allow("iam:PassRole", Condition={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}),
+    allow(["bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:InvokeAgentRuntime"]),
     allow("iam:CreateAccessKey", user_arn("*")),
     allow("iam:CreateAccessKey", "arn:aws:iam::*:user/${aws:username}"),
     allow("iam:AddUserToGroup", group_arn("g1")),
@@ -410,6 +413,8 @@ TRUSTS = [
     {"AWS": "*"},
     {"Service": "sagemaker.amazonaws.com"},
     {"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
+    {"Service": "bedrock.amazonaws.com"},
+    {"Service": "bedrock-agentcore.amazonaws.com"},
     {"AWS": "arn:aws:iam::999988887777:root"},
 ]
 TRUST_CONDITIONS = [
@@ -537,3 +542,131 @@ def test_indexed_graph_equals_the_pairwise_definition(nodes: list[PrincipalNode]
                 last = path[-1]
                 assert last.target in graph.admin_equivalent or last.method in GRANTS_ADMIN_METHODS
                 assert include or not any(e.conditional for e in path)
+
+
+# --- Bedrock and AgentCore ---------------------------------------------------------------------
+
+BEDROCK_ADMIN = PrincipalNode(
+    role_arn("bedrock-agent-admin"), perms(allow("*")), trust({"Service": "bedrock.amazonaws.com"})
+)
+AGENTCORE_ADMIN = PrincipalNode(
+    role_arn("agentcore-admin"), perms(allow("*")), trust({"Service": "bedrock-agentcore.amazonaws.com"})
+)
+PASSED_TO_BEDROCK = {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
+
+
+@pytest.mark.parametrize(
+    ("statements", "method", "verdict"),
+    [
+        (
+            [allow(["iam:PassRole", "bedrock:CreateModelCustomizationJob"])],
+            "bedrock-customization-job",
+            Verdict.ALLOWED,
+        ),
+        ([allow("bedrock:CreateModelCustomizationJob")], "bedrock-customization-job", None),
+        ([allow(["iam:PassRole", "bedrock:CreateAgent", "bedrock:InvokeAgent"])], "bedrock-agent", Verdict.ALLOWED),
+        ([allow(["iam:PassRole", "bedrock:UpdateAgent", "bedrock:InvokeAgent"])], "bedrock-agent", Verdict.ALLOWED),
+        ([allow(["iam:PassRole", "bedrock:CreateAgent"])], "bedrock-agent", None),  # and nothing runs it
+        ([allow("bedrock:InvokeAgent")], "bedrock-invoke-agent", Verdict.ALLOWED),
+        (
+            [allow(["bedrock:UpdateAgentActionGroup", "bedrock:InvokeAgent"])],
+            "bedrock-agent-action-group",
+            Verdict.ALLOWED,
+        ),
+        ([allow("bedrock:CreateAgentActionGroup")], "bedrock-agent-action-group", None),
+        # AmazonBedrockFullAccess-style: PassRole only to Bedrock counts for Bedrock, not for AgentCore
+        ([allow("iam:PassRole", Condition=PASSED_TO_BEDROCK), allow("bedrock:*")], "bedrock-agent", Verdict.ALLOWED),
+        (
+            [allow("iam:PassRole", Condition=PASSED_TO_BEDROCK), allow("bedrock-agentcore:*")],
+            "agentcore-runtime",
+            None,
+        ),
+        (
+            [allow(["iam:PassRole", "bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:InvokeAgentRuntime"])],
+            "agentcore-runtime",
+            Verdict.ALLOWED,
+        ),
+        (
+            [allow(["iam:PassRole", "bedrock-agentcore:CreateAgentRuntime"])],
+            "agentcore-runtime",
+            None,
+        ),
+        (
+            [allow(["iam:PassRole", "bedrock-agentcore:*CodeInterpreter*"])],
+            "agentcore-code-interpreter",
+            Verdict.ALLOWED,
+        ),
+        (
+            [allow(["bedrock-agentcore:StartCodeInterpreterSession", "bedrock-agentcore:InvokeCodeInterpreter"])],
+            "agentcore-existing-code-interpreter",
+            Verdict.ALLOWED,
+        ),
+    ],
+)
+def test_bedrock_escalation_methods(statements: list[dict[str, Any]], method: str, verdict: Verdict | None) -> None:
+    found = {m.method.id: m for m in escalation_methods(perms(*statements))}
+    assert (found[method].verdict if method in found else None) is verdict
+
+
+def test_graph_pass_role_to_a_bedrock_agent_reaches_only_roles_bedrock_trusts() -> None:
+    builder = node(
+        "agent-builder",
+        allow("iam:PassRole", role_arn("*"), Condition=PASSED_TO_BEDROCK),
+        allow(["bedrock:CreateAgent", "bedrock:InvokeAgent"]),
+    )
+    graph = EscalationGraph([builder, BEDROCK_ADMIN, SAGEMAKER_ADMIN, LAMBDA_ADMIN, AGENTCORE_ADMIN])
+    edges = {(e.target, e.method, e.conditional) for e in graph.edges_from(builder.id)}
+    # InvokeAgent alone also reaches the roles of existing agents (conditional: it needs one)
+    assert edges == {(BEDROCK_ADMIN.id, "bedrock-agent", False), (BEDROCK_ADMIN.id, "bedrock-invoke-agent", True)}
+    path = graph.shortest_path_to_admin(builder.id)
+    assert path is not None and path[0].via == "iam:PassRole+bedrock:CreateAgent+bedrock:InvokeAgent"
+    assert path[0].via_service == "bedrock.amazonaws.com"
+
+
+def test_graph_customization_job_passes_a_bedrock_role() -> None:
+    tuner = node("tuner", allow("iam:PassRole", role_arn("bedrock-*")), allow("bedrock:CreateModelCustomizationJob"))
+    graph = EscalationGraph([tuner, BEDROCK_ADMIN, SAGEMAKER_ADMIN])
+    path = graph.shortest_path_to_admin(tuner.id)
+    assert [(e.target, e.method) for e in path or []] == [(BEDROCK_ADMIN.id, "bedrock-customization-job")]
+
+
+def test_graph_invoking_an_agent_reaches_the_roles_of_agents_conditionally() -> None:
+    """The caller may only invoke agents; an agent whose role reaches admin is a way there, but
+    which agent runs with which role is not IAM data: the edge needs an existing agent."""
+    caller = node("app", allow("bedrock:InvokeAgent"))
+    graph = EscalationGraph([caller, BEDROCK_ADMIN, LAMBDA_ADMIN])
+    (edge,) = graph.edges_from(caller.id)
+    assert (edge.target, edge.method, edge.conditional, edge.requires_existing_resource) == (
+        BEDROCK_ADMIN.id,
+        "bedrock-invoke-agent",
+        True,
+        True,
+    )
+    assert graph.shortest_path_to_admin(caller.id, include_conditional=False) is None
+    assert graph.shortest_path_to_admin(caller.id) == [edge]
+
+
+def test_graph_agent_action_group_reaches_function_roles() -> None:
+    caller = node("agent-dev", allow(["bedrock:CreateAgentActionGroup", "bedrock:InvokeAgent"]))
+    graph = EscalationGraph([caller, BEDROCK_ADMIN, LAMBDA_ADMIN])
+    methods = {(e.target, e.method) for e in graph.edges_from(caller.id)}
+    assert methods == {(LAMBDA_ADMIN.id, "bedrock-agent-action-group"), (BEDROCK_ADMIN.id, "bedrock-invoke-agent")}
+    assert all(e.conditional and e.requires_existing_resource for e in graph.edges_from(caller.id))
+
+
+def test_graph_agentcore_runtime_and_code_interpreter() -> None:
+    runtime_dev = node(
+        "runtime-dev",
+        allow("iam:PassRole", role_arn("agentcore-*")),
+        allow(["bedrock-agentcore:CreateAgentRuntime", "bedrock-agentcore:InvokeAgentRuntime"]),
+    )
+    interpreter_user = node(
+        "analyst", allow(["bedrock-agentcore:StartCodeInterpreterSession", "bedrock-agentcore:InvokeCodeInterpreter"])
+    )
+    graph = EscalationGraph([runtime_dev, interpreter_user, AGENTCORE_ADMIN, BEDROCK_ADMIN])
+    assert [(e.target, e.method, e.conditional) for e in graph.edges_from(runtime_dev.id)] == [
+        (AGENTCORE_ADMIN.id, "agentcore-runtime", False)
+    ]
+    assert [(e.target, e.method, e.conditional) for e in graph.edges_from(interpreter_user.id)] == [
+        (AGENTCORE_ADMIN.id, "agentcore-existing-code-interpreter", True)
+    ]

@@ -137,13 +137,16 @@ def _client(url: str, service: str, region: str = REGION) -> Any:
 
 def seed(url: str, canaries: Canaries) -> None:
     """A few of everything the scanner reads: buckets, roles, a VPC with security groups,
-    SageMaker training job / notebook / lifecycle configuration / model, ECR, KMS, CloudTrail."""
+    SageMaker training job / notebook / lifecycle configuration / model, ECR, KMS, CloudTrail,
+    Bedrock, a Lambda function."""
     key = _seed_kms(url)
     _seed_s3(url, key, canaries)
     _seed_iam(url, canaries)
     _seed_ec2(url, canaries)
     _seed_sagemaker(url, key, canaries)
     _seed_ecr_and_trail(url)
+    _seed_bedrock(url, key)
+    _seed_lambda(url)
 
 
 def _seed_kms(url: str) -> str:
@@ -364,6 +367,107 @@ def _seed_ecr_and_trail(url: str) -> None:
     ecr = _client(url, "ecr")
     ecr.create_repository(repositoryName="rs-trainer", imageScanningConfiguration={"scanOnPush": True})
     _client(url, "cloudtrail").create_trail(Name="rs-trail", S3BucketName="rs-access-logs", IsMultiRegionTrail=True)
+
+
+def _seed_lambda(url: str) -> None:
+    """The function an agent's action group calls (``rs-tool``, see :func:`seed_bedrock_gaps`)."""
+    import io
+    import zipfile
+
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = _client(url, "iam").create_role(RoleName="rs-tool-role", AssumeRolePolicyDocument=json.dumps(trust))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("tool.py", "def handler(event, context):\n    return event\n")
+    _client(url, "lambda").create_function(
+        FunctionName="rs-tool",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="tool.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+
+
+def _seed_bedrock(url: str, key: str) -> None:
+    """What moto holds of Bedrock and AgentCore: a customization job and its model, invocation
+    logging to an encrypted log group, an agent, a knowledge base, a runtime, a gateway, a memory.
+    (Guardrails, imported models and the other kinds moto lacks: :func:`seed_bedrock_gaps`.)"""
+    bedrock = _client(url, "bedrock")
+    bedrock.create_model_customization_job(
+        jobName="rs-finetune",
+        customModelName="rs-custom",
+        roleArn=ROLE,
+        baseModelIdentifier="amazon.titan-text-express-v1",
+        trainingDataConfig={"s3Uri": "s3://rs-training-data/ft/train.jsonl"},
+        outputDataConfig={"s3Uri": "s3://rs-training-data/ft/out/"},
+        hyperParameters={"epochCount": "1"},
+    )
+    _client(url, "logs").create_log_group(logGroupName="/rs/bedrock", kmsKeyId=key)
+    bedrock.put_model_invocation_logging_configuration(
+        loggingConfig={"cloudWatchConfig": {"logGroupName": "/rs/bedrock", "roleArn": ROLE}}
+    )
+    agents = _client(url, "bedrock-agent")
+    agents.create_agent(agentName="rs-agent", agentResourceRoleArn=ROLE, foundationModel="anthropic.claude-3-haiku")
+    agents.create_knowledge_base(
+        name="rs-kb",
+        roleArn=ROLE,
+        knowledgeBaseConfiguration={
+            "type": "VECTOR",
+            "vectorKnowledgeBaseConfiguration": {
+                "embeddingModelArn": f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-embed-text-v2:0"
+            },
+        },
+        storageConfiguration={"type": "OPENSEARCH_SERVERLESS"},
+    )
+    control = _client(url, "bedrock-agentcore-control")
+    control.create_agent_runtime(
+        agentRuntimeName="rs_runtime",
+        agentRuntimeArtifact={"containerConfiguration": {"containerUri": IMAGE}},
+        roleArn=ROLE,
+        networkConfiguration={"networkMode": "PUBLIC"},
+    )
+    control.create_gateway(name="rs-gateway", roleArn=ROLE, protocolType="MCP", authorizerType="AWS_IAM")
+    control.create_memory(name="rs_memory", eventExpiryDuration=30)
+
+
+def seed_bedrock_gaps(url: str, state: Any) -> None:
+    """One of each Bedrock kind moto lacks, in the gap layer's ``state`` (a GapState): a guardrail
+    with a version, an imported model and its import job, a provisioned throughput, an action
+    group and a knowledge base of the agent, a data source of the knowledge base, an AgentCore
+    custom browser and code interpreter."""
+    agents = _client(url, "bedrock-agent")
+    agent_id = agents.list_agents()["agentSummaries"][0]["agentId"]
+    kb_id = agents.list_knowledge_bases()["knowledgeBaseSummaries"][0]["knowledgeBaseId"]
+    arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}"
+    draft = {
+        "guardrailId": "rsguard",
+        "guardrailArn": f"{arn}:guardrail/rsguard",
+        "name": "rs-guard",
+        "status": "READY",
+    }
+    state.add_guardrail(REGION, draft, [draft | {"version": "1"}])
+    source = {"s3DataSource": {"s3Uri": "s3://rs-training-data/weights/"}}
+    model = {"modelArn": f"{arn}:imported-model/rs-imported", "modelName": "rs-imported", "modelDataSource": source}
+    state.add("imported_models", REGION, model)
+    job = {"jobArn": f"{arn}:model-import-job/rs-import", "jobName": "rs-import", "roleArn": ROLE}
+    state.add("import_jobs", REGION, job | {"modelDataSource": source, "status": "Completed"})
+    pt = {"provisionedModelArn": f"{arn}:provisioned-model/rs-pt", "provisionedModelName": "rs-pt"}
+    state.add("throughputs", REGION, pt | {"modelArn": f"{arn}:custom-model/rs-custom", "status": "InService"})
+    group = {"actionGroupId": "RSAG", "actionGroupName": "rs-tools"}
+    lambda_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rs-tool"
+    state.add_child("action_groups", REGION, agent_id, group | {"actionGroupExecutor": {"lambda": lambda_arn}})
+    state.add_child("agent_knowledge_bases", REGION, agent_id, {"knowledgeBaseId": kb_id})
+    s3 = {"type": "S3", "s3Configuration": {"bucketArn": "arn:aws:s3:::rs-training-data"}}
+    state.add_child(
+        "data_sources", REGION, kb_id, {"dataSourceId": "RSDS", "name": "rs-docs", "dataSourceConfiguration": s3}
+    )
+    agentcore = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}"
+    browser = {"browserId": "rsbr", "browserArn": f"{agentcore}:browser-custom/rsbr", "name": "rs_browser"}
+    state.add("browsers", REGION, browser | {"networkConfiguration": {"networkMode": "PUBLIC"}})
+    interpreter = {"codeInterpreterId": "rsci", "codeInterpreterArn": f"{agentcore}:code-interpreter-custom/rsci"}
+    state.add("code_interpreters", REGION, interpreter | {"name": "rs_interpreter"})
 
 
 # ---------------------------------------------------------------------------------------------

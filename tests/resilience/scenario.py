@@ -26,6 +26,7 @@ from resilience.account import (
 )
 from resilience.scans import RunningScan, Scan, run_scan
 
+from cspm.demo.bedrock_gaps import SERVED as BEDROCK_SERVED
 from cspm.permissions import aws_action, aws_policy
 from support.faults import MOTO_GAPS, Faults, FaultServer
 
@@ -41,6 +42,9 @@ DROPPED = {
     "ecr": "ecr:DescribeRepositories",
     "kms": "kms:ListKeys",
     "cloudtrail": "cloudtrail:DescribeTrails",
+    "bedrock": "bedrock:ListCustomModels",
+    "bedrock_agentcore": "bedrock-agentcore:ListGateways",
+    "lambda": "lambda:ListFunctions",
 }
 
 
@@ -67,7 +71,9 @@ def _canary_faults(canaries: Canaries) -> Faults:
 def _half_faults(denied: set[str]) -> Faults:
     """The operations moto lacks are answered by the middleware, which moto's IAM mode never sees:
     the middleware denies those the half policy denies."""
-    gaps = {name for name in MOTO_GAPS if aws_action(*name.split(":", 1)) in denied}
+    signing = {"bedrock": "bedrock", "bedrock-agent": "bedrock", "bedrock-agentcore-control": "bedrock-agentcore"}
+    bedrock = {f"{signing[service]}:{op}" for service, ops in BEDROCK_SERVED.items() for op in ops}
+    gaps = {name for name in {*MOTO_GAPS, *bedrock} if aws_action(*name.split(":", 1)) in denied}
     return Faults(denied=frozenset(gaps))
 
 

@@ -18,7 +18,8 @@ operation:
 - **denies** chosen operations with each protocol's AccessDenied (``AccessDeniedException``,
   ``AccessDenied``, EC2's ``UnauthorizedOperation``), with a message that can be set per test;
 - **delays** every request by ``latency`` seconds (the benchmark: real AWS answers in tens of ms);
-- **stubs** operations moto lacks (see :data:`MOTO_GAPS`);
+- **stubs** operations moto lacks (see :data:`MOTO_GAPS`; the Bedrock ones are served behind
+  the middleware by :class:`cspm.demo.bedrock_gaps.BedrockGaps`, from ``FaultServer.bedrock``);
 - **breaks** chosen operations' answers: ``server_errors`` (HTTP 500 with the protocol's
   ``InternalError``/``InternalFailure``, every time), ``truncated`` (HTTP 200, the real body cut
   in half, with a Content-Length that matches the cut), ``drip`` (the real answer, one byte every
@@ -34,8 +35,9 @@ S3 Control, are re-rendered as each service's own error.
 process (like ``ThreadedMotoServer``, so tests can still reach moto's backends in-process, e.g.
 ``support.aws.patch_sagemaker``).
 
-This module imports nothing from cspm and only the standard library at import time (moto and
-werkzeug load when a server starts), so the benchmark can load it by path::
+This module imports nothing from cspm and only the standard library at import time (moto,
+werkzeug and the Bedrock gap layer, ``cspm.demo.bedrock_gaps``, load when a server starts or the
+first Bedrock request is named), so the benchmark can load it by path::
 
     spec = importlib.util.spec_from_file_location("faults", "tests/support/faults.py")
     faults = importlib.util.module_from_spec(spec); spec.loader.exec_module(faults)
@@ -43,6 +45,7 @@ werkzeug load when a server starts), so the benchmark can load it by path::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -117,6 +120,8 @@ def credential_scope(authorization: str) -> tuple[str, str]:
 def decode(method: str, path: str, query: str, headers: Mapping[str, str], body: bytes = b"") -> Call:
     """Service and operation of one request. ``headers`` keys are lower-case."""
     region, service = credential_scope(headers.get("authorization", ""))
+    if service in REST_JSON_SERVICES:
+        return Call(service, _rest_json_operation(service, method, path), JSON, region=region)
     target = headers.get("x-amz-target", "")
     if target:
         return Call(service, target.rsplit(".", 1)[-1], JSON, region=region)
@@ -137,6 +142,43 @@ def decode(method: str, path: str, query: str, headers: Mapping[str, str], body:
             if sub in params:
                 return Call("s3", operation, REST_XML, bucket, region)
     return Call("s3", f"{method} {'object' if key else 'bucket'}", REST_XML, bucket, region)
+
+
+# Signing names of the REST-JSON services the scanner reads (Bedrock, Bedrock Agents and the
+# AgentCore control plane, Lambda): their operations are named from the method and path, with the
+# botocore models — Bedrock's by cspm.demo.bedrock_gaps (imported when the first such request
+# arrives), Lambda's by :func:`lambda_operation`. Their errors are answered like the JSON
+# protocols' (botocore reads ``__type`` in both).
+REST_JSON_SERVICES = frozenset({"bedrock", "bedrock-agentcore", "lambda"})
+
+
+def _rest_json_operation(service: str, method: str, path: str) -> str:
+    if service == "lambda":
+        return lambda_operation(method, path.split("?", maxsplit=1)[0])
+    from cspm.demo.bedrock_gaps import operation_of
+
+    named = operation_of(method, path)
+    return named[1] if named else f"{method} {path}"
+
+
+@functools.cache
+def _lambda_routes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(HTTP method, anchored path pattern, operation) of every Lambda operation (botocore model)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = re.escape(http["requestUri"].split("?")[0].rstrip("/"))
+        routes.append((http["method"], re.compile("^" + re.sub(r"\\\{[A-Za-z]+\+?\\\}", "[^/]+", uri) + "/?$"), name))
+    return tuple(routes)
+
+
+def lambda_operation(method: str, path: str) -> str:
+    return next(
+        (name for verb, pattern, name in _lambda_routes() if verb == method and pattern.match(path)), f"{method} {path}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,12 +575,41 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
+def _fix_moto_rest_json_get_signatures() -> None:
+    """moto 5.2's IAM mode recomputes a request's SigV4 signature over ``body or data``; for the
+    requests of Bedrock's REST-JSON services its ``data`` is the request's own header dict,
+    so every correctly signed request without a body fails with SignatureDoesNotMatch (measured:
+    GetAgent, ListCustomModels, ListGateways, ListAgentRuntimes ...; those with a JSON body
+    pass). Recompute those over the empty body that botocore signed. Test infrastructure only:
+    it changes moto, never the scanner."""
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase._create_aws_request
+    if getattr(original, "_cspm_fixed", False):
+        return
+
+    def create(self: Any) -> Any:
+        if self._service in REST_JSON_SERVICES and not self._body:
+            saved, self._data = self._data, {}
+            try:
+                return original(self)
+            finally:
+                self._data = saved
+        return original(self)
+
+    create._cspm_fixed = True  # type: ignore[attr-defined]
+    access_control.IAMRequestBase._create_aws_request = create  # type: ignore[method-assign]
+
+
 class FaultServer:
     """moto's WSGI app behind :class:`FaultMiddleware`, on 127.0.0.1 and a free port, in a thread."""
 
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
         self.middleware: FaultMiddleware | None = None
+        # The Bedrock resources moto cannot hold (cspm.demo.bedrock_gaps.GapState), served behind
+        # the fault middleware: faults apply to them as to moto's answers.
+        self.bedrock: Any = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -557,8 +628,15 @@ class FaultServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from cspm.demo.bedrock_gaps import GapState
+
+        _fix_moto_rest_json_get_signatures()
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's 500 pages log tracebacks
-        self.middleware = FaultMiddleware(DomainDispatcherApplication(create_backend_app), seed=self.seed)
+        self.bedrock = GapState()
+        from cspm.demo.bedrock_gaps import BedrockGaps
+
+        moto = BedrockGaps(DomainDispatcherApplication(create_backend_app), self.bedrock)
+        self.middleware = FaultMiddleware(moto, seed=self.seed)
         self._server = make_server("127.0.0.1", 0, self.middleware, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fault-server", daemon=True)
         self._thread.start()
@@ -575,6 +653,7 @@ class FaultServer:
         """An empty moto account, no faults, nothing recorded, IAM enforcement off."""
         self.set_iam_enforcement(False)
         self._post("/moto-api/reset", b"")
+        self.bedrock.reset()
         self.faults.configure(Faults())
 
     def set_iam_enforcement(self, on: bool) -> None:

@@ -18,6 +18,17 @@ import pytest
 from cspm.checks.aws import lineage
 from cspm.models import Result, Status
 from cspm.registry import CheckSpec
+from cspm.resources.aws.awslambda import LambdaFunction
+from cspm.resources.aws.bedrock import (
+    AgentGuardrail,
+    BedrockAgent,
+    CustomizationJob,
+    CustomModel,
+    DataSource,
+    Guardrail,
+    KnowledgeBase,
+    ProvisionedThroughput,
+)
 from cspm.resources.aws.ecr import EcrImage, EcrRepository, ImageScan, RegistryScanning, RepositoryEncryption, ScanRule
 from cspm.resources.aws.iam import IamGroup, IamPolicy, IamRole, IamUser, InlinePolicy
 from cspm.resources.aws.kms import KmsKey
@@ -34,6 +45,7 @@ from cspm.resources.aws.sagemaker import (
     TrainingJob,
 )
 from cspm.resources.base import Resource
+from support import bedrock as B
 
 ACCOUNT = "123456789012"
 OTHER = "999988887777"
@@ -716,3 +728,325 @@ def test_a_group_grant_counts_as_a_writer() -> None:
     member = IamUser(uid=f"arn:aws:iam::{ACCOUNT}:user/eve", name="eve", account=ACCOUNT, groups=("data-eng",))
     result = run(lineage.endpoint_model_artifacts_are_protected, Endpoint, "prod", world().add(group, member))
     assert result.status is Status.FAIL and "eve" in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Bedrock: models in service, agents' knowledge bases, agents' tools
+# ---------------------------------------------------------------------------------------------
+
+
+def trust_of(service: str) -> dict[str, Any]:
+    return doc({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+BEDROCK_TRUST, LAMBDA_TRUST = trust_of("bedrock.amazonaws.com"), trust_of("lambda.amazonaws.com")
+READ_ONLY = doc(allow("s3:GetObject", "arn:aws:s3:::kb-docs/*"))
+TOOL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/refund-tool-role"
+
+
+def refund_tool(role_arn: str | None = TOOL_ROLE) -> LambdaFunction:
+    return LambdaFunction(uid=B.FUNCTION_ARN, name="refund-tool", account=ACCOUNT, region=REGION, role_arn=role_arn)
+
+
+def bedrock_world() -> World:
+    """The graph checks' world plus a hardened Bedrock estate (tests/support/bedrock.py): a custom
+    model in service trained on a private bucket, an imported model, an agent with a guardrail, a
+    knowledge base on a private bucket and an action-group function with a scoped role."""
+    estate = [r.model_copy(update={"action_groups": (B.action_group(),)}) if isinstance(r, BedrockAgent) else r
+              for r in B.estate()]  # fmt: skip
+    roles = [role(n, READ_ONLY, BEDROCK_TRUST) for n in ("bedrock-tuning", "bedrock-import", "bedrock-agent")]
+    return world().add(
+        *estate,
+        *(bucket(n) for n in ("train", "tuning-out", "weights", "kb-docs")),
+        *roles,
+        role("bedrock-kb", READ_ONLY, BEDROCK_TRUST),
+        role("refund-tool-role", doc(allow("dynamodb:UpdateItem", "*")), LAMBDA_TRUST),
+        refund_tool(),
+    )
+
+
+def cross_account_write(name: str) -> Change:
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{name}/*",
+        }
+    )
+    return lambda w: w.change(S3Bucket, name, policy=policy)
+
+
+def public(name: str) -> Change:
+    return lambda w: w.change(S3Bucket, name, public_access_block=ALL_OFF, policy_is_public=True).change(
+        S3AccountSettings, ACCOUNT, public_access_block=ALL_OFF
+    )
+
+
+INTERN = user("intern", doc(allow(["s3:PutObject", "s3:GetObject"])))  # may write to every bucket
+
+PROVISIONED_CASES: list[tuple[str, str, Change, Status | None, str]] = [
+    ("hardened custom model", "fraud-llm-pt", same, Status.PASS, "No public"),
+    ("hardened imported model", "llama-pt", same, Status.PASS, "No public"),
+    ("training data writable by another account", "fraud-llm-pt", cross_account_write("train"), Status.FAIL, OTHER),
+    ("training data public", "fraud-llm-pt", public("train"), Status.FAIL, "is public"),
+    ("imported weights writable by everyone's intern", "llama-pt", lambda w: w.add(INTERN), Status.FAIL, "intern"),
+    (
+        "the job is gone: the model's own record of its data is judged",
+        "fraud-llm-pt",
+        lambda w: cross_account_write("train")(w.drop(CustomizationJob, "tune-1")),
+        Status.FAIL,
+        "s3://train/data/",
+    ),
+    (
+        "training bucket deleted",
+        "fraud-llm-pt",
+        lambda w: w.drop(S3Bucket, "train"),
+        Status.ERROR,
+        "not in the inventory",
+    ),
+    ("ACL unreadable", "fraud-llm-pt", lambda w: w.change(S3Bucket, "train", acl_grants=None), Status.ERROR, "ACL"),
+    (
+        "model undescribed and job gone",
+        "fraud-llm-pt",
+        lambda w: w.drop(CustomizationJob, "tune-1").change(
+            CustomModel, "fraud-llm", status=None, job_arn=None, job_name=None, training_data_s3_uri=None
+        ),
+        Status.ERROR,
+        "could not be read",
+    ),
+    (
+        "throughput unreadable",
+        "fraud-llm-pt",
+        lambda w: w.change(ProvisionedThroughput, "fraud-llm-pt", status=None),
+        Status.ERROR,
+        "could not be described",
+    ),
+    (
+        "throughput not in service",
+        "fraud-llm-pt",
+        lambda w: w.change(ProvisionedThroughput, "fraud-llm-pt", status="Creating"),
+        None,
+        "Creating",
+    ),
+    (
+        "a foundation model",
+        "fraud-llm-pt",
+        lambda w: w.change(ProvisionedThroughput, "fraud-llm-pt", model_arn=B.BASE_MODEL),
+        None,
+        "foundation model",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected", "text"), [c[1:] for c in PROVISIONED_CASES], ids=[c[0] for c in PROVISIONED_CASES]
+)
+def test_provisioned_model_training_data_is_not_broadly_writable(
+    name: str, change: Change, expected: Status | None, text: str
+) -> None:
+    check = lineage.provisioned_model_training_data_is_not_broadly_writable
+    result = run(check, ProvisionedThroughput, name, change(bedrock_world()))
+    assert result.status is expected, result.message
+    assert text in result.message or text in str(result.evidence)
+
+
+def sources(*data_sources: DataSource) -> Change:
+    return lambda w: w.change(KnowledgeBase, "support-docs", data_sources=data_sources)
+
+
+KNOWLEDGE_BASE_CASES: list[tuple[str, Change, Status | None, str]] = [
+    ("private documents", same, Status.PASS, "No public"),
+    ("documents writable by another account", cross_account_write("kb-docs"), Status.FAIL, OTHER),
+    ("documents public", public("kb-docs"), Status.FAIL, "is public"),
+    ("a principal may write to every bucket", lambda w: w.add(INTERN), Status.FAIL, "intern"),
+    ("a web crawler", sources(B.data_source(), B.data_source(type="WEB", bucket_arn=None)), Status.FAIL, "crawls"),
+    ("a Confluence connector", sources(B.data_source(type="CONFLUENCE", bucket_arn=None)), Status.ERROR, "CONFLUENCE"),
+    ("data source undescribed", sources(B.data_source(described=False)), Status.ERROR, "could not be described"),
+    (
+        "data sources unlisted",
+        lambda w: w.change(KnowledgeBase, "support-docs", data_sources=None),
+        Status.ERROR,
+        "could not be listed",
+    ),
+    (
+        "knowledge base deleted",
+        lambda w: w.drop(KnowledgeBase, "support-docs"),
+        Status.ERROR,
+        "KB00000001 was not found",
+    ),
+    ("document bucket deleted", lambda w: w.drop(S3Bucket, "kb-docs"), Status.ERROR, "not in the inventory"),
+    (
+        "knowledge bases unlisted",
+        lambda w: w.change(BedrockAgent, "support-agent", knowledge_base_ids=None),
+        Status.ERROR,
+        "could not be listed",
+    ),
+    (
+        "no knowledge base",
+        lambda w: w.change(BedrockAgent, "support-agent", knowledge_base_ids=()),
+        None,
+        "no knowledge",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "text"), [c[1:] for c in KNOWLEDGE_BASE_CASES], ids=[c[0] for c in KNOWLEDGE_BASE_CASES]
+)
+def test_agent_knowledge_base_data_is_not_broadly_writable(change: Change, expected: Status | None, text: str) -> None:
+    result = run(
+        lineage.agent_knowledge_base_data_is_not_broadly_writable,
+        BedrockAgent,
+        "support-agent",
+        change(bedrock_world()),
+    )
+    assert result.status is expected, result.message
+    assert text in result.message or text in str(result.evidence)
+
+
+def unguarded(w: World) -> World:
+    return w.change(BedrockAgent, "support-agent", guardrail=AgentGuardrail(configured=False))
+
+
+def admin_tool(w: World) -> World:
+    return w.change(IamRole, "refund-tool-role", inline_policies=(InlinePolicy(name="x", document=ADMIN),))
+
+
+LAMBDA_ADMIN_ROLE = role("lambda-admin", ADMIN, LAMBDA_TRUST)
+PASS_AND_CREATE_FUNCTION = doc(allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]))
+
+TOOL_CASES: list[tuple[str, Change, Status | None, str]] = [
+    ("guarded, even with an admin tool", admin_tool, Status.PASS, "filters prompt attacks (HIGH)"),
+    ("unguarded, scoped tools", unguarded, Status.PASS, "not guarded (no guardrail), but no tool"),
+    (
+        "unguarded, the function's role is admin",
+        lambda w: admin_tool(unguarded(w)),
+        Status.FAIL,
+        "refund-tool runs as refund-tool-role, which is administrator-equivalent",
+    ),
+    (
+        "unguarded, the function's role can pass an admin role to a new function",
+        lambda w: (
+            unguarded(w)
+            .add(LAMBDA_ADMIN_ROLE)
+            .change(
+                IamRole,
+                "refund-tool-role",
+                inline_policies=(InlinePolicy(name="x", document=PASS_AND_CREATE_FUNCTION),),
+            )
+        ),
+        Status.FAIL,
+        "lambda-admin (lambda-create-function)",
+    ),
+    (
+        "unguarded, the agent's own role is admin",
+        lambda w: unguarded(w).change(
+            IamRole, "bedrock-agent", inline_policies=(InlinePolicy(name="x", document=ADMIN),)
+        ),
+        Status.FAIL,
+        "runs as bedrock-agent",
+    ),
+    (
+        "the guardrail was deleted",
+        lambda w: admin_tool(w).change(
+            BedrockAgent,
+            "support-agent",
+            guardrail=AgentGuardrail(
+                configured=True, identifier="gr-gone", exists=False, reason="guardrail gr-gone was deleted"
+            ),
+        ),
+        Status.FAIL,
+        "not guarded (guardrail gr-gone was deleted)",
+    ),
+    (
+        "the guardrail has no prompt-attack filter",
+        lambda w: admin_tool(w).change(Guardrail, "support-guardrail", content_filters=()),
+        Status.FAIL,
+        "has no prompt-attack filter",
+    ),
+    (
+        "the prompt-attack filter is NONE",
+        lambda w: admin_tool(w).change(
+            Guardrail, "support-guardrail", content_filters=(B.guardrail("NONE").content_filters or ())
+        ),
+        Status.FAIL,
+        "has no prompt-attack filter",
+    ),
+    (
+        "the guardrail is not in the scan: an admin tool is not enough to fail",
+        lambda w: admin_tool(w).drop(Guardrail, "support-guardrail"),
+        Status.ERROR,
+        "was not found",
+    ),
+    (
+        "the guardrail is undescribed",
+        lambda w: w.change(Guardrail, "support-guardrail", content_filters=None),
+        Status.ERROR,
+        "could not be described",
+    ),
+    (
+        "the function is not in the scan",
+        lambda w: unguarded(w).drop(LambdaFunction, "refund-tool"),
+        Status.ERROR,
+        "function refund-tool",
+    ),
+    (
+        "the function's role is unknown",
+        lambda w: unguarded(w).drop(LambdaFunction, "refund-tool").add(refund_tool(None)),
+        Status.ERROR,
+        "role of function refund-tool could not be read",
+    ),
+    (
+        "the function role's policy is unreadable",
+        lambda w: unguarded(w).change(
+            IamRole, "refund-tool-role", inline_policies=(InlinePolicy(name="x", document_error="denied"),)
+        ),
+        Status.ERROR,
+        "denied",
+    ),
+    (
+        "the guardrail configuration is unreadable",
+        lambda w: w.change(BedrockAgent, "support-agent", guardrail=None),
+        Status.ERROR,
+        "could not be read",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected", "text"), [c[1:] for c in TOOL_CASES], ids=[c[0] for c in TOOL_CASES])
+def test_unguarded_agent_tools_cannot_reach_admin(change: Change, expected: Status | None, text: str) -> None:
+    result = run(
+        lineage.unguarded_agent_tools_cannot_reach_admin, BedrockAgent, "support-agent", change(bedrock_world())
+    )
+    assert result.status is expected, result.message
+    assert text in result.message, result.message
+
+
+def test_unguarded_agent_evidence_is_the_path_of_each_tool() -> None:
+    w = (
+        unguarded(bedrock_world())
+        .add(LAMBDA_ADMIN_ROLE)
+        .change(
+            IamRole, "refund-tool-role", inline_policies=(InlinePolicy(name="x", document=PASS_AND_CREATE_FUNCTION),)
+        )
+    )
+    result = run(lineage.unguarded_agent_tools_cannot_reach_admin, BedrockAgent, "support-agent", w)
+    (problem,) = [p for p in result.evidence["problems"] if "tool" in p]
+    assert (problem["tool"], problem["role"]) == (B.FUNCTION_ARN, TOOL_ROLE)
+    assert [(e["target"], e["method"]) for e in problem["path"]] == [
+        (f"arn:aws:iam::{ACCOUNT}:role/lambda-admin", "lambda-create-function")
+    ]
+    assert {t["role"] for t in result.evidence["tools"]} == {TOOL_ROLE, B.role_arn("bedrock-agent")}
+
+
+def test_buckets_bedrock_uses_are_part_of_the_ai_chain() -> None:
+    w = bedrock_world()
+    result = run(lineage.ai_bucket_encrypted_with_customer_managed_key, S3Bucket, "kb-docs", w)
+    assert result.status is Status.PASS, result.message
+    assert [(u["name"], u["type"]) for u in result.evidence["used_by"]] == [
+        ("support-docs", "aws.bedrock.knowledge_base")
+    ]
+    aes = w.change(S3Bucket, "train", encryption=Encryption(algorithm="AES256"))
+    result = run(lineage.ai_bucket_encrypted_with_customer_managed_key, S3Bucket, "train", aes)
+    assert result.status is Status.FAIL and result.evidence["used_by"][0]["name"] == "tune-1"

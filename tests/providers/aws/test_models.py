@@ -84,7 +84,7 @@ def test_the_scanner_session_keeps_exactly_the_declared_operations(provider: Aws
     assert isinstance(session.get_component("data_loader"), PrunedLoader)
     declared = {action.lower() for action in aws_scan_actions()}
     full = botocore.session.get_session()
-    for service in (*aws.SERVICE_MODULES, "sts", "s3control", "organizations"):
+    for service in aws.botocore_services():
         kept = set(session.get_service_model(service).operation_names)
         expected = {
             op for op in full.get_service_model(service).operation_names if aws_action(service, op).lower() in declared
@@ -94,7 +94,7 @@ def test_the_scanner_session_keeps_exactly_the_declared_operations(provider: Aws
     # every declared action is still callable: none was pruned away by a spelling difference
     reachable = {
         aws_action(service, op).lower()
-        for service in (*aws.SERVICE_MODULES, "sts", "s3control", "organizations")
+        for service in aws.botocore_services()
         for op in session.get_service_model(service).operation_names
     }
     assert declared <= reachable, declared - reachable
