@@ -275,9 +275,26 @@ def scan_aws(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    inspect_artifacts: Annotated[
+        bool,
+        typer.Option(
+            "--inspect-artifacts",
+            help="Read the model artifacts the models load (s3:GetObject) and judge their contents: unsafe "
+            "pickle code, safe formats. Off by default.",
+        ),
+    ] = False,
+    artifact_max_mb: Annotated[
+        int,
+        typer.Option("--artifact-max-mb", min=1, help="With --inspect-artifacts: most MiB read per artifact [512]."),
+    ] = 512,
+    artifact_scan_max_mb: Annotated[
+        int,
+        typer.Option("--artifact-scan-max-mb", min=1, help="With --inspect-artifacts: most MiB read per scan [10240]."),
+    ] = 10240,
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     ECR, KMS and CloudTrail."""
+    from cspm.artifacts.options import artifact_settings, select_checks
     from cspm.selection import split_csv
 
     out = output_options(
@@ -296,7 +313,7 @@ def scan_aws(
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.runner import run
 
-    selected = selection.apply("aws", available_services=list(SERVICE_MODULES))
+    selected = select_checks(selection.apply("aws", available_services=list(SERVICE_MODULES)), inspect_artifacts)
     workers = workers or (AWS_ORG_WORKERS if org else AWS_WORKERS)
     options = AwsOptions(
         profile=profile,
@@ -311,6 +328,7 @@ def scan_aws(
         exclude_accounts=tuple(split_csv(exclude_accounts)),
         max_response_bytes=max_response_mb * 2**20,
         scp=scp,
+        artifacts=artifact_settings(inspect_artifacts, artifact_max_mb, artifact_scan_max_mb, store),
     )
     options.validate()
     provider = AwsProvider(options)
@@ -438,12 +456,15 @@ def checks_show(
 def permissions(
     cloud: Annotated[str, typer.Argument(help="aws, azure or gcp")],
     services: Services = None,
+    inspect_artifacts: Annotated[
+        bool, typer.Option("--inspect-artifacts", help="Add what reading model artifacts needs (AWS).")
+    ] = False,
 ) -> None:
     """Print the least-privilege policy (AWS) or custom role (Azure, GCP) the scanner needs."""
     from cspm.permissions import policy_for, render
     from cspm.selection import split_csv
 
-    typer.echo(render(policy_for(cloud, split_csv(services))), nl=False)
+    typer.echo(render(policy_for(cloud, split_csv(services), inspect_artifacts=inspect_artifacts)), nl=False)
 
 
 def _mount_command_modules() -> None:

@@ -43,6 +43,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "flask": "demo",
     "flask_cors": "demo",
     "psycopg": "postgres",
+    "picklescan": "artifacts",
 }
 
 

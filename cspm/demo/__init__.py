@@ -202,6 +202,7 @@ def _address(url: str) -> str:
 def _aws_member(url: str, workers: int) -> Member:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from cspm.artifacts.options import select_checks
     from cspm.demo.seed import ACCOUNT_NAME, REGIONS, seed
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.selection import Selection
@@ -216,7 +217,7 @@ def _aws_member(url: str, workers: int) -> Member:
     provider.connect()
     return Member(
         provider,
-        Selection().apply("aws", available_services=list(SERVICE_MODULES)),
+        select_checks(Selection().apply("aws", available_services=list(SERVICE_MODULES)), inspect=False),
         f"an AWS account ({ACCOUNT_NAME}, {seeded.account}, {' and '.join(REGIONS)}) on moto at {_address(url)}",
     )
 
