@@ -40,6 +40,7 @@ def _run(tmp_path: Path, blocked: list[str], argv: list[str]) -> subprocess.Comp
         (["boto3", "botocore"], ["scan", "aws", "--quiet"], "aws"),
         (["boto3", "botocore"], ["permissions", "aws"], "aws"),
         (["moto"], ["demo", "--quiet"], "demo"),
+        (["picklescan"], ["scan", "aws", "--inspect-artifacts", "--quiet"], "artifacts"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_it(tmp_path: Path, blocked: list[str], argv: list[str], extra: str) -> None:
