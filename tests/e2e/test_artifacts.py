@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 from e2e.harness import run_cspm, scan_aws
+
 from support.faults import FaultServer
 from support.model_corpus import reduce_pickle, safetensors, tar_gz
 
