@@ -38,7 +38,7 @@ from typing import IO, Final
 log = logging.getLogger(__name__)
 
 MiB: Final = 2**20
-SPOOL_MEMORY: Final = 8 * MiB  # a member larger than this is spooled to the temporary directory
+SPOOL_MEMORY: Final = 4 * MiB  # a member larger than this is spooled to the temporary directory
 CHUNK: Final = MiB
 
 # Formats whose loading runs code the file names (pickle's GLOBAL/REDUCE).
@@ -172,16 +172,15 @@ class _Walker:
         if depth > self.limits.max_depth:
             raise _Stop(f"{where}: containers nested more than {self.limits.max_depth} deep: inspection stopped")
 
-    def _spool(self, source: IO[bytes], where: str, packed: int | None, *, counted: bool = True) -> IO[bytes]:
-        """Copy a member into a spooled temporary file, counting it against the unpacked budget
-        (unless ``counted`` is false: a tar member, whose bytes were counted when the tar was
-        unpacked) and, with ``packed`` (its compressed size), the ratio cap."""
+    def _spool(self, source: IO[bytes], where: str, packed: int | None) -> IO[bytes]:
+        """Copy what ``source`` unpacks into a spooled temporary file, counting it against the
+        unpacked budget and, with ``packed`` (its compressed size), the ratio cap."""
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, dir=self.tmpdir)  # noqa: SIM115
         written = 0
         try:
             while chunk := source.read(CHUNK):
                 written += len(chunk)
-                self.result.unpacked += len(chunk) if counted else 0
+                self.result.unpacked += len(chunk)
                 if self.result.unpacked > self.limits.max_unpacked:
                     raise _Stop(
                         f"{where}: more than {self.limits.max_unpacked // MiB} MiB unpacked "
@@ -221,8 +220,8 @@ class _Walker:
                 source = tar.extractfile(info)
                 if source is None:
                     continue
-                with source, self._spool(source, path, None, counted=False) as spool:
-                    self.file(spool, info.name, path, depth + 1)
+                with source:  # a seekable view of the member inside the (spooled) tar: no copy
+                    self.file(source, info.name, path, depth + 1)
         return "tar"
 
     def _zip(self, f: IO[bytes], name: str, where: str, depth: int) -> str:
@@ -242,6 +241,10 @@ class _Walker:
                     with zf.open(info) as source, self._spool(source, path, info.compress_size) as spool:
                         self._keras_config(spool, path)
                     continue
+                with zf.open(info) as source:
+                    if sniff(source.read(512), info.filename) == "unknown":
+                        self._member(path, depth + 1)
+                        continue  # raw tensor data (PyTorch's data/0 ...): not unpacked
                 with zf.open(info) as source, self._spool(source, path, info.compress_size) as spool:
                     member_kind = self.file(spool, info.filename, path, depth + 1)
                 if kind == "pytorch" and member_kind == "pickle":

@@ -8,7 +8,7 @@ SageMaker collectors are done it takes every artifact URI the collected resource
    equal those of the last inspection in the store is not downloaded: that verdict is reused and
    says so (``reused_from``).
 2. ``GetObject`` with ``IfMatch`` = the ETag of step 1, streamed in 1 MiB chunks into a spooled
-   temporary file (8 MiB in memory, then a private temporary directory removed afterwards) while
+   temporary file (4 MiB in memory, then a private temporary directory removed afterwards) while
    hashing SHA-256; the bytes are counted against the per-artifact and the per-scan budgets.
    An object larger than the per-artifact budget, or than what is left of the scan's, is read
    only in its first 64 KiB (``Range``) to recognise the format, and is an ERROR for the checks
@@ -34,7 +34,7 @@ from typing import IO, Any
 import botocore.exceptions
 import urllib3.exceptions
 
-from cspm.artifacts.inspect import CHUNK, Inspection, Limits, MiB, inspect_file, scanner_versions, sniff
+from cspm.artifacts.inspect import CHUNK, SPOOL_MEMORY, Inspection, Limits, MiB, inspect_file, scanner_versions, sniff
 from cspm.artifacts.sources import SOURCES, Unresolved, artifact_uris, packages_index
 from cspm.lineage import parse_s3_uri
 from cspm.providers.aws.context import AwsContext
@@ -54,12 +54,16 @@ DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
 
 
 class ScanBudget:
-    """Bytes the whole scan may still read (shared by every account's unit)."""
+    """Bytes the whole scan may still read, and how many artifacts are inspected at once (shared by
+    every account's unit). Downloads run in parallel (they wait on the network); inspections are
+    CPU work that holds a pickle's opcodes in memory (picklescan lists them whole), so
+    ``inspections`` (1 by default) bounds the memory of a scan whatever the artifact sizes."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, inspections: int = 1) -> None:
         self.total = total
         self._left = total
         self._lock = threading.Lock()
+        self.inspecting = threading.BoundedSemaphore(inspections)
 
     def take(self, amount: int) -> bool:
         with self._lock:
@@ -139,7 +143,7 @@ def _artifact(
         return _too_large(ctx, s3, bucket, key, base, f"the scan's byte budget of {budget.total // MiB} MiB "
                           "is spent (--artifact-scan-max-mb)")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="cspm-artifact-") as tmp:
-        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 * MiB, dir=tmp)  # noqa: SIM115
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, dir=tmp)  # noqa: SIM115
         with spool:
             read = _download(ctx, s3, bucket, key, etag, size, spool)
             if isinstance(read, str):
@@ -147,7 +151,8 @@ def _artifact(
                 return S3ModelArtifact(**base, error=read)
             digest, count = read
             spool.seek(0)
-            found = inspect_file(spool, key, limits, tmpdir=tmp)
+            with budget.inspecting:
+                found = inspect_file(spool, key, limits, tmpdir=tmp)
     return _snapshot(base, found, digest, count, scanners)
 
 
