@@ -3,8 +3,8 @@ malicious samples, false positives on the benign ones. Not a test: the scanners 
 all dependencies of cspm. Run it in an environment where they are installed:
 
     uv venv /tmp/scanners && uv pip install --python /tmp/scanners/bin/python picklescan fickling modelscan
-    /tmp/scanners/bin/python bench/artifact_scanners.py            # each scanner on the files
-    .venv/bin/python bench/artifact_scanners.py --cspm               # cspm's inspection (extra 'artifacts')
+    PYTHONPATH=. /tmp/scanners/bin/python bench/artifact_scanners.py   # every scanner that imports, and cspm
+    .venv/bin/python bench/artifact_scanners.py --cspm                  # cspm's inspection only
 
 Each scanner is given every sample file through its own file entry point. A sample counts as
 flagged when the scanner reports a dangerous import or an unsafe verdict (picklescan: an issue;
@@ -67,6 +67,15 @@ def _cspm(path: Path) -> bool:
     return bool(result.dangerous)
 
 
+def _importable(name: str) -> bool:
+    module = {"cspm": "cspm.artifacts.inspect"}.get(name, name)
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 SCANNERS: dict[str, Callable[[Path], bool]] = {
     "picklescan": _picklescan,
     "fickling": _fickling,
@@ -78,10 +87,11 @@ SCANNERS: dict[str, Callable[[Path], bool]] = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cspm", action="store_true", help="measure cspm's own inspection only")
+    sys.path.insert(0, str(ROOT))
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     mod = corpus()
-    names = ["cspm"] if args.cspm else [n for n in SCANNERS if n != "cspm"]
+    names = ["cspm"] if args.cspm else [n for n in SCANNERS if _importable(n)]
     samples = [(True, n, f, d) for n, (f, d) in mod.MALICIOUS.items()] + [  # type: ignore[attr-defined]
         (False, n, f, d)
         for n, (f, d) in mod.BENIGN.items()  # type: ignore[attr-defined]
