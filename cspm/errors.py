@@ -47,6 +47,11 @@ EXTRA_OF_MODULE: dict[str, str] = {
 }
 
 
+def extra_of(module: str) -> str:
+    """The extra that installs ``module`` (a dotted name), e.g. ``azure.mgmt.storage`` -> ``azure``."""
+    return EXTRA_OF_MODULE[module.split(".", maxsplit=1)[0]]
+
+
 def missing_extra(exc: ModuleNotFoundError) -> MissingExtra | None:
     """The extra that provides the module ``exc`` could not import, or None when it is no extra's
     (then the missing module is a bug or a broken install, not a missing extra)."""

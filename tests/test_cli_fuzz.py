@@ -28,8 +28,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import cspm.cli_lineage  # registers the command
-import cspm.cli_ops  # noqa: F401 - registers diff and compliance
 from cspm.cli import main
 from cspm.errors import CspmError
 from support.report_factory import make_report, varied_findings

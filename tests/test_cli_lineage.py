@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import cspm.cli
-import cspm.cli_lineage  # registers the command (until it is listed in cspm.cli.COMMAND_MODULES)
+import cspm.reporting.lineage
 from cspm.lineage import annotate, build_lineage
 from cspm.models import (
     Baseline,
@@ -30,7 +30,7 @@ from cspm.scoring import summarize
 A, R = "123456789012", "us-east-1"
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 ART = "s3://art/out/job-1/output/model.tar.gz"
-assert cspm.cli_lineage.FORMATS == ("tree", "dot", "mermaid")
+assert cspm.reporting.lineage.FORMATS == ("tree", "dot", "mermaid")
 
 
 def sm(kind: str, name: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import cspm.cli
-import cspm.cli_ops  # registers diff/history/compliance until cli.COMMAND_MODULES lists it)
 from cspm.diff import diff_reports, failing_count, fails_on, read_report
 from cspm.models import Severity, Status
 from support.report_factory import STARTED, bucket_arn, make_finding, make_report

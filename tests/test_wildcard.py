@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cspm import wildcard
-from cspm.cli_policy import policy_app
+from cspm.cli.policy import policy_app
 from cspm.engine import Inventory, evaluate
 from cspm.iam.actions import action_database, action_matches, all_actions, key_template_matches
 from cspm.iam.conditions import Condition, evaluate_condition

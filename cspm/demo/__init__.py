@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cspm.errors import MissingExtra, ScanError
+from cspm.errors import MissingExtra, ScanError, extra_of
 from cspm.runner import OutputOptions
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def skipped_line(clouds: Sequence[str]) -> str:
     """The one line that says which clouds the demo skipped and the extra that adds them."""
     names = " and ".join(CLOUD_NAMES[c] for c in clouds)
     their = "its SDK is" if len(clouds) == 1 else "their SDKs are"
-    extras = ",".join(importlib.import_module(f"cspm.demo.{c}").EXTRA for c in clouds)
+    extras = ",".join(extra_of(importlib.import_module(f"cspm.demo.{c}").SDK_MODULES[0]) for c in clouds)
     return f"cspm: demo: skipped {names}: {their} not installed (pip install 'cspm[{extras}]')"
 
 
@@ -298,7 +298,7 @@ LINEAGE_LINES = 60
 
 def _show_lineage(out: OutputOptions) -> None:
     """The AI lineage, production endpoints first: what no general scanner shows."""
-    from cspm.cli_lineage import load_lineage, render_tree
+    from cspm.reporting.lineage import load_lineage, render_tree
 
     report_path = out.output_dir / "report.json"
     if json.loads(report_path.read_text(encoding="utf-8")).get("lineage") is None:

@@ -56,7 +56,6 @@ RESOURCE_GROUP = "ml-rg"
 
 # What the demo needs installed to scan Azure (the 'azure' extra).
 SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.machinelearningservices")
-EXTRA = "azure"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,7 +49,6 @@ PROJECT_NUMBER = "123456789012"
 
 # What the demo needs installed to scan Google Cloud (the 'gcp' extra).
 SDK_MODULES = ("google.auth", "google.cloud.storage")
-EXTRA = "gcp"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,11 +44,6 @@ def action_matches(pattern: str, action: str) -> bool:
     return _compile(pattern).matches(action)
 
 
-def any_action_matches(patterns: Iterable[str], action: str) -> bool:
-    """Whether any of ``patterns`` matches ``action``."""
-    return any(action_matches(p, action) for p in patterns)
-
-
 @functools.lru_cache(maxsize=8192)
 def _compile_all(patterns: tuple[str, ...]) -> WildcardSet:
     return WildcardSet(patterns, ignore_case=True)

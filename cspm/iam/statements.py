@@ -131,11 +131,6 @@ def excluded_known_actions(patterns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def uses_variables(stmt: Statement) -> bool:
-    """Whether any resource pattern of the statement has a policy variable."""
-    return any(_resource_wildcard(p).has_variable for p in (stmt.resources or ()) + (stmt.not_resources or ()))
-
-
 def literal_prefix(pattern: str) -> str:
     """The part of a resource pattern before its first wildcard or policy variable."""
     cut = len(pattern)

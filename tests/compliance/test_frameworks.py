@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import cspm.cli
-import cspm.cli_ops  # registers the commands until cli.COMMAND_MODULES lists the module)
 from cspm.compliance import Framework, Requirement, atlas_technique, compliance_view, framework_ids, load_framework
 from cspm.errors import UsageError
 from cspm.models import Status

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 import cspm.cli
-import cspm.cli_ops  # registers the commands until cli.COMMAND_MODULES lists the module)
 from cspm.errors import ScanError, UsageError
 from cspm.history import HistoryStore, default_store_path, history, last_two, save_scan
 from cspm.history.store import normalize_url

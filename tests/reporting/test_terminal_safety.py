@@ -230,7 +230,7 @@ def hostile_lineage() -> Lineage:
 
 
 def test_lineage_tree_shows_hostile_names_escaped() -> None:
-    from cspm.cli_lineage import render_tree
+    from cspm.reporting.lineage import render_tree
 
     output = render_tree(hostile_lineage(), width=300)
     assert banned_in(output) == []
@@ -240,7 +240,7 @@ def test_lineage_tree_shows_hostile_names_escaped() -> None:
 
 
 def test_lineage_dot_and_mermaid_keep_one_line_per_node_and_edge() -> None:
-    from cspm.cli_lineage import render_dot, render_mermaid
+    from cspm.reporting.lineage import render_dot, render_mermaid
 
     lineage = hostile_lineage()
     dot = render_dot(lineage)

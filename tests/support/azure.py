@@ -185,11 +185,11 @@ def silent_server() -> Iterator[str]:
         listener.close()
 
 
-# Runs the real CLI entry point with the Azure and GCP commands mounted (cspm.cli_clouds), and
+# Runs the real CLI entry point with the Azure and GCP commands mounted (cspm.cli.scan), and
 # writes the cloud SDK modules the process imported to $CSPM_TEST_MODULES when that is set.
 CLI_RUNNER = """
 import json, os, sys
-import cspm.cli, cspm.cli_clouds
+import cspm.cli
 try:
     code = cspm.cli.main(sys.argv[1:])
 finally:

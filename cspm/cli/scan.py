@@ -1,4 +1,4 @@
-"""``cspm scan azure`` and ``cspm scan gcp``.
+"""``cspm scan aws``, ``cspm scan azure`` and ``cspm scan gcp``.
 
 Importing this module imports only typer and cspm core; each command imports its own cloud SDK
 when it runs, so ``cspm --help`` and ``cspm scan aws`` load no Azure or Google module.
@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from cspm.cli import (
+from cspm.cli.app import scan_app
+from cspm.cli.options import (
     Checks,
     Compliance,
     Exclude,
@@ -30,9 +31,138 @@ from cspm.cli import (
     Timeout,
     Workers,
     output_options,
-    scan_app,
     selection_from,
 )
+
+AWS_WORKERS = 8
+AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
+
+
+@scan_app.command("aws")
+def scan_aws(
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS named profile.")] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Region to scan (repeatable); default: all enabled.")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="Custom AWS endpoint (AWS_ENDPOINT_URL is honoured too)."),
+    ] = None,
+    org: Annotated[
+        bool,
+        typer.Option(
+            "--org",
+            help="Scan every ACTIVE account of the organization (run from the management or a delegated "
+            "administrator account), assuming --role-name in each; the caller's own account with its own credentials.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str | None,
+        typer.Option(
+            "--role-name", help="With --org: the role to assume in each account [OrganizationAccountAccessRole]."
+        ),
+    ] = None,
+    role_arn: Annotated[
+        str | None, typer.Option("--role-arn", help="Scan the one account of this role, assumed with sts:AssumeRole.")
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option("--external-id", help="The sts:ExternalId to pass to every AssumeRole.")
+    ] = None,
+    accounts: Annotated[
+        list[str] | None, typer.Option("--accounts", help="With --org: only these account ids (comma-separated).")
+    ] = None,
+    exclude_accounts: Annotated[
+        list[str] | None,
+        typer.Option("--exclude-accounts", help="With --org: skip these account ids (comma-separated)."),
+    ] = None,
+    scp: Annotated[
+        bool | None,
+        typer.Option(
+            "--scp/--no-scp",
+            help="Read the organization's SCPs and RCPs (with the caller's credentials) and apply them to IAM "
+            "verdicts [on with --org, off otherwise].",
+        ),
+    ] = None,
+    services: Services = None,
+    checks: Checks = None,
+    exclude_checks: Exclude = None,
+    severity: SeverityOpt = None,
+    output_dir: OutputDir = Path("cspm-output"),
+    json_path: JsonPath = None,
+    fail_on: FailOn = "none",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=64, help=f"Concurrent API workers [{AWS_WORKERS}; {AWS_ORG_WORKERS} with --org]."
+        ),
+    ] = None,
+    quiet: Quiet = False,
+    strict: Strict = False,
+    timeout: Timeout = None,
+    formats: Formats = None,
+    mutelist: MutelistOpt = None,
+    compliance: Compliance = None,
+    store: Store = None,
+    max_response_mb: MaxResponseMb = 64,
+    inspect_artifacts: Annotated[
+        bool,
+        typer.Option(
+            "--inspect-artifacts",
+            help="Read the model artifacts the models load (s3:GetObject) and judge their contents: unsafe "
+            "pickle code, safe formats. Off by default.",
+        ),
+    ] = False,
+    artifact_max_mb: Annotated[
+        int,
+        typer.Option("--artifact-max-mb", min=1, help="With --inspect-artifacts: most MiB read per artifact [512]."),
+    ] = 512,
+    artifact_scan_max_mb: Annotated[
+        int,
+        typer.Option("--artifact-scan-max-mb", min=1, help="With --inspect-artifacts: most MiB read per scan [10240]."),
+    ] = 10240,
+) -> None:
+    """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
+    ECR, KMS and CloudTrail."""
+    from cspm.artifacts.options import artifact_settings, select_checks
+    from cspm.selection import split_csv
+
+    out = output_options(
+        output_dir,
+        json_path,
+        fail_on,
+        strict,
+        quiet,
+        timeout,
+        formats=formats,
+        mutelist=mutelist,
+        compliance=compliance,
+        store=store,
+    )
+    selection = selection_from(services, checks, exclude_checks, severity)
+    from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
+    from cspm.runner import run
+
+    selected = select_checks(selection.apply("aws", available_services=list(SERVICE_MODULES)), inspect_artifacts)
+    workers = workers or (AWS_ORG_WORKERS if org else AWS_WORKERS)
+    options = AwsOptions(
+        profile=profile,
+        regions=tuple(split_csv(region)),
+        endpoint_url=endpoint_url,
+        workers=workers,
+        org=org,
+        role_name=role_name,
+        role_arn=role_arn,
+        external_id=external_id,
+        accounts=tuple(split_csv(accounts)),
+        exclude_accounts=tuple(split_csv(exclude_accounts)),
+        max_response_bytes=max_response_mb * 2**20,
+        scp=scp,
+        artifacts=artifact_settings(inspect_artifacts, artifact_max_mb, artifact_scan_max_mb, store),
+    )
+    options.validate()
+    provider = AwsProvider(options)
+    provider.connect()
+    raise typer.Exit(run(provider, selected, out, workers=workers))
 
 
 @scan_app.command("azure")

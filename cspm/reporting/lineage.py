@@ -1,6 +1,6 @@
-"""``cspm lineage REPORT.json``: the AI lineage of a report as a tree, Graphviz DOT or Mermaid.
+"""The AI lineage of a report as a tree, Graphviz DOT or Mermaid (``cspm lineage``, the demo).
 
-The command reads only the report (no cloud, no credentials). The tree starts at the resources
+Rendering reads only the report (no cloud, no credentials). The tree starts at the resources
 nothing else refers to (endpoints first) and follows each reference; unresolved references are
 marked ``✗ unresolved`` with their reason (a dashed red edge in DOT and Mermaid). Nodes with
 unmuted failing findings show their count and highest severity.
@@ -17,15 +17,11 @@ Errors (exit 2, one line): the file cannot be read, is not JSON, is not a cspm r
 from __future__ import annotations
 
 import io
-import sys
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from cspm.cli import app
 from cspm.errors import UsageError
 from cspm.reporting.safe import safe_text
 
@@ -37,26 +33,6 @@ if TYPE_CHECKING:
 FORMATS = ("tree", "dot", "mermaid")
 _FILL = {"critical": "#f8c9c4", "high": "#fbe0c3", "medium": "#fdf3c4", "low": "#e3f1dc", "informational": "#eef3ff"}
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green", "informational": "blue"}
-
-
-@app.command("lineage")
-def lineage_command(
-    report: Annotated[Path, typer.Argument(help="A report.json written by 'cspm scan' or 'cspm demo'.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="tree (default), dot (Graphviz) or mermaid.")] = "tree",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
-) -> None:
-    """Show the AI lineage of a report: data → jobs → artifacts → models → endpoints, with images, roles and keys."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt}; valid: {', '.join(FORMATS)}")
-    lineage = load_lineage(report)
-    text = render_tree(lineage) if fmt == "tree" else render_dot(lineage) if fmt == "dot" else render_mermaid(lineage)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from cspm.reporting.json_report import write_atomic
-
-    write_atomic(output, text)  # a regular file atomically; a FIFO or device directly
 
 
 def load_lineage(path: Path) -> Lineage:

@@ -1,6 +1,6 @@
-"""Operations commands: ``cspm diff``, ``cspm history``, ``cspm compliance``.
+"""The scan history: ``cspm history`` and ``cspm diff``.
 
-Registered on :data:`cspm.cli.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
+Registered on :data:`cspm.cli.app.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
 Only typer and cspm core load at import time; SQLAlchemy and the rest load inside the commands.
 """
 
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cspm.cli import app
+from cspm.cli.app import app
 from cspm.errors import ExitCode, UsageError
 
 Store = Annotated[
@@ -80,18 +80,3 @@ def history_command(
 
     view = history(store, provider=provider, account=account, limit=limit)
     typer.echo(json.dumps(view.as_dict(), indent=2) if as_json else render_history_text(view), nl=as_json)
-
-
-@app.command("compliance")
-def compliance_command(
-    framework: Annotated[str, typer.Argument(help="A framework id, e.g. aws-fsbp, cis-aws-5.0, mitre-atlas.")],
-    report: Annotated[Path, typer.Argument(help="A cspm JSON report.")],
-    as_json: AsJson = False,
-) -> None:
-    """Per requirement of a framework: its checks and their pass/fail counts; manual ones listed."""
-    from cspm.compliance import compliance_view, load_framework, render_text
-    from cspm.diff import read_report
-
-    fw = load_framework(framework)  # an unknown framework exits 2 before the report is read
-    view = compliance_view(read_report(report), fw)
-    typer.echo(view.model_dump_json(indent=2) if as_json else render_text(view), nl=as_json)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cspm.cli.app import CONTEXT_SETTINGS, app
 from cspm.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 policy_app = typer.Typer(
     help="Offline IAM policy analysis (no credentials needed).",
     no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},  # as cspm.cli.CONTEXT_SETTINGS
+    context_settings=CONTEXT_SETTINGS,
 )
+app.add_typer(policy_app, name="policy")
 
 
 class FailOn(StrEnum):

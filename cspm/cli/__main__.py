@@ -1,0 +1,5 @@
+"""``python -m cspm.cli``."""
+
+from cspm.cli import entry
+
+entry()

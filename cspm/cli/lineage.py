@@ -1,0 +1,33 @@
+"""``cspm lineage REPORT.json``: the AI lineage of a report (renderers in :mod:`cspm.reporting.lineage`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cspm.cli.app import app
+from cspm.errors import UsageError
+from cspm.reporting.lineage import FORMATS, load_lineage, render_dot, render_mermaid, render_tree
+
+
+@app.command("lineage")
+def lineage_command(
+    report: Annotated[Path, typer.Argument(help="A report.json written by 'cspm scan' or 'cspm demo'.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="tree (default), dot (Graphviz) or mermaid.")] = "tree",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+) -> None:
+    """Show the AI lineage of a report: data → jobs → artifacts → models → endpoints, with images, roles and keys."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {fmt}; valid: {', '.join(FORMATS)}")
+    lineage = load_lineage(report)
+    text = render_tree(lineage) if fmt == "tree" else render_dot(lineage) if fmt == "dot" else render_mermaid(lineage)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from cspm.reporting.json_report import write_atomic
+
+    write_atomic(output, text)  # a regular file atomically; a FIFO or device directly
