@@ -44,6 +44,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "flask_cors": "demo",
     "psycopg": "postgres",
     "picklescan": "artifacts",
+    "model_signing": "signing",
+    "OpenSSL": "signing",
 }
 
 

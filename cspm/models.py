@@ -313,6 +313,7 @@ class ArtifactEntry(_Model):
     bytes_read: int = 0
     reused_from: str | None = None
     kms_key_id: str | None = None
+    signing_policy: str | None = None
     signature: ArtifactSignature | None = None
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cspm.artifacts.verdict import free_of_unsafe_code, uses_safe_format
+from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.checks.aws._docs import security_hub_for
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
@@ -1587,3 +1587,40 @@ def model_artifact_uses_safe_format(
     Formats that hold tensors only (safetensors, ONNX, GGUF) take code out of the question. Read
     only with --inspect-artifacts."""
     return uses_safe_format(model, packages, artifacts)
+
+
+MODEL_SIGNING = "https://github.com/sigstore/model-transparency"
+
+
+@check(
+    title="SageMaker model artifacts carry a model signature that verifies",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Sign the model with OpenSSF Model Signing (model_signing sign) when it is produced, store "
+    "the signature next to the artifact as <key>.sig, and verify it before deployment.",
+    compliance={"nist-800-53-r5": ["SI-7", "SI-7(6)", "SR-4"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+    references=(MODEL_SIGNING,),
+)
+def model_artifact_signature_verifies(
+    model: Model,
+    packages: Sequence[ModelPackage],
+    artifacts: Sequence[S3ModelArtifact],
+    endpoints: Sequence[Endpoint],
+    configs: Sequence[EndpointConfig],
+) -> Result:
+    """A signature binds the artifact to who produced it: an artifact replaced in the bucket after
+    training (by a compromised pipeline or a too-broad bucket policy) no longer verifies. Read with
+    --inspect-artifacts and a signing key, certificate chain or Sigstore identity; under a signing
+    policy (--require-signed-models all|served) a model without a signature fails."""
+    return signature_verifies(model, packages, artifacts, served=_served(model, endpoints, configs))
+
+
+def _served(model: Model, endpoints: Sequence[Endpoint], configs: Sequence[EndpointConfig]) -> bool:
+    """Whether an InService endpoint hosts the model (through its endpoint config)."""
+    live = {e.endpoint_config_name for e in endpoints if e.status == "InService" and e.region == model.region}
+    return any(
+        c.name in live and any(v.model_name == model.name for v in c.variants or ())
+        for c in configs
+        if c.region == model.region
+    )

@@ -103,3 +103,42 @@ def _formats(artifact: ModelArtifact) -> list[tuple[str, str]]:
     if artifact.format in PICKLE_BASED | DATA_ONLY:
         return [(artifact.uri, artifact.format or "")]
     return []
+
+
+def signature_verifies(
+    resource: Resource, packages: Sequence[Resource], artifacts: Sequence[ModelArtifact], *, served: bool
+) -> Result:
+    """``served``: the resource is hosted by an InService endpoint (for the policy ``served``)."""
+    loaded = _loaded(resource, packages, artifacts)
+    if isinstance(loaded, Result):
+        return loaded
+    if all(a.signing_policy is None for a in loaded):
+        return not_applicable("Signatures were not looked at: no signing key, certificate, identity or policy.")
+    required = any(a.signing_policy == "all" or (a.signing_policy == "served" and served) for a in loaded)
+    evidence = {"artifacts": [_signature_evidence(a) for a in loaded], "signature_required": required}
+    invalid = [a for a in loaded if a.signature and a.signature.status == "invalid"]
+    if invalid:
+        detail = invalid[0].signature.detail if invalid[0].signature else None
+        return failed(f"The signature of {invalid[0].uri} does not verify ({detail}).", evidence)
+    absent = [a for a in loaded if a.signature and a.signature.status == "absent"]
+    if required and absent:
+        return failed(f"{absent[0].uri} has no signature, and the signing policy requires one.", evidence)
+    unverifiable = [
+        a
+        for a in loaded
+        if (a.signature is not None and a.signature.status == "unverifiable") or (required and a.signature is None)
+    ]
+    if unverifiable:
+        first = unverifiable[0]
+        reason = (first.signature.detail if first.signature else None) or first.error or "the artifact was not read"
+        return unknown(f"Could not verify the signature of {first.uri}: {reason}.", evidence)
+    if all(a.signature and a.signature.status == "verified" for a in loaded):
+        return passed("Every artifact the model loads has a signature that verifies.", evidence)
+    return not_applicable("Unsigned, and the signing policy does not require a signature of this model.")
+
+
+def _signature_evidence(artifact: ModelArtifact) -> dict[str, Any]:
+    item: dict[str, Any] = {"uri": artifact.uri, "sha256": artifact.sha256, "signing_policy": artifact.signing_policy}
+    if artifact.signature is not None:
+        item["signature"] = artifact.signature.model_dump(exclude_none=True)
+    return item

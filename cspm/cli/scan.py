@@ -120,10 +120,34 @@ def scan_aws(
         int,
         typer.Option("--artifact-scan-max-mb", min=1, help="With --inspect-artifacts: most MiB read per scan [10240]."),
     ] = 10240,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option("--signing-key", help="Verify model signatures (<artifact>.sig) with this EC public key (PEM)."),
+    ] = None,
+    signing_certificate: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--signing-certificate", help="Verify model signatures against this certificate chain (PEM; repeatable)."
+        ),
+    ] = None,
+    signing_identity: Annotated[
+        str | None, typer.Option("--signing-identity", help="Verify Sigstore keyless model signatures of this signer.")
+    ] = None,
+    signing_issuer: Annotated[
+        str | None, typer.Option("--signing-issuer", help="The OIDC issuer of --signing-identity.")
+    ] = None,
+    require_signed_models: Annotated[
+        str,
+        typer.Option(
+            "--require-signed-models",
+            help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
+            "a missing signature then fails [none].",
+        ),
+    ] = "none",
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     ECR, KMS and CloudTrail."""
-    from cspm.artifacts.options import artifact_settings, select_checks
+    from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
     from cspm.selection import split_csv
 
     out = output_options(
@@ -157,7 +181,13 @@ def scan_aws(
         exclude_accounts=tuple(split_csv(exclude_accounts)),
         max_response_bytes=max_response_mb * 2**20,
         scp=scp,
-        artifacts=artifact_settings(inspect_artifacts, artifact_max_mb, artifact_scan_max_mb, store),
+        artifacts=artifact_settings(
+            inspect_artifacts,
+            artifact_max_mb,
+            artifact_scan_max_mb,
+            store,
+            signing_policy(signing_key, signing_certificate, signing_identity, signing_issuer, require_signed_models),
+        ),
     )
     options.validate()
     provider = AwsProvider(options)

@@ -51,4 +51,6 @@ class ModelArtifact(Resource):
     bytes_read: int = 0
     reused_from: str | None = None  # the scan whose verdict was reused (same ETag and size)
     kms_key_id: str | None = None  # SSE-KMS key of the object (kms:Decrypt is needed to read it)
-    signature: SignatureCheck | None = None
+    # The scan's signing policy ("none" | "all" | "served"); None: signatures were not looked at.
+    signing_policy: str | None = None
+    signature: SignatureCheck | None = None  # None: not looked at (no policy, or not read)

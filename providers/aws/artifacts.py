@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -35,11 +37,12 @@ import botocore.exceptions
 import urllib3.exceptions
 
 from cspm.artifacts.inspect import CHUNK, SPOOL_MEMORY, Inspection, Limits, MiB, inspect_file, scanner_versions, sniff
+from cspm.artifacts.signatures import MAX_SIGNATURE_BYTES, SIGNATURE_SUFFIX, SigningPolicy, verify
 from cspm.artifacts.sources import SOURCES, Unresolved, artifact_uris, packages_index
 from cspm.lineage import parse_s3_uri
 from cspm.providers.aws.context import AwsContext
 from cspm.providers.base import ABSENT
-from cspm.resources.artifacts import ImportFound
+from cspm.resources.artifacts import ImportFound, SignatureCheck
 from cspm.resources.aws.artifacts import S3ModelArtifact
 from cspm.resources.aws.s3 import S3Bucket
 from cspm.resources.base import Resource
@@ -81,6 +84,7 @@ class ScanBudget:
 class ArtifactSettings:
     limits: Limits = field(default_factory=Limits)
     max_scan_bytes: int = DEFAULT_SCAN_BYTES
+    signing: SigningPolicy | None = None  # look for <key>.sig and verify it
     # uri -> the artifact as last inspected (from the history store), with the scan it came from
     previous: Mapping[str, tuple[str, S3ModelArtifact]] = field(default_factory=dict)
 
@@ -123,6 +127,7 @@ def _artifact(
         "account": ctx.account,
         "region": regions.get(bucket) or "global",
         "uri": uri,
+        "signing_policy": settings.signing.require if settings.signing else None,
     }
     s3 = ctx.client("s3", regions.get(bucket) or ctx.home_region)
     head = ctx.call(s3, "head_object", absent={"404", "NoSuchKey", "NotFound"}, Bucket=bucket, Key=key)
@@ -153,7 +158,38 @@ def _artifact(
             spool.seek(0)
             with budget.inspecting:
                 found = inspect_file(spool, key, limits, tmpdir=tmp)
+            if settings.signing is not None:
+                base["signature"] = _signature(ctx, s3, bucket, key, spool, settings.signing, tmp)
     return _snapshot(base, found, digest, count, scanners)
+
+
+def _signature(
+    ctx: AwsContext, s3: Any, bucket: str, key: str, spool: IO[bytes], policy: SigningPolicy, tmp: str
+) -> SignatureCheck:
+    """The OpenSSF Model Signing signature at ``<key>.sig``, verified against the artifact read."""
+    sig_key = key + SIGNATURE_SUFFIX
+    uri = f"s3://{bucket}/{sig_key}"
+    head = ctx.call(s3, "head_object", absent={"404", "NoSuchKey", "NotFound"}, Bucket=bucket, Key=sig_key)
+    if head is ABSENT:
+        return SignatureCheck(status="absent", signature_uri=uri, method=policy.method, identity=policy.identity)
+    if head is None or int(head.get("ContentLength") or 0) > MAX_SIGNATURE_BYTES:
+        why = "HeadObject failed (see errors)" if head is None else f"larger than {MAX_SIGNATURE_BYTES} bytes"
+        return SignatureCheck(status="unverifiable", signature_uri=uri, detail=f"the signature: {why}")
+    response = ctx.call(s3, "get_object", Bucket=bucket, Key=sig_key)
+    if response is None or response is ABSENT:
+        return SignatureCheck(status="unverifiable", signature_uri=uri, detail="GetObject of the signature failed")
+    signature_path, artifact_path = os.path.join(tmp, "model.sig"), os.path.join(tmp, "artifact")
+    try:
+        with open(signature_path, "wb") as out:
+            out.write(response["Body"].read(MAX_SIGNATURE_BYTES))
+    except (botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, OSError) as exc:
+        return SignatureCheck(status="unverifiable", signature_uri=uri, detail=f"reading it failed: {exc}")
+    finally:
+        response["Body"].close()
+    spool.seek(0)
+    with open(artifact_path, "wb") as out:  # the verifier hashes a file by path
+        shutil.copyfileobj(spool, out, CHUNK)
+    return verify(artifact_path, signature_path, uri, policy)
 
 
 def _unchanged(previous: S3ModelArtifact, etag: str | None, size: int) -> bool:

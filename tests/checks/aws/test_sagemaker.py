@@ -9,7 +9,7 @@ import pytest
 
 from cspm.checks.aws import sagemaker
 from cspm.models import Result, Status
-from cspm.resources.artifacts import ImportFound
+from cspm.resources.artifacts import ImportFound, SignatureCheck
 from cspm.resources.aws.artifacts import S3ModelArtifact
 from cspm.resources.aws.ec2 import RouteTable, Subnet, Vpc, VpcEndpoint
 from cspm.resources.aws.sagemaker import (
@@ -1004,3 +1004,44 @@ def test_artifact_evidence_names_the_object_hash_format_imports_and_scanner() ->
     reused = UNSAFE.model_copy(update={"reused_from": "scan-1"})
     result = sagemaker.model_artifact_uses_safe_format(loading(ART_URI), (), (reused,))
     assert result.evidence["artifacts"][0]["reused_from"] == "scan-1"
+
+
+# ---------------------------------------------------------------------------------------------
+# model_artifact_signature_verifies
+# ---------------------------------------------------------------------------------------------
+
+
+def signed(status: str | None, policy: str | None = "all", **fields: Any) -> S3ModelArtifact:
+    signature = None if status is None else SignatureCheck(status=status, method="key", detail="why")
+    return artifact(signing_policy=policy, signature=signature, **fields)
+
+
+LIVE = Endpoint(**_common("endpoint", "prod", REGION), status="InService", endpoint_config_name="config")
+DOWN = LIVE.model_copy(update={"status": "OutOfService"})
+HOSTING = config(variants=(instance_variant(),))  # hosts "model"
+
+SIGNATURE_CASES = [
+    # (case, artifacts, endpoints, expected)
+    ("verified", (signed("verified"),), (), Status.PASS),
+    ("does not verify", (signed("invalid"),), (), Status.FAIL),
+    ("absent under 'all'", (signed("absent"),), (), Status.FAIL),
+    ("absent, no policy", (signed("absent", "none"),), (), None),
+    ("absent under 'served', served", (signed("absent", "served"),), (LIVE,), Status.FAIL),
+    ("absent under 'served', endpoint down", (signed("absent", "served"),), (DOWN,), None),
+    ("unverifiable (keyless offline)", (signed("unverifiable"),), (), Status.ERROR),
+    ("artifact unreadable under a policy", (signed(None, error="HeadObject failed (see errors)"),), (), Status.ERROR),
+    ("signatures not looked at", (signed(None, None),), (), None),
+    ("not inspected", (), (), Status.ERROR),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "artifacts", "endpoints", "expected"), SIGNATURE_CASES, ids=[c[0] for c in SIGNATURE_CASES]
+)
+def test_model_artifact_signature_verifies(
+    case: str, artifacts: tuple[S3ModelArtifact, ...], endpoints: tuple[Endpoint, ...], expected: Status | None
+) -> None:
+    result = sagemaker.model_artifact_signature_verifies(loading(ART_URI), (), artifacts, endpoints, (HOSTING,))
+    assert result.status is expected, result.message
+    if expected is not None and artifacts:
+        assert result.evidence["artifacts"][0]["uri"] == ART_URI

@@ -19,6 +19,7 @@ import boto3
 import pytest
 
 from cspm.artifacts.inspect import Limits
+from cspm.artifacts.signatures import SigningPolicy
 from cspm.engine import scan
 from cspm.models import ScanReport, Status
 from cspm.providers.aws import AwsOptions, AwsProvider
@@ -26,6 +27,7 @@ from cspm.providers.aws.artifacts import ArtifactSettings
 from cspm.registry import load_checks
 from support.faults import Faults, FaultServer
 from support.model_corpus import reduce_pickle, safetensors, tar_gz
+from support.model_signing_keys import make_signer
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/serve"
@@ -308,3 +310,96 @@ def test_without_the_flag_object_contents_are_never_read(moto: FaultServer) -> N
     with pytest.raises(Exception, match="--inspect-artifacts"):
         provider.plan({c.resource_types[-1] for c in CHECKS})
     assert not [r for r in moto.faults.calls() if r.call.name == "s3:GET object"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Signatures (OpenSSF Model Signing, <key>.sig next to the artifact)
+# ---------------------------------------------------------------------------------------------
+
+SIGNED = "aws.sagemaker.model_artifact_signature_verifies"
+SIGNATURE_CHECKS = [s for s in load_checks(["aws"]) if s.id == SIGNED]
+
+
+def _signed_model(server: FaultServer, tmp_path: Path, name: str, sign: Any, body: bytes | None = None) -> None:
+    """A model whose artifact is signed by ``sign(model_path, signature_path)`` (None: unsigned)."""
+    body = body or safetensors()
+    key = f"{name}/model.safetensors"
+    _model(server, name, key, body)
+    if sign is None:
+        return
+    local = tmp_path / name
+    local.mkdir()
+    (local / "model.safetensors").write_bytes(body)
+    sign(local / "model.safetensors", local / "model.sig")
+    _client(server, "s3").put_object(Bucket=BUCKET, Key=f"{key}.sig", Body=(local / "model.sig").read_bytes())
+
+
+def _signature_scan(server: FaultServer, policy: SigningPolicy) -> dict[tuple[str, str], Any]:
+    options = AwsOptions(
+        endpoint_url=server.url, regions=("us-east-1",), workers=4, artifacts=ArtifactSettings(signing=policy)
+    )
+    provider = AwsProvider(options)
+    provider.connect()
+    return _verdicts(scan(provider, SIGNATURE_CHECKS, workers=4))
+
+
+def test_key_signatures_verify_offline_and_a_policy_fails_unsigned_models(moto: FaultServer, tmp_path: Path) -> None:
+    ours, theirs = make_signer(tmp_path / "keys"), make_signer(tmp_path / "keys", "intruder")
+    _signed_model(moto, tmp_path, "signed", ours.sign_with_key)
+    _signed_model(moto, tmp_path, "forged", theirs.sign_with_key)
+    _signed_model(moto, tmp_path, "unsigned", None)
+    s3 = _client(moto, "s3")
+    _signed_model(moto, tmp_path, "swapped", ours.sign_with_key)  # signed, then replaced in the bucket
+    s3.put_object(Bucket=BUCKET, Key="swapped/model.safetensors", Body=safetensors({"w": ("F32", [3])}))
+
+    verdicts = _signature_scan(moto, SigningPolicy(public_key=str(ours.public), require="all"))
+
+    assert verdicts[(SIGNED, "signed")].status is Status.PASS
+    assert verdicts[(SIGNED, "signed")].evidence["artifacts"][0]["signature"]["method"] == "key"
+    assert verdicts[(SIGNED, "forged")].status is Status.FAIL
+    assert verdicts[(SIGNED, "swapped")].status is Status.FAIL
+    assert "does not verify" in verdicts[(SIGNED, "swapped")].message
+    assert verdicts[(SIGNED, "unsigned")].status is Status.FAIL
+    assert "signing policy requires one" in verdicts[(SIGNED, "unsigned")].message
+
+    without_policy = _signature_scan(moto, SigningPolicy(public_key=str(ours.public)))
+    assert (SIGNED, "unsigned") not in without_policy  # nothing required: no finding
+    assert without_policy[(SIGNED, "signed")].status is Status.PASS
+
+
+def test_certificate_signatures_verify_against_the_chain(moto: FaultServer, tmp_path: Path) -> None:
+    ours, theirs = make_signer(tmp_path / "pki"), make_signer(tmp_path / "pki", "other")
+    _signed_model(moto, tmp_path, "ours", ours.sign_with_certificate)
+    _signed_model(moto, tmp_path, "theirs", theirs.sign_with_certificate)
+
+    verdicts = _signature_scan(moto, SigningPolicy(certificate_chain=(str(ours.ca),)))
+
+    assert verdicts[(SIGNED, "ours")].status is Status.PASS
+    assert verdicts[(SIGNED, "theirs")].status is Status.FAIL
+
+
+def test_keyless_signatures_are_unverifiable_offline_never_valid(moto: FaultServer, tmp_path: Path) -> None:
+    _signed_model(moto, tmp_path, "signed", make_signer(tmp_path / "k").sign_with_key)
+    policy = SigningPolicy(identity="release@acme.example", issuer="https://accounts.acme.example", require="all")
+
+    verdicts = _signature_scan(moto, policy)
+
+    assert verdicts[(SIGNED, "signed")].status is Status.ERROR
+    assert "Could not verify" in verdicts[(SIGNED, "signed")].message
+
+
+def test_the_served_policy_requires_signatures_of_models_behind_live_endpoints(
+    moto: FaultServer, tmp_path: Path
+) -> None:
+    _signed_model(moto, tmp_path, "live", None)
+    _signed_model(moto, tmp_path, "idle", None)
+    sm = _client(moto, "sagemaker")
+    variant = {"VariantName": "v", "ModelName": "live", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    sm.create_endpoint_config(EndpointConfigName="live-config", ProductionVariants=[variant])
+    sm.create_endpoint(EndpointName="prod", EndpointConfigName="live-config")
+    key = make_signer(tmp_path / "k")
+
+    verdicts = _signature_scan(moto, SigningPolicy(public_key=str(key.public), require="served"))
+
+    assert verdicts[(SIGNED, "live")].status is Status.FAIL
+    assert (SIGNED, "idle") not in verdicts
