@@ -45,6 +45,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "psycopg": "postgres",
     "picklescan": "artifacts",
     "model_signing": "signing",
+    "cyclonedx": "aibom",
     "OpenSSL": "signing",
 }
 

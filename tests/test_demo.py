@@ -492,3 +492,26 @@ def test_demo_lineage_tree_marks_the_unsafe_artifact(demo_run: tuple[Any, dict[s
     tree = render_tree(lineage, width=400)
     assert f"⚠ unsafe code: {os.system.__module__}.system" in tree
     assert "(tar.gz, sha256 " in tree  # the safetensors artifacts, inspected and clean
+
+
+@pytest.mark.e2e
+def test_demo_report_renders_a_valid_ai_bom(demo_run: tuple[Any, dict[str, Any], float]) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from cspm.models import ScanReport
+    from cspm.reporting.formats import render
+
+    _, report, _ = demo_run
+    text = render(ScanReport.model_validate(report), "cyclonedx")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = json.loads(text)
+    types = {c["type"] for c in bom["components"]}
+    assert {"machine-learning-model", "data", "container", "file", "application"} <= types
+    unsafe = [
+        c
+        for c in bom["components"]
+        if {"name": "cspm:artifact:dangerous_imports", "value": f"{os.system.__module__}.system"}
+        in c.get("properties", [])
+    ]
+    assert len(unsafe) == 1 and unsafe[0]["hashes"][0]["alg"] == "SHA-256"
