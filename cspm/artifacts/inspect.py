@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import gzip
+import io
 import logging
 import pickletools
 import re
@@ -284,7 +285,11 @@ class _Walker:
     # -- data-only formats ---------------------------------------------------------------------
 
     def _safetensors(self, f: IO[bytes], name: str, where: str, depth: int) -> str:
-        size = _size(f)
+        return self.safetensors_header(f, where, _size(f))
+
+    def safetensors_header(self, f: IO[bytes], where: str, size: int) -> str:
+        """Check the header at ``f``'s position against ``size``, the size of the whole file (which
+        may be larger than what ``f`` holds: an artifact over the byte budget, header read only)."""
         (length,) = struct.unpack("<Q", f.read(8))
         if length > SAFETENSORS_MAX_HEADER:
             self.problem(f"{where}: the safetensors header claims {length} bytes (the format allows 100 MiB)")
@@ -342,6 +347,18 @@ class _Walker:
 # ---------------------------------------------------------------------------------------------
 # Pure helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def inspect_header(head: bytes, name: str, size: int) -> Inspection | None:
+    """An artifact too large to read whole, whose format holds data only: its header decides
+    (safetensors: the whole JSON header; GGUF, ONNX: the magic). None for any other format."""
+    kind = sniff(head, name)
+    if kind not in ("safetensors", "gguf", "onnx"):
+        return None
+    result = Inspection(format=kind, members=[(name, kind)])
+    if kind == "safetensors":
+        _Walker(Limits(), result, None).safetensors_header(io.BytesIO(head), name, size)
+    return result
 
 
 def sniff(head: bytes, name: str) -> str:

@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import shutil
+import struct
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -36,7 +37,18 @@ from typing import IO, Any
 import botocore.exceptions
 import urllib3.exceptions
 
-from cspm.artifacts.inspect import CHUNK, SPOOL_MEMORY, Inspection, Limits, MiB, inspect_file, scanner_versions, sniff
+from cspm.artifacts.inspect import (
+    CHUNK,
+    SAFETENSORS_MAX_HEADER,
+    SPOOL_MEMORY,
+    Inspection,
+    Limits,
+    MiB,
+    inspect_file,
+    inspect_header,
+    scanner_versions,
+    sniff,
+)
 from cspm.artifacts.signatures import MAX_SIGNATURE_BYTES, SIGNATURE_SUFFIX, SigningPolicy, verify
 from cspm.artifacts.sources import SOURCES, Unresolved, artifact_uris, packages_index
 from cspm.lineage import parse_s3_uri
@@ -235,22 +247,37 @@ def _download(
 
 
 def _too_large(ctx: AwsContext, s3: Any, bucket: str, key: str, base: dict[str, Any], why: str) -> S3ModelArtifact:
-    """Not read whole: the first bytes name the format (a pickle still fails the format check)."""
-    response = ctx.call(s3, "get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{SNIFF_BYTES - 1}")
-    head = b""
-    if response is not None and response is not ABSENT:
-        try:
-            head = response["Body"].read(SNIFF_BYTES)
-        except (botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, OSError):
-            head = b""
-        finally:
-            response["Body"].close()
+    """Not read whole: the first bytes name the format (a pickle still fails the format check).
+    A data-only format is judged by its header: a safetensors header (at most 100 MiB, the format's
+    limit) is read whole with a second ranged GetObject."""
+    head = _range(ctx, s3, bucket, key, SNIFF_BYTES)
+    size = int(base.get("size") or 0)
+    if sniff(head, key) == "safetensors" and len(head) >= 8:
+        wanted = 8 + struct.unpack("<Q", head[:8])[0]
+        if len(head) < wanted <= 8 + SAFETENSORS_MAX_HEADER:
+            head = _range(ctx, s3, bucket, key, wanted)
+    found = inspect_header(head, key, size) if head else None
+    if found is not None:  # no scanner was needed: the header holds no code
+        return _snapshot(base, found, None, len(head), {})
     kind = sniff(head, key) if head else None
     return S3ModelArtifact(**base, format=kind, error=f"not inspected: {why}", bytes_read=len(head))
 
 
+def _range(ctx: AwsContext, s3: Any, bucket: str, key: str, length: int) -> bytes:
+    """The first ``length`` bytes of the object (b"" when they cannot be read: recorded)."""
+    response = ctx.call(s3, "get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}")
+    if response is None or response is ABSENT:
+        return b""
+    try:
+        return bytes(response["Body"].read(length))
+    except (botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, OSError):
+        return b""
+    finally:
+        response["Body"].close()
+
+
 def _snapshot(
-    base: dict[str, Any], found: Inspection, digest: str, count: int, scanners: dict[str, str]
+    base: dict[str, Any], found: Inspection, digest: str | None, count: int, scanners: dict[str, str]
 ) -> S3ModelArtifact:
     return S3ModelArtifact(
         **base,

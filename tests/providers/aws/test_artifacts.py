@@ -281,9 +281,10 @@ def test_an_object_that_changes_between_head_and_get_is_an_error(moto: FaultServ
 def test_byte_budgets_read_the_format_only(moto: FaultServer) -> None:
     big_pickle = pickle.dumps({"w": b"\x00" * 300_000}, protocol=4)
     _model(moto, "big-pickle", "big/model.pkl", big_pickle)
-    _model(moto, "small-a", "a/model.safetensors", safetensors())
-    _model(moto, "small-b", "b/model.safetensors", safetensors())
-    size = len(safetensors())
+    small = pickle.dumps({"w": [0.5] * 10}, protocol=4)
+    _model(moto, "small-a", "a/model.pkl", small)
+    _model(moto, "small-b", "b/model.pkl", small)
+    size = len(small)
 
     report = _scan(moto, ArtifactSettings(limits=Limits(max_bytes=200_000), max_scan_bytes=size + 10))
 
@@ -296,6 +297,21 @@ def test_byte_budgets_read_the_format_only(moto: FaultServer) -> None:
     spent = next(verdicts[(UNSAFE, m)] for m in ("small-a", "small-b") if verdicts[(UNSAFE, m)].status is Status.ERROR)
     assert "byte budget" in spent.message
     assert _artifact(report, "big/model.pkl").bytes_read <= 64 * 1024
+
+
+def test_a_safetensors_file_over_the_budget_is_judged_by_its_header(moto: FaultServer) -> None:
+    tensor = b'"w": {"dtype": "U8", "shape": [300000], "data_offsets": [0, 300000]}'
+    header = b'{"__metadata__": {"note": "' + b"x" * 70_000 + b'"}, ' + tensor + b"}"  # over the 64 KiB sniff
+    big = struct.pack("<Q", len(header)) + header + b"\x00" * 300_000
+    _model(moto, "llm", "llm/model.safetensors", big)
+
+    report = _scan(moto, ArtifactSettings(limits=Limits(max_bytes=200_000)))
+
+    verdicts = _verdicts(report)
+    assert verdicts[(UNSAFE, "llm")].status is Status.PASS
+    assert verdicts[(FORMAT, "llm")].status is Status.PASS
+    artifact = _artifact(report, "llm/model.safetensors")
+    assert artifact.sha256 is None and artifact.bytes_read == 8 + len(header)  # the header, twice ranged
 
 
 def test_without_the_flag_object_contents_are_never_read(moto: FaultServer) -> None:
