@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cspm.artifacts.inspect import DATA_ONLY, PICKLE_BASED, Limits, inspect_file, sniff
+from cspm.artifacts.inspect import DATA_ONLY, PICKLE_BASED, Limits, inspect_file, inspect_header, sniff
 from support.model_corpus import BENIGN, MALICIOUS, npy, reduce_pickle, safetensors, tar_gz, torch_zip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,3 +152,13 @@ def test_no_pickle_loading_anywhere_in_the_code() -> None:
         text = path.read_text()
         for banned in ("pickle.load", "pickle.Unpickler", "joblib.load", "torch.load", "np.load", "numpy.load"):
             assert banned not in text, f"{path.name} mentions {banned}"
+
+
+def test_an_oversize_data_only_file_is_judged_by_its_header() -> None:
+    full = safetensors()
+    found = inspect_header(full[:200], "model.safetensors", size=len(full))
+    assert found is not None and found.format == "safetensors" and found.problems == []
+    lying = inspect_header(full[:200], "model.safetensors", size=20)  # tensors beyond the object
+    assert lying is not None and lying.problems
+    assert inspect_header(b"GGUF\x03\x00\x00\x00", "m.gguf", size=10**10) is not None
+    assert inspect_header(reduce_pickle(os.system, "id"), "model.pkl", size=10**10) is None  # needs the whole file
