@@ -49,6 +49,7 @@ from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.base import Scope as ResourceScope
 from cspm.scoring import resource_scores, scope_scores, summarize
 from cspm.secrets import redact, redact_finding, redact_tags
+from cspm.supply_chain import mark_unassessed
 
 log = logging.getLogger(__name__)
 
@@ -628,9 +629,9 @@ def build_report(
     started: datetime,
     finished: datetime,
 ) -> ScanReport:
-    graph = _lineage(provider, checks, inventory)
-    if graph is not None:
-        findings = raise_supply_chain_severity(findings, graph)
+    graph, coverage = _lineage(provider, checks, inventory)
+    if graph is not None and coverage is not None:
+        findings = mark_unassessed(raise_supply_chain_severity(findings, graph), coverage)
     # Checks quote account text (rule descriptions, names) in messages and evidence: redacted too.
     findings = [redact_finding(f) for f in findings]
     by_resource: dict[str, list[Finding]] = defaultdict(list)
@@ -678,15 +679,17 @@ def build_report(
     )
 
 
-def _lineage(provider: Provider, checks: Sequence[CheckSpec], inventory: Inventory) -> LineageGraph | None:
-    """The AI lineage graph of an AWS scan (None for other clouds), with what the scan covered so
-    that unresolved references say why."""
+def _lineage(
+    provider: Provider, checks: Sequence[CheckSpec], inventory: Inventory
+) -> tuple[LineageGraph | None, Coverage | None]:
+    """The AI lineage graph of an AWS scan and what the scan covered, so that unresolved
+    references say why (None, None for other clouds)."""
     if "aws" not in provider.name.split("+"):
-        return None
+        return None, None
     planned = plan_types(checks)
     coverage = Coverage(
         collected=frozenset(t.resource_type for t in planned),
         incomplete={(t.resource_type, a, r): why for t in planned for a, r, why in inventory.incomplete_scopes(t)},
         scopes={s.account: frozenset(s.regions) for s in provider.scopes()},
     )
-    return build_lineage(inventory.resources(), coverage)
+    return build_lineage(inventory.resources(), coverage), coverage

@@ -209,6 +209,19 @@ class Finding(_Model):
     compliance: dict[str, list[str]] = Field(default_factory=dict)
     attack: list[str] = Field(default_factory=list)
     muted_by: MuteInfo | None = None  # added in 0.1.0 (optional): why the finding is muted
+    # Added in 0.1.0 (optional; issue 18): the cloud of this finding ("aws", "azure", "gcp"), set
+    # on every scan, so a combined report (scan.provider "aws+azure+gcp") says it per finding.
+    provider: str | None = None
+    # Added in 0.1.0 (optional; issue 18): set on a FAIL the AI-supply-chain severity rule could
+    # not judge, e.g. "not assessed: lineage needs sagemaker" in a `--services s3` scan.
+    supply_chain: str | None = None
+
+    def cloud(self, report_provider: str) -> str:
+        """This finding's cloud: its ``provider``; for reports written before the field existed,
+        the report's provider, or for a combined one the cloud its check id names."""
+        if self.provider:
+            return self.provider
+        return self.check_id.split(".", 1)[0] if "+" in report_provider else report_provider
 
 
 class CollectionError(_Model):

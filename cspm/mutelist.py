@@ -325,7 +325,8 @@ def evaluate_mutelist(report: ScanReport, mutelist: Mutelist, now: datetime) -> 
     changed = False
     for original in report.findings:
         resource = resources.get(original.resource_uid)
-        hit = next((m for m in active if m.matches(original, provider, resource)), None)
+        cloud = original.cloud(provider)  # in a combined report, the finding's own cloud
+        hit = next((m for m in active if m.matches(original, cloud, resource)), None)
         finding = original
         if hit is not None:
             muted_by[original.uid] = hit.ref
@@ -333,7 +334,7 @@ def evaluate_mutelist(report: ScanReport, mutelist: Mutelist, now: datetime) -> 
             changed = changed or not original.muted
         elif not original.muted:
             for m in expired:
-                if m.matches(original, provider, resource):
+                if m.matches(original, cloud, resource):
                     would_have[m.ref.label] += 1
         findings.append(finding)
     muted_report = _rescored(report, findings) if changed else report.model_copy(update={"findings": findings})

@@ -103,6 +103,7 @@ class CheckSpec:
         (never changed in place)."""
         return {
             "check_id": self.id,
+            "provider": self.cloud,
             "title": self.title,
             "severity": self.severity,
             "baseline": self.baseline,

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from cspm.choices import FAIL_ON
 from cspm.engine import Provider, Stop, scan
 from cspm.errors import ExitCode
 from cspm.models import ScanReport, Severity, Status
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAIL_ON_CHOICES = ("none", "informational", "low", "medium", "high", "critical")
+FAIL_ON_CHOICES = FAIL_ON  # --fail-on's levels (cspm/choices.py)
 
 # --timeout T: collection stops at T; evaluating and writing the partial report then takes well
 # under a second. Should they not be done by T + EXIT_GRACE_SECONDS, the watchdog ends the process
@@ -66,8 +67,13 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
         report = scan(provider, checks, workers=workers, progress=progress, stop=stop)
         report, mutes = _mute(report, out)
         write_reports(report, out, mutes=mutes)
+    from cspm.supply_chain import supply_chain_note
+
+    note = supply_chain_note(report.findings)  # e.g. --services s3: no lineage, no severity raise
     if not out.quiet:
         _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
+        if note:
+            (sys.stderr if out.json_path == "-" else sys.stdout).write(f"note: {note}\n")
     if out.compliance:
         _compliance(report, out)
     if out.store:
@@ -82,6 +88,8 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
     code = exit_code(report, out.fail_on, strict=out.strict)
     if code:
         sys.stderr.write(f"cspm: {exit_reason(report, code, out.fail_on)}\n")
+    elif note and out.quiet:  # a quiet gate that passed still learns why it may differ from a full scan
+        sys.stderr.write(f"cspm: note: {note}\n")
     return code
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,15 @@ def moto_url(moto_server_url: str) -> str:
 
     reset_moto(moto_server_url)
     return moto_server_url
+
+
+@pytest.fixture(scope="session")
+def demo_report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real ``cspm demo`` run per test session (per xdist worker): the combined
+    ``aws+azure+gcp`` report and every extra format, in a directory tests only read."""
+    from e2e.harness import run_cspm
+
+    out = tmp_path_factory.mktemp("demo-report")
+    run = run_cspm("demo", "--quiet", "--output-formats", "ocsf,asff,sarif,csv", output_dir=out, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return out

@@ -6,22 +6,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
 
-from cspm.cli import app, main
+from cspm.cli import main
+from support.cli import command_tree
 
-
-def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    paths = [prefix]
-    for name, sub in getattr(command, "commands", {}).items():  # a group (Typer ships its own click)
-        paths.extend(_command_paths(sub, (*prefix, name)))
-    return paths
-
-
-COMMAND_PATHS = _command_paths(typer.main.get_command(app))
+COMMAND_PATHS = [path for path, _ in command_tree()]
 
 
 def test_every_command_is_walked() -> None:
@@ -41,7 +32,7 @@ def test_dash_h_is_help_on_every_command(path: tuple[str, ...], capsys: pytest.C
 
 
 def test_checks_list_piped_is_one_tab_separated_line_per_check(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["checks", "list", "--provider", "aws", "--service", "s3", "--severity", "critical"]) == 0
+    assert main(["checks", "list", "--provider", "aws", "--services", "s3", "--severity", "critical"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines and "aws.s3.bucket_is_not_public\tcritical\tleast-privilege\t" in "\n".join(lines)
     for line in lines:  # no table, no wrapping: every line is a whole check
@@ -51,7 +42,7 @@ def test_checks_list_piped_is_one_tab_separated_line_per_check(capsys: pytest.Ca
 
 
 def test_checks_list_filters_combine_and_match_json(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["checks", "list", "--service", "s3,iam", "--baseline", "encryption,logging", "--severity", "high,medium"]
+    args = ["checks", "list", "--services", "s3,iam", "--baseline", "encryption,logging", "--severity", "high,medium"]
     assert main([*args, "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed
@@ -77,8 +68,8 @@ def test_checks_list_unfiltered_json_is_unchanged(capsys: pytest.CaptureFixture[
     [
         (["--baseline", "encrypt"], "unknown baseline encrypt (did you mean encryption?); valid: least-privilege,"),
         (["--severity", "urgent"], "unknown severity urgent; valid: critical"),
-        (["--service", "S3"], "unknown service S3 (did you mean s3?); valid: "),
-        (["--provider", "aws", "--service", "storage"], "valid: cloudtrail, ec2"),
+        (["--services", "S3"], "unknown service S3 (did you mean s3?); valid: "),
+        (["--provider", "aws", "--services", "storage"], "valid: cloudtrail, ec2"),
     ],
 )
 def test_checks_list_bad_filter_exits_2_with_valid_values(
@@ -93,7 +84,7 @@ def test_checks_list_on_a_terminal_is_a_table(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    assert main(["checks", "list", "--service", "s3", "--severity", "critical"]) == 0
+    assert main(["checks", "list", "--services", "s3", "--severity", "critical"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"\d+ checks", out.splitlines()[0]) and "┏" in out
 
@@ -214,3 +205,73 @@ def test_absolute_and_plain_store_paths_still_create_their_directory(
     assert main(["history", "--store", str(tmp_path / "b" / "h.db")]) == 0
     assert (tmp_path / "a" / "h.db").is_file() and (tmp_path / "b" / "h.db").is_file()
     assert capsys.readouterr().err == ""
+
+
+# --- one stderr line for every non-zero exit (the audit) ------------------------------------------
+
+
+def _failing_paths(tmp: Path) -> list[tuple[list[str], int]]:
+    from support.report_factory import make_finding, make_report
+
+    (tmp / "allow-all.json").write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+        encoding="utf-8",
+    )
+    (tmp / "broken.json").write_text("{nope", encoding="utf-8")
+    (tmp / "old.json").write_text(make_report([]).to_json(), encoding="utf-8")
+    (tmp / "new.json").write_text(make_report([make_finding()]).to_json(), encoding="utf-8")
+    (tmp / "bad.toml").write_text("[scan]\nfail-on = 'hgh'\n", encoding="utf-8")
+    t = str(tmp)
+    return [
+        ([], 2),
+        (["bogus"], 2),
+        (["scan"], 2),
+        (["scan", "aws", "--bogus"], 2),
+        (["scan", "aws", "--region"], 2),
+        (["scan", "aws", "--fail-on", "x"], 2),
+        (["scan", "aws", "--workers", "0"], 2),
+        (["scan", "azure", "--timeout", "0"], 2),
+        (["scan", "azure", "--compliance", "cis-aws-5.0"], 2),
+        (["scan", "gcp", "--organization", "x y"], 2),
+        (["demo", "--output-formats", "pdf"], 2),
+        (["checks", "list", "--baseline", "x"], 2),
+        (["checks", "show"], 2),
+        (["checks", "show", "nope"], 2),
+        (["policy", "lint", f"{t}/missing.json", f"{t}/missing2.json"], 2),
+        (["policy", "lint", f"{t}/broken.json"], 2),
+        (["policy", "lint", f"{t}/allow-all.json"], 3),
+        (["diff", f"{t}/old.json"], 2),
+        (["diff", f"{t}/broken.json", f"{t}/broken.json"], 2),
+        (["diff", f"{t}/old.json", f"{t}/new.json", "--fail-on", "high"], 3),
+        (["diff", "--last", "--store", f"sqlite:///{t}/empty.db"], 2),
+        (["history", "--store", "mysql://x/y"], 2),
+        (["compliance", "nope", f"{t}/new.json"], 2),
+        (["compliance", "cis-azure-5.0", f"{t}/new.json"], 2),
+        (["lineage", f"{t}/missing.json"], 2),
+        (["lineage", f"{t}/new.json", "--format", "png"], 2),
+        (["permissions"], 2),
+        (["permissions", "nope"], 2),
+        (["--config", f"{t}/bad.toml", "history"], 2),
+        (["--config", f"{t}/missing.toml", "history"], 2),
+    ]
+
+
+def test_every_non_zero_exit_prints_exactly_one_stderr_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./cspm.toml but the test's own
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for args, code in _failing_paths(tmp_path):
+        assert main(args) == code, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.endswith("\n"), (args, err)
+
+
+def test_an_internal_error_is_one_line_too(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr("cspm.registry.load_checks", broken)
+    assert main(["checks", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cspm: internal error: RuntimeError: a bug")

@@ -111,6 +111,7 @@ def test_scan_builds_a_report_with_scores_and_errors() -> None:
     expected: set[type[Resource]] = {Thing, Settings}
     assert provider.planned == expected
     assert report.schema_version == "1" and report.scan.provider == "aws"
+    assert {f.provider for f in report.findings} == {"aws"}  # every scan, not only combined ones
     assert report.scan.checks_run == 2
     assert report.scan.complete is False  # the setup error counts
     assert [e.code for e in report.errors] == ["RegionNotEnabled"]
@@ -132,6 +133,7 @@ def test_a_collector_that_raises_is_recorded_and_its_types_answer_error() -> Non
     assert ("collect", "RuntimeError", "collector bug") in codes
     statuses = sorted(f.status for f in report.findings)
     assert Status.ERROR in statuses  # the unassessed scope
+    assert {f.provider for f in report.findings} == {"aws"}
     assert report.scan.complete is False
 
 

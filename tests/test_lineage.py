@@ -907,3 +907,65 @@ def test_demo_lineage_seed_shows_the_chain_and_graph_findings(moto_url: str) -> 
     assert by_resource[(GRAPH_CHECKS[1], lineage_seed.FINETUNE_JOB)].status is Status.FAIL
     assert by_resource[(GRAPH_CHECKS[2], lineage_seed.FINETUNE_JOB)].status is Status.FAIL
     assert report.summary.ai_inventory is not None and report.summary.ai_inventory.endpoints.count >= 3
+
+
+# --- a scan without the lineage says so (issue 18: --services s3) --------------------------------
+
+
+def _versioning_scan(*check_ids: str, quiet: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
+    from cspm.runner import OutputOptions, run
+
+    settings = S3AccountSettings(
+        uid=f"arn:aws:s3:::account/{A}", name=A, account=A, public_access_block=PublicAccessBlock()
+    )
+    world = [job(), model(), bucket("art", versioning=Versioning(status="Suspended")), settings]
+    checks = [s for s in load_checks(["aws"]) if s.id in check_ids]
+    out = OutputOptions(output_dir=tmp_path, quiet=quiet)
+    assert run(_Provider(world), checks, out, workers=1) == 0
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    (finding,) = [f for f in report["findings"] if f["check_id"] == "aws.s3.bucket_versioning_enabled"]
+    return finding, capsys.readouterr()
+
+
+def test_without_sagemaker_the_finding_and_the_terminal_say_the_raise_was_not_assessed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cspm.supply_chain import NEEDS_SAGEMAKER
+
+    s3_only, printed = _versioning_scan(
+        "aws.s3.bucket_versioning_enabled", quiet=False, tmp_path=tmp_path, capsys=capsys
+    )
+    assert s3_only["severity"] == "medium" and s3_only["supply_chain"] == NEEDS_SAGEMAKER
+    note = [line for line in printed.out.splitlines() if line.startswith("note: ")]
+    assert note == [
+        "note: 1 failing finding on S3 buckets, KMS keys or ECR repositories were not checked against the AI "
+        "supply chain (lineage needs sagemaker); in a scan with SageMaker each may be one severity level higher"
+    ]
+    full, printed = _versioning_scan(
+        "aws.s3.bucket_versioning_enabled",
+        "aws.lineage.endpoint_model_artifacts_are_protected",  # plans the SageMaker types
+        quiet=False,
+        tmp_path=tmp_path / "full",
+        capsys=capsys,
+    )
+    assert full["severity"] == "high" and full["supply_chain"] is None
+    assert "note: " not in printed.out
+    _, quiet = _versioning_scan("aws.s3.bucket_versioning_enabled", quiet=True, tmp_path=tmp_path / "q", capsys=capsys)
+    assert quiet.out == "" and quiet.err.startswith("cspm: note: 1 failing finding") and quiet.err.count("\n") == 1
+
+
+def test_a_sagemaker_listing_that_failed_is_named_per_account() -> None:
+    from cspm.supply_chain import AI_REFERRERS, not_assessed_reason
+
+    everything = frozenset(AI_REFERRERS | {L.BUCKET})
+    failed = L.Coverage(collected=everything, incomplete={(L.TRAINING_JOB, A, R): "AccessDenied"})
+    assert (
+        not_assessed_reason(failed, A)
+        == f"not assessed: {L.TRAINING_JOB} could not be listed in {A} {R} (AccessDenied)"
+    )
+    assert not_assessed_reason(failed, "999999999999") is None
+    partial = L.Coverage(collected=everything - {L.MODEL_PACKAGE_GROUP})  # as a full scan: judged
+    assert not_assessed_reason(partial, A) is None
+    assert (
+        not_assessed_reason(L.Coverage(collected=frozenset({L.BUCKET})), A) == "not assessed: lineage needs sagemaker"
+    )

@@ -46,7 +46,7 @@ def _run(tmp_path: Path, blocked: list[str], argv: list[str]) -> subprocess.Comp
             ["scan", "aws", "--inspect-artifacts", "--signing-identity", "a@b.c", "--signing-issuer", "https://i"],
             "signing",
         ),
-        (["cyclonedx"], ["scan", "aws", "--format", "cyclonedx", "--quiet"], "aibom"),
+        (["cyclonedx"], ["scan", "aws", "--output-formats", "cyclonedx", "--quiet"], "aibom"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_it(tmp_path: Path, blocked: list[str], argv: list[str], extra: str) -> None:

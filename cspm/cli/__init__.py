@@ -43,11 +43,32 @@ for _module in COMMAND_MODULES:
 # ---------------------------------------------------------------------------------------------
 
 
+def command() -> Any:
+    """The click command tree of :data:`app`, with the help conventions of docs/cli.md applied:
+    an argument is shown by its name (``REPORT``), never followed by a type name (``<str>``)."""
+    root = typer.main.get_command(app)
+    _name_only_arguments(root)
+    return root
+
+
+def _name_only_arguments(cmd: Any) -> None:
+    for param in cmd.params:
+        if param.param_type_name == "argument":
+            # Typer prints "NAME <type>" for arguments, even with a metavar; options use the metavar.
+            setattr(param, "display_type_rich", _no_type_name)  # noqa: B010 - an instance override
+    for sub in getattr(cmd, "commands", {}).values():
+        _name_only_arguments(sub)
+
+
+def _no_type_name(ctx: Any = None) -> None:
+    return None
+
+
 def _run_app(args: list[str]) -> Any:
     """The Typer app; a missing optional extra (a cloud SDK, the demo's moto) becomes
     :class:`MissingExtra` (exit 2, naming the extra to install) instead of an internal error."""
     try:
-        return app(args=args, prog_name="cspm", standalone_mode=False)
+        return command().main(args=args, prog_name="cspm", standalone_mode=False)
     except ModuleNotFoundError as exc:
         missing = missing_extra(exc)
         if missing is None:
@@ -72,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("cspm: interrupted", err=True)
         return 130
     except typer.TyperException as exc:  # click's usage errors (bad flag, bad value)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `cspm`, `cspm scan`: the help, then one line
+            typer.echo(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+            typer.echo("cspm: error: a command is missing (see the list above)", err=True)
+            return ExitCode.USAGE
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         typer.echo(f"cspm: error: {safe_text(message)}", err=True)
         return ExitCode.USAGE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -43,13 +44,28 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Debug logs and tracebacks on stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Informational logs on stderr.")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="CSPM_CONFIG",
+            metavar="FILE",
+            help="Option defaults from this TOML file [./cspm.toml, else $XDG_CONFIG_HOME/cspm/config.toml].",
+        ),
+    ] = None,
 ) -> None:
     _configure_logging(debug=debug, verbose=verbose)
+    from cspm.cli.config import config_path, load_default_map
+
+    path = config_path(config)
+    if path is not None:  # flags and environment variables still win over the file (click's default_map)
+        ctx.default_map = load_default_map(path, ctx.command)
 
 
 def _configure_logging(*, debug: bool, verbose: bool) -> None:

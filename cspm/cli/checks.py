@@ -8,20 +8,26 @@ from typing import Annotated
 
 import typer
 
+from cspm.choices import BASELINES, CLOUDS, one_of, some_of
 from cspm.cli.app import checks_app
-from cspm.cli.options import SeverityOpt
+from cspm.cli.options import Services, SeverityOpt, renamed
 
 
 @checks_app.command("list")
 def checks_list(
-    provider: Annotated[str | None, typer.Option("--provider", help="aws, azure or gcp.")] = None,
-    service: Annotated[
-        list[str] | None, typer.Option("--service", help="Only checks of these services (comma-separated).")
+    provider: Annotated[
+        str | None, typer.Option("--provider", metavar=one_of(CLOUDS), help="Only checks of this cloud.")
+    ] = None,
+    service: Services = None,
+    service_deprecated: Annotated[
+        list[str] | None, typer.Option("--service", hidden=True, help="Deprecated: use --services.")
     ] = None,
     severity: SeverityOpt = None,
     baseline: Annotated[
         list[str] | None,
-        typer.Option("--baseline", help="Only checks of these baselines, e.g. encryption,logging (comma-separated)."),
+        typer.Option(
+            "--baseline", metavar=some_of(BASELINES), help="Only checks of these baselines (comma-separated)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -36,9 +42,9 @@ def checks_list(
         raise unknown_choice("provider", [provider], CLOUDS)
     specs = load_checks([provider] if provider else CLOUDS)
     services = sorted({s.service for s in specs})
-    wanted_services = split_csv(service)
+    wanted_services = split_csv(renamed("--service", "--services", service_deprecated, service))
     if bad := [s for s in wanted_services if s not in services]:
-        raise unknown_choice("service", bad, services)
+        raise unknown_choice("service", bad, services)  # the catalog's services, of any cloud
     severities = parse_severities(severity)
     baselines = [b.value for b in Baseline]
     wanted_baselines = [b.lower() for b in split_csv(baseline)]
@@ -75,7 +81,7 @@ def checks_list(
 
 @checks_app.command("show")
 def checks_show(
-    check_id: Annotated[str, typer.Argument(help="A check id, e.g. aws.s3.bucket_is_not_public.")],
+    check_id: Annotated[str, typer.Argument(metavar="CHECK_ID", help="A check id, e.g. aws.s3.bucket_is_not_public.")],
 ) -> None:
     """Show one check: rationale, remediation, compliance and ATLAS ids."""
     from cspm.registry import CLOUDS, load_checks

@@ -13,8 +13,10 @@ from cspm.cli.history import AsJson
 
 @app.command("compliance")
 def compliance_command(
-    framework: Annotated[str, typer.Argument(help="A framework id, e.g. aws-fsbp, cis-aws-5.0, mitre-atlas.")],
-    report: Annotated[Path, typer.Argument(help="A cspm JSON report.")],
+    framework: Annotated[
+        str, typer.Argument(metavar="FRAMEWORK", help="A framework id, e.g. aws-fsbp, cis-aws-5.0, mitre-atlas.")
+    ],
+    report: Annotated[Path, typer.Argument(metavar="REPORT", help="A cspm JSON report.")],
     as_json: AsJson = False,
 ) -> None:
     """Per requirement of a framework: its checks and their pass/fail counts; manual ones listed."""

@@ -12,13 +12,16 @@ from typing import Annotated
 
 import typer
 
+from cspm.choices import FAIL_ON, one_of
 from cspm.cli.app import app
+from cspm.cli.options import check_fail_on
 from cspm.errors import ExitCode, UsageError
 
 Store = Annotated[
     str | None,
     typer.Option(
         "--store",
+        metavar="URL",
         help="History store: sqlite:///PATH, a file path or postgresql://… (default: $XDG_DATA_HOME/cspm/history.db).",
         envvar="CSPM_STORE",
     ),
@@ -30,7 +33,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on s
 def diff_command(
     reports: Annotated[
         list[Path] | None,
-        typer.Argument(help="OLD.json NEW.json; with --last, at most NEW.json.", show_default=False),
+        typer.Argument(
+            metavar="REPORT...", help="OLD.json NEW.json; with --last, at most NEW.json.", show_default=False
+        ),
     ] = None,
     last: Annotated[
         bool, typer.Option("--last", help="Compare with the previous scan of the same scope in the history store.")
@@ -38,16 +43,14 @@ def diff_command(
     store: Store = None,
     as_json: AsJson = False,
     fail_on: Annotated[
-        str, typer.Option("--fail-on", help="Exit 3 when a new failure reaches this severity.")
+        str,
+        typer.Option("--fail-on", metavar=one_of(FAIL_ON), help="Exit 3 when a new failure reaches this severity."),
     ] = "none",
 ) -> None:
     """New, resolved, unchanged and re-rated failures between two scans (by finding uid)."""
     from cspm.diff import diff_reports, failing_count, read_report, render_text
-    from cspm.runner import FAIL_ON_CHOICES
 
-    threshold = fail_on.lower()
-    if threshold not in FAIL_ON_CHOICES:
-        raise UsageError(f"unknown --fail-on {fail_on}; valid: {', '.join(FAIL_ON_CHOICES)}")
+    threshold = check_fail_on(fail_on)
     paths = list(reports or [])
     if last:
         if len(paths) > 1:
@@ -70,9 +73,16 @@ def diff_command(
 @app.command("history")
 def history_command(
     store: Store = None,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only scans of this cloud.")] = None,
-    account: Annotated[str | None, typer.Option("--account", help="Only scans (and trend) of this account.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="How many recent scans.")] = 20,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider", metavar="PROVIDER", help="Only scans of this cloud: aws, azure, gcp or aws+azure+gcp."
+        ),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", metavar="ID", help="Only scans (and trend) of this account.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, metavar="N", help="How many recent scans.")] = 20,
     as_json: AsJson = False,
 ) -> None:
     """The stored scans, newest first, and the score trend per baseline and account."""

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cspm.choices import one_of
 from cspm.cli.app import app
 from cspm.errors import UsageError
 from cspm.reporting.lineage import FORMATS, load_lineage, render_dot, render_mermaid, render_tree
@@ -15,9 +16,18 @@ from cspm.reporting.lineage import FORMATS, load_lineage, render_dot, render_mer
 
 @app.command("lineage")
 def lineage_command(
-    report: Annotated[Path, typer.Argument(help="A report.json written by 'cspm scan' or 'cspm demo'.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="tree (default), dot (Graphviz) or mermaid.")] = "tree",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")] = None,
+    report: Annotated[
+        Path, typer.Argument(metavar="REPORT", help="A report.json written by 'cspm scan' or 'cspm demo'.")
+    ],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", metavar=one_of(FORMATS), help="How to print the graph: a tree, Graphviz DOT or Mermaid."
+        ),
+    ] = "tree",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+    ] = None,
 ) -> None:
     """Show the AI lineage of a report: data → jobs → artifacts → models → endpoints, with images, roles and keys."""
     if fmt not in FORMATS:

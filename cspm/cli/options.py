@@ -4,39 +4,83 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from cspm.choices import FAIL_ON, REPORT_FORMATS, SERVICES, SEVERITIES, one_of, some_of
 from cspm.errors import UsageError
 
 if TYPE_CHECKING:
     from cspm.runner import OutputOptions
     from cspm.selection import Selection
 
+T = TypeVar("T")
 
-Services = Annotated[list[str] | None, typer.Option("--services", help="Only these services (comma-separated).")]
-Checks = Annotated[list[str] | None, typer.Option("--checks", help="Only these check ids or globs.")]
-Exclude = Annotated[list[str] | None, typer.Option("--exclude-checks", help="Skip these check ids or globs.")]
-SeverityOpt = Annotated[
-    list[str] | None, typer.Option("--severity", help="Only checks of these severities, e.g. high,critical.")
+Services = Annotated[
+    list[str] | None,
+    typer.Option("--services", metavar="SERVICE,...", help="Only these services (comma-separated or repeated)."),
 ]
-OutputDir = Annotated[Path, typer.Option("--output-dir", help="Where report.json is written.")]
-JsonPath = Annotated[str | None, typer.Option("--json", help="Also write the JSON report to PATH ('-' = stdout).")]
+AwsServices = Annotated[
+    list[str] | None,
+    typer.Option("--services", metavar=some_of(SERVICES["aws"]), help="Only these services (comma-separated)."),
+]
+AzureServices = Annotated[
+    list[str] | None,
+    typer.Option("--services", metavar=some_of(SERVICES["azure"]), help="Only these services (comma-separated)."),
+]
+GcpServices = Annotated[
+    list[str] | None,
+    typer.Option("--services", metavar=some_of(SERVICES["gcp"]), help="Only these services (comma-separated)."),
+]
+Checks = Annotated[
+    list[str] | None, typer.Option("--checks", metavar="ID,...", help="Only these check ids or globs (aws.s3.*).")
+]
+Exclude = Annotated[
+    list[str] | None, typer.Option("--exclude-checks", metavar="ID,...", help="Skip these check ids or globs.")
+]
+SeverityOpt = Annotated[
+    list[str] | None,
+    typer.Option("--severity", metavar=some_of(SEVERITIES), help="Only checks of these severities (comma-separated)."),
+]
+OutputDir = Annotated[Path, typer.Option("--output-dir", metavar="DIR", help="Where report.json is written.")]
+JsonPath = Annotated[
+    str | None,
+    typer.Option("--json", metavar="PATH", help="Also write the JSON report to PATH ('-' = stdout)."),
+]
 FailOn = Annotated[
     str,
-    typer.Option("--fail-on", help="Exit 3 when an unmuted FAIL of this severity or higher exists."),
+    typer.Option(
+        "--fail-on",
+        metavar=one_of(FAIL_ON),
+        help="Exit 3 when an unmuted FAIL of this severity or higher exists.",
+    ),
 ]
-Workers = Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent API workers.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, max=64, metavar="N", help="Concurrent API workers.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit 4 when the scan is incomplete.")]
 Formats = Annotated[
     list[str] | None,
-    typer.Option("--format", help="Also write these formats: ocsf, asff, sarif, csv, html (comma-separated)."),
+    typer.Option(
+        "--output-formats",
+        metavar=some_of(REPORT_FORMATS),
+        help="Also write these report files into --output-dir (comma-separated; report.json is always written).",
+    ),
 ]
-MutelistOpt = Annotated[Path | None, typer.Option("--mutelist", help="YAML mutelist (muted findings stay, flagged).")]
+# Deprecated spelling of --output-formats (before issue 18): still works, one warning line.
+FormatsDeprecated = Annotated[
+    list[str] | None,
+    typer.Option("--format", hidden=True, metavar=some_of(REPORT_FORMATS), help="Deprecated: use --output-formats."),
+]
+MutelistOpt = Annotated[
+    Path | None,
+    typer.Option("--mutelist", metavar="FILE", help="YAML mutelist (muted findings stay, flagged)."),
+]
 Compliance = Annotated[
-    str | None, typer.Option("--compliance", help="Show and write the view of one framework, e.g. cis-aws-5.0.")
+    str | None,
+    typer.Option(
+        "--compliance", metavar="FRAMEWORK", help="Show and write the view of one framework, e.g. cis-aws-5.0."
+    ),
 ]
 MaxResponseMb = Annotated[
     int,
@@ -44,7 +88,8 @@ MaxResponseMb = Annotated[
         "--max-response-mb",
         min=1,
         max=4096,
-        help="Largest API answer read, in MiB; a larger one is recorded as an error [64].",
+        metavar="MIB",
+        help="Largest API answer read, in MiB; a larger one is recorded as an error.",
     ),
 ]
 Store = Annotated[
@@ -52,14 +97,45 @@ Store = Annotated[
     typer.Option(
         "--store",
         envvar="CSPM_STORE",
+        metavar="URL",
         help="Save the scan in a history store: sqlite:///PATH, postgresql://..., or 'default' "
         "(SQLite in the user's data directory).",
     ),
 ]
 Timeout = Annotated[
     float | None,
-    typer.Option("--timeout", min=1, help="Stop collecting after this many seconds; the report is then incomplete."),
+    typer.Option(
+        "--timeout",
+        min=1,
+        metavar="SECONDS",
+        help="Stop collecting after this many seconds; the report is then incomplete.",
+    ),
 ]
+
+
+def renamed(old: str, new: str, old_value: T | None, new_value: T | None) -> T | None:
+    """The value of an option given under its deprecated name ``old`` or its name ``new``: the old
+    name still works and prints one warning line on stderr; both on the command line is a usage
+    error. A flag under the old name wins over the new name's value from the configuration file."""
+    if not old_value:
+        return new_value
+    if new_value and not _from_config(new):
+        raise UsageError(f"{old} is the deprecated name of {new}: give only {new}")
+    typer.echo(f"cspm: warning: {old} is deprecated; use {new} (same values)", err=True)
+    return old_value
+
+
+def _from_config(option: str) -> bool:
+    """Whether the current command's ``option`` (e.g. ``--output-formats``) took its value from the
+    configuration file (click's default_map)."""
+    from typer._click.core import ParameterSource
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return False
+    param = next((p for p in ctx.command.params if option in p.opts), None)
+    return param is not None and ctx.get_parameter_source(param.name or "") is ParameterSource.DEFAULT_MAP
 
 
 def output_options(
@@ -74,12 +150,14 @@ def output_options(
     mutelist: Path | None = None,
     compliance: str | None = None,
     store: str | None = None,
+    cloud: str | None = None,
 ) -> OutputOptions:
-    """Validate the report options before anything is scanned: a bad value exits 2 at once."""
-    from cspm.runner import FAIL_ON_CHOICES, OutputOptions
+    """Validate the report options before anything is scanned: a bad value exits 2 at once.
+    ``cloud``: the one cloud a scan covers (None for the demo's three), so that a --compliance
+    framework of another cloud is refused before the scan rather than after it."""
+    from cspm.runner import OutputOptions
 
-    if fail_on.lower() not in FAIL_ON_CHOICES:
-        raise UsageError(f"unknown --fail-on {fail_on}; valid: {', '.join(FAIL_ON_CHOICES)}")
+    check_fail_on(fail_on)
     parsed_formats: list[str] = []
     if formats:
         from cspm.reporting.formats import parse_formats
@@ -93,7 +171,9 @@ def output_options(
     if compliance:
         from cspm.compliance import load_framework
 
-        load_framework(compliance)
+        framework = load_framework(compliance)
+        if cloud is not None and framework.provider not in ("multi", cloud):
+            raise UsageError(f"--compliance {compliance} is for {framework.provider}, not {cloud}")
     # Before the first API call: a scan must not run for minutes and then find it cannot be kept.
     check_output_dir(output_dir)
     if store:
@@ -112,6 +192,13 @@ def output_options(
         compliance=compliance,
         store=store,
     )
+
+
+def check_fail_on(value: str) -> str:
+    """The --fail-on level, lower-cased; UsageError (exit 2) naming the valid ones."""
+    if value.lower() not in FAIL_ON:
+        raise UsageError(f"unknown --fail-on {value}; valid: {', '.join(FAIL_ON)}")
+    return value.lower()
 
 
 def check_output_dir(path: Path) -> None:

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
+from cspm.choices import CLOUDS, one_of
 from cspm.cli.app import app
 from cspm.cli.options import Services
 
 
 @app.command("permissions")
 def permissions(
-    cloud: Annotated[str, typer.Argument(help="aws, azure or gcp")],
+    cloud: Annotated[str, typer.Argument(metavar="CLOUD", help=f"The cloud: {one_of(CLOUDS)}.")],
     services: Services = None,
     inspect_artifacts: Annotated[
         bool, typer.Option("--inspect-artifacts", help="Add what reading model artifacts needs (AWS).")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cspm.choices import one_of
 from cspm.cli.app import CONTEXT_SETTINGS, app
 from cspm.errors import ExitCode
 
@@ -47,7 +48,8 @@ _STYLES = {"ERROR": "bold red", "SECURITY_WARNING": "red", "WARNING": "yellow", 
 @policy_app.command("lint")
 def lint(
     files: Annotated[
-        list[Path], typer.Argument(help="Policy files: a document, an array of them, or an account export.")
+        list[Path],
+        typer.Argument(metavar="FILE...", help="Policy files: a document, an array of them, or an account export."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON on stdout.")] = False,
     fail_on: Annotated[
@@ -55,6 +57,7 @@ def lint(
         typer.Option(
             "--fail-on",
             case_sensitive=False,
+            metavar=one_of(f.value for f in FailOn),
             help="Exit 3 when a finding reaches this level (default: errors and security warnings).",
         ),
     ] = FailOn.SECURITY_WARNING,
@@ -64,13 +67,15 @@ def lint(
     from cspm.reporting.safe import safe_text
 
     findings: list[FileFinding] = []
-    bad_input = False
+    unreadable: list[str] = []
     for file in files:
         try:
             findings += lint_file(file)
         except LintInputError as exc:
-            typer.echo(safe_text(exc), err=True)
-            bad_input = True
+            unreadable.append(safe_text(exc))
+    bad_input = bool(unreadable)
+    if unreadable:  # FILE:LINE:COL: message, for editors; several files on the one line exit 2 allows
+        typer.echo("; ".join(unreadable), err=True)
     findings.sort(key=lambda f: (f.file, f.line or 0, f.column or 0, -f.level.rank))
     if as_json:
         typer.echo(json.dumps([f.as_dict() for f in findings], indent=2))
@@ -89,7 +94,8 @@ def _exit_for(findings: list[FileFinding], fail_on: FailOn) -> None:
         return
     threshold = Level[fail_on.name]
     if worst.rank >= threshold.rank:
-        typer.echo(f"policy lint: findings at or above {fail_on.value}", err=True)
+        count = sum(1 for f in findings if f.level.rank >= threshold.rank)
+        typer.echo(f"cspm: policy lint: {count} finding(s) at or above {fail_on.value} (exit 3)", err=True)
         raise typer.Exit(ExitCode.FAILING_FINDINGS)
 
 

@@ -14,23 +14,27 @@ import typer
 
 from cspm.cli.app import scan_app
 from cspm.cli.options import (
+    AwsServices,
+    AzureServices,
     Checks,
     Compliance,
     Exclude,
     FailOn,
     Formats,
+    FormatsDeprecated,
+    GcpServices,
     JsonPath,
     MaxResponseMb,
     MutelistOpt,
     OutputDir,
     Quiet,
-    Services,
     SeverityOpt,
     Store,
     Strict,
     Timeout,
     Workers,
     output_options,
+    renamed,
     selection_from,
 )
 
@@ -40,13 +44,14 @@ AWS_ORG_WORKERS = 24  # an organization has many more independent (account, regi
 
 @scan_app.command("aws")
 def scan_aws(
-    profile: Annotated[str | None, typer.Option("--profile", help="AWS named profile.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", metavar="NAME", help="AWS named profile.")] = None,
     region: Annotated[
-        list[str] | None, typer.Option("--region", help="Region to scan (repeatable); default: all enabled.")
+        list[str] | None,
+        typer.Option("--region", metavar="REGION", help="Region to scan (repeatable); default: all enabled."),
     ] = None,
     endpoint_url: Annotated[
         str | None,
-        typer.Option("--endpoint-url", help="Custom AWS endpoint (AWS_ENDPOINT_URL is honoured too)."),
+        typer.Option("--endpoint-url", metavar="URL", help="Custom AWS endpoint (AWS_ENDPOINT_URL is honoured too)."),
     ] = None,
     org: Annotated[
         bool,
@@ -59,21 +64,29 @@ def scan_aws(
     role_name: Annotated[
         str | None,
         typer.Option(
-            "--role-name", help="With --org: the role to assume in each account [OrganizationAccountAccessRole]."
+            "--role-name",
+            metavar="NAME",
+            help="With --org: the role to assume in each account [OrganizationAccountAccessRole].",
         ),
     ] = None,
     role_arn: Annotated[
-        str | None, typer.Option("--role-arn", help="Scan the one account of this role, assumed with sts:AssumeRole.")
+        str | None,
+        typer.Option(
+            "--role-arn", metavar="ARN", help="Scan the one account of this role, assumed with sts:AssumeRole."
+        ),
     ] = None,
     external_id: Annotated[
-        str | None, typer.Option("--external-id", help="The sts:ExternalId to pass to every AssumeRole.")
+        str | None, typer.Option("--external-id", metavar="ID", help="The sts:ExternalId to pass to every AssumeRole.")
     ] = None,
     accounts: Annotated[
-        list[str] | None, typer.Option("--accounts", help="With --org: only these account ids (comma-separated).")
+        list[str] | None,
+        typer.Option("--accounts", metavar="ID,...", help="With --org: only these account ids (comma-separated)."),
     ] = None,
     exclude_accounts: Annotated[
         list[str] | None,
-        typer.Option("--exclude-accounts", help="With --org: skip these account ids (comma-separated)."),
+        typer.Option(
+            "--exclude-accounts", metavar="ID,...", help="With --org: skip these account ids (comma-separated)."
+        ),
     ] = None,
     scp: Annotated[
         bool | None,
@@ -83,7 +96,7 @@ def scan_aws(
             "verdicts [on with --org, off otherwise].",
         ),
     ] = None,
-    services: Services = None,
+    services: AwsServices = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
     severity: SeverityOpt = None,
@@ -93,13 +106,18 @@ def scan_aws(
     workers: Annotated[
         int | None,
         typer.Option(
-            "--workers", min=1, max=64, help=f"Concurrent API workers [{AWS_WORKERS}; {AWS_ORG_WORKERS} with --org]."
+            "--workers",
+            min=1,
+            max=64,
+            metavar="N",
+            help=f"Concurrent API workers [{AWS_WORKERS}; {AWS_ORG_WORKERS} with --org].",
         ),
     ] = None,
     quiet: Quiet = False,
     strict: Strict = False,
     timeout: Timeout = None,
     formats: Formats = None,
+    formats_deprecated: FormatsDeprecated = None,
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
@@ -157,10 +175,11 @@ def scan_aws(
         strict,
         quiet,
         timeout,
-        formats=formats,
+        formats=renamed("--format", "--output-formats", formats_deprecated, formats),
         mutelist=mutelist,
         compliance=compliance,
         store=store,
+        cloud="aws",
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
@@ -201,10 +220,13 @@ def scan_azure(
         list[str] | None,
         typer.Option(
             "--subscription",
+            metavar="ID",
             help="Subscription id to scan (repeatable); default: every subscription the credential can list.",
         ),
     ] = None,
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Microsoft Entra tenant to sign in to.")] = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", metavar="TENANT", help="Microsoft Entra tenant to sign in to.")
+    ] = None,
     managed_identity: Annotated[
         bool,
         typer.Option(
@@ -212,7 +234,7 @@ def scan_azure(
             help="Also try the instance's managed identity (automatic when IDENTITY_ENDPOINT or MSI_ENDPOINT is set).",
         ),
     ] = False,
-    services: Services = None,
+    services: AzureServices = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
     severity: SeverityOpt = None,
@@ -224,6 +246,7 @@ def scan_azure(
     strict: Strict = False,
     timeout: Timeout = None,
     formats: Formats = None,
+    formats_deprecated: FormatsDeprecated = None,
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
@@ -243,10 +266,11 @@ def scan_azure(
         strict,
         quiet,
         timeout,
-        formats=formats,
+        formats=renamed("--format", "--output-formats", formats_deprecated, formats),
         mutelist=mutelist,
         compliance=compliance,
         store=store,
+        cloud="azure",
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.azure import SERVICE_MODULES, AzureOptions, AzureProvider
@@ -270,18 +294,24 @@ def scan_gcp(
     project: Annotated[
         list[str] | None,
         typer.Option(
-            "--project", help="Project id to scan (repeatable); default: every project the credential can see."
+            "--project",
+            metavar="ID",
+            help="Project id to scan (repeatable); default: every project the credential can see.",
         ),
     ] = None,
     organization: Annotated[
         list[str] | None,
-        typer.Option("--organization", help="Scan every ACTIVE project under this organization id, at any depth."),
+        typer.Option(
+            "--organization", metavar="ID", help="Scan every ACTIVE project under this organization id, at any depth."
+        ),
     ] = None,
     folder: Annotated[
         list[str] | None,
-        typer.Option("--folder", help="Scan every ACTIVE project under this folder id, at any depth (repeatable)."),
+        typer.Option(
+            "--folder", metavar="ID", help="Scan every ACTIVE project under this folder id, at any depth (repeatable)."
+        ),
     ] = None,
-    services: Services = None,
+    services: GcpServices = None,
     checks: Checks = None,
     exclude_checks: Exclude = None,
     severity: SeverityOpt = None,
@@ -293,6 +323,7 @@ def scan_gcp(
     strict: Strict = False,
     timeout: Timeout = None,
     formats: Formats = None,
+    formats_deprecated: FormatsDeprecated = None,
     mutelist: MutelistOpt = None,
     compliance: Compliance = None,
     store: Store = None,
@@ -313,10 +344,11 @@ def scan_gcp(
         strict,
         quiet,
         timeout,
-        formats=formats,
+        formats=renamed("--format", "--output-formats", formats_deprecated, formats),
         mutelist=mutelist,
         compliance=compliance,
         store=store,
+        cloud="gcp",
     )
     selection = selection_from(services, checks, exclude_checks, severity)
     from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider

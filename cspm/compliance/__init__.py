@@ -39,6 +39,7 @@ __all__ = [
     "Requirement",
     "atlas_technique",
     "compliance_view",
+    "framework_findings",
     "framework_ids",
     "load_framework",
     "render_text",
@@ -165,10 +166,9 @@ class ComplianceView(BaseModel):
 def compliance_view(report: ScanReport, framework: str | Framework) -> ComplianceView:
     """Per requirement: its checks with pass/fail/error/muted counts, and a status."""
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
-    if fw.provider not in ("multi", report.scan.provider):
-        raise UsageError(f"framework {fw.id} is for {fw.provider}; the report is a {report.scan.provider} scan")
-    counts = _count_by_check(report.findings)
-    mapped, unknown = _mapping(fw, report.findings)
+    findings = framework_findings(report, fw)
+    counts = _count_by_check(findings)
+    mapped, unknown = _mapping(fw, findings)
     views = []
     for req in fw.requirements:
         check_ids = sorted(set(req.checks) | mapped.get(req.id, set()))
@@ -194,6 +194,23 @@ def compliance_view(report: ScanReport, framework: str | Framework) -> Complianc
         requirements=views,
         unknown_requirements={k: sorted(v) for k, v in sorted(unknown.items())},
     )
+
+
+def framework_findings(report: ScanReport, fw: Framework) -> list[Finding]:
+    """The findings a framework judges: all of them for a multi-cloud framework; for a cloud's
+    framework, that cloud's findings, also in a combined report (``aws+azure+gcp``). A report
+    without that cloud is a usage error (exit 2), one line naming both."""
+    if fw.provider == "multi":
+        return list(report.findings)
+    clouds = report.scan.provider.split("+")
+    if fw.provider not in clouds:
+        raise UsageError(
+            f"framework {fw.id} is for {fw.provider}; the report is a {report.scan.provider} scan "
+            f"with no {fw.provider} findings"
+        )
+    if len(clouds) == 1:
+        return list(report.findings)
+    return [f for f in report.findings if f.cloud(report.scan.provider) == fw.provider]
 
 
 def _count_by_check(findings: Iterable[Finding]) -> dict[str, CheckCounts]:

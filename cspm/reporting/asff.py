@@ -10,7 +10,8 @@ finding of an AWS report; import them in batches of up to 100 (see docs/formats.
 - PASS → ``Compliance.Status`` PASSED, FAIL → FAILED, ERROR → NOT_AVAILABLE; a muted finding has
   ``Workflow.Status`` SUPPRESSED (and a ``Note`` naming the mutelist entry), the others NEW.
 - Global resources (region not an AWS region) use the first scanned region.
-- Reports of other clouds produce an empty array: Security Hub findings belong to AWS accounts.
+- Only AWS findings: a combined report (``aws+azure+gcp``) gives its AWS findings; reports of
+  other clouds produce an empty array. Security Hub findings belong to AWS accounts.
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ def render(ctx: RenderContext) -> str:
 
 def render_chunks(ctx: RenderContext) -> Iterator[str]:
     """The JSON array, one finding at a time."""
-    if ctx.report.scan.provider != "aws":
-        log.warning("ASFF holds AWS findings only; the %s report gives an empty file", ctx.report.scan.provider)
+    provider = ctx.report.scan.provider
+    if "aws" not in provider.split("+"):
+        log.warning("ASFF holds AWS findings only; the %s report gives an empty file", provider)
         yield "[]\n"
         return
+    findings = [f for f in ctx.report.findings if f.cloud(provider) == "aws"]
     default_region = next(
         (r for s in ctx.report.scan.scopes for r in s.regions if _REGION.match(r)),
         DEFAULT_REGION,
@@ -73,7 +76,7 @@ def render_chunks(ctx: RenderContext) -> Iterator[str]:
     shared: dict[tuple[Any, ...], str] = {}
     places: dict[tuple[str, str, str], str] = {}
     yield "["
-    for n, f in enumerate(ctx.report.findings):
+    for n, f in enumerate(findings):
         key = (f.check_id, f.title, f.severity, f.baseline, f.status, f.muted, f.remediation, _freeze(f.compliance))
         common = shared.get(key)
         if common is None:

@@ -57,7 +57,7 @@ def render(ctx: RenderContext) -> str:
             mute.text if mute is not None else "",
             f.severity.value,
             f.baseline.value,
-            scan.provider,
+            f.cloud(scan.provider),
             f.account,
             f.region,
             f.resource_uid,

@@ -1,4 +1,4 @@
-"""``--format cyclonedx``: the AI-BOM, a CycloneDX 1.6 ML-BOM (``report.cdx.json``), built with
+"""``--output-formats cyclonedx``: the AI-BOM, a CycloneDX 1.6 ML-BOM (``report.cdx.json``), built with
 cyclonedx-python-lib (the ``aibom`` extra) from the report's lineage and artifacts.
 
 Components, one per lineage node of these kinds (``bom-ref`` = the node id, so the BOM joins the

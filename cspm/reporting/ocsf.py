@@ -71,7 +71,6 @@ def render_chunks(ctx: RenderContext) -> Iterator[str]:
     }
     shared: dict[tuple[Any, ...], tuple[str, str]] = {}
     places: dict[tuple[str, str, str], str] = {}  # the resource and cloud members, per resource
-    account_type = ACCOUNT_TYPE.get(scan.provider, (99, "Other"))
     yield "["
     for n, f in enumerate(ctx.report.findings):
         key = (f.check_id, f.title, f.severity, f.baseline, f.remediation, f.muted, tuple(f.attack), _freeze(f))
@@ -83,7 +82,7 @@ def render_chunks(ctx: RenderContext) -> Iterator[str]:
         place = places.get(where)
         if place is None:
             place = places[where] = _dumps_inner(
-                {"resources": [_resource(ctx, f)], "cloud": _cloud(f, scan.provider, account_type)}
+                {"resources": [_resource(ctx, f)], "cloud": _cloud(f, f.cloud(scan.provider))}
             )
         variable = _dumps_inner(_variable(ctx, f))
         finding_info = '{"uid":' + json.dumps(f.uid) + "," + info + "}"
@@ -149,7 +148,7 @@ def _unmapped(ctx: RenderContext, f: Finding) -> dict[str, Any]:
         "compliance": f.compliance,
         "muted": f.muted,
         "scan_id": ctx.report.scan.id,
-        "provider": ctx.report.scan.provider,
+        "provider": f.cloud(ctx.report.scan.provider),
     }
     mute = ctx.muted_by(f)
     if mute is not None:
@@ -200,7 +199,7 @@ def _resource(ctx: RenderContext, f: Finding) -> dict[str, Any]:
         "region": f.region,
         "group": {"name": service},
     }
-    if ctx.report.scan.provider == "aws":
+    if f.cloud(ctx.report.scan.provider) == "aws":
         out["cloud_partition"] = aws_partition(f.resource_uid)
     if resource is not None and resource.tags:
         out["labels"] = [f"{k}:{v}" for k, v in sorted(resource.tags.items())]
@@ -208,8 +207,8 @@ def _resource(ctx: RenderContext, f: Finding) -> dict[str, Any]:
     return out
 
 
-def _cloud(f: Finding, provider: str, account_type: tuple[int, str]) -> dict[str, Any]:
-    type_id, type_name = account_type
+def _cloud(f: Finding, provider: str) -> dict[str, Any]:
+    type_id, type_name = ACCOUNT_TYPE.get(provider, (99, "Other"))
     return {
         "provider": provider,
         "region": f.region,

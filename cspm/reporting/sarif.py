@@ -130,7 +130,7 @@ def _result(ctx: RenderContext, f: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def _location(ctx: RenderContext, f: Finding) -> dict[str, Any]:
-    parts = [ctx.report.scan.provider, f.account, f.region, f.resource_type, ctx.resource_name(f)]
+    parts = [f.cloud(ctx.report.scan.provider), f.account, f.region, f.resource_type, ctx.resource_name(f)]
     uri = "cloud/" + "/".join(_UNSAFE.sub("_", p) or "_" for p in parts)
     return {
         "physicalLocation": {"artifactLocation": {"uri": uri}},

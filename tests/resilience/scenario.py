@@ -105,7 +105,7 @@ def build(server: FaultServer, out: Path) -> Scenario:
             "canary",
             url,
             out / "canary",
-            "--format",
+            "--output-formats",
             FORMATS,
             "--store",
             f"sqlite:///{store}",
