@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from cspm.choices import REQUIRE_SIGNED
 from cspm.errors import UsageError
 from cspm.registry import CheckSpec
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from cspm.artifacts.signatures import SigningPolicy
     from cspm.providers.aws.artifacts import ArtifactSettings
 
-REQUIRE_CHOICES: Final = ("none", "all", "served")
+REQUIRE_CHOICES: Final = REQUIRE_SIGNED
 
 # The checks that read object contents: run only with --inspect-artifacts (not ERROR without it).
 ARTIFACT_CHECK_SUFFIXES: Final = (

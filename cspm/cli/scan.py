@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from cspm.choices import REQUIRE_SIGNED, one_of
 from cspm.cli.app import scan_app
 from cspm.cli.options import (
     AwsServices,
@@ -132,32 +133,52 @@ def scan_aws(
     ] = False,
     artifact_max_mb: Annotated[
         int,
-        typer.Option("--artifact-max-mb", min=1, help="With --inspect-artifacts: most MiB read per artifact [512]."),
+        typer.Option(
+            "--artifact-max-mb",
+            min=1,
+            metavar="MIB",
+            help="With --inspect-artifacts: most MiB read per artifact [512].",
+        ),
     ] = 512,
     artifact_scan_max_mb: Annotated[
         int,
-        typer.Option("--artifact-scan-max-mb", min=1, help="With --inspect-artifacts: most MiB read per scan [10240]."),
+        typer.Option(
+            "--artifact-scan-max-mb",
+            min=1,
+            metavar="MIB",
+            help="With --inspect-artifacts: most MiB read per scan [10240].",
+        ),
     ] = 10240,
     signing_key: Annotated[
         Path | None,
-        typer.Option("--signing-key", help="Verify model signatures (<artifact>.sig) with this EC public key (PEM)."),
+        typer.Option(
+            "--signing-key",
+            metavar="FILE",
+            help="Verify model signatures (the .sig object next to each artifact) with this EC public key (PEM).",
+        ),
     ] = None,
     signing_certificate: Annotated[
         list[Path] | None,
         typer.Option(
-            "--signing-certificate", help="Verify model signatures against this certificate chain (PEM; repeatable)."
+            "--signing-certificate",
+            metavar="FILE",
+            help="Verify model signatures against this certificate chain (PEM; repeatable).",
         ),
     ] = None,
     signing_identity: Annotated[
-        str | None, typer.Option("--signing-identity", help="Verify Sigstore keyless model signatures of this signer.")
+        str | None,
+        typer.Option(
+            "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
+        ),
     ] = None,
     signing_issuer: Annotated[
-        str | None, typer.Option("--signing-issuer", help="The OIDC issuer of --signing-identity.")
+        str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
     ] = None,
     require_signed_models: Annotated[
         str,
         typer.Option(
             "--require-signed-models",
+            metavar=one_of(REQUIRE_SIGNED),
             help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
             "a missing signature then fails [none].",
         ),
