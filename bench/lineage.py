@@ -12,7 +12,9 @@ Measures with ``time.process_time`` (median of ``--repeat`` runs, cold caches ea
 
 - ``build``: :func:`cspm.lineage.build_lineage` plus ``to_model()`` (what the engine adds to a scan);
 - ``report``: the severity rule, node annotations and the AI inventory over 1,500 findings;
-- ``checks``: the ``aws.lineage.*`` checks on every subject, through the engine's ``evaluate``.
+- ``checks``: the ``aws.lineage.*`` checks on every subject, through the engine's ``evaluate``;
+- ``risks``: :func:`cspm.risks.find_risks` over the lineage, those findings and, for the worst case,
+  a FAIL making every bucket public, every role admin and every repository mutable (docs/risks.md).
 
 Goal: ``build`` well under 1 s of CPU for scale 1. Prints one JSON object.
 """
@@ -257,6 +259,30 @@ def main(argv: list[str] | None = None) -> int:
     checks = [s for s in load_checks(["aws"]) if s.id.startswith("aws.lineage.")]
     checks_cpu, evaluated = cpu(lambda: evaluate(checks, inventory, time_now()), max(1, args.repeat // 2))
     assert isinstance(lineage, L.Lineage) and isinstance(evaluated, list)
+    from cspm.risks import find_risks
+
+    # The worst case for the path walk: every bucket public, every role admin, every repository mutable.
+    triggers = [
+        Finding(
+            uid=finding_uid(check, node.id),
+            check_id=check,
+            title="t",
+            status=Status.FAIL,
+            severity=Severity.HIGH,
+            baseline=Baseline.INTEGRITY,
+            resource_uid=node.id,
+            resource_type=node.type,
+            account=ACCOUNT,
+            region=REGION,
+            message="m",
+            remediation="r.",
+        )
+        for node in lineage.nodes
+        for node_type, check in TRIGGERS
+        if node.type == node_type
+    ]
+    risks_cpu, risks = cpu(lambda: find_risks(lineage, [*findings, *evaluated, *triggers]), args.repeat)
+    assert isinstance(risks, list)
     figures = {
         "resources": len(resources),
         "sagemaker_resources": ai,
@@ -267,11 +293,20 @@ def main(argv: list[str] | None = None) -> int:
         "report_cpu_s": round(report, 4),
         "checks_cpu_s": round(checks_cpu, 4),
         "check_findings": len(evaluated),
+        "risks_cpu_s": round(risks_cpu, 4),
+        "risks": len(risks),
         "goal_build_cpu_s": 1.0,
         "goal_met": build < 1.0,
     }
     print(json.dumps(figures, indent=2))
     return 0
+
+
+TRIGGERS = (
+    ("aws.s3.bucket", "aws.s3.bucket_is_not_public"),
+    ("aws.iam.role", "aws.iam.role_is_not_admin"),
+    ("aws.ecr.repository", "aws.ecr.repository_tags_are_immutable"),
+)
 
 
 def time_now() -> Any:

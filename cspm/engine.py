@@ -47,6 +47,7 @@ from cspm.models import (
 from cspm.registry import CheckSpec
 from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.base import Scope as ResourceScope
+from cspm.risks import find_risks
 from cspm.scoring import resource_scores, scope_scores, summarize
 from cspm.secrets import redact, redact_finding, redact_tags
 from cspm.supply_chain import mark_unassessed
@@ -676,6 +677,7 @@ def build_report(
         errors=errors,
         lineage=lineage,
         artifacts=artifacts,
+        risks=find_risks(lineage, findings) if lineage is not None else None,
     )
 
 

@@ -65,6 +65,7 @@ from cspm.resources.aws.sagemaker import (
     KmsEncryption,
     Model,
     ModelPackage,
+    NotebookInstance,
     ProcessingJob,
     TrainingJob,
 )
@@ -570,6 +571,7 @@ def _endpoint_config(b: _Builder, config: Resource) -> None:
 
 def _endpoint(b: _Builder, endpoint: Resource) -> None:
     assert isinstance(endpoint, Endpoint)
+    b.nodes[endpoint.uid] = b.nodes[endpoint.uid].model_copy(update={"status": endpoint.status})
     if endpoint.endpoint_config_name:
         b.named_ref(endpoint, ENDPOINT_CONFIG, endpoint.endpoint_config_name, SERVES, "EndpointConfigName")
 
@@ -650,6 +652,14 @@ def _domain(b: _Builder, domain: Resource) -> None:
     _keys(b, domain, ((domain.encryption, "KmsKeyId"),))
 
 
+def _notebook(b: _Builder, notebook: Resource) -> None:
+    """A notebook instance is graphed for the role it runs as (a risk's path: an internet-reachable
+    notebook whose role reaches admin); its volume key stays out of the severity rule."""
+    assert isinstance(notebook, NotebookInstance)
+    if notebook.role_arn:
+        b.role(notebook, notebook.role_arn, "RoleArn")
+
+
 _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
     TRAINING_JOB: _training_job,
     PROCESSING_JOB: _processing_job,
@@ -660,6 +670,7 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
     ENDPOINT: _endpoint,
     FEATURE_GROUP: _feature_group,
     DOMAIN: _domain,
+    NOTEBOOK: _notebook,
 }
 
 
@@ -1038,12 +1049,15 @@ def ai_inventory(
 
 
 def refresh(report: ScanReport) -> ScanReport:
-    """The report with its lineage annotations and ``summary.ai_inventory`` recomputed from its
-    findings: call it after findings change (muting), as the scores are. Reports without a lineage
+    """The report with its lineage annotations, ``summary.ai_inventory`` and ``risks`` recomputed
+    from its findings: call it after findings change (muting), as the scores are. Reports without a lineage
     section are returned as they are."""
     if report.lineage is None:
         return report
+    from cspm.risks import find_risks  # cspm.risks builds on this module
+
     lineage = annotate(report.lineage, report.findings)
     inventory = ai_inventory(report.resources, report.findings, lineage)
     summary = report.summary.model_copy(update={"ai_inventory": inventory})
-    return report.model_copy(update={"lineage": lineage, "summary": summary})
+    risks = find_risks(lineage, report.findings)
+    return report.model_copy(update={"lineage": lineage, "summary": summary, "risks": risks})

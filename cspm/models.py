@@ -255,6 +255,9 @@ class LineageNode(_Model):
     sha256: str | None = None
     format: str | None = None
     dangerous_imports: list[str] | None = None
+    # An endpoint's EndpointStatus (InService serves predictions); None for other nodes and in older
+    # reports (added in schema_version 1; optional).
+    status: str | None = None
 
 
 class LineageEdge(_Model):
@@ -276,6 +279,52 @@ class Lineage(_Model):
 
     nodes: list[LineageNode] = Field(default_factory=list)
     edges: list[LineageEdge] = Field(default_factory=list)
+
+
+class RiskFactor(_Model):
+    """One named factor of a risk's score: what was measured (``value``), how many points it adds
+    (``contribution``, negative for a penalty) and why, in words (docs/risks.md has the table)."""
+
+    value: str | int | float | bool | None
+    contribution: float
+    why: str = ""
+
+
+class RiskFix(_Model):
+    """The one change that breaks a risk's path: the failing finding it resolves (None when the
+    change is not one finding's remediation), its check and resource, and the action in words."""
+
+    finding_uid: str | None = None
+    check_id: str | None = None
+    resource_uid: str
+    action: str
+
+
+class RiskPath(_Model):
+    """A risk's path: node ids in order from the entry (where an attacker starts) to the impact,
+    and the edges between them as the lineage (or the IAM escalation graph) holds them. An
+    unresolved edge stays in the path, with its reason."""
+
+    nodes: list[str] = Field(default_factory=list)
+    edges: list[LineageEdge] = Field(default_factory=list)
+
+
+class Risk(_Model):
+    """Failing findings correlated along the lineage and the IAM graph into one attack path or
+    toxic combination (added in schema_version 1; optional). ``id`` is stable across scans: a hash
+    of ``kind`` and the path's node ids. ``score`` 0-100 is the sum of ``factors``' contributions;
+    ``findings`` are the uids of the findings it combines (docs/risks.md)."""
+
+    id: str
+    kind: str
+    title: str
+    severity: Severity
+    score: float
+    factors: dict[str, RiskFactor]
+    path: RiskPath
+    findings: list[str]
+    fix: RiskFix
+    provider: str
 
 
 class MutelistInfo(_Model):
@@ -341,6 +390,8 @@ class ScanReport(_Model):
     lineage: Lineage | None = None
     mutelist: MutelistInfo | None = None
     artifacts: list[ArtifactEntry] | None = None  # --inspect-artifacts
+    # Ranked risks (docs/risks.md); None in reports of older versions and of scans without a lineage.
+    risks: list[Risk] | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)
@@ -369,6 +420,11 @@ class ScanReport(_Model):
 
 # The report's lists that grow with the estate, streamed by ScanReport.json_chunks (in key order).
 _STREAMED = ("resources", "findings")
+
+
+def risk_uid(kind: str, nodes: list[str]) -> str:
+    """Stable across scans: the same kind of risk along the same path always has the same id."""
+    return hashlib.sha256("\x00".join((kind, *nodes)).encode()).hexdigest()[:32]
 
 
 def finding_uid(check_id: str, resource_uid: str) -> str:

@@ -19,6 +19,7 @@ fails CI, never a scan.
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import importlib
 import inspect
 import re
@@ -30,6 +31,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from cspm.models import Baseline, Result, Severity
+from cspm.problems import problem_title
 from cspm.resources.base import Resource, Scope
 
 CHECKS_PACKAGE = "cspm.checks"
@@ -82,6 +84,8 @@ class CheckSpec:
     compliance: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     attack: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    # The problem phrasing of the title, for failing rows (cspm.problems); derived unless given.
+    fail_title: str = ""
 
     @property
     def cloud(self) -> str:
@@ -116,6 +120,7 @@ class CheckSpec:
         return {
             "id": self.id,
             "title": self.title,
+            "fail_title": self.fail_title,
             "severity": self.severity.value,
             "baseline": self.baseline.value,
             "resource_type": self.resource_type.resource_type,
@@ -137,11 +142,14 @@ def check(
     compliance: Mapping[str, Sequence[str]] | None = None,
     attack: Sequence[str] = (),
     references: Sequence[str] = (),
+    fail_title: str | None = None,
 ) -> Callable[[F], F]:
-    """Declare a check. See the module docstring."""
+    """Declare a check. See the module docstring. ``fail_title``: the problem phrasing shown for
+    failing findings, when the one :func:`cspm.problems.problem_title` derives from ``title`` reads badly."""
 
     def decorate(func: F) -> F:
         spec = _build_spec(func, title, severity, baseline, remediation, compliance or {}, attack, references)
+        spec = dataclasses.replace(spec, fail_title=_fail_title(spec, fail_title))
         func.__cspm_check__ = spec  # type: ignore[attr-defined]
         return func
 
@@ -184,6 +192,17 @@ def _build_spec(
         attack=tuple(attack),
         references=tuple(references),
     )
+
+
+def _fail_title(spec: CheckSpec, given: str | None) -> str:
+    if given is not None:
+        if not given.strip() or given.strip() == spec.title:
+            raise CheckDefinitionError(f"check {spec.id}: fail_title must say the problem, not repeat the title")
+        return given.strip()
+    try:
+        return problem_title(spec.title)
+    except ValueError as exc:
+        raise CheckDefinitionError(f"check {spec.id}: {exc}; give fail_title=") from exc
 
 
 def _validate_text(where: str, title: str, remediation: str) -> None:

@@ -71,7 +71,13 @@ def run(provider: Provider, checks: Sequence[CheckSpec], out: OutputOptions, *, 
 
     note = supply_chain_note(report.findings)  # e.g. --services s3: no lineage, no severity raise
     if not out.quiet:
-        _guarded("the summary", print_summary, report, to_stderr=out.json_path == "-")
+        _guarded(
+            "the summary",
+            print_summary,
+            report,
+            to_stderr=out.json_path == "-",
+            report_path=out.output_dir / "report.json",
+        )
         if note:
             (sys.stderr if out.json_path == "-" else sys.stdout).write(f"note: {note}\n")
     if out.compliance:

@@ -251,6 +251,38 @@ def test_demo_follows_the_ai_supply_chain(demo_run: tuple[Any, dict[str, Any], f
         assert found == ({status} if status else set()), (check_id, name, found)
 
 
+@pytest.mark.e2e
+def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
+    demo_run: tuple[Any, dict[str, Any], float],
+) -> None:
+    """The public benchmark bucket → fine-tuning job → model → InService endpoint path, and the
+    legacy administrator role behind internet-reachable notebooks and endpoints, lead the risks."""
+    _, report, _ = demo_run
+    names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
+    risks = report["risks"]
+    top = [(r["kind"], names.get(r["path"]["nodes"][0]), names.get(r["path"]["nodes"][-1])) for r in risks[:5]]
+    assert sorted(top) == [
+        ("admin_role_behind_endpoint", "fraud-detection-staging", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_behind_endpoint", "recsys-eu-staging", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_on_internet_notebook", "fraud-detection-research", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_on_internet_notebook", "recsys-eu-research", "AcmeSageMakerExecution-Legacy"),
+        ("untrusted_training_data", "acme-ml-datasets-public", "fraud-detection-shadow"),
+    ]
+    data = next(r for r in risks if r["kind"] == "untrusted_training_data")
+    assert [names[n] for n in data["path"]["nodes"]] == [
+        "acme-ml-datasets-public",
+        "s3://acme-ml-datasets-public/benchmarks/fraud-2023/",
+        "fraud-detection-finetune-benchmark",
+        "fraud-detection-model-finetuned",
+        "fraud-detection-shadow-config",
+        "fraud-detection-shadow",
+    ]
+    assert data["fix"]["check_id"] == "aws.s3.bucket_is_not_public" and data["severity"] == "critical"
+    assert all(r["score"] < risks[4]["score"] for r in risks[5:])
+    uids = {f["uid"] for f in report["findings"]}
+    assert all(set(r["findings"]) <= uids and r["findings"] for r in risks)
+
+
 def test_demo_environment_replaces_every_real_credential_source() -> None:
     current = {
         "AWS_PROFILE": "prod",
@@ -463,6 +495,8 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     second = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert sorted(r["uid"] for r in second["resources"]) == sorted(r["uid"] for r in first["resources"])
     assert sorted(f["uid"] for f in second["findings"]) == sorted(f["uid"] for f in first["findings"])
+    # Risk ids hash the kind and the path's node ids: the same in both runs, in the same order.
+    assert [r["id"] for r in second["risks"]] == [r["id"] for r in first["risks"]] != []
     old = tmp_path / "first.json"
     old.write_text(json.dumps(first), encoding="utf-8")
     diff = subprocess.run(
@@ -515,3 +549,22 @@ def test_demo_report_renders_a_valid_ai_bom(demo_run: tuple[Any, dict[str, Any],
         in c.get("properties", [])
     ]
     assert len(unsafe) == 1 and unsafe[0]["hashes"][0]["alg"] == "SHA-256"
+
+
+def test_demo_lineage_on_a_terminal_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree after the summary: ASCII guides and marks, no escapes, on an ASCII stdout."""
+    import io
+
+    from cspm.demo import _show_lineage
+    from cspm.runner import OutputOptions
+    from support.report_factory import risky_report
+
+    (tmp_path / "report.json").write_text(risky_report().to_json(), encoding="utf-8")
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii", errors="backslashreplace")
+    monkeypatch.setattr(sys, "stdout", stream)
+    _show_lineage(OutputOptions(output_dir=tmp_path))
+    stream.flush()
+    text = raw.getvalue().decode("ascii")
+    assert "+-- " in text and "serves -> endpoint config fraud-config" in text
+    assert "x unresolved: not an image of a private ECR registry" in text and "\\u" not in text

@@ -189,6 +189,7 @@ def test_every_edge_kind_from_the_api_fields() -> None:
         ("config-1", L.CAPTURES_TO, "s3://capture/prod", True),
         ("s3://capture/prod", L.IN_BUCKET, "capture", True),
         ("prod", L.SERVES, "config-1", True),
+        ("nb", L.RUNS_AS, "train", True),
         ("data", L.ENCRYPTED_BY, "alias/ml", True),
         ("art", L.ENCRYPTED_BY, "alias/ml", True),
     }
@@ -258,7 +259,9 @@ def test_node_ids_are_resource_uids_and_unrelated_resources_stay_out() -> None:
         sm("model", "model-1")["uid"],
     } <= ids
     assert "arn:aws:s3:::unrelated" not in ids
-    assert not any(n.type == L.NOTEBOOK for n in graph.nodes)  # notebooks are counted, not graphed
+    # A notebook is graphed for the role it runs as, nothing else (its key stays out of the severity rule).
+    notebook = sm("notebook-instance", "nb")["uid"]
+    assert [(e.relation, e.target) for e in graph.edges_from(notebook)] == [(L.RUNS_AS, ROLE)]
     assert graph.node("arn:aws:s3:::data/train") is not None and graph.node("arn:aws:s3:::data/train").type == L.PREFIX  # type: ignore[union-attr]
     assert isinstance(graph.resource(KEY), KmsKey) and graph.resource("arn:aws:s3:::data/train") is None
     assert all(n.in_inventory == (graph.resource(n.id) is not None) for n in graph.nodes)
@@ -969,3 +972,10 @@ def test_a_sagemaker_listing_that_failed_is_named_per_account() -> None:
     assert (
         not_assessed_reason(L.Coverage(collected=frozenset({L.BUCKET})), A) == "not assessed: lineage needs sagemaker"
     )
+
+
+def test_endpoint_nodes_carry_their_status_and_other_nodes_none() -> None:
+    graph = L.build_lineage([*everything(), endpoint("staging", status="Failed")])
+    statuses = {n.name: n.status for n in graph.nodes if n.type == L.ENDPOINT}
+    assert statuses == {"prod": "InService", "staging": "Failed"}
+    assert all(n.status is None for n in graph.nodes if n.type != L.ENDPOINT)

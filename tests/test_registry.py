@@ -109,3 +109,66 @@ def test_bad_signatures_are_refused(func_src: str) -> None:
     exec(func_src.replace("def f", "def bucket_is_fine") + "    return None\n", namespace)
     with pytest.raises(CheckDefinitionError):
         declare(namespace["bucket_is_fine"])
+
+
+@pytest.mark.parametrize(
+    ("title", "problem"),
+    [
+        ("S3 bucket blocks public access", "S3 bucket does not block public access"),
+        ("S3 bucket policy denies requests without TLS", "S3 bucket policy does not deny requests without TLS"),
+        ("VPC endpoint policy does not allow full access", "VPC endpoint policy allows full access"),
+        ("IAM role cannot pass every role", "IAM role can pass every role"),
+        ("IAM group has no path to administrator", "IAM group has a path to administrator"),
+        ("Root user has no access keys", "Root user has access keys"),
+        ("Root user has MFA", "Root user does not have MFA"),
+        ("Account-level S3 Block Public Access is on", "Account-level S3 Block Public Access is not on"),
+        ("IAM role trust policy is not open to everyone", "IAM role trust policy is open to everyone"),
+        ("VPC flow logs are enabled", "VPC flow logs are not enabled"),
+        ("VPC subnets do not assign public IP addresses", "VPC subnets assign public IP addresses"),
+        ("IAM role inline policies allow no service-wide wildcards",
+         "IAM role inline policies allow service-wide wildcards"),
+        ("Azure ML computes have local authentication disabled",
+         "Azure ML computes do not have local authentication disabled"),
+        ("SageMaker execution role holds neither administrator nor full S3 access",
+         "SageMaker execution role holds administrator or full S3 access"),
+        ("VPC through which SageMaker pulls ECR images has ECR endpoints",
+         "VPC through which SageMaker pulls ECR images does not have ECR endpoints"),
+        ("Images that SageMaker runs from the repository have no critical findings",
+         "Images that SageMaker runs from the repository have critical findings"),
+        ("S3 bucket does a thing", "S3 bucket does not do a thing"),
+        ("Storage account disallows Shared Key authorization",
+         "Storage account does not disallow Shared Key authorization"),
+        ("Cloud Storage bucket enforces public access prevention",
+         "Cloud Storage bucket does not enforce public access prevention"),
+        ("Storage account firewall reaches nothing", "Storage account firewall does not reach nothing"),
+    ],
+)  # fmt: skip
+def test_problem_titles_are_derived_from_the_compliant_state(title: str, problem: str) -> None:
+    from cspm.problems import problem_title
+
+    assert problem_title(title) == problem
+
+
+def test_a_title_without_a_known_verb_needs_a_fail_title() -> None:
+    def bucket_is_fine(bucket: S3Bucket) -> Result:
+        """Why."""
+        return passed("ok")
+
+    with pytest.raises(CheckDefinitionError, match=r"no main verb .* give fail_title="):
+        declare(bucket_is_fine, title="S3 bucket logs everything")
+    with pytest.raises(CheckDefinitionError, match="fail_title must say the problem"):
+        declare(bucket_is_fine, title="S3 bucket is fine", fail_title="S3 bucket is fine")
+    spec = declare(
+        bucket_is_fine, title="S3 bucket logs everything", fail_title="S3 bucket logs nothing"
+    ).__cspm_check__
+    assert spec.fail_title == "S3 bucket logs nothing" and spec.metadata()["fail_title"] == "S3 bucket logs nothing"
+
+
+def test_every_check_of_the_catalog_has_a_problem_title() -> None:
+    from cspm.registry import CLOUDS, load_checks
+
+    specs = load_checks(CLOUDS)
+    assert len(specs) >= 159
+    for spec in specs:
+        assert spec.fail_title and spec.fail_title != spec.title, spec.id
+        assert spec.fail_title[0].isupper(), spec.id

@@ -117,6 +117,7 @@ def _management_gap(trail: CloudTrailTrail) -> str | None:
 
 @check(
     title="A multi-Region CloudTrail trail logs read and write management events",
+    fail_title="No multi-Region CloudTrail trail logs read and write management events",
     severity=Severity.HIGH,
     baseline=Baseline.LOGGING,
     remediation="Create (or fix) a multi-Region trail that is logging and whose event selectors include all "

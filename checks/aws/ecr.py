@@ -196,6 +196,7 @@ def repository_is_not_public(repo: EcrRepository) -> Result:
 
 @check(
     title="ECR repository policy grants other accounts access only within the organization",
+    fail_title="ECR repository policy grants other accounts access outside the organization",
     severity=Severity.MEDIUM,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Add an aws:PrincipalOrgID (or aws:PrincipalOrgPaths) condition to statements that grant "

@@ -608,6 +608,7 @@ def credentials_used_recently(user: IamUser, now: datetime) -> Result:
 
 @check(
     title="IAM user has at most one active access key",
+    fail_title="IAM user has more than one active access key",
     severity=Severity.LOW,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Deactivate and delete the access key the user no longer needs.",

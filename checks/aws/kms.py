@@ -191,6 +191,7 @@ def key_policy_is_not_public(key: KmsKey, organization: Sequence[OrgPolicies] = 
 
 @check(
     title="KMS key policy grants other accounts access only within the organization",
+    fail_title="KMS key policy grants other accounts access outside the organization",
     severity=Severity.MEDIUM,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Add an aws:PrincipalOrgID (or aws:PrincipalOrgPaths) condition to statements that grant "

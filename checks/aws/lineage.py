@@ -231,6 +231,7 @@ def _names(writers: Sequence[Writer]) -> str:
 
 @check(
     title="Production SageMaker endpoint serves model artifacts that only their training role can change",
+    fail_title="Production SageMaker endpoint serves model artifacts that others besides the training role can change",
     severity=Severity.HIGH,
     baseline=Baseline.INTEGRITY,
     remediation="Keep model artifacts in a private bucket with versioning enabled, and let only the training "
@@ -335,6 +336,7 @@ def _versioned(use: S3Use, verdict: Verdict) -> None:
 
 @check(
     title="SageMaker training job reads data that no public or broad principal can write",
+    fail_title="SageMaker training job reads data that a public or broad principal can write",
     severity=Severity.HIGH,
     baseline=Baseline.INTEGRITY,
     remediation="Make the training-data bucket private (Block Public Access, no public or cross-account "

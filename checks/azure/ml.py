@@ -131,6 +131,7 @@ def workspace_encrypted_with_cmk(workspace: MlWorkspace) -> Result:
 
 @check(
     title="Azure ML workspace reaches its system datastores with an identity, not account keys",
+    fail_title="Azure ML workspace reaches its system datastores with account keys",
     severity=Severity.INFORMATIONAL,
     baseline=Baseline.LEAST_PRIVILEGE,
     remediation="Set systemDatastoresAuthMode to identity and grant the workspace identity data-plane roles "

@@ -1,7 +1,7 @@
 """The command line: a thin Typer layer. Options -> engine -> renderers -> exit code.
 
 One module per command group (``scan``, ``checks``, ``demo``, ``permissions``, ``policy``,
-``history`` with ``diff``, ``compliance``, ``lineage``), each registering on :data:`app`
+``history`` with ``diff``, ``compliance``, ``lineage``, ``risks``), each registering on :data:`app`
 (:mod:`cspm.cli.app`). Cloud SDKs are imported inside the commands that need them, so
 ``cspm --help`` and ``cspm --version`` stay fast. Every non-zero exit prints one line on stderr.
 """
@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cspm.cli.history",
     "cspm.cli.compliance",
     "cspm.cli.lineage",
+    "cspm.cli.risks",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    _escape_what_the_terminal_cannot_encode()
     try:
         result = _run_app(args)
     except CspmError as exc:
@@ -111,6 +113,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         return ExitCode.RUNTIME
     return int(result or 0)
+
+
+def _escape_what_the_terminal_cannot_encode() -> None:
+    """On a stdout or stderr whose encoding is not UTF-8 (``PYTHONIOENCODING=ascii``, a Latin-1
+    terminal), characters it cannot hold are written as backslash escapes (``\u2192``) instead of
+    ending the command with ``UnicodeEncodeError``; renderers pick ASCII marks there themselves."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not encoding.startswith("utf"):
+            reconfigure(errors="backslashreplace")
 
 
 def entry() -> None:  # pragma: no cover - exercised through the installed console script

@@ -32,8 +32,14 @@ def lineage_command(
     """Show the AI lineage of a report: data → jobs → artifacts → models → endpoints, with images, roles and keys."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt}; valid: {', '.join(FORMATS)}")
+    from cspm.reporting.safe import stream_is_utf
+
     lineage = load_lineage(report)
-    text = render_tree(lineage) if fmt == "tree" else render_dot(lineage) if fmt == "dot" else render_mermaid(lineage)
+    ascii_only = output is None and not stream_is_utf(sys.stdout)  # a terminal that is not UTF-8
+    if fmt == "tree":
+        text = render_tree(lineage, ascii_only=ascii_only)
+    else:
+        text = render_dot(lineage) if fmt == "dot" else render_mermaid(lineage)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -304,8 +304,11 @@ def _show_lineage(out: OutputOptions) -> None:
     if json.loads(report_path.read_text(encoding="utf-8")).get("lineage") is None:
         log.info("the report has no AI lineage section: nothing to show")
         return
-    lines = render_tree(load_lineage(report_path)).splitlines()
+    from cspm.reporting.safe import marks, stream_is_utf
+
     stream = sys.stderr if out.json_path == "-" else sys.stdout
+    lines = render_tree(load_lineage(report_path), ascii_only=not stream_is_utf(stream)).splitlines()
     stream.write("\n" + "\n".join(lines[:LINEAGE_LINES]) + "\n")
     if len(lines) > LINEAGE_LINES:
-        stream.write(f"… {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")
+        more = marks(getattr(stream, "encoding", None))["more"]
+        stream.write(f"{more} {len(lines) - LINEAGE_LINES} more lines: cspm lineage {report_path}\n")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cspm.errors import UsageError
-from cspm.reporting.safe import safe_text
+from cspm.reporting.safe import ASCII_MARKS, UNICODE_MARKS, safe_text
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -126,57 +126,66 @@ def _summary(lineage: Lineage) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def render_tree(lineage: Lineage, width: int = 160) -> str:
+class _AsciiBuffer(io.StringIO):
+    encoding = "ascii"  # Rich reads it: ASCII tree guides
+
+
+def render_tree(lineage: Lineage, width: int = 160, *, ascii_only: bool = False) -> str:
     """The lineage as an indented tree (plain text: no colour codes, safe to redirect). The tree is
-    exported from a recording console that prints to a discarded buffer."""
+    exported from a recording console that prints to a discarded buffer. ``ascii_only``: for a
+    terminal that is not UTF-8, ASCII guides and marks (``+--``, ``->``, ``x``)."""
     from rich.console import Console
     from rich.text import Text
     from rich.tree import Tree
 
     if not lineage.nodes:
         return "The report's lineage is empty: the scan found no SageMaker training jobs, models or endpoints.\n"
+    g = ASCII_MARKS if ascii_only else UNICODE_MARKS
     graph = _Graph(lineage)
     top = Tree(Text(_summary(lineage)))
     expanded: set[str] = set()
     for root in graph.roots:
-        branch = top.add(_node_text(root, None))
-        _grow(graph, root.id, branch, expanded, (root.id,))
-    console = Console(width=width, color_system=None, force_terminal=False, record=True, file=io.StringIO())
+        branch = top.add(_node_text(root, None, g))
+        _grow(graph, root.id, branch, expanded, (root.id,), g)
+    buffer = _AsciiBuffer() if ascii_only else io.StringIO()
+    console = Console(width=width, color_system=None, force_terminal=False, record=True, file=buffer)
     console.print(top)
     return console.export_text()
 
 
-def _grow(graph: _Graph, node_id: str, branch: Tree, expanded: set[str], path: tuple[str, ...]) -> None:
+def _grow(
+    graph: _Graph, node_id: str, branch: Tree, expanded: set[str], path: tuple[str, ...], g: Mapping[str, str]
+) -> None:
     expanded.add(node_id)
     for edge in sorted(graph.out.get(node_id, ()), key=lambda e: (e.relation, e.target)):
         target = graph.nodes.get(edge.target)
         if target is None:
             continue
-        child = branch.add(_node_text(target, edge))
+        child = branch.add(_node_text(target, edge, g))
         if edge.target in path:
             child.add("(cycle)")
         elif edge.target in expanded and graph.out.get(edge.target):
             child.add("(shown above)")
         else:
-            _grow(graph, edge.target, child, expanded, (*path, edge.target))
+            _grow(graph, edge.target, child, expanded, (*path, edge.target), g)
 
 
-def _node_text(node: LineageNode, edge: LineageEdge | None) -> Any:
+def _node_text(node: LineageNode, edge: LineageEdge | None, g: Mapping[str, str]) -> Any:
     from rich.text import Text
 
     text = Text()
     if edge is not None:
-        text.append(f"{safe_text(edge.relation)} → ", style="dim")
+        text.append(f"{safe_text(edge.relation)} {g['arrow']} ", style="dim")
     text.append(f"{_kind_safe(node.type)} ", style="cyan")
     text.append(safe_text(node.name))
     if risk := _risk(node):
         text.append(f"  [{risk}]", style=_STYLE.get(node.risk.value if node.risk else "", ""))
     if node.dangerous_imports:  # an artifact read with --inspect-artifacts
-        text.append(f"  ⚠ unsafe code: {safe_text(', '.join(node.dangerous_imports))}", style="bold red")
+        text.append(f"  {g['warn']} unsafe code: {safe_text(', '.join(node.dangerous_imports))}", style="bold red")
     elif node.sha256 and node.format:
-        text.append(f"  ({safe_text(node.format)}, sha256 {node.sha256[:12]}…)", style="dim")
+        text.append(f"  ({safe_text(node.format)}, sha256 {node.sha256[:12]}{g['more']})", style="dim")
     if edge is not None and not edge.resolved:
-        text.append(f"  ✗ unresolved: {safe_text(edge.reason)}", style="bold red")
+        text.append(f"  {g['cross']} unresolved: {safe_text(edge.reason)}", style="bold red")
     return text
 
 

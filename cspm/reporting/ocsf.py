@@ -1,4 +1,5 @@
-"""OCSF: one Detection Finding (class 2004) per finding, schema version 1.5.0 (pinned, released).
+"""OCSF: one Detection Finding (class 2004) per finding, then one per risk (docs/risks.md),
+schema version 1.5.0 (pinned, released).
 
 A JSON array of events. Mapping choices:
 
@@ -14,11 +15,11 @@ A JSON array of events. Mapping choices:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from cspm.models import Finding, Severity, Status
+from cspm.models import Finding, LineageNode, Risk, Severity, Status
 from cspm.reporting.formats import RenderContext, aws_partition
 
 OCSF_VERSION = "1.5.0"
@@ -33,6 +34,14 @@ SEVERITY_ID = {
     Severity.CRITICAL: 5,
 }
 STATUS_NEW, STATUS_SUPPRESSED = 1, 3
+# OCSF risk_level_id: 0 Info, 1 Low, 2 Medium, 3 High, 4 Critical.
+RISK_LEVEL_ID = {
+    Severity.INFORMATIONAL: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
 # OCSF account.type_id: 10 AWS Account; 99 Other (named in account.type) for the others.
 ACCOUNT_TYPE = {"aws": (10, "AWS Account"), "azure": (99, "Azure Subscription"), "gcp": (99, "GCP Project")}
 ATLAS_URL = "https://atlas.mitre.org/techniques/"
@@ -101,7 +110,76 @@ def render_chunks(ctx: RenderContext) -> Iterator[str]:
             + finding_info
             + "}"
         )
+    for index, risk in enumerate(ctx.report.risks or ()):
+        separator = ",\n" if ctx.report.findings or index else ""
+        yield separator + "{" + common + "," + _dumps_inner(_risk_event(ctx, risk, product, time_ms)) + "}"
     yield "]\n"
+
+
+def _risk_event(ctx: RenderContext, risk: Risk, product: dict[str, str], time_ms: int) -> dict[str, Any]:
+    """One Detection Finding per risk (docs/risks.md): ``finding_info.related_events`` are the
+    findings it combines, ``resources`` the path's nodes, ``risk_score`` / ``risk_level`` its
+    score and severity, ``remediation`` the one fix; the path's edges and the score's factors go
+    into ``unmapped.risk``."""
+    from cspm.reporting.risks import lineage_nodes
+
+    nodes = lineage_nodes(ctx.report)
+    placed = [nodes[i] for i in risk.path.nodes if i in nodes and nodes[i].account]
+    account = placed[0].account if placed else (ctx.report.scan.scopes[0].account if ctx.report.scan.scopes else "")
+    region = next((n.region for n in placed if n.region), "global")
+    type_id, type_name = ACCOUNT_TYPE.get(risk.provider, (99, "Other"))
+    analytic = f"risk.{risk.kind}"
+    return {
+        "severity_id": SEVERITY_ID[risk.severity],
+        "severity": risk.severity.value.capitalize(),
+        "status_id": STATUS_NEW,
+        "status": "New",
+        "status_code": "FAIL",
+        "message": risk.title,
+        "metadata": {
+            "event_code": analytic,
+            "product": product,
+            "profiles": ["cloud", "datetime"],
+            "version": OCSF_VERSION,
+        },
+        "risk_score": round(risk.score),
+        "risk_level_id": RISK_LEVEL_ID[risk.severity],
+        "risk_level": risk.severity.value.capitalize(),
+        "risk_details": risk.title,
+        "remediation": {"desc": risk.fix.action},
+        "resources": [_path_resource(node_id, nodes) for node_id in risk.path.nodes],
+        "cloud": {
+            "provider": risk.provider,
+            "region": region,
+            "account": {"uid": account, "name": account, "type_id": type_id, "type": type_name},
+        },
+        "finding_info": {
+            "uid": risk.id,
+            "title": risk.title,
+            "types": ["risk", risk.kind],
+            "created_time": time_ms,
+            "analytic": {"uid": analytic, "name": risk.kind, "type_id": 1, "type": "Rule", "category": "risk"},
+            "related_events": [
+                {"uid": uid, "type": "Detection Finding", "type_uid": CLASS_UID * 100 + ACTIVITY_CREATE}
+                for uid in risk.findings
+            ],
+        },
+        "unmapped": {
+            "risk": risk.model_dump(mode="json", include={"kind", "score", "factors", "path", "fix"}),
+            "scan_id": ctx.report.scan.id,
+            "provider": risk.provider,
+        },
+    }
+
+
+def _path_resource(node_id: str, nodes: Mapping[str, LineageNode]) -> dict[str, Any]:
+    node = nodes.get(node_id)
+    if node is None:  # a principal of an escalation path
+        return {"uid": node_id, "name": node_id.rsplit("/", 1)[-1], "type": "aws.iam.principal"}
+    out: dict[str, Any] = {"uid": node.id, "name": node.name, "type": node.type}
+    if node.region:
+        out["region"] = node.region
+    return out
 
 
 def _dumps_inner(obj: dict[str, Any]) -> str:

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 ZWJ = "\u200d"
@@ -70,6 +72,25 @@ def safe_text(value: object, *, multiline: bool = False) -> str:
     if text.isprintable():  # fast path: no Cc, Cf, Cs, Zl, Zp (nor other categories we keep)
         return text
     return "".join(c if c.isprintable() or not is_banned(c, multiline=multiline) else _escape(c) for c in text)
+
+
+# Arrows and marks the renderers draw: Unicode on a UTF-8 terminal, ASCII on any other, whose
+# encoding could not show them (LANG=C, PYTHONIOENCODING=ascii).
+UNICODE_MARKS: Mapping[str, str] = {"arrow": "→", "cross": "✗", "more": "…", "dot": "·", "warn": "⚠"}
+ASCII_MARKS: Mapping[str, str] = {"arrow": "->", "cross": "x", "more": "...", "dot": "|", "warn": "!"}
+
+
+def is_utf(encoding: str | None) -> bool:
+    return (encoding or "").lower().replace("-", "").replace("_", "").startswith("utf")
+
+
+def marks(encoding: str | None) -> Mapping[str, str]:
+    """The marks a stream of this encoding can show."""
+    return UNICODE_MARKS if is_utf(encoding) else ASCII_MARKS
+
+
+def stream_is_utf(stream: Any) -> bool:
+    return is_utf(getattr(stream, "encoding", None))
 
 
 def safe_markup(value: object, *, multiline: bool = False) -> str:

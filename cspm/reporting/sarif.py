@@ -8,6 +8,9 @@ One run; one rule per check that has a result. Results:
 - A muted FAIL keeps its result with an external ``suppression`` (the mutelist reason).
 - ERROR → ``kind: open`` (the tool could not decide), ``level: none``.
 - PASS is left out (SARIF is for problems); collection errors become tool execution notifications.
+- Each risk (docs/risks.md) is a result of the rule ``risk.<kind>``, located at the path's entry,
+  with the path as a ``codeFlows`` thread flow (one location per node) and its score, factors,
+  combined finding uids and fix in ``properties``; ``partialFingerprints`` carry the risk id.
 
 Cloud resources are not files: each result names the resource in ``logicalLocations`` (its
 ARN / resource id) and in a ``physicalLocation`` URI ``cloud/<provider>/<account>/<region>/<type>/<name>``
@@ -18,10 +21,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from cspm.models import Finding, Severity, Status
-from cspm.reporting.formats import RenderContext
+from cspm.models import Finding, LineageNode, Risk, Severity, Status
+from cspm.reporting.formats import RenderContext, short_name
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -49,6 +53,14 @@ def render(ctx: RenderContext) -> str:
         if f.check_id not in rules:
             rules[f.check_id] = _rule(f, len(rules))
         results.append(_result(ctx, f, rules[f.check_id]["__index"]))
+    for risk in ctx.report.risks or ():
+        rule = rules.get(f"risk.{risk.kind}")
+        if rule is None:
+            rule = rules[f"risk.{risk.kind}"] = _risk_rule(risk, len(rules))
+        elif risk.severity.rank > Severity(rule["properties"]["severity"]).rank:
+            rule["properties"].update(_severity_properties(risk.severity))
+            rule["defaultConfiguration"]["level"] = LEVEL[risk.severity]
+        results.append(_risk_result(ctx, risk, rule["__index"]))
     scan = ctx.report.scan
     run: dict[str, Any] = {
         "tool": {
@@ -130,12 +142,75 @@ def _result(ctx: RenderContext, f: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def _location(ctx: RenderContext, f: Finding) -> dict[str, Any]:
-    parts = [f.cloud(ctx.report.scan.provider), f.account, f.region, f.resource_type, ctx.resource_name(f)]
-    uri = "cloud/" + "/".join(_UNSAFE.sub("_", p) or "_" for p in parts)
+    return _cloud_location(
+        [f.cloud(ctx.report.scan.provider), f.account, f.region, f.resource_type], f.resource_uid, ctx.resource_name(f)
+    )
+
+
+def _cloud_location(parts: list[str], uid: str, name: str) -> dict[str, Any]:
+    """A resource as SARIF locations: the URI ``cloud/<provider>/<account>/<region>/<type>/<name>``
+    (code-scanning UIs require a physical location) and its uid as the logical one."""
+    uri = "cloud/" + "/".join(_UNSAFE.sub("_", p) or "_" for p in [*parts, name])
     return {
         "physicalLocation": {"artifactLocation": {"uri": uri}},
-        "logicalLocations": [{"fullyQualifiedName": f.resource_uid, "name": ctx.resource_name(f), "kind": "resource"}],
+        "logicalLocations": [{"fullyQualifiedName": uid, "name": name, "kind": "resource"}],
     }
+
+
+def _severity_properties(severity: Severity) -> dict[str, str]:
+    return {"security-severity": SECURITY_SEVERITY[severity], "severity": severity.value}
+
+
+def _risk_rule(risk: Risk, index: int) -> dict[str, Any]:
+    """One rule per kind of risk (``risk.<kind>``), ranked by its most severe risk."""
+    from cspm.risks import KINDS
+
+    summary = next((k.summary for k in KINDS if k.kind == risk.kind), risk.kind.replace("_", " "))
+    return {
+        "__index": index,
+        "id": f"risk.{risk.kind}",
+        "name": "Risk" + "".join(part.capitalize() for part in risk.kind.split("_")),
+        "shortDescription": {"text": summary},
+        "fullDescription": {"text": f"{summary}: failing findings joined along the AI lineage (docs/risks.md)."},
+        "help": {"text": "Apply the risk's fix (properties.fix.action): it breaks the path."},
+        "defaultConfiguration": {"level": LEVEL[risk.severity]},
+        "properties": {**_severity_properties(risk.severity), "tags": ["security", "risk", "attack-path"]},
+    }
+
+
+def _risk_result(ctx: RenderContext, risk: Risk, rule_index: int) -> dict[str, Any]:
+    """A risk as a result: located at its entry, its path as a code flow (one thread-flow location
+    per node, an unresolved edge said in the next location's message)."""
+    from cspm.reporting.risks import lineage_nodes
+
+    nodes = lineage_nodes(ctx.report)
+    steps = []
+    for index, node_id in enumerate(risk.path.nodes):
+        edge = risk.path.edges[index - 1] if 0 < index <= len(risk.path.edges) else None
+        text = node_id if edge is None else f"{edge.relation}: {node_id}"
+        if edge is not None and not edge.resolved:
+            text += f" (unresolved: {edge.reason})"
+        steps.append({"location": {**_node_location(ctx, node_id, nodes), "message": {"text": text}}})
+    return {
+        "ruleId": f"risk.{risk.kind}",
+        "ruleIndex": rule_index,
+        "kind": "fail",
+        "level": LEVEL[risk.severity],
+        "message": {"text": f"{risk.title}. Fix: {risk.fix.action}"},
+        "locations": [_node_location(ctx, risk.path.nodes[0], nodes)] if risk.path.nodes else [],
+        "codeFlows": [{"threadFlows": [{"locations": steps}]}] if steps else [],
+        "partialFingerprints": {"cspmRiskId/v1": risk.id},
+        "properties": risk.model_dump(mode="json", include={"score", "severity", "factors", "findings", "fix", "path"}),
+    }
+
+
+def _node_location(ctx: RenderContext, node_id: str, nodes: Mapping[str, LineageNode]) -> dict[str, Any]:
+    node = nodes.get(node_id)
+    if node is None:  # a principal of an escalation path
+        return _cloud_location(["aws", "_", "global", "aws.iam.principal"], node_id, short_name(node_id))
+    return _cloud_location(
+        [node.type.split(".", 1)[0], node.account or "_", node.region or "global", node.type], node_id, node.name
+    )
 
 
 def _notification(e: Any) -> dict[str, Any]:

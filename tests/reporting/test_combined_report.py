@@ -50,7 +50,14 @@ def test_csv_ocsf_and_sarif_name_the_findings_own_provider(demo: dict[str, Any],
         rows = list(csv.DictReader(handle))
     assert all(r["provider"] == _cloud_of(r["check_id"]) for r in rows)
     assert Counter(r["provider"] for r in rows) == expected
-    ocsf = json.loads((demo_report_dir / "report.ocsf.json").read_text(encoding="utf-8"))
+    events = json.loads((demo_report_dir / "report.ocsf.json").read_text(encoding="utf-8"))
+    ocsf = [e for e in events if not e["metadata"]["event_code"].startswith("risk.")]
+    risk_events = [e for e in events if e["metadata"]["event_code"].startswith("risk.")]
+    assert len(risk_events) == len(demo["risks"]) > 0  # a risk is an event of its own cloud
+    assert {e["finding_info"]["uid"]: e["cloud"]["provider"] for e in risk_events} == {
+        r["id"]: r["provider"] for r in demo["risks"]
+    }
+    assert all(e["unmapped"]["provider"] == e["cloud"]["provider"] for e in risk_events)
     assert all(e["cloud"]["provider"] == _cloud_of(e["metadata"]["event_code"]) for e in ocsf)
     assert all(e["unmapped"]["provider"] == e["cloud"]["provider"] for e in ocsf if "unmapped" in e)
     assert Counter(e["cloud"]["provider"] for e in ocsf) == expected

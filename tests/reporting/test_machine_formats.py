@@ -20,9 +20,11 @@ from cspm.mutelist import BY_TAGS_NOTE, evaluate_mutelist, parse_mutelist
 from cspm.reporting.formats import FORMATS, parse_formats, render, write_formats
 from support.report_factory import (
     TRICKY,
+    UNRESOLVED_REASON,
     bucket_arn,
     make_finding,
     make_report,
+    risky_report,
     varied_report,
 )
 
@@ -109,6 +111,34 @@ def test_ocsf_attacks_carry_atlas_names_and_tactics() -> None:
     assert data["tactic"]["uid"] == "AML.TA0004" and data["tactic"]["name"] == "Initial Access"
     assert collection["technique"]["name"] == "AI Artifact Collection" and "sub_technique" not in collection
     assert unknown["technique"] == {"uid": "AML.T9999", "name": "AML.T9999", "src_url": unknown["technique"]["src_url"]}
+
+
+def test_ocsf_has_one_detection_finding_per_risk_after_the_findings() -> None:
+    from py_ocsf_models.events.findings.detection_finding import DetectionFinding
+
+    report = risky_report()
+    assert report.risks
+    events = json.loads(render(report, "ocsf"))
+    assert len(events) == len(report.findings) + len(report.risks)
+    risk_events = events[len(report.findings) :]
+    for risk, event in zip(report.risks, risk_events, strict=True):
+        dumped = DetectionFinding.model_validate(event).model_dump(mode="json", exclude_none=True)
+        assert _paths(event, skip={"unmapped", "data"}) <= _paths(dumped, skip={"unmapped", "data"})
+        info = event["finding_info"]
+        assert (info["uid"], info["title"], event["metadata"]["event_code"]) == (
+            risk.id,
+            risk.title,
+            f"risk.{risk.kind}",
+        )
+        assert [e["uid"] for e in info["related_events"]] == risk.findings
+        assert [r["uid"] for r in event["resources"]] == risk.path.nodes
+        assert (event["risk_score"], event["risk_level_id"]) == (
+            round(risk.score),
+            {"critical": 4, "high": 3, "medium": 2, "low": 1}[risk.severity],
+        )
+        assert event["remediation"]["desc"] == risk.fix.action
+        assert event["unmapped"]["risk"]["path"]["edges"] == [e.model_dump(mode="json") for e in risk.path.edges]
+    assert json.loads(render(report.model_copy(update={"risks": None}), "ocsf")) == events[: len(report.findings)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +238,30 @@ def test_sarif_results() -> None:
     assert by_rule[critical.check_id]["properties"]["security-severity"] == "9.0"
     assert len(run["invocations"][0]["toolExecutionNotifications"]) == len(report.errors)
     assert run["invocations"][0]["executionSuccessful"] is False
+
+
+def test_sarif_risks_are_results_with_the_path_as_a_code_flow() -> None:
+    report = risky_report()
+    assert report.risks
+    log = json.loads(render(report, "sarif"))
+    errors = sorted(sarif_validator().iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    (run,) = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    risks = {r["partialFingerprints"]["cspmRiskId/v1"]: r for r in run["results"] if r["ruleId"].startswith("risk.")}
+    assert set(risks) == {r.id for r in report.risks}
+    for risk in report.risks:
+        result = risks[risk.id]
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"] == f"risk.{risk.kind}"
+        steps = result["codeFlows"][0]["threadFlows"][0]["locations"]
+        assert [s["location"]["logicalLocations"][0]["fullyQualifiedName"] for s in steps] == risk.path.nodes
+        assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == risk.path.nodes[0]
+        assert result["properties"]["findings"] == risk.findings and risk.fix.action in result["message"]["text"]
+    unresolved = [s for r in risks.values() for s in r["codeFlows"][0]["threadFlows"][0]["locations"]
+                  if "unresolved" in s["location"]["message"]["text"]]  # fmt: skip
+    assert len(unresolved) == 1 and UNRESOLVED_REASON in unresolved[0]["location"]["message"]["text"]
+    mutable = next(r for r in rules if r["id"] == "risk.mutable_image_in_production")
+    assert mutable["properties"]["security-severity"] == "7.0"  # its most severe risk is high
 
 
 # ---------------------------------------------------------------------------------------------

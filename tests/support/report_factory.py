@@ -187,3 +187,116 @@ def varied_report(**kwargs: Any) -> ScanReport:
         {bucket_arn("bucket-001"): {"env": "dev", "owner": "ml-team"}, bucket_arn("bucket-026"): {"env": "dev"}},
     )
     return make_report(varied_findings(), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# A report with an AI lineage whose findings make every kind of risk (cspm/risks.py)
+# ---------------------------------------------------------------------------------------------
+
+SM = f"arn:aws:sagemaker:us-east-1:{ACCOUNT_A}"
+RISKY = {
+    "bucket": "arn:aws:s3:::public-data",
+    "prefix": "arn:aws:s3:::public-data/train/",
+    "job": f"{SM}:training-job/train",
+    "model": f"{SM}:model/fraud-model",
+    "config": f"{SM}:endpoint-config/fraud-config",
+    "endpoint": f"{SM}:endpoint/fraud-prod",
+    "role": f"arn:aws:iam::{ACCOUNT_A}:role/legacy-admin",
+    "notebook": f"{SM}:notebook-instance/research",
+    "image": f"{ACCOUNT_A}.dkr.ecr.us-east-1.amazonaws.com/inference:latest",
+    "repository": f"arn:aws:ecr:us-east-1:{ACCOUNT_A}:repository/inference",
+    "hub_model": f"{SM}:model/hub-model",
+    "hub_config": f"{SM}:endpoint-config/hub-config",
+    "hub_endpoint": f"{SM}:endpoint/hub-prod",
+    "hub_image": "docker.io/library/python:3",
+    "hub_repository": "docker.io/library/python",
+}
+UNRESOLVED_REASON = "not an image of a private ECR registry (Docker Hub, ECR Public or another registry)"
+
+
+def risky_lineage() -> Any:
+    """public bucket → prefix → job → model → config → endpoint; the model (and the notebook) run as
+    an admin role; the model runs a mutable image; a second endpoint's model runs a Docker Hub image
+    (its in_repository edge unresolved)."""
+    from cspm.models import Lineage, LineageEdge, LineageNode
+
+    types = {
+        "bucket": "aws.s3.bucket",
+        "prefix": "aws.s3.prefix",
+        "job": "aws.sagemaker.training_job",
+        "model": "aws.sagemaker.model",
+        "config": "aws.sagemaker.endpoint_config",
+        "endpoint": "aws.sagemaker.endpoint",
+        "role": "aws.iam.role",
+        "notebook": "aws.sagemaker.notebook_instance",
+        "image": "aws.ecr.image",
+        "repository": "aws.ecr.repository",
+        "hub_model": "aws.sagemaker.model",
+        "hub_config": "aws.sagemaker.endpoint_config",
+        "hub_endpoint": "aws.sagemaker.endpoint",
+        "hub_image": "aws.ecr.image",
+        "hub_repository": "aws.ecr.repository",
+    }
+    names = {"prefix": "s3://public-data/train/"}
+    nodes = [
+        LineageNode(
+            id=RISKY[k],
+            type=t,
+            name=names.get(k) or RISKY[k].rsplit("/", 1)[-1].rsplit(":::", 1)[-1],
+            in_inventory=k != "prefix",
+        )
+        for k, t in types.items()
+    ]
+    links = [
+        ("job", "prefix", "reads"),
+        ("prefix", "bucket", "in_bucket"),
+        ("job", "role", "runs_as"),
+        ("model", "job", "trained_by"),
+        ("model", "role", "runs_as"),
+        ("model", "image", "runs"),
+        ("image", "repository", "in_repository"),
+        ("config", "model", "hosts"),
+        ("endpoint", "config", "serves"),
+        ("notebook", "role", "runs_as"),
+        ("hub_model", "hub_image", "runs"),
+        ("hub_config", "hub_model", "hosts"),
+        ("hub_endpoint", "hub_config", "serves"),
+    ]
+    edges = [LineageEdge(source=RISKY[s], target=RISKY[t], relation=r, api_field="test") for s, t, r in links]
+    edges.append(
+        LineageEdge(
+            source=RISKY["hub_image"],
+            target=RISKY["hub_repository"],
+            relation="in_repository",
+            api_field="test",
+            resolved=False,
+            reason=UNRESOLVED_REASON,
+        )
+    )
+    return Lineage(nodes=nodes, edges=edges)
+
+
+def risky_findings() -> list[Finding]:
+    def on(key: str, check: str, severity: Severity, **kwargs: Any) -> Finding:
+        rtype = {"bucket": "aws.s3.bucket", "role": "aws.iam.role", "repository": "aws.ecr.repository"}.get(
+            key, "aws.sagemaker." + key.removeprefix("hub_").replace("notebook", "notebook_instance")
+        )
+        return make_finding(check, RISKY[key], severity=severity, resource_type=rtype, **kwargs)
+
+    return [
+        on("bucket", "aws.s3.bucket_is_not_public", Severity.CRITICAL),
+        on("bucket", "aws.s3.bucket_versioning_enabled", Severity.MEDIUM),  # not a link of any path
+        on("role", "aws.iam.role_is_not_admin", Severity.CRITICAL),
+        on("notebook", "aws.sagemaker.notebook_has_no_direct_internet_access", Severity.HIGH),
+        on("repository", "aws.ecr.repository_tags_are_immutable", Severity.MEDIUM),
+        on("hub_model", "aws.lineage.model_images_are_scanned_and_immutable", Severity.HIGH),
+        on("bucket", "aws.s3.bucket_blocks_public_access", Severity.HIGH, status=Status.PASS),
+    ]
+
+
+def risky_report(**kwargs: Any) -> ScanReport:
+    """:func:`make_report` of :func:`risky_findings` with :func:`risky_lineage` and its risks."""
+    from cspm.risks import with_risks
+
+    report = make_report(risky_findings(), **kwargs).model_copy(update={"lineage": risky_lineage()})
+    return with_risks(report)
