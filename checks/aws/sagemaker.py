@@ -1550,6 +1550,7 @@ SAFETENSORS = "https://huggingface.co/docs/safetensors/index"
 
 @check(
     title="SageMaker model artifacts import no code known to be dangerous",
+    fail_title="SageMaker model artifact runs code known to be dangerous when loaded",
     severity=Severity.CRITICAL,
     baseline=Baseline.INTEGRITY,
     remediation="Do not deploy the model. Find who wrote the artifact (S3 data events, the training job), "
@@ -1571,6 +1572,7 @@ def model_artifact_is_free_of_unsafe_code(
 
 @check(
     title="SageMaker model artifacts use a format that cannot carry code",
+    fail_title="SageMaker model artifact is serialised with pickle",
     severity=Severity.MEDIUM,
     baseline=Baseline.INTEGRITY,
     remediation="Save the weights as safetensors (or ONNX or GGUF) instead of pickle, torch.save or "
@@ -1594,6 +1596,7 @@ MODEL_SIGNING = "https://github.com/sigstore/model-transparency"
 
 @check(
     title="SageMaker model artifacts carry a model signature that verifies",
+    fail_title="SageMaker model artifact signature is missing or does not verify",
     severity=Severity.HIGH,
     baseline=Baseline.INTEGRITY,
     remediation="Sign the model with OpenSSF Model Signing (model_signing sign) when it is produced, store "
