@@ -37,11 +37,12 @@ def profile_checks(
     endpoint_url: str, regions: Sequence[str], env: dict[str, str], *, workers: int, top: int = 15
 ) -> dict[str, Any]:
     from cspm import engine
+    from cspm.artifacts.options import select_checks
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.selection import Selection
 
     with _environment(env):
-        checks = Selection().apply("aws", available_services=list(SERVICE_MODULES))
+        checks = select_checks(Selection().apply("aws", available_services=list(SERVICE_MODULES)), inspect=False)
         provider = AwsProvider(AwsOptions(endpoint_url=endpoint_url, regions=tuple(regions), workers=workers))
         provider.connect()
         started = time.monotonic()

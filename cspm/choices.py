@@ -16,7 +16,8 @@ SEVERITIES = ("informational", "low", "medium", "high", "critical")
 FAIL_ON = ("none", *SEVERITIES)
 BASELINES = ("least-privilege", "encryption", "private-endpoint", "integrity", "logging")
 # Report files a scan writes besides report.json (which is always written; naming it is allowed).
-REPORT_FORMATS = ("json", "ocsf", "asff", "sarif", "csv", "html")
+REPORT_FORMATS = ("json", "ocsf", "asff", "sarif", "csv", "html", "cyclonedx")
+REQUIRE_SIGNED = ("none", "all", "served")  # --require-signed-models (cspm.artifacts.options)
 LINEAGE_FORMATS = ("tree", "dot", "mermaid")
 SERVICES = {
     "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail", "bedrock", "bedrock_agentcore", "lambda"),

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from cspm import __version__
+from cspm.artifacts.report import annotate_artifacts, artifact_entries
 from cspm.lineage import Coverage, LineageGraph, ai_inventory, annotate, build_lineage, raise_supply_chain_severity
 from cspm.models import (
     CollectionError,
@@ -107,6 +108,14 @@ class UnitContext:
         for rtype in affects:
             self._inventory.mark_incomplete(rtype, self.account, where, f"{operation} failed: {code}")
 
+    def collected(self, resource_type: str) -> list[Resource]:
+        """What the earlier collection phase collected of ``resource_type`` in this unit's
+        account: for units of a later phase (``CollectorUnit.phase``), which read what the
+        first one found (the model artifacts the SageMaker models load)."""
+        return [
+            r for r in self._inventory.resources() if r.resource_type == resource_type and r.account == self.account
+        ]
+
     def mark_incomplete(self, affects: Iterable[type[Resource]], reason: str) -> None:
         """Mark the listings of ``affects`` incomplete in this unit's scope with a reason of the
         collector's own (after the failed call was recorded by :meth:`error`): every check of
@@ -144,6 +153,9 @@ class CollectorUnit:
 
     ``max_calls``: how many calls of this (account, region, service) may be in flight at once
     (its fan-out through :meth:`UnitContext.map`), to stay under the service's API rate limit.
+
+    ``phase``: units of phase 1 start once every unit of phase 0 is done, and read what those
+    collected (:meth:`UnitContext.collected`): the artifact inspection reads the models' URIs.
     """
 
     account: str
@@ -152,6 +164,7 @@ class CollectorUnit:
     produces: tuple[type[Resource], ...]
     run: Callable[[UnitContext], Iterable[Resource]] = field(compare=False, repr=False)
     max_calls: int = DEFAULT_MAX_CALLS
+    phase: int = 0
 
     @property
     def label(self) -> str:
@@ -339,20 +352,24 @@ def collect(
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-unit")
     fanout = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cspm-fanout")
     slots = CallSlots()
-    pending = {pool.submit(_run_unit, unit, inventory, fanout, slots): unit for unit in units}
+    waiting = _Phases(units)
+
+    def start_next_phase() -> dict[Future[None], CollectorUnit]:
+        return {pool.submit(_run_unit, unit, inventory, fanout, slots): unit for unit in waiting.next()}
+
+    pending = start_next_phase()
     try:
         while pending:
             done, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for future in done:
                 unit = pending.pop(future)
                 future.result()  # _run_unit never raises
-                if progress:
-                    progress.advance(unit.label)
-                if on_unit_done is not None:
-                    on_unit_done(unit, inventory)
+                _unit_finished(unit, inventory, progress, on_unit_done)
             if pending and stop is not None and stop.requested():
-                _abandon(inventory, list(pending.values()), stop.reason)
+                _abandon(inventory, [*pending.values(), *waiting.rest()], stop.reason)
                 break
+            while not pending and waiting:
+                pending = start_next_phase()
     finally:
         interrupted = bool(pending)
         # After a stop, in-flight calls are abandoned (not waited for) and their results dropped.
@@ -363,6 +380,35 @@ def collect(
     if interrupted:
         inventory.close()
     return inventory
+
+
+def _unit_finished(
+    unit: CollectorUnit,
+    inventory: Inventory,
+    progress: Progress | None,
+    on_unit_done: Callable[[CollectorUnit, Inventory], None] | None,
+) -> None:
+    if progress:
+        progress.advance(unit.label)
+    if on_unit_done is not None:
+        on_unit_done(unit, inventory)
+
+
+class _Phases:
+    """The units not started yet, by phase (``CollectorUnit.phase``): a phase starts when the one
+    before it is done."""
+
+    def __init__(self, units: Sequence[CollectorUnit]) -> None:
+        self._by_phase = {p: [u for u in units if u.phase == p] for p in sorted({u.phase for u in units})}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_phase)
+
+    def next(self) -> list[CollectorUnit]:
+        return self._by_phase.pop(min(self._by_phase)) if self._by_phase else []
+
+    def rest(self) -> list[CollectorUnit]:
+        return [u for units in self._by_phase.values() for u in units]
 
 
 def _abandon(inventory: Inventory, units: Sequence[CollectorUnit], reason: str) -> None:
@@ -655,8 +701,9 @@ def build_report(
     errors = sorted(inventory.errors, key=error_order)
     summary = summarize(findings)
     lineage = None
+    artifacts = artifact_entries(inventory.resources())
     if graph is not None:
-        lineage = annotate(graph.to_model(), findings)
+        lineage = annotate_artifacts(annotate(graph.to_model(), findings), artifacts)
         summary = summary.model_copy(update={"ai_inventory": ai_inventory(resources, findings, lineage)})
     return ScanReport(
         tool=ToolInfo(version=__version__),
@@ -674,6 +721,7 @@ def build_report(
         findings=findings,
         errors=errors,
         lineage=lineage,
+        artifacts=artifacts,
         risks=find_risks(lineage, findings) if lineage is not None else None,
     )
 

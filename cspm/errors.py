@@ -45,6 +45,10 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "psycopg": "postgres",
     "dask": "distributed",
     "distributed": "distributed",
+    "picklescan": "artifacts",
+    "model_signing": "signing",
+    "cyclonedx": "aibom",
+    "OpenSSL": "signing",
 }
 
 

@@ -250,6 +250,11 @@ class LineageNode(_Model):
     in_inventory: bool = False
     fail: int = 0
     risk: Severity | None = None
+    # Artifact nodes (an S3 object a model loads) read with --inspect-artifacts: its SHA-256, its
+    # format, and the dangerous imports found in it ("os.system"); None when not inspected.
+    sha256: str | None = None
+    format: str | None = None
+    dangerous_imports: list[str] | None = None
     # An endpoint's EndpointStatus (InService serves predictions); None for other nodes and in older
     # reports (added in schema_version 1; optional).
     status: str | None = None
@@ -329,6 +334,51 @@ class MutelistInfo(_Model):
     expired: list[MuteInfo] = Field(default_factory=list)
 
 
+class ArtifactImport(_Model):
+    """An import a model file makes when loaded (a pickle GLOBAL, a Keras Lambda, a TF op)."""
+
+    module: str
+    name: str
+    member: str
+
+
+class ArtifactSignature(_Model):
+    status: str  # verified | invalid | absent | unverifiable
+    signature_uri: str | None = None
+    method: str | None = None
+    identity: str | None = None
+    detail: str | None = None
+
+
+class ArtifactEntry(_Model):
+    """A model artifact read with ``--inspect-artifacts`` (added in schema_version 1; optional):
+    the object, its SHA-256 and format, what the inspection found, and why it is incomplete
+    (``error``: not read; ``problems``: read in part). ``reused_from``: the scan whose verdict
+    was reused because the object's ETag and size had not changed (``--store``)."""
+
+    uid: str
+    type: str
+    name: str
+    account: str
+    region: str
+    uri: str
+    etag: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    format: str | None = None
+    members: list[tuple[str, str]] = Field(default_factory=list)
+    dangerous: list[ArtifactImport] | None = None
+    unknown_imports: list[ArtifactImport] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    error: str | None = None
+    scanners: dict[str, str] = Field(default_factory=dict)
+    bytes_read: int = 0
+    reused_from: str | None = None
+    kms_key_id: str | None = None
+    signing_policy: str | None = None
+    signature: ArtifactSignature | None = None
+
+
 class ScanReport(_Model):
     schema_version: str = SCHEMA_VERSION
     tool: ToolInfo
@@ -339,6 +389,7 @@ class ScanReport(_Model):
     errors: list[CollectionError]
     lineage: Lineage | None = None
     mutelist: MutelistInfo | None = None
+    artifacts: list[ArtifactEntry] | None = None  # --inspect-artifacts
     # Ranked risks (docs/risks.md); None in reports of older versions and of scans without a lineage.
     risks: list[Risk] | None = None
 

@@ -48,6 +48,7 @@ AWS_ACTION_EXCEPTIONS: Final = {
     ("s3", "GetBucketCors"): "s3:GetBucketCORS",
     ("s3", "HeadBucket"): "s3:ListBucket",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "HeadObject"): "s3:GetObject",
 }
 
 AZURE_ROLE_NAME: Final = "cspm scanner (read-only)"
@@ -65,11 +66,15 @@ def aws_action(service: str, operation: str) -> str:
     return f"{AWS_IAM_PREFIXES.get(service, service)}:{operation}"
 
 
-def aws_policy(services: Sequence[str] = ()) -> dict[str, Any]:
-    """An IAM policy document granting exactly what ``cspm scan aws`` calls for ``services``."""
+def aws_policy(services: Sequence[str] = (), *, inspect_artifacts: bool = False) -> dict[str, Any]:
+    """An IAM policy document granting exactly what ``cspm scan aws`` calls for ``services``;
+    with ``inspect_artifacts``, also reading the model artifacts (``s3:GetObject``, and
+    ``kms:Decrypt`` for objects encrypted with SSE-KMS)."""
     from cspm.providers import aws
 
     actions = _declared(aws, services, aws.CONNECT_PERMISSIONS)
+    if inspect_artifacts:
+        actions.update(aws.ARTIFACT_PERMISSIONS)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -135,16 +140,22 @@ def aws_scan_actions() -> set[str]:
     every collector (what the scanner's service models keep, :mod:`cspm.providers.aws.models`)."""
     from cspm.providers import aws
 
-    return _declared(aws, (), (*aws.CONNECT_PERMISSIONS, *aws.ORG_PERMISSIONS, *aws.ORG_POLICY_PERMISSIONS))
+    return _declared(
+        aws,
+        (),
+        (*aws.CONNECT_PERMISSIONS, *aws.ORG_PERMISSIONS, *aws.ORG_POLICY_PERMISSIONS, *aws.ARTIFACT_PERMISSIONS),
+    )
 
 
 CLOUDS: Final = ("aws", "azure", "gcp")
 
 
-def policy_for(cloud: str, services: Sequence[str] = ()) -> dict[str, Any]:
+def policy_for(cloud: str, services: Sequence[str] = (), *, inspect_artifacts: bool = False) -> dict[str, Any]:
     """``cspm permissions CLOUD``: the policy or role of ``cloud`` for ``services``."""
+    if inspect_artifacts and cloud != "aws":
+        raise UsageError("--inspect-artifacts reads model artifacts in S3: only with 'cspm permissions aws'")
     if cloud == "aws":
-        return aws_policy(services)
+        return aws_policy(services, inspect_artifacts=inspect_artifacts)
     if cloud == "azure":
         return azure_role(services)
     if cloud == "gcp":

@@ -281,3 +281,46 @@ def test_every_scope_has_its_own_scores() -> None:
     assert scores["222222222222"]["overall"] == 100.0
     assert scores["222222222222"]["least-privilege"] is None  # nothing of that baseline assessed
     assert report.summary.scores["overall"] == 50.0
+
+
+def test_a_later_phase_starts_after_the_first_and_reads_what_it_collected() -> None:
+    """Units of phase 1 (the artifact inspection) see every resource phase 0 collected in their
+    account, and none of another account's."""
+    seen: list[str] = []
+
+    def first(ctx: UnitContext) -> Iterable[Resource]:
+        time.sleep(0.2)  # slower than the phase-1 unit would be, were it started at once
+        return [thing("model-a"), thing("model-b"), thing("other", account="222222222222")]
+
+    def second(ctx: UnitContext) -> Iterable[Resource]:
+        seen.extend(sorted(r.name for r in ctx.collected(Thing.resource_type)))
+        return [settings()]
+
+    units = [
+        CollectorUnit("111111111111", "global", "artifacts", (Settings,), second, phase=1),
+        CollectorUnit("111111111111", "global", "fake", (Thing,), first),
+    ]
+    inventory = collect(units, workers=4)
+    assert seen == ["model-a", "model-b"]
+    assert len(inventory.of_type(Settings)) == 1
+
+
+def test_a_stop_before_a_later_phase_marks_its_units_unfinished() -> None:
+    stop = engine_module.Stop()
+
+    def first(ctx: UnitContext) -> Iterable[Resource]:
+        stop.request("interrupted (SIGINT)")
+        time.sleep(0.3)
+        return [thing("model-a")]
+
+    def never(ctx: UnitContext) -> Iterable[Resource]:
+        raise AssertionError("a unit of a later phase ran after the stop")
+
+    units = [
+        CollectorUnit("111111111111", "global", "fake", (Thing,), first),
+        CollectorUnit("111111111111", "global", "artifacts", (Settings,), never, phase=1),
+    ]
+    inventory = collect(units, workers=2, stop=stop)
+    unfinished = {(e.service, e.code) for e in inventory.errors}
+    assert ("artifacts", "Unfinished") in unfinished
+    assert inventory.incomplete_reason(Settings, "111111111111")

@@ -41,6 +41,13 @@ def _run(tmp_path: Path, blocked: list[str], argv: list[str]) -> subprocess.Comp
         (["boto3", "botocore"], ["permissions", "aws"], "aws"),
         (["moto"], ["demo", "--quiet"], "demo"),
         (["dask", "distributed"], ["scan", "aws", "--org", "--executor", "local:2", "--quiet"], "distributed"),
+        (["picklescan"], ["scan", "aws", "--inspect-artifacts", "--quiet"], "artifacts"),
+        (
+            ["model_signing"],
+            ["scan", "aws", "--inspect-artifacts", "--signing-identity", "a@b.c", "--signing-issuer", "https://i"],
+            "signing",
+        ),
+        (["cyclonedx"], ["scan", "aws", "--output-formats", "cyclonedx", "--quiet"], "aibom"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_it(tmp_path: Path, blocked: list[str], argv: list[str], extra: str) -> None:

@@ -15,9 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.checks.aws._docs import security_hub_for
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.aws.artifacts import S3ModelArtifact
 from cspm.resources.aws.ec2 import Vpc, VpcEndpoint
 from cspm.resources.aws.ecr import parse_image_uri
 from cspm.resources.aws.sagemaker import (
@@ -1571,3 +1573,92 @@ def inference_experiment_encrypts_captured_data_with_kms(experiment: InferenceEx
     if capture.customer_managed_key:
         return passed("Captured data is encrypted with a customer-managed KMS key.", evidence)
     return failed("Captured data is not encrypted with a customer-managed KMS key.", evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Model artifacts (--inspect-artifacts): the contents of the files the models load
+# ---------------------------------------------------------------------------------------------
+
+PICKLE_WARNING = "https://docs.python.org/3/library/pickle.html"
+SAFETENSORS = "https://huggingface.co/docs/safetensors/index"
+
+
+@check(
+    title="SageMaker model artifacts import no code known to be dangerous",
+    fail_title="SageMaker model artifact runs code known to be dangerous when loaded",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.INTEGRITY,
+    remediation="Do not deploy the model. Find who wrote the artifact (S3 data events, the training job), "
+    "rebuild it from trusted code and data, and store the weights as safetensors or ONNX.",
+    compliance={"nist-800-53-r5": ["SI-3", "SI-7", "SR-11"]},
+    attack=["AML.T0010.003", "AML.T0011.000", "AML.T0018"],
+    references=(PICKLE_WARNING,),
+)
+def model_artifact_is_free_of_unsafe_code(
+    model: Model, packages: Sequence[ModelPackage], artifacts: Sequence[S3ModelArtifact]
+) -> Result:
+    """A pickle-based model file runs the code it names when it is loaded: a model whose
+    artifact imports os.system, subprocess, eval or exec hands the endpoint's role and data to
+    whoever wrote the file. Read only with --inspect-artifacts: pickle streams are scanned with
+    picklescan (never unpickled), Keras files for Lambda layers, SavedModels for file-system and
+    Python ops."""
+    return free_of_unsafe_code(model, packages, artifacts)
+
+
+@check(
+    title="SageMaker model artifacts use a format that cannot carry code",
+    fail_title="SageMaker model artifact is serialised with pickle",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Save the weights as safetensors (or ONNX or GGUF) instead of pickle, torch.save or "
+    "joblib, and load them with a loader that reads tensors only.",
+    compliance={"nist-800-53-r5": ["SI-7", "CM-7"]},
+    attack=["AML.T0010.003", "AML.T0011.000"],
+    references=(PICKLE_WARNING, SAFETENSORS),
+)
+def model_artifact_uses_safe_format(
+    model: Model, packages: Sequence[ModelPackage], artifacts: Sequence[S3ModelArtifact]
+) -> Result:
+    """A pickle, joblib or PyTorch file may be harmless today and still runs whatever the next
+    writer of the object puts in it: scanners list known-dangerous imports, never all of them.
+    Formats that hold tensors only (safetensors, ONNX, GGUF) take code out of the question. Read
+    only with --inspect-artifacts."""
+    return uses_safe_format(model, packages, artifacts)
+
+
+MODEL_SIGNING = "https://github.com/sigstore/model-transparency"
+
+
+@check(
+    title="SageMaker model artifacts carry a model signature that verifies",
+    fail_title="SageMaker model artifact signature is missing or does not verify",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Sign the model with OpenSSF Model Signing (model_signing sign) when it is produced, store "
+    "the signature next to the artifact as <key>.sig, and verify it before deployment.",
+    compliance={"nist-800-53-r5": ["SI-7", "SI-7(6)", "SR-4"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+    references=(MODEL_SIGNING,),
+)
+def model_artifact_signature_verifies(
+    model: Model,
+    packages: Sequence[ModelPackage],
+    artifacts: Sequence[S3ModelArtifact],
+    endpoints: Sequence[Endpoint],
+    configs: Sequence[EndpointConfig],
+) -> Result:
+    """A signature binds the artifact to who produced it: an artifact replaced in the bucket after
+    training (by a compromised pipeline or a too-broad bucket policy) no longer verifies. Read with
+    --inspect-artifacts and a signing key, certificate chain or Sigstore identity; under a signing
+    policy (--require-signed-models all|served) a model without a signature fails."""
+    return signature_verifies(model, packages, artifacts, served=_served(model, endpoints, configs))
+
+
+def _served(model: Model, endpoints: Sequence[Endpoint], configs: Sequence[EndpointConfig]) -> bool:
+    """Whether an InService endpoint hosts the model (through its endpoint config)."""
+    live = {e.endpoint_config_name for e in endpoints if e.status == "InService" and e.region == model.region}
+    return any(
+        c.name in live and any(v.model_name == model.name for v in c.variants or ())
+        for c in configs
+        if c.region == model.region
+    )

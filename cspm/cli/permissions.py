@@ -15,9 +15,12 @@ from cspm.cli.options import Services
 def permissions(
     cloud: Annotated[str, typer.Argument(metavar="CLOUD", help=f"The cloud: {one_of(CLOUDS)}.")],
     services: Services = None,
+    inspect_artifacts: Annotated[
+        bool, typer.Option("--inspect-artifacts", help="Add what reading model artifacts needs (AWS).")
+    ] = False,
 ) -> None:
     """Print the least-privilege policy (AWS) or custom role (Azure, GCP) the scanner needs."""
     from cspm.permissions import policy_for, render
     from cspm.selection import split_csv
 
-    typer.echo(render(policy_for(cloud, split_csv(services))), nl=False)
+    typer.echo(render(policy_for(cloud, split_csv(services), inspect_artifacts=inspect_artifacts)), nl=False)

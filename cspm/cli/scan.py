@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from cspm.choices import REQUIRE_SIGNED, one_of
 from cspm.cli.app import scan_app
 from cspm.cli.options import (
     AwsServices,
@@ -153,9 +154,70 @@ def scan_aws(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")
     ] = False,
+    inspect_artifacts: Annotated[
+        bool,
+        typer.Option(
+            "--inspect-artifacts",
+            help="Read the model artifacts the models load (s3:GetObject) and judge their contents: unsafe "
+            "pickle code, safe formats. Off by default.",
+        ),
+    ] = False,
+    artifact_max_mb: Annotated[
+        int,
+        typer.Option(
+            "--artifact-max-mb",
+            min=1,
+            metavar="MIB",
+            help="With --inspect-artifacts: most MiB read per artifact [512].",
+        ),
+    ] = 512,
+    artifact_scan_max_mb: Annotated[
+        int,
+        typer.Option(
+            "--artifact-scan-max-mb",
+            min=1,
+            metavar="MIB",
+            help="With --inspect-artifacts: most MiB read per scan [10240].",
+        ),
+    ] = 10240,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-key",
+            metavar="FILE",
+            help="Verify model signatures (the .sig object next to each artifact) with this EC public key (PEM).",
+        ),
+    ] = None,
+    signing_certificate: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--signing-certificate",
+            metavar="FILE",
+            help="Verify model signatures against this certificate chain (PEM; repeatable).",
+        ),
+    ] = None,
+    signing_identity: Annotated[
+        str | None,
+        typer.Option(
+            "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
+        ),
+    ] = None,
+    signing_issuer: Annotated[
+        str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
+    ] = None,
+    require_signed_models: Annotated[
+        str,
+        typer.Option(
+            "--require-signed-models",
+            metavar=one_of(REQUIRE_SIGNED),
+            help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
+            "a missing signature then fails [none].",
+        ),
+    ] = "none",
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
-    ECR, KMS and CloudTrail."""
+    Bedrock, AgentCore, Lambda, ECR, KMS and CloudTrail."""
+    from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
     from cspm.cli.distributed import Distribution
     from cspm.selection import split_csv
 
@@ -179,7 +241,7 @@ def scan_aws(
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
     from cspm.runner import run
 
-    selected = selection.apply("aws", available_services=list(SERVICE_MODULES))
+    selected = select_checks(selection.apply("aws", available_services=list(SERVICE_MODULES)), inspect_artifacts)
     workers = workers or (AWS_ORG_WORKERS if org else AWS_WORKERS)
     options = AwsOptions(
         profile=profile,
@@ -194,6 +256,13 @@ def scan_aws(
         exclude_accounts=tuple(split_csv(exclude_accounts)),
         max_response_bytes=max_response_mb * 2**20,
         scp=scp,
+        artifacts=artifact_settings(
+            inspect_artifacts,
+            artifact_max_mb,
+            artifact_scan_max_mb,
+            store,
+            signing_policy(signing_key, signing_certificate, signing_identity, signing_issuer, require_signed_models),
+        ),
     )
     options.validate()
     provider = AwsProvider(options)

@@ -198,6 +198,19 @@ def skipped_line(clouds: Sequence[str]) -> str:
     return f"cspm: demo: skipped {names}: {their} not installed (pip install 'cspm[{extras}]')"
 
 
+def _has_artifact_scanner() -> bool:
+    """Whether the demo can inspect its model artifacts (picklescan, in the 'demo' and 'artifacts'
+    extras); without it the artifact checks are left out, as in a scan without --inspect-artifacts."""
+    from cspm.artifacts.inspect import require_scanner
+
+    try:
+        require_scanner()
+    except ImportError:
+        log.info("picklescan is not installed: the demo does not inspect model artifacts")
+        return False
+    return True
+
+
 def _address(url: str) -> str:
     return url.split("://", 1)[-1]
 
@@ -205,9 +218,11 @@ def _address(url: str) -> str:
 def _aws_member(url: str, workers: int, bedrock: GapState) -> Member:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from cspm.artifacts.options import select_checks
     from cspm.demo.bedrock_seed import seed_bedrock
     from cspm.demo.seed import ACCOUNT_NAME, REGIONS, Clients, seed
     from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
+    from cspm.providers.aws.artifacts import ArtifactSettings
     from cspm.selection import Selection
 
     started = time.monotonic()
@@ -217,11 +232,13 @@ def _aws_member(url: str, workers: int, bedrock: GapState) -> Member:
     except (BotoCoreError, ClientError) as exc:  # a bug in the seed or an incompatible moto
         raise ScanError(f"could not build the simulated account: {exc}") from exc
     log.info("seeded the demo account in %.1f s", time.monotonic() - started)
-    provider = AwsProvider(AwsOptions(endpoint_url=url, regions=REGIONS, workers=workers))
+    inspect = _has_artifact_scanner()
+    settings = ArtifactSettings() if inspect else None
+    provider = AwsProvider(AwsOptions(endpoint_url=url, regions=REGIONS, workers=workers, artifacts=settings))
     provider.connect()
     return Member(
         provider,
-        Selection().apply("aws", available_services=list(SERVICE_MODULES)),
+        select_checks(Selection().apply("aws", available_services=list(SERVICE_MODULES)), inspect=inspect),
         f"an AWS account ({ACCOUNT_NAME}, {seeded.account}, {' and '.join(REGIONS)}) on moto at {_address(url)}",
     )
 

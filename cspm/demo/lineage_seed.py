@@ -104,3 +104,75 @@ def _finetune_job(sm: Any, account: str, output: str, tags: list[dict[str, str]]
         HyperParameters={"epochs": "3", "base-model": "fraud-detection-model-v3"},
         Tags=tags,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Model artifacts (read by --inspect-artifacts; the demo turns it on when picklescan is installed)
+# ---------------------------------------------------------------------------------------------
+
+UNSAFE_MODEL = "fraud-detection-model-v3"  # behind the production endpoint fraud-detection-prod
+DEMO_COMMAND = "echo 'cspm demo: this model file runs a shell command when it is loaded'"
+
+
+class _RunsACommand:
+    """Pickled (never loaded) as a call of ``os.system``: what a poisoned ``torch.save`` holds."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return (os.system, (DEMO_COMMAND,))
+
+
+def _model_tar(member: str, data: bytes) -> bytes:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def artifact_bodies() -> dict[str, bytes]:
+    """The two artifacts of the demo: a PyTorch-style pickle that calls os.system, and safetensors."""
+    import json
+    import pickle
+    import struct
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
+    tensors = struct.pack("<Q", len(header)) + header + bytes(16)
+    state = {"fc.weight": [0.1, 0.2], "fc.bias": [0.0], "_metadata": _RunsACommand()}
+    return {
+        "unsafe": _model_tar("model.pth", pickle.dumps(state, protocol=2)),
+        "safe": _model_tar("model.safetensors", tensors),
+    }
+
+
+def seed_artifacts(clients: Clients, out: Seeded) -> int:
+    """Upload the artifact of every model and model package whose bucket exists: the production
+    fraud model's is the unsafe pickle, every other one safetensors. Returns how many."""
+    from botocore.exceptions import ClientError
+
+    bodies = artifact_bodies()
+    uploaded: set[str] = set()
+    for region in out.sagemaker:
+        sm, s3 = clients("sagemaker", region), clients("s3", region)
+        urls = []
+        for summary in sm.list_models()["Models"]:
+            container = sm.describe_model(ModelName=summary["ModelName"]).get("PrimaryContainer", {})
+            urls.append((summary["ModelName"], container.get("ModelDataUrl")))
+        for url_name, url in urls:
+            if not url or url in uploaded:
+                continue
+            bucket, _, key = url[len("s3://") :].partition("/")
+            body = bodies["unsafe" if url_name == UNSAFE_MODEL else "safe"]
+            try:
+                s3.put_object(Bucket=bucket, Key=key, Body=body)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                    raise
+                continue  # the archived model's bucket was deleted: its edge stays unresolved
+            uploaded.add(url)
+    return len(uploaded)

@@ -163,9 +163,10 @@ def seed(endpoint_url: str, regions: Iterable[str] = REGIONS) -> Seeded:
         _seed_cloudtrail(clients("cloudtrail"), out)
     for plan in plans:
         _seed_region(clients, plan, out)
-    from cspm.demo.lineage_seed import seed_lineage  # it builds on this module
+    from cspm.demo.lineage_seed import seed_artifacts, seed_lineage  # it builds on this module
 
     seed_lineage(clients, out)  # the shadow deployment trained on public data, end to end
+    seed_artifacts(clients, out)  # the model files: one runs a command when loaded
     return out
 
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from cspm.errors import ScanError, UsageError
 from cspm.inputs import one_line
 from cspm.models import (
+    ArtifactEntry,
     Baseline,
     CollectionError,
     Finding,
@@ -39,6 +40,9 @@ from cspm.models import (
     ToolInfo,
 )
 from cspm.scoring import baseline_scores
+
+if TYPE_CHECKING:
+    from cspm.resources.aws.artifacts import S3ModelArtifact
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,16 @@ findings = sa.Table(
     sa.Column("muted", sa.Boolean),
     *(sa.Column(name, sa.Text) for name in ("account", "region", "message", "remediation")),
     *(sa.Column(name, _JSON) for name in ("evidence", "compliance", "attack")),
+)
+artifacts = sa.Table(
+    "cspm_artifacts",
+    _meta,
+    sa.Column("scan_id", sa.String(64), primary_key=True),
+    sa.Column("uri", sa.String(2048), primary_key=True),
+    sa.Column("etag", sa.String(256)),
+    sa.Column("size", sa.BigInteger),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("data", _JSON),
 )
 errors = sa.Table(
     "cspm_errors",
@@ -252,7 +266,7 @@ class HistoryStore:
         """Save a scan (replacing an earlier save of the same scan id)."""
         scan_id = report.scan.id
         with self._connect() as conn:
-            for table in (errors, findings, scan_scores):
+            for table in (artifacts, errors, findings, scan_scores):
                 conn.execute(table.delete().where(table.c.scan_id == scan_id))
             conn.execute(scans.delete().where(scans.c.id == scan_id))
             conn.execute(scans.insert(), [_scan_row(report)])
@@ -262,6 +276,8 @@ class HistoryStore:
                 conn.execute(findings.insert(), rows[start : start + INSERT_BATCH])
             if report.errors:
                 conn.execute(errors.insert(), [{"scan_id": scan_id, **e.model_dump()} for e in report.errors])
+            if report.artifacts:
+                conn.execute(artifacts.insert(), [_artifact_row(scan_id, a) for a in report.artifacts])
 
     # -----------------------------------------------------------------------------------------
     # Reading
@@ -300,6 +316,27 @@ class HistoryStore:
         with self._connect() as conn:
             row = conn.execute(query).first()
         return StoredScan.of(row._mapping) if row is not None else None
+
+    def last_artifacts(self) -> dict[str, tuple[str, S3ModelArtifact]]:
+        """uri -> (scan id, the artifact) of the newest complete inspection of each artifact (read
+        whole, no error), for ``--inspect-artifacts`` to reuse when ETag and size are unchanged."""
+        from cspm.resources.aws.artifacts import S3ModelArtifact
+
+        query = (
+            sa.select(artifacts.c.scan_id, artifacts.c.uri, artifacts.c.data)
+            .join(scans, scans.c.id == artifacts.c.scan_id)
+            .where(artifacts.c.sha256.is_not(None))
+            .order_by(scans.c.started_at)
+        )
+        found: dict[str, tuple[str, S3ModelArtifact]] = {}
+        with self._connect() as conn:
+            for row in conn.execute(query):
+                data = dict(row.data)
+                if data.pop("type", None) != S3ModelArtifact.resource_type or data.get("error"):
+                    continue
+                data.pop("reused_from", None)
+                found[row.uri] = (row.scan_id, S3ModelArtifact.model_validate(data))  # newest wins
+        return found
 
     def load(self, scan_id: str) -> ScanReport:
         """A stored scan as a report (``resources`` are not stored: empty)."""
@@ -408,6 +445,17 @@ def _score_rows(report: ScanReport) -> list[dict[str, Any]]:
             for b, s in baseline_scores(account_findings).items()
         )
     return rows
+
+
+def _artifact_row(scan_id: str, a: ArtifactEntry) -> dict[str, Any]:
+    return {
+        "scan_id": scan_id,
+        "uri": a.uri,
+        "etag": a.etag,
+        "size": a.size,
+        "sha256": a.sha256,
+        "data": a.model_dump(mode="json"),
+    }
 
 
 def _finding_row(scan_id: str, f: Finding) -> dict[str, Any]:

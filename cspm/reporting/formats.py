@@ -127,6 +127,12 @@ FORMATS: Mapping[str, FormatSpec] = {
         FormatSpec("sarif", "report.sarif", "cspm.reporting.sarif:render", "SARIF 2.1.0"),
         FormatSpec("csv", "report.csv", "cspm.reporting.csv_report:render", "CSV (RFC 4180), one row per finding"),
         FormatSpec("html", "report.html", "cspm.reporting.html:render", "a single self-contained HTML page"),
+        FormatSpec(
+            "cyclonedx",
+            "report.cdx.json",
+            "cspm.reporting.cyclonedx:render",
+            "the AI-BOM: CycloneDX 1.6 (models, datasets, images, artifacts, their relations; the 'aibom' extra)",
+        ),
     )
 }
 
@@ -156,6 +162,8 @@ def parse_formats(values: Sequence[str] | None) -> list[str]:
     unknown = [n for n in names if n not in FORMATS]
     if unknown:
         raise UsageError(f"unknown format {', '.join(unknown)}; valid: {', '.join(FORMATS)}")
+    if "cyclonedx" in names:  # before the scan: a missing 'aibom' extra is MissingExtra (exit 2)
+        import cyclonedx.output.json  # noqa: F401
     return names
 
 

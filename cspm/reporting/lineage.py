@@ -192,6 +192,10 @@ def _node_text(node: LineageNode, edge: LineageEdge | None, g: Mapping[str, str]
     text.append(safe_text(node.name))
     if risk := _risk(node):
         text.append(f"  [{risk}]", style=_STYLE.get(node.risk.value if node.risk else "", ""))
+    if node.dangerous_imports:  # an artifact read with --inspect-artifacts
+        text.append(f"  {g['warn']} unsafe code: {safe_text(', '.join(node.dangerous_imports))}", style="bold red")
+    elif node.sha256 and node.format:
+        text.append(f"  ({safe_text(node.format)}, sha256 {node.sha256[:12]}{g['more']})", style="dim")
     if edge is not None and not edge.resolved:
         text.append(f"  {g['cross']} unresolved: {safe_text(edge.reason)}", style="bold red")
     return text

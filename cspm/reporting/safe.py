@@ -76,8 +76,8 @@ def safe_text(value: object, *, multiline: bool = False) -> str:
 
 # Arrows and marks the renderers draw: Unicode on a UTF-8 terminal, ASCII on any other, whose
 # encoding could not show them (LANG=C, PYTHONIOENCODING=ascii).
-UNICODE_MARKS: Mapping[str, str] = {"arrow": "→", "cross": "✗", "more": "…", "dot": "·"}
-ASCII_MARKS: Mapping[str, str] = {"arrow": "->", "cross": "x", "more": "...", "dot": "|"}
+UNICODE_MARKS: Mapping[str, str] = {"arrow": "→", "cross": "✗", "more": "…", "dot": "·", "warn": "⚠"}
+ASCII_MARKS: Mapping[str, str] = {"arrow": "->", "cross": "x", "more": "...", "dot": "|", "warn": "!"}
 
 
 def is_utf(encoding: str | None) -> bool:

@@ -35,7 +35,8 @@ from cspm.engine import DEFAULT_MAX_CALLS, CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
 from cspm.models import CollectionError, Scope
 from cspm.permissions import aws_action, aws_scan_actions
-from cspm.providers.aws import models, org, org_policies
+from cspm.providers.aws import artifacts, models, org, org_policies
+from cspm.providers.aws.artifacts import ArtifactSettings, ScanBudget
 from cspm.providers.aws.context import (
     AssumeRoleFailed,
     AwsContext,
@@ -75,6 +76,9 @@ CONNECT_PERMISSIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
 ORG_PERMISSIONS = org.ORG_PERMISSIONS  # the caller's, with --org (the management or delegated admin account)
 # The caller's, with --org or --scp: the SCPs and RCPs over each scanned account (org_policies).
 ORG_POLICY_PERMISSIONS = org_policies.PERMISSIONS
+# With --inspect-artifacts: read the model artifacts (a second-phase unit per account).
+ARTIFACT_SERVICE = artifacts.SERVICE
+ARTIFACT_PERMISSIONS = artifacts.PERMISSIONS
 # Resource types the provider itself produces (with the caller's credentials), not a service module.
 ORG_POLICY_SERVICE = org_policies.SERVICE
 _ENABLED = ("opt-in-not-required", "opted-in")
@@ -143,6 +147,8 @@ class AwsOptions:
     exclude_accounts: tuple[str, ...] = ()  # with org: not these
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
     scp: bool | None = None  # read the organization's SCPs and RCPs (None: with --org only)
+    # --inspect-artifacts: read the model artifacts (object contents); None: never read
+    artifacts: ArtifactSettings | None = None
 
     @property
     def reads_org_policies(self) -> bool:
@@ -242,6 +248,7 @@ class AwsProvider:
             client_config(self.options.workers),
             endpoint_url=self.options.endpoint_url,
             max_response_bytes=self.options.max_response_bytes,
+            read_objects=self.options.artifacts is not None,
         )
         threading.Thread(target=_load_models, args=(core,), name="cspm-models", daemon=True).start()
         self._identify(session)
@@ -252,6 +259,7 @@ class AwsProvider:
                 endpoint_url=self.options.endpoint_url,
                 max_response_bytes=self.options.max_response_bytes,
                 breakers=self._clients.breakers,
+                read_objects=self.options.artifacts is not None,
             )
 
     def _identify(self, session: boto3.Session) -> None:
@@ -467,7 +475,7 @@ class AwsProvider:
 
     def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
         """Account by account, then service by service."""
-        services = sorted({t.service() for t in resource_types} - {ORG_POLICY_SERVICE})
+        services = sorted({t.service() for t in resource_types} - {ORG_POLICY_SERVICE, ARTIFACT_SERVICE})
         unknown = [s for s in services if s not in SERVICE_MODULES]
         if unknown:
             raise ScanError(f"no AWS collector produces resources of service(s): {', '.join(unknown)}")
@@ -489,7 +497,35 @@ class AwsProvider:
                 )
         if any(t.service() == ORG_POLICY_SERVICE for t in resource_types):
             units.extend(self._org_policy_units())
+        if any(t.service() == ARTIFACT_SERVICE for t in resource_types):
+            units.extend(self._artifact_units())
         return units
+
+    def _artifact_units(self) -> list[CollectorUnit]:
+        """One unit per account, in the second phase: the artifacts its models load."""
+        settings = self.options.artifacts
+        if settings is None:
+            raise ScanError("the model artifact checks read object contents: they run only with --inspect-artifacts")
+        budget = ScanBudget(settings.max_scan_bytes)
+        spec = ServiceSpec(
+            name=ARTIFACT_SERVICE,
+            produces=(artifacts.S3ModelArtifact,),
+            regional=False,
+            permissions=ARTIFACT_PERMISSIONS,
+            collect=partial(artifacts.collect, settings=settings, budget=budget),
+        )
+        return [
+            CollectorUnit(
+                account=target.id,
+                region=GLOBAL_REGION,
+                service=ARTIFACT_SERVICE,
+                produces=spec.produces,
+                run=partial(self._run, target, spec),
+                max_calls=SERVICE_MAX_CALLS.get("s3", DEFAULT_MAX_CALLS),
+                phase=1,
+            )
+            for target in self.targets
+        ]
 
     def _org_policy_units(self) -> list[CollectorUnit]:
         """One unit per account: the SCPs and RCPs over it, read with the caller's credentials and

@@ -90,8 +90,19 @@ def is_read_only(operation: str) -> bool:
     return operation.startswith(READ_PREFIXES) or operation in READ_EXCEPTIONS
 
 
+# Reads of object *contents*: sent only when the scan was asked to (--inspect-artifacts).
+OBJECT_READS: Final = frozenset({"GetObject"})
+
+
 def read_only_guard(model: Any, **_: Any) -> None:
-    """botocore ``before-call`` handler: refuse any operation that could change the account."""
+    """botocore ``before-call`` handler: refuse any operation that could change the account, and
+    reads of object contents (see :func:`read_objects_guard`)."""
+    if not is_read_only(model.name) or model.name in OBJECT_READS:
+        raise ReadOnlyViolation(f"refusing to call {model.service_model.service_name}:{model.name}")
+
+
+def read_objects_guard(model: Any, **_: Any) -> None:
+    """The guard of a scan with ``--inspect-artifacts``: read-only operations, object contents included."""
     if not is_read_only(model.name):
         raise ReadOnlyViolation(f"refusing to call {model.service_model.service_name}:{model.name}")
 
@@ -222,6 +233,7 @@ class ClientFactory:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transient_attempts: int = TRANSIENT_ATTEMPTS,
         breakers: Breakers | None = None,
+        read_objects: bool = False,
     ) -> None:
         self.session = session
         self.config = config
@@ -231,7 +243,7 @@ class ClientFactory:
         self.breakers = breakers or Breakers()
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
-        session.events.register("before-call", read_only_guard)
+        session.events.register("before-call", read_objects_guard if read_objects else read_only_guard)
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)

@@ -13,7 +13,7 @@ import cspm.cli
 from cspm.errors import ScanError, UsageError
 from cspm.history import HistoryStore, default_store_path, history, last_two, save_scan
 from cspm.history.store import normalize_url
-from cspm.models import Baseline, Scope, Severity, Status
+from cspm.models import ArtifactEntry, Baseline, Scope, Severity, Status
 from support.report_factory import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -104,7 +104,7 @@ def test_migrations_views_and_idempotence(store_url: str) -> None:
             sa.text("SELECT score FROM cspm_v_score_trend WHERE account = '*' AND baseline = 'overall'")
         ).scalar_one()
         latest = conn.execute(sa.text("SELECT id FROM cspm_v_latest_scans")).scalars().all()
-    assert version == "0001"
+    assert version == "0002"  # 0002: the artifacts table (--inspect-artifacts)
     assert failures == report.summary.fail
     assert trend == report.summary.scores["overall"]
     assert latest == [report.scan.id]
@@ -217,3 +217,45 @@ def test_malformed_store_urls_are_usage_errors_in_one_line(url: str, message: st
     with pytest.raises(UsageError) as info:
         HistoryStore(url)
     assert str(info.value).startswith(message) and "\n" not in str(info.value) and "secret" not in str(info.value)
+
+
+def _artifact(uri: str, **fields: object) -> ArtifactEntry:
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    base: dict[str, object] = {
+        "uid": f"arn:aws:s3:::{bucket}/{key}",
+        "type": "aws.artifacts.model_artifact",
+        "name": uri,
+        "account": ACCOUNT_A,
+        "region": "us-east-1",
+        "uri": uri,
+        "etag": '"e1"',
+        "size": 10,
+        "sha256": "ab" * 32,
+        "format": "pickle",
+        "members": [("model.pkl", "pickle")],
+        "dangerous": [{"module": "posix", "name": "system", "member": "model.pkl"}],
+        "scanners": {"picklescan": "1.0.5"},
+    }
+    return ArtifactEntry.model_validate(base | fields)
+
+
+def test_the_newest_complete_inspection_of_each_artifact_is_kept(store_url: str) -> None:
+    old = scan(1, fail=False).model_copy(
+        update={"artifacts": [_artifact("s3://m/a.pkl"), _artifact("s3://m/b.pkl", etag='"old"')]}
+    )
+    new = scan(2, fail=False).model_copy(
+        update={
+            "artifacts": [
+                _artifact("s3://m/b.pkl", etag='"new"'),
+                _artifact("s3://m/c.pkl", sha256=None, error="HeadObject failed (see errors)"),
+            ]
+        }
+    )
+    save_scan(old, store_url)
+    save_scan(new, store_url)
+    with HistoryStore(store_url) as store:
+        found = store.last_artifacts()
+    assert sorted(found) == ["s3://m/a.pkl", "s3://m/b.pkl"]  # a failed read is never reused
+    assert found["s3://m/a.pkl"][0] == "scan-1"
+    assert (found["s3://m/b.pkl"][0], found["s3://m/b.pkl"][1].etag) == ("scan-2", '"new"')
+    assert found["s3://m/a.pkl"][1].dangerous[0].name == "system"  # type: ignore[index]

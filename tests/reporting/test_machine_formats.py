@@ -296,7 +296,7 @@ def test_csv_is_rfc_4180() -> None:
 
 def test_parse_formats() -> None:
     assert parse_formats(["json,sarif", "HTML", "json"]) == ["json", "sarif", "html"]
-    with pytest.raises(UsageError, match="unknown format pdf; valid: json, ocsf, asff, sarif, csv, html"):
+    with pytest.raises(UsageError, match="unknown format pdf; valid: json, ocsf, asff, sarif, csv, html, cyclonedx"):
         parse_formats(["json,pdf"])
 
 

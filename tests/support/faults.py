@@ -315,7 +315,8 @@ class Record:
 @dataclass(frozen=True)
 class Faults:
     """What to inject. ``denied``, ``throttle_only``, ``throttle_first``, ``stubs``: by
-    ``service:Operation`` name (``denied`` also takes a bare operation name)."""
+    ``service:Operation`` name (``denied`` also takes a bare operation name, or
+    ``s3:GET object@bucket`` to deny an S3 operation on one bucket only)."""
 
     throttle_rate: float = 0.0  # share of requests answered with a throttling error
     throttle_only: frozenset[str] = frozenset()  # when set, only these operations are throttled
@@ -330,7 +331,11 @@ class Faults:
     huge: Mapping[str, int] = field(default_factory=dict)  # name -> bytes of an HTTP 200 body of spaces
 
     def is_denied(self, call: Call) -> bool:
-        return call.name in self.denied or call.operation in self.denied
+        return (
+            call.name in self.denied
+            or call.operation in self.denied
+            or bool(call.bucket and f"{call.name}@{call.bucket}" in self.denied)
+        )
 
 
 class FaultMiddleware:
@@ -508,8 +513,10 @@ class FaultMiddleware:
             outcome = FORWARDED
         with self._lock:
             self.records.append(Record(call, outcome, status, key, time.monotonic()))
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        start_response(f"{status} {_reason(status)}", [*headers, ("Content-Length", str(len(body)))])
+        if environ.get("REQUEST_METHOD") != "HEAD":  # a HEAD answer's Content-Length is the object's
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {_reason(status)}", headers)
         return [body]
 
 

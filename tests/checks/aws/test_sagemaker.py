@@ -9,6 +9,8 @@ import pytest
 
 from cspm.checks.aws import sagemaker
 from cspm.models import Result, Status
+from cspm.resources.artifacts import ImportFound, SignatureCheck
+from cspm.resources.aws.artifacts import S3ModelArtifact
 from cspm.resources.aws.ec2 import RouteTable, Subnet, Vpc, VpcEndpoint
 from cspm.resources.aws.sagemaker import (
     DataCapture,
@@ -32,6 +34,7 @@ from cspm.resources.aws.sagemaker import (
     NotebookLifecycleConfig,
     OfflineStore,
     OnlineStore,
+    PackageContainer,
     ProcessingJob,
     ProductionVariant,
     ScheduleJob,
@@ -910,3 +913,135 @@ def test_documented_training_job_in_a_private_vpc_is_not_a_failure() -> None:
     result = sagemaker.ai_vpc_has_ecr_endpoints(vpc(), (DOCUMENTED_TRAINING_JOB,), (PLATFORM_MODEL,))
     assert result.status is None
     assert "Platform" in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# model_artifact_is_free_of_unsafe_code, model_artifact_uses_safe_format (--inspect-artifacts)
+# ---------------------------------------------------------------------------------------------
+
+ART_URI = "s3://ml-models/fraud/model.tar.gz"
+PKG_URI = "s3://ml-models/registry/model.safetensors"
+SYSTEM = ImportFound(module="posix", name="system", member="fraud/model.tar.gz!model.pth")
+
+
+def artifact(uri: str = ART_URI, **fields: Any) -> S3ModelArtifact:
+    """A safetensors artifact read whole; override fields per case."""
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    base: dict[str, Any] = {
+        "uid": f"arn:aws:s3:::{bucket}/{key}",
+        "name": uri,
+        "account": ACCOUNT,
+        "uri": uri,
+        "sha256": "ab" * 32,
+        "format": "tar.gz",
+        "members": ((f"{key}!model.safetensors", "safetensors"),),
+        "dangerous": (),
+        "scanners": {"picklescan": "1.0.5"},
+    }
+    return S3ModelArtifact(**(base | fields))
+
+
+def loading(*urls: str | None) -> Model:
+    return model(
+        containers=tuple(ModelContainer(image="i", model_data_url=u, primary=i == 0) for i, u in enumerate(urls))
+    )
+
+
+def packaged_with(url: str) -> ModelPackage:
+    return package().model_copy(update={"containers": (PackageContainer(image="i", model_data_url=url),)})
+
+
+PICKLED = artifact(members=(("fraud/model.tar.gz!model.pth", "pickle"),), dangerous=())
+UNSAFE = artifact(members=(("fraud/model.tar.gz!model.pth", "pickle"),), dangerous=(SYSTEM,))
+DENIED = artifact(sha256=None, format=None, members=(), dangerous=None, error="HeadObject failed (see errors)")
+BOMB = artifact(members=(), dangerous=(), problems=("fraud/model.tar.gz: decompression bomb? inspection stopped",))
+TOO_BIG_PICKLE = artifact(sha256=None, format="pickle", members=(), dangerous=None, error="not inspected: 9 GB")
+UNRECOGNISED = artifact(format="unknown", members=(), dangerous=())
+
+ARTIFACT_CASES = [
+    # (case, model, packages, artifacts, unsafe-code status, safe-format status); None: no finding
+    ("safetensors", loading(ART_URI), (), (artifact(),), Status.PASS, Status.PASS),
+    ("pickle without dangerous imports", loading(ART_URI), (), (PICKLED,), Status.PASS, Status.FAIL),
+    ("pickle importing os.system", loading(ART_URI), (), (UNSAFE,), Status.FAIL, Status.FAIL),
+    ("a bomb stopped before a verdict", loading(ART_URI), (), (BOMB,), Status.ERROR, Status.ERROR),
+    ("denied", loading(ART_URI), (), (DENIED,), Status.ERROR, Status.ERROR),
+    ("over budget, first bytes a pickle", loading(ART_URI), (), (TOO_BIG_PICKLE,), Status.ERROR, Status.FAIL),
+    ("no model file recognised", loading(ART_URI), (), (UNRECOGNISED,), Status.ERROR, Status.ERROR),
+    ("not inspected", loading(ART_URI), (), (), Status.ERROR, Status.ERROR),
+    ("one unsafe of two", loading(ART_URI, PKG_URI), (), (artifact(PKG_URI), UNSAFE), Status.FAIL, Status.FAIL),
+    ("no artifact", loading(None), (), (), None, None),
+    ("unreadable model", model(containers=None), (), (artifact(),), Status.ERROR, Status.ERROR),
+    ("from a package", from_package(PACKAGE_ARN), (packaged_with(PKG_URI),), (artifact(PKG_URI),), Status.PASS,
+     Status.PASS),
+    ("package not collected", from_package(PACKAGE_ARN), (), (artifact(PKG_URI),), Status.ERROR, Status.ERROR),
+    ("package not described", from_package(PACKAGE_ARN), (package(),), (artifact(PKG_URI),), Status.ERROR,
+     Status.ERROR),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "m", "packages", "artifacts", "unsafe", "fmt"), ARTIFACT_CASES, ids=[c[0] for c in ARTIFACT_CASES]
+)
+def test_model_artifact_checks(
+    case: str,
+    m: Model,
+    packages: tuple[ModelPackage, ...],
+    artifacts: tuple[S3ModelArtifact, ...],
+    unsafe: Status | None,
+    fmt: Status | None,
+) -> None:
+    assert sagemaker.model_artifact_is_free_of_unsafe_code(m, packages, artifacts).status is unsafe
+    assert sagemaker.model_artifact_uses_safe_format(m, packages, artifacts).status is fmt
+
+
+def test_artifact_evidence_names_the_object_hash_format_imports_and_scanner() -> None:
+    result = sagemaker.model_artifact_is_free_of_unsafe_code(loading(ART_URI), (), (UNSAFE,))
+    assert result.message == "The model artifact imports posix.system when loaded."
+    (item,) = result.evidence["artifacts"]
+    assert item["uri"] == ART_URI and item["sha256"] == "ab" * 32 and item["format"] == "tar.gz"
+    assert item["dangerous_imports"] == [SYSTEM.model_dump()]
+    assert item["scanners"] == {"picklescan": "1.0.5"}
+    reused = UNSAFE.model_copy(update={"reused_from": "scan-1"})
+    result = sagemaker.model_artifact_uses_safe_format(loading(ART_URI), (), (reused,))
+    assert result.evidence["artifacts"][0]["reused_from"] == "scan-1"
+
+
+# ---------------------------------------------------------------------------------------------
+# model_artifact_signature_verifies
+# ---------------------------------------------------------------------------------------------
+
+
+def signed(status: str | None, policy: str | None = "all", **fields: Any) -> S3ModelArtifact:
+    signature = None if status is None else SignatureCheck(status=status, method="key", detail="why")
+    return artifact(signing_policy=policy, signature=signature, **fields)
+
+
+LIVE = Endpoint(**_common("endpoint", "prod", REGION), status="InService", endpoint_config_name="config")
+DOWN = LIVE.model_copy(update={"status": "OutOfService"})
+HOSTING = config(variants=(instance_variant(),))  # hosts "model"
+
+SIGNATURE_CASES = [
+    # (case, artifacts, endpoints, expected)
+    ("verified", (signed("verified"),), (), Status.PASS),
+    ("does not verify", (signed("invalid"),), (), Status.FAIL),
+    ("absent under 'all'", (signed("absent"),), (), Status.FAIL),
+    ("absent, no policy", (signed("absent", "none"),), (), None),
+    ("absent under 'served', served", (signed("absent", "served"),), (LIVE,), Status.FAIL),
+    ("absent under 'served', endpoint down", (signed("absent", "served"),), (DOWN,), None),
+    ("unverifiable (keyless offline)", (signed("unverifiable"),), (), Status.ERROR),
+    ("artifact unreadable under a policy", (signed(None, error="HeadObject failed (see errors)"),), (), Status.ERROR),
+    ("signatures not looked at", (signed(None, None),), (), None),
+    ("not inspected", (), (), Status.ERROR),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "artifacts", "endpoints", "expected"), SIGNATURE_CASES, ids=[c[0] for c in SIGNATURE_CASES]
+)
+def test_model_artifact_signature_verifies(
+    case: str, artifacts: tuple[S3ModelArtifact, ...], endpoints: tuple[Endpoint, ...], expected: Status | None
+) -> None:
+    result = sagemaker.model_artifact_signature_verifies(loading(ART_URI), (), artifacts, endpoints, (HOSTING,))
+    assert result.status is expected, result.message
+    if expected is not None and artifacts:
+        assert result.evidence["artifacts"][0]["uri"] == ART_URI

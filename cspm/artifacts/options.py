@@ -1,0 +1,97 @@
+"""``--inspect-artifacts`` and its budgets, for the CLI: which checks run, what may be read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from cspm.choices import REQUIRE_SIGNED
+from cspm.errors import UsageError
+from cspm.registry import CheckSpec
+
+if TYPE_CHECKING:
+    from cspm.artifacts.signatures import SigningPolicy
+    from cspm.providers.aws.artifacts import ArtifactSettings
+
+REQUIRE_CHOICES: Final = REQUIRE_SIGNED
+
+# The checks that read object contents: run only with --inspect-artifacts (not ERROR without it).
+ARTIFACT_CHECK_SUFFIXES: Final = (
+    ".model_artifact_is_free_of_unsafe_code",
+    ".model_artifact_uses_safe_format",
+    ".model_artifact_signature_verifies",
+)
+DEFAULT_ARTIFACT_MB: Final = 512
+DEFAULT_SCAN_MB: Final = 10240
+
+
+def is_artifact_check(check_id: str) -> bool:
+    return check_id.endswith(ARTIFACT_CHECK_SUFFIXES)
+
+
+def select_checks(checks: Sequence[CheckSpec], inspect: bool) -> list[CheckSpec]:
+    """``checks`` without the artifact checks unless ``inspect``."""
+    if inspect:
+        return list(checks)
+    kept = [c for c in checks if not is_artifact_check(c.id)]
+    if not kept:
+        raise UsageError("the selected checks read model artifacts: add --inspect-artifacts")
+    return kept
+
+
+def artifact_settings(
+    inspect: bool, artifact_mb: int, scan_mb: int, store: str | None, signing: SigningPolicy | None = None
+) -> ArtifactSettings | None:
+    """What the AWS provider may read; None without --inspect-artifacts. Checks that the scanner
+    (and, to verify signatures, model_signing) is installed (ModuleNotFoundError: the CLI names
+    the extra)."""
+    if not inspect:
+        if signing is not None:
+            raise UsageError("the signing options verify model artifacts: add --inspect-artifacts")
+        return None
+    from cspm.artifacts.inspect import Limits, require_scanner
+    from cspm.providers.aws.artifacts import ArtifactSettings
+
+    require_scanner()
+    if signing is not None:
+        signing.require_verifier()
+    previous = {}
+    if store:
+        from cspm.history.store import HistoryStore
+
+        with HistoryStore(None if store == "default" else store) as history:
+            previous = history.last_artifacts()
+    return ArtifactSettings(
+        limits=Limits(max_bytes=artifact_mb * 2**20, max_unpacked=max(4 * artifact_mb, 2048) * 2**20),
+        max_scan_bytes=scan_mb * 2**20,
+        previous=previous,
+        signing=signing,
+    )
+
+
+def signing_policy(
+    key: Path | None, certificates: list[Path] | None, identity: str | None, issuer: str | None, require: str
+) -> SigningPolicy | None:
+    """The signing options as a policy; None when none is given. Exit 2 on a contradiction."""
+    from cspm.artifacts.signatures import SigningPolicy
+
+    if require not in REQUIRE_CHOICES:
+        raise UsageError(f"unknown --require-signed-models {require}; valid: {', '.join(REQUIRE_CHOICES)}")
+    modes = [m for m in (key, certificates, identity) if m]
+    if len(modes) > 1:
+        raise UsageError("give one of --signing-key, --signing-certificate and --signing-identity")
+    for path in [*([key] if key else []), *(certificates or [])]:
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    if identity and not issuer:
+        raise UsageError("--signing-identity needs --signing-issuer (the OIDC issuer of the identity)")
+    if not modes and require == "none":
+        return None
+    return SigningPolicy(
+        public_key=str(key) if key else None,
+        certificate_chain=tuple(str(c) for c in certificates or ()),
+        identity=identity,
+        issuer=issuer,
+        require=require,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,92 @@
+"""OpenSSF Model Signing: verify the signature stored next to an artifact (``<key>.sig``).
+
+Three modes, as the ``model-signing`` package implements them (the ``signing`` extra):
+
+- ``public_key``: an elliptic-curve public key (PEM); offline;
+- ``certificate_chain``: the certificates the signing certificate must chain to (PEM); offline;
+- ``identity`` (+ ``issuer``): Sigstore keyless; the signer's identity (e.g. an e-mail or a
+  workflow URI) and its OIDC issuer. Needs Sigstore's trust root and transparency log over the
+  network: where they cannot be reached, the signature is ``unverifiable`` (an ERROR), never valid.
+
+``require``: the scan-wide signing policy. ``all``: every model that loads an artifact must have
+a verifying signature; ``served``: only models hosted by an InService endpoint. Under a policy a
+missing signature is a FAIL; without one it decides nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from cspm.resources.artifacts import SignatureCheck
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_SUFFIX: Final = ".sig"
+MAX_SIGNATURE_BYTES: Final = 1024 * 1024
+Requirement = Literal["none", "all", "served"]
+
+
+@dataclass(frozen=True)
+class SigningPolicy:
+    public_key: str | None = None
+    certificate_chain: tuple[str, ...] = ()
+    identity: str | None = None
+    issuer: str | None = None
+    require: Requirement = "none"
+
+    @property
+    def method(self) -> str | None:
+        if self.public_key:
+            return "key"
+        if self.certificate_chain:
+            return "certificate"
+        if self.identity:
+            return "sigstore"
+        return None
+
+    def require_verifier(self) -> None:
+        """Raise ModuleNotFoundError (the CLI names the 'signing' extra) when verifying is asked
+        for and model_signing cannot be imported."""
+        if self.method is not None:
+            import model_signing.verifying  # noqa: F401
+
+
+def verify(artifact_path: str, signature_path: str, signature_uri: str, policy: SigningPolicy) -> SignatureCheck:
+    """Verify the signature of the file ``artifact_path``. Never raises for a bad signature."""
+    base = {"signature_uri": signature_uri, "method": policy.method, "identity": policy.identity}
+    if policy.method is None:
+        return SignatureCheck(
+            status="unverifiable",
+            detail="a signature is present but no --signing-key, --signing-certificate or --signing-identity was given",
+            **base,
+        )
+    from model_signing.verifying import Config
+    from OpenSSL.crypto import X509StoreContextError
+
+    config = Config()
+    try:
+        if policy.public_key:
+            config = config.use_elliptic_key_verifier(public_key=policy.public_key)
+        elif policy.certificate_chain:
+            config = config.use_certificate_verifier(certificate_chain=list(policy.certificate_chain))
+        else:
+            config = config.use_sigstore_verifier(identity=policy.identity or "", oidc_issuer=policy.issuer or "")
+    except Exception as exc:  # a bad key file, an unreachable Sigstore trust root: not a verdict
+        return SignatureCheck(status="unverifiable", detail=f"cannot set up the verifier: {_short(exc)}", **base)
+    try:
+        config.verify(artifact_path, signature_path)
+    except ValueError as exc:  # model_signing's answer to a signature that does not verify
+        return SignatureCheck(status="invalid", detail=_short(exc), **base)
+    except X509StoreContextError as exc:  # the signing certificate does not chain to the given ones
+        return SignatureCheck(status="invalid", detail=f"certificate chain: {_short(exc)}", **base)
+    except Exception as exc:  # a malformed bundle, a network failure of the keyless mode ...
+        log.debug("verifying %s failed", signature_uri, exc_info=True)
+        return SignatureCheck(status="unverifiable", detail=f"{type(exc).__name__}: {_short(exc)}", **base)
+    return SignatureCheck(status="verified", **base)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,76 @@
+"""Which resource loads which model artifact: one table entry per resource type.
+
+``SOURCES[resource_type](resource, packages)`` gives the artifact URIs the resource loads, or
+None when they cannot be known (a model package it names was not collected). The artifact
+collector reads every URI of every resource of these types; the ``*model_artifact_*`` checks ask
+the same function which artifacts decide their verdict. Adding a resource type that loads model
+artifacts (Bedrock custom and imported models, Azure ML model assets, Vertex AI models) is one
+entry here, plus its three thin checks.
+
+Pure: snapshots in, URIs out; no SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final
+
+from cspm.resources.aws.sagemaker import Model, ModelPackage
+from cspm.resources.base import Resource
+
+Packages = Mapping[str, ModelPackage]  # by ARN and by name, lower-cased
+
+
+class Unresolved(ValueError):
+    """The artifacts of a resource cannot be known (the reason is the message)."""
+
+
+def _dedupe(uris: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(u for u in uris if u))
+
+
+def _package_uris(package: ModelPackage) -> tuple[str, ...]:
+    if package.containers is None:
+        raise Unresolved(f"model package {package.name} could not be described")
+    return _dedupe(c.model_data_url for c in package.containers)
+
+
+def _sagemaker_model(model: Resource, packages: Packages) -> tuple[str, ...]:
+    assert isinstance(model, Model)
+    if model.containers is None:
+        raise Unresolved("the model's containers could not be read")
+    uris: list[str | None] = []
+    for container in model.containers:
+        uris.append(container.model_data_url)
+        if container.model_package_name and not container.model_data_url:
+            package = packages.get(container.model_package_name.lower())
+            if package is None:
+                raise Unresolved(f"model package {container.model_package_name} was not collected")
+            uris.extend(_package_uris(package))
+    return _dedupe(uris)
+
+
+def _sagemaker_package(package: Resource, packages: Packages) -> tuple[str, ...]:
+    assert isinstance(package, ModelPackage)
+    return _package_uris(package)
+
+
+# resource type -> the artifact URIs a resource of that type loads (raises Unresolved).
+SOURCES: Final[dict[str, Callable[[Resource, Packages], tuple[str, ...]]]] = {
+    "aws.sagemaker.model": _sagemaker_model,
+    "aws.sagemaker.model_package": _sagemaker_package,
+}
+
+
+def packages_index(packages: Iterable[Resource]) -> dict[str, ModelPackage]:
+    index: dict[str, ModelPackage] = {}
+    for package in packages:
+        if isinstance(package, ModelPackage):
+            index[package.uid.lower()] = package
+            index[package.name.lower()] = package
+    return index
+
+
+def artifact_uris(resource: Resource, packages: Packages) -> tuple[str, ...]:
+    """The URIs ``resource`` loads (raises :class:`Unresolved`)."""
+    return SOURCES[resource.resource_type](resource, packages)
