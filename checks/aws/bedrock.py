@@ -14,9 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.checks.aws._docs import security_hub_for
 from cspm.checks.aws.iam import _trust
 from cspm.checks.aws.sagemaker import (
+    MODEL_SIGNING,
+    PICKLE_WARNING,
+    SAFETENSORS,
     SECRETS_NIST,
     HostedInVpc,
     _customer_managed,
@@ -28,6 +32,7 @@ from cspm.checks.aws.sagemaker import (
 )
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.aws.artifacts import S3ModelArtifact
 from cspm.resources.aws.bedrock import (
     BedrockAccount,
     BedrockAgent,
@@ -601,3 +606,72 @@ def ai_vpc_has_bedrock_endpoints(
         required.append(BEDROCK_AGENT_RUNTIME)
     success = f"The VPC has {', '.join(r.label for r in required)} endpoints with private DNS."
     return _endpoint_verdict(vpc, hosted, required, success, kind="AI")
+
+
+# ---------------------------------------------------------------------------------------------
+# Model artifacts (--inspect-artifacts): the weights an imported model was imported from. The
+# reasoning is shared with SageMaker's (cspm.artifacts.verdict); custom models' weights are
+# AWS-managed and cannot be read (docs/artifacts.md).
+# ---------------------------------------------------------------------------------------------
+
+CUSTOM_MODEL_IMPORT = f"{_UG}/model-customization-import-model.html"
+
+
+@check(
+    title="Bedrock imported model artifacts import no code known to be dangerous",
+    fail_title="Bedrock imported model's source holds a model file that runs dangerous code when loaded",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.INTEGRITY,
+    remediation="Find who wrote the files under the model's S3 source (S3 data events), remove them, rebuild "
+    "the weights from trusted code and data as safetensors, and import the model again.",
+    compliance={"nist-800-53-r5": ["SI-3", "SI-7", "SR-11"]},
+    attack=["AML.T0010.003", "AML.T0011.000", "AML.T0018"],
+    references=(PICKLE_WARNING, CUSTOM_MODEL_IMPORT),
+)
+def imported_model_artifact_is_free_of_unsafe_code(
+    model: ImportedModel, artifacts: Sequence[S3ModelArtifact]
+) -> Result:
+    """An imported model is loaded from the model files under its S3 source
+    (modelDataSource.s3DataSource.s3Uri). A pickle there that imports os.system, subprocess, eval
+    or exec is a file someone planted for whatever loads that folder next (a re-import, a
+    fine-tuning or evaluation job). Read only with --inspect-artifacts: every model file under the
+    prefix is scanned with picklescan (never unpickled); configuration and tokenizer files are not."""
+    return free_of_unsafe_code(model, (), artifacts)
+
+
+@check(
+    title="Bedrock imported model artifacts use a format that cannot carry code",
+    fail_title="Bedrock imported model's source holds a model file serialised with pickle",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Keep only safetensors weights (with config.json and the tokenizer) under the imported "
+    "model's S3 source; convert or delete pickle, PyTorch and joblib files.",
+    compliance={"nist-800-53-r5": ["SI-7", "CM-7"]},
+    attack=["AML.T0010.003", "AML.T0011.000"],
+    references=(PICKLE_WARNING, SAFETENSORS, CUSTOM_MODEL_IMPORT),
+)
+def imported_model_artifact_uses_safe_format(model: ImportedModel, artifacts: Sequence[S3ModelArtifact]) -> Result:
+    """Custom Model Import reads safetensors; pickle, PyTorch or joblib files next to them are
+    read by nothing AWS runs, but by every tool that loads the folder with torch.load. Formats
+    that hold tensors only take code out of the question. Read only with --inspect-artifacts."""
+    return uses_safe_format(model, (), artifacts)
+
+
+@check(
+    title="Bedrock imported model artifacts carry a model signature that verifies",
+    fail_title="Bedrock imported model artifact signature is missing or does not verify",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Sign the model files with OpenSSF Model Signing (model_signing sign) when they are produced, "
+    "store each signature next to its file as <key>.sig, and verify them before importing.",
+    compliance={"nist-800-53-r5": ["SI-7", "SI-7(6)", "SR-4"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+    references=(MODEL_SIGNING, CUSTOM_MODEL_IMPORT),
+)
+def imported_model_artifact_signature_verifies(model: ImportedModel, artifacts: Sequence[S3ModelArtifact]) -> Result:
+    """A signature binds the weights to who produced them: files replaced under the source prefix
+    after they were produced no longer verify. Read with --inspect-artifacts and a signing key,
+    certificate chain or Sigstore identity; under a signing policy (--require-signed-models
+    all|served) an imported model without a signature fails; an imported model answers on-demand
+    InvokeModel as soon as it is imported, so ``served`` covers every one."""
+    return signature_verifies(model, (), artifacts, served=True)

@@ -4,8 +4,12 @@
 None when they cannot be known (a model package it names was not collected). The artifact
 collector reads every URI of every resource of these types; the ``*model_artifact_*`` checks ask
 the same function which artifacts decide their verdict. Adding a resource type that loads model
-artifacts (Bedrock custom and imported models, Azure ML model assets, Vertex AI models) is one
-entry here, plus its three thin checks.
+artifacts (Azure ML model assets, Vertex AI models) is one entry here, plus its three thin checks.
+
+A URI ending in ``/`` is a prefix (a Bedrock imported model loads a folder of weights): the
+collector lists it and inspects each model file under it (:func:`is_prefix`, :func:`under`).
+Bedrock custom models have no entry: their weights are AWS-managed and not readable by the
+customer (docs/artifacts.md).
 
 Pure: snapshots in, URIs out; no SDK.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
+from cspm.resources.aws.bedrock import ImportedModel
 from cspm.resources.aws.sagemaker import Model, ModelPackage
 from cspm.resources.base import Resource
 
@@ -55,10 +60,32 @@ def _sagemaker_package(package: Resource, packages: Packages) -> tuple[str, ...]
     return _package_uris(package)
 
 
+def _bedrock_imported_model(model: Resource, packages: Packages) -> tuple[str, ...]:
+    assert isinstance(model, ImportedModel)
+    if model.source_s3_uri is None:
+        raise Unresolved("the imported model's source (modelDataSource.s3DataSource.s3Uri) could not be read")
+    return (as_prefix(model.source_s3_uri),)
+
+
+def as_prefix(uri: str) -> str:
+    """A Bedrock model source is a folder, with or without its trailing slash."""
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def is_prefix(uri: str) -> bool:
+    return uri.endswith("/")
+
+
+def under(prefix: str, uri: str) -> bool:
+    """Whether the artifact ``uri`` was found under ``prefix`` (or is the prefix's own record)."""
+    return uri.startswith(prefix)
+
+
 # resource type -> the artifact URIs a resource of that type loads (raises Unresolved).
 SOURCES: Final[dict[str, Callable[[Resource, Packages], tuple[str, ...]]]] = {
     "aws.sagemaker.model": _sagemaker_model,
     "aws.sagemaker.model_package": _sagemaker_package,
+    "aws.bedrock.imported_model": _bedrock_imported_model,
 }
 
 

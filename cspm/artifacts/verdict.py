@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cspm.artifacts.inspect import DATA_ONLY, PICKLE_BASED
-from cspm.artifacts.sources import Unresolved, artifact_uris, packages_index
+from cspm.artifacts.sources import Unresolved, artifact_uris, is_prefix, packages_index, under
 from cspm.models import Result, failed, not_applicable, passed, unknown
 from cspm.resources.artifacts import ModelArtifact
 from cspm.resources.base import Resource
@@ -28,11 +28,19 @@ def _loaded(
         return unknown(f"Could not assess: {exc}.")
     if not uris:
         return not_applicable("It loads no model artifact.")
-    by_uri = {a.uri: a for a in artifacts}
-    missing = [u for u in uris if u not in by_uri]
+    loaded = {u: _at(u, artifacts) for u in uris}
+    missing = [u for u, found in loaded.items() if not found]
     if missing:
         return unknown(f"Could not assess: {missing[0]} was not inspected.", {"not_inspected": missing})
-    return [by_uri[u] for u in uris]
+    return [a for found in loaded.values() for a in found]
+
+
+def _at(uri: str, artifacts: Sequence[ModelArtifact]) -> list[ModelArtifact]:
+    """The artifact at ``uri``; for a prefix, the model files under it (or the prefix's own record,
+    which carries the error when it could not be listed or holds no model file)."""
+    if is_prefix(uri):
+        return [a for a in artifacts if under(uri, a.uri)]
+    return [a for a in artifacts if a.uri == uri][:1]
 
 
 def _evidence(artifact: ModelArtifact) -> dict[str, Any]:

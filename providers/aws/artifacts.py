@@ -15,6 +15,11 @@ SageMaker collectors are done it takes every artifact URI the collected resource
    that need its contents.
 3. :func:`cspm.artifacts.inspect.inspect_file`.
 
+A prefix (a URI ending in ``/``: the folder a Bedrock imported model loads) is listed first
+(``ListObjectsV2``) and each model file under it (by name: pickle, safetensors, GGUF, ONNX,
+Keras, NumPy, archives; not config.json or the tokenizer) is read as above. A prefix that cannot
+be listed, or holds no model file, is one artifact with that ``error``, so its checks answer ERROR.
+
 Every failure is the artifact's (``error``), and the failed call is in ``errors``: access
 denied, an object that vanished (``NoSuchKey``) or changed between HEAD and GET
 (``PreconditionFailed``, or fewer bytes than announced), a URI that is not S3. The other
@@ -39,6 +44,7 @@ import urllib3.exceptions
 
 from cspm.artifacts.inspect import (
     CHUNK,
+    PICKLE_SUFFIXES,
     SAFETENSORS_MAX_HEADER,
     SPOOL_MEMORY,
     Inspection,
@@ -50,7 +56,7 @@ from cspm.artifacts.inspect import (
     sniff,
 )
 from cspm.artifacts.signatures import MAX_SIGNATURE_BYTES, SIGNATURE_SUFFIX, SigningPolicy, verify
-from cspm.artifacts.sources import SOURCES, Unresolved, artifact_uris, packages_index
+from cspm.artifacts.sources import SOURCES, Unresolved, artifact_uris, is_prefix, packages_index
 from cspm.lineage import parse_s3_uri
 from cspm.providers.aws.context import AwsContext
 from cspm.providers.base import ABSENT
@@ -62,8 +68,24 @@ from cspm.resources.base import Resource
 log = logging.getLogger(__name__)
 
 SERVICE = "artifacts"
-# HeadObject is authorised by s3:GetObject; kms:Decrypt for objects encrypted with SSE-KMS.
-PERMISSIONS = ("s3:GetObject", "kms:Decrypt")
+# HeadObject is authorised by s3:GetObject; kms:Decrypt for objects encrypted with SSE-KMS;
+# ListObjectsV2 (s3:ListBucket) for the prefixes Bedrock imported models load.
+PERMISSIONS = ("s3:GetObject", "s3:ListBucket", "kms:Decrypt")
+# The files of a model folder that are read (the others are configuration and tokenizers).
+MODEL_FILE_SUFFIXES = (
+    *PICKLE_SUFFIXES,
+    ".safetensors",
+    ".gguf",
+    ".onnx",
+    ".keras",
+    ".h5",
+    ".npy",
+    ".npz",
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".zip",
+)
 SNIFF_BYTES = 64 * 1024
 DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
 
@@ -108,8 +130,50 @@ def collect(ctx: AwsContext, settings: ArtifactSettings, budget: ScanBudget) -> 
     for resource_type in SOURCES:
         for resource in ctx.unit.collected(resource_type):
             uris.update(dict.fromkeys(_uris(resource, packages)))
+    listed: dict[str, None] = {}
+    for prefix in [u for u in uris if is_prefix(u)]:
+        found = _list(ctx, prefix, regions, settings)
+        if isinstance(found, S3ModelArtifact):
+            yield found
+        else:
+            listed.update(dict.fromkeys(found))
+    objects = sorted({u for u in uris if not is_prefix(u)} | set(listed))
     scanners = scanner_versions()
-    yield from ctx.map(lambda uri: _artifact(ctx, uri, settings, budget, scanners, regions), sorted(uris))
+    yield from ctx.map(lambda uri: _artifact(ctx, uri, settings, budget, scanners, regions), objects)
+
+
+def _list(
+    ctx: AwsContext, prefix: str, regions: Mapping[str, str], settings: ArtifactSettings
+) -> list[str] | S3ModelArtifact:
+    """The model files under ``prefix``, or the prefix's own artifact saying why there are none."""
+    parsed = parse_s3_uri(prefix)
+    if parsed is None:
+        policy = settings.signing.require if settings.signing else None
+        return S3ModelArtifact(
+            uid=prefix,
+            name=prefix,
+            account=ctx.account,
+            uri=prefix,
+            signing_policy=policy,
+            error=f"{prefix!r} is not an S3 URI",
+        )
+    bucket, key = parsed
+    base: dict[str, Any] = {
+        "uid": f"arn:{ctx.partition}:s3:::{bucket}/{key}",
+        "name": prefix,
+        "account": ctx.account,
+        "region": regions.get(bucket) or "global",
+        "uri": prefix,
+        "signing_policy": settings.signing.require if settings.signing else None,
+    }
+    s3 = ctx.client("s3", regions.get(bucket) or ctx.home_region)
+    objects = ctx.paginate(s3, "list_objects_v2", "Contents", Bucket=bucket, Prefix=key)
+    if objects is None:
+        return S3ModelArtifact(**base, error="ListObjectsV2 failed (see errors)")
+    keys = sorted(o["Key"] for o in objects if str(o.get("Key", "")).lower().endswith(MODEL_FILE_SUFFIXES))
+    if not keys:
+        return S3ModelArtifact(**base, error="no model file under the prefix")
+    return [f"s3://{bucket}/{k}" for k in keys]
 
 
 def _uris(resource: Resource, packages: Mapping[str, Any]) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ import pytest
 
 from cspm.checks.aws import bedrock
 from cspm.models import Result, Status
+from cspm.resources.artifacts import ImportFound, SignatureCheck
+from cspm.resources.aws.artifacts import S3ModelArtifact
 from cspm.resources.aws.bedrock import (
     AgentGuardrail,
     BedrockAccount,
@@ -529,3 +531,77 @@ PRIVATE_LINK: dict[str, tuple[Result, Status | None]] = {
 @pytest.mark.parametrize(("result", "expected"), PRIVATE_LINK.values(), ids=PRIVATE_LINK.keys())
 def test_ai_vpc_has_bedrock_endpoints(result: Result, expected: Status | None) -> None:
     assert result.status is expected, result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# imported_model_artifact_* (--inspect-artifacts): the model files under the source prefix
+# ---------------------------------------------------------------------------------------------
+
+SOURCE = "s3://weights/llama"  # as the API may give it, without the trailing slash
+SYSTEM = ImportFound(module="posix", name="system", member="llama/pytorch_model.bin")
+
+
+def weights(key: str, fmt: str, **fields: Any) -> S3ModelArtifact:
+    uri = f"s3://weights/{key}"
+    base: dict[str, Any] = {
+        "uid": f"arn:aws:s3:::weights/{key}",
+        "name": uri,
+        "account": ACCOUNT,
+        "uri": uri,
+        "sha256": "cd" * 32,
+        "format": fmt,
+        "members": ((key, fmt),),
+        "dangerous": (),
+        "scanners": {"picklescan": "1.0.5"},
+    }
+    return S3ModelArtifact(**(base | fields))
+
+
+TENSORS = weights("llama/model.safetensors", "safetensors")
+PICKLED = weights("llama/pytorch_model.bin", "pytorch")
+POISONED = weights("llama/pytorch_model.bin", "pytorch", dangerous=(SYSTEM,))
+ELSEWHERE = weights("llama-2/model.safetensors", "safetensors", dangerous=(SYSTEM,))  # another prefix
+LISTING_FAILED = S3ModelArtifact(
+    uid="arn:aws:s3:::weights/llama/",
+    name="s3://weights/llama/",
+    account=ACCOUNT,
+    uri="s3://weights/llama/",
+    error="ListObjectsV2 failed (see errors)",
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "source", "artifacts", "unsafe", "fmt"),
+    [
+        ("safetensors only", SOURCE, (TENSORS, ELSEWHERE), Status.PASS, Status.PASS),
+        ("a clean pickle next to the tensors", SOURCE, (TENSORS, PICKLED), Status.PASS, Status.FAIL),
+        ("a poisoned pickle", SOURCE, (TENSORS, POISONED), Status.FAIL, Status.FAIL),
+        ("the prefix could not be listed", SOURCE, (LISTING_FAILED,), Status.ERROR, Status.ERROR),
+        ("nothing inspected", SOURCE, (ELSEWHERE,), Status.ERROR, Status.ERROR),
+        ("source unreadable", None, (TENSORS,), Status.ERROR, Status.ERROR),
+    ],
+)
+def test_imported_model_artifact_checks(
+    case: str, source: str | None, artifacts: tuple[S3ModelArtifact, ...], unsafe: Status, fmt: Status
+) -> None:
+    model = imported(source_s3_uri=source)
+    assert bedrock.imported_model_artifact_is_free_of_unsafe_code(model, artifacts).status is unsafe, case
+    assert bedrock.imported_model_artifact_uses_safe_format(model, artifacts).status is fmt, case
+
+
+@pytest.mark.parametrize(
+    ("case", "signature", "expected"),
+    [
+        ("verified", "verified", Status.PASS),
+        ("invalid", "invalid", Status.FAIL),
+        ("absent: every imported model is served", "absent", Status.FAIL),
+        ("not verifiable offline", "unverifiable", Status.ERROR),
+    ],
+)
+def test_imported_model_artifact_signature_verifies(case: str, signature: str, expected: Status) -> None:
+    signed = TENSORS.model_copy(
+        update={"signing_policy": "served", "signature": SignatureCheck(status=signature, method="key", detail="why")}
+    )
+    result = bedrock.imported_model_artifact_signature_verifies(imported(source_s3_uri=SOURCE), (signed,))
+    assert result.status is expected, case
+    assert result.evidence["artifacts"][0]["uri"] == TENSORS.uri

@@ -419,3 +419,103 @@ def test_the_served_policy_requires_signatures_of_models_behind_live_endpoints(
 
     assert verdicts[(SIGNED, "live")].status is Status.FAIL
     assert (SIGNED, "idle") not in verdicts
+
+
+# ---------------------------------------------------------------------------------------------
+# Bedrock imported models: the model files under the S3 prefix they were imported from
+# ---------------------------------------------------------------------------------------------
+
+IMPORTED_UNSAFE = "aws.bedrock.imported_model_artifact_is_free_of_unsafe_code"
+IMPORTED_FORMAT = "aws.bedrock.imported_model_artifact_uses_safe_format"
+IMPORTED_SIGNED = "aws.bedrock.imported_model_artifact_signature_verifies"
+IMPORTED_CHECKS = [s for s in load_checks(["aws"]) if s.id in (IMPORTED_UNSAFE, IMPORTED_FORMAT, IMPORTED_SIGNED)]
+WEIGHTS = "bedrock-weights"
+
+
+def _imported_model(server: FaultServer, name: str, source: str, files: dict[str, bytes]) -> None:
+    """A Bedrock imported model (served by the Bedrock gap layer) imported from ``source``, with
+    ``files`` uploaded under that prefix (keys relative to it)."""
+    bucket, _, prefix = source.removeprefix("s3://").partition("/")
+    s3 = _client(server, "s3")
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket)
+    for key, body in files.items():
+        s3.put_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{key}", Body=body)
+    server.bedrock.add(
+        "imported_models",
+        "us-east-1",
+        {
+            "modelArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:imported-model/{name}",
+            "modelName": name,
+            "jobName": f"import-{name}",
+            "jobArn": f"arn:aws:bedrock:us-east-1:{ACCOUNT}:model-import-job/import-{name}",
+            "modelDataSource": {"s3DataSource": {"s3Uri": source}},
+            "creationTime": "2026-12-01T00:00:00Z",
+            "modelArchitecture": "llama3",
+        },
+    )
+
+
+def _imported_scan(server: FaultServer, settings: ArtifactSettings | None = None) -> ScanReport:
+    options = AwsOptions(
+        endpoint_url=server.url, regions=("us-east-1",), workers=4, artifacts=settings or ArtifactSettings()
+    )
+    provider = AwsProvider(options)
+    provider.connect()
+    return scan(provider, IMPORTED_CHECKS, workers=4)
+
+
+def test_an_imported_models_prefix_is_listed_and_each_model_file_judged(moto: FaultServer) -> None:
+    config = b'{"architectures": ["LlamaForCausalLM"]}'
+    poisoned_pickle = reduce_pickle(os.system, "id")
+    _imported_model(
+        moto,
+        "poisoned",
+        f"s3://{WEIGHTS}/poisoned/",
+        {"model.safetensors": safetensors(), "pytorch_model.bin": poisoned_pickle, "config.json": config},
+    )
+    _imported_model(moto, "clean", f"s3://{WEIGHTS}/clean", {"model.safetensors": safetensors(), "config.json": config})
+    _imported_model(moto, "configs-only", f"s3://{WEIGHTS}/configs-only/", {"config.json": config})
+    _imported_model(moto, "locked", "s3://locked-weights/llama/", {"model.safetensors": safetensors()})
+    moto.faults.configure(Faults(denied=frozenset({"s3:GET bucket@locked-weights"})))
+
+    report = _imported_scan(moto)
+
+    verdicts = _verdicts(report)
+    unsafe = verdicts[(IMPORTED_UNSAFE, "poisoned")]
+    assert unsafe.status is Status.FAIL
+    by_uri = {a["uri"]: a for a in unsafe.evidence["artifacts"]}
+    # both model files under the prefix are judged; config.json is not a model file
+    assert set(by_uri) == {f"s3://{WEIGHTS}/poisoned/model.safetensors", f"s3://{WEIGHTS}/poisoned/pytorch_model.bin"}
+    bad = by_uri[f"s3://{WEIGHTS}/poisoned/pytorch_model.bin"]
+    assert bad["sha256"] == hashlib.sha256(poisoned_pickle).hexdigest()
+    assert [(i["module"], i["name"]) for i in bad["dangerous_imports"]] == [(os.system.__module__, "system")]
+    assert verdicts[(IMPORTED_FORMAT, "poisoned")].status is Status.FAIL
+    assert verdicts[(IMPORTED_UNSAFE, "clean")].status is Status.PASS  # a source without its trailing slash
+    assert verdicts[(IMPORTED_FORMAT, "clean")].status is Status.PASS
+    # a prefix without model files, or one that cannot be listed, is never a PASS
+    for name, reason in (("configs-only", "no model file under the prefix"), ("locked", "ListObjectsV2 failed")):
+        for check_id in (IMPORTED_UNSAFE, IMPORTED_FORMAT):
+            assert verdicts[(check_id, name)].status is Status.ERROR, (check_id, name)
+            assert reason in verdicts[(check_id, name)].message
+    assert [(e.service, e.operation, e.code) for e in report.errors] == [("artifacts", "ListObjectsV2", "AccessDenied")]
+    assert (IMPORTED_SIGNED, "poisoned") not in verdicts  # no signing policy: signatures not looked at
+
+
+def test_imported_model_signatures_are_required_of_every_imported_model(moto: FaultServer, tmp_path: Path) -> None:
+    ours = make_signer(tmp_path / "keys")
+    body = safetensors()
+    _imported_model(moto, "signed", f"s3://{WEIGHTS}/signed/", {"model.safetensors": body})
+    (tmp_path / "model.safetensors").write_bytes(body)
+    ours.sign_with_key(tmp_path / "model.safetensors", tmp_path / "model.sig")
+    s3 = _client(moto, "s3")
+    s3.put_object(Bucket=WEIGHTS, Key="signed/model.safetensors.sig", Body=(tmp_path / "model.sig").read_bytes())
+    _imported_model(moto, "unsigned", f"s3://{WEIGHTS}/unsigned/", {"model.safetensors": body})
+    _imported_model(moto, "empty", f"s3://{WEIGHTS}/empty/", {})
+
+    policy = SigningPolicy(public_key=str(ours.public), require="served")
+    verdicts = _verdicts(_imported_scan(moto, ArtifactSettings(signing=policy)))
+
+    assert verdicts[(IMPORTED_SIGNED, "signed")].status is Status.PASS
+    assert verdicts[(IMPORTED_SIGNED, "unsigned")].status is Status.FAIL
+    assert verdicts[(IMPORTED_SIGNED, "empty")].status is Status.ERROR
