@@ -38,6 +38,7 @@ from cspm.lineage import (
     IMAGE,
     IN_BUCKET,
     IN_REPOSITORY,
+    LOADS,
     MODEL,
     MODEL_PACKAGE,
     NOTEBOOK,
@@ -114,6 +115,8 @@ REPO_IMAGE_CHECKS = frozenset(
     {REPO_MUTABLE, "aws.ecr.repository_scans_images", "aws.ecr.images_in_use_have_no_critical_or_high_findings"}
 )
 ADMIN_CHECKS = (ROLE_IS_ADMIN, ROLE_REACHES_ADMIN)
+UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
+PICKLED_ARTIFACT = "aws.sagemaker.model_artifact_uses_safe_format"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,6 +449,41 @@ def find_mutable_image_in_production(graph: Graph) -> Iterator[Candidate]:
                     )
 
 
+# -- a model artifact that runs code when loaded, served by an endpoint -------------------------
+
+
+def find_unsafe_artifact_in_production(graph: Graph) -> Iterator[Candidate]:
+    """artifact (its lineage node lists dangerous imports) ← loads ← model ← hosts ← config ←
+    serves ← endpoint, opened by the model's ``model_artifact_is_free_of_unsafe_code`` FAIL."""
+    for artifact in sorted(graph.nodes.values(), key=lambda n: n.id):
+        if not artifact.dangerous_imports:
+            continue
+        buckets = [e.target for e in graph.targets(artifact.id, IN_BUCKET)]
+        public = any(graph.failing(b, PUBLIC_BUCKET) for b in buckets)
+        for loads in graph.referrers(artifact.id, LOADS):
+            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT)
+            if graph.type(loads.source) != MODEL or not unsafe:
+                continue
+            for served in served_chains(graph, loads.source):
+                if not served or graph.type(served[-1].source) != ENDPOINT:
+                    continue  # not in production: the model's own finding says enough
+                edges = [loads, *served]
+                nodes = path_nodes(artifact.id, edges)
+                impact = impact_of(graph, nodes[-1])
+                imports = ", ".join(artifact.dangerous_imports)
+                yield Candidate(
+                    title=f"Endpoint {graph.name(nodes[-1])} serves model {graph.name(loads.source)}, whose "
+                    f"artifact runs {imports} when loaded{_unserved(impact)}",
+                    nodes=nodes,
+                    edges=edges,
+                    triggers=list(unsafe),
+                    exposure="internet" if public else "account",
+                    impact=impact,
+                    fix=unsafe[0],
+                    action=_action(graph, unsafe[0]),
+                )
+
+
 def _action(graph: Graph, fix: Finding) -> str:
     where = f"{label(fix.resource_type)} {graph.name(fix.resource_uid)}"
     return f"{where}: {fix.remediation}"
@@ -475,6 +513,12 @@ KINDS: tuple[RiskKind, ...] = (
         "An endpoint runs an image whose tag can be overwritten, or that is not scanned",
         frozenset({*REPO_IMAGE_CHECKS, MODEL_IMAGES, REPO_PUBLIC, REPO_CROSS_ACCOUNT}),
         find_mutable_image_in_production,
+    ),
+    RiskKind(
+        "unsafe_artifact_in_production",
+        "An endpoint serves a model whose artifact imports code known to be dangerous when loaded",
+        frozenset({UNSAFE_ARTIFACT, PICKLED_ARTIFACT, PUBLIC_BUCKET, ARTIFACTS}),
+        find_unsafe_artifact_in_production,
     ),
 )
 

@@ -111,7 +111,7 @@ def test_muted_and_error_findings_open_no_path() -> None:
         for f in findings
     ]
     risks = R.find_risks(risky_lineage(), findings)
-    assert {r.kind for r in risks} == {"mutable_image_in_production"}
+    assert {r.kind for r in risks} == {"mutable_image_in_production", "unsafe_artifact_in_production"}
 
 
 def test_broadly_writable_data_named_by_the_lineage_check_is_a_risk_of_another_account() -> None:
@@ -344,3 +344,50 @@ def test_random_estates_ids_scores_and_paths(estate: tuple[Lineage, list[Finding
         rnd.shuffle(seq)  # type: ignore[attr-defined]
     again = R.find_risks(Lineage(nodes=shuffled_nodes, edges=shuffled_edges), shuffled_findings)
     assert [r.model_dump() for r in again] == [r.model_dump() for r in risks]
+
+
+def test_an_unsafe_artifact_served_by_an_endpoint_is_a_risk_fixed_by_the_models_artifact_finding() -> None:
+    report = risky_report()
+    (unsafe,) = by_kind(report)["unsafe_artifact_in_production"]
+    assert unsafe.path.nodes == [RISKY[k] for k in ("artifact", "model", "config", "endpoint")]
+    assert [(e.source, e.relation, e.target) for e in unsafe.path.edges] == [
+        (RISKY["model"], "loads", RISKY["artifact"]),
+        (RISKY["config"], "hosts", RISKY["model"]),
+        (RISKY["endpoint"], "serves", RISKY["config"]),
+    ]
+    assert unsafe.fix.check_id == "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
+    assert unsafe.fix.resource_uid == RISKY["model"]
+    assert "posix.system" in unsafe.title
+    assert unsafe.factors["exposure"].value == "internet"  # the artifact is in the public bucket
+    assert (unsafe.score, unsafe.severity) == (95.0, Severity.CRITICAL)
+
+
+def test_an_unsafe_artifact_without_its_failing_finding_or_endpoint_opens_no_path() -> None:
+    lineage = risky_lineage()
+    no_finding = [f for f in risky_findings() if f.check_id != "aws.sagemaker.model_artifact_is_free_of_unsafe_code"]
+    assert "unsafe_artifact_in_production" not in {r.kind for r in R.find_risks(lineage, no_finding)}
+    errored = [
+        f.model_copy(update={"status": Status.ERROR})
+        if f.check_id == "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
+        else f
+        for f in risky_findings()
+    ]
+    assert "unsafe_artifact_in_production" not in {r.kind for r in R.find_risks(lineage, errored)}
+    unserved = lineage.model_copy(update={"edges": [e for e in lineage.edges if e.relation != "serves"]})
+    assert "unsafe_artifact_in_production" not in {r.kind for r in R.find_risks(unserved, risky_findings())}
+
+
+def test_an_unsafe_artifact_path_keeps_an_unresolved_edge_and_scores_the_doubt() -> None:
+    lineage = risky_lineage()
+    edges = [
+        e.model_copy(update={"resolved": False, "reason": "endpoint config not collected"})
+        if e.relation == "hosts" and e.target == RISKY["model"]
+        else e
+        for e in lineage.edges
+    ]
+    risks = R.find_risks(lineage.model_copy(update={"edges": edges}), risky_findings())
+    (unsafe,) = [r for r in risks if r.kind == "unsafe_artifact_in_production"]
+    assert [(e.relation, e.resolved, e.reason) for e in unsafe.path.edges if not e.resolved] == [
+        ("hosts", False, "endpoint config not collected")
+    ]
+    assert unsafe.factors["uncertainty"].contribution == -5 and unsafe.score == 90.0

@@ -66,7 +66,7 @@ def column(text: str, index: int) -> str:
 
 def test_top_risks_come_before_the_failing_checks() -> None:
     text = summary(busy_report())
-    assert text.index("Top risks (5 of 5)") < text.index("Failing checks (")
+    assert text.index("Top risks (5 of 6)") < text.index("Failing checks (")
     assert text.index("Internet-reachable notebook research") < text.index("Failing checks (")
     assert f"cspm risks {PATH}" in text and f"cspm lineage {PATH}" in text and "cspm checks show CHECK_ID" in text
 

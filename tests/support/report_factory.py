@@ -210,6 +210,7 @@ RISKY = {
     "hub_endpoint": f"{SM}:endpoint/hub-prod",
     "hub_image": "docker.io/library/python:3",
     "hub_repository": "docker.io/library/python",
+    "artifact": "arn:aws:s3:::public-data/models/fraud.tar.gz",
 }
 UNRESOLVED_REASON = "not an image of a private ECR registry (Docker Hub, ECR Public or another registry)"
 
@@ -236,14 +237,16 @@ def risky_lineage() -> Any:
         "hub_endpoint": "aws.sagemaker.endpoint",
         "hub_image": "aws.ecr.image",
         "hub_repository": "aws.ecr.repository",
+        "artifact": "aws.s3.prefix",
     }
-    names = {"prefix": "s3://public-data/train/"}
+    names = {"prefix": "s3://public-data/train/", "artifact": "s3://public-data/models/fraud.tar.gz"}
     nodes = [
         LineageNode(
             id=RISKY[k],
             type=t,
             name=names.get(k) or RISKY[k].rsplit("/", 1)[-1].rsplit(":::", 1)[-1],
-            in_inventory=k != "prefix",
+            in_inventory=k not in ("prefix", "artifact"),
+            dangerous_imports=["posix.system"] if k == "artifact" else None,
         )
         for k, t in types.items()
     ]
@@ -261,6 +264,8 @@ def risky_lineage() -> Any:
         ("hub_model", "hub_image", "runs"),
         ("hub_config", "hub_model", "hosts"),
         ("hub_endpoint", "hub_config", "serves"),
+        ("model", "artifact", "loads"),
+        ("artifact", "bucket", "in_bucket"),
     ]
     edges = [LineageEdge(source=RISKY[s], target=RISKY[t], relation=r, api_field="test") for s, t, r in links]
     edges.append(
@@ -290,6 +295,7 @@ def risky_findings() -> list[Finding]:
         on("notebook", "aws.sagemaker.notebook_has_no_direct_internet_access", Severity.HIGH),
         on("repository", "aws.ecr.repository_tags_are_immutable", Severity.MEDIUM),
         on("hub_model", "aws.lineage.model_images_are_scanned_and_immutable", Severity.HIGH),
+        on("model", "aws.sagemaker.model_artifact_is_free_of_unsafe_code", Severity.CRITICAL),
         on("bucket", "aws.s3.bucket_blocks_public_access", Severity.HIGH, status=Status.PASS),
     ]
 
