@@ -322,6 +322,25 @@ def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
     assert all(set(r["findings"]) <= uids and r["findings"] for r in risks)
 
 
+def test_demo_risks_include_the_unsafe_pickle_behind_fraud_detection_prod(
+    demo_run: tuple[Any, dict[str, Any], float],
+) -> None:
+    """The pickle that calls os.system (read by --inspect-artifacts, on in the demo when picklescan
+    is installed) is served by the production endpoint: a risk fixed by the model's artifact finding."""
+    _, report, _ = demo_run
+    if not report.get("artifacts"):
+        pytest.skip("picklescan is not installed: the demo reads no artifact")
+    names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
+    unsafe = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production"]
+    assert [[names.get(n, n) for n in r["path"]["nodes"]][1:] for r in unsafe] == [
+        ["fraud-detection-model-v3", "fraud-detection-prod-config", "fraud-detection-prod"]
+    ]
+    (risk,) = unsafe
+    assert risk["fix"]["check_id"] == "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
+    assert names[risk["fix"]["resource_uid"]] == "fraud-detection-model-v3"
+    assert "system" in risk["title"]
+
+
 def test_demo_environment_replaces_every_real_credential_source() -> None:
     current = {
         "AWS_PROFILE": "prod",
@@ -536,6 +555,8 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert sorted(f["uid"] for f in second["findings"]) == sorted(f["uid"] for f in first["findings"])
     # Risk ids hash the kind and the path's node ids: the same in both runs, in the same order.
     assert [r["id"] for r in second["risks"]] == [r["id"] for r in first["risks"]] != []
+    if first.get("artifacts"):  # the artifact risk's id too (picklescan installed)
+        assert "unsafe_artifact_in_production" in {r["kind"] for r in second["risks"]}
     old = tmp_path / "first.json"
     old.write_text(json.dumps(first), encoding="utf-8")
     diff = subprocess.run(
