@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 from cspm.lineage import (
     BUCKET,
+    CUSTOM_MODEL,
+    CUSTOMIZATION_JOB,
     ENDPOINT,
     HOSTS,
     IMAGE,
@@ -42,6 +44,7 @@ from cspm.lineage import (
     MODEL,
     MODEL_PACKAGE,
     NOTEBOOK,
+    PROVISIONED_THROUGHPUT,
     READS,
     ROLE,
     RUNS,
@@ -115,6 +118,7 @@ REPO_IMAGE_CHECKS = frozenset(
     {REPO_MUTABLE, "aws.ecr.repository_scans_images", "aws.ecr.images_in_use_have_no_critical_or_high_findings"}
 )
 ADMIN_CHECKS = (ROLE_IS_ADMIN, ROLE_REACHES_ADMIN)
+PROVISIONED_DATA_WRITABLE = "aws.lineage.provisioned_model_training_data_is_not_broadly_writable"
 UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
 PICKLED_ARTIFACT = "aws.sagemaker.model_artifact_uses_safe_format"
 
@@ -193,7 +197,7 @@ def served_chains(graph: Graph, model_id: str) -> list[list[LineageEdge]]:
 
 def impact_of(graph: Graph, node_id: str) -> str:
     node = graph.nodes.get(node_id)
-    if node is not None and node.type == ENDPOINT:
+    if node is not None and node.type in (ENDPOINT, PROVISIONED_THROUGHPUT):
         return "endpoint" if node.status in (None, "InService") else "idle_endpoint"
     return "training_job" if node is not None and node.type == TRAINING_JOB else "model"
 
@@ -277,11 +281,11 @@ def _problem_bucket(graph: Graph, problem: object) -> tuple[str | None, str]:
     return graph.buckets.get(parsed[0]), exposure
 
 
-def _readers(graph: Graph, bucket_id: str) -> list[list[LineageEdge]]:
-    """bucket ← in_bucket ← prefix ← reads ← training job (or a job reading the bucket itself)."""
+def _readers(graph: Graph, bucket_id: str, job_type: str = TRAINING_JOB) -> list[list[LineageEdge]]:
+    """bucket ← in_bucket ← prefix ← reads ← job of ``job_type`` (or a job reading the bucket itself)."""
     chains = [[e, r] for e in graph.referrers(bucket_id, IN_BUCKET) for r in graph.referrers(e.source, READS)]
     chains += [[r] for r in graph.referrers(bucket_id, READS)]
-    return [c for c in chains if graph.type(c[-1].source) == TRAINING_JOB]
+    return [c for c in chains if graph.type(c[-1].source) == job_type]
 
 
 def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
@@ -308,6 +312,55 @@ def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
                         fix=fix,
                         action=_action(graph, fix),
                     )
+
+
+# -- public or broadly writable data → Bedrock customization job → custom model → throughput ---
+
+
+def _bedrock_data_buckets(graph: Graph) -> dict[str, tuple[str, list[Finding]]]:
+    """Bucket node -> (exposure, findings): public buckets, and the buckets the provisioned-model
+    graph check found broadly writable."""
+    out: dict[str, tuple[str, list[Finding]]] = {}
+    for node in graph.of_type(BUCKET):
+        public = graph.failing(node.id, PUBLIC_BUCKET)
+        if public:
+            out[node.id] = ("internet", public)
+    for throughput in graph.of_type(PROVISIONED_THROUGHPUT):
+        for finding in graph.failing(throughput.id, PROVISIONED_DATA_WRITABLE):
+            for problem in finding.evidence.get("problems", ()):
+                bucket_id, exposure = _problem_bucket(graph, problem)
+                if bucket_id is None:
+                    continue
+                known, findings = out.get(bucket_id, (exposure, []))
+                widest = max(known, exposure, key=EXPOSURE_POINTS.__getitem__)
+                out[bucket_id] = (widest, findings if finding in findings else [*findings, finding])
+    return out
+
+
+def find_poisoned_bedrock_model_in_service(graph: Graph) -> Iterator[Candidate]:
+    for bucket_id, (exposure, findings) in sorted(_bedrock_data_buckets(graph).items()):
+        what = "Public training data" if exposure == "internet" else "Broadly writable training data"
+        fix = graph.first(bucket_id, PUBLIC_BUCKET) or findings[0]
+        for read in _readers(graph, bucket_id, CUSTOMIZATION_JOB):
+            for chain in graph.walk_back(read[-1].source, (TRAINED_BY, HOSTS)):
+                if len(chain) < 2 or graph.type(chain[0].source) != CUSTOM_MODEL:
+                    continue  # the path ends at a provisioned throughput serving the custom model
+                if graph.type(chain[-1].source) != PROVISIONED_THROUGHPUT:
+                    continue
+                edges = [*read, *chain]
+                nodes = path_nodes(bucket_id, edges)
+                impact = impact_of(graph, nodes[-1])
+                yield Candidate(
+                    title=f"{what} in bucket {graph.name(bucket_id)} trained Bedrock model "
+                    f"{graph.name(chain[0].source)}, served by provisioned throughput {graph.name(nodes[-1])}",
+                    nodes=nodes,
+                    edges=edges,
+                    triggers=[*findings, *graph.failing(nodes[-1], PROVISIONED_DATA_WRITABLE)],
+                    exposure=exposure,
+                    impact=impact,
+                    fix=fix,
+                    action=_action(graph, fix),
+                )
 
 
 # -- a role that reaches admin, used by a served model or an internet-reachable notebook -------
@@ -513,6 +566,12 @@ KINDS: tuple[RiskKind, ...] = (
         "An endpoint runs an image whose tag can be overwritten, or that is not scanned",
         frozenset({*REPO_IMAGE_CHECKS, MODEL_IMAGES, REPO_PUBLIC, REPO_CROSS_ACCOUNT}),
         find_mutable_image_in_production,
+    ),
+    RiskKind(
+        "poisoned_bedrock_model_in_service",
+        "Public or broadly writable data → Bedrock customization job → custom model → provisioned throughput",
+        frozenset({PUBLIC_BUCKET, PROVISIONED_DATA_WRITABLE, "aws.s3.bucket_blocks_public_access"}),
+        find_poisoned_bedrock_model_in_service,
     ),
     RiskKind(
         "unsafe_artifact_in_production",

@@ -300,13 +300,22 @@ def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
     names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
     risks = report["risks"]
     top = [(r["kind"], names.get(r["path"]["nodes"][0]), names.get(r["path"]["nodes"][-1])) for r in risks[:5]]
-    assert sorted(top) == [
-        ("admin_role_behind_endpoint", "fraud-detection-staging", "AcmeSageMakerExecution-Legacy"),
-        ("admin_role_behind_endpoint", "recsys-eu-staging", "AcmeSageMakerExecution-Legacy"),
-        ("admin_role_on_internet_notebook", "fraud-detection-research", "AcmeSageMakerExecution-Legacy"),
-        ("admin_role_on_internet_notebook", "recsys-eu-research", "AcmeSageMakerExecution-Legacy"),
-        ("untrusted_training_data", "acme-ml-datasets-public", "fraud-detection-shadow"),
-    ]
+    # the Bedrock model fine-tuned on the same public bucket (95) ranks with the SageMaker one; the
+    # two staging endpoints tie at 90, and the lower id of the two comes fifth
+    staging = next(r for r in risks if r["kind"] == "admin_role_behind_endpoint")
+    assert sorted(top) == sorted(
+        [
+            ("admin_role_behind_endpoint", names[staging["path"]["nodes"][0]], "AcmeSageMakerExecution-Legacy"),
+            ("admin_role_on_internet_notebook", "fraud-detection-research", "AcmeSageMakerExecution-Legacy"),
+            ("admin_role_on_internet_notebook", "recsys-eu-research", "AcmeSageMakerExecution-Legacy"),
+            ("poisoned_bedrock_model_in_service", "acme-ml-datasets-public", "support-llm-prod"),
+            ("untrusted_training_data", "acme-ml-datasets-public", "fraud-detection-shadow"),
+        ]
+    )
+    assert {names[r["path"]["nodes"][0]] for r in risks if r["kind"] == "admin_role_behind_endpoint"} >= {
+        "fraud-detection-staging",
+        "recsys-eu-staging",
+    }
     data = next(r for r in risks if r["kind"] == "untrusted_training_data")
     assert [names[n] for n in data["path"]["nodes"]] == [
         "acme-ml-datasets-public",
@@ -317,9 +326,23 @@ def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
         "fraud-detection-shadow",
     ]
     assert data["fix"]["check_id"] == "aws.s3.bucket_is_not_public" and data["severity"] == "critical"
-    assert all(r["score"] < risks[4]["score"] for r in risks[5:])
+    assert all(r["score"] <= risks[4]["score"] for r in risks[5:])
     uids = {f["uid"] for f in report["findings"]}
     assert all(set(r["findings"]) <= uids and r["findings"] for r in risks)
+
+
+def test_demo_risks_include_the_bedrock_model_trained_on_public_data(
+    demo_run: tuple[Any, dict[str, Any], float],
+) -> None:
+    """support-llm-v1, fine-tuned on transcripts in the public datasets bucket, is served by the
+    provisioned throughput support-llm-prod: a risk fixed at the bucket."""
+    _, report, _ = demo_run
+    names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
+    (risk,) = [r for r in report["risks"] if r["kind"] == "poisoned_bedrock_model_in_service"]
+    path = [names.get(n, n) for n in risk["path"]["nodes"]]
+    assert path[0] == "acme-ml-datasets-public"
+    assert path[2:] == ["support-llm-finetune", "support-llm-v1", "support-llm-prod"]
+    assert risk["fix"]["check_id"] == "aws.s3.bucket_is_not_public"
 
 
 def test_demo_risks_include_the_unsafe_pickle_behind_fraud_detection_prod(
@@ -557,6 +580,7 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert [r["id"] for r in second["risks"]] == [r["id"] for r in first["risks"]] != []
     if first.get("artifacts"):  # the artifact risk's id too (picklescan installed)
         assert "unsafe_artifact_in_production" in {r["kind"] for r in second["risks"]}
+    assert "poisoned_bedrock_model_in_service" in {r["kind"] for r in second["risks"]}
     old = tmp_path / "first.json"
     old.write_text(json.dumps(first), encoding="utf-8")
     diff = subprocess.run(

@@ -391,3 +391,46 @@ def test_an_unsafe_artifact_path_keeps_an_unresolved_edge_and_scores_the_doubt()
         ("hosts", False, "endpoint config not collected")
     ]
     assert unsafe.factors["uncertainty"].contribution == -5 and unsafe.score == 90.0
+
+
+def test_public_data_behind_a_provisioned_bedrock_model_is_a_risk_fixed_at_the_bucket() -> None:
+    report = risky_report()
+    (poisoned,) = by_kind(report)["poisoned_bedrock_model_in_service"]
+    assert poisoned.path.nodes == [RISKY[k] for k in ("bucket", "chat", "tuning", "custom_model", "throughput")]
+    assert [e.relation for e in poisoned.path.edges] == ["in_bucket", "reads", "trained_by", "hosts"]
+    assert poisoned.fix.check_id == "aws.s3.bucket_is_not_public" and poisoned.fix.resource_uid == RISKY["bucket"]
+    assert poisoned.factors["exposure"].value == "internet"
+    assert poisoned.factors["blast_radius"].value == "endpoint"  # a throughput serves inference
+    assert poisoned.title == (
+        "Public training data in bucket public-data trained Bedrock model support-llm, "
+        "served by provisioned throughput support-pt"
+    )
+
+
+def test_broadly_writable_bedrock_data_named_by_the_graph_check_is_a_risk_with_an_unresolved_edge() -> None:
+    graph_finding = make_finding(
+        "aws.lineage.provisioned_model_training_data_is_not_broadly_writable",
+        RISKY["throughput"],
+        severity=Severity.HIGH,
+        resource_type="aws.bedrock.provisioned_throughput",
+        evidence={"problems": [{"data": "s3://public-data/chat/", "writers": [{"kind": "account"}]}]},
+    )
+    findings = [f for f in risky_findings() if f.check_id != "aws.s3.bucket_is_not_public"] + [graph_finding]
+    lineage = risky_lineage()
+    edges = [
+        e.model_copy(update={"resolved": False, "reason": "custom model not collected"})
+        if e.relation == "trained_by" and e.target == RISKY["tuning"]
+        else e
+        for e in lineage.edges
+    ]
+    risks = R.find_risks(lineage.model_copy(update={"edges": edges}), findings)
+    (poisoned,) = [r for r in risks if r.kind == "poisoned_bedrock_model_in_service"]
+    assert poisoned.fix.finding_uid == graph_finding.uid
+    assert poisoned.factors["exposure"].value == "other_account"
+    assert [(e.relation, e.reason) for e in poisoned.path.edges if not e.resolved] == [
+        ("trained_by", "custom model not collected")
+    ]
+    assert poisoned.factors["uncertainty"].contribution == -5
+    # without either finding, no path
+    quiet = [f for f in risky_findings() if f.check_id != "aws.s3.bucket_is_not_public"]
+    assert "poisoned_bedrock_model_in_service" not in {r.kind for r in R.find_risks(lineage, quiet)}

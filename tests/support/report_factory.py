@@ -194,6 +194,7 @@ def varied_report(**kwargs: Any) -> ScanReport:
 # ---------------------------------------------------------------------------------------------
 
 SM = f"arn:aws:sagemaker:us-east-1:{ACCOUNT_A}"
+BR = f"arn:aws:bedrock:us-east-1:{ACCOUNT_A}"
 RISKY = {
     "bucket": "arn:aws:s3:::public-data",
     "prefix": "arn:aws:s3:::public-data/train/",
@@ -211,6 +212,10 @@ RISKY = {
     "hub_image": "docker.io/library/python:3",
     "hub_repository": "docker.io/library/python",
     "artifact": "arn:aws:s3:::public-data/models/fraud.tar.gz",
+    "chat": "arn:aws:s3:::public-data/chat/",
+    "tuning": f"{BR}:model-customization-job/tune",
+    "custom_model": f"{BR}:custom-model/support-llm",
+    "throughput": f"{BR}:provisioned-model/support-pt",
 }
 UNRESOLVED_REASON = "not an image of a private ECR registry (Docker Hub, ECR Public or another registry)"
 
@@ -238,14 +243,22 @@ def risky_lineage() -> Any:
         "hub_image": "aws.ecr.image",
         "hub_repository": "aws.ecr.repository",
         "artifact": "aws.s3.prefix",
+        "chat": "aws.s3.prefix",
+        "tuning": "aws.bedrock.customization_job",
+        "custom_model": "aws.bedrock.custom_model",
+        "throughput": "aws.bedrock.provisioned_throughput",
     }
-    names = {"prefix": "s3://public-data/train/", "artifact": "s3://public-data/models/fraud.tar.gz"}
+    names = {
+        "prefix": "s3://public-data/train/",
+        "artifact": "s3://public-data/models/fraud.tar.gz",
+        "chat": "s3://public-data/chat/",
+    }
     nodes = [
         LineageNode(
             id=RISKY[k],
             type=t,
             name=names.get(k) or RISKY[k].rsplit("/", 1)[-1].rsplit(":::", 1)[-1],
-            in_inventory=k not in ("prefix", "artifact"),
+            in_inventory=k not in ("prefix", "artifact", "chat"),
             dangerous_imports=["posix.system"] if k == "artifact" else None,
         )
         for k, t in types.items()
@@ -266,6 +279,10 @@ def risky_lineage() -> Any:
         ("hub_endpoint", "hub_config", "serves"),
         ("model", "artifact", "loads"),
         ("artifact", "bucket", "in_bucket"),
+        ("tuning", "chat", "reads"),
+        ("chat", "bucket", "in_bucket"),
+        ("custom_model", "tuning", "trained_by"),
+        ("throughput", "custom_model", "hosts"),
     ]
     edges = [LineageEdge(source=RISKY[s], target=RISKY[t], relation=r, api_field="test") for s, t, r in links]
     edges.append(
