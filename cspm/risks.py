@@ -17,8 +17,8 @@ Scoring (documented factors, each ``{value, contribution, why}``):
   20, low 10, informational 0);
 - ``exposure``: who can start the path (internet 30, another account 20, the callers of an
   endpoint 20, the account 10);
-- ``blast_radius``: what the path reaches (administrator of the account 30, a serving endpoint
-  25, a model 15, a training job 5);
+- ``blast_radius``: what the path reaches (administrator of the account 30, a serving endpoint or
+  provisioned throughput 25, a Bedrock agent 25, an idle endpoint 15, a model 15, a training job 5);
 - ``uncertainty``: -5 per unresolved edge of the path, at most -15 (the path may not go on).
 
 ``score`` is their sum, 0-100; ``severity`` of the risk: critical from 80, high from 60, medium
@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cspm.lineage import (
+    AGENT,
     BUCKET,
     CUSTOM_MODEL,
     CUSTOMIZATION_JOB,
@@ -40,12 +41,14 @@ from cspm.lineage import (
     IMAGE,
     IN_BUCKET,
     IN_REPOSITORY,
+    KNOWLEDGE_BASE,
     LOADS,
     MODEL,
     MODEL_PACKAGE,
     NOTEBOOK,
     PROVISIONED_THROUGHPUT,
     READS,
+    RETRIEVES,
     ROLE,
     RUNS,
     RUNS_AS,
@@ -88,10 +91,11 @@ EXPOSURE_WHY = {
     "invokers": "whoever sends the endpoint requests (its applications and their users) reaches its container",
     "account": "principals of the account can start the path",
 }
-BLAST_POINTS = {"admin": 30, "endpoint": 25, "idle_endpoint": 15, "model": 15, "training_job": 5}
+BLAST_POINTS = {"admin": 30, "endpoint": 25, "agent": 25, "idle_endpoint": 15, "model": 15, "training_job": 5}
 BLAST_WHY = {
     "admin": "the path ends at administrator access to the account",
     "endpoint": "the path ends at an endpoint serving predictions (InService, or a status the report does not say)",
+    "agent": "the path ends at a Bedrock agent: what it retrieves is part of every prompt, and steers its tools",
     "idle_endpoint": "the path ends at an endpoint that is not InService: it serves nothing now",
     "model": "the path ends at a model no endpoint of the report serves",
     "training_job": "the path ends at a training job whose output no model of the report loads",
@@ -118,6 +122,7 @@ REPO_IMAGE_CHECKS = frozenset(
     {REPO_MUTABLE, "aws.ecr.repository_scans_images", "aws.ecr.images_in_use_have_no_critical_or_high_findings"}
 )
 ADMIN_CHECKS = (ROLE_IS_ADMIN, ROLE_REACHES_ADMIN)
+KB_DATA_WRITABLE = "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable"
 PROVISIONED_DATA_WRITABLE = "aws.lineage.provisioned_model_training_data_is_not_broadly_writable"
 UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
 PICKLED_ARTIFACT = "aws.sagemaker.model_artifact_uses_safe_format"
@@ -363,6 +368,37 @@ def find_poisoned_bedrock_model_in_service(graph: Graph) -> Iterator[Candidate]:
                 )
 
 
+# -- broadly writable knowledge-base documents → knowledge base → agent (indirect prompt injection)
+
+
+def find_agent_knowledge_base_injection(graph: Graph) -> Iterator[Candidate]:
+    """Opened by the agent's ``agent_knowledge_base_data_is_not_broadly_writable`` FAIL: each S3
+    problem it names is one path bucket → prefix → knowledge base → agent."""
+    for agent in graph.of_type(AGENT):
+        for finding in graph.failing(agent.id, KB_DATA_WRITABLE):
+            for problem in finding.evidence.get("problems", ()):
+                bucket_id, exposure = _problem_bucket(graph, problem)
+                if bucket_id is None:
+                    continue
+                exposure = "internet" if graph.failing(bucket_id, PUBLIC_BUCKET) else exposure
+                for read in _readers(graph, bucket_id, KNOWLEDGE_BASE):
+                    for retrieves in graph.referrers(read[-1].source, RETRIEVES):
+                        if retrieves.source != agent.id:
+                            continue
+                        edges = [*read, retrieves]
+                        yield Candidate(
+                            title=f"Whoever writes bucket {graph.name(bucket_id)} writes the prompts of agent "
+                            f"{agent.name} (knowledge base {graph.name(read[-1].source)})",
+                            nodes=path_nodes(bucket_id, edges),
+                            edges=edges,
+                            triggers=[finding],
+                            exposure=exposure,
+                            impact="agent",
+                            fix=finding,
+                            action=_action(graph, finding),
+                        )
+
+
 # -- a role that reaches admin, used by a served model or an internet-reachable notebook -------
 
 
@@ -572,6 +608,12 @@ KINDS: tuple[RiskKind, ...] = (
         "Public or broadly writable data → Bedrock customization job → custom model → provisioned throughput",
         frozenset({PUBLIC_BUCKET, PROVISIONED_DATA_WRITABLE, "aws.s3.bucket_blocks_public_access"}),
         find_poisoned_bedrock_model_in_service,
+    ),
+    RiskKind(
+        "agent_knowledge_base_injection",
+        "Broadly writable knowledge-base documents → knowledge base → agent (indirect prompt injection)",
+        frozenset({KB_DATA_WRITABLE, PUBLIC_BUCKET, "aws.bedrock.agent_uses_guardrail"}),
+        find_agent_knowledge_base_injection,
     ),
     RiskKind(
         "unsafe_artifact_in_production",

@@ -345,6 +345,19 @@ def test_demo_risks_include_the_bedrock_model_trained_on_public_data(
     assert risk["fix"]["check_id"] == "aws.s3.bucket_is_not_public"
 
 
+def test_demo_risks_include_the_support_assistants_writable_knowledge_base(
+    demo_run: tuple[Any, dict[str, Any], float],
+) -> None:
+    """A content vendor's account may write acme-ml-support-kb, which the support assistant retrieves from."""
+    _, report, _ = demo_run
+    names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
+    (risk,) = [r for r in report["risks"] if r["kind"] == "agent_knowledge_base_injection"]
+    assert names[risk["path"]["nodes"][0]] == "acme-ml-support-kb"
+    assert risk["path"]["nodes"][-1] == risk["fix"]["resource_uid"]
+    assert risk["fix"]["check_id"] == "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable"
+    assert risk["factors"]["exposure"]["value"] == "other_account"
+
+
 def test_demo_risks_include_the_unsafe_pickle_behind_fraud_detection_prod(
     demo_run: tuple[Any, dict[str, Any], float],
 ) -> None:
@@ -580,7 +593,9 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert [r["id"] for r in second["risks"]] == [r["id"] for r in first["risks"]] != []
     if first.get("artifacts"):  # the artifact risk's id too (picklescan installed)
         assert "unsafe_artifact_in_production" in {r["kind"] for r in second["risks"]}
-    assert "poisoned_bedrock_model_in_service" in {r["kind"] for r in second["risks"]}
+    assert {"poisoned_bedrock_model_in_service", "agent_knowledge_base_injection"} <= {
+        r["kind"] for r in second["risks"]
+    }
     old = tmp_path / "first.json"
     old.write_text(json.dumps(first), encoding="utf-8")
     diff = subprocess.run(

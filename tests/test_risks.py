@@ -111,7 +111,11 @@ def test_muted_and_error_findings_open_no_path() -> None:
         for f in findings
     ]
     risks = R.find_risks(risky_lineage(), findings)
-    assert {r.kind for r in risks} == {"mutable_image_in_production", "unsafe_artifact_in_production"}
+    assert {r.kind for r in risks} == {
+        "mutable_image_in_production",
+        "unsafe_artifact_in_production",
+        "agent_knowledge_base_injection",
+    }
 
 
 def test_broadly_writable_data_named_by_the_lineage_check_is_a_risk_of_another_account() -> None:
@@ -434,3 +438,35 @@ def test_broadly_writable_bedrock_data_named_by_the_graph_check_is_a_risk_with_a
     # without either finding, no path
     quiet = [f for f in risky_findings() if f.check_id != "aws.s3.bucket_is_not_public"]
     assert "poisoned_bedrock_model_in_service" not in {r.kind for r in R.find_risks(lineage, quiet)}
+
+
+KB_CHECK = "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable"
+
+
+def test_broadly_writable_knowledge_base_data_is_an_injection_risk_fixed_by_the_graph_finding() -> None:
+    report = risky_report()
+    (finding,) = [f for f in report.findings if f.check_id == KB_CHECK]
+    (risk,) = by_kind(report)["agent_knowledge_base_injection"]
+    assert risk.path.nodes == [RISKY["kb_bucket"], RISKY["kb"], RISKY["agent"]]
+    assert [e.relation for e in risk.path.edges] == ["reads", "retrieves"]
+    assert risk.fix.finding_uid == finding.uid and risk.findings == [finding.uid]
+    assert (risk.factors["exposure"].value, risk.factors["blast_radius"].value) == ("other_account", "agent")
+    assert risk.score == 30 + 20 + 25
+
+
+def test_a_knowledge_base_injection_path_keeps_its_unresolved_edge_and_needs_the_failure() -> None:
+    lineage = risky_lineage()
+    edges = [
+        e.model_copy(update={"resolved": False, "reason": "knowledge base not collected"})
+        if e.relation == "retrieves"
+        else e
+        for e in lineage.edges
+    ]
+    risks = R.find_risks(lineage.model_copy(update={"edges": edges}), risky_findings())
+    (risk,) = [r for r in risks if r.kind == "agent_knowledge_base_injection"]
+    assert [(e.relation, e.reason) for e in risk.path.edges if not e.resolved] == [
+        ("retrieves", "knowledge base not collected")
+    ]
+    assert risk.factors["uncertainty"].contribution == -5
+    errored = [f.model_copy(update={"status": Status.ERROR}) if f.check_id == KB_CHECK else f for f in risky_findings()]
+    assert "agent_knowledge_base_injection" not in {r.kind for r in R.find_risks(lineage, errored)}

@@ -216,6 +216,9 @@ RISKY = {
     "tuning": f"{BR}:model-customization-job/tune",
     "custom_model": f"{BR}:custom-model/support-llm",
     "throughput": f"{BR}:provisioned-model/support-pt",
+    "kb_bucket": "arn:aws:s3:::support-kb",
+    "kb": f"{BR}:knowledge-base/KB1",
+    "agent": f"{BR}:agent/AGENT1",
 }
 UNRESOLVED_REASON = "not an image of a private ECR registry (Docker Hub, ECR Public or another registry)"
 
@@ -247,6 +250,9 @@ def risky_lineage() -> Any:
         "tuning": "aws.bedrock.customization_job",
         "custom_model": "aws.bedrock.custom_model",
         "throughput": "aws.bedrock.provisioned_throughput",
+        "kb_bucket": "aws.s3.bucket",
+        "kb": "aws.bedrock.knowledge_base",
+        "agent": "aws.bedrock.agent",
     }
     names = {
         "prefix": "s3://public-data/train/",
@@ -283,6 +289,8 @@ def risky_lineage() -> Any:
         ("chat", "bucket", "in_bucket"),
         ("custom_model", "tuning", "trained_by"),
         ("throughput", "custom_model", "hosts"),
+        ("kb", "kb_bucket", "reads"),
+        ("agent", "kb", "retrieves"),
     ]
     edges = [LineageEdge(source=RISKY[s], target=RISKY[t], relation=r, api_field="test") for s, t, r in links]
     edges.append(
@@ -313,6 +321,13 @@ def risky_findings() -> list[Finding]:
         on("repository", "aws.ecr.repository_tags_are_immutable", Severity.MEDIUM),
         on("hub_model", "aws.lineage.model_images_are_scanned_and_immutable", Severity.HIGH),
         on("model", "aws.sagemaker.model_artifact_is_free_of_unsafe_code", Severity.CRITICAL),
+        make_finding(
+            "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable",
+            RISKY["agent"],
+            severity=Severity.HIGH,
+            resource_type="aws.bedrock.agent",
+            evidence={"problems": [{"data": "s3://support-kb/", "writers": [{"kind": "account"}]}]},
+        ),
         on("bucket", "aws.s3.bucket_blocks_public_access", Severity.HIGH, status=Status.PASS),
     ]
 
