@@ -41,6 +41,7 @@ from cspm.lineage import (
     IMAGE,
     IN_BUCKET,
     IN_REPOSITORY,
+    INVOKES,
     KNOWLEDGE_BASE,
     LOADS,
     MODEL,
@@ -122,6 +123,7 @@ REPO_IMAGE_CHECKS = frozenset(
     {REPO_MUTABLE, "aws.ecr.repository_scans_images", "aws.ecr.images_in_use_have_no_critical_or_high_findings"}
 )
 ADMIN_CHECKS = (ROLE_IS_ADMIN, ROLE_REACHES_ADMIN)
+UNGUARDED_AGENT_ADMIN = "aws.lineage.unguarded_agent_tools_cannot_reach_admin"
 KB_DATA_WRITABLE = "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable"
 PROVISIONED_DATA_WRITABLE = "aws.lineage.provisioned_model_training_data_is_not_broadly_writable"
 UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
@@ -399,6 +401,40 @@ def find_agent_knowledge_base_injection(graph: Graph) -> Iterator[Candidate]:
                         )
 
 
+# -- an agent without a guardrail whose tool's role reaches admin ------------------------------
+
+
+def _tool_chains(graph: Graph, agent_id: str, role_id: str) -> list[list[LineageEdge]]:
+    """agent ─runs_as→ role, or agent ─invokes→ function ─runs_as→ role."""
+    chains = [[e] for e in graph.targets(agent_id, RUNS_AS) if e.target == role_id]
+    for invokes in graph.targets(agent_id, INVOKES):
+        chains += [[invokes, e] for e in graph.targets(invokes.target, RUNS_AS) if e.target == role_id]
+    return chains
+
+
+def find_unguarded_agent_reaches_admin(graph: Graph) -> Iterator[Candidate]:
+    """Opened by the agent's ``unguarded_agent_tools_cannot_reach_admin`` FAIL: each tool role it
+    names is one path agent → (action-group function →) role (→ the role's escalation steps)."""
+    for agent in graph.of_type(AGENT):
+        for finding in graph.failing(agent.id, UNGUARDED_AGENT_ADMIN):
+            roles = {p.get("role") for p in finding.evidence.get("problems", ()) if isinstance(p, dict)}
+            for role_id in sorted(r for r in roles if isinstance(r, str)):
+                for chain in _tool_chains(graph, agent.id, role_id):
+                    edges = [*chain, *escalation_edges(graph, role_id)]
+                    tool = f"tool {graph.name(chain[0].target)} " if len(chain) > 1 else ""
+                    yield Candidate(
+                        title=f"Agent {agent.name} has no guardrail, and its {tool}role {graph.name(role_id)} "
+                        "can reach administrator",
+                        nodes=path_nodes(agent.id, edges),
+                        edges=edges,
+                        triggers=[finding, *graph.failing(role_id, *ADMIN_CHECKS)],
+                        exposure="invokers",
+                        impact="admin",
+                        fix=finding,
+                        action=_action(graph, finding),
+                    )
+
+
 # -- a role that reaches admin, used by a served model or an internet-reachable notebook -------
 
 
@@ -614,6 +650,12 @@ KINDS: tuple[RiskKind, ...] = (
         "Broadly writable knowledge-base documents → knowledge base → agent (indirect prompt injection)",
         frozenset({KB_DATA_WRITABLE, PUBLIC_BUCKET, "aws.bedrock.agent_uses_guardrail"}),
         find_agent_knowledge_base_injection,
+    ),
+    RiskKind(
+        "unguarded_agent_reaches_admin",
+        "A Bedrock agent without a guardrail has a tool whose role is, or can escalate to, an administrator",
+        frozenset({UNGUARDED_AGENT_ADMIN, *ADMIN_CHECKS, "aws.bedrock.agent_uses_guardrail"}),
+        find_unguarded_agent_reaches_admin,
     ),
     RiskKind(
         "unsafe_artifact_in_production",

@@ -358,6 +358,20 @@ def test_demo_risks_include_the_support_assistants_writable_knowledge_base(
     assert risk["factors"]["exposure"]["value"] == "other_account"
 
 
+def test_demo_risks_include_the_unguarded_ops_copilot(demo_run: tuple[Any, dict[str, Any], float]) -> None:
+    """The ops copilot has no guardrail, and its runbook tool's role can reach administrator."""
+    _, report, _ = demo_run
+    types = {n["id"]: n["type"] for n in report["lineage"]["nodes"]}
+    (risk,) = [r for r in report["risks"] if r["kind"] == "unguarded_agent_reaches_admin"]
+    assert [types.get(n) for n in risk["path"]["nodes"][:3]] == [
+        "aws.bedrock.agent",
+        "aws.lambda.function",
+        "aws.iam.role",
+    ]
+    assert risk["fix"]["check_id"] == "aws.lineage.unguarded_agent_tools_cannot_reach_admin"
+    assert risk["factors"]["blast_radius"]["value"] == "admin"
+
+
 def test_demo_risks_include_the_unsafe_pickle_behind_fraud_detection_prod(
     demo_run: tuple[Any, dict[str, Any], float],
 ) -> None:
@@ -593,7 +607,7 @@ def test_two_demo_runs_have_the_same_ids_and_diff_empty(
     assert [r["id"] for r in second["risks"]] == [r["id"] for r in first["risks"]] != []
     if first.get("artifacts"):  # the artifact risk's id too (picklescan installed)
         assert "unsafe_artifact_in_production" in {r["kind"] for r in second["risks"]}
-    assert {"poisoned_bedrock_model_in_service", "agent_knowledge_base_injection"} <= {
+    assert {"poisoned_bedrock_model_in_service", "agent_knowledge_base_injection", "unguarded_agent_reaches_admin"} <= {
         r["kind"] for r in second["risks"]
     }
     old = tmp_path / "first.json"

@@ -115,6 +115,7 @@ def test_muted_and_error_findings_open_no_path() -> None:
         "mutable_image_in_production",
         "unsafe_artifact_in_production",
         "agent_knowledge_base_injection",
+        "unguarded_agent_reaches_admin",  # opened by the agent's own finding and the tool role's
     }
 
 
@@ -470,3 +471,33 @@ def test_a_knowledge_base_injection_path_keeps_its_unresolved_edge_and_needs_the
     assert risk.factors["uncertainty"].contribution == -5
     errored = [f.model_copy(update={"status": Status.ERROR}) if f.check_id == KB_CHECK else f for f in risky_findings()]
     assert "agent_knowledge_base_injection" not in {r.kind for r in R.find_risks(lineage, errored)}
+
+
+AGENT_CHECK = "aws.lineage.unguarded_agent_tools_cannot_reach_admin"
+
+
+def test_an_unguarded_agents_tool_role_reaching_admin_is_a_risk_with_its_escalation() -> None:
+    report = risky_report()
+    finding = {(f.check_id, f.resource_uid): f.uid for f in report.findings}
+    (risk,) = by_kind(report)["unguarded_agent_reaches_admin"]
+    assert risk.path.nodes == [RISKY[k] for k in ("ops_agent", "tool", "tool_role", "role")]
+    assert [e.relation for e in risk.path.edges] == ["invokes", "runs_as", "escalates_to"]
+    assert risk.fix.finding_uid == finding[(AGENT_CHECK, RISKY["ops_agent"])]
+    assert finding[("aws.iam.role_cannot_reach_admin", RISKY["tool_role"])] in risk.findings
+    assert (risk.factors["exposure"].value, risk.factors["blast_radius"].value) == ("invokers", "admin")
+
+
+def test_an_unguarded_agent_path_keeps_its_unresolved_edge_and_needs_the_failure() -> None:
+    lineage = risky_lineage()
+    edges = [
+        e.model_copy(update={"resolved": False, "reason": "function not in the scan"}) if e.relation == "invokes" else e
+        for e in lineage.edges
+    ]
+    risks = R.find_risks(lineage.model_copy(update={"edges": edges}), risky_findings())
+    (risk,) = [r for r in risks if r.kind == "unguarded_agent_reaches_admin"]
+    assert [(e.relation, e.reason) for e in risk.path.edges if not e.resolved] == [
+        ("invokes", "function not in the scan")
+    ]
+    assert risk.factors["uncertainty"].contribution == -5
+    muted = [f.model_copy(update={"muted": True}) if f.check_id == AGENT_CHECK else f for f in risky_findings()]
+    assert "unguarded_agent_reaches_admin" not in {r.kind for r in R.find_risks(lineage, muted)}

@@ -56,7 +56,12 @@ def busy_report() -> ScanReport:
         )
     ]
     # the SageMaker kinds only: five risks, the Docker Hub one (an unresolved edge) among them
-    others = {"poisoned_bedrock_model_in_service", "unsafe_artifact_in_production", "agent_knowledge_base_injection"}
+    others = {
+        "poisoned_bedrock_model_in_service",
+        "unsafe_artifact_in_production",
+        "agent_knowledge_base_injection",
+        "unguarded_agent_reaches_admin",
+    }
     risks = [r for r in report.risks or [] if r.kind not in others]
     return make_report(findings, errors=errors).model_copy(update={"lineage": report.lineage, "risks": risks})
 

@@ -219,6 +219,9 @@ RISKY = {
     "kb_bucket": "arn:aws:s3:::support-kb",
     "kb": f"{BR}:knowledge-base/KB1",
     "agent": f"{BR}:agent/AGENT1",
+    "ops_agent": f"{BR}:agent/OPS1",
+    "tool": f"arn:aws:lambda:us-east-1:{ACCOUNT_A}:function:runbook",
+    "tool_role": f"arn:aws:iam::{ACCOUNT_A}:role/runbook-tool",
 }
 UNRESOLVED_REASON = "not an image of a private ECR registry (Docker Hub, ECR Public or another registry)"
 
@@ -253,6 +256,9 @@ def risky_lineage() -> Any:
         "kb_bucket": "aws.s3.bucket",
         "kb": "aws.bedrock.knowledge_base",
         "agent": "aws.bedrock.agent",
+        "ops_agent": "aws.bedrock.agent",
+        "tool": "aws.lambda.function",
+        "tool_role": "aws.iam.role",
     }
     names = {
         "prefix": "s3://public-data/train/",
@@ -291,6 +297,8 @@ def risky_lineage() -> Any:
         ("throughput", "custom_model", "hosts"),
         ("kb", "kb_bucket", "reads"),
         ("agent", "kb", "retrieves"),
+        ("ops_agent", "tool", "invokes"),
+        ("tool", "tool_role", "runs_as"),
     ]
     edges = [LineageEdge(source=RISKY[s], target=RISKY[t], relation=r, api_field="test") for s, t, r in links]
     edges.append(
@@ -327,6 +335,20 @@ def risky_findings() -> list[Finding]:
             severity=Severity.HIGH,
             resource_type="aws.bedrock.agent",
             evidence={"problems": [{"data": "s3://support-kb/", "writers": [{"kind": "account"}]}]},
+        ),
+        make_finding(
+            "aws.lineage.unguarded_agent_tools_cannot_reach_admin",
+            RISKY["ops_agent"],
+            severity=Severity.HIGH,
+            resource_type="aws.bedrock.agent",
+            evidence={"problems": [{"message": "not guarded"}, {"tool": RISKY["tool"], "role": RISKY["tool_role"]}]},
+        ),
+        make_finding(
+            "aws.iam.role_cannot_reach_admin",
+            RISKY["tool_role"],
+            severity=Severity.HIGH,
+            resource_type="aws.iam.role",
+            evidence={"path": [{"source": RISKY["tool_role"], "target": RISKY["role"], "via": "iam:PassRole"}]},
         ),
         on("bucket", "aws.s3.bucket_blocks_public_access", Severity.HIGH, status=Status.PASS),
     ]
