@@ -300,18 +300,18 @@ def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
     names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
     risks = report["risks"]
     top = [(r["kind"], names.get(r["path"]["nodes"][0]), names.get(r["path"]["nodes"][-1])) for r in risks[:5]]
-    # the Bedrock model fine-tuned on the same public bucket (95) ranks with the SageMaker one; the
-    # two staging endpoints tie at 90, and the lower id of the two comes fifth
-    staging = next(r for r in risks if r["kind"] == "admin_role_behind_endpoint")
-    assert sorted(top) == sorted(
-        [
-            ("admin_role_behind_endpoint", names[staging["path"]["nodes"][0]], "AcmeSageMakerExecution-Legacy"),
-            ("admin_role_on_internet_notebook", "fraud-detection-research", "AcmeSageMakerExecution-Legacy"),
-            ("admin_role_on_internet_notebook", "recsys-eu-research", "AcmeSageMakerExecution-Legacy"),
-            ("poisoned_bedrock_model_in_service", "acme-ml-datasets-public", "support-llm-prod"),
-            ("untrusted_training_data", "acme-ml-datasets-public", "fraud-detection-shadow"),
-        ]
-    )
+    # the Bedrock model fine-tuned on the same public bucket (95) ranks with the SageMaker one; then
+    # the paths to the legacy administrator tie at 90 (the staging endpoints, the ops copilot's
+    # tool), ordered by id
+    assert sorted(top[:4]) == [
+        ("admin_role_on_internet_notebook", "fraud-detection-research", "AcmeSageMakerExecution-Legacy"),
+        ("admin_role_on_internet_notebook", "recsys-eu-research", "AcmeSageMakerExecution-Legacy"),
+        ("poisoned_bedrock_model_in_service", "acme-ml-datasets-public", "support-llm-prod"),
+        ("untrusted_training_data", "acme-ml-datasets-public", "fraud-detection-shadow"),
+    ]
+    tied = [r for r in risks if r["score"] == 90.0]
+    assert risks[4] == min(tied, key=lambda r: r["id"])
+    assert {r["kind"] for r in tied} == {"admin_role_behind_endpoint", "unguarded_agent_reaches_admin"}
     assert {names[r["path"]["nodes"][0]] for r in risks if r["kind"] == "admin_role_behind_endpoint"} >= {
         "fraud-detection-staging",
         "recsys-eu-staging",

@@ -77,6 +77,7 @@ def seed_bedrock(clients: Clients, out: Seeded, gaps: GapState) -> list[str]:
     account = out.account
     _roles(clients("iam"), account)
     _knowledge_base_bucket(clients("s3"), out)
+    _imported_weights(clients("s3"))
     functions = _functions(clients("lambda"), account)
     names = _models(clients("bedrock"), gaps, account)
     names += _agents(clients("bedrock-agent"), gaps, account, functions)
@@ -179,6 +180,21 @@ def _functions(lambda_client: Any, account: str) -> dict[str, str]:
 
 
 # -- Models --------------------------------------------------------------------------------------
+
+
+def _imported_weights(s3: Any) -> None:
+    """The folder the imported model was copied from: safetensors weights and their config (read
+    by --inspect-artifacts: the imported model's artifact checks pass)."""
+    import json
+    import struct
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
+    prefix = "imports/llama-3-8b/"
+    bucket = PLANS[HOME_REGION].artifact_bucket
+    s3.put_object(
+        Bucket=bucket, Key=f"{prefix}model.safetensors", Body=struct.pack("<Q", len(header)) + header + bytes(16)
+    )
+    s3.put_object(Bucket=bucket, Key=f"{prefix}config.json", Body=b'{"architectures": ["LlamaForCausalLM"]}')
 
 
 def _arn(account: str, resource: str) -> str:
