@@ -63,6 +63,7 @@ def test_tls_without_a_ca_in_dasks_configuration_is_refused_before_connecting() 
         (["--org", "--shard-size", "5"], "only apply with --executor"),
         (["--org", "--executor", "local:2", "--timeout", "60"], "--timeout does not apply"),
         (["--org", "--executor", "tcp://10.1.1.1:8786"], "--insecure"),
+        (["--org", "--plan", "p.json", "--inspect-artifacts"], "--inspect-artifacts does not apply"),
     ],
 )
 def test_contradictory_distribution_options_exit_2(

@@ -38,6 +38,7 @@ from cspm.cli.options import (
     renamed,
     selection_from,
 )
+from cspm.errors import UsageError
 
 AWS_WORKERS = 8
 AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
@@ -223,6 +224,8 @@ def scan_aws(
 
     dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
     dist.validate(org=org, timeout=timeout)
+    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
+        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
 
     out = output_options(
         output_dir,

@@ -31,6 +31,7 @@ import pytest
 from e2e.harness import BASELINES, Report, Run, design_score, run_cspm, same_score
 
 from support.aws import ACCOUNT as MANAGEMENT
+from support.aws import reset_moto
 from support.azure import (
     SUB,
     SUB2,
@@ -158,6 +159,9 @@ def organization() -> Iterator[Organization]:
             s3.put_bucket_versioning(Bucket=f"{name}-data", VersioningConfiguration={"Status": "Enabled"})
         yield Organization(server.url, gate, members)
     finally:
+        # moto keeps one state per process: empty it, so that the next module in this process
+        # (test_distributed shares this fixture) can create its organization again.
+        reset_moto(server.url)
         server.stop()
 
 
