@@ -221,7 +221,7 @@ def rest_pages(session: Any, url: str, params: dict[str, Any], key: str) -> list
     from google.api_core.exceptions import from_http_response
 
     items: list[dict[str, Any]] = []
-    query = {**params, "pageSize": PAGE_SIZE}
+    query = {"pageSize": PAGE_SIZE, **params}  # a caller may ask for a smaller page (an API maximum)
     while True:
         response = session.get(url, params=query, timeout=TIMEOUT)
         if response.status_code != 200:

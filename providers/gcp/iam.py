@@ -27,6 +27,7 @@ from cspm.resources.base import GLOBAL_REGION, Resource
 from cspm.resources.gcp.iam import GcpPrincipal, GcpServiceAccount, RoleGrant, ServiceAccountKey
 
 IAM_ENDPOINT: Final = "https://iam.googleapis.com"
+ACCOUNTS_PAGE_SIZE: Final = 100  # serviceAccounts.list documents 100 as its maximum page
 
 POLICY_PERMISSION: Final = "resourcemanager.projects.getIamPolicy"
 PERMISSIONS = (
@@ -62,6 +63,7 @@ def collect(ctx: GcpContext) -> Iterator[Resource]:
     accounts = ctx.rest_list(
         f"{iam}/v1/projects/{ctx.project}/serviceAccounts",
         "accounts",
+        params={"pageSize": ACCOUNTS_PAGE_SIZE},
         operation="serviceAccounts.list",
         affects=(GcpServiceAccount,),
     )
