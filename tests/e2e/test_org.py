@@ -438,6 +438,7 @@ def test_gcp_organization_scans_every_project_at_any_depth(tmp_path: Path) -> No
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
+            CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         done = run_cli(["scan", "gcp", "--organization", ORG_ID, "--output-dir", str(tmp_path / "out"), "--quiet"], env)
@@ -464,6 +465,7 @@ def test_gcp_folder_scans_its_subtree_only(tmp_path: Path) -> None:
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
+            CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         done = run_cli(["scan", "gcp", "--folder", "20", "--output-dir", str(tmp_path / "out"), "--quiet"], env)
