@@ -99,8 +99,15 @@ def seed(endpoint_url: str, size: Size, *, threads: int = 8, progress: Callable[
                 pass
             progress(label)
 
+        def serial(label: str, fn: Callable[[Any], None], items: Iterable[Any]) -> None:
+            for item in items:
+                fn(item)
+            progress(label)
+
         keys = {r: clients.get("kms", r).create_key(Description="bench")["KeyMetadata"]["Arn"] for r in size.regions}
-        _seed_iam(clients, size, out, run)
+        # IAM one call at a time: moto's IAM backend is not thread-safe, and concurrent
+        # PutRolePolicy calls were answered HTTP 500 (the benchmark then stopped at seeding).
+        _seed_iam(clients, size, out, serial)
         _seed_s3(clients, size, keys, out, run)
         for region in size.regions:
             _seed_region(clients, size, region, keys[region], out, run)
