@@ -115,11 +115,11 @@ class _Pool:
 
     pydantic gives each model instance its own ``model_fields_set``: about 2.2 KB for a finding,
     more than its fields' dict, and as much again for every snapshot and its nested models. None
-    of cspm reads it (no ``exclude_unset``), so equal sets are shared, as are the account, region,
-    type and check id strings that every finding of a part repeats. Equality and serialization
-    are unchanged: they read the fields only."""
+    of cspm reads it (no ``exclude_unset``), so equal sets are shared, as are the resource uid,
+    account, region, type and check id strings that the findings of a part repeat. Equality and
+    serialization are unchanged: they read the fields only."""
 
-    _STRINGS = ("check_id", "resource_type", "account", "region", "provider")
+    _STRINGS = ("check_id", "resource_uid", "resource_type", "account", "region", "provider")
 
     def __init__(self) -> None:
         self.sets: dict[frozenset[str], set[str]] = {}
