@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SYNC := $(UV) sync --frozen --python $(PYTHON)
 
-.PHONY: install install-demo demo test test-fast lint catalog bench lock lock-check wheel-check mutate clean
+.PHONY: install install-demo demo test test-fast lint catalog bench lock lock-check wheel-check vendor-check mutate clean
 
 $(UV): requirements/uv.txt
 	rm -rf $(TOOLS)
@@ -71,6 +71,18 @@ wheel-check: | $(UV)
 	VIRTUAL_ENV=build/wheel-check/venv $(UV) pip install --quiet --no-deps dist/cspm-*.whl
 	mkdir -p build/wheel-check/run
 	cd build/wheel-check/run && ../venv/bin/cspm --version && ../venv/bin/cspm demo --quiet
+
+# The graph layout library vendored into the HTML report (docs/html-report.md): re-fetches the
+# pinned npm tarball, checks its sha256 and that the committed dagre.min.js is the one it ships.
+VENDOR := cspm/reporting/templates/vendor
+DAGRE_VERSION := 3.1.4
+vendor-check:
+	rm -rf build/vendor && mkdir -p build/vendor
+	curl -fsSL -o build/vendor/dagre-$(DAGRE_VERSION).tgz https://registry.npmjs.org/@dagrejs/dagre/-/dagre-$(DAGRE_VERSION).tgz
+	tar -xzf build/vendor/dagre-$(DAGRE_VERSION).tgz -C build/vendor package/dist/dagre.min.js
+	cp build/vendor/package/dist/dagre.min.js build/vendor/dagre.min.js
+	cd build/vendor && sha256sum -c $(CURDIR)/$(VENDOR)/SHA256SUMS
+	cmp build/vendor/dagre.min.js $(VENDOR)/dagre.min.js
 
 # Mutation testing of the condition evaluator and the permission evaluator ([tool.mutmut] in
 # pyproject.toml: cspm/iam/conditions.py and cspm/iam/evaluate.py against tests/iam). About

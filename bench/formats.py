@@ -17,6 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -136,7 +138,9 @@ def write_all(report: ScanReport, out: Path) -> dict[str, Any]:
     return {"total_seconds": round(time.perf_counter() - total_start, 3), "formats": per_format}
 
 
-def html_render_seconds(html: Path) -> dict[str, Any]:
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A fresh page of headless Chromium (Debian's, driven by playwright), closed on exit."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
@@ -152,7 +156,14 @@ def html_render_seconds(html: Path) -> dict[str, Any]:
                 "--no-first-run",
             ],
         )
-        page = browser.new_page()
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def html_render_seconds(html: Path) -> dict[str, Any]:
+    with chromium_page() as page:
         start = time.perf_counter()
         page.goto(html.as_uri())
         page.wait_for_selector("body[data-ready=true]", timeout=60_000)
@@ -167,7 +178,6 @@ def html_render_seconds(html: Path) -> dict[str, Any]:
         page.fill("#q", "ml-bucket-000042")
         page.wait_for_selector('body[data-shown="5"]')
         search = time.perf_counter() - start
-        browser.close()
     return {
         "wall_seconds": round(wall, 3),
         "page_ready_ms": round(nav),

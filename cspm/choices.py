@@ -20,7 +20,7 @@ REPORT_FORMATS = ("json", "ocsf", "asff", "sarif", "csv", "html")
 LINEAGE_FORMATS = ("tree", "dot", "mermaid")
 SERVICES = {
     "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail", "bedrock", "bedrock_agentcore"),
-    "azure": ("storage", "ml"),
+    "azure": ("storage", "ml", "cognitiveservices", "authorization", "keyvault"),
     "gcp": ("storage",),
 }
 

@@ -107,6 +107,13 @@ class UnitContext:
         for rtype in affects:
             self._inventory.mark_incomplete(rtype, self.account, where, f"{operation} failed: {code}")
 
+    def mark_incomplete(self, affects: Iterable[type[Resource]], reason: str) -> None:
+        """Mark the listings of ``affects`` incomplete in this unit's scope with a reason of the
+        collector's own (after the failed call was recorded by :meth:`error`): every check of
+        those types then answers ERROR with ``reason``."""
+        for rtype in affects:
+            self._inventory.mark_incomplete(rtype, self.account, self.region, reason)
+
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run ``fn`` over ``items`` on the scan's bounded fan-out pool, keeping order.
 

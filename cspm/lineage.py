@@ -93,6 +93,9 @@ MODEL_PACKAGE_GROUP = "aws.sagemaker.model_package_group"
 FEATURE_GROUP = "aws.sagemaker.feature_group"
 DOMAIN = "aws.sagemaker.domain"
 AI_TYPE_PREFIX = "aws.sagemaker."
+# The resources whose references make a bucket, key, repository or storage account part of an AI
+# supply chain (Azure's handlers are in cspm.lineage_azure).
+AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, "azure.ml.", "azure.cognitiveservices.")
 
 READS = "reads"  # job -> training / processing input
 WRITES = "writes"  # job -> output path
@@ -111,8 +114,8 @@ FROM_PACKAGE = "from_package"  # model -> model package
 IN_GROUP = "in_group"  # model package -> model package group
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
-RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY})
-LINEAGE_CHECKS = "aws.lineage."
+RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
+LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.")
 # Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
 # repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
 # bucket (job -> prefix -> bucket -> key).
@@ -283,7 +286,7 @@ class LineageGraph:
             for edge in self._in.get(current, ()):
                 source = self._nodes[edge.source]
                 path = [edge, *tail]
-                if source.type.startswith(AI_TYPE_PREFIX):
+                if source.type.startswith(AI_TYPE_PREFIXES):
                     paths.append(path)
                 elif source.type in _THROUGH and edge.source not in seen and len(path) < 4:
                     seen.add(edge.source)
@@ -320,10 +323,14 @@ class _Builder:
         self.key_names: dict[tuple[str, str, str], KmsKey] = {}
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
+        self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
+        self.handlers = _handlers()
         for resource in resources:
             self._index(resource)
 
     def _index(self, r: Resource) -> None:
+        if r.cloud() == "azure":
+            self.azure[r.uid.lower()] = r
         if isinstance(r, S3Bucket):
             self.buckets[r.name] = r
         elif isinstance(r, IamRole):
@@ -336,7 +343,7 @@ class _Builder:
                 self.key_names[(r.account, r.region, alias)] = r
         elif isinstance(r, EcrRepository):
             self.repositories[(r.registry_id, r.region, r.name)] = r
-        elif r.resource_type.startswith(AI_TYPE_PREFIX) and r.resource_type in _HANDLERS:
+        elif r.resource_type in self.handlers:
             self.ai.append(r)
             self.ai_by_uid[r.uid] = r
             self.named[(r.resource_type, r.account, r.region, r.name.lower())] = r
@@ -347,7 +354,7 @@ class _Builder:
         for resource in self.ai:
             self._resource_node(resource)
         for resource in self.ai:
-            _HANDLERS[resource.resource_type](self, resource)
+            self.handlers[resource.resource_type](self, resource)
         self._link_models_to_jobs()
         for node_id, resource in list(self.resources.items()):
             if isinstance(resource, S3Bucket):
@@ -672,6 +679,14 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
     DOMAIN: _domain,
     NOTEBOOK: _notebook,
 }
+
+
+def _handlers() -> dict[str, Callable[[_Builder, Resource], None]]:
+    """The handlers of every AI resource type: SageMaker's here, Azure's in
+    :mod:`cspm.lineage_azure` (which builds on this module, so it is imported on first use)."""
+    from cspm.lineage_azure import HANDLERS
+
+    return {**_HANDLERS, **HANDLERS}
 
 
 # ---------------------------------------------------------------------------------------------

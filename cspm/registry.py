@@ -48,6 +48,7 @@ FRAMEWORKS: Mapping[str, str] = {
     "cis-gcp-5.0": "CIS Google Cloud Platform Foundation Benchmark v5.0.0",
     "nist-800-53-r5": "NIST SP 800-53 Revision 5",
     "azure-policy": "Azure Policy built-in definitions",
+    "mcsb": "Microsoft cloud security benchmark v1",
     "gcp-genai": "Google Cloud security best practices for generative AI",
 }
 

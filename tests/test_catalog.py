@@ -115,7 +115,7 @@ def _call_with_unreadable_inputs(spec: CheckSpec, fill_sequences: bool) -> Any:
 # Checks that read only required fields, filled by the same bulk listing that produces the
 # resource: IAM principals and their policy lists come from GetAccountAuthorizationDetails (every
 # check of a principal's effective permissions judges those lists); Azure
-# storage account and container properties come from the listing itself, with unset properties
+# storage account, container and AI Services account properties come from the listing itself, with unset properties
 # mapped to their documented defaults at collection. When the listing succeeded these are facts,
 # so PASS is right; when it fails, the engine answers ERROR before the check runs
 # (test_listed_facts_answer_error_when_unlisted).
@@ -137,6 +137,19 @@ READS_ONLY_LISTED_FACTS = frozenset(
         "azure.storage.account_disallows_cross_tenant_replication",
         "azure.storage.account_disallows_shared_key_access",
         "azure.storage.container_is_not_public",
+        "azure.cognitiveservices.account_disables_local_auth",
+        "azure.ml.online_endpoint_uses_token_auth",
+        # a principal and its role assignments come from the assignment listing (ERROR when it fails)
+        *(
+            f"azure.authorization.principal_{name}"
+            for name in (
+                "has_no_privileged_subscription_role",
+                "has_no_wildcard_custom_role",
+                "has_no_broad_data_plane_role",
+                "cannot_escalate_privileges",
+                "is_resolved",
+            )
+        ),
     }
 )
 
@@ -222,6 +235,10 @@ AUDITED_MODULES = frozenset(
         "aws.iam",
         "azure.ml",
         "azure.storage",
+        "azure.cognitiveservices",
+        "azure.authorization",
+        "azure.keyvault",
+        "azure.lineage",
         "gcp.storage",
     }
 )

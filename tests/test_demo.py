@@ -136,6 +136,44 @@ AZURE_AND_GCP_VERDICTS = {
     ("azure.ml.workspace_encrypted_with_cmk", demo_azure.SECURE_WORKSPACE): "PASS",
     ("azure.ml.workspace_encrypted_with_cmk", demo_azure.OPEN_WORKSPACE): "FAIL",
     ("azure.ml.workspace_computes_disable_local_auth", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_identity_is_not_privileged", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_identity_is_not_privileged", demo_azure.OPEN_WORKSPACE): "FAIL",  # Contributor
+    ("azure.ml.workspace_datastores_use_entra_id", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_datastores_use_entra_id", demo_azure.OPEN_WORKSPACE): "FAIL",  # account key
+    ("azure.ml.workspace_sends_resource_logs", demo_azure.SECURE_WORKSPACE): "PASS",
+    ("azure.ml.workspace_sends_resource_logs", demo_azure.OPEN_WORKSPACE): "FAIL",
+    ("azure.ml.workspace_uses_application_insights", demo_azure.AI_HUB): "PASS",
+    ("azure.ml.workspace_uses_application_insights", demo_azure.AI_PROJECT): None,  # uses the hub's
+    ("azure.ml.online_endpoint_uses_token_auth", demo_azure.SECURE_ENDPOINT): "PASS",
+    ("azure.ml.online_endpoint_uses_token_auth", demo_azure.OPEN_ENDPOINT): "FAIL",
+    ("azure.ml.online_endpoint_disables_public_network_access", demo_azure.OPEN_ENDPOINT): "FAIL",
+    ("azure.ml.registry_uses_private_endpoint", demo_azure.REGISTRY): "PASS",
+    ("azure.keyvault.vault_uses_private_endpoint", demo_azure.SECURE_VAULT): "PASS",
+    ("azure.keyvault.vault_uses_private_endpoint", demo_azure.LEGACY_VAULT): "FAIL",
+    ("azure.keyvault.vault_is_recoverable", demo_azure.LEGACY_VAULT): "FAIL",
+    # the AI chain's storage and vaults, judged along the lineage
+    ("azure.lineage.ai_storage_account_is_private", demo_azure.DATA_ACCOUNT): "PASS",
+    ("azure.lineage.ai_storage_account_is_private", demo_azure.LEGACY_ACCOUNT): "FAIL",
+    ("azure.lineage.ai_key_vault_is_private", demo_azure.SECURE_VAULT): "PASS",
+    ("azure.lineage.ai_key_vault_is_private", demo_azure.LEGACY_VAULT): "FAIL",
+    # the production Azure OpenAI account and the playground
+    ("azure.cognitiveservices.account_disables_local_auth", demo_azure.SECURE_AI_ACCOUNT): "PASS",
+    ("azure.cognitiveservices.account_disables_local_auth", demo_azure.OPEN_AI_ACCOUNT): "FAIL",
+    ("azure.cognitiveservices.account_uses_private_endpoint", demo_azure.SECURE_AI_ACCOUNT): "PASS",
+    ("azure.cognitiveservices.account_uses_private_endpoint", demo_azure.OPEN_AI_ACCOUNT): "FAIL",  # Pending
+    ("azure.cognitiveservices.account_sends_audit_logs", demo_azure.SECURE_AI_ACCOUNT): "PASS",
+    ("azure.cognitiveservices.account_sends_audit_logs", demo_azure.OPEN_AI_ACCOUNT): "FAIL",
+    ("azure.cognitiveservices.deployment_blocks_prompt_attacks", "gpt-4o-support"): "PASS",
+    ("azure.cognitiveservices.deployment_blocks_prompt_attacks", "embeddings"): "PASS",  # DefaultV2
+    ("azure.cognitiveservices.deployment_blocks_prompt_attacks", "gpt-35-legacy"): "FAIL",  # Microsoft.Default
+    ("azure.cognitiveservices.deployment_filters_harmful_content", "gpt-4o-mini-test"): "FAIL",  # filter deleted
+    # who holds what
+    ("azure.authorization.principal_has_no_privileged_subscription_role", demo_azure.DEPLOY_PIPELINE): "FAIL",
+    ("azure.authorization.principal_has_no_privileged_subscription_role", demo_azure.OPENAI_IDENTITY): "PASS",
+    ("azure.authorization.principal_cannot_escalate_privileges", demo_azure.SANDBOX_WS_IDENTITY): "FAIL",
+    ("azure.authorization.principal_has_no_wildcard_custom_role", demo_azure.DATA_SCIENTISTS): "FAIL",
+    ("azure.authorization.principal_has_no_broad_data_plane_role", demo_azure.DATA_SCIENTISTS): "FAIL",
+    ("azure.authorization.principal_is_resolved", demo_azure.DELETED_PRINCIPAL): "FAIL",
     # the hardened model-artifacts bucket and the public training-data bucket
     ("gcp.storage.bucket_is_not_public", demo_gcp.MODELS_BUCKET): "PASS",
     ("gcp.storage.bucket_is_not_public", demo_gcp.PUBLIC_BUCKET): "FAIL",

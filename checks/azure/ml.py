@@ -6,10 +6,16 @@ Compliance ids are the Azure Policy built-in definition ids (``azure-policy``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from cspm.checks.azure import _rbac
+from cspm.checks.azure._monitor import diagnostics_verdict
+from cspm.checks.azure._network import private_endpoint_verdict
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
-from cspm.resources.azure.ml import MlWorkspace
-from cspm.resources.azure.network import approved_connections
+from cspm.resources.azure.authorization import RbacPrincipal
+from cspm.resources.azure.ml import MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.monitor import DiagnosticSetting
 
 # Compute types the local-authentication policy applies to (Azure Policy e96a9a5f, v2.1.0).
 LOCAL_AUTH_COMPUTE_TYPES = frozenset({"ComputeInstance", "AmlCompute"})
@@ -21,6 +27,7 @@ POLICY_PRIVATE_LINK = f"{_POLICY}/Workspace_PrivateLinkEnabled_Audit.json"
 POLICY_ISOLATION_MODE = f"{_POLICY}/ManagedNetworkIsolationMode_Audit.json"
 POLICY_CMK = f"{_POLICY}/Workspace_CMKEnabled_Audit.json"
 POLICY_LOCAL_AUTH = f"{_POLICY}/DisableLocalAuth_Audit.json"
+POLICY_RESOURCE_LOGS = f"{_POLICY}/MachineLearningServices_AuditDiagnosticLog_Audit.json"
 MANAGED_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-managed-network"
 MANAGED_NETWORK_TRAINING = (
     "https://learn.microsoft.com/en-us/training/modules/restrict-azure-machine-learning-workspace-network/"
@@ -28,6 +35,16 @@ MANAGED_NETWORK_TRAINING = (
 )
 CUSTOMER_MANAGED_KEYS = "https://learn.microsoft.com/en-us/azure/machine-learning/concept-customer-managed-keys"
 SHARED_KEY_STORAGE = "https://docs.azure.cn/zh-cn/machine-learning/how-to-disable-local-auth-storage?view=azureml-api-2"
+ENDPOINT_AUTH = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-authenticate-online-endpoint"
+ENDPOINT_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/concept-secure-online-endpoint"
+REGISTRY_NETWORK = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-registry-network-isolation"
+DATASTORE_IDENTITY = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-datastore"
+DEFENDER_AI = "https://learn.microsoft.com/en-us/azure/defender-for-cloud/recommendations-reference-ai"
+MONITOR_ONLINE_ENDPOINTS = "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-monitor-online-endpoints"
+RBAC_BEST_PRACTICES = "https://learn.microsoft.com/en-us/azure/role-based-access-control/best-practices"
+WORKSPACE_IDENTITY = (
+    "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-identity-based-service-authentication"
+)
 COMPUTE_DISABLE_LOCAL_AUTH = (
     "https://learn.microsoft.com/en-us/dotnet/api/"
     "microsoft.azure.powershell.cmdlets.machinelearningservices.models.icompute.disablelocalauth?view=az-ps-latest"
@@ -69,11 +86,7 @@ def workspace_uses_private_endpoint(workspace: MlWorkspace) -> Result:
     """A private endpoint connects your virtual network to the workspace without a public IP
     address, over the Azure backbone, so the workspace's public access can be disabled. As in
     Azure Policy 40cec1dd, only Approved connections count."""
-    approved = approved_connections(workspace.private_endpoint_connections)
-    if approved:
-        return passed(f"{len(approved)} approved private endpoint(s).", evidence={"approved": approved})
-    states = {c.name: c.status for c in workspace.private_endpoint_connections}
-    return failed("No approved private endpoint connection.", evidence={"connections": states})
+    return private_endpoint_verdict(workspace.private_endpoint_connections)
 
 
 @check(
@@ -178,3 +191,188 @@ def workspace_computes_disable_local_auth(workspace: MlWorkspace) -> Result:
     if offending:
         return failed(f"{len(offending)} compute(s) allow local authentication.", evidence={"computes": offending})
     return passed(f"All {len(relevant)} compute(s) have local authentication disabled.")
+
+
+@check(
+    title="Azure ML workspace's managed identity holds no privileged role on the subscription",
+    fail_title="Azure ML workspace's managed identity holds a privileged role on the subscription",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Give the workspace identity the roles it needs on its storage account, key vault and registry "
+    "only, not Owner or Contributor on the subscription.",
+    compliance={"mcsb": ["PA-7", "IM-3"], "nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0012"],
+    references=(RBAC_BEST_PRACTICES, WORKSPACE_IDENTITY),
+)
+def workspace_identity_is_not_privileged(workspace: MlWorkspace, principals: Sequence[RbacPrincipal]) -> Result:
+    """The workspace identity reaches its storage account, key vault and container registry on
+    behalf of jobs and endpoints; those resources are what it needs roles on. Subscription-wide
+    Owner, Contributor or an access-admin role lets any job or notebook that runs as it change
+    or take over everything in the subscription. ERROR when role assignments could not be read."""
+    return _rbac.identity_verdict(workspace.identity, principals, "workspace")
+
+
+@check(
+    title="Azure ML workspace (AI Foundry hub) sends monitoring to Application Insights",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LOGGING,
+    remediation="Associate an Application Insights resource with the hub or workspace.",
+    compliance={"mcsb": ["LT-3"], "nist-800-53-r5": ["AU-12", "SI-4"]},
+    attack=["AML.T0040"],
+    references=(DEFENDER_AI, MONITOR_ONLINE_ENDPOINTS),
+)
+def workspace_uses_application_insights(workspace: MlWorkspace) -> Result:
+    """Defender for Cloud: "Application Insights should be used on Azure AI Foundry"; the hub
+    "uses Azure Application Insights to store monitoring information about your deployed
+    models", without it threat detection and incident response are delayed. Projects use their
+    hub's, so they are not assessed. Not set means none."""
+    if workspace.kind.lower() == "project":
+        return not_applicable("Projects use their hub's Application Insights.")
+    if workspace.application_insights:
+        return passed(
+            "Application Insights is associated.", evidence={"application_insights": workspace.application_insights}
+        )
+    return failed("No Application Insights resource is associated.")
+
+
+@check(
+    title="Azure ML online endpoint requires token authentication",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Recreate the endpoint with auth_mode aad_token (Microsoft Entra) or aml_token; keys cannot be "
+    "scoped to a caller and do not expire.",
+    compliance={"mcsb": ["IM-1"], "nist-800-53-r5": ["IA-2", "IA-5"]},
+    attack=["AML.T0040", "AML.T0012"],
+    references=(ENDPOINT_AUTH,),
+)
+def online_endpoint_uses_token_auth(endpoint: MlOnlineEndpoint) -> Result:
+    """An online endpoint authenticates callers with keys (which do not expire), an Azure ML
+    token or a Microsoft Entra token (both expire, and Entra tokens are authorized with RBAC on
+    the endpoint). Key authentication lets anyone holding the key score the model."""
+    if endpoint.auth_mode.lower() == "key":
+        return failed("The endpoint accepts keys.", evidence={"auth_mode": endpoint.auth_mode})
+    return passed(f"The endpoint requires {endpoint.auth_mode} tokens.")
+
+
+@check(
+    title="Azure ML online endpoint disables public network access",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Set the endpoint's public_network_access to disabled and score through the workspace's "
+    "private endpoint.",
+    compliance={"mcsb": ["NS-2"], "nist-800-53-r5": ["SC-7"]},
+    attack=["AML.T0049", "AML.T0040"],
+    references=(ENDPOINT_NETWORK,),
+)
+def online_endpoint_disables_public_network_access(endpoint: MlOnlineEndpoint) -> Result:
+    """With public network access disabled a managed online endpoint accepts scoring requests
+    only through the workspace's private endpoint; enabled, it is reachable from the internet
+    (authentication still applies). Not set means Enabled."""
+    if endpoint.public_network_access == "Disabled":
+        return passed("Public network access is disabled.")
+    return failed(
+        f"Public network access is {endpoint.public_network_access}.",
+        evidence={"public_network_access": endpoint.public_network_access, "scoring_uri": endpoint.scoring_uri},
+    )
+
+
+@check(
+    title="Azure ML online endpoint's managed identity holds no privileged role on the subscription",
+    fail_title="Azure ML online endpoint's managed identity holds a privileged role on the subscription",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Give the endpoint identity read access to its model storage and registry only.",
+    compliance={"mcsb": ["PA-7", "IM-3"], "nist-800-53-r5": ["AC-6"]},
+    attack=["AML.T0012"],
+    references=(RBAC_BEST_PRACTICES, ENDPOINT_AUTH),
+)
+def online_endpoint_identity_is_not_privileged(
+    endpoint: MlOnlineEndpoint, principals: Sequence[RbacPrincipal]
+) -> Result:
+    """The scoring code runs as the endpoint's identity; a model or request that gets code
+    execution in the container acts with its roles. Subscription-wide Owner, Contributor or an
+    access-admin role makes that a takeover. ERROR when role assignments could not be read."""
+    return _rbac.identity_verdict(endpoint.identity, principals, "endpoint")
+
+
+@check(
+    title="Azure ML registry disables public network access",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Set the registry's public network access to Disabled and reach it through a private endpoint.",
+    compliance={"mcsb": ["NS-2"], "nist-800-53-r5": ["SC-7"]},
+    attack=["AML.T0010.003"],
+    references=(REGISTRY_NETWORK,),
+)
+def registry_disables_public_network_access(registry: MlRegistry) -> Result:
+    """A registry holds the models, environments and components that workspaces deploy; with
+    public access enabled anyone with a role on it can reach it from anywhere. Not set means
+    Enabled."""
+    if registry.public_network_access == "Disabled":
+        return passed("Public network access is disabled.")
+    return failed(f"Public network access is {registry.public_network_access}.")
+
+
+@check(
+    title="Azure ML registry is reached through an approved private endpoint",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Create a private endpoint for the registry (sub-resource amlregistry) and approve it.",
+    compliance={"mcsb": ["NS-2"], "nist-800-53-r5": ["SC-7", "AC-4(21)"]},
+    attack=["AML.T0010.003"],
+    references=(REGISTRY_NETWORK,),
+)
+def registry_uses_private_endpoint(registry: MlRegistry) -> Result:
+    """Workspaces behind private endpoints pull registry assets through the registry's private
+    endpoint; only Approved connections carry traffic (Pending and Rejected ones are named)."""
+    return private_endpoint_verdict(registry.private_endpoint_connections)
+
+
+@check(
+    title="Azure ML workspace sends resource logs to a destination",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.LOGGING,
+    remediation="Add a diagnostic setting that sends the workspace's log categories (or allLogs) to a Log "
+    "Analytics workspace, storage account or event hub; keep a year.",
+    compliance={"azure-policy": ["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"], "mcsb": ["LT-3"]},
+    attack=["AML.T0040"],
+    references=(POLICY_RESOURCE_LOGS,),
+)
+def workspace_sends_resource_logs(workspace: MlWorkspace) -> Result:
+    """Resource logs recreate "activity trails to use for investigation purposes" when an
+    incident occurs (Azure Policy afe0c3be; Defender for Cloud: "Resource logs in Azure Machine
+    Learning Workspaces should be enabled"). Any enabled log category or group sent somewhere
+    passes; the policy's one-year retention for storage destinations is not read."""
+    return diagnostics_verdict(workspace.diagnostic_settings, _sends_logs, "resource logs", "workspace")
+
+
+def _sends_logs(setting: DiagnosticSetting) -> bool:
+    return setting.sends_logs
+
+
+@check(
+    title="Azure ML workspace (AI Foundry project) reaches its datastores with Microsoft Entra ID",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Recreate account-key and SAS datastores as identity-based (credentials None) and grant the "
+    "workspace or user identities Storage Blob Data roles on the data.",
+    compliance={"mcsb": ["IM-1"], "nist-800-53-r5": ["IA-5", "AC-6"]},
+    attack=["AML.T0012", "AML.T0055"],
+    references=(DEFENDER_AI, DATASTORE_IDENTITY),
+)
+def workspace_datastores_use_entra_id(workspace: MlWorkspace) -> Result:
+    """Defender for Cloud: "Microsoft Entra ID should be used when connecting to data stores on
+    Azure AI Foundry project" (high): credential-based access "poses a risk of unauthorized
+    access". A datastore with an account key or SAS token lets every workspace user read the
+    data with that secret; an identity-based one (credentials None) authorizes each caller."""
+    if workspace.datastores is None:
+        return unknown("The workspace's datastores could not be listed.")
+    if not workspace.datastores:
+        return not_applicable("The workspace has no datastore.")
+    unknown_types = sorted(d.name for d in workspace.datastores if d.credentials_type == "Unknown")
+    secret = sorted(d.name for d in workspace.datastores if d.uses_account_secret)
+    if secret:
+        return failed(f"{len(secret)} datastore(s) use an account key or SAS token.", evidence={"datastores": secret})
+    if unknown_types:
+        return unknown("Some datastores have no credentials type.", evidence={"datastores": unknown_types})
+    return passed(f"All {len(workspace.datastores)} datastore(s) use Microsoft Entra identities.")

@@ -36,6 +36,7 @@ import ipaddress
 import re
 import ssl
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.machinelearni
 
 STORAGE_ACCOUNTS = "Microsoft.Storage/storageAccounts"
 WORKSPACES = "Microsoft.MachineLearningServices/workspaces"
+AI_ACCOUNTS = "Microsoft.CognitiveServices/accounts"
 
 
 def resource_id(resource_type: str, name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP) -> str:
@@ -229,9 +231,11 @@ def workspace(
     location: str = "eastus",
     kind: str = "Default",
     tags: dict[str, str] | None = None,
+    principal_id: str = "p-1",
     **properties: Any,
 ) -> dict[str, Any]:
-    """A workspace as ``Workspaces_ListBySubscription`` (API 2024-10-01) returns it."""
+    """A workspace as ``Workspaces_ListBySubscription`` (API 2024-10-01) returns it, with a
+    system-assigned identity whose object id is ``principal_id``."""
     group = f"/subscriptions/{sub}/resourceGroups/{rg}"
     return tracked_resource(
         WORKSPACES,
@@ -241,7 +245,7 @@ def workspace(
         location=location,
         tags={"stage": "prod"} if tags is None else tags,
         kind=kind,
-        identity={"type": "SystemAssigned", "principalId": "p-1", "tenantId": TENANT},
+        identity=system_identity(principal_id),
         sku={"name": "Basic", "tier": "Basic"},
         systemData={"createdAt": "2024-01-01T00:00:00Z", "createdBy": "someone@example.com"},
         properties={
@@ -318,6 +322,536 @@ def compute(
     }
 
 
+def ai_account_id(name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP) -> str:
+    return resource_id(AI_ACCOUNTS, name, sub=sub, rg=rg)
+
+
+def ai_account(
+    name: str,
+    *,
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "swedencentral",
+    kind: str = "AIServices",
+    tags: dict[str, str] | None = None,
+    identity: dict[str, Any] | None = None,
+    **properties: Any,
+) -> dict[str, Any]:
+    """An account as ``Accounts_List`` (Microsoft.CognitiveServices, API 2024-10-01) returns it;
+    ``properties`` as given (unset = omitted); no ``identity`` unless given."""
+    body: dict[str, Any] = {
+        "location": location,
+        "tags": {"team": "ml"} if tags is None else tags,
+        "kind": kind,
+        "sku": {"name": "S0"},
+        "etag": '"0a00c2d1-0000-0c00-0000-000000000000"',
+        "systemData": {"createdAt": "2024-01-01T00:00:00Z", "createdBy": "someone@example.com"},
+        "properties": {
+            "endpoint": f"https://{name}.cognitiveservices.azure.com/",
+            "customSubDomainName": name,
+            "provisioningState": "Succeeded",
+            "capabilities": [{"name": "VirtualNetworks"}, {"name": "CustomerManagedKey"}, {"name": "RaiMonitor"}],
+            "dateCreated": "2024-01-01T00:00:00.0000000Z",
+            **properties,
+        },
+    }
+    if identity is not None:
+        body["identity"] = identity
+    return tracked_resource(AI_ACCOUNTS, name, sub=sub, rg=rg, **body)
+
+
+def system_identity(principal_id: str) -> dict[str, Any]:
+    """A system-assigned managed identity, as ARM shows it on a resource."""
+    return {"type": "SystemAssigned", "principalId": principal_id, "tenantId": TENANT}
+
+
+def hardened_ai_account(
+    name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP, principal_id: str = "ai-principal", **kw: Any
+) -> dict[str, Any]:
+    """An AI Services account configured the way every check wants it."""
+    connection = private_endpoint_connection(ai_account_id(name, sub=sub, rg=rg), "pe-ai")
+    properties: dict[str, Any] = {
+        "disableLocalAuth": True,
+        "publicNetworkAccess": "Disabled",
+        "networkAcls": {"defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": [], "bypass": "None"},
+        "privateEndpointConnections": [connection],
+        "encryption": {
+            "keySource": "Microsoft.KeyVault",
+            "keyVaultProperties": {
+                "keyName": "ai-key",
+                "keyVersion": "0123456789abcdef0123456789abcdef",
+                "keyVaultUri": "https://ml-kv.vault.azure.net/",
+            },
+        },
+        "restrictOutboundNetworkAccess": True,
+        "allowedFqdnList": ["mlstore.blob.core.windows.net"],
+    }
+    properties.update(kw.pop("properties", {}))
+    return ai_account(name, sub=sub, rg=rg, identity=system_identity(principal_id), **properties, **kw)
+
+
+def ai_deployment(
+    account: str,
+    name: str,
+    model: str = "gpt-4o",
+    version: str = "2024-11-20",
+    *,
+    rai_policy: str | None = "Microsoft.DefaultV2",
+    sku: str = "GlobalStandard",
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A deployment as ``Deployments_List`` returns it; ``rai_policy`` None: ``raiPolicyName`` omitted."""
+    props: dict[str, Any] = {
+        "model": {"format": "OpenAI", "name": model, "version": version},
+        "versionUpgradeOption": "OnceNewDefaultVersionAvailable",
+        "provisioningState": "Succeeded",
+        "capabilities": {"chatCompletion": "true"},
+    }
+    if rai_policy is not None:
+        props["raiPolicyName"] = rai_policy
+    return {
+        "id": ai_account_id(account, sub=sub, rg=rg) + f"/deployments/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/deployments",
+        "sku": {"name": sku, "capacity": 10},
+        "properties": props,
+    }
+
+
+HARM_CATEGORIES = ("Hate", "Sexual", "Violence", "Selfharm")
+
+
+def rai_policy(
+    account: str,
+    name: str,
+    *,
+    threshold: str = "Medium",
+    jailbreak: bool = True,
+    blocking: bool = True,
+    policy_type: str = "UserManaged",
+    blocklists: tuple[str, ...] = (),
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A RAI policy as ``RaiPolicies_List`` returns it: the four harm categories at ``threshold``
+    on prompts and completions, the Jailbreak (prompt shield) filter on prompts."""
+    filters: list[dict[str, Any]] = [
+        {"name": category, "severityThreshold": threshold, "blocking": blocking, "enabled": True, "source": source}
+        for source in ("Prompt", "Completion")
+        for category in HARM_CATEGORIES
+    ]
+    filters.append({"name": "Jailbreak", "blocking": blocking, "enabled": jailbreak, "source": "Prompt"})
+    filters.append({"name": "Protected Material Text", "blocking": blocking, "enabled": True, "source": "Completion"})
+    props: dict[str, Any] = {"type": policy_type, "mode": "Blocking", "contentFilters": filters}
+    if policy_type == "UserManaged":
+        props["basePolicyName"] = "Microsoft.DefaultV2"
+    props["customBlocklists"] = [{"source": "Prompt", "blocklistName": b, "blocking": True} for b in blocklists]
+    return {
+        "id": ai_account_id(account, sub=sub, rg=rg) + f"/raiPolicies/{name}",
+        "name": name,
+        "type": "Microsoft.CognitiveServices/accounts/raiPolicies",
+        "properties": props,
+    }
+
+
+def default_rai_policies(account: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP) -> list[dict[str, Any]]:
+    """The built-in policies every account lists (SystemManaged)."""
+    return [
+        rai_policy(account, "Microsoft.Default", jailbreak=False, policy_type="SystemManaged", sub=sub, rg=rg),
+        rai_policy(account, "Microsoft.DefaultV2", policy_type="SystemManaged", sub=sub, rg=rg),
+    ]
+
+
+def diagnostic_setting(
+    resource: str,
+    name: str = "to-law",
+    *,
+    categories: tuple[str, ...] = (),
+    category_groups: tuple[str, ...] = ("audit",),
+    workspace: bool = True,
+) -> dict[str, Any]:
+    """A ``Microsoft.Insights/diagnosticSettings`` of ``resource`` (API 2021-05-01-preview)."""
+    logs = [{"category": c, "categoryGroup": None, "enabled": True} for c in categories]
+    logs += [{"category": None, "categoryGroup": g, "enabled": True} for g in category_groups]
+    props: dict[str, Any] = {
+        "logs": logs,
+        "metrics": [{"category": "AllMetrics", "enabled": False, "timeGrain": None}],
+        "logAnalyticsDestinationType": None,
+    }
+    if workspace:
+        props["workspaceId"] = (
+            "/subscriptions/x/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/law"
+        )
+    return {
+        "id": f"{resource}/providers/microsoft.insights/diagnosticSettings/{name}",
+        "name": name,
+        "type": "Microsoft.Insights/diagnosticSettings",
+        "properties": props,
+    }
+
+
+# Built-in roles (same GUID in every tenant) and their permissions, as RoleDefinitions_List returns them.
+BUILT_IN_ROLES: dict[str, tuple[str, dict[str, list[str]]]] = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": ("Owner", {"actions": ["*"]}),
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": (
+        "Contributor",
+        {
+            "actions": ["*"],
+            "notActions": [
+                "Microsoft.Authorization/*/Delete",
+                "Microsoft.Authorization/*/Write",
+                "Microsoft.Authorization/elevateAccess/Action",
+                "Microsoft.Blueprint/blueprintAssignments/write",
+                "Microsoft.Blueprint/blueprintAssignments/delete",
+                "Microsoft.Compute/galleries/share/action",
+                "Microsoft.Purview/consents/write",
+                "Microsoft.Purview/consents/delete",
+                "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+                "Microsoft.Subscription/cancel/action",
+                "Microsoft.Subscription/enable/action",
+            ],
+        },
+    ),
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": ("Reader", {"actions": ["*/read"]}),
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": (
+        "User Access Administrator",
+        {"actions": ["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"]},
+    ),
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": (
+        "Storage Blob Data Owner",
+        {
+            "actions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/*",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ],
+            "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"],
+        },
+    ),
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": (
+        "Storage Blob Data Contributor",
+        {
+            "actions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ],
+            "dataActions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+            ],
+        },
+    ),
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": (
+        "Storage Blob Data Reader",
+        {
+            "actions": [
+                "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ],
+            "dataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"],
+        },
+    ),
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": (
+        "Cognitive Services OpenAI Contributor",
+        {
+            "actions": [
+                "Microsoft.CognitiveServices/*/read",
+                "Microsoft.CognitiveServices/accounts/deployments/write",
+                "Microsoft.CognitiveServices/accounts/deployments/delete",
+                "Microsoft.CognitiveServices/accounts/raiPolicies/read",
+                "Microsoft.Authorization/roleAssignments/read",
+                "Microsoft.Authorization/roleDefinitions/read",
+            ],
+            "dataActions": ["Microsoft.CognitiveServices/accounts/OpenAI/*"],
+        },
+    ),
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": (
+        "Cognitive Services OpenAI User",
+        {
+            "actions": ["Microsoft.CognitiveServices/*/read", "Microsoft.Authorization/roleAssignments/read"],
+            "dataActions": ["Microsoft.CognitiveServices/accounts/OpenAI/*/read"],
+        },
+    ),
+}
+ROLE_IDS = {name: guid for guid, (name, _) in BUILT_IN_ROLES.items()}
+
+
+def role_definition(
+    guid: str,
+    name: str,
+    *,
+    sub: str = SUBSCRIPTION,
+    role_type: str = "CustomRole",
+    actions: list[str] | None = None,
+    not_actions: list[str] | None = None,
+    data_actions: list[str] | None = None,
+    not_data_actions: list[str] | None = None,
+) -> dict[str, Any]:
+    """A role definition as ``RoleDefinitions_List`` (API 2022-04-01) returns it."""
+    return {
+        "id": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "name": guid,
+        "properties": {
+            "roleName": name,
+            "type": role_type,
+            "description": name,
+            "assignableScopes": ["/"] if role_type == "BuiltInRole" else [f"/subscriptions/{sub}"],
+            "permissions": [
+                {
+                    "actions": actions or [],
+                    "notActions": not_actions or [],
+                    "dataActions": data_actions or [],
+                    "notDataActions": not_data_actions or [],
+                }
+            ],
+            "createdOn": "2015-02-02T21:55:09.8806423Z",
+            "updatedOn": "2024-01-01T00:00:00.0000000Z",
+        },
+    }
+
+
+def built_in_role_definitions(sub: str = SUBSCRIPTION) -> list[dict[str, Any]]:
+    return [
+        role_definition(
+            guid,
+            name,
+            sub=sub,
+            role_type="BuiltInRole",
+            actions=perms.get("actions"),
+            not_actions=perms.get("notActions"),
+            data_actions=perms.get("dataActions"),
+        )
+        for guid, (name, perms) in BUILT_IN_ROLES.items()
+    ]
+
+
+def role_assignment(
+    principal_id: str,
+    role: str,
+    scope: str,
+    *,
+    principal_type: str = "ServicePrincipal",
+    sub: str = SUBSCRIPTION,
+    condition: str | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A role assignment as ``RoleAssignments_ListForSubscription`` (API 2022-04-01) returns it;
+    ``role`` is the name of a role in :data:`BUILT_IN_ROLES` or a role definition GUID."""
+    guid = ROLE_IDS.get(role, role)
+    if guid == role and " " in role:
+        raise ValueError(f"{role!r} is not a built-in role of the fake; pass its GUID")
+    assignment = name or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{principal_id}|{guid}|{scope}".lower()))
+    return {
+        "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{assignment}",
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": assignment,
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+            "principalId": principal_id,
+            "principalType": principal_type,
+            "scope": scope,
+            "condition": condition,
+            "conditionVersion": "2.0" if condition else None,
+            "createdOn": "2024-01-01T00:00:00.0000000Z",
+            "updatedOn": "2024-01-01T00:00:00.0000000Z",
+            "createdBy": None,
+            "updatedBy": None,
+            "delegatedManagedIdentityResourceId": None,
+            "description": None,
+        },
+    }
+
+
+def datastore(
+    workspace_name: str,
+    name: str = "workspaceblobstore",
+    credentials: str = "None",
+    *,
+    account: str = "mlstore",
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A datastore as ``Datastores_List`` (API 2024-10-01) returns it; ``credentials`` is the
+    credentialsType (AccountKey, Sas, ServicePrincipal, Certificate, None = identity-based)."""
+    return {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/datastores/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/datastores",
+        "properties": {
+            "datastoreType": "AzureBlob",
+            "accountName": account,
+            "containerName": f"azureml-blobstore-{name}",
+            "endpoint": "core.windows.net",
+            "protocol": "https",
+            "credentials": {"credentialsType": credentials},
+            "isDefault": name == "workspaceblobstore",
+            "serviceDataAccessAuthIdentity": "WorkspaceSystemAssignedIdentity",
+        },
+    }
+
+
+def online_endpoint(
+    workspace_name: str,
+    name: str,
+    *,
+    auth_mode: str = "AADToken",
+    public_network_access: str | None = "Disabled",
+    principal_id: str | None = None,
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "eastus",
+) -> dict[str, Any]:
+    """An online endpoint as ``OnlineEndpoints_List`` (API 2024-10-01) returns it."""
+    props: dict[str, Any] = {
+        "authMode": auth_mode,
+        "scoringUri": f"https://{name}.{location}.inference.ml.azure.com/score",
+        "swaggerUri": f"https://{name}.{location}.inference.ml.azure.com/swagger.json",
+        "provisioningState": "Succeeded",
+        "traffic": {"blue": 100},
+    }
+    if public_network_access is not None:
+        props["publicNetworkAccess"] = public_network_access
+    body: dict[str, Any] = {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/onlineEndpoints/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+        "location": location,
+        "kind": "Managed",
+        "tags": {},
+        "properties": props,
+    }
+    if principal_id is not None:
+        body["identity"] = system_identity(principal_id)
+    return body
+
+
+def online_deployment(
+    endpoint: dict[str, Any],
+    name: str = "blue",
+    *,
+    model: str = "azureml://registries/azureml/models/Phi-3-mini-4k-instruct/versions/15",
+    egress: str | None = "Disabled",
+) -> dict[str, Any]:
+    """A deployment of ``endpoint`` as ``OnlineDeployments_List`` returns it."""
+    props: dict[str, Any] = {
+        "endpointComputeType": "Managed",
+        "model": model,
+        "instanceType": "Standard_NC6s_v3",
+        "appInsightsEnabled": True,
+        "provisioningState": "Succeeded",
+        "scaleSettings": {"scaleType": "Default"},
+    }
+    if egress is not None:
+        props["egressPublicNetworkAccess"] = egress
+    return {
+        "id": f"{endpoint['id']}/deployments/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+        "location": endpoint["location"],
+        "kind": "Managed",
+        "sku": {"name": "Default", "capacity": 1},
+        "properties": props,
+    }
+
+
+def ml_registry(
+    name: str,
+    *,
+    public_network_access: str | None = "Disabled",
+    connections: tuple[tuple[str, str], ...] = (("pe-registry", "Approved"),),
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "eastus",
+) -> dict[str, Any]:
+    """A registry as ``Registries_ListBySubscription`` returns it; ``connections`` are (name, status)."""
+    rid = resource_id("Microsoft.MachineLearningServices/registries", name, sub=sub, rg=rg)
+    network = f"/subscriptions/{sub}/resourceGroups/net/providers/Microsoft.Network"
+    props: dict[str, Any] = {
+        "discoveryUrl": f"https://{location}.api.azureml.ms/registrymanagement/v1.0/registries/{name}/discovery",
+        "mlFlowRegistryUri": f"azureml://{location}.api.azureml.ms/mlflow/v1.0{rid}",
+        "regionDetails": [{"location": location, "storageAccountDetails": [], "acrDetails": []}],
+        "registryPrivateEndpointConnections": [
+            {
+                "id": f"{rid}/privateEndpointConnections/{pe}",
+                "location": location,
+                "properties": {
+                    "privateEndpoint": {"id": f"{network}/privateEndpoints/{pe}"},
+                    "registryPrivateLinkServiceConnectionState": {
+                        "status": status,
+                        "description": "",
+                        "actionsRequired": "",
+                    },
+                    "groupIds": ["amlregistry"],
+                    "provisioningState": "Succeeded",
+                },
+            }
+            for pe, status in connections
+        ],
+    }
+    if public_network_access is not None:
+        props["publicNetworkAccess"] = public_network_access
+    return tracked_resource(
+        "Microsoft.MachineLearningServices/registries",
+        name,
+        sub=sub,
+        rg=rg,
+        location=location,
+        tags={},
+        identity={"type": "SystemAssigned", "principalId": f"{name}-principal", "tenantId": TENANT},
+        properties=props,
+    )
+
+
+def key_vault(
+    name: str,
+    *,
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+    location: str = "eastus",
+    hardened: bool = True,
+    connections: tuple[tuple[str, str], ...] | None = None,
+    **properties: Any,
+) -> dict[str, Any]:
+    """A vault as ``Vaults_ListBySubscription`` (API 2023-07-01) returns it: hardened (private,
+    purge protection, RBAC) or as the 2019-era defaults left it; ``connections`` are (name, status)."""
+    vid = resource_id("Microsoft.KeyVault/vaults", name, sub=sub, rg=rg)
+    pecs = connections if connections is not None else ((("pe-kv", "Approved"),) if hardened else ())
+    props: dict[str, Any] = {
+        "tenantId": TENANT,
+        "sku": {"family": "A", "name": "standard"},
+        "vaultUri": f"https://{name}.vault.azure.net/",
+        "provisioningState": "Succeeded",
+        "accessPolicies": [],
+        # Key Vault lists its connections as id, etag and properties, without a name
+        "privateEndpointConnections": [
+            {
+                "etag": "",
+                **{k: v for k, v in private_endpoint_connection(vid, pe, status).items() if k in ("id", "properties")},
+            }
+            for pe, status in pecs
+        ],
+    }
+    if hardened:
+        props.update(
+            enableSoftDelete=True,
+            softDeleteRetentionInDays=90,
+            enablePurgeProtection=True,
+            enableRbacAuthorization=True,
+            publicNetworkAccess="Disabled",
+            networkAcls={"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [], "virtualNetworkRules": []},
+        )
+    props.update(properties)
+    return tracked_resource(
+        "Microsoft.KeyVault/vaults", name, sub=sub, rg=rg, location=location, tags={}, properties=props
+    )
+
+
 def subscription(sub_id: str, name: str = "ML", state: str = "Enabled") -> dict[str, Any]:
     """A ``Subscription`` as ``Subscriptions_List`` returns it."""
     return {
@@ -352,7 +886,42 @@ _COMPUTES = re.compile(
     r"^(?P<ws>/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+)"
     r"/computes$"
 )
-_NAMESPACES = ("microsoft.storage", "microsoft.machinelearningservices")
+# Listings under an existing resource that hold nothing yet (ARM answers an empty list).
+_CHILD_LISTING = (
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.cognitiveservices/accounts/[^/]+"
+    r"(/deployments|/raipolicies|/providers/microsoft\.insights/diagnosticsettings)$"
+    r"|^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+"
+    r"/providers/microsoft\.insights/diagnosticsettings$"
+)
+
+
+def _unseeded_listing(lowered: str, sub: str) -> list[dict[str, Any]] | None:
+    """What ARM lists where nothing was seeded: no AI accounts, no role assignments, the built-in
+    role definitions, nothing under an AI account; None for a path that is no such listing."""
+    if re.match(
+        r"^/subscriptions/[^/]+/providers/microsoft\.(cognitiveservices/accounts|authorization/roleassignments)$",
+        lowered,
+    ):
+        return []
+    if re.match(r"^/subscriptions/[^/]+/providers/microsoft\.authorization/roledefinitions$", lowered):
+        return built_in_role_definitions(sub)
+    if re.match(_CHILD_LISTING, lowered) or re.match(_ML_LISTING, lowered):
+        return []
+    return None
+
+
+_ML_LISTING = (
+    r"^/subscriptions/[^/]+/(providers/microsoft\.(machinelearningservices/registries|keyvault/vaults)"
+    r"|resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+"
+    r"/(onlineendpoints(/[^/]+/deployments)?|datastores))$"
+)
+_NAMESPACES = (
+    "microsoft.storage",
+    "microsoft.machinelearningservices",
+    "microsoft.cognitiveservices",
+    "microsoft.authorization",
+    "microsoft.keyvault",
+)
 
 
 @dataclass
@@ -365,6 +934,7 @@ class FakeArm:
     containers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # account id -> containers
     workspaces: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sub -> workspaces
     computes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # workspace id -> computes
+    listings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # any other listing: path -> items
     denied: set[str] = field(default_factory=set)  # path prefixes answered 403 AuthorizationFailed
     unregistered: set[tuple[str, str]] = field(default_factory=set)  # (sub, provider namespace) -> 409
     page_size: int = 1000
@@ -390,6 +960,52 @@ class FakeArm:
         sub = raw["id"].split("/")[2].lower()
         self.workspaces.setdefault(sub, []).append(raw)
         self.computes[raw["id"].lower()] = list(computes)
+
+    def add_listing(self, path: str, items: Iterable[dict[str, Any]]) -> None:
+        """Serve ``items`` (paged) at ``path``; appended to what is there."""
+        self.listings.setdefault(path.lower(), []).extend(items)
+
+    def add_ai_account(
+        self,
+        raw: dict[str, Any],
+        *,
+        deployments: Iterable[dict[str, Any]] = (),
+        rai_policies: Iterable[dict[str, Any]] | None = None,
+        diagnostic_settings: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        """An AI Services account, its deployments, RAI policies (default: the two built-in ones)
+        and diagnostic settings."""
+        account = raw["id"]
+        sub = account.split("/")[2]
+        self.add_listing(f"/subscriptions/{sub}/providers/{AI_ACCOUNTS}", [raw])
+        self.add_listing(f"{account}/deployments", deployments)
+        policies = default_rai_policies(raw["name"], sub=sub, rg=account.split("/")[4])
+        self.add_listing(f"{account}/raiPolicies", policies if rai_policies is None else rai_policies)
+        self.add_listing(f"{account}/providers/Microsoft.Insights/diagnosticSettings", diagnostic_settings)
+
+    def add_online_endpoint(self, raw: dict[str, Any], deployments: Iterable[dict[str, Any]] = ()) -> None:
+        """An online endpoint of an existing workspace (its id says which), with its deployments."""
+        workspace = raw["id"].rsplit("/onlineEndpoints/", 1)[0]
+        self.add_listing(f"{workspace}/onlineEndpoints", [raw])
+        self.add_listing(f"{raw['id']}/deployments", deployments)
+
+    def add_key_vault(self, raw: dict[str, Any]) -> None:
+        sub = raw["id"].split("/")[2]
+        self.add_listing(f"/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults", [raw])
+
+    def add_registry(self, raw: dict[str, Any]) -> None:
+        sub = raw["id"].split("/")[2]
+        self.add_listing(f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/registries", [raw])
+
+    def add_rbac(
+        self, sub: str, assignments: Iterable[dict[str, Any]], definitions: Iterable[dict[str, Any]] = ()
+    ) -> None:
+        """Role assignments of a subscription, and its role definitions: the built-in ones plus ``definitions``."""
+        base = f"/subscriptions/{sub}/providers/Microsoft.Authorization"
+        self.add_listing(f"{base}/roleAssignments", assignments)
+        if f"{base}/roledefinitions".lower() not in self.listings:
+            self.add_listing(f"{base}/roleDefinitions", built_in_role_definitions(sub))
+        self.add_listing(f"{base}/roleDefinitions", definitions)
 
     def deny(self, path_prefix: str) -> None:
         self.denied.add(path_prefix.lower())
@@ -479,6 +1095,11 @@ class FakeArm:
         match = _COMPUTES.match(lowered)
         if match:
             return 200, self._page(path, self.computes.get(match.group("ws"), []), query)
+        if lowered in self.listings:
+            return 200, self._page(path, self.listings[lowered], query)
+        empty = _unseeded_listing(lowered, sub)
+        if empty is not None:
+            return 200, {"value": empty}
         return 404, arm_error("ResourceNotFound", f"no route for {path}")
 
     def _page(self, path: str, items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
@@ -556,6 +1177,26 @@ DATA_ACCOUNT = "acmemldata"  # training data and features: hardened
 LEGACY_ACCOUNT = "acmemllegacy"  # the first experiments' account, never cleaned up
 SECURE_WORKSPACE = "acme-ml-prod"
 OPEN_WORKSPACE = "acme-ml-sandbox"
+AI_RG = "acme-ml-ai"
+SECURE_AI_ACCOUNT = "acme-ml-openai"  # production Azure OpenAI: private, Entra-only, strict content filter
+OPEN_AI_ACCOUNT = "acme-ml-playground"  # the prompt-engineering playground: keys, public, default filters
+STRICT_FILTER = "acme-strict"
+# Object ids of the demo's principals (Entra ID object ids are GUIDs).
+PROD_WS_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a01"
+SANDBOX_WS_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a02"
+OPENAI_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a03"
+DEPLOY_PIPELINE = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a04"  # the CI/CD service principal
+DATA_SCIENTISTS = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a05"  # an Entra group
+DELETED_PRINCIPAL = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a06"  # a service principal deleted long ago
+ML_OPERATOR_ROLE = "7d1c2b3a-4e5f-4a6b-9c8d-0e1f2a3b4c5d"  # custom role "acme ML operator"
+SCORING_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a07"
+AI_HUB = "acme-ai-hub"  # an AI Foundry hub and its project
+AI_PROJECT = "acme-support-assistant"
+SECURE_ENDPOINT = "fraud-scoring"  # private, Entra tokens, a model from acme's own registry
+OPEN_ENDPOINT = "demo-chat"  # keys, public, a model from Microsoft's public catalog
+REGISTRY = "acme-ml-registry"
+SECURE_VAULT = "acme-ml-kv"
+LEGACY_VAULT = "acme-ml-legacy-kv"
 _TAGS = {"owner": "ml-platform", "env": "prod", "cost-center": "ml-4711"}
 
 DESCRIPTION = f"an Azure subscription ({DEMO_SUBSCRIPTION_NAME}, {DEMO_SUBSCRIPTION}) on a fake Resource Manager"
@@ -600,7 +1241,12 @@ def demo_subscription() -> FakeArm:
     ws: dict[str, Any] = {"sub": sub, "rg": WORKSPACE_RG, "location": "westeurope"}
     fake.add_workspace(
         hardened_workspace(
-            SECURE_WORKSPACE, **ws, tags=_TAGS, storageAccount=account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG)
+            SECURE_WORKSPACE,
+            **ws,
+            tags=_TAGS,
+            principal_id=PROD_WS_IDENTITY,
+            storageAccount=account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG),
+            keyVault=resource_id("Microsoft.KeyVault/vaults", SECURE_VAULT, sub=sub, rg=DATA_RG),
         ),
         [
             compute(SECURE_WORKSPACE, "train-gpu", "AmlCompute", **ws),
@@ -612,14 +1258,138 @@ def demo_subscription() -> FakeArm:
             OPEN_WORKSPACE,
             **ws,
             tags={**_TAGS, "env": "dev"},
+            principal_id=SANDBOX_WS_IDENTITY,
             storageAccount=account_id(LEGACY_ACCOUNT, sub=sub, rg=LEGACY_RG),
+            keyVault=resource_id("Microsoft.KeyVault/vaults", LEGACY_VAULT, sub=sub, rg=LEGACY_RG),
             publicNetworkAccess="Enabled",
             managedNetwork={"isolationMode": "Disabled"},
             systemDatastoresAuthMode="accessKey",
         ),
         [compute(OPEN_WORKSPACE, "ci-dana", disable_local_auth=False, **ws)],
     )
+    _demo_ml_serving(fake)
+    _demo_ai_services(fake)
+    _demo_rbac(fake)
     return fake
+
+
+def _demo_ml_serving(fake: FakeArm) -> None:
+    """Online endpoints of the two workspaces, acme's model registry, an AI Foundry hub with a
+    project, the workspaces' key vaults and diagnostic settings."""
+    sub = DEMO_SUBSCRIPTION
+    ws: dict[str, Any] = {"sub": sub, "rg": WORKSPACE_RG, "location": "westeurope"}
+    fake.add_registry(ml_registry(REGISTRY, **ws))
+    secure = online_endpoint(SECURE_WORKSPACE, SECURE_ENDPOINT, principal_id=SCORING_IDENTITY, **ws)
+    model = f"azureml://registries/{REGISTRY}/models/fraud-detector/versions/7"
+    fake.add_online_endpoint(secure, [online_deployment(secure, model=model)])
+    opened = online_endpoint(OPEN_WORKSPACE, OPEN_ENDPOINT, auth_mode="Key", public_network_access="Enabled", **ws)
+    fake.add_online_endpoint(opened, [online_deployment(opened, egress="Enabled")])
+    hub = hardened_workspace(AI_HUB, **ws, kind="Hub", tags=_TAGS, principal_id=PROD_WS_IDENTITY)
+    project = hardened_workspace(
+        AI_PROJECT, **ws, kind="Project", tags=_TAGS, principal_id=PROD_WS_IDENTITY, hubResourceId=hub["id"]
+    )
+    fake.add_workspace(hub)
+    fake.add_workspace(project)
+    fake.add_key_vault(key_vault(SECURE_VAULT, sub=sub, rg=DATA_RG, location="westeurope"))
+    fake.add_key_vault(key_vault(LEGACY_VAULT, sub=sub, rg=LEGACY_RG, location="westeurope", hardened=False))
+    for name, credentials in ((SECURE_WORKSPACE, "None"), (OPEN_WORKSPACE, "AccountKey"), (AI_PROJECT, "None")):
+        fake.add_listing(
+            workspace_id(name, sub=sub, rg=WORKSPACE_RG) + "/datastores",
+            [datastore(name, credentials=credentials, sub=sub, rg=WORKSPACE_RG)],
+        )
+    for name in (SECURE_WORKSPACE, AI_HUB, AI_PROJECT):
+        wid = workspace_id(name, sub=sub, rg=WORKSPACE_RG)
+        fake.add_listing(
+            f"{wid}/providers/Microsoft.Insights/diagnosticSettings",
+            [diagnostic_setting(wid, "to-sentinel", category_groups=("allLogs",))],
+        )
+
+
+def _demo_ai_services(fake: FakeArm) -> None:
+    """A production Azure OpenAI account next to an open playground."""
+    sub, rg = DEMO_SUBSCRIPTION, AI_RG
+    ai: dict[str, Any] = {"sub": sub, "rg": rg}
+    secure_id = ai_account_id(SECURE_AI_ACCOUNT, **ai)
+    fake.add_ai_account(
+        hardened_ai_account(
+            SECURE_AI_ACCOUNT,
+            **ai,
+            location="westeurope",
+            kind="OpenAI",
+            principal_id=OPENAI_IDENTITY,
+            tags=_TAGS,
+            properties={
+                "encryption": {
+                    "keySource": "Microsoft.KeyVault",
+                    "keyVaultProperties": {
+                        "keyName": "openai",
+                        "keyVaultUri": f"https://{SECURE_VAULT}.vault.azure.net/",
+                    },
+                }
+            },
+        ),
+        deployments=[
+            ai_deployment(SECURE_AI_ACCOUNT, "gpt-4o-support", rai_policy=STRICT_FILTER, **ai),
+            ai_deployment(SECURE_AI_ACCOUNT, "embeddings", "text-embedding-3-large", "1", rai_policy=None, **ai),
+        ],
+        rai_policies=[
+            *default_rai_policies(SECURE_AI_ACCOUNT, **ai),
+            rai_policy(SECURE_AI_ACCOUNT, STRICT_FILTER, threshold="Low", blocklists=("acme-pii",), **ai),
+        ],
+        diagnostic_settings=[diagnostic_setting(secure_id, "to-sentinel", categories=("Audit", "RequestResponse"))],
+    )
+    playground_id = ai_account_id(OPEN_AI_ACCOUNT, **ai)
+    fake.add_ai_account(
+        ai_account(
+            OPEN_AI_ACCOUNT,
+            **ai,
+            location="westeurope",
+            kind="AIServices",
+            tags={**_TAGS, "env": "dev"},
+            publicNetworkAccess="Enabled",
+            networkAcls={"defaultAction": "Allow", "ipRules": [], "virtualNetworkRules": []},
+            # someone asked for a private endpoint; nobody approved it
+            privateEndpointConnections=[private_endpoint_connection(playground_id, "pe-playground", "Pending")],
+        ),
+        deployments=[
+            ai_deployment(
+                OPEN_AI_ACCOUNT, "gpt-35-legacy", "gpt-35-turbo", "0125", rai_policy="Microsoft.Default", **ai
+            ),
+            # its custom filter was deleted; the deployment still names it
+            ai_deployment(OPEN_AI_ACCOUNT, "gpt-4o-mini-test", "gpt-4o-mini", rai_policy="acme-relaxed", **ai),
+        ],
+        diagnostic_settings=[diagnostic_setting(playground_id, "metrics-only", category_groups=())],
+    )
+
+
+def _demo_rbac(fake: FakeArm) -> None:
+    """Who holds what: least-privilege identities for production, broad ones elsewhere."""
+    sub = DEMO_SUBSCRIPTION
+    scope = f"/subscriptions/{sub}"
+    data = account_id(DATA_ACCOUNT, sub=sub, rg=DATA_RG)
+    operator = role_definition(
+        ML_OPERATOR_ROLE, "acme ML operator", sub=sub, actions=["*"], not_actions=["Microsoft.Authorization/*/Write"]
+    )
+    fake.add_rbac(
+        sub,
+        [
+            role_assignment(PROD_WS_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
+            role_assignment(OPENAI_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
+            role_assignment(SCORING_IDENTITY, "Storage Blob Data Reader", data, sub=sub),
+            role_assignment(SANDBOX_WS_IDENTITY, "Contributor", scope, sub=sub),
+            role_assignment(DEPLOY_PIPELINE, "Owner", scope, sub=sub),
+            role_assignment(DATA_SCIENTISTS, "Storage Blob Data Contributor", scope, principal_type="Group", sub=sub),
+            role_assignment(
+                DATA_SCIENTISTS,
+                ML_OPERATOR_ROLE,
+                f"{scope}/resourceGroups/{WORKSPACE_RG}",
+                principal_type="Group",
+                sub=sub,
+            ),
+            role_assignment(DELETED_PRINCIPAL, "Reader", scope, principal_type="Unknown", sub=sub),
+        ],
+        [operator],
+    )
 
 
 def demo_environment(base: str, cert: Path) -> dict[str, str]:

@@ -32,6 +32,7 @@ class RenderContext:
     report: ScanReport
     mutes: MuteOutcome | None = None
     lineage: Mapping[str, Any] | None = None
+    risks: Sequence[Mapping[str, Any]] | None = None
 
     @cached_property
     def resources(self) -> dict[str, ResourceEntry]:
@@ -66,6 +67,16 @@ class RenderContext:
             return None
         dumped = section.model_dump(mode="json") if hasattr(section, "model_dump") else section
         return dumped if isinstance(dumped, Mapping) else None
+
+    @property
+    def risk_list(self) -> list[Mapping[str, Any]] | None:
+        """Explicit risks, else the report's optional ``risks`` section; ``None`` when it has none
+        (a report of an older cspm)."""
+        section = self.risks if self.risks is not None else getattr(self.report, "risks", None)
+        if section is None:
+            return None
+        dumped = [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in section]
+        return [r for r in dumped if isinstance(r, Mapping)]
 
 
 @dataclass(frozen=True)
@@ -154,10 +165,11 @@ def render(
     *,
     mutes: MuteOutcome | None = None,
     lineage: Mapping[str, Any] | None = None,
+    risks: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """One format as text."""
     (name,) = parse_formats([fmt])
-    return FORMATS[name].load()(RenderContext(report, mutes, lineage))
+    return FORMATS[name].load()(RenderContext(report, mutes, lineage, risks))
 
 
 def write_formats(
@@ -167,9 +179,10 @@ def write_formats(
     *,
     mutes: MuteOutcome | None = None,
     lineage: Mapping[str, Any] | None = None,
+    risks: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Path]:
     """Write each format to ``output_dir/<file name>`` atomically; returns the paths in order."""
-    ctx = RenderContext(report, mutes, lineage)
+    ctx = RenderContext(report, mutes, lineage, risks)
     paths = []
     for name in parse_formats(formats):
         spec = FORMATS[name]

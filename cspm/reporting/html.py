@@ -3,8 +3,11 @@
 The page (``templates/report.html`` + ``report.css`` + ``report.js``) shows scores per baseline,
 findings with filters (status, muted, severity, baseline, check, account, region, resource),
 sorting, search and pagination, a resource view, collection errors, expired mutelist entries,
-and the AI lineage graph when the report has one. A Content-Security-Policy forbids every
-network fetch. It stays fast with 50,000+ findings: the data is compact (check metadata and
+and the AI lineage graph when the report has one. The overview leads with the top risks (the
+report's ``risks``; for an older report without them, the failing findings ranked by severity x
+AI-supply-chain relevance). The lineage graph is laid out by dagre (vendored, minified, in
+``templates/vendor/``; docs/html-report.md) and drawn as SVG. A Content-Security-Policy forbids
+every network fetch. It stays fast with 50,000+ findings: the data is compact (check metadata and
 resources are stored once and referenced by index) and only one page of rows is in the DOM.
 
 Embedded JSON is made safe for a ``<script>`` element by escaping ``<``, ``>`` and ``&``.
@@ -21,6 +24,11 @@ from cspm.models import Finding, ResourceEntry, Status
 from cspm.reporting.formats import RenderContext, short_name
 
 STATUS_CODE = {Status.PASS: 0, Status.FAIL: 1, Status.ERROR: 2}
+SCRIPTS = ("vendor/dagre.min.js", "graph.js", "report.js")  # concatenated, in this order, into one <script>
+PRIORITY_LIMIT = 10  # checks the overview leads with when the report has no risks
+# Services whose resources are AI workloads themselves (the second part of a resource type).
+AI_SERVICES = frozenset({"sagemaker", "bedrock", "ml", "cognitiveservices", "aiplatform", "vertex"})
+RISK_FIELDS = ("id", "kind", "title", "severity", "score", "factors", "path", "findings", "fix", "provider")
 
 
 @cache
@@ -38,8 +46,19 @@ def render(ctx: RenderContext) -> str:
     # Replace the data last: nothing after it is scanned for placeholders.
     head, _, tail = page.partition("__DATA__")
     head = head.replace("__TITLE__", _escape(title)).replace("__CSS__", _template("report.css"))
-    tail = tail.replace("__JS__", _template("report.js"))
+    tail = tail.replace("__JS__", _scripts())
     return head + data + tail
+
+
+@cache
+def _scripts() -> str:
+    """The vendored libraries, then the page's own script, as the body of one inline ``<script>``."""
+    code = "\n;\n".join(_template(name) for name in SCRIPTS)
+    lowered = code.lower()
+    # Inside a <script> element these would end it early or change how it is parsed.
+    if "</script" in lowered or "<!--" in lowered or "<script" in lowered:
+        raise ValueError("a report script contains </script, <script or <!--: it cannot be inlined")
+    return code
 
 
 def payload(ctx: RenderContext) -> dict[str, Any]:
@@ -90,7 +109,57 @@ def payload(ctx: RenderContext) -> dict[str, Any]:
         "expired": [[m.label, m.reason, m.expires] for m in ctx.expired_mutes],
         "errors": [[e.account, e.region, e.service, e.operation, e.code, e.message] for e in report.errors],
         "lineage": ctx.lineage_graph,
+        "risks": _risks(ctx),
+        "priorities": [] if ctx.risk_list else priorities(ctx),
     }
+
+
+def _risks(ctx: RenderContext) -> list[dict[str, Any]] | None:
+    """The report's risks (already ranked), with only the fields the page reads; ``None`` when the
+    report has no ``risks`` section."""
+    risks = ctx.risk_list
+    if risks is None:
+        return None
+    return [{k: r.get(k) for k in RISK_FIELDS} for r in risks]
+
+
+def priorities(ctx: RenderContext) -> list[list[Any]]:
+    """What to fix first when the report has no risks (no section, or an empty one): per check,
+    its most pressing failing finding, ``[finding index, relevance, why, how many more findings
+    of the check fail]``, ranked by severity weight x AI-supply-chain relevance (never by how
+    often a check fails; one entry per check, so one noisy check cannot fill the list).
+
+    Relevance 3: the resource is a node of the AI lineage, or the finding's severity was raised
+    because the resource is part of an AI supply chain; 2: the resource is an AI workload (its
+    service is SageMaker, Bedrock, Azure ML / AI Services, Vertex AI); 1: anything else.
+    """
+    lineage = ctx.lineage_graph or {}
+    in_chain = {str(n.get("id")) for n in lineage.get("nodes", ()) if isinstance(n, dict)}
+    ranked = []
+    for i, f in enumerate(ctx.report.findings):
+        if f.status is not Status.FAIL or f.muted or not f.severity.weight:
+            continue
+        relevance, why = _relevance(f, in_chain)
+        ranked.append((-(f.severity.weight * relevance), f.check_id, f.resource_uid, i, relevance, why))
+    ranked.sort()
+    first: dict[str, list[Any]] = {}
+    for _, check_id, _, i, relevance, why in ranked:
+        if check_id in first:
+            first[check_id][3] += 1
+        else:
+            first[check_id] = [i, relevance, why, 0]
+    return list(first.values())[:PRIORITY_LIMIT]
+
+
+def _relevance(f: Finding, in_chain: set[str]) -> tuple[int, str]:
+    if f.resource_uid in in_chain:
+        return 3, "in the AI lineage"
+    if isinstance(f.evidence, dict) and "ai_supply_chain" in f.evidence:
+        return 3, "part of an AI supply chain"
+    service = f.resource_type.split(".")[1] if f.resource_type.count(".") >= 2 else ""
+    if service in AI_SERVICES:
+        return 2, "an AI workload"
+    return 1, ""
 
 
 def _mute(ctx: RenderContext, f: Finding, index: dict[str, int], rows: list[list[Any]]) -> int:

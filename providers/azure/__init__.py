@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 SERVICE_MODULES: dict[str, str] = {
     "storage": "cspm.providers.azure.storage",
     "ml": "cspm.providers.azure.ml",
+    "cognitiveservices": "cspm.providers.azure.cognitiveservices",
+    "authorization": "cspm.providers.azure.authorization",
+    "keyvault": "cspm.providers.azure.keyvault",
 }
 
 # What connecting needs, before any collector runs: listing the subscriptions (no --subscription).

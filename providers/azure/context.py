@@ -12,6 +12,10 @@ Collectors call the SDK only through :class:`AzureContext`:
   ``None`` when it failed.
 - ``ctx.list_json(...)``: the same listing, as the raw ARM JSON of each item; for properties the
   SDK's models are older than (azure-mgmt-machinelearningservices models API 2020-08-01).
+- ``ctx.client("arm")``: :class:`ArmJson`, plain ARM GETs (one resource, or a listing followed
+  through ``nextLink``) for the resource providers cspm reads without a management SDK
+  (Microsoft.CognitiveServices, Microsoft.Insights, Microsoft.Authorization): azure-mgmt-core's
+  ``ARMPipelineClient`` with the same policies, transport and guard as the SDK clients.
 
 Against input nobody here wrote (issue 11; docs/resilience.md): every client retries by error
 class (:class:`ErrorClassRetryPolicy`: throttling 11 attempts honouring ``Retry-After``, server
@@ -69,7 +73,7 @@ R = TypeVar("R")
 
 ML_API_VERSION: Final = "2024-10-01"
 
-# kind -> (module, class, extra constructor arguments)
+# kind -> (module, class, extra constructor arguments); "arm" is ArmJson (below), built by AzureClients
 CLIENT_KINDS: Final[dict[str, tuple[str, str, dict[str, Any]]]] = {
     "storage": ("azure.mgmt.storage", "StorageManagementClient", {}),
     "ml": ("azure.mgmt.machinelearningservices", "MachineLearningServicesMgmtClient", {"api_version": ML_API_VERSION}),
@@ -217,19 +221,23 @@ class AzureClients:
         self.connection_timeout = connection_timeout
         self.read_timeout = read_timeout
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
-        # one per client: retry settings live in each request, never in the policy
-        self.retry_policy = ErrorClassRetryPolicy(retry_total=retry_total, transient_attempts=transient_attempts)
+        self._retry = {"retry_total": retry_total, "transient_attempts": transient_attempts}
         self._settings: dict[str, Any] = {
             "base_url": endpoint,
             "credential_scopes": [self.scope],
             "per_retry_policies": [ReadOnlyPolicy()],
-            "retry_policy": self.retry_policy,
             "connection_timeout": connection_timeout,
             "read_timeout": read_timeout,
             "user_agent": f"cspm/{__version__}",
         }
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+
+    def retry_policy(self) -> ErrorClassRetryPolicy:
+        """A new retry policy: one per client. azure-core links a pipeline's policies by setting
+        each one's ``next``, so a policy object shared by two clients would send the first
+        client's requests down the second client's chain (its transport, its policies)."""
+        return ErrorClassRetryPolicy(**self._retry)
 
     def _transport(self) -> RequestsTransport:
         """A transport whose session reads every body bounded and checked."""
@@ -245,7 +253,40 @@ class AzureClients:
         """The subscription client (not cached: used once, while connecting)."""
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-        return SubscriptionClient(self.credential, **self._settings, transport=self._transport())
+        return SubscriptionClient(
+            self.credential, **self._settings, retry_policy=self.retry_policy(), transport=self._transport()
+        )
+
+    def arm(self) -> ArmJson:
+        """Plain ARM GETs through azure-core's pipeline with this client's policies (one per
+        subscription, like the SDK clients, so each has its own transport)."""
+        from azure.core.pipeline.policies import (
+            ContentDecodePolicy,
+            HeadersPolicy,
+            ProxyPolicy,
+            RedirectPolicy,
+            RequestIdPolicy,
+            SensitiveHeaderCleanupPolicy,
+            UserAgentPolicy,
+        )
+        from azure.mgmt.core import ARMPipelineClient
+        from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
+
+        policies = [
+            RequestIdPolicy(),
+            HeadersPolicy(),
+            UserAgentPolicy(user_agent=self._settings["user_agent"]),
+            ProxyPolicy(),
+            ContentDecodePolicy(),
+            RedirectPolicy(),
+            self.retry_policy(),
+            ReadOnlyPolicy(),  # after the retry policy, before the token is added: as the SDK clients
+            ARMChallengeAuthenticationPolicy(self.credential, self.scope),
+            SensitiveHeaderCleanupPolicy(),
+            ARMHttpLoggingPolicy(),
+        ]
+        client: Any = ARMPipelineClient(base_url=self.endpoint, policies=policies, transport=self._transport())
+        return ArmJson(client, self.endpoint)
 
     def get(self, kind: str, subscription: str) -> Any:
         key = (kind, subscription)
@@ -255,11 +296,74 @@ class AzureClients:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                module, name, extra = CLIENT_KINDS[kind]
-                cls = getattr(importlib.import_module(module), name)
-                client = cls(self.credential, subscription, **self._settings, **extra, transport=self._transport())
+                if kind == "arm":
+                    client = self.arm()
+                else:
+                    module, name, extra = CLIENT_KINDS[kind]
+                    cls = getattr(importlib.import_module(module), name)
+                    client = cls(
+                        self.credential,
+                        subscription,
+                        **self._settings,
+                        **extra,
+                        retry_policy=self.retry_policy(),
+                        transport=self._transport(),
+                    )
                 self._clients[key] = client
         return client
+
+
+class UnexpectedArmResponse(azure_errors.DecodeError):
+    """An ARM answer that is not the documented JSON shape (not JSON, no ``value`` list, a
+    ``nextLink`` to another host). A DecodeError, so it is classified and retried like the SDKs'."""
+
+
+class ArmJson:
+    """GET an ARM path and return its JSON; list a collection following ``nextLink``.
+
+    Errors are azure-core's (``HttpResponseError`` with ARM's error code, connection errors,
+    the retry policy's verdicts), so :func:`classify` and the breakers treat them as the SDKs'.
+    A ``nextLink`` must stay on the Resource Manager endpoint: the bearer token is never sent
+    elsewhere.
+    """
+
+    def __init__(self, client: Any, endpoint: str) -> None:
+        self._client = client
+        self._endpoint = endpoint.rstrip("/")
+
+    def url(self, path: str, api_version: str) -> str:
+        return f"{self._endpoint}{path}?api-version={api_version}"
+
+    def get(self, path: str, api_version: str) -> dict[str, Any]:
+        return self._get(self.url(path, api_version))
+
+    def list(self, path: str, api_version: str) -> Iterable[dict[str, Any]]:
+        """Every item of a listing, page by page (a generator: pages are read as it is consumed)."""
+        url: str | None = self.url(path, api_version)
+        while url:
+            page = self._get(url)
+            items = page.get("value")
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise UnexpectedArmResponse(f"the listing at {urlparse(url).path} has no list of objects in 'value'")
+            yield from items
+            url = page.get("nextLink") or None
+            if url is not None and not str(url).startswith(self._endpoint + "/"):
+                raise UnexpectedArmResponse(f"refusing a nextLink outside {self._endpoint}: {str(url)[:200]}")
+
+    def _get(self, url: str) -> dict[str, Any]:
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+
+        response = self._client.send_request(HttpRequest("GET", url))
+        if response.status_code != 200:
+            raise azure_errors.HttpResponseError(response=response, error_format=ARMErrorFormat)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise UnexpectedArmResponse(f"the answer from {urlparse(url).path} is not JSON") from exc
+        if not isinstance(body, dict):
+            raise UnexpectedArmResponse(f"the answer from {urlparse(url).path} is not a JSON object")
+        return body
 
 
 # ---------------------------------------------------------------------------------------------

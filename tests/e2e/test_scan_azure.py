@@ -21,13 +21,19 @@ from support.azure import (
     SUB2,
     TENANT,
     FakeArm,
+    ai_account,
+    ai_account_id,
+    ai_deployment,
     blob_service,
     clean_env,
     compute,
     container,
+    diagnostic_setting,
     hardened_account,
+    hardened_ai_account,
     hardened_workspace,
     make_cert,
+    role_assignment,
     run_cli,
     serve_https,
     silent_server,
@@ -52,6 +58,19 @@ def fake() -> FakeArm:
     )
     fake.add_workspace(hardened_workspace("secure-ws"), [compute("secure-ws", "ci")])
     fake.add_workspace(workspace("open-ws"), [compute("open-ws", "ci-keys", disable_local_auth=False)])
+    fake.add_ai_account(
+        hardened_ai_account("secure-ai"),
+        deployments=[ai_deployment("secure-ai", "chat")],
+        diagnostic_settings=[diagnostic_setting(ai_account_id("secure-ai"))],
+    )
+    fake.add_ai_account(ai_account("open-ai"), deployments=[ai_deployment("open-ai", "chat-x", rai_policy="gone")])
+    fake.add_rbac(
+        SUB,
+        [
+            role_assignment("ai-principal", "Cognitive Services OpenAI User", ai_account_id("secure-ai")),
+            role_assignment("p-1", "Contributor", f"/subscriptions/{SUB}"),  # the workspaces' identity
+        ],
+    )
     fake.deny(f"/subscriptions/{SUB2}/")  # listed, but nothing in it can be read
     return fake
 
@@ -96,17 +115,44 @@ def test_scan_reports_every_subscription_and_records_the_unreadable_one(
     assert report["scan"]["provider"] == "azure"
     assert report["scan"]["complete"] is False
     assert {s["account"]: s["regions"] for s in report["scan"]["scopes"]} == {
-        SUB: ["eastus", "westeurope"],
+        SUB: ["eastus", "swedencentral", "westeurope"],
         SUB2: ["global"],
     }
     assert {(e["account"], e["operation"], e["code"]) for e in report["errors"]} == {
         (SUB2, "StorageAccounts_List", "AuthorizationFailed"),
         (SUB2, "Workspaces_ListBySubscription", "AuthorizationFailed"),
+        (SUB2, "Accounts_List", "AuthorizationFailed"),
+        (SUB2, "RoleAssignments_ListForSubscription", "AuthorizationFailed"),
+        (SUB2, "Registries_ListBySubscription", "AuthorizationFailed"),
+        (SUB2, "Vaults_ListBySubscription", "AuthorizationFailed"),
     }
     assert {r["type"] for r in report["resources"]} == {
         "azure.storage.account",
         "azure.storage.container",
         "azure.ml.workspace",
+        "azure.cognitiveservices.account",
+        "azure.cognitiveservices.deployment",
+        "azure.authorization.principal",
+    }
+    assert findings_by(report, "azure.cognitiveservices.account_disables_local_auth") == {
+        "secure-ai": "PASS",
+        "open-ai": "FAIL",
+        "*": "ERROR",
+    }
+    assert findings_by(report, "azure.cognitiveservices.deployment_blocks_prompt_attacks") == {
+        "chat": "PASS",
+        "chat-x": "FAIL",  # names a RAI policy the account does not have
+        "*": "ERROR",
+    }
+    assert findings_by(report, "azure.ml.workspace_identity_is_not_privileged") == {
+        "secure-ws": "FAIL",  # its identity p-1 is Contributor on the subscription
+        "open-ws": "FAIL",
+        "*": "ERROR",
+    }
+    assert findings_by(report, "azure.authorization.principal_cannot_escalate_privileges") == {
+        "ai-principal": "PASS",
+        "p-1": "FAIL",
+        "*": "ERROR",
     }
 
     assert findings_by(report, "azure.storage.account_disallows_anonymous_blob_access") == {

@@ -85,6 +85,16 @@ def _azure_account(role: Iterable[str]) -> RbacArm:
         arm.hardened_account("mlstore"), blob=arm.blob_service("mlstore"), containers=[arm.container("mlstore", "data")]
     )
     fake.add_workspace(arm.hardened_workspace("ml-ws"), computes=[arm.compute("ml-ws", "ci")])
+    endpoint = arm.online_endpoint("ml-ws", "scoring")
+    fake.add_online_endpoint(endpoint, [arm.online_deployment(endpoint)])
+    fake.add_registry(arm.ml_registry("shared"))
+    fake.add_key_vault(arm.key_vault("ml-kv"))
+    fake.add_listing(arm.workspace_id("ml-ws") + "/datastores", [arm.datastore("ml-ws")])
+    fake.add_ai_account(
+        arm.hardened_ai_account("ml-ai"),
+        deployments=[arm.ai_deployment("ml-ai", "chat")],
+        diagnostic_settings=[arm.diagnostic_setting(arm.ai_account_id("ml-ai"))],
+    )
     return fake
 
 
@@ -111,6 +121,11 @@ def test_arm_permissions_follow_the_rbac_naming() -> None:
     assert arm_permission("GET", f"{account}/blobServices/default/containers") == (
         "Microsoft.Storage/storageAccounts/blobServices/containers/read"
     )
+    ai = arm.ai_account_id("a")
+    assert arm_permission("GET", f"{ai}/raiPolicies") == "Microsoft.CognitiveServices/accounts/raiPolicies/read"
+    assert arm_permission("GET", f"{ai}/providers/Microsoft.Insights/diagnosticSettings") == (
+        "Microsoft.Insights/diagnosticSettings/read"
+    )
     with pytest.raises(AssertionError):
         arm_permission("POST", f"{account}/listKeys")
 
@@ -122,7 +137,13 @@ def test_the_azure_role_is_sufficient_and_every_permission_is_used() -> None:
     assert inventory.errors == []
     assert fake.violations == []
     assert {a.lower() for a in fake.checked} == {a.lower() for a in role}, "every permission used, no other"
-    assert {type(r).__name__ for r in inventory.resources()} >= {"StorageAccount", "StorageContainer", "MlWorkspace"}
+    assert {type(r).__name__ for r in inventory.resources()} >= {
+        "StorageAccount",
+        "StorageContainer",
+        "MlWorkspace",
+        "AiServicesAccount",
+        "AiDeployment",
+    }
 
 
 @pytest.mark.parametrize("dropped", sorted(azure_role()["Actions"]))

@@ -18,7 +18,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,16 +28,32 @@ from cspm.demo.azure import (
     TENANT,
     FakeArm,
     account_id,
+    ai_account,
+    ai_account_id,
+    ai_deployment,
     arm_error,
     blob_service,
+    built_in_role_definitions,
     compute,
     container,
+    datastore,
+    default_rai_policies,
+    diagnostic_setting,
     hardened_account,
+    hardened_ai_account,
     hardened_workspace,
+    key_vault,
     make_cert,
+    ml_registry,
+    online_deployment,
+    online_endpoint,
+    rai_policy,
+    role_assignment,
+    role_definition,
     serve_https,
     storage_account,
     subscription,
+    system_identity,
     workspace,
     workspace_id,
 )
@@ -52,22 +68,39 @@ __all__ = [
     "FakeArm",
     "FakeCredential",
     "account_id",
+    "ai_account",
+    "ai_account_id",
+    "ai_deployment",
     "arm_error",
     "blob_service",
+    "built_in_role_definitions",
     "clean_env",
     "collect_azure",
     "compute",
     "container",
+    "datastore",
+    "default_rai_policies",
+    "diagnostic_setting",
     "hardened_account",
+    "hardened_ai_account",
     "hardened_workspace",
+    "key_vault",
     "make_cert",
+    "ml_registry",
     "mount",
     "mounted",
+    "online_deployment",
+    "online_endpoint",
+    "principals",
+    "rai_policy",
+    "role_assignment",
+    "role_definition",
     "run_cli",
     "serve_https",
     "silent_server",
     "storage_account",
     "subscription",
+    "system_identity",
     "workspace",
     "workspace_id",
 ]
@@ -217,3 +250,13 @@ def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 120) -> An
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment with no cloud credentials, no CLI on PATH and an empty home."""
     return {"PATH": "/nonexistent", "HOME": str(home), "LANG": "C.UTF-8", **extra}
+
+
+def principals(
+    assignments: list[dict[str, Any]], definitions: Sequence[dict[str, Any]] = (), sub: str = SUB
+) -> list[Any]:
+    """RBAC principal snapshots from documented ARM bodies, through the collector's own translation."""
+    from cspm.providers.azure.authorization import principals_from_arm, role_definition_from_arm
+
+    roles = {d.id: d for d in map(role_definition_from_arm, [*built_in_role_definitions(sub), *definitions])}
+    return list(principals_from_arm(assignments, roles, sub))

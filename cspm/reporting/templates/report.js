@@ -11,7 +11,7 @@
   // Finding tuple: [variant, resource, status, muted, message, evidence, mute]
   var V = D.variants, R = D.resources, F = D.findings, M = D.mutes;
   var state = { tab: "overview", q: "", status: "", muted: "", severity: "", baseline: "", check: "", account: "",
-    region: "", resource: "", sort: "severity", dir: "desc", page: 0, size: 100, open: -1, rq: "", rpage: 0 };
+    region: "", resource: "", sort: "severity", dir: "desc", page: 0, size: 100, open: -1, rq: "", rpage: 0, risk: "", node: "" };
   var filtered = [], searchText = null;
 
   function el(tag, attrs, children) {
@@ -33,7 +33,7 @@
   function uniq(values) { var s = {}; values.forEach(function (v) { s[v] = 1; }); return Object.keys(s).sort(); }
 
   // ---------------------------------------------------------------- state <-> URL hash
-  var KEYS = ["q", "status", "muted", "severity", "baseline", "check", "account", "region", "resource", "sort", "dir", "page", "rq"];
+  var KEYS = ["q", "status", "muted", "severity", "baseline", "check", "account", "region", "resource", "sort", "dir", "page", "rq", "risk", "node"];
   function readHash() {
     var h = location.hash.replace(/^#/, ""), parts = h.split("?");
     if (parts[0]) state.tab = parts[0];
@@ -51,7 +51,7 @@
   // ---------------------------------------------------------------- header and tabs
   var TABS = [["overview", "Overview"], ["findings", "Findings (" + F.length + ")"], ["resources", "Resources (" + R.length + ")"],
     ["errors", "Collection errors (" + D.errors.length + ")"]];
-  if (D.lineage) TABS.push(["lineage", "AI lineage"]);
+  if (D.lineage || (D.risks && D.risks.length)) TABS.push(["lineage", "AI lineage"]);
   function renderTabs() {
     var nav = clear($("tabs"));
     TABS.forEach(function (t) {
@@ -66,12 +66,14 @@
     renderTabs();
     if (tab === "findings") renderFindings();
     if (tab === "resources") renderResources();
+    if (tab === "lineage") showLineage();
     writeHash();
   }
 
   // ---------------------------------------------------------------- overview
   function renderOverview() {
     var s = D.meta.summary, view = clear($("view-overview"));
+    renderTopRisks(view);
     var cards = el("div", { class: "cards", id: "score-cards" });
     [["overall", "Overall"]].concat(BASELINES.map(function (b) { return [b, b]; })).forEach(function (b) {
       var v = s.scores[b[0]];
@@ -112,6 +114,66 @@
       });
       view.appendChild(list);
     }
+  }
+
+  // ---------------------------------------------------------------- top risks (the overview leads with them)
+  var RISKS = D.risks || [], TOP = 5;
+  var NODES = {};  // lineage node id -> node, for names in path summaries
+  if (D.lineage) (D.lineage.nodes || []).forEach(function (n) { if (n && typeof n === "object") NODES[String(n.id)] = n; });
+  function nodeName(id) { var n = NODES[id]; return String(n && (n.label || n.name) || shortName(id)); }
+  function shortName(uid) {
+    uid = String(uid);
+    var tail = uid.indexOf("arn:") === 0 ? uid.slice(uid.lastIndexOf(":") + 1) : uid;
+    var parts = tail.replace(/\/+$/, "").split("/");
+    return parts[parts.length - 1] || uid;
+  }
+  function pathSummary(path) {
+    var ids = (path && path.nodes) || [], names = ids.map(nodeName);
+    if (names.length > 6) names = names.slice(0, 3).concat(["… " + (names.length - 5) + " more …"], names.slice(-2));
+    var open = ((path && path.edges) || []).filter(function (e) { return e && e.resolved === false; }).length;
+    return names.join(" → ") + (open ? "  (" + open + " unresolved link" + (open > 1 ? "s" : "") + ")" : "");
+  }
+  function sevPill(sev) { return el("span", { class: "sev sev-" + sev, text: sev }); }
+  function selectRisk(id) { state.risk = id; state.node = ""; show("lineage"); }
+  function riskItem(r, i) {
+    var fix = r.fix || {};
+    var head = el("div", { class: "risk-head" }, [
+      el("span", { class: "score", title: "risk score (0-100)", text: String(r.score != null ? r.score : "") }), sevPill(r.severity),
+      el("a", { href: "#lineage?risk=" + encodeURIComponent(r.id), class: "risk-title", onclick: function (e) { e.preventDefault(); selectRisk(r.id); }, text: r.title })]);
+    var item = el("li", { class: "risk", "data-risk-id": String(r.id), "data-rank": String(i + 1) }, [head,
+      el("div", { class: "risk-path", title: ((r.path && r.path.nodes) || []).join("\n"), text: pathSummary(r.path) })]);
+    if (fix.action) item.appendChild(el("div", { class: "risk-fix", title: fix.action }, [el("strong", { text: "Fix: " }), fix.action]));
+    return item;
+  }
+  function priorityItem(p) {
+    var f = F[p[0]], v = V[f[0]], r = R[f[1]];
+    var head = el("div", { class: "risk-head" }, [sevPill(v[2]),
+      el("a", { href: "#findings", class: "risk-title", onclick: function (e) { e.preventDefault(); resetFilters(); state.resource = r[0]; state.check = v[0]; state.status = "FAIL"; buildFilterValues(); show("findings"); }, text: v[1] })]);
+    var where = el("div", { class: "risk-path", title: r[0] }, [r[1] + " (" + r[2] + ")" + (p[2] ? " — " + p[2] : "")]);
+    if (p[3]) { where.appendChild(document.createTextNode(" · ")); where.appendChild(el("a", { href: "#findings", class: "more", onclick: function (e) { e.preventDefault(); resetFilters(); state.check = v[0]; state.status = "FAIL"; buildFilterValues(); show("findings"); }, text: "and " + p[3] + " more" })); }
+    if (D.lineage && NODES[r[0]]) { where.appendChild(document.createTextNode(" · ")); where.appendChild(el("a", { href: "#lineage", class: "in-graph", onclick: function (e) { e.preventDefault(); state.risk = ""; state.node = r[0]; show("lineage"); }, text: "show in lineage" })); }
+    return el("li", { class: "risk priority", "data-finding": String(p[0]), "data-check": v[0] }, [head, where, el("div", { class: "risk-fix", title: v[4] }, [el("strong", { text: "Fix: " }), v[4]])]);
+  }
+  function renderTopRisks(view) {
+    var box = el("section", { id: "top-risks" }), list = el("ol", { id: "risk-list", class: "risks" });
+    if (RISKS.length) {
+      box.appendChild(el("h2", { text: "Top risks (" + RISKS.length + ")" }));
+      RISKS.forEach(function (r, i) { var li = riskItem(r, i); li.hidden = i >= TOP; list.appendChild(li); });
+    } else {
+      box.appendChild(el("h2", { text: "Fix first" }));
+      box.appendChild(el("p", { class: "muted", text: (D.risks ? "No risk: no attack path joins the failing findings of this scan. " :
+        "This report has no risks section (an older cspm). ") + "Failing findings ranked by severity and by how close the resource is to the AI supply chain." }));
+      if (!D.priorities.length) box.appendChild(el("p", { class: "empty", text: "No unmuted failing finding." }));
+      D.priorities.forEach(function (p, i) { var li = priorityItem(p); li.hidden = i >= TOP; list.appendChild(li); });
+    }
+    box.appendChild(list);
+    var total = RISKS.length || D.priorities.length;
+    if (total > TOP) {
+      var more = el("button", { type: "button", id: "more-risks", class: "link", text: "Show all " + total, onclick: function () {
+        Array.prototype.forEach.call(list.children, function (li) { li.hidden = false; }); more.hidden = true; } });
+      box.appendChild(more);
+    }
+    view.appendChild(box);
   }
 
   // ---------------------------------------------------------------- findings
@@ -292,47 +354,158 @@
   }
 
   // ---------------------------------------------------------------- AI lineage
-  function renderLineage() {
-    var view = clear($("view-lineage")), g = D.lineage, SVG = "http://www.w3.org/2000/svg";
-    var nodes = (g.nodes || []).map(function (n) { return typeof n === "object" ? n : { id: String(n) }; });
-    var edges = (g.edges || []).map(function (e) { return { s: String(e.source != null ? e.source : e.from), t: String(e.target != null ? e.target : e.to), label: e.label || e.relation || e.type || "" }; });
-    var byId = {}; nodes.forEach(function (n) { byId[n.id] = n; });
-    edges.forEach(function (e) { [e.s, e.t].forEach(function (id) { if (!byId[id]) { byId[id] = { id: id }; nodes.push(byId[id]); } }); });
-    view.appendChild(el("p", { text: nodes.length + " nodes, " + edges.length + " edges: how data, code and models flow between the resources." }));
-    if (nodes.length && nodes.length <= 400) {
-      var depth = {}; nodes.forEach(function (n) { depth[n.id] = 0; });
-      for (var k = 0; k < nodes.length; k++) { var moved = false; edges.forEach(function (e) { if (depth[e.t] < depth[e.s] + 1 && depth[e.s] + 1 < nodes.length) { depth[e.t] = depth[e.s] + 1; moved = true; } }); if (!moved) break; }
-      var cols = {}, pos = {};
-      nodes.forEach(function (n) { (cols[depth[n.id]] = cols[depth[n.id]] || []).push(n); });
-      var maxRows = 0, ncols = 0;
-      Object.keys(cols).forEach(function (c) { cols[c].forEach(function (n, i) { pos[n.id] = [20 + c * 240, 20 + i * 56]; }); maxRows = Math.max(maxRows, cols[c].length); ncols = Math.max(ncols, +c + 1); });
-      var svg = document.createElementNS(SVG, "svg");
-      svg.setAttribute("width", String(ncols * 240 + 40)); svg.setAttribute("height", String(maxRows * 56 + 40)); svg.setAttribute("id", "lineage-graph");
-      var defs = document.createElementNS(SVG, "defs"), marker = document.createElementNS(SVG, "marker"), tip = document.createElementNS(SVG, "path");
-      marker.setAttribute("id", "arrow"); marker.setAttribute("viewBox", "0 0 10 10"); marker.setAttribute("refX", "10"); marker.setAttribute("refY", "5");
-      marker.setAttribute("markerWidth", "6"); marker.setAttribute("markerHeight", "6"); marker.setAttribute("orient", "auto");
-      tip.setAttribute("d", "M0,0 L10,5 L0,10 z"); tip.setAttribute("fill", "#8896ab"); marker.appendChild(tip); defs.appendChild(marker); svg.appendChild(defs);
-      edges.forEach(function (e) {
-        var a = pos[e.s], b = pos[e.t], p = document.createElementNS(SVG, "path");
-        var x1 = a[0] + 190, y1 = a[1] + 18, x2 = b[0], y2 = b[1] + 18;
-        p.setAttribute("d", "M" + x1 + "," + y1 + " C" + (x1 + 25) + "," + y1 + " " + (x2 - 25) + "," + y2 + " " + x2 + "," + y2);
-        p.setAttribute("class", "edge"); p.setAttribute("marker-end", "url(#arrow)"); svg.appendChild(p);
-      });
-      nodes.forEach(function (n) {
-        var gnode = document.createElementNS(SVG, "g"), rect = document.createElementNS(SVG, "rect"), label = document.createElementNS(SVG, "text"), title = document.createElementNS(SVG, "title");
-        var xy = pos[n.id], name = String(n.label || n.name || n.id);
-        gnode.setAttribute("class", "node"); gnode.setAttribute("data-id", n.id);
-        rect.setAttribute("x", xy[0]); rect.setAttribute("y", xy[1]); rect.setAttribute("width", "190"); rect.setAttribute("height", "36"); rect.setAttribute("rx", "6");
-        label.setAttribute("x", xy[0] + 8); label.setAttribute("y", xy[1] + 22);
-        label.textContent = (name.length > 28 ? name.slice(0, 27) + "…" : name);
-        title.textContent = n.id + (n.type ? " (" + n.type + ")" : "");
-        gnode.appendChild(title); gnode.appendChild(rect); gnode.appendChild(label); svg.appendChild(gnode);
-      });
-      view.appendChild(el("div", { class: "lineage" }, [svg]));
+  var lineage = null;  // {graph, nodes, edges, byId, edgeKey} once the tab was first shown
+  function worstById() {
+    var worst = {}, byUid = {};
+    for (var i = 0; i < F.length; i++) {
+      if (F[i][2] !== 1 || F[i][3]) continue;
+      var sev = V[F[i][0]][2], uid = R[F[i][1]][0];
+      if (!byUid[uid] || SEV_RANK[sev] > SEV_RANK[byUid[uid]]) byUid[uid] = sev;
     }
+    Object.keys(NODES).forEach(function (id) { worst[id] = NODES[id].risk || byUid[id] || null; });
+    return { of: function (id) { return worst[id] || byUid[id] || null; } };
+  }
+  function edgeKey(s, t, rel) { return s + "\u0000" + t + "\u0000" + rel; }
+  function lineageModel() {
+    var g = D.lineage || {}, worst = worstById(), nodes = [], edges = [], byId = {}, keys = {};
+    function addNode(id, n) {
+      if (byId[id]) return;
+      n = n || { id: id };
+      var sev = worst.of(id), type = String(n.type || ""), name = nodeName(id);
+      var cls = sev ? "sev-" + sev : n.in_inventory === false ? "outside" : "ok";
+      byId[id] = { id: id, label: name, sub: type.replace(/^[a-z]+\./, ""), cls: cls, raw: n, worst: sev,
+        tip: name + "\n" + id + (type ? "\n" + type : "") + (sev ? "\nworst failing finding: " + sev : "") };
+      nodes.push(byId[id]);
+    }
+    function addEdge(e, extra) {
+      var s = String(e.source != null ? e.source : e.from), t = String(e.target != null ? e.target : e.to);
+      var rel = String(e.relation || e.label || e.type || ""), key = edgeKey(s, t, rel);
+      if (keys[key]) return;
+      addNode(s); addNode(t);
+      var open = e.resolved === false;
+      keys[key] = { id: "e" + edges.length, source: s, target: t, label: rel, reason: e.reason || "", resolved: !open,
+        cls: (open ? "unresolved" : "") + (extra ? " extra" : ""),
+        tip: nodeName(s) + " —" + rel + "→ " + nodeName(t) + (open ? "\nunresolved: " + (e.reason || "no reason given") : "") };
+      edges.push(keys[key]);
+    }
+    (g.nodes || []).forEach(function (n) { var o = typeof n === "object" ? n : { id: String(n) }; addNode(String(o.id), o); });
+    (g.edges || []).forEach(function (e) { addEdge(e, false); });
+    // A risk's path may name an edge the lineage does not hold: draw it too, so selecting the risk shows it all.
+    RISKS.forEach(function (r) {
+      var p = r.path || {};
+      (p.nodes || []).forEach(function (id) { addNode(String(id)); });
+      (p.edges || []).forEach(function (e) { addEdge(e, true); });
+    });
+    return { nodes: nodes, edges: edges, byId: byId, keys: keys };
+  }
+  function detailList(rows) {
+    var dl = el("dl");
+    rows.forEach(function (row) {
+      if (row[1] == null || row[1] === "") return;
+      dl.appendChild(el("dt", { text: row[0] }));
+      dl.appendChild(el("dd", null, [typeof row[1] === "string" ? document.createTextNode(row[1]) : row[1]]));
+    });
+    return dl;
+  }
+  function edgeLine(e) {
+    return el("li", { class: e.resolved ? "" : "unresolved" }, [nodeName(e.source) + " —" + e.label + "→ " + nodeName(e.target) +
+      (e.resolved ? "" : " (unresolved: " + (e.reason || "no reason given") + ")")]);
+  }
+  function showNode(id) {
+    var n = lineage.byId[id], raw = n.raw, box = clear($("lineage-detail"));
+    var touching = lineage.edges.filter(function (e) { return e.source === id || e.target === id; });
+    lineage.graph.highlight([id], touching.map(function (e) { return e.id; }));
+    box.appendChild(el("h3", { text: n.label }));
+    var link = el("a", { href: "#findings", text: "findings on this resource", onclick: function (e) { e.preventDefault(); resetFilters(); state.resource = id; buildFilterValues(); show("findings"); } });
+    box.appendChild(detailList([["Id", id], ["Type", raw.type || ""], ["Account", raw.account || ""], ["Region", raw.region || ""],
+      ["Worst failing", n.worst ? sevPill(n.worst) : "none"], ["In the inventory", raw.in_inventory == null ? "" : raw.in_inventory ? "yes" : "no (referenced only)"],
+      ["Findings", link]]));
+    box.appendChild(el("h4", { text: "Links (" + touching.length + ")" }));
+    box.appendChild(el("ul", { class: "edge-list" }, touching.map(edgeLine)));
+  }
+  function showRisk(r) {
+    var p = r.path || {}, ids = (p.nodes || []).map(String), box = clear($("lineage-detail")), fix = r.fix || {};
+    var edgeIds = (p.edges || []).map(function (e) {
+      var k = lineage.keys[edgeKey(String(e.source), String(e.target), String(e.relation || e.label || ""))];
+      return k && k.id;
+    }).filter(Boolean);
+    lineage.graph.highlight(ids, edgeIds);
+    lineage.graph.focus(ids);
+    box.appendChild(el("h3", { text: r.title }));
+    // A factor is {value, contribution, why} (docs/risks.md); anything else is shown as it is.
+    var factors = el("ul", { class: "factors" }, Object.keys(r.factors || {}).map(function (k) {
+      var f = r.factors[k], plain = f === null || typeof f !== "object";
+      var points = !plain && typeof f.contribution === "number" ? " (" + (f.contribution >= 0 ? "+" : "") + f.contribution + ")" : "";
+      return el("li", { title: plain ? "" : String(f.why || "") }, [k + ": " + (plain ? String(f) : String(f.value != null ? f.value : "") + points)]);
+    }));
+    box.appendChild(detailList([["Score", String(r.score)], ["Severity", sevPill(r.severity)], ["Kind", r.kind || ""], ["Factors", factors],
+      ["Fix", fix.action || ""], ["Fix on", fix.resource_uid || ""], ["Check", fix.check_id || ""]]));
+    box.appendChild(el("h4", { text: "Path (" + ids.length + " resources)" }));
+    box.appendChild(el("ol", { class: "path-list" }, ids.map(function (id) { return el("li", { title: id }, [nodeName(id), el("small", { class: "muted", text: " " + id })]); })));
+    var edges = (p.edges || []).map(function (e) { return lineage.keys[edgeKey(String(e.source), String(e.target), String(e.relation || e.label || ""))]; }).filter(Boolean);
+    box.appendChild(el("ul", { class: "edge-list" }, edges.map(edgeLine)));
+  }
+  // Shows the selected risk or node; brings it into view when asked (a link, the URL), not on a click in the graph.
+  function selectInGraph(reveal) {
+    var risk = null;
+    RISKS.forEach(function (r) { if (String(r.id) === state.risk) risk = r; });
+    $("risk-select").value = risk ? state.risk : "";
+    if (risk) showRisk(risk);
+    else if (state.node && lineage.byId[state.node]) { showNode(state.node); if (reveal) lineage.graph.reveal(state.node); }
+    else { lineage.graph.highlight([], []); clear($("lineage-detail")).appendChild(el("p", { class: "muted", text: "Select a resource or a risk: its full name, its links and their reasons show here." })); }
+  }
+  function showLineage() {
+    if (!lineage) buildLineage();
+    selectInGraph(true);
+  }
+  function buildLineage() {
+    var view = clear($("view-lineage")), t0 = performance.now();
+    lineage = lineageModel();
+    var open = lineage.edges.filter(function (e) { return !e.resolved; }).length;
+    view.appendChild(el("p", { id: "lineage-count", text: lineage.nodes.length + " nodes, " + lineage.edges.length + " edges (" + open + " unresolved): how data, code and models flow between the resources. Drag to pan, wheel to zoom; hover or select a box for its full name." }));
+    var select = el("select", { id: "risk-select", "aria-label": "Highlight a risk", onchange: function () { state.risk = this.value; state.node = ""; selectInGraph(true); writeHash(); } });
+    select.appendChild(el("option", { value: "", text: RISKS.length ? "Highlight a risk…" : "No risks in this report" }));
+    RISKS.forEach(function (r) { select.appendChild(el("option", { value: String(r.id), text: r.score + " · " + r.severity + " · " + r.title })); });
+    var legend = el("span", { class: "legend" }, SEVERITIES.slice(0, 4).map(function (sev) { return el("span", { class: "key sev-" + sev, text: sev }); })
+      .concat([el("span", { class: "key ok", text: "no failing finding" }), el("span", { class: "key outside", text: "outside the inventory" }), el("span", { class: "key dashed", text: "- - unresolved link" })]));
+    var graphBox = el("div", { class: "graph-box", id: "graph-box" }), detail = el("aside", { id: "lineage-detail", class: "graph-detail" });
+    // Find a resource by name or id: Enter selects the first match and brings it into view.
+    var find = el("input", { type: "search", id: "node-find", placeholder: "Find a resource…", "aria-label": "Find a resource in the graph" });
+    find.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter") return;
+      var q = find.value.trim().toLowerCase(), hit = null;
+      if (q) lineage.nodes.some(function (n) { if ((n.label + "\n" + n.id).toLowerCase().indexOf(q) >= 0) { hit = n; return true; } return false; });
+      find.classList.toggle("no-match", !!q && !hit);
+      if (!hit) return;
+      state.risk = ""; state.node = hit.id; selectInGraph(true); writeHash();
+    });
+    var tools = el("div", { class: "graph-tools" }, [select, find,
+      el("button", { type: "button", id: "zoom-in", title: "Zoom in", text: "+", onclick: function () { lineage.graph.zoom(1.25); } }),
+      el("button", { type: "button", id: "zoom-out", title: "Zoom out", text: "−", onclick: function () { lineage.graph.zoom(0.8); } }),
+      el("button", { type: "button", id: "zoom-fit", title: "Show the whole graph", text: "Fit", onclick: function () { lineage.graph.fitAll(); } }), legend]);
+    view.appendChild(tools);
+    view.appendChild(el("div", { class: "graph-wrap" }, [graphBox, detail]));
+    lineage.graph = CspmGraph.create(graphBox, lineage, {
+      onNode: function (id) { state.risk = ""; state.node = id; selectInGraph(); writeHash(); },
+      onEdge: function (id) { var e = lineage.edges.filter(function (x) { return x.id === id; })[0]; state.risk = ""; state.node = ""; selectInGraph(); lineage.graph.highlight([e.source, e.target], [id]); clear($("lineage-detail")).appendChild(el("ul", { class: "edge-list" }, [edgeLine(e)])); writeHash(); },
+      onBackground: function () { state.risk = ""; state.node = ""; selectInGraph(); writeHash(); }
+    });
     var body = el("tbody");
-    edges.forEach(function (e) { body.appendChild(el("tr", null, [el("td", { text: (byId[e.s].label || byId[e.s].name || e.s) }), el("td", { text: e.label }), el("td", { text: (byId[e.t].label || byId[e.t].name || e.t) })])); });
-    view.appendChild(el("table", { class: "grid", id: "lineage-edges" }, [el("thead", null, [el("tr", null, [el("th", { text: "From" }), el("th", { text: "Relation" }), el("th", { text: "To" })])]), body]));
+    view.appendChild(el("h2", { text: "Links" }));
+    view.appendChild(el("table", { class: "grid", id: "lineage-edges" }, [el("thead", null, [el("tr", null, [el("th", { text: "From" }), el("th", { text: "Relation" }), el("th", { text: "To" }), el("th", { text: "Unresolved: why" })])]), body]));
+    document.body.setAttribute("data-layout-ms", String(Math.round(lineage.graph.layoutMs)));
+    document.body.setAttribute("data-graph-ms", String(Math.round(performance.now() - t0)));
+    document.body.setAttribute("data-graph-ready", "true");
+    // The table of links, below the graph, once the graph is usable.
+    setTimeout(function () {
+      var rows = document.createDocumentFragment();
+      lineage.edges.forEach(function (e) {
+        rows.appendChild(el("tr", { class: e.resolved ? "" : "unresolved" }, [el("td", { title: e.source, text: nodeName(e.source) }), el("td", { text: e.label }),
+          el("td", { title: e.target, text: nodeName(e.target) }), el("td", { text: e.resolved ? "" : e.reason || "unresolved" })]));
+      });
+      body.appendChild(rows);
+      document.body.setAttribute("data-links-ready", "true");
+    }, 0);
   }
 
   // ---------------------------------------------------------------- start
@@ -342,7 +515,6 @@
   readHash();
   renderOverview();
   renderErrors();
-  if (D.lineage) renderLineage();
   buildFilters();
   $("rq").addEventListener("input", function () { state.rq = this.value; state.rpage = 0; renderResources(); });
   show(state.tab);

@@ -16,8 +16,11 @@ from cspm.checks.azure import ml
 from cspm.engine import Inventory, evaluate
 from cspm.models import Status
 from cspm.registry import load_checks
-from cspm.resources.azure.ml import MlCompute, MlWorkspace
+from cspm.resources.azure.identity import ManagedIdentity
+from cspm.resources.azure.ml import MlCompute, MlDatastore, MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.monitor import DiagnosticSetting
 from cspm.resources.azure.network import PrivateEndpointConnection
+from support.azure import principals, role_assignment
 
 SUB = "00000000-0000-0000-0000-000000000001"
 
@@ -124,7 +127,8 @@ def test_workspace_computes_disable_local_auth(
 def test_unlisted_workspaces_give_error_for_every_check() -> None:
     specs = [s for s in load_checks(["azure"]) if s.service == "ml"]
     inventory = Inventory()
-    inventory.mark_incomplete(MlWorkspace, SUB, "global", "Workspaces_ListBySubscription failed: AuthorizationFailed")
+    for rtype in (MlWorkspace, MlOnlineEndpoint, MlRegistry):
+        inventory.mark_incomplete(rtype, SUB, "global", "Workspaces_ListBySubscription failed: AuthorizationFailed")
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
@@ -143,3 +147,160 @@ def test_datastore_auth_mode_is_informational() -> None:
 
     spec = next(s for s in load_checks(["azure"]) if s.id == "azure.ml.workspace_datastores_use_identity")
     assert spec.severity is Severity.INFORMATIONAL and spec.severity.weight == 0
+
+
+SYSTEM = ManagedIdentity(type="SystemAssigned", principal_id="p-1")
+USER_ASSIGNED = ManagedIdentity(type="UserAssigned", user_assigned_principals=("p-1",))
+
+
+@pytest.mark.parametrize(
+    ("case", "identity", "role", "expected"),
+    [
+        (
+            "identity is owner on the subscription",
+            ManagedIdentity(type="SystemAssigned", principal_id="p-1"),
+            "Owner",
+            Status.FAIL,
+        ),
+        ("identity is a reader", ManagedIdentity(type="SystemAssigned", principal_id="p-1"), "Reader", Status.PASS),
+        (
+            "user-assigned identity",
+            ManagedIdentity(type="UserAssigned", user_assigned_principals=("p-1",)),
+            "User Access Administrator",
+            Status.FAIL,
+        ),
+        ("no identity", ManagedIdentity(type="None"), "Owner", None),
+    ],
+)
+def test_workspace_identity_is_not_privileged(
+    case: str, identity: ManagedIdentity, role: str, expected: Status
+) -> None:
+    held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
+    result = ml.workspace_identity_is_not_privileged(workspace(identity=identity), held)
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def endpoint(**fields: Any) -> MlOnlineEndpoint:
+    base: dict[str, Any] = {
+        "uid": f"{workspace().uid}/onlineEndpoints/scoring",
+        "name": "scoring",
+        "account": SUB,
+        "region": "eastus",
+        "workspace_id": workspace().uid,
+        "workspace_name": "ws",
+        "auth_mode": "AADToken",
+        "public_network_access": "Disabled",
+        "identity": SYSTEM,
+        "deployments": (),
+    }
+    base.update(fields)
+    return MlOnlineEndpoint(**base)
+
+
+def registry(**fields: Any) -> MlRegistry:
+    base: dict[str, Any] = {
+        "uid": f"/subscriptions/{SUB}/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/registries/r",
+        "name": "r",
+        "account": SUB,
+        "resource_group": "ml-rg",
+        "public_network_access": "Disabled",
+        "private_endpoint_connections": (PrivateEndpointConnection(name="pe", status="Approved"),),
+    }
+    base.update(fields)
+    return MlRegistry(**base)
+
+
+@pytest.mark.parametrize(
+    ("check", "case", "subject", "expected"),
+    [
+        (
+            ml.workspace_uses_application_insights,
+            "hub with insights",
+            workspace(application_insights="/x/ai"),
+            Status.PASS,
+        ),
+        (ml.workspace_uses_application_insights, "hub without", workspace(kind="Hub"), Status.FAIL),
+        (ml.workspace_uses_application_insights, "project", workspace(kind="Project"), None),
+        (ml.online_endpoint_uses_token_auth, "entra token", endpoint(), Status.PASS),
+        (ml.online_endpoint_uses_token_auth, "aml token", endpoint(auth_mode="AMLToken"), Status.PASS),
+        (ml.online_endpoint_uses_token_auth, "key", endpoint(auth_mode="Key"), Status.FAIL),
+        (ml.online_endpoint_disables_public_network_access, "disabled", endpoint(), Status.PASS),
+        (
+            ml.online_endpoint_disables_public_network_access,
+            "enabled (or unset)",
+            endpoint(public_network_access="Enabled"),
+            Status.FAIL,
+        ),
+        (ml.registry_disables_public_network_access, "disabled", registry(), Status.PASS),
+        (ml.registry_disables_public_network_access, "enabled", registry(public_network_access="Enabled"), Status.FAIL),
+        (ml.registry_uses_private_endpoint, "approved", registry(), Status.PASS),
+        (
+            ml.registry_uses_private_endpoint,
+            "pending",
+            registry(private_endpoint_connections=(PrivateEndpointConnection(name="pe", status="Pending"),)),
+            Status.FAIL,
+        ),
+        (ml.registry_uses_private_endpoint, "none", registry(private_endpoint_connections=()), Status.FAIL),
+    ],
+)
+def test_hub_endpoint_and_registry_checks(check: Any, case: str, subject: Any, expected: Status | None) -> None:
+    result = check(subject)
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+@pytest.mark.parametrize(
+    ("case", "identity", "role", "expected"),
+    [
+        ("endpoint identity is contributor", SYSTEM, "Contributor", Status.FAIL),
+        ("endpoint identity is a reader", SYSTEM, "Reader", Status.PASS),
+        ("no identity", ManagedIdentity(type="None"), "Owner", None),
+    ],
+)
+def test_online_endpoint_identity_is_not_privileged(
+    case: str, identity: ManagedIdentity, role: str, expected: Status | None
+) -> None:
+    held = principals([role_assignment("p-1", role, f"/subscriptions/{SUB}")])
+    result = ml.online_endpoint_identity_is_not_privileged(endpoint(identity=identity), held)
+    assert result.status is expected, case
+
+
+LOGS = DiagnosticSetting(name="to-law", categories=("AmlComputeJobEvent",), destinations=("workspace",))
+
+
+@pytest.mark.parametrize(
+    ("case", "settings", "expected"),
+    [
+        ("logs to a workspace", (LOGS,), Status.PASS),
+        ("metrics only", (DiagnosticSetting(name="m", destinations=("workspace",)),), Status.FAIL),
+        ("logs to nowhere", (DiagnosticSetting(name="n", category_groups=("allLogs",)),), Status.FAIL),
+        ("no setting", (), Status.FAIL),
+        ("unreadable", None, Status.ERROR),
+    ],
+)
+def test_workspace_sends_resource_logs(
+    case: str, settings: tuple[DiagnosticSetting, ...] | None, expected: Status
+) -> None:
+    result = ml.workspace_sends_resource_logs(workspace(diagnostic_settings=settings))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def store(name: str, credentials: str) -> MlDatastore:
+    return MlDatastore(name=name, datastore_type="AzureBlob", credentials_type=credentials)
+
+
+@pytest.mark.parametrize(
+    ("case", "stores", "expected"),
+    [
+        ("identity-based", (store("a", "None"), store("b", "ServicePrincipal")), Status.PASS),
+        ("an account key", (store("a", "None"), store("b", "AccountKey")), Status.FAIL),
+        ("a SAS token", (store("a", "Sas"),), Status.FAIL),
+        ("no credentials type", (store("a", "Unknown"),), Status.ERROR),
+        ("no datastore", (), None),
+        ("unreadable", None, Status.ERROR),
+    ],
+)
+def test_workspace_datastores_use_entra_id(
+    case: str, stores: tuple[MlDatastore, ...] | None, expected: Status | None
+) -> None:
+    result = ml.workspace_datastores_use_entra_id(workspace(datastores=stores))
+    assert result.status is expected, f"{case}: {result.message}"
