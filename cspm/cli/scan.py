@@ -315,7 +315,8 @@ def scan_azure(
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
 ) -> None:
-    """Scan Azure subscriptions: storage accounts, blob containers and Azure ML workspaces.
+    """Scan Azure subscriptions: storage accounts and containers, Azure ML and AI Foundry workspaces
+    and online endpoints, AI Services / Azure OpenAI accounts, Key Vaults and RBAC role assignments.
 
     Credentials: DefaultAzureCredential (az login, AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID,
     workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint.
@@ -392,7 +393,7 @@ def scan_gcp(
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
 ) -> None:
-    """Scan Google Cloud projects: Cloud Storage buckets.
+    """Scan Google Cloud projects: Cloud Storage buckets, Vertex AI resources and project IAM.
 
     Credentials: Application Default Credentials (gcloud auth application-default login,
     GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured;
