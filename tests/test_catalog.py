@@ -152,6 +152,17 @@ READS_ONLY_LISTED_FACTS = frozenset(
         ),
         # enableWebAccess is a field of the listed job (absent = off), not a further call.
         "gcp.vertex.custom_job_web_access_disabled",
+        # a principal and its grants come from the project's IAM policy (ERROR when it is unreadable)
+        *(
+            f"gcp.iam.{name}"
+            for name in (
+                "service_account_has_no_admin_role",
+                "human_has_no_basic_role",
+                "principal_is_not_public",
+                "default_compute_service_account_has_no_basic_role",
+                "principal_has_no_project_level_impersonation",
+            )
+        ),
     }
 )
 
@@ -243,6 +254,7 @@ AUDITED_MODULES = frozenset(
         "azure.keyvault",
         "azure.lineage",
         "gcp.storage",
+        "gcp.iam",
     }
 )
 AUDITED = SPECS

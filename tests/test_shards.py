@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cspm.cli import main
@@ -63,6 +65,7 @@ def test_tls_without_a_ca_in_dasks_configuration_is_refused_before_connecting() 
         (["--org", "--shard-size", "5"], "only apply with --executor"),
         (["--org", "--executor", "local:2", "--timeout", "60"], "--timeout does not apply"),
         (["--org", "--executor", "tcp://10.1.1.1:8786"], "--insecure"),
+        (["--org", "--plan", "p.json", "--inspect-artifacts"], "--inspect-artifacts does not apply"),
     ],
 )
 def test_contradictory_distribution_options_exit_2(
@@ -71,3 +74,21 @@ def test_contradictory_distribution_options_exit_2(
     assert main(["scan", "aws", "--quiet", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_merge_shares_field_name_sets_and_repeated_strings_and_changes_no_value() -> None:
+    from cspm.merge import _Pool
+    from cspm.models import Finding
+    from support.report_factory import make_finding
+
+    # As read_part reads a part (json.loads, then validation): each finding with its own objects.
+    texts = [make_finding(f"b{i}").model_dump_json() for i in range(3)]
+    findings = [Finding.model_validate(json.loads(t)) for t in texts]
+    assert findings[0].model_fields_set is not findings[1].model_fields_set
+    assert findings[0].account is not findings[1].account
+    pool = _Pool()
+    compacted = [pool.compact(f) for f in findings]
+    assert compacted[0].model_fields_set is compacted[1].model_fields_set is compacted[2].model_fields_set
+    assert compacted[0].account is compacted[1].account and compacted[0].region is compacted[2].region
+    assert [f.model_dump_json() for f in compacted] == texts
+    assert compacted == [Finding.model_validate_json(t) for t in texts]

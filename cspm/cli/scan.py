@@ -38,6 +38,7 @@ from cspm.cli.options import (
     renamed,
     selection_from,
 )
+from cspm.errors import UsageError
 
 AWS_WORKERS = 8
 AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
@@ -223,6 +224,8 @@ def scan_aws(
 
     dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
     dist.validate(org=org, timeout=timeout)
+    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
+        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
 
     out = output_options(
         output_dir,
@@ -312,7 +315,8 @@ def scan_azure(
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
 ) -> None:
-    """Scan Azure subscriptions: storage accounts, blob containers and Azure ML workspaces.
+    """Scan Azure subscriptions: storage accounts and containers, Azure ML and AI Foundry workspaces
+    and online endpoints, AI Services / Azure OpenAI accounts, Key Vaults and RBAC role assignments.
 
     Credentials: DefaultAzureCredential (az login, AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID,
     workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint.
@@ -389,7 +393,7 @@ def scan_gcp(
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
 ) -> None:
-    """Scan Google Cloud projects: Cloud Storage buckets.
+    """Scan Google Cloud projects: Cloud Storage buckets, Vertex AI resources and project IAM.
 
     Credentials: Application Default Credentials (gcloud auth application-default login,
     GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured;

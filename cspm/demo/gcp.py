@@ -370,11 +370,54 @@ def service_disabled(project: str, service: str = VERTEX_API) -> dict[str, Any]:
     )
 
 
+def project_policy(*bindings: tuple[str, list[str]] | tuple[str, list[str], dict[str, str]]) -> dict[str, Any]:
+    """A project's IAM policy as Resource Manager v3 projects.getIamPolicy returns it (version 3);
+    a binding may carry a condition ({"title", "expression"})."""
+    items = []
+    for role, members, *condition in bindings:
+        item: dict[str, Any] = {"role": role, "members": members}
+        if condition:
+            item["condition"] = condition[0]
+        items.append(item)
+    version = 3 if any("condition" in b for b in items) else 1
+    return {"version": version, "etag": "BwYa3kR2Fq0=", "bindings": items}
+
+
+def service_account(email: str, project: str = PROJECT, *, disabled: bool = False) -> dict[str, Any]:
+    """A service account as IAM serviceAccounts.list returns it."""
+    item: dict[str, Any] = {
+        "name": f"projects/{project}/serviceAccounts/{email}",
+        "projectId": project,
+        "uniqueId": str(100000000000000000000 + sum(map(ord, email))),
+        "email": email,
+        "displayName": email.split("@", maxsplit=1)[0],
+        "etag": "MDEwMjE5MjA=",
+        "oauth2ClientId": "100000000000000000001",
+    }
+    if disabled:
+        item["disabled"] = True
+    return item
+
+
+def service_account_key(email: str, key_id: str, created: str, project: str = PROJECT) -> dict[str, Any]:
+    """A user-managed key as serviceAccounts.keys.list returns it (``created``: RFC 3339)."""
+    return {
+        "name": f"projects/{project}/serviceAccounts/{email}/keys/{key_id}",
+        "validAfterTime": created,
+        "validBeforeTime": "9999-12-31T23:59:59Z",
+        "keyAlgorithm": "KEY_ALG_RSA_2048",
+        "keyOrigin": "GOOGLE_PROVIDED",
+        "keyType": "USER_MANAGED",
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The fake
 # ---------------------------------------------------------------------------------------------
 
 _BUCKET_CHILD = re.compile(r"^/storage/v1/b/(?P<name>[^/]+)/(?P<what>iam|acl|defaultObjectAcl)$")
+_GET_IAM_POLICY = re.compile(r"^/v3/projects/(?P<project>[^/:]+):getIamPolicy$")
+_SERVICE_ACCOUNTS = re.compile(r"^/v1/projects/(?P<project>[^/]+)/serviceAccounts(?:/(?P<email>[^/]+)/keys)?$")
 _VERTEX = re.compile(r"^/v1/projects/(?P<project>[^/]+)/locations(?:/(?P<location>[^/]+)/(?P<collection>[A-Za-z]+))?$")
 
 
@@ -391,8 +434,12 @@ class FakeGcs:
     # it has resources in, plus ``vertex_locations``.
     vertex: dict[tuple[str, str, str], list[dict[str, Any]]] = field(default_factory=dict)
     vertex_locations: set[str] = field(default_factory=lambda: {"us-central1"})
+    # IAM: project -> policy (getIamPolicy), project -> service accounts, email -> user-managed keys
+    project_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    sa_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
-    # "vertex:P:LOCATION:COLLECTION" (403 on that listing)
+    # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
     page_size: int = 1000
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -432,6 +479,9 @@ class FakeGcs:
             with self._lock:
                 self.tokens_issued += 1
             return 200, {"access_token": "fake-gcp-token", "expires_in": 3599, "token_type": "Bearer"}
+        policy = _GET_IAM_POLICY.match(path) if method == "POST" else None
+        if policy is not None:  # the one read Google defines as a POST
+            return self._project_policy(policy.group("project"), body)
         if method != "GET":
             with self._lock:
                 self.violations.append(f"{method} {path}")
@@ -440,9 +490,44 @@ class FakeGcs:
             return 401, gcs_error(401, "required", "Anonymous caller does not have storage.buckets.list access.")
         if path == "/v3/projects:search":
             return self._search()
+        accounts = _SERVICE_ACCOUNTS.match(path)
+        if accounts is not None:
+            return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
         if path.startswith("/v1/"):
             return self._vertex(path, query)
         return self._storage(path, query)
+
+    def _project_policy(self, project: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        if f"getIamPolicy:{project}" in self.denied:
+            return 403, google_error(
+                403,
+                "PERMISSION_DENIED",
+                f"The caller does not have permission resourcemanager.projects.getIamPolicy on project {project}",
+                "IAM_PERMISSION_DENIED",
+                permission="resourcemanager.projects.getIamPolicy",
+            )
+        requested = json.loads(body or b"{}").get("options", {}).get("requestedPolicyVersion", 1)
+        policy = self.project_policies.get(project) or project_policy()
+        if requested < 3 and any("condition" in b for b in policy.get("bindings", ())):
+            return 400, google_error(400, "INVALID_ARGUMENT", "policy has conditions: request version 3")
+        return 200, policy
+
+    def _service_accounts(self, project: str, email: str | None, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if email is None:
+            return 200, self._vertex_page("accounts", self.service_accounts.get(project, []), query)
+        if f"keys:{email}" in self.denied:
+            return 403, google_error(
+                403,
+                "PERMISSION_DENIED",
+                "Permission 'iam.serviceAccountKeys.list' denied on resource (or it may not exist).",
+                "IAM_PERMISSION_DENIED",
+                permission="iam.serviceAccountKeys.list",
+            )
+        if email not in {a["email"] for a in self.service_accounts.get(project, [])}:
+            return 404, google_error(404, "NOT_FOUND", f"Unknown service account {email}")
+        if query.get("keyTypes") != "USER_MANAGED":  # the scanner asks for user-managed keys only
+            return 400, google_error(400, "INVALID_ARGUMENT", "expected keyTypes=USER_MANAGED")
+        return 200, {"keys": self.sa_keys.get(email, [])}
 
     def _vertex(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
         match = _VERTEX.match(path)
@@ -606,7 +691,33 @@ def demo_project() -> FakeGcs:
         policy=iam_policy(PUBLIC_BUCKET, ("roles/storage.objectViewer", ["allUsers"]), project=DEMO_PROJECT),
     )
     _demo_vertex(fake)
+    _demo_iam(fake)
     return fake
+
+
+def _demo_iam(fake: FakeGcs) -> None:
+    """The project's IAM: an owner and a data scientist with Editor, the default compute
+    account still holding Editor, a group allowed to impersonate every service account, a
+    pipeline account with an admin role under a time condition and an old key, and Vertex AI
+    viewing granted to anyone with a Google account."""
+    compute = f"serviceAccount:{DEMO_PROJECT_NUMBER}-compute@developer.gserviceaccount.com"
+    training = f"fraud-training@{DEMO_PROJECT}.iam.gserviceaccount.com"
+    pipeline = f"churn-pipeline@{DEMO_PROJECT}.iam.gserviceaccount.com"
+    until = {"title": "until-2027", "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")'}
+    fake.project_policies[DEMO_PROJECT] = project_policy(
+        ("roles/owner", ["user:ml-lead@acme.example"]),
+        ("roles/editor", [compute, "user:data-scientist@acme.example"]),
+        ("roles/aiplatform.user", [f"serviceAccount:{training}"]),
+        ("roles/aiplatform.admin", [f"serviceAccount:{pipeline}"], until),
+        ("roles/iam.serviceAccountUser", ["group:ml-engineers@acme.example"]),
+        ("roles/aiplatform.viewer", ["allAuthenticatedUsers"]),
+    )
+    fake.service_accounts[DEMO_PROJECT] = [
+        service_account(f"{DEMO_PROJECT_NUMBER}-compute@developer.gserviceaccount.com", DEMO_PROJECT),
+        service_account(training, DEMO_PROJECT),
+        service_account(pipeline, DEMO_PROJECT),
+    ]
+    fake.sa_keys[pipeline] = [service_account_key(pipeline, "3f1c0a9d2b7e", "2025-11-02T09:14:00Z", DEMO_PROJECT)]
 
 
 def _demo_vertex(fake: FakeGcs) -> None:
@@ -691,6 +802,8 @@ def demo_environment(base: str, key_file: Path) -> dict[str, str]:
         "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
         "STORAGE_EMULATOR_HOST": base,
         "CSPM_GCP_VERTEX_ENDPOINT": base,
+        "CSPM_GCP_CRM_ENDPOINT": base,
+        "CSPM_GCP_IAM_ENDPOINT": base,
     }
 
 

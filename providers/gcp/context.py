@@ -18,17 +18,22 @@ checked (:mod:`cspm.providers.bounded_http`); the breaker of each (project, "glo
 stops calling after 5 server faults in a row (:class:`GcpContext`, via ``SdkContext``).
 
 Every request goes through :class:`ReadOnlySession`, which refuses any HTTP method but GET and
-HEAD before it is sent. Token refreshes use google-auth's own separate session.
+HEAD before it is sent, with one exception: Resource Manager's ``projects.getIamPolicy``
+(``POST /v3/projects/{id}:getIamPolicy``), a read that Google defines as a POST (its body only
+asks for policy version 3). The path must match :data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
+or any other POST is refused. Token refreshes use google-auth's own separate session.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 import google.api_core.exceptions as api_errors
 import google.auth.exceptions as auth_errors
@@ -57,6 +62,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 READ_METHODS: Final = frozenset({"GET", "HEAD"})
+# The POSTs that only read (matched against the URL's path, no query): projects.getIamPolicy.
+READ_ONLY_POSTS: Final = (re.compile(r"/v3/projects/[a-z0-9.:-]+:getIamPolicy"),)
 TIMEOUT: Final = (5.0, 30.0)  # (connect, read) seconds per request
 # google-cloud-storage 3.x starts a background thread per bucket to fetch its metadata for
 # tracing spans (one extra, unbounded GET per bucket) unless this is set; a user's value wins.
@@ -67,11 +74,20 @@ class ReadOnlyViolation(RuntimeError):
     """The scanner tried to send a request that could change the project. Always refused."""
 
 
+def is_read(method: str, url: str) -> bool:
+    """GET, HEAD, or a POST to one of the :data:`READ_ONLY_POSTS` (exactly, path only)."""
+    if method.upper() in READ_METHODS:
+        return True
+    path = urlsplit(url).path
+    return method.upper() == "POST" and any(p.fullmatch(path) for p in READ_ONLY_POSTS)
+
+
 class ReadOnlySession(AuthorizedSession):
-    """google-auth's authorized session that refuses every method but GET and HEAD."""
+    """google-auth's authorized session that refuses every method but GET and HEAD (and the
+    read-only POSTs of :func:`is_read`)."""
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if method.upper() not in READ_METHODS:
+        if not is_read(method, url):
             raise ReadOnlyViolation(f"refusing to send {method.upper()} {url.split('?', maxsplit=1)[0]}")
         return super().request(method, url, *args, **kwargs)
 
@@ -205,7 +221,7 @@ def rest_pages(session: Any, url: str, params: dict[str, Any], key: str) -> list
     from google.api_core.exceptions import from_http_response
 
     items: list[dict[str, Any]] = []
-    query = {**params, "pageSize": PAGE_SIZE}
+    query = {"pageSize": PAGE_SIZE, **params}  # a caller may ask for a smaller page (an API maximum)
     while True:
         response = session.get(url, params=query, timeout=TIMEOUT)
         if response.status_code != 200:
@@ -219,6 +235,22 @@ def rest_pages(session: Any, url: str, params: dict[str, Any], key: str) -> list
         if not token:
             return items
         query["pageToken"] = token
+
+
+def rest_read(
+    session: Any, method: str, url: str, *, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON object of one unpaged REST read (a GET, or a read-only POST with ``body``);
+    raises api-core errors as :func:`rest_pages` does."""
+    from google.api_core.exceptions import from_http_response
+
+    response = session.request(method, url, params=params, json=body, timeout=TIMEOUT)
+    if response.status_code != 200:
+        raise from_http_response(response)
+    answer = response.json()
+    if not isinstance(answer, dict):
+        raise api_errors.GoogleAPICallError(f"{url.split('?', maxsplit=1)[0]}: the answer is not a JSON object")
+    return answer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,3 +323,20 @@ class GcpContext(SdkContext):
         fn = partial(rest_pages, self.clients.session, url, params or {}, key)
         retry = self.options["retry"]
         return self.list_items(retry(fn) if retry is not None else fn, operation=operation, affects=affects)
+
+    def rest_get(
+        self,
+        url: str,
+        *,
+        operation: str,
+        affects: tuple[type[Resource], ...] = (),
+        method: str = "GET",
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The JSON object of one unpaged read (``method="POST"`` only for the read-only POSTs),
+        or None when it failed (recorded against ``affects``)."""
+        fn = partial(rest_read, self.clients.session, method, url, params=params, body=body)
+        retry = self.options["retry"]
+        result = self.call(retry(fn) if retry is not None else fn, operation=operation, affects=affects)
+        return result if isinstance(result, dict) else None

@@ -24,26 +24,18 @@ from distributed import Client, LocalCluster
 from e2e.harness import Run, run_cspm
 from e2e.test_org import REGION, Organization, org, organization, scan_org
 
+from cspm.artifacts.options import select_checks
 from cspm.coordinator import SchedulerLost, make_plan, run_shards
 from cspm.dask_executor import ExecutorSpec, dask_executor
 from cspm.merge import merge_parts
 from cspm.providers.aws import SERVICE_MODULES, AwsOptions, AwsProvider
 from cspm.selection import Selection
 from cspm.shards import EXTERNAL_ID_ENV, AwsShardOptions, ShardPlan, ShardTask
-from support.aws import reset_moto
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 
 __all__ = ["org", "organization"]  # the fixtures, shared with test_org
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _fresh_moto_after(organization: Organization) -> Iterator[None]:
-    """moto keeps one state per process: empty it after this module, so that test_org (run after
-    it in the same process) can create its organization again."""
-    yield
-    reset_moto(organization.url)
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
@@ -161,9 +153,10 @@ def test_a_part_dir_of_another_plan_is_refused_by_shard_run(org: Organization, t
 
 
 def plan_of(org: Organization, shard_size: int = 1, *, external_id: str | None = None) -> ShardPlan:
-    """What `cspm scan aws --org --executor ...` plans, every check selected."""
+    """What `cspm scan aws --org --executor ...` plans, every check selected (the model-artifact
+    checks only run with --inspect-artifacts, which a distributed scan does not take)."""
     options = AwsOptions(endpoint_url=org.url, regions=(REGION,), org=True, workers=8, external_id=external_id)
-    checks = Selection().apply("aws", available_services=list(SERVICE_MODULES))
+    checks = select_checks(Selection().apply("aws", available_services=list(SERVICE_MODULES)), inspect=False)
     return make_plan(AwsProvider(options), checks, AwsShardOptions.of(options), shard_size)
 
 

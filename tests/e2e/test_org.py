@@ -31,6 +31,7 @@ import pytest
 from e2e.harness import BASELINES, Report, Run, design_score, run_cspm, same_score
 
 from support.aws import ACCOUNT as MANAGEMENT
+from support.aws import reset_moto
 from support.azure import (
     SUB,
     SUB2,
@@ -158,6 +159,9 @@ def organization() -> Iterator[Organization]:
             s3.put_bucket_versioning(Bucket=f"{name}-data", VersioningConfiguration={"Status": "Enabled"})
         yield Organization(server.url, gate, members)
     finally:
+        # moto keeps one state per process: empty it, so that the next module in this process
+        # (test_distributed shares this fixture) can create its organization again.
+        reset_moto(server.url)
         server.stop()
 
 
@@ -434,6 +438,7 @@ def test_gcp_organization_scans_every_project_at_any_depth(tmp_path: Path) -> No
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
+            CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         done = run_cli(["scan", "gcp", "--organization", ORG_ID, "--output-dir", str(tmp_path / "out"), "--quiet"], env)
@@ -460,6 +465,7 @@ def test_gcp_folder_scans_its_subtree_only(tmp_path: Path) -> None:
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
+            CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         done = run_cli(["scan", "gcp", "--folder", "20", "--output-dir", str(tmp_path / "out"), "--quiet"], env)

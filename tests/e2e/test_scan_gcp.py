@@ -56,6 +56,8 @@ def gcs(fake: FakeGcs, tmp_path: Path) -> Iterator[dict[str, str]]:
             GOOGLE_APPLICATION_CREDENTIALS=str(key),
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
+            CSPM_GCP_CRM_ENDPOINT=base,
+            CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
 
@@ -112,7 +114,13 @@ def test_scan_reports_every_project_and_records_the_unreadable_one(
 
     assert fake.tokens_issued >= 1, "the service-account key was exchanged for a token at the fake"
     assert not fake.violations
-    assert all(method == "GET" for method, path in fake.requests if path != "/token")
+    # every request is a GET but the token exchange and projects.getIamPolicy (a read Google defines as a POST)
+    assert all(
+        method == "GET" for method, path in fake.requests if path != "/token" and not path.endswith(":getIamPolicy")
+    )
+    assert {p for m, p in fake.requests if m == "POST" and p != "/token"} <= {
+        f"/v3/projects/{p}:getIamPolicy" for p in (PROJECT, LOCKED)
+    }
 
 
 def test_exit_codes_follow_fail_on_and_strict(gcs: dict[str, str], tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ The mapping, written once here:
   ``storage.buckets.list``; buckets.getIamPolicy -> ``storage.buckets.getIamPolicy``;
   bucketAccessControls.list and defaultObjectAccessControls.list -> ``storage.buckets.get`` and
   ``storage.buckets.getIamPolicy``; Resource Manager projects.search returns the projects on
-  which the caller holds ``resourcemanager.projects.get``.
+  which the caller holds ``resourcemanager.projects.get``; projects.getIamPolicy (the one POST,
+  a read) -> ``resourcemanager.projects.getIamPolicy``. IAM: serviceAccounts.list ->
+  ``iam.serviceAccounts.list``; serviceAccounts.keys.list -> ``iam.serviceAccountKeys.list``.
 """
 
 from __future__ import annotations
@@ -174,7 +176,12 @@ def gcs_permissions(method: str, path: str) -> set[str]:
     """The IAM permissions Google Cloud checks for a request ({} for the OAuth token exchange)."""
     if method == "POST" and path.endswith("/token"):
         return set()
+    if method == "POST" and re.fullmatch(r"/v3/projects/[^/:]+:getIamPolicy", path):
+        return {"resourcemanager.projects.getIamPolicy"}
     assert method == "GET", f"{method} {path} is not a read"
+    accounts = re.fullmatch(r"/v1/projects/[^/]+/serviceAccounts(?P<keys>/[^/]+/keys)?", path)
+    if accounts is not None:
+        return {"iam.serviceAccountKeys.list" if accounts.group("keys") else "iam.serviceAccounts.list"}
     if path == "/v3/projects:search":
         return {"resourcemanager.projects.get"}
     if path == "/storage/v1/b":
@@ -218,6 +225,9 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
         ("datasets", gcs.vertex_dataset("dataset")),
     ):
         fake.add_vertex(collection, raw)
+    trainer = f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com"
+    fake.project_policies[gcs.PROJECT] = gcs.project_policy(("roles/aiplatform.user", [f"serviceAccount:{trainer}"]))
+    fake.service_accounts[gcs.PROJECT] = [gcs.service_account(trainer)]
     return fake
 
 
@@ -248,6 +258,8 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "job",
         "pipeline",
         "dataset",
+        f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
+        f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
     }
 
 

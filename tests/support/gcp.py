@@ -29,8 +29,11 @@ from cspm.demo.gcp import (
     gcs_error,
     hardened_bucket,
     iam_policy,
+    project_policy,
     serve_http,
+    service_account,
     service_account_file,
+    service_account_key,
     training_pipeline,
     vertex_dataset,
     vertex_endpoint,
@@ -53,15 +56,23 @@ __all__ = [
     "hardened_bucket",
     "iam_policy",
     "mounted",
+    "project_policy",
     "serve_http",
+    "service_account",
     "service_account_file",
+    "service_account_key",
     "training_pipeline",
     "vertex_dataset",
     "vertex_endpoint",
     "vertex_model",
 ]
 
-GOOGLE_HOSTS = ("storage.googleapis.com", "cloudresourcemanager.googleapis.com", "oauth2.googleapis.com")
+GOOGLE_HOSTS = (
+    "storage.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "iam.googleapis.com",
+    "oauth2.googleapis.com",
+)
 
 
 @contextmanager
