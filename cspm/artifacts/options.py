@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 REQUIRE_CHOICES: Final = REQUIRE_SIGNED
 
 # The checks that read object contents: run only with --inspect-artifacts (not ERROR without it).
+# Suffixes, not whole function names: aws.sagemaker.model_artifact_... and
+# aws.bedrock.imported_model_artifact_... are both artifact checks.
 ARTIFACT_CHECK_SUFFIXES: Final = (
-    ".model_artifact_is_free_of_unsafe_code",
-    ".model_artifact_uses_safe_format",
-    ".model_artifact_signature_verifies",
+    "model_artifact_is_free_of_unsafe_code",
+    "model_artifact_uses_safe_format",
+    "model_artifact_signature_verifies",
 )
 DEFAULT_ARTIFACT_MB: Final = 512
 DEFAULT_SCAN_MB: Final = 10240

@@ -18,6 +18,9 @@ def test_the_artifact_checks_run_only_with_the_flag() -> None:
         "aws.sagemaker.model_artifact_is_free_of_unsafe_code",
         "aws.sagemaker.model_artifact_uses_safe_format",
         "aws.sagemaker.model_artifact_signature_verifies",
+        "aws.bedrock.imported_model_artifact_is_free_of_unsafe_code",
+        "aws.bedrock.imported_model_artifact_uses_safe_format",
+        "aws.bedrock.imported_model_artifact_signature_verifies",
     }
     assert not {c.id for c in select_checks(checks, inspect=False)} & artifact_ids
     assert {c.id for c in select_checks(checks, inspect=True)} >= artifact_ids

@@ -83,4 +83,4 @@ def test_permissions_with_the_flag_add_object_reads() -> None:
     added = set(json.loads(flagged.stdout)["Statement"][0]["Action"]) - set(
         json.loads(plain.stdout)["Statement"][0]["Action"]
     )
-    assert added == {"s3:GetObject", "kms:Decrypt"}
+    assert added == {"s3:GetObject", "kms:Decrypt", "s3:ListBucket"}  # ListBucket: Bedrock import folders
