@@ -255,16 +255,17 @@ def path_nodes(start: str, edges: Sequence[LineageEdge]) -> list[str]:
 # -- public or broadly writable training data → job → model → endpoint ------------------------
 
 
-def _data_buckets(graph: Graph) -> dict[str, tuple[str, list[Finding]]]:
-    """Bucket node -> (exposure, the findings that say so): public buckets, and the buckets whose
-    data the training-data check found broadly writable."""
+def _data_buckets(graph: Graph, referrer_type: str, writable_check: str) -> dict[str, tuple[str, list[Finding]]]:
+    """Bucket node -> (exposure, the findings that say so): public buckets, and the buckets the
+    ``writable_check`` finding of a ``referrer_type`` node (a training job's training-data check,
+    a provisioned throughput's model-data check) found broadly writable."""
     out: dict[str, tuple[str, list[Finding]]] = {}
     for node in graph.of_type(BUCKET):
         public = graph.failing(node.id, PUBLIC_BUCKET)
         if public:
             out[node.id] = ("internet", public)
-    for job in graph.of_type(TRAINING_JOB):
-        for finding in graph.failing(job.id, DATA_WRITABLE):
+    for referrer in graph.of_type(referrer_type):
+        for finding in graph.failing(referrer.id, writable_check):
             for problem in finding.evidence.get("problems", ()):
                 bucket_id, exposure = _problem_bucket(graph, problem)
                 if bucket_id is None:
@@ -296,7 +297,7 @@ def _readers(graph: Graph, bucket_id: str, job_type: str = TRAINING_JOB) -> list
 
 
 def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
-    for bucket_id, (exposure, findings) in sorted(_data_buckets(graph).items()):
+    for bucket_id, (exposure, findings) in sorted(_data_buckets(graph, TRAINING_JOB, DATA_WRITABLE).items()):
         bucket = graph.name(bucket_id)
         what = "Public training data" if exposure == "internet" else "Broadly writable training data"
         fix = graph.first(bucket_id, PUBLIC_BUCKET) or findings[0]
@@ -324,28 +325,10 @@ def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
 # -- public or broadly writable data → Bedrock customization job → custom model → throughput ---
 
 
-def _bedrock_data_buckets(graph: Graph) -> dict[str, tuple[str, list[Finding]]]:
-    """Bucket node -> (exposure, findings): public buckets, and the buckets the provisioned-model
-    graph check found broadly writable."""
-    out: dict[str, tuple[str, list[Finding]]] = {}
-    for node in graph.of_type(BUCKET):
-        public = graph.failing(node.id, PUBLIC_BUCKET)
-        if public:
-            out[node.id] = ("internet", public)
-    for throughput in graph.of_type(PROVISIONED_THROUGHPUT):
-        for finding in graph.failing(throughput.id, PROVISIONED_DATA_WRITABLE):
-            for problem in finding.evidence.get("problems", ()):
-                bucket_id, exposure = _problem_bucket(graph, problem)
-                if bucket_id is None:
-                    continue
-                known, findings = out.get(bucket_id, (exposure, []))
-                widest = max(known, exposure, key=EXPOSURE_POINTS.__getitem__)
-                out[bucket_id] = (widest, findings if finding in findings else [*findings, finding])
-    return out
-
-
 def find_poisoned_bedrock_model_in_service(graph: Graph) -> Iterator[Candidate]:
-    for bucket_id, (exposure, findings) in sorted(_bedrock_data_buckets(graph).items()):
+    for bucket_id, (exposure, findings) in sorted(
+        _data_buckets(graph, PROVISIONED_THROUGHPUT, PROVISIONED_DATA_WRITABLE).items()
+    ):
         what = "Public training data" if exposure == "internet" else "Broadly writable training data"
         fix = graph.first(bucket_id, PUBLIC_BUCKET) or findings[0]
         for read in _readers(graph, bucket_id, CUSTOMIZATION_JOB):
