@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from cspm.demo.fake_http import Simulated, serve
+from cspm.demo.gcp_network import NetworkState, seed_demo_network
 
 if TYPE_CHECKING:
     from cspm.providers.gcp import GcpProvider
@@ -438,6 +439,7 @@ class FakeGcs:
     project_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sa_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    network: NetworkState = field(default_factory=NetworkState)  # ancestry, VPC-SC, subnets, PSC (gcp_network)
     # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
     # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
@@ -490,6 +492,8 @@ class FakeGcs:
             return 401, gcs_error(401, "required", "Anonymous caller does not have storage.buckets.list access.")
         if path == "/v3/projects:search":
             return self._search()
+        if (answer := self.network.handle(path, query)) is not None:
+            return answer
         accounts = _SERVICE_ACCOUNTS.match(path)
         if accounts is not None:
             return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
@@ -692,6 +696,7 @@ def demo_project() -> FakeGcs:
     )
     _demo_vertex(fake)
     _demo_iam(fake)
+    seed_demo_network(fake.network, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     return fake
 
 
@@ -804,6 +809,8 @@ def demo_environment(base: str, key_file: Path) -> dict[str, str]:
         "CSPM_GCP_VERTEX_ENDPOINT": base,
         "CSPM_GCP_CRM_ENDPOINT": base,
         "CSPM_GCP_IAM_ENDPOINT": base,
+        "CSPM_GCP_COMPUTE_ENDPOINT": base,
+        "CSPM_GCP_ACM_ENDPOINT": base,
     }
 
 

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # Service name -> module. Explicit: a new collector is one line here.
 SERVICE_MODULES: dict[str, str] = {
+    "accesscontextmanager": "cspm.providers.gcp.accesscontextmanager",
+    "compute": "cspm.providers.gcp.network",
     "iam": "cspm.providers.gcp.iam",
     "storage": "cspm.providers.gcp.storage",
     "vertex": "cspm.providers.gcp.vertex",
