@@ -77,3 +77,48 @@ def project_in_enforced_service_perimeter(project: VpcScProject) -> Result:
         f"The project is in no enforced service perimeter of {project.organization}.",
         evidence={**evidence, "perimeters_seen": len(project.perimeters)},
     )
+
+
+@check(
+    title="Project's use of Vertex AI and Cloud Storage is watched by a VPC Service Controls perimeter "
+    "(enforced or dry run)",
+    severity=Severity.LOW,
+    baseline=Baseline.LOGGING,
+    remediation="Add the project to a regular service perimeter restricting aiplatform.googleapis.com and "
+    "storage.googleapis.com, in dry-run mode first (its violations are written to the audit logs "
+    "without being denied), then enforce it.",
+    compliance={"cis-gcp-5.0": ["3.8"], "nist-800-53-r5": ["AU-12", "SI-4"]},
+    attack=["AML.T0025"],
+    references=(DRY_RUN, SERVICE_PERIMETERS, PERIMETER_REST),
+    fail_title="Project's use of Vertex AI and Cloud Storage is watched by no VPC Service Controls perimeter",
+)
+def project_watched_by_service_perimeter(project: VpcScProject) -> Result:
+    """A perimeter in dry-run mode denies nothing but writes every request it would have denied
+    to the audit logs: the way to learn what enforcing would break, and meanwhile a record of
+    data leaving the project through the Vertex AI and Cloud Storage APIs. A project in no
+    perimeter at all (neither enforced nor dry run) leaves no such record. The dry-run
+    configuration is ``spec`` when ``useExplicitDryRunSpec`` is set, otherwise the enforced one.
+    Perimeters that cannot be listed are ERROR."""
+    if project.no_organization:
+        return failed("The project has no organization; VPC Service Controls perimeters exist only in organizations.")
+    if project.perimeters is None or project.project_number is None:
+        return unknown(f"Could not read the project's service perimeters: {project.unreadable}.")
+    member = f"projects/{project.project_number}"
+    for perimeter in project.perimeters:
+        if perimeter.is_bridge:
+            continue
+        for mode, (resources, services) in (
+            ("enforced", (perimeter.resources, perimeter.restricted_services)),
+            ("dry-run", perimeter.dry_run),
+        ):
+            if member in resources and all(s in services for s in AI_SERVICES):
+                return passed(
+                    f"The {mode} configuration of {perimeter.name} restricts Vertex AI and Cloud Storage "
+                    "for the project.",
+                    evidence={"perimeter": perimeter.name, "mode": mode},
+                )
+    return failed(
+        f"No perimeter of {project.organization}, enforced or dry run, restricts Vertex AI and Cloud Storage "
+        "for the project.",
+        evidence={"project": member, "perimeters_seen": len(project.perimeters)},
+    )

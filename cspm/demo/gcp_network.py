@@ -356,7 +356,7 @@ def seed_demo_network(state: NetworkState, project: str, number: str) -> None:
     state.subnetworks[project] = [
         subnetwork("ml-training", project=project, region="europe-west4", network="ml-vpc", cidr="10.20.0.0/20",
                    private_google_access=True, flow_logs=True),
-        subnetwork("default", project=project, region="us-central1", network="default"),
+        subnetwork("default", project=project, region="europe-west4", network="default", cidr="10.164.0.0/20"),
         subnetwork("ml-proxy-only", project=project, region="europe-west4", network="ml-vpc", cidr="10.20.64.0/23",
                    purpose="REGIONAL_MANAGED_PROXY", private_google_access=None),
     ]  # fmt: skip

@@ -82,7 +82,8 @@ def collect(ctx: GcpContext) -> Iterator[Resource]:
                           affects=(kind,))  # fmt: skip
                 continue
             region = _region(scope)
-            ctx.saw_location(region)
+            if region != GLOBAL_REGION:  # the report's scopes list regions, as the other collectors do
+                ctx.saw_location(region)
             yield build(raw, ctx.project, region)
 
 

@@ -39,6 +39,15 @@ class ServicePerimeter(Snapshot):
     def is_bridge(self) -> bool:
         return self.perimeter_type == BRIDGE
 
+    @property
+    def dry_run(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(resources, restricted services) of the dry-run configuration: ``spec`` when
+        ``useExplicitDryRunSpec``, otherwise the enforced ``status`` (Google: "the dry-run
+        configuration is the same as the enforced one" when no explicit spec is used)."""
+        if self.use_explicit_dry_run_spec:
+            return self.dry_run_resources, self.dry_run_restricted_services
+        return self.resources, self.restricted_services
+
 
 class VpcScProject(Resource):
     """A scanned project and the VPC Service Controls perimeters of its organization. ``uid`` is

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
-from cspm.checks.gcp.accesscontextmanager import project_in_enforced_service_perimeter
+from cspm.checks.gcp.accesscontextmanager import (
+    project_in_enforced_service_perimeter,
+    project_watched_by_service_perimeter,
+)
 from cspm.models import Status
 from cspm.resources.gcp.network import BRIDGE, ServicePerimeter, VpcScProject
 
@@ -82,3 +85,30 @@ def test_an_enforced_perimeter_wins_over_a_dry_run_one() -> None:
     enforced = _perimeter("a", resources=(ME,), restricted_services=AI)
     dry = _perimeter("b", use_explicit_dry_run_spec=True, dry_run_resources=(ME,))
     assert project_in_enforced_service_perimeter(_project(perimeters=(dry, enforced))).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("case", "fields", "expected"),
+    [
+        ("enforced", {"perimeters": (_perimeter(resources=(ME,), restricted_services=AI),)}, Status.PASS),
+        ("explicit dry run",
+         {"perimeters": (_perimeter(use_explicit_dry_run_spec=True, dry_run_resources=(ME,),
+                                    dry_run_restricted_services=AI),)}, Status.PASS),
+        ("dry run without Cloud Storage",
+         {"perimeters": (_perimeter(use_explicit_dry_run_spec=True, dry_run_resources=(ME,),
+                                    dry_run_restricted_services=AI[:1]),)}, Status.FAIL),
+        ("spec present but not used: the dry run is the (empty) enforced config",
+         {"perimeters": (_perimeter(dry_run_resources=(ME,), dry_run_restricted_services=AI),)}, Status.FAIL),
+        ("bridge only", {"perimeters": (_perimeter(perimeter_type=BRIDGE, resources=(ME,)),)}, Status.FAIL),
+        ("no perimeter", {}, Status.FAIL),
+        ("no organization", {"organization": None, "perimeters": None, "no_organization": True}, Status.FAIL),
+        ("perimeters unreadable",
+         {"perimeters": None, "unreadable": "servicePerimeters.list failed; it needs "
+                                            "accesscontextmanager.servicePerimeters.list"}, Status.ERROR),
+    ],
+)  # fmt: skip
+def test_project_watched_by_service_perimeter(case: str, fields: dict[str, Any], expected: Status) -> None:
+    result = project_watched_by_service_perimeter(_project(**fields))
+    assert result.status is expected, f"{case}: {result.message}"
+    if expected is Status.ERROR:
+        assert "accesscontextmanager.servicePerimeters.list" in result.message

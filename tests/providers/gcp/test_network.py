@@ -72,7 +72,7 @@ def test_subnets_and_forwarding_rules_are_read_across_pages_and_empty_scopes() -
     assert svc.psc_connection_status == "ACCEPTED" and svc.region == "us-central1"
     paged = [p for _, p in fake.requests if p.endswith("/aggregated/subnetworks")]
     assert len(paged) == 3, "one page per subnet"
-    assert provider.scopes()[0].regions == ["europe-west4", "global", "us-central1", "us-east1"]
+    assert provider.scopes()[0].regions == ["europe-west4", "us-central1", "us-east1"]
     assert _findings(inventory, "compute") == {
         ("subnetwork_has_private_google_access", "a"): Status.PASS,
         ("subnetwork_has_private_google_access", "b"): Status.FAIL,
@@ -183,7 +183,8 @@ def test_the_project_perimeters_are_read_through_its_folders_and_across_pages() 
     assert paths.count("/v1/accessPolicies") == 2, "two policies, one per page"
     assert {"/v3/folders/2", "/v3/folders/1", f"/v3/projects/{PROJECT}"} <= set(paths)
     assert _findings(inventory, "accesscontextmanager") == {
-        ("project_in_enforced_service_perimeter", f"{PROJECT}#vpc-service-controls"): Status.PASS
+        ("project_in_enforced_service_perimeter", f"{PROJECT}#vpc-service-controls"): Status.PASS,
+        ("project_watched_by_service_perimeter", f"{PROJECT}#vpc-service-controls"): Status.PASS,
     }
 
 
@@ -198,8 +199,9 @@ def test_denied_access_policies_are_error_naming_the_permission_never_pass_or_fa
     assert error.message.endswith("(reason IAM_PERMISSION_DENIED)")
     [project] = inventory.of_type(VpcScProject)
     assert project.perimeters is None and "accesscontextmanager.policies.list" in str(project.unreadable)
-    [finding] = evaluate([s for s in load_checks(["gcp"]) if s.service == "accesscontextmanager"], inventory, NOW)
-    assert finding.status is Status.ERROR and "accesscontextmanager.policies.list" in finding.message
+    findings = evaluate([s for s in load_checks(["gcp"]) if s.service == "accesscontextmanager"], inventory, NOW)
+    assert len(findings) == 2
+    assert all(f.status is Status.ERROR and "accesscontextmanager.policies.list" in f.message for f in findings)
 
 
 def test_disabled_access_context_manager_api_is_error() -> None:
@@ -229,12 +231,11 @@ def test_denied_perimeters_denied_folder_and_denied_project_are_error() -> None:
 
 
 def project_status(inventory: object) -> Status:
-    [finding] = evaluate(
-        [s for s in load_checks(["gcp"]) if s.service == "accesscontextmanager"],
-        inventory,  # type: ignore[arg-type]
-        NOW,
-    )
-    return finding.status
+    """The one status both VPC Service Controls checks give the one project."""
+    found = _findings(inventory, "accesscontextmanager")
+    assert len(found) == 2
+    [status] = set(found.values())
+    return status
 
 
 def test_a_project_without_an_organization_fails_without_listing_policies() -> None:
@@ -265,6 +266,7 @@ def test_the_demo_shows_a_dry_run_perimeter_and_a_subnet_without_private_google_
     assert not inventory.errors and not fake.violations
     findings = {**_findings(inventory, "compute"), **_findings(inventory, "accesscontextmanager")}
     assert findings[("project_in_enforced_service_perimeter", f"{DEMO_PROJECT}#vpc-service-controls")] is Status.FAIL
+    assert findings[("project_watched_by_service_perimeter", f"{DEMO_PROJECT}#vpc-service-controls")] is Status.PASS
     assert findings[("subnetwork_has_private_google_access", "default")] is Status.FAIL
     assert findings[("subnetwork_has_private_google_access", "ml-training")] is Status.PASS
     assert findings[("custom_job_subnets_have_private_google_access", "train-fraud")] is Status.PASS
