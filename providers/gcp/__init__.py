@@ -107,6 +107,7 @@ class GcpProvider:
         self._clients = GcpClients(
             credentials, retry_deadline=self.options.retry_deadline, max_response_bytes=self.options.max_response_bytes
         )
+        self._clients.organizations = tuple(p for p in parents if p.startswith("organizations/"))
         if self.options.projects:
             self.projects = self.options.projects
         elif parents:

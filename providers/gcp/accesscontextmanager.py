@@ -5,7 +5,9 @@ Requests per project, by plain REST through the provider's read-only session:
 1. Resource Manager v3 ``GET /v3/projects/P`` (``resourcemanager.projects.get``): the project's
    number (perimeters name projects as ``projects/NUMBER``) and its parent;
 2. ``GET /v3/folders/F`` (``resourcemanager.folders.get``) up the folders until the
-   organization (at most :data:`MAX_DEPTH` levels: Google allows 10 nested folders);
+   organization (at most :data:`MAX_DEPTH` levels: Google allows 10 nested folders); when a
+   folder cannot be read and the scan was given exactly one ``--organization`` (under which the
+   project was found), that organization is used;
 3. Access Context Manager v1 ``GET /v1/accessPolicies?parent=organizations/O``
    (``accesscontextmanager.policies.list``);
 4. per policy ``GET /v1/accessPolicies/ID/servicePerimeters``
@@ -63,6 +65,9 @@ def collect(ctx: GcpContext) -> Iterator[Resource]:
         yield VpcScProject(**base, unreadable=_why("projects.get", PROJECT_PERMISSION, project is not None))
         return
     organization, why = _organization(ctx, crm, project)
+    given = ctx.clients.organizations
+    if organization is None and why is not None and len(given) == 1:
+        organization = given[0]  # the project was found under the one --organization: it is in it
     if organization is None:
         yield VpcScProject(**base, project_number=number, no_organization=why is None, unreadable=why)
         return

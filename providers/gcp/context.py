@@ -186,6 +186,7 @@ class GcpClients:
         self.credentials = credentials
         self.session = bounded_http.bound(ReadOnlySession(credentials), limit=max_response_bytes)
         self.retry_deadline = retry_deadline
+        self.organizations: tuple[str, ...] = ()  # organizations/ID given with --organization
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()

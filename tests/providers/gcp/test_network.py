@@ -276,3 +276,24 @@ def test_the_demo_shows_a_dry_run_perimeter_and_a_subnet_without_private_google_
     assert "dry-run" in perimeter.message and perimeter.evidence["dry_run_perimeters"] == [
         f"accessPolicies/{net.DEMO_POLICY}/servicePerimeters/ml_perimeter"
     ]
+
+
+def test_an_unreadable_folder_falls_back_to_the_one_organization_given() -> None:
+    """``--organization 9``: the project was found under it, so a denied folders.get does not hide
+    its perimeters; the denial is still recorded."""
+    from cspm.engine import collect
+    from cspm.providers.gcp import GcpOptions, GcpProvider
+    from support.gcp import fake_credentials, mounted
+
+    fake = _acm_fake()
+    fake.projects = [PROJECT]
+    fake.network.denied.add("folder:folders/1")
+    provider = GcpProvider(GcpOptions(organizations=("9",), credentials=fake_credentials(), retry_deadline=None))
+    with mounted(fake):
+        provider.connect()
+        inventory = collect(provider.plan({VpcScProject}), workers=1)
+    assert provider.projects == (PROJECT,)
+    [project] = inventory.of_type(VpcScProject)
+    assert project.organization == "organizations/9" and project.perimeters is not None and len(project.perimeters) == 3
+    assert [e.operation for e in inventory.errors] == ["folders.get"]
+    assert project_status(inventory) is Status.PASS
