@@ -293,7 +293,7 @@ def test_an_unreadable_folder_falls_back_to_the_one_organization_given() -> None
         provider.connect()
         inventory = collect(provider.plan({VpcScProject}), workers=1)
     assert provider.projects == (PROJECT,)
-    [project] = inventory.of_type(VpcScProject)
+    project = one(inventory, VpcScProject, PROJECT)
     assert project.organization == "organizations/9" and project.perimeters is not None and len(project.perimeters) == 3
     assert [e.operation for e in inventory.errors] == ["folders.get"]
     assert project_status(inventory) is Status.PASS
