@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.base import Resource
 from cspm.resources.gcp.network import GcpForwardingRule, GcpSubnetwork
-from cspm.resources.gcp.vertex import VertexCustomJob
+from cspm.resources.gcp.vertex import VertexCustomJob, VertexTrainingPipeline
 
 VPC = "https://cloud.google.com/vpc/docs"
 PRIVATE_GOOGLE_ACCESS = f"{VPC}/private-google-access"
@@ -67,7 +68,7 @@ def subnetwork_has_flow_logs(subnet: GcpSubnetwork) -> Result:
     return failed("VPC flow logs are off.", evidence={"network": subnet.network})
 
 
-def _job_subnets(job: VertexCustomJob, network: str, subnets: Sequence[GcpSubnetwork]) -> list[GcpSubnetwork] | None:
+def _job_subnets(job: Resource, network: str, subnets: Sequence[GcpSubnetwork]) -> list[GcpSubnetwork] | None:
     """The workload subnets of the job's network in its region; None when the network is in
     another project (a Shared VPC host), whose subnets this scan does not hold."""
     parts = network.split("/")
@@ -80,6 +81,30 @@ def _job_subnets(job: VertexCustomJob, network: str, subnets: Sequence[GcpSubnet
         if s.network_name == name and s.region == job.region and s.carries_workloads
         and (s.network_project == project or project.isdigit() or not project)
     ]  # fmt: skip
+
+
+def _subnets_verdict(job: Resource, network: str, subnets: Sequence[GcpSubnetwork]) -> Result:
+    """PASS when every workload subnet of ``network`` in the job's region has Private Google
+    Access; FAIL when one has it off; ERROR when one is unreadable or none is in the scan."""
+    found = _job_subnets(job, network, subnets)
+    if not found:
+        return unknown(
+            f"No subnet of {network} in {job.region} is among the scanned subnets of {job.account} "
+            "(a Shared VPC network, or one the caller cannot list): unresolved.",
+            evidence={"network": network},
+        )
+    without = sorted(s.uid for s in found if s.private_ip_google_access is False)
+    unread = sorted(s.uid for s in found if s.private_ip_google_access is None)
+    evidence = {"network": network, "subnets": sorted(s.uid for s in found)}
+    if without:
+        return failed(
+            f"{len(without)} subnet(s) of the job's network lack Private Google Access.",
+            evidence={**evidence, "without_private_google_access": without},
+        )
+    if unread:
+        return unknown("The Private Google Access setting of a subnet of the job's network was not in the API's "
+                       "answer.", evidence={**evidence, "unread": unread})  # fmt: skip
+    return passed("Every subnet of the job's network in its region has Private Google Access.", evidence=evidence)
 
 
 @check(
@@ -104,25 +129,27 @@ def custom_job_subnets_have_private_google_access(job: VertexCustomJob, subnets:
             return unknown("The job uses a Private Service Connect interface; its network attachment's subnets are "
                            "not read by this scan.")  # fmt: skip
         return not_applicable("The job runs on Google's network (see gcp.vertex.custom_job_uses_private_network).")
-    found = _job_subnets(job, job.network, subnets)
-    if not found:
-        return unknown(
-            f"No subnet of {job.network} in {job.region} is among the scanned subnets of {job.account} "
-            "(a Shared VPC network, or one the caller cannot list): unresolved.",
-            evidence={"network": job.network},
-        )
-    without = sorted(s.uid for s in found if s.private_ip_google_access is False)
-    unread = sorted(s.uid for s in found if s.private_ip_google_access is None)
-    evidence = {"network": job.network, "subnets": sorted(s.uid for s in found)}
-    if without:
-        return failed(
-            f"{len(without)} subnet(s) of the job's network lack Private Google Access.",
-            evidence={**evidence, "without_private_google_access": without},
-        )
-    if unread:
-        return unknown("The Private Google Access setting of a subnet of the job's network was not in the API's "
-                       "answer.", evidence={**evidence, "unread": unread})  # fmt: skip
-    return passed("Every subnet of the job's network in its region has Private Google Access.", evidence=evidence)
+    return _subnets_verdict(job, job.network, subnets)
+
+
+@check(
+    title="Vertex AI training pipeline runs in subnets with Private Google Access",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Turn on Private Google Access on every subnet of the pipeline's VPC network in its region.",
+    compliance={"nist-800-53-r5": ["SC-7", "AC-4"]},
+    attack=["AML.T0025"],
+    references=(PRIVATE_GOOGLE_ACCESS, VERTEX_PEERING),
+)
+def training_pipeline_subnets_have_private_google_access(
+    pipeline: VertexTrainingPipeline, subnets: Sequence[GcpSubnetwork]
+) -> Result:
+    """A custom-training pipeline peered to a VPC network (``trainingTaskInputs.network``) runs
+    its training job on that network, as gcp.compute.custom_job_subnets_have_private_google_access
+    explains. A pipeline without a network is not judged here (no check yet judges that)."""
+    if pipeline.network is None:
+        return not_applicable("The pipeline names no VPC network.")
+    return _subnets_verdict(pipeline, pipeline.network, subnets)
 
 
 @check(

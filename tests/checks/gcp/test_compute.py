@@ -15,7 +15,7 @@ from cspm.models import Status
 from cspm.providers.gcp.network import PRODUCES
 from cspm.registry import load_checks
 from cspm.resources.gcp.network import GcpForwardingRule, GcpSubnetwork
-from cspm.resources.gcp.vertex import VertexCustomJob
+from cspm.resources.gcp.vertex import VertexCustomJob, VertexTrainingPipeline
 
 WHERE = {"account": "ml-project", "region": "us-central1"}
 VPC = "projects/ml-project/global/networks/ml-vpc"
@@ -118,6 +118,26 @@ def test_unlisted_resources_give_error() -> None:
     for kind in PRODUCES:
         inventory.mark_incomplete(kind, "ml-project", "global", "aggregatedList failed: Forbidden (SERVICE_DISABLED)")
     inventory.add(_job(network=VPC))
+    inventory.add(VertexTrainingPipeline(uid="projects/1/locations/us-central1/trainingPipelines/1", name="tp",
+                                         **WHERE, network=VPC))  # fmt: skip
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+@pytest.mark.parametrize(
+    ("case", "network", "subnets", "expected"),
+    [
+        ("every subnet on", VPC, [_subnet()], Status.PASS),
+        ("one subnet off", VPC, [_subnet(), OFF], Status.FAIL),
+        ("network not scanned", "projects/host/global/networks/shared", [_subnet()], Status.ERROR),
+        ("no network", None, [_subnet()], None),
+    ],
+)  # fmt: skip
+def test_training_pipeline_subnets_have_private_google_access(
+    case: str, network: str | None, subnets: list[GcpSubnetwork], expected: Status | None
+) -> None:
+    pipeline = VertexTrainingPipeline(uid="projects/1/locations/us-central1/trainingPipelines/1", name="tp",
+                                      **WHERE, network=network)  # fmt: skip
+    result = compute.training_pipeline_subnets_have_private_google_access(pipeline, subnets)
+    assert result.status is expected, f"{case}: {result.message}"
