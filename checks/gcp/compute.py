@@ -1,6 +1,6 @@
 """Compute Engine network checks for AI workloads: Private Google Access and flow logs on
-subnets, the subnets Vertex AI custom jobs run in, and Private Service Connect endpoints for
-Google APIs."""
+subnets, the subnets Vertex AI custom jobs and training pipelines run in, and Private Service
+Connect endpoints for Google APIs."""
 
 from __future__ import annotations
 
