@@ -297,3 +297,25 @@ def test_an_unreadable_folder_falls_back_to_the_one_organization_given() -> None
     assert project.organization == "organizations/9" and project.perimeters is not None and len(project.perimeters) == 3
     assert [e.operation for e in inventory.errors] == ["folders.get"]
     assert project_status(inventory) is Status.PASS
+
+
+def test_a_malformed_aggregated_answer_and_a_nameless_subnet_are_errors() -> None:
+    class Hostile(FakeGcs):
+        def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+            status, answer = super().handle(method, url, headers, body)
+            if url.split("?")[0].endswith("/aggregated/forwardingRules"):
+                answer["items"] = [answer["items"]]  # a list, not the map of scopes
+            if url.split("?")[0].endswith("/aggregated/subnetworks"):
+                del answer["items"]["regions/us-central1"]["subnetworks"][0]["name"]
+            return status, answer
+
+    fake = Hostile()
+    fake.network.subnetworks[PROJECT] = [net.subnetwork("a", project=PROJECT), net.subnetwork("b", project=PROJECT)]
+    inventory, _ = collect_gcp(fake, *network.PRODUCES)
+    assert {(e.operation, e.code) for e in inventory.errors} == {
+        ("forwardingRules.aggregatedList", "GoogleAPICallError"),
+        ("subnetworks.aggregatedList", "MalformedResource"),
+    }
+    assert [s.name for s in inventory.of_type(GcpSubnetwork)] == ["b"]
+    assert inventory.incomplete_reason(GcpForwardingRule, PROJECT) is not None
+    assert inventory.incomplete_reason(GcpSubnetwork, PROJECT) is not None, "a lost subnet is never a silent PASS"
