@@ -303,9 +303,9 @@ def test_a_malformed_aggregated_answer_and_a_nameless_subnet_are_errors() -> Non
     class Hostile(FakeGcs):
         def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
             status, answer = super().handle(method, url, headers, body)
-            if url.split("?")[0].endswith("/aggregated/forwardingRules"):
+            if url.split("?", maxsplit=1)[0].endswith("/aggregated/forwardingRules"):
                 answer["items"] = [answer["items"]]  # a list, not the map of scopes
-            if url.split("?")[0].endswith("/aggregated/subnetworks"):
+            if url.split("?", maxsplit=1)[0].endswith("/aggregated/subnetworks"):
                 del answer["items"]["regions/us-central1"]["subnetworks"][0]["name"]
             return status, answer
 
