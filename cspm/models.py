@@ -348,6 +348,7 @@ class ArtifactSignature(_Model):
     method: str | None = None
     identity: str | None = None
     detail: str | None = None
+    etag: str | None = None  # of the signature object, when read (added; optional)
 
 
 class ArtifactEntry(_Model):

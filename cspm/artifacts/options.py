@@ -11,8 +11,8 @@ from cspm.errors import UsageError
 from cspm.registry import CheckSpec
 
 if TYPE_CHECKING:
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.artifacts.signatures import SigningPolicy
-    from cspm.providers.aws.artifacts import ArtifactSettings
 
 REQUIRE_CHOICES: Final = REQUIRE_SIGNED
 
@@ -52,8 +52,8 @@ def artifact_settings(
         if signing is not None:
             raise UsageError("the signing options verify model artifacts: add --inspect-artifacts")
         return None
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.artifacts.inspect import Limits, require_scanner
-    from cspm.providers.aws.artifacts import ArtifactSettings
 
     require_scanner()
     if signing is not None:

@@ -28,6 +28,9 @@ class SignatureCheck(Snapshot):
     method: str | None = None  # key | certificate | sigstore
     identity: str | None = None  # the signer the policy required
     detail: str | None = None
+    # The signature object's version tag (S3 ETag, GCS generation) when it was read: a reused
+    # verdict (--store) keeps its signature verdict only while this is unchanged.
+    etag: str | None = None
 
 
 class ModelArtifact(Resource):
