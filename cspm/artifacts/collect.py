@@ -95,7 +95,7 @@ class ObjectReader(Protocol):
         """``uid``, ``name``, ``region`` of the artifact at ``uri``, or why it is not a URI of the store."""
         ...
 
-    def list(self, prefix: str) -> list[str] | str:
+    def listing(self, prefix: str) -> list[str] | str:
         """The object URIs under ``prefix``, or why they cannot be listed (recorded in errors)."""
         ...
 
@@ -192,7 +192,7 @@ def _list(reader: ObjectReader, prefix: str, account: str, policy: str | None) -
     if isinstance(located, str):
         return make(uid=prefix, name=prefix, account=account, uri=prefix, signing_policy=policy, error=located)
     base = {**located, "account": account, "uri": prefix, "signing_policy": policy}
-    found = reader.list(prefix)
+    found = reader.listing(prefix)
     if isinstance(found, str):
         return make(**base, error=found)
     uris = sorted(u for u in found if u.lower().endswith(MODEL_FILE_SUFFIXES))

@@ -91,7 +91,7 @@ class S3Reader:
             "region": self.regions.get(bucket) or "global",
         }
 
-    def list(self, prefix: str) -> list[str] | str:
+    def listing(self, prefix: str) -> list[str] | str:
         bucket, key = self._parse(prefix)
         objects = self.ctx.paginate(self._client(bucket), "list_objects_v2", "Contents", Bucket=bucket, Prefix=key)
         if objects is None:
