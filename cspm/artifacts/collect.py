@@ -284,10 +284,10 @@ class _Flow:
         if signing is None:
             return True
         old = before.signature
-        if old is None or before.signing_policy != signing.require or old.method != signing.method:
+        if old is None or before.signing_policy != signing.require:
             return False
-        if old.identity != signing.identity:
-            return False
+        if old.status != "absent" and old.verifier != signing.fingerprint():
+            return False  # verified (or not) with another key, chain or identity
         if sig_head is None:
             return old.status == "absent"
         if isinstance(sig_head, str):
@@ -322,7 +322,7 @@ class _Flow:
         with open(artifact_path, "wb") as out:  # the verifier hashes a file by path
             shutil.copyfileobj(spool, out, CHUNK)
         checked = verify(artifact_path, signature_path, sig_uri, policy)
-        return checked.model_copy(update={"etag": sig_head.tag})
+        return checked.model_copy(update={"etag": sig_head.tag, "verifier": policy.fingerprint()})
 
     # -- over a budget ---------------------------------------------------------------------------
 

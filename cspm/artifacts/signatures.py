@@ -15,6 +15,7 @@ missing signature is a FAIL; without one it decides nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -45,6 +46,19 @@ class SigningPolicy:
         if self.identity:
             return "sigstore"
         return None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of what a verdict depends on: the method, the key or certificate files' bytes
+        (an unreadable file counts as its path), the identity and the issuer."""
+        digest = hashlib.sha256(f"{self.method}\0{self.identity}\0{self.issuer}".encode())
+        for path in (self.public_key, *self.certificate_chain):
+            if path:
+                try:
+                    with open(path, "rb") as f:
+                        digest.update(f.read(MAX_SIGNATURE_BYTES))
+                except OSError:
+                    digest.update(path.encode())
+        return digest.hexdigest()
 
     def require_verifier(self) -> None:
         """Raise ModuleNotFoundError (the CLI names the 'signing' extra) when verifying is asked

@@ -14,14 +14,13 @@ import pytest
 from cspm.artifacts.collect import ArtifactSettings
 from cspm.artifacts.inspect import Limits
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, safetensors_model
-from cspm.engine import scan
 from cspm.models import Finding, ScanReport, Status
 from cspm.permissions import policy_for
-from cspm.providers.gcp import GcpOptions, GcpProvider
 from cspm.providers.gcp.context import GcpClients, ReadOnlyViolation
 from cspm.registry import load_checks
 from cspm.resources.gcp.artifacts import GcsModelArtifact
-from support.gcp import PROJECT, PROJECT_NUMBER, FakeGcs, fake_credentials, serve_http, vertex_model
+from support.gcp import PROJECT_NUMBER, FakeGcs, fake_credentials, vertex_model
+from support.gcs_artifacts import scan_gcp, verdict
 from support.model_corpus import reduce_pickle, tar_gz
 
 UNSAFE = "gcp.vertex.model_artifact_is_free_of_unsafe_code"
@@ -39,24 +38,12 @@ def _fake(models: dict[str, str | None]) -> FakeGcs:
     return fake
 
 
-def _scan(fake: FakeGcs, monkeypatch: pytest.MonkeyPatch, settings: ArtifactSettings | None = None,
-          checks: Any = None) -> ScanReport:  # fmt: skip
-    with serve_http(fake) as base:
-        monkeypatch.setenv("STORAGE_EMULATOR_HOST", base)
-        monkeypatch.setenv("CSPM_GCP_VERTEX_ENDPOINT", base)
-        options = GcpOptions(
-            projects=(PROJECT,),
-            credentials=fake_credentials(),
-            retry_deadline=None,
-            artifacts=settings or ArtifactSettings(),
-        )
-        provider = GcpProvider(options)
-        provider.connect()
-        return scan(provider, checks or CHECKS, workers=4)
+def _scan(fake: FakeGcs, monkeypatch: pytest.MonkeyPatch, settings: ArtifactSettings | None = None) -> ScanReport:
+    return scan_gcp(fake, monkeypatch, CHECKS, settings)
 
 
 def _verdict(report: ScanReport, check: str, model: str) -> Finding:
-    return next(f for f in report.findings if f.check_id == check and f.resource_uid.endswith(f"/models/{model}"))
+    return verdict(report, check, model)
 
 
 def _artifacts(report: ScanReport) -> dict[str, Any]:
