@@ -83,6 +83,15 @@ SigningIdentity = Annotated[
         "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
     ),
 ]
+SigstoreTrustConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--sigstore-trust-config",
+        metavar="FILE",
+        help="With --signing-identity: verify keyless signatures offline against this Sigstore "
+        "ClientTrustConfig (JSON) instead of fetching Sigstore's trust root.",
+    ),
+]
 SigningIssuer = Annotated[
     str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
 ]
@@ -218,6 +227,7 @@ def scan_aws(
     signing_certificate: SigningCertificate = None,
     signing_identity: SigningIdentity = None,
     signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
     require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
@@ -268,7 +278,14 @@ def scan_aws(
             artifact_max_mb,
             artifact_scan_max_mb,
             store,
-            signing_policy(signing_key, signing_certificate, signing_identity, signing_issuer, require_signed_models),
+            signing_policy(
+                signing_key,
+                signing_certificate,
+                signing_identity,
+                signing_issuer,
+                require_signed_models,
+                sigstore_trust_config,
+            ),
         ),
     )
     options.validate()
@@ -403,6 +420,7 @@ def scan_gcp(
     signing_certificate: SigningCertificate = None,
     signing_identity: SigningIdentity = None,
     signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
     require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan Google Cloud projects: Cloud Storage buckets, Vertex AI resources and project IAM.
@@ -444,7 +462,14 @@ def scan_gcp(
             artifact_max_mb,
             artifact_scan_max_mb,
             store,
-            signing_policy(signing_key, signing_certificate, signing_identity, signing_issuer, require_signed_models),
+            signing_policy(
+                signing_key,
+                signing_certificate,
+                signing_identity,
+                signing_issuer,
+                require_signed_models,
+                sigstore_trust_config,
+            ),
         ),
     )
     options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
