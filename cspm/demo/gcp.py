@@ -826,7 +826,13 @@ def simulated(directory: Path) -> Iterator[Simulated[FakeGcs]]:
 
 def demo_provider() -> GcpProvider:
     """The unmodified GCP provider, for the demo project; it finds the fake through the settings
-    of :func:`demo_environment` (imports the Google SDK)."""
+    of :func:`demo_environment` (imports the Google SDK). It inspects the Vertex AI models' files
+    (``--inspect-artifacts``) when picklescan is installed, as the AWS part of the demo does."""
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.providers.gcp import GcpOptions, GcpProvider
 
-    return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,)))
+    try:
+        import picklescan.scanner  # noqa: F401
+    except ImportError:
+        return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,)))
+    return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,), artifacts=ArtifactSettings()))
