@@ -13,7 +13,8 @@ the ``{"error": {"code", "message", "errors": [{"domain", "reason", "message"}]}
 Hostile answers for tests: ``denied`` (a bucket, or ``bucket/object``: 403 ``forbidden`` naming
 the missing permission, as for a bucket of a project the caller cannot read), ``truncated``
 (the media body stops halfway while Content-Length announces it whole), ``rewrite_before_media``
-(another writer replaces the object between its metadata and its media read: a new generation).
+(another writer replaces the object between its metadata and its media read: a new generation),
+``vanish_before_media`` (it is deleted in between: 404).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class FakeObjects:
     denied: set[str] = field(default_factory=set)  # "bucket" or "bucket/name"
     truncated: set[str] = field(default_factory=set)  # "bucket/name"
     rewrite_before_media: dict[str, bytes] = field(default_factory=dict)  # "bucket/name" -> new contents
+    vanish_before_media: set[str] = field(default_factory=set)  # "bucket/name": deleted before its media read
     media_reads: list[str] = field(default_factory=list)  # "bucket/name" of each media answer (200/206)
     _generation: int = 1_700_000_000_000_000
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -115,6 +117,8 @@ class FakeObjects:
         replacement = self.rewrite_before_media.pop(key, None)
         if replacement is not None:
             self.put(bucket, name, replacement)
+        if key in self.vanish_before_media:
+            self.objects[bucket].pop(name, None)
         stored = self.objects[bucket].get(name)
         if stored is None:
             return 404, _error(404, "notFound", f"No such object: {bucket}/{name}")

@@ -123,6 +123,17 @@ def test_an_object_rewritten_between_its_metadata_and_its_media_read_is_an_error
     assert fake.objects.media_reads == []  # the fake answered 412, no bytes
 
 
+def test_an_object_deleted_before_its_media_read_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _fake({"gone": "gs://models/gone/"})
+    fake.objects.put("models", "gone/model.pkl", pickle.dumps({"w": 1}, protocol=4))
+    fake.objects.vanish_before_media.add("models/gone/model.pkl")
+
+    report = _scan(fake, monkeypatch)
+
+    finding = _verdict(report, UNSAFE, "gone")
+    assert finding.status is Status.ERROR and "vanished" in finding.message
+
+
 def test_a_truncated_body_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _fake({"cut": "gs://models/cut/", "whole": "gs://models/whole/"})
     body = tar_gz({"model.pth": pickle.dumps({"w": [0.5] * 5000}, protocol=4)})
