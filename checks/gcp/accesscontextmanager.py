@@ -9,9 +9,9 @@ listings alone which projects "run AI". Mute the finding for projects that hold 
 
 from __future__ import annotations
 
-from cspm.models import Baseline, Result, Severity, failed, passed, unknown
+from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
-from cspm.resources.gcp.network import VpcScProject
+from cspm.resources.gcp.network import EgressRule, VpcScProject
 
 VPC_SC = "https://cloud.google.com/vpc-service-controls/docs"
 SERVICE_PERIMETERS = f"{VPC_SC}/service-perimeters"
@@ -121,4 +121,55 @@ def project_watched_by_service_perimeter(project: VpcScProject) -> Result:
         f"No perimeter of {project.organization}, enforced or dry run, restricts Vertex AI and Cloud Storage "
         "for the project.",
         evidence={"project": member, "perimeters_seen": len(project.perimeters)},
+    )
+
+
+def _open_egress(rule: EgressRule) -> bool:
+    """Any identity of a kind (no list of identities) may send Vertex AI or Cloud Storage
+    requests to any project."""
+    to_anywhere = "*" in rule.resources
+    ai = any(s == "*" or s in AI_SERVICES for s in rule.services)
+    return rule.identity_type is not None and to_anywhere and ai
+
+
+@check(
+    title="Project's enforced service perimeter has no open egress rule for Vertex AI or Cloud Storage",
+    severity=Severity.HIGH,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Narrow the perimeter's egress policies: name the identities (egressFrom.identities) and "
+    "the destination projects (egressTo.resources) instead of an identity type and '*'.",
+    compliance={"nist-800-53-r5": ["SC-7", "AC-4"]},
+    attack=["AML.T0025", "AML.T0024"],
+    references=(f"{VPC_SC}/ingress-egress-rules", PERIMETER_REST),
+    fail_title="Project's enforced service perimeter has an open egress rule for Vertex AI or Cloud Storage",
+)
+def project_perimeter_egress_is_not_open(project: VpcScProject) -> Result:
+    """An egress policy lets requests from inside the perimeter reach resources outside it. One
+    whose ``egressFrom`` is an identity type (``ANY_IDENTITY``, ``ANY_USER_ACCOUNT``,
+    ``ANY_SERVICE_ACCOUNT``) and whose ``egressTo.resources`` is ``*`` for the Vertex AI or Cloud
+    Storage API (or every service) lets anyone inside copy training data or models to any
+    project: the perimeter no longer stops exfiltration through those APIs. Judged on the
+    enforced perimeter that holds the project; a project in none is not judged here."""
+    if project.no_organization:
+        return not_applicable("The project has no organization, so no perimeter.")
+    if project.perimeters is None or project.project_number is None:
+        return unknown(f"Could not read the project's service perimeters: {project.unreadable}.")
+    member = f"projects/{project.project_number}"
+    enforced = [p for p in project.perimeters if not p.is_bridge and member in p.resources]
+    if not enforced:
+        return not_applicable("The project is in no enforced perimeter.")
+    open_rules = [
+        {"perimeter": p.name, "identity_type": r.identity_type, "services": list(r.services)}
+        for p in enforced
+        for r in p.egress_rules
+        if _open_egress(r)
+    ]
+    if open_rules:
+        return failed(
+            "An egress rule lets any identity of a type send Vertex AI or Cloud Storage requests to any project.",
+            evidence={"open_egress": open_rules},
+        )
+    return passed(
+        "No egress rule of the enforced perimeter is open to any project for Vertex AI or Cloud Storage.",
+        evidence={"perimeters": [p.name for p in enforced]},
     )

@@ -150,10 +150,12 @@ def service_perimeter(
     dry_run_resources: tuple[str, ...] | None = None,
     dry_run_restricted: tuple[str, ...] = (),
     bridge: bool = False,
+    open_egress_to: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A ``ServicePerimeter`` of ``accessPolicies/{policy}``: ``status`` holds the enforced
     ``resources`` (``projects/NUMBER``) and ``restricted`` services; a ``dry_run_resources``
-    adds a ``spec`` and ``useExplicitDryRunSpec`` (a dry-run configuration)."""
+    adds a ``spec`` and ``useExplicitDryRunSpec`` (a dry-run configuration); ``open_egress_to``
+    adds an egress policy letting ANY_IDENTITY call those services on any project."""
     raw: dict[str, Any] = {
         "name": f"accessPolicies/{policy}/servicePerimeters/{name}",
         "title": name,
@@ -164,6 +166,11 @@ def service_perimeter(
         raw["perimeterType"] = "PERIMETER_TYPE_BRIDGE"
     else:
         raw["status"] |= {"restrictedServices": list(restricted), "vpcAccessibleServices": {}}
+    if open_egress_to:
+        operations = [{"serviceName": s, "methodSelectors": [{"method": "*"}]} for s in open_egress_to]
+        raw["status"]["egressPolicies"] = [
+            {"egressFrom": {"identityType": "ANY_IDENTITY"}, "egressTo": {"resources": ["*"], "operations": operations}}
+        ]
     if dry_run_resources is not None:
         raw["spec"] = {"resources": list(dry_run_resources), "restrictedServices": list(dry_run_restricted)}
         raw["useExplicitDryRunSpec"] = True

@@ -32,7 +32,7 @@ from cspm.providers.base import ServiceSpec
 from cspm.providers.gcp.context import GcpContext
 from cspm.providers.gcp.credentials import CRM_ENDPOINT
 from cspm.resources.base import GLOBAL_REGION, Resource
-from cspm.resources.gcp.network import REGULAR, ServicePerimeter, VpcScProject
+from cspm.resources.gcp.network import REGULAR, EgressRule, ServicePerimeter, VpcScProject
 
 ENDPOINT_VARIABLE: Final = "CSPM_GCP_ACM_ENDPOINT"
 ACM_ENDPOINT: Final = "https://accesscontextmanager.googleapis.com"
@@ -135,6 +135,11 @@ def _strings(config: Any, key: str) -> tuple[str, ...]:
     return tuple(str(v) for v in values or () if isinstance(v, str))
 
 
+def _objects(config: Any, key: str) -> list[dict[str, Any]]:
+    values = config.get(key) if isinstance(config, dict) else None
+    return [v for v in values or () if isinstance(v, dict)]
+
+
 def perimeter_from_api(raw: dict[str, Any]) -> ServicePerimeter:
     status, spec = raw.get("status"), raw.get("spec")
     kind = raw.get("perimeterType")
@@ -147,6 +152,19 @@ def perimeter_from_api(raw: dict[str, Any]) -> ServicePerimeter:
         use_explicit_dry_run_spec=raw.get("useExplicitDryRunSpec") is True,
         dry_run_resources=_strings(spec, "resources"),
         dry_run_restricted_services=_strings(spec, "restrictedServices"),
+        egress_rules=tuple(_egress(e) for e in _objects(status, "egressPolicies")),
+    )
+
+
+def _egress(raw: dict[str, Any]) -> EgressRule:
+    source, target = raw.get("egressFrom"), raw.get("egressTo")
+    operations = target.get("operations") if isinstance(target, dict) else None
+    kind = source.get("identityType") if isinstance(source, dict) else None
+    return EgressRule(
+        identity_type=kind if isinstance(kind, str) and kind else None,
+        identities=_strings(source, "identities"),
+        resources=_strings(target, "resources"),
+        services=tuple(str(o["serviceName"]) for o in operations or () if isinstance(o, dict) and o.get("serviceName")),
     )
 
 

@@ -23,6 +23,15 @@ BRIDGE: Final = "PERIMETER_TYPE_BRIDGE"
 GOOGLE_API_BUNDLES: Final = frozenset({"all-apis", "vpc-sc"})
 
 
+class EgressRule(Snapshot):
+    """One egress policy of a perimeter's enforced configuration (``status.egressPolicies``)."""
+
+    identity_type: str | None = None  # egressFrom.identityType: ANY_IDENTITY, ANY_USER_ACCOUNT, ANY_SERVICE_ACCOUNT
+    identities: tuple[str, ...] = ()  # egressFrom.identities
+    resources: tuple[str, ...] = ()  # egressTo.resources: projects/NUMBER, or "*" (any project)
+    services: tuple[str, ...] = ()  # egressTo.operations[].serviceName ("*": every service)
+
+
 class ServicePerimeter(Snapshot):
     """One ServicePerimeter of an access policy."""
 
@@ -34,6 +43,7 @@ class ServicePerimeter(Snapshot):
     use_explicit_dry_run_spec: bool = False  # useExplicitDryRunSpec: ``spec`` is a dry-run config
     dry_run_resources: tuple[str, ...] = ()  # spec.resources (dry run: logged, not enforced)
     dry_run_restricted_services: tuple[str, ...] = ()  # spec.restrictedServices
+    egress_rules: tuple[EgressRule, ...] = ()  # status.egressPolicies
 
     @property
     def is_bridge(self) -> bool:

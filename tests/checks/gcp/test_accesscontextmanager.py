@@ -12,10 +12,11 @@ import pytest
 
 from cspm.checks.gcp.accesscontextmanager import (
     project_in_enforced_service_perimeter,
+    project_perimeter_egress_is_not_open,
     project_watched_by_service_perimeter,
 )
 from cspm.models import Status
-from cspm.resources.gcp.network import BRIDGE, ServicePerimeter, VpcScProject
+from cspm.resources.gcp.network import BRIDGE, EgressRule, ServicePerimeter, VpcScProject
 
 ME = "projects/123456789012"
 AI = ("aiplatform.googleapis.com", "storage.googleapis.com")
@@ -112,3 +113,42 @@ def test_project_watched_by_service_perimeter(case: str, fields: dict[str, Any],
     assert result.status is expected, f"{case}: {result.message}"
     if expected is Status.ERROR:
         assert "accesscontextmanager.servicePerimeters.list" in result.message
+
+
+def _egress(**fields: Any) -> EgressRule:
+    base: dict[str, Any] = {
+        "identity_type": "ANY_IDENTITY",
+        "resources": ("*",),
+        "services": ("storage.googleapis.com",),
+    }
+    return EgressRule(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("case", "rules", "expected"),
+    [
+        ("no egress rule", (), Status.PASS),
+        ("any identity, any project, Cloud Storage", (_egress(),), Status.FAIL),
+        ("any service account, any project, every service",
+         (_egress(identity_type="ANY_SERVICE_ACCOUNT", services=("*",)),), Status.FAIL),
+        ("named identities", (_egress(identity_type=None, identities=("serviceAccount:etl@p.iam",)),),
+         Status.PASS),
+        ("named destination project", (_egress(resources=("projects/42",)),), Status.PASS),
+        ("another service only", (_egress(services=("bigquery.googleapis.com",)),), Status.PASS),
+    ],
+)  # fmt: skip
+def test_project_perimeter_egress_is_not_open(case: str, rules: tuple[EgressRule, ...], expected: Status) -> None:
+    perimeter = _perimeter(resources=(ME,), restricted_services=AI, egress_rules=rules)
+    result = project_perimeter_egress_is_not_open(_project(perimeters=(perimeter,)))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def test_perimeter_egress_is_error_when_unreadable_and_not_judged_outside_a_perimeter() -> None:
+    unread = _project(
+        perimeters=None, unreadable="accessPolicies.list failed; it needs accesscontextmanager.policies.list"
+    )
+    assert project_perimeter_egress_is_not_open(unread).status is Status.ERROR
+    outside = _project(perimeters=(_perimeter(resources=("projects/9",), egress_rules=(_egress(),)),))
+    assert project_perimeter_egress_is_not_open(outside).status is None
+    dry_only = _project(perimeters=(_perimeter(use_explicit_dry_run_spec=True, dry_run_resources=(ME,)),))
+    assert project_perimeter_egress_is_not_open(dry_only).status is None

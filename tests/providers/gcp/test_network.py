@@ -154,7 +154,7 @@ def _acm_fake(page_size: int = 500) -> FakeGcs:
     fake.network.add_policy(
         net.access_policy("70", "organizations/9"),
         net.service_perimeter("70", "bridge", resources=(ME, "projects/5"), bridge=True),
-        net.service_perimeter("70", "ml", resources=(ME,), restricted=AI),
+        net.service_perimeter("70", "ml", resources=(ME,), restricted=AI, open_egress_to=("storage.googleapis.com",)),
     )
     fake.network.add_policy(
         net.access_policy("71", "organizations/9", "scoped"),
@@ -177,6 +177,9 @@ def test_the_project_perimeters_are_read_through_its_folders_and_across_pages() 
     assert set(by_name) == {"bridge", "ml", "trial"}
     assert by_name["bridge"].perimeter_type == BRIDGE and by_name["ml"].perimeter_type == REGULAR
     assert by_name["ml"].resources == (ME,) and by_name["ml"].restricted_services == AI
+    [egress] = by_name["ml"].egress_rules
+    assert (egress.identity_type, egress.resources, egress.services) == ("ANY_IDENTITY", ("*",),
+                                                                         ("storage.googleapis.com",))  # fmt: skip
     assert by_name["trial"].use_explicit_dry_run_spec and by_name["trial"].dry_run_resources == (ME,)
     assert by_name["trial"].resources == ()
     paths = [p for _, p in fake.requests]
@@ -185,6 +188,7 @@ def test_the_project_perimeters_are_read_through_its_folders_and_across_pages() 
     assert _findings(inventory, "accesscontextmanager") == {
         ("project_in_enforced_service_perimeter", f"{PROJECT}#vpc-service-controls"): Status.PASS,
         ("project_watched_by_service_perimeter", f"{PROJECT}#vpc-service-controls"): Status.PASS,
+        ("project_perimeter_egress_is_not_open", f"{PROJECT}#vpc-service-controls"): Status.FAIL,
     }
 
 
@@ -200,7 +204,7 @@ def test_denied_access_policies_are_error_naming_the_permission_never_pass_or_fa
     [project] = inventory.of_type(VpcScProject)
     assert project.perimeters is None and "accesscontextmanager.policies.list" in str(project.unreadable)
     findings = evaluate([s for s in load_checks(["gcp"]) if s.service == "accesscontextmanager"], inventory, NOW)
-    assert len(findings) == 2
+    assert len(findings) == 3
     assert all(f.status is Status.ERROR and "accesscontextmanager.policies.list" in f.message for f in findings)
 
 
@@ -231,10 +235,12 @@ def test_denied_perimeters_denied_folder_and_denied_project_are_error() -> None:
 
 
 def project_status(inventory: object) -> Status:
-    """The one status both VPC Service Controls checks give the one project."""
+    """The status of project_in_enforced_service_perimeter for the one project; when it is
+    ERROR, every VPC Service Controls check is ERROR too."""
     found = _findings(inventory, "accesscontextmanager")
-    assert len(found) == 2
-    [status] = set(found.values())
+    status = found[("project_in_enforced_service_perimeter", f"{PROJECT}#vpc-service-controls")]
+    if status is Status.ERROR:
+        assert set(found.values()) == {Status.ERROR} and len(found) == 3
     return status
 
 
