@@ -7,7 +7,8 @@ google-cloud-compute): ``GET /compute/v1/projects/P/aggregated/subnetworks`` and
 ``global`` for global forwarding rules: scopes where the type exists are always included) to a
 scoped list holding the resources or only a ``warning`` (``NO_RESULTS_ON_PAGE``: nothing in that
 scope on this page), so the scopes are walked, not indexed. ``returnPartialSuccess`` is not sent:
-an unreachable scope fails the whole call, which is recorded, rather than silently missing.
+an unreachable scope fails the whole call, which is recorded, rather than silently missing; an
+answer that lists ``unreachables`` anyway is recorded as an error too.
 ``CSPM_GCP_COMPUTE_ENDPOINT`` sends the calls elsewhere (the demo's fake).
 
 A failed listing (403 ``SERVICE_DISABLED`` when compute.googleapis.com is off, or a denial) is
@@ -55,6 +56,9 @@ def aggregated_pages(session: Any, url: str, key: str) -> list[tuple[str, dict[s
         scopes = page.get("items", {}) if isinstance(page, dict) else None
         if not isinstance(scopes, dict):
             raise api_errors.GoogleAPICallError(f"{url}: 'items' is not a map of scopes in the answer")
+        unreachable = page.get("unreachables")
+        if unreachable:  # scopes the API could not read: their resources are missing, never "none"
+            raise api_errors.GoogleAPICallError(f"{url}: unreachable scopes {unreachable}")
         for scope, scoped in sorted(scopes.items()):
             items = scoped.get(key) if isinstance(scoped, dict) else None
             found.extend((str(scope), item) for item in items or () if isinstance(item, dict))

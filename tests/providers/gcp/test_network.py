@@ -325,3 +325,19 @@ def test_a_malformed_aggregated_answer_and_a_nameless_subnet_are_errors() -> Non
     assert [s.name for s in inventory.of_type(GcpSubnetwork)] == ["b"]
     assert inventory.incomplete_reason(GcpForwardingRule, PROJECT) is not None
     assert inventory.incomplete_reason(GcpSubnetwork, PROJECT) is not None, "a lost subnet is never a silent PASS"
+
+
+def test_unreachable_scopes_are_an_error_not_an_empty_region() -> None:
+    class Partial(FakeGcs):
+        def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+            status, answer = super().handle(method, url, headers, body)
+            if "/aggregated/subnetworks" in url:
+                answer["unreachables"] = ["regions/me-central2"]
+            return status, answer
+
+    fake = Partial()
+    fake.network.subnetworks[PROJECT] = [net.subnetwork("a", project=PROJECT)]
+    inventory, _ = collect_gcp(fake, GcpSubnetwork)
+    [error] = inventory.errors
+    assert error.operation == "subnetworks.aggregatedList" and "regions/me-central2" in error.message
+    assert inventory.incomplete_reason(GcpSubnetwork, PROJECT) is not None
