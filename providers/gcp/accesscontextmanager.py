@@ -62,6 +62,8 @@ def collect(ctx: GcpContext) -> Iterator[Resource]:
     project = ctx.rest_get(f"{crm}/v3/projects/{ctx.project}", operation="projects.get")
     number = _number(project)
     if project is None or number is None:
+        if project is not None:
+            ctx.error("projects.get", "MalformedResource", f"projects.get of {ctx.project} has no numeric name")
         yield VpcScProject(**base, unreadable=_why("projects.get", PROJECT_PERMISSION, project is not None))
         return
     organization, why = _organization(ctx, crm, project)
@@ -89,19 +91,24 @@ def _number(project: dict[str, Any] | None) -> str | None:
 def _organization(ctx: GcpContext, crm: str, project: dict[str, Any]) -> tuple[str | None, str | None]:
     """(organizations/ID, None); (None, None) when the ancestry has no organization; (None, why)
     when a folder could not be read."""
-    parent = project.get("parent")
+    parent, child = project.get("parent"), None
     for _ in range(MAX_DEPTH):
-        if not isinstance(parent, str) or not parent:
-            return None, None
-        if parent.startswith("organizations/"):
+        if (not isinstance(parent, str) or not parent) and child is None:
+            return None, None  # a project without an organization
+        if isinstance(parent, str) and parent.startswith("organizations/"):
             return parent, None
-        if not parent.startswith("folders/"):
-            return None, f"the project's ancestry holds {parent!r}, neither a folder nor an organization"
+        if not isinstance(parent, str) or not parent.startswith("folders/"):
+            return None, _malformed(ctx, f"the ancestry of {ctx.project} holds {parent!r} above {child}")
         folder = ctx.rest_get(f"{crm}/v3/{parent}", operation="folders.get")
         if folder is None:
             return None, _why("folders.get", FOLDER_PERMISSION) + f" on {parent}"
-        parent = folder.get("parent")
-    return None, f"more than {MAX_DEPTH} folders above the project"
+        parent, child = folder.get("parent"), parent
+    return None, _malformed(ctx, f"more than {MAX_DEPTH} folders above {ctx.project}")
+
+
+def _malformed(ctx: GcpContext, message: str) -> str:
+    ctx.error("folders.get", "MalformedResource", message)
+    return message
 
 
 def _perimeters(ctx: GcpContext, organization: str) -> dict[str, Any]:

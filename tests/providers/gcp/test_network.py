@@ -341,3 +341,20 @@ def test_unreachable_scopes_are_an_error_not_an_empty_region() -> None:
     [error] = inventory.errors
     assert error.operation == "subnetworks.aggregatedList" and "regions/me-central2" in error.message
     assert inventory.incomplete_reason(GcpSubnetwork, PROJECT) is not None
+
+
+def test_a_folder_without_parent_or_a_loop_of_folders_is_error_not_no_organization() -> None:
+    for case, folders in (
+        ("no parent", {"folders/2": None}),
+        ("a loop", {"folders/2": "folders/3", "folders/3": "folders/2"}),
+    ):
+        fake = FakeGcs()
+        fake.network.add_project(PROJECT, PROJECT_NUMBER, parent="folders/2")
+        for folder, parent in folders.items():
+            fake.network.folders[folder] = {"name": folder, **({"parent": parent} if parent else {})}
+        inventory, _ = collect_gcp(fake, VpcScProject)
+        [error] = inventory.errors
+        assert (error.operation, error.code) == ("folders.get", "MalformedResource"), case
+        project = one(inventory, VpcScProject, PROJECT)
+        assert not project.no_organization and project.unreadable, case
+        assert project_status(inventory) is Status.ERROR, case
