@@ -1373,6 +1373,8 @@ AI_PROJECT = "acme-support-assistant"
 SECURE_ENDPOINT = "fraud-scoring"  # private, Entra tokens, a model from acme's own registry
 OPEN_ENDPOINT = "demo-chat"  # keys, public, a model from Microsoft's public catalog
 REGISTRY = "acme-ml-registry"
+CHURN_JOB = "train-churn-7"  # a sandbox job trained on the public datasets container
+CHURN_MODEL = "churn-classifier"  # registered from that job's output, served by demo-chat
 SECURE_VAULT = "acme-ml-kv"
 LEGACY_VAULT = "acme-ml-legacy-kv"
 _TAGS = {"owner": "ml-platform", "env": "prod", "cost-center": "ml-4711"}
@@ -1461,7 +1463,12 @@ def _demo_ml_serving(fake: FakeArm) -> None:
     model = f"azureml://registries/{REGISTRY}/models/fraud-detector/versions/7"
     fake.add_online_endpoint(secure, [online_deployment(secure, model=model)])
     opened = online_endpoint(OPEN_WORKSPACE, OPEN_ENDPOINT, auth_mode="Key", public_network_access="Enabled", **ws)
-    fake.add_online_endpoint(opened, [online_deployment(opened, egress="Enabled")])
+    churn_model = workspace_id(OPEN_WORKSPACE, sub=sub, rg=WORKSPACE_RG) + f"/models/{CHURN_MODEL}/versions/3"
+    fake.add_online_endpoint(
+        opened,
+        [online_deployment(opened, egress="Enabled"), online_deployment(opened, "churn", model=churn_model)],
+    )
+    _demo_ml_assets(fake)
     hub = hardened_workspace(AI_HUB, **ws, kind="Hub", tags=_TAGS, principal_id=PROD_WS_IDENTITY)
     project = hardened_workspace(
         AI_PROJECT, **ws, kind="Project", tags=_TAGS, principal_id=PROD_WS_IDENTITY, hubResourceId=hub["id"]
@@ -1481,6 +1488,52 @@ def _demo_ml_serving(fake: FakeArm) -> None:
             f"{wid}/providers/Microsoft.Insights/diagnosticSettings",
             [diagnostic_setting(wid, "to-sentinel", category_groups=("allLogs",))],
         )
+
+
+def _demo_ml_assets(fake: FakeArm) -> None:
+    """The sandbox's supply chain: a job trained on the legacy account's public ``datasets``
+    container wrote a model to ``notebook-scratch``; the model was registered from the job's
+    output and is served by the open endpoint."""
+    sub = DEMO_SUBSCRIPTION
+    ws: dict[str, Any] = {"sub": sub, "rg": WORKSPACE_RG}
+    legacy: dict[str, Any] = {"account": LEGACY_ACCOUNT, "storage_rg": LEGACY_RG, **ws}
+    fake.add_listing(
+        workspace_id(OPEN_WORKSPACE, **ws) + "/datastores",
+        [
+            datastore(OPEN_WORKSPACE, "legacydatasets", "AccountKey", container_name="datasets", **legacy),
+            datastore(OPEN_WORKSPACE, "sandboxartifacts", "AccountKey", container_name="notebook-scratch", **legacy),
+        ],
+    )
+    fake.add_jobs(
+        [
+            ml_job(
+                OPEN_WORKSPACE,
+                CHURN_JOB,
+                compute="ci-dana",
+                inputs={"training_data": "azureml://datastores/legacydatasets/paths/churn/2026-11/"},
+                outputs={"model": f"azureml://datastores/sandboxartifacts/paths/churn/{CHURN_JOB}/"},
+                **ws,
+            )
+        ]
+    )
+    fake.add_asset(
+        "models",
+        [
+            model_version(
+                OPEN_WORKSPACE,
+                CHURN_MODEL,
+                "3",
+                model_uri=f"azureml://jobs/{CHURN_JOB}/outputs/model/paths/model.pkl",
+                job_name=CHURN_JOB,
+                flavors=("python_function", "sklearn"),
+                **ws,
+            )
+        ],
+    )
+    fake.add_asset(
+        "data",
+        [data_version(OPEN_WORKSPACE, "churn-raw", data_uri="azureml://datastores/legacydatasets/paths/churn/", **ws)],
+    )
 
 
 def _demo_ai_services(fake: FakeArm) -> None:
