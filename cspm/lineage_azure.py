@@ -22,6 +22,7 @@ have, a storage account or registry outside the scan, a type that was not collec
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -197,6 +198,7 @@ def _registry_named(b: _Builder, name: str) -> Resource | None:
 
 # -- Azure ML assets and jobs -----------------------------------------------------------------
 
+_CONTAINERS_LOCK = threading.Lock()
 _CONTAINERS: weakref.WeakKeyDictionary[_Builder, dict[tuple[str, str], Resource]] = weakref.WeakKeyDictionary()
 _ASSET_REF = re.compile(r"^azureml:(?P<name>[^:/]+):(?P<version>[^:/]+)$", re.IGNORECASE)
 
