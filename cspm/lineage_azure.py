@@ -255,7 +255,8 @@ def _uri(
     relation: str,
     api_field: str,
 ) -> None:
-    """A URI of an asset or job: a blob path, another asset, or an unresolved reference."""
+    """A URI of an asset or job: a blob path (or, for a job's artifact store, its container: the
+    path is not in ARM), another asset, or an unresolved reference."""
     if location is not None:
         _blob(b, referrer, location, relation, api_field)
         return

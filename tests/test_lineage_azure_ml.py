@@ -71,7 +71,7 @@ def _estate() -> FakeArm:
         "models",
         [
             model_version("ws", "fraud", model_uri="azureml://jobs/train-1/outputs/model/paths/model.pkl"),
-            model_version("ws", "orphan", model_uri="azureml://jobs/gone-42/outputs/artifacts/paths/model/"),
+            model_version("ws", "orphan", model_uri="azureml://jobs/gone-42/outputs/model/paths/model/"),
             model_version("ws", "elsewhere", model_uri="https://otheracct.blob.core.windows.net/drop/m.onnx"),
         ],
     )

@@ -94,6 +94,7 @@ def _io(
             continue  # literals, and outputs left to the default location
         uri = str(entry["uri"])
         location, why = resolve_uri(uri, stores, workspace=f"workspace {workspace.name}")
+        location = None if why is not None else location
         out.append(
             JobIo(name=name, kind=str(entry.get(type_key) or "unknown"), uri=uri, location=location, unresolved=why)
         )
@@ -155,7 +156,7 @@ def model_from_arm(
         flavors=tuple(sorted(props.get("flavors") or {})),
         is_archived=props.get("isArchived") is True,
         artifact=location,
-        artifact_blob_uri=None if location is None else location.blob_uri,
+        artifact_blob_uri=None if location is None or why is not None else location.blob_uri,
         artifact_unresolved=why,
     )
 
@@ -170,6 +171,7 @@ def data_asset_from_arm(
     why: str | None = "the data asset version has no dataUri"
     if uri is not None:
         location, why = resolve_uri(uri, stores, workspace=f"workspace {workspace.name}")
+        location = None if why is not None else location
     return MlDataAsset(
         uid=str(raw.get("id") or f"{workspace.uid}/data/{data_name}/versions/{version}"),
         name=f"{data_name}:{version}",

@@ -13,8 +13,10 @@ URI forms (Azure ML "Access data in a job", "Work with models"):
   ``azureml://subscriptions/<sub>/resourcegroups/<rg>/workspaces/<ws>/datastores/<ds>/paths/<path>``;
 - ``https://<account>.blob.core.windows.net/<container>/<path>`` (also ``wasbs://`` and the Data
   Lake ``abfss://<filesystem>@<account>.dfs.core.windows.net/<path>``);
-- ``azureml://jobs/<job>/outputs/<output>/paths/<path>``: a named output of a job (``artifacts``
-  is the job's own artifact store);
+- ``azureml://jobs/<job>/outputs/<output>/paths/<path>``: a named output of a job, resolved
+  through the job's output URI; ``artifacts`` is the job's own artifact store, the workspace's
+  ``workspaceartifactstore`` datastore: its container is known, the path of the job's files in
+  it is not in ARM (so the location has no path and a reason says so);
 - an asset id (``azureml:<name>:<version>``, the ARM id ``.../workspaces/<ws>/data/<name>/versions/<v>``
   or ``azureml://registries/...``): another asset, not a storage path.
 """
@@ -29,6 +31,8 @@ from cspm.resources.azure.ml import MlDatastore
 from cspm.resources.base import Resource, Snapshot
 
 BLOB_SUFFIX = "core.windows.net"
+ARTIFACTS = "artifacts"  # the default output of every job: its artifact store
+ARTIFACT_STORE = "workspaceartifactstore"  # the datastore Azure ML creates for job artifacts
 
 
 class BlobLocation(Snapshot):
@@ -105,9 +109,10 @@ class MlModel(Resource):
     stage: str | None = None  # stage: Development | Production | Archived ... (free text)
     flavors: tuple[str, ...] = ()  # the keys of flavors (python_function, transformers ...)
     is_archived: bool = False
-    artifact: BlobLocation | None = None  # where the model's files are
+    artifact: BlobLocation | None = None  # the container (and path) of the model's files
     # artifact.blob_uri, for a blob reader (cspm/artifacts); None: see artifact_unresolved
     artifact_blob_uri: str | None = None
+    # why artifact_blob_uri is None (artifact may still name the container: a job's artifact store)
     artifact_unresolved: str | None = None
 
 
@@ -159,7 +164,8 @@ def resolve_uri(
     *,
     workspace: str = "the workspace",
 ) -> tuple[BlobLocation | None, str | None]:
-    """Where ``uri`` points in Blob Storage: (location, None), or (None, the reason).
+    """Where ``uri`` points in Blob Storage: (location, None), or (None, the reason); or, for a
+    job's ``artifacts`` output, (the artifact store's container, why the exact path is unknown).
 
     ``datastores``: the workspace's, by lower-cased name (None: they could not be listed).
     ``jobs``: the workspace's listed jobs by lower-cased name (None: not listed), for job outputs.
@@ -177,6 +183,11 @@ def resolve_uri(
     if match:
         return _on_datastore(match.group("ds"), match.group("path") or "", datastores, workspace)
     match = _JOB_OUTPUT.match(uri)
+    if match and match.group("output").lower() == ARTIFACTS:
+        location, why = _on_datastore(ARTIFACT_STORE, "", datastores, workspace)
+        if location is None:
+            return None, f"the artifacts of job {match.group('job')} are in the artifact store, but {why}"
+        return location, f"the path of job {match.group('job')}'s artifacts in datastore {ARTIFACT_STORE} is not in ARM"
     if match:
         return _job_output(match.group("job"), match.group("output"), match.group("path") or "", jobs)
     if _ASSET_ID.match(uri):

@@ -221,3 +221,15 @@ def test_a_model_listing_denied_is_error_for_the_endpoint() -> None:
     assert findings[ENDPOINT].status is Status.ERROR and "azure.ml.model" in findings[ENDPOINT].message
     [unlisted] = [f for k, f in findings.items() if k.startswith("model_storage") and k.endswith(":*")]
     assert unlisted.status is Status.ERROR and "ModelContainers_List failed" in unlisted.message
+
+
+def test_a_model_in_a_job_artifact_store_is_judged_on_that_container() -> None:
+    fake = _ml_estate(allowSharedKeyAccess=False)
+    fake.add_listing(
+        f"{WS}/datastores", [datastore("ws", "workspaceartifactstore", account="mldata", container_name="models")]
+    )
+    fake.add_asset(
+        "models", [model_version("ws", "mlflow", "2", model_uri="azureml://jobs/run-9/outputs/artifacts/paths/model/")]
+    )
+    finding = _ml_findings(fake)["model_storage_is_writable_only_by_workspace:2"]
+    assert finding.status is Status.PASS and finding.evidence["container"].endswith("/containers/models")

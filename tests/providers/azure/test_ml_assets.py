@@ -90,12 +90,33 @@ def test_models_data_assets_and_jobs_across_pages() -> None:
 def test_a_model_of_a_deleted_job_stays_unresolved_with_the_reason() -> None:
     fake = _fake()
     fake.add_asset(
-        "models", [model_version("ws", "orphan", model_uri="azureml://jobs/gone-42/outputs/artifacts/paths/model/")]
+        "models", [model_version("ws", "orphan", model_uri="azureml://jobs/gone-42/outputs/model/paths/model/")]
     )
     inventory, _ = collect_azure(fake, *TYPES)
     orphan = one(inventory, MlModel, "orphan:1")
     assert orphan.job_name == "gone-42" and orphan.artifact is None and orphan.artifact_blob_uri is None
     assert orphan.artifact_unresolved is not None and "job gone-42 was not found" in orphan.artifact_unresolved
+
+
+def test_a_model_in_a_job_artifact_store_has_its_container_but_no_blob_uri() -> None:
+    """MLflow models registered from a run: ``azureml://jobs/<job>/outputs/artifacts/paths/model/``.
+    The artifact store is a listed datastore (its container is known); the run's path in it is not in ARM."""
+    fake = _fake()
+    fake.add_listing(
+        workspace_id("ws") + "/datastores",
+        [datastore("ws", "workspaceartifactstore", account="mlstore", container_name="azureml", storage_rg="data-rg")],
+    )
+    fake.add_asset(
+        "models", [model_version("ws", "mlflow", model_uri="azureml://jobs/run-9/outputs/artifacts/paths/model/")]
+    )
+    inventory, _ = collect_azure(fake, *TYPES)
+    model = one(inventory, MlModel, "mlflow:1")
+    assert model.artifact is not None and (model.artifact.account, model.artifact.container) == ("mlstore", "azureml")
+    assert model.artifact_blob_uri is None and model.job_name == "run-9"
+    assert (
+        model.artifact_unresolved
+        == "the path of job run-9's artifacts in datastore workspaceartifactstore is not in ARM"
+    )
 
 
 def test_denied_models_mark_models_incomplete_and_leave_the_rest() -> None:
