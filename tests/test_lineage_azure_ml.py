@@ -13,7 +13,7 @@ from cspm.demo.azure import data_version, ml_job, model_version
 from cspm.engine import Inventory, evaluate
 from cspm.lineage import LineageGraph, build_lineage, raise_supply_chain_severity
 from cspm.lineage_azure import IN_ACCOUNT, IN_CONTAINER, IN_WORKSPACE, STORES_IN
-from cspm.models import Severity, Status
+from cspm.models import ScanReport, Severity, Status
 from cspm.providers import azure
 from cspm.registry import load_checks
 from cspm.resources.base import Resource
@@ -179,7 +179,7 @@ def test_a_failing_container_used_by_a_model_is_raised_one_level() -> None:
     findings = [f for f in evaluate(checks, inventory, datetime(2026, 1, 1, tzinfo=UTC)) if f.status is Status.FAIL]
     [finding] = findings  # the training container
     [raised] = raise_supply_chain_severity([finding], graph)
-    assert raised.severity.rank == finding.severity.rank + 1 or finding.severity is Severity.CRITICAL
+    assert (finding.severity, raised.severity) == (Severity.HIGH, Severity.CRITICAL)
     used_by = {u["resource"] for u in raised.evidence["ai_supply_chain"]["used_by"]}
     assert JOB in used_by and f"{WS}/data/feats/versions/2" in used_by
 
@@ -200,3 +200,40 @@ def test_input_order_does_not_change_the_graph(rnd: object) -> None:
     expected = build_lineage(resources).to_model()
     rnd.shuffle(resources)  # type: ignore[attr-defined]
     assert build_lineage(resources).to_model() == expected
+
+
+def _azure_report(checks: list[str] | None = None, services: tuple[str, ...] | None = None) -> ScanReport:
+    from cspm.engine import scan
+    from cspm.providers.azure import AzureOptions, AzureProvider
+    from support.azure import ARM, FakeCredential, mounted
+
+    provider = AzureProvider(
+        AzureOptions(subscriptions=(SUB,), credential=FakeCredential(), endpoint=ARM, retry_total=0)
+    )
+    specs = [s for s in load_checks(["azure"]) if (checks is None or s.id in checks)]
+    if services is not None:
+        specs = [s for s in specs if s.service in services]
+    with mounted(_estate()):
+        provider.connect()
+        return scan(provider, specs, workers=2)
+
+
+def test_an_azure_scan_reports_its_lineage_and_raises_container_fails() -> None:
+    report = _azure_report()
+    assert report.lineage is not None and any(n.id == MODEL for n in report.lineage.nodes)
+    [public] = [
+        f for f in report.findings if f.check_id == "azure.storage.container_is_not_public" and f.status is Status.FAIL
+    ]
+    assert public.severity is Severity.CRITICAL and public.evidence["ai_supply_chain"]["raised_from"] == "high"
+    assert public.supply_chain is None
+
+
+def test_an_azure_scan_without_ml_says_the_rule_was_not_applied() -> None:
+    report = _azure_report(services=("storage",))
+    [public] = [
+        f for f in report.findings if f.check_id == "azure.storage.container_is_not_public" and f.status is Status.FAIL
+    ]
+    assert (
+        public.severity is Severity.HIGH
+        and public.supply_chain == "not assessed: lineage needs ml or cognitiveservices"
+    )
