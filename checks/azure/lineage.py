@@ -22,7 +22,7 @@ from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.cognitiveservices import AiServicesAccount
 from cspm.resources.azure.keyvault import KeyVault
 from cspm.resources.azure.ml import MlOnlineEndpoint, MlWorkspace
-from cspm.resources.azure.ml_assets import MlDataAsset, MlJob, MlModel
+from cspm.resources.azure.ml_assets import BlobLocation, MlDataAsset, MlJob, MlModel
 from cspm.resources.azure.network import PrivateEndpointConnection, approved_connections
 from cspm.resources.azure.storage import StorageAccount, StorageContainer
 from cspm.resources.base import Resource
@@ -314,3 +314,83 @@ def model_storage_is_writable_only_by_workspace(
             evidence,
         )
     return passed("Only the workspace's identity can write the model's container.", evidence)
+
+
+def _anonymous_locations(
+    located: Sequence[tuple[str, BlobLocation | None, str | None]], containers: Sequence[StorageContainer]
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """(exposed, unresolved) of (what, location, why-unresolved) triples: the containers that allow
+    anonymous access, and the references whose container is not known."""
+    by_name = {(c.storage_account.lower(), c.name): c for c in containers}
+    exposed, unresolved = [], []
+    for what, location, why in located:
+        container = None if location is None else by_name.get((location.account, location.container))
+        if container is None:
+            where = (
+                "" if location is None else f"container {location.container} of {location.account} is not in this scan"
+            )
+            unresolved.append({"what": what, "reason": why or where})
+            continue
+        level = anonymous_access(container)
+        if level is not None:
+            exposed.append({"what": what, "container": container.uid, "anonymous_access": level})
+    return exposed, unresolved
+
+
+def _anonymous_verdict(
+    kind: str, located: Sequence[tuple[str, BlobLocation | None, str | None]], containers: Sequence[StorageContainer]
+) -> Result:
+    if not located:
+        return not_applicable(f"The {kind} names no storage path.")
+    exposed, unresolved = _anonymous_locations(located, containers)
+    evidence: dict[str, Any] = {"exposed": exposed, "unresolved": unresolved}
+    if exposed:
+        return failed(f"Anonymous access is on for: {', '.join(e['what'] for e in exposed)}.", evidence)
+    if unresolved:
+        return unknown(f"Could not resolve {unresolved[0]['what']}: {unresolved[0]['reason']}.", evidence)
+    return passed("Every container it uses refuses anonymous access.", evidence)
+
+
+@check(
+    title="Azure ML job reads and writes only containers without anonymous access",
+    fail_title="Azure ML job reads or writes a container that allows anonymous access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Turn off anonymous access on the container (publicAccess None) or on its account "
+    "(allowBlobPublicAccess false), and keep training data and job outputs in private containers.",
+    compliance={"mcsb": ["DP-2", "NS-2"], "nist-800-53-r5": ["AC-3", "SI-7"]},
+    attack=["AML.T0020", "AML.T0025"],
+    references=(ANONYMOUS_READ, IDENTITY_DATA_ACCESS),
+)
+def job_storage_is_not_anonymous(job: MlJob, containers: Sequence[StorageContainer]) -> Result:
+    """A job's inputs are its training data and its outputs its model files: a container anyone
+    can read leaks them, and a container that is public is rarely the only thing left open (an
+    anonymous-read container is the classic poisoning and exfiltration point of an ML pipeline).
+    Inputs naming another asset are judged on that asset (the data asset check)."""
+    located = [
+        (f"{kind} {io.name}", io.location, io.unresolved)
+        for kind, entries in (("input", job.inputs), ("output", job.outputs))
+        for io in entries
+        if io.location is not None or "names another asset" not in (io.unresolved or "")
+    ]
+    return _anonymous_verdict("job", located, containers)
+
+
+@check(
+    title="Azure ML data asset points to a container without anonymous access",
+    fail_title="Azure ML data asset points to a container that allows anonymous access",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Move the data to a private container, or turn off anonymous access on the container or "
+    "its account (allowBlobPublicAccess false).",
+    compliance={"mcsb": ["DP-2"], "nist-800-53-r5": ["AC-3"]},
+    attack=["AML.T0020", "AML.T0025"],
+    references=(ANONYMOUS_READ,),
+)
+def data_asset_storage_is_not_anonymous(asset: MlDataAsset, containers: Sequence[StorageContainer]) -> Result:
+    """A data asset is a versioned pointer to training or evaluation data that any job of the
+    workspace can consume by name; if its container allows anonymous access, the data is public
+    and anyone who can write there by other means poisons every job that uses the asset."""
+    if asset.data_uri is None:
+        return unknown("The data asset version has no dataUri.")
+    return _anonymous_verdict("data asset", [(f"data {asset.name}", asset.location, asset.unresolved)], containers)

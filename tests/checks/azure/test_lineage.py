@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cspm.demo.azure import ml_job, model_version
+from cspm.demo.azure import data_version, ml_job, model_version
 from cspm.engine import evaluate
 from cspm.models import Finding, Status
 from cspm.providers import azure
@@ -107,7 +107,7 @@ def _ml_estate(
 ) -> FakeArm:
     fake = FakeArm()
     fake.add_account(
-        storage_account("mldata", allowBlobPublicAccess=True, **account),
+        storage_account("mldata", **{"allowBlobPublicAccess": True, **account}),
         blob=blob_service("mldata"),
         containers=[container("mldata", "training", training_access), container("mldata", "models")],
     )
@@ -233,3 +233,41 @@ def test_a_model_in_a_job_artifact_store_is_judged_on_that_container() -> None:
     )
     finding = _ml_findings(fake)["model_storage_is_writable_only_by_workspace:2"]
     assert finding.status is Status.PASS and finding.evidence["container"].endswith("/containers/models")
+
+
+def _storage_findings(fake: FakeArm) -> dict[str, Finding]:
+    fake.add_asset("data", [data_version("ws", "feats", data_uri="azureml://datastores/training/paths/feats/")])
+    types = {t for name in azure.SERVICE_MODULES for t in azure.service_spec(name).produces}
+    inventory, _ = collect_azure(fake, *types)
+    wanted = ("azure.lineage.job_storage_is_not_anonymous", "azure.lineage.data_asset_storage_is_not_anonymous")
+    found = evaluate([s for s in load_checks(["azure"]) if s.id in wanted], inventory, datetime(2026, 1, 1, tzinfo=UTC))
+    return {f.check_id.rsplit(".", 1)[1].split("_storage")[0]: f for f in found}
+
+
+@pytest.mark.parametrize(
+    ("access", "denied", "expected"),
+    [
+        ("None", None, Status.PASS),
+        ("Container", None, Status.FAIL),
+        ("Blob", None, Status.FAIL),
+        ("None", "datastores", Status.ERROR),
+    ],
+)
+def test_jobs_and_data_assets_use_no_anonymous_container(access: str, denied: str | None, expected: Status) -> None:
+    """job_storage_is_not_anonymous and data_asset_storage_is_not_anonymous: PASS, FAIL, and ERROR
+    when the datastores (so the containers behind the URIs) could not be read."""
+    fake = _ml_estate(training_access=access)
+    if denied:
+        fake.deny(f"{WS}/{denied}")
+    findings = _storage_findings(fake)
+    assert findings["job"].status is expected and findings["data_asset"].status is expected
+    if expected is Status.FAIL:
+        assert findings["job"].evidence["exposed"][0]["what"] == "input training_data"
+        assert findings["data_asset"].evidence["exposed"][0]["anonymous_access"] == access
+    if expected is Status.ERROR:
+        assert "could not be listed" in findings["job"].message
+
+
+def test_an_account_that_forbids_anonymous_access_overrides_the_container() -> None:
+    findings = _storage_findings(_ml_estate(training_access="Container", allowBlobPublicAccess=False))
+    assert findings["job"].status is Status.PASS and findings["data_asset"].status is Status.PASS
