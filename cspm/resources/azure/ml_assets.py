@@ -115,6 +115,14 @@ class MlModel(Resource):
     # why artifact_blob_uri is None (artifact may still name the container: a job's artifact store)
     artifact_unresolved: str | None = None
 
+    @property
+    def artifact_is_folder(self) -> bool:
+        """The artifact is a folder to list, not one file: MLflow and Triton models always are
+        (an MLmodel file beside the weights; a model repository), any model whose modelUri ends
+        in ``/`` too. A blob reader lists ``artifact_blob_uri + "/"`` then."""
+        kind = (self.model_type or "").lower()
+        return kind in ("mlflow_model", "triton_model") or (self.model_uri or "").endswith("/")
+
 
 class MlDataAsset(Resource):
     """One version of a workspace data asset (``workspaces/data/{name}/versions/{v}``)."""

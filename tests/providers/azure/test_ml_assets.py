@@ -81,6 +81,7 @@ def test_models_data_assets_and_jobs_across_pages() -> None:
     v2 = one(inventory, MlModel, "fraud:2")  # registered from the job's output: resolved through the job
     assert v2.job_name == "train-1"
     assert v2.artifact_blob_uri == "https://mlstore.blob.core.windows.net/models/runs/train-1/model/model.pkl"
+    assert not v1.artifact_is_folder  # a custom_model file
     ext = one(inventory, MlModel, "ext:1")
     assert ext.artifact_blob_uri == "https://other.blob.core.windows.net/drop/m.onnx" and ext.stage is None
     data = one(inventory, MlDataAsset, "fraud-data:1")
@@ -112,7 +113,7 @@ def test_a_model_in_a_job_artifact_store_has_its_container_but_no_blob_uri() -> 
     inventory, _ = collect_azure(fake, *TYPES)
     model = one(inventory, MlModel, "mlflow:1")
     assert model.artifact is not None and (model.artifact.account, model.artifact.container) == ("mlstore", "azureml")
-    assert model.artifact_blob_uri is None and model.job_name == "run-9"
+    assert model.artifact_blob_uri is None and model.job_name == "run-9" and model.artifact_is_folder
     assert (
         model.artifact_unresolved
         == "the path of job run-9's artifacts in datastore workspaceartifactstore is not in ARM"
