@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from cspm.demo.fake_http import Simulated, serve
+from cspm.demo.gcp_lineage import seed_lineage
 
 if TYPE_CHECKING:
     from cspm.providers.gcp import GcpProvider
@@ -692,6 +693,7 @@ def demo_project() -> FakeGcs:
     )
     _demo_vertex(fake)
     _demo_iam(fake)
+    seed_lineage(fake)
     return fake
 
 
