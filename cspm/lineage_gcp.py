@@ -13,7 +13,8 @@ A model is trained by a custom job when its ``artifactUri`` lies under the job's
 directory (Vertex AI gives the training code ``AIP_MODEL_DIR = <baseOutputDirectory>/model/``).
 Every deployed model is hosted, whatever its share of the traffic split: a model at 0 % is still
 deployed and one traffic-split edit away from serving. A job or deployed model without a service
-account runs as a Google-managed Vertex AI service agent (a synthetic node, resolved).
+account runs as a Google-managed identity (a synthetic node, resolved): training code as the
+project's Custom Code Service Agent, a prediction container as an account Vertex AI manages.
 
 Cloud Storage bucket names are global: a ``gs://`` reference resolves to a bucket of any scanned
 project. One the scan does not hold (a bucket in a project the caller cannot see, a deleted one)
@@ -54,9 +55,12 @@ DATASET = VertexDataset.resource_type
 AI_TYPE_PREFIXES = ("gcp.vertex.",)
 JOB_TYPES = (CUSTOM_JOB, TRAINING_PIPELINE)
 
-# Google-managed identities Vertex AI uses when no service account is set (project number first).
+# Google-managed identities Vertex AI uses when no service account is set (the project number
+# goes in): training code runs as the project's Custom Code Service Agent (IAM "Service agents"),
+# a prediction container of a custom-trained model as "a service account managed by Vertex AI"
+# (Vertex AI "Using a custom service account"), which has no documented address.
 CUSTOM_CODE_AGENT = "service-{}@gcp-sa-aiplatform-cc.iam.gserviceaccount.com"
-VERTEX_AGENT = "service-{}@gcp-sa-aiplatform.iam.gserviceaccount.com"
+PREDICTION_AGENT = "vertex-ai-managed-prediction-account-of-project-{}"
 
 _PLURALS = {
     BUCKET: "Cloud Storage buckets",
@@ -174,12 +178,12 @@ def gcs(b: _Builder, referrer: Resource, uri: str, relation: str, api_field: str
 
 
 def identity(b: _Builder, referrer: Resource, email: str | None, api_field: str, agent: str) -> None:
-    """``referrer`` runs as the service account ``email``; None: as the Vertex AI service agent
+    """``referrer`` runs as the service account ``email``; None: as the Google-managed identity
     ``agent`` (a template taking the project number of the referrer's resource name)."""
     if not email:
         number = _project_segment(referrer.uid) or referrer.account
         address = agent.format(number)
-        node = b._node(f"serviceAccount:{address}", SERVICE_AGENT, address, referrer.account, None)
+        node = b._node(f"projects/{number}/serviceAgents/{address}", SERVICE_AGENT, address, referrer.account, None)
         b._edge(referrer.uid, node, RUNS_AS, f"{api_field} (not set: a Google-managed service agent)")
         return
     found = _index(b).accounts.get(email.lower())
@@ -273,7 +277,7 @@ def _endpoint(b: _Builder, endpoint: Resource) -> None:
         if deployed.model:
             node, reason = vertex_ref(b, endpoint, MODEL, deployed.model)
             b._edge(endpoint.uid, node, HOSTS, f"{where}.model ({deployed.traffic_percent}% of traffic)", reason)
-        identity(b, endpoint, deployed.service_account, f"{where}.serviceAccount", VERTEX_AGENT)
+        identity(b, endpoint, deployed.service_account, f"{where}.serviceAccount", PREDICTION_AGENT)
 
 
 HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {

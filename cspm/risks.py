@@ -56,6 +56,7 @@ from cspm.lineage import (
     SERVES,
     TRAINED_BY,
     TRAINING_JOB,
+    WRITES,
     label,
     parse_s3_uri,
 )
@@ -128,6 +129,20 @@ KB_DATA_WRITABLE = "aws.lineage.agent_knowledge_base_data_is_not_broadly_writabl
 PROVISIONED_DATA_WRITABLE = "aws.lineage.provisioned_model_training_data_is_not_broadly_writable"
 UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
 PICKLED_ARTIFACT = "aws.sagemaker.model_artifact_uses_safe_format"
+# Google Cloud (cspm.lineage_gcp): public buckets behind Vertex AI jobs, models and endpoints.
+GCS_BUCKET = "gcp.storage.bucket"
+GCS_PUBLIC_BUCKET = "gcp.storage.bucket_is_not_public"
+GCP_ENDPOINT = "gcp.vertex.endpoint"
+GCP_JOBS = ("gcp.vertex.custom_job", "gcp.vertex.training_pipeline")
+GCP_DATASET = "gcp.vertex.dataset"
+GCP_JOB_CHECKS = (
+    "gcp.lineage.custom_job_output_is_in_private_bucket",
+    "gcp.lineage.training_pipeline_data_is_in_private_bucket",
+)
+GCP_ENDPOINT_CHECKS = (
+    "gcp.lineage.endpoint_models_come_from_private_buckets",
+    "gcp.lineage.endpoint_model_artifacts_are_versioned",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,9 +219,9 @@ def served_chains(graph: Graph, model_id: str) -> list[list[LineageEdge]]:
 
 def impact_of(graph: Graph, node_id: str) -> str:
     node = graph.nodes.get(node_id)
-    if node is not None and node.type in (ENDPOINT, PROVISIONED_THROUGHPUT):
+    if node is not None and node.type in (ENDPOINT, PROVISIONED_THROUGHPUT, GCP_ENDPOINT):
         return "endpoint" if node.status in (None, "InService") else "idle_endpoint"
-    return "training_job" if node is not None and node.type == TRAINING_JOB else "model"
+    return "training_job" if node is not None and node.type in (TRAINING_JOB, *GCP_JOBS) else "model"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,14 +311,52 @@ def _readers(graph: Graph, bucket_id: str, job_type: str = TRAINING_JOB) -> list
     return [c for c in chains if graph.type(c[-1].source) == job_type]
 
 
+def _gcp_readers(graph: Graph, bucket_id: str) -> list[list[LineageEdge]]:
+    """bucket ← in_bucket ← prefix ← reads/writes ← Vertex AI job (or through a dataset to the
+    pipeline that trains on it): a job's data and its base output directory, where the model lands."""
+    chains = [[e] for e in graph.referrers(bucket_id, IN_BUCKET)] + [[]]
+    found = []
+    for chain in chains:
+        head = chain[-1].source if chain else bucket_id
+        for use in graph.referrers(head, READS, WRITES):
+            if graph.type(use.source) == GCP_DATASET:
+                found += [[*chain, use, r] for r in graph.referrers(use.source, READS)]
+            else:
+                found.append([*chain, use])
+    return [c for c in found if graph.type(c[-1].source) in GCP_JOBS]
+
+
+def _public_gcs_buckets(graph: Graph) -> dict[str, tuple[str, list[Finding]]]:
+    out = {}
+    for node in graph.of_type(GCS_BUCKET):
+        public = graph.failing(node.id, GCS_PUBLIC_BUCKET)
+        if public:
+            out[node.id] = ("internet", public)
+    return out
+
+
 def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
-    for bucket_id, (exposure, findings) in sorted(_data_buckets(graph, TRAINING_JOB, DATA_WRITABLE).items()):
+    """SageMaker: training job ─reads→ data; Google Cloud: custom job / training pipeline ─reads or
+    writes→ data and model output (cspm.lineage_gcp). Then model ─trained_by→ job, served by an endpoint."""
+    yield from _untrusted_training_data(
+        graph, _data_buckets(graph, TRAINING_JOB, DATA_WRITABLE), _readers, (DATA_WRITABLE,)
+    )
+    yield from _untrusted_training_data(graph, _public_gcs_buckets(graph), _gcp_readers, GCP_JOB_CHECKS)
+
+
+def _untrusted_training_data(
+    graph: Graph,
+    buckets: dict[str, tuple[str, list[Finding]]],
+    readers: Callable[[Graph, str], list[list[LineageEdge]]],
+    job_checks: Sequence[str],
+) -> Iterator[Candidate]:
+    for bucket_id, (exposure, findings) in sorted(buckets.items()):
         bucket = graph.name(bucket_id)
         what = "Public training data" if exposure == "internet" else "Broadly writable training data"
-        fix = graph.first(bucket_id, PUBLIC_BUCKET) or findings[0]
-        for read in _readers(graph, bucket_id):
+        fix = graph.first(bucket_id, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET) or findings[0]
+        for read in readers(graph, bucket_id):
             job_id = read[-1].source
-            job_findings = graph.failing(job_id, DATA_WRITABLE)
+            job_findings = graph.failing(job_id, *job_checks)
             models = graph.walk_back(job_id, (TRAINED_BY,))
             for model_chain in models:
                 for served in served_chains(graph, model_chain[0].source) if model_chain else [[]]:
@@ -601,7 +654,18 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "untrusted_training_data",
         "Public or broadly writable training data → training job → model → endpoint",
-        frozenset({PUBLIC_BUCKET, DATA_WRITABLE, "aws.s3.bucket_blocks_public_access", TRAINING_ROLE_ADMIN, ARTIFACTS}),
+        frozenset(
+            {
+                PUBLIC_BUCKET,
+                DATA_WRITABLE,
+                "aws.s3.bucket_blocks_public_access",
+                TRAINING_ROLE_ADMIN,
+                ARTIFACTS,
+                GCS_PUBLIC_BUCKET,
+                *GCP_JOB_CHECKS,
+                *GCP_ENDPOINT_CHECKS,
+            }
+        ),
         find_untrusted_training_data,
     ),
     RiskKind(
@@ -724,7 +788,7 @@ def find_risks(lineage: Lineage, findings: Sequence[Finding], kinds: Sequence[Ri
 
 def risks_of(report: ScanReport) -> list[Risk] | None:
     """The report's risks, computed from its lineage and findings; None without a lineage
-    (a report of Azure or GCP alone, or of a cspm before the lineage section)."""
+    (a report of Azure alone, or of a cspm before the lineage section)."""
     if report.lineage is None:
         return None
     return find_risks(report.lineage, report.findings)

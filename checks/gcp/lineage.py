@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cspm.checks.gcp.storage import bucket_is_not_public
+from cspm.checks.gcp.storage import BUCKET_LOCK, OBJECT_VERSIONING, bucket_is_not_public
 from cspm.lineage import HOSTS, IN_BUCKET, LOADS, READS, TRAINED_BY, WRITES, LineageGraph, lineage_of
 from cspm.lineage_gcp import DATASET, PREFIX
 from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
@@ -33,11 +33,9 @@ from cspm.resources.gcp.vertex import (
 )
 
 _VERTEX = "https://cloud.google.com/vertex-ai/docs"
-MODEL_ARTIFACTS = f"{_VERTEX}/training/code-requirements#environment-variables"
-DEPLOY_MODEL = f"{_VERTEX}/general/deployment"
-DATA_SECURITY = f"{_VERTEX}/general/vpc-service-controls"
-OBJECT_VERSIONING = "https://cloud.google.com/storage/docs/object-versioning"
-BUCKET_LOCK = "https://cloud.google.com/storage/docs/bucket-lock"
+MODEL_ARTIFACTS = f"{_VERTEX}/reference/rest/v1/CustomJobSpec"  # baseOutputDirectory: AIP_MODEL_DIR
+DEPLOY_MODEL = f"{_VERTEX}/reference/rest/v1/projects.locations.endpoints"  # deployedModels, trafficSplit
+PIPELINE = f"{_VERTEX}/reference/rest/v1/projects.locations.trainingPipelines"  # inputDataConfig
 # Roles and ACL grants that let their holder create or replace objects.
 _WRITE_ROLES = ("admin", "objectAdmin", "objectCreator", "objectUser", "legacyBucketWriter", "legacyBucketOwner")
 
@@ -48,7 +46,8 @@ class _Verdict:
 
     problems: list[dict[str, Any]] = field(default_factory=list)
     unassessed: list[str] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)  # bucket uids already judged
+    seen: set[str] = field(default_factory=set)  # bucket uids judged
+    judged: set[tuple[str, str]] = field(default_factory=set)  # (who uses it, bucket uid) already reported
 
     def result(self, subject: str, ok: str, evidence: dict[str, Any]) -> Result:
         unassessed = list(dict.fromkeys(self.unassessed))
@@ -110,8 +109,9 @@ def _buckets(graph: LineageGraph, targets: Sequence[str], verdict: _Verdict) -> 
 
 
 def _judge_public(uri: str, bucket: GcsBucket, verdict: _Verdict, why: str) -> None:
-    if bucket.uid in verdict.seen:
+    if (why, bucket.uid) in verdict.judged:
         return
+    verdict.judged.add((why, bucket.uid))
     verdict.seen.add(bucket.uid)
     result = bucket_is_not_public(bucket)
     if result.status is Status.ERROR:
@@ -122,7 +122,7 @@ def _judge_public(uri: str, bucket: GcsBucket, verdict: _Verdict, why: str) -> N
         access = "writable" if writable else "readable"
         verdict.problems.append(
             {
-                "message": f"{why} {uri} is in bucket {bucket.name}, publicly {access}",
+                "message": f"{why} {uri}, in bucket {bucket.name}, which is publicly {access}",
                 "bucket": bucket.name,
                 "uri": uri,
                 "writable": writable,
@@ -304,7 +304,7 @@ def custom_job_output_is_in_private_bucket(
     "and the base output directory in private buckets of a scanned project.",
     compliance={"cis-gcp-5.0": ["5.1"], "nist-800-53-r5": ["SI-7", "AC-3"]},
     attack=["AML.T0020", "AML.T0010.002"],
-    references=(MODEL_ARTIFACTS, DATA_SECURITY),
+    references=(MODEL_ARTIFACTS, PIPELINE),
 )
 def training_pipeline_data_is_in_private_bucket(
     pipeline: VertexTrainingPipeline,
