@@ -235,14 +235,17 @@ def _training_pipeline(b: _Builder, pipeline: Resource) -> None:
         gcs(b, pipeline, pipeline.data_export_uri, WRITES, "inputDataConfig.gcsDestination.outputUriPrefix")
     if pipeline.output_uri:
         gcs(b, pipeline, pipeline.output_uri, WRITES, "trainingTaskInputs.baseOutputDirectory.outputUriPrefix")
+    if pipeline.service_account:  # custom training only; AutoML runs as Vertex AI's own agent
+        identity(b, pipeline, pipeline.service_account, "trainingTaskInputs.serviceAccount", CUSTOM_CODE_AGENT)
     model = pipeline.model
     if not model and pipeline.model_id:
         model = f"projects/{_project_segment(pipeline.uid)}/locations/{pipeline.region}/models/{pipeline.model_id}"
     if model:
         node, reason = vertex_ref(b, pipeline, MODEL, model)
+        uploaded = b.resources.get(node)
+        if isinstance(uploaded, VertexModel) and _tail(uploaded.training_pipeline or "") == _tail(pipeline.uid):
+            return  # the model names the pipeline itself: one edge, the model's (whatever the input order)
         b._edge(node, pipeline.uid, TRAINED_BY, "modelToUpload.name" if pipeline.model else "modelId", reason)
-    if pipeline.service_account:  # custom training only; AutoML runs as Vertex AI's own agent
-        identity(b, pipeline, pipeline.service_account, "trainingTaskInputs.serviceAccount", CUSTOM_CODE_AGENT)
 
 
 def _dataset(b: _Builder, dataset: Resource) -> None:
