@@ -1,14 +1,15 @@
 """The demo project's AI supply chain on Google Cloud (docs/lineage.md, "GCP").
 
-:func:`seed_lineage` grows :func:`cspm.demo.gcp.demo_project` by one chain and one loose end:
+:func:`seed_lineage` grows :func:`cspm.demo.gcp.demo_project` by one chain:
 
-- public training bucket → custom job ``train-churn-v2`` (running as the default compute service
+public training bucket → custom job ``train-churn-v2`` (running as the default compute service
   account, which holds Editor) → model ``churn-model-v2`` (its artifact in the same bucket) →
   endpoint ``churn-public``, deployed at 0 % of the traffic split: still deployed, one edit from
-  serving;
-- a training pipeline ``clickstream-pipeline`` whose dataset reads a bucket of a partner's
-  project that the scan cannot see: the lineage keeps the edge, unresolved, and the pipeline's
-  check answers ERROR, not PASS.
+  serving.
+
+The demo keeps every GCP setting readable (its tests say so), so the unresolved references
+(a dataset reading a bucket of a project the scan cannot see) are shown by tests/test_lineage_gcp.py,
+which uses the builders below.
 
 The JSON builders add the fields the shared builders of :mod:`cspm.demo.gcp` leave out, in the
 shapes of the Vertex AI REST reference (``TrainingPipeline.inputDataConfig``, ``Dataset.metadata``
@@ -21,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cspm.demo.gcp import FakeGcs
-
-PARTNER_BUCKET = "partner-shared-clickstream"  # in a partner's project, outside the scan
 
 
 def with_input_data(
@@ -67,14 +66,12 @@ def with_deployed_model(
 
 
 def seed_lineage(fake: FakeGcs) -> None:
-    """Add the chain and the loose end above to the demo project (after its Vertex AI resources)."""
+    """Add the chain above to the demo project (after its Vertex AI resources)."""
     from cspm.demo.gcp import (
         DEMO_PROJECT,
         DEMO_PROJECT_NUMBER,
         PUBLIC_BUCKET,
         custom_job,
-        training_pipeline,
-        vertex_dataset,
         vertex_model,
     )
 
@@ -97,13 +94,3 @@ def seed_lineage(fake: FakeGcs) -> None:
     for raw in fake.vertex.get((DEMO_PROJECT, "europe-west4", "endpoints"), []):
         if raw["name"] == endpoint:
             with_deployed_model(raw, "7003", f"{prefix}/models/churn-model-v2", 0, compute)
-    fake.add_vertex(
-        "datasets",
-        with_gcs_source(vertex_dataset("clickstream", **where), f"gs://{PARTNER_BUCKET}/2026/clicks.csv"),
-        project=DEMO_PROJECT,
-    )
-    fake.add_vertex(
-        "trainingPipelines",
-        with_input_data(training_pipeline("clickstream-pipeline", **where), dataset_id="clickstream"),
-        project=DEMO_PROJECT,
-    )
