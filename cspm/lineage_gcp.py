@@ -103,7 +103,8 @@ class _Index:
     buckets: dict[str, GcsBucket] = field(default_factory=dict)  # bucket name -> bucket
     accounts: dict[str, GcpServiceAccount] = field(default_factory=dict)  # lower-cased email -> account
     named: dict[tuple[str, str, str], Resource] = field(default_factory=dict)  # (type, project, tail) -> resource
-    jobs: list[VertexCustomJob] = field(default_factory=list)
+    # custom jobs by (project, base output directory with one trailing slash)
+    outputs: dict[tuple[str, str], list[VertexCustomJob]] = field(default_factory=dict)
 
 
 def _index(b: _Builder) -> _Index:
@@ -116,8 +117,8 @@ def _index(b: _Builder) -> _Index:
                 index.accounts[r.email.lower()] = r
             elif r.resource_type.startswith(AI_TYPE_PREFIXES):
                 index.named[(r.resource_type, r.account, _tail(r.uid))] = r
-                if isinstance(r, VertexCustomJob):
-                    index.jobs.append(r)
+                if isinstance(r, VertexCustomJob) and r.output_uri:
+                    index.outputs.setdefault((r.account, r.output_uri.rstrip("/") + "/"), []).append(r)
         b.gcp_index = index
     index = b.gcp_index
     assert isinstance(index, _Index)
@@ -258,19 +259,24 @@ def _model(b: _Builder, model: Resource) -> None:
     assert isinstance(model, VertexModel)
     if model.artifact_uri:
         gcs(b, model, model.artifact_uri, LOADS, "artifactUri")
-        for job in _index(b).jobs:
-            if job.account == model.account and _under(model.artifact_uri, job.output_uri):
-                b._edge(model.uid, job.uid, TRAINED_BY, "artifactUri under jobSpec.baseOutputDirectory")
+        for job in _producers(_index(b), model.account, model.artifact_uri):
+            b._edge(model.uid, job.uid, TRAINED_BY, "artifactUri under jobSpec.baseOutputDirectory")
     if model.training_pipeline:
         node, reason = vertex_ref(b, model, TRAINING_PIPELINE, model.training_pipeline)
         b._edge(model.uid, node, TRAINED_BY, "trainingPipeline", reason)
 
 
-def _under(uri: str, base: str | None) -> bool:
-    if not base:
-        return False
-    root = base.rstrip("/") + "/"
-    return uri.rstrip("/") + "/" == root or uri.startswith(root)
+def _producers(index: _Index, project: str, artifact: str) -> list[VertexCustomJob]:
+    """The custom jobs of ``project`` whose base output directory holds ``artifact`` (each
+    ``/``-prefix of the URI is looked up: no scan over every job)."""
+    if not artifact.startswith("gs://"):
+        return []
+    uri, found = artifact.rstrip("/") + "/", []
+    slash = uri.find("/", len("gs://"))
+    while slash != -1:
+        found += index.outputs.get((project, uri[: slash + 1]), [])
+        slash = uri.find("/", slash + 1)
+    return found
 
 
 def _endpoint(b: _Builder, endpoint: Resource) -> None:
