@@ -8,6 +8,7 @@ says which fields of the Vertex AI snapshots are references::
     model ─trained_by→ custom job ─writes→ gs://bucket/output/ (jobSpec.baseOutputDirectory)
     training pipeline ─writes→ gs://… (inputDataConfig.gcsDestination, the exported splits)
     custom job / training pipeline / endpoint (per deployed model) ─runs_as→ service account
+    service account ─holds_roles→ IAM principal (its member in the project's IAM policy: its roles)
 
 A model is trained by a custom job when its ``artifactUri`` lies under the job's base output
 directory (Vertex AI gives the training code ``AIP_MODEL_DIR = <baseOutputDirectory>/model/``).
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from cspm.lineage import HOSTS, IN_BUCKET, LOADS, READS, RUNS_AS, TRAINED_BY, WRITES
 from cspm.resources.base import Resource
-from cspm.resources.gcp.iam import GcpServiceAccount
+from cspm.resources.gcp.iam import GcpPrincipal, GcpServiceAccount
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import (
     VertexCustomJob,
@@ -47,6 +48,8 @@ BUCKET = GcsBucket.resource_type  # gcp.storage.bucket
 PREFIX = "gcp.storage.prefix"  # gs://bucket/key: a prefix or one object (synthetic node)
 SERVICE_ACCOUNT = GcpServiceAccount.resource_type  # gcp.iam.service_account
 SERVICE_AGENT = "gcp.iam.service_agent"  # a Google-managed Vertex AI service agent (synthetic node)
+PRINCIPAL = GcpPrincipal.resource_type  # gcp.iam.principal: a member of a project's IAM policy
+HOLDS_ROLES = "holds_roles"  # service account -> its principal in a scanned project's IAM policy
 CUSTOM_JOB = VertexCustomJob.resource_type
 TRAINING_PIPELINE = VertexTrainingPipeline.resource_type
 MODEL = VertexModel.resource_type
@@ -102,6 +105,7 @@ class _Index:
 
     buckets: dict[str, GcsBucket] = field(default_factory=dict)  # bucket name -> bucket
     accounts: dict[str, GcpServiceAccount] = field(default_factory=dict)  # lower-cased email -> account
+    principals: dict[str, list[GcpPrincipal]] = field(default_factory=dict)  # lower-cased member -> principals
     named: dict[tuple[str, str, str], Resource] = field(default_factory=dict)  # (type, project, tail) -> resource
     # custom jobs by (project, base output directory with one trailing slash)
     outputs: dict[tuple[str, str], list[VertexCustomJob]] = field(default_factory=dict)
@@ -115,6 +119,8 @@ def _index(b: _Builder) -> _Index:
                 index.buckets[r.name] = r
             elif isinstance(r, GcpServiceAccount):
                 index.accounts[r.email.lower()] = r
+            elif isinstance(r, GcpPrincipal):
+                index.principals.setdefault(r.member.lower(), []).append(r)
             elif r.resource_type.startswith(AI_TYPE_PREFIXES):
                 index.named[(r.resource_type, r.account, _tail(r.uid))] = r
                 if isinstance(r, VertexCustomJob) and r.output_uri:
@@ -186,21 +192,25 @@ def identity(b: _Builder, referrer: Resource, email: str | None, api_field: str,
         address = agent.format(number)
         node = b._node(f"projects/{number}/serviceAgents/{address}", SERVICE_AGENT, address, referrer.account, None)
         b._edge(referrer.uid, node, RUNS_AS, f"{api_field} (not set: a Google-managed service agent)")
+        _roles(b, node, address)  # the Custom Code Service Agent holds its role in the project policy
         return
     found = _index(b).accounts.get(email.lower())
     if found is not None:
-        b._edge(referrer.uid, b._resource_node(found), RUNS_AS, api_field)
-        return
-    domain = email.rsplit("@", 1)[-1]
-    project = domain.split(".", 1)[0] if domain.endswith(".iam.gserviceaccount.com") else None
-    node = b._node(f"projects/-/serviceAccounts/{email}", SERVICE_ACCOUNT, email, project, None)
-    b._edge(
-        referrer.uid,
-        node,
-        RUNS_AS,
-        api_field,
-        _missing(b, SERVICE_ACCOUNT, f"service account {email}", referrer, project),
-    )
+        node = b._resource_node(found)
+        b._edge(referrer.uid, node, RUNS_AS, api_field)
+    else:
+        domain = email.rsplit("@", 1)[-1]
+        project = domain.split(".", 1)[0] if domain.endswith(".iam.gserviceaccount.com") else None
+        node = b._node(f"projects/-/serviceAccounts/{email}", SERVICE_ACCOUNT, email, project, None)
+        reason = _missing(b, SERVICE_ACCOUNT, f"service account {email}", referrer, project)
+        b._edge(referrer.uid, node, RUNS_AS, api_field, reason)
+    _roles(b, node, email)
+
+
+def _roles(b: _Builder, node: str, email: str) -> None:
+    """``node`` (a service account) ─holds_roles→ its member in each scanned project's IAM policy."""
+    for principal in _index(b).principals.get(f"serviceaccount:{email.lower()}", ()):
+        b._edge(node, b._resource_node(principal), HOLDS_ROLES, "projects.getIamPolicy bindings[].members")
 
 
 def vertex_ref(b: _Builder, referrer: Resource, rtype: str, name: str) -> tuple[str, str | None]:

@@ -139,6 +139,12 @@ GCP_JOB_CHECKS = (
     "gcp.lineage.custom_job_output_is_in_private_bucket",
     "gcp.lineage.training_pipeline_data_is_in_private_bucket",
 )
+GCP_PRINCIPAL = "gcp.iam.principal"
+GCP_HOLDS_ROLES = "holds_roles"  # service account -> its member of the project's IAM policy
+GCP_ADMIN_CHECKS = (
+    "gcp.iam.service_account_has_no_admin_role",
+    "gcp.iam.default_compute_service_account_has_no_basic_role",
+)
 GCP_ENDPOINT_CHECKS = (
     "gcp.lineage.endpoint_models_come_from_private_buckets",
     "gcp.lineage.endpoint_model_artifacts_are_versioned",
@@ -542,6 +548,32 @@ def find_admin_role_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
                     fix=fix,
                     action=_action(graph, fix),
                 )
+    yield from _gcp_admin_behind_endpoint(graph)
+
+
+def _gcp_admin_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
+    """Google Cloud: endpoint ─runs_as→ service account ─holds_roles→ principal whose project roles
+    are admin or basic ones (``gcp.iam.*`` FAIL): the prediction container acts with them."""
+    for principal in graph.of_type(GCP_PRINCIPAL):
+        findings = graph.failing(principal.id, *GCP_ADMIN_CHECKS)
+        if not findings:
+            continue
+        for holds in graph.referrers(principal.id, GCP_HOLDS_ROLES):
+            for runs_as in graph.referrers(holds.source, RUNS_AS):
+                if graph.type(runs_as.source) != GCP_ENDPOINT:
+                    continue
+                edges = [runs_as, holds]
+                yield Candidate(
+                    title=f"Endpoint {graph.name(runs_as.source)} serves predictions as service account "
+                    f"{graph.name(holds.source)}, which holds administrator or basic roles on the project",
+                    nodes=path_nodes(runs_as.source, edges),
+                    edges=edges,
+                    triggers=list(findings),
+                    exposure="invokers",
+                    impact="admin",
+                    fix=findings[0],
+                    action=_action(graph, findings[0]),
+                )
 
 
 def find_admin_role_on_internet_notebook(graph: Graph) -> Iterator[Candidate]:
@@ -677,7 +709,7 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "admin_role_behind_endpoint",
         "An endpoint serves a model whose execution role is, or can escalate to, an administrator",
-        frozenset({*ADMIN_CHECKS, MODEL_IMAGES, ARTIFACTS}),
+        frozenset({*ADMIN_CHECKS, MODEL_IMAGES, ARTIFACTS, *GCP_ADMIN_CHECKS, *GCP_ENDPOINT_CHECKS}),
         find_admin_role_behind_endpoint,
     ),
     RiskKind(

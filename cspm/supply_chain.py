@@ -66,6 +66,11 @@ def supply_chain_note(findings: Iterable[Finding]) -> str | None:
         return None
     why = reasons[0].removeprefix("not assessed: ")
     noun = "finding" if len(reasons) == 1 else "findings"
+    if all(r == NEEDS_VERTEX or "gcp.vertex." in r for r in reasons):  # a GCP scan without Vertex AI
+        return (
+            f"{len(reasons)} failing {noun} on Cloud Storage buckets were not checked against the AI supply "
+            f"chain ({why}); in a scan with Vertex AI each may be one severity level higher"
+        )
     return (
         f"{len(reasons)} failing {noun} on S3 buckets, KMS keys or ECR repositories were not checked against "
         f"the AI supply chain ({why}); in a scan with SageMaker each may be one severity level higher"

@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from cspm.demo.gcp_lineage import with_deployed_model, with_gcs_source, with_input_data
 from cspm.engine import Inventory, build_report, evaluate
 from cspm.lineage import Coverage, LineageGraph, build_lineage, lineage_of, raise_supply_chain_severity
-from cspm.lineage_gcp import PREFIX, SERVICE_AGENT, bucket_uid, parse_gs_uri
+from cspm.lineage_gcp import HOLDS_ROLES, PREFIX, SERVICE_AGENT, bucket_uid, parse_gs_uri
 from cspm.models import Severity, Status
 from cspm.providers import gcp
 from cspm.registry import load_checks
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import VertexCustomJob, VertexModel
 from cspm.risks import find_risks
-from cspm.supply_chain import NEEDS_VERTEX, mark_unassessed
+from cspm.supply_chain import NEEDS_VERTEX, mark_unassessed, supply_chain_note
 from support.gcp import (
     PROJECT,
     PROJECT_NUMBER,
@@ -31,6 +31,7 @@ from support.gcp import (
     custom_job,
     hardened_bucket,
     iam_policy,
+    project_policy,
     service_account,
     training_pipeline,
     vertex_dataset,
@@ -54,6 +55,7 @@ def _estate() -> FakeGcs:
     )
     fake.add_bucket(hardened_bucket("ml-models", versioning=True))
     fake.service_accounts[PROJECT] = [service_account(TRAINER)]
+    fake.project_policies[PROJECT] = project_policy(("roles/editor", [f"serviceAccount:{TRAINER}"]))
     fake.add_vertex("customJobs", custom_job("train", service_account=TRAINER, output_uri="gs://ml-data/runs/7/"))
     fake.add_vertex("customJobs", custom_job("adhoc", output_uri="gs://ml-models/adhoc/"))
     fake.add_vertex("models", vertex_model("churn", artifact_uri="gs://ml-data/runs/7/model/"))
@@ -62,7 +64,7 @@ def _estate() -> FakeGcs:
         vertex_model("fraud", artifact_uri="gs://ml-models/fraud/", training_pipeline=f"{LOC}/trainingPipelines/pipe"),
     )
     endpoint = vertex_endpoint("serve", deployed=(("1", f"{LOC}/models/fraud", 100, STRANGER),))
-    fake.add_vertex("endpoints", with_deployed_model(endpoint, "2", f"{LOC}/models/churn", 0))
+    fake.add_vertex("endpoints", with_deployed_model(endpoint, "2", f"{LOC}/models/churn", 0, TRAINER))
     fake.add_vertex("datasets", with_gcs_source(vertex_dataset("clicks"), "gs://partner-bucket/clicks.csv"))
     fake.add_vertex(
         "trainingPipelines",
@@ -122,7 +124,10 @@ def test_gcp_edges_from_the_collected_snapshots() -> None:
         not stranger.resolved
         and stranger.reason == f"service account {STRANGER} is in project other-project, outside this scan"
     )
-    assert any(graph.node(t).type == SERVICE_AGENT for t in identities)  # type: ignore[union-attr]
+    trainer = next(e for t, e in identities.items() if TRAINER in t)
+    assert trainer.resolved and trainer.target == runs_as.target  # the job's and the deployment's account
+    [holds] = graph.edges_from(trainer.target, HOLDS_ROLES)
+    assert holds.target == f"//cloudresourcemanager.googleapis.com/projects/{PROJECT}#serviceAccount:{TRAINER}"
 
     pipe = f"{LOC}/trainingPipelines/pipe"
     [dataset] = graph.edges_from(pipe, "reads")
@@ -213,6 +218,14 @@ def test_a_gcp_scan_report_has_the_lineage_and_the_risk() -> None:
         f"{LOC}/endpoints/serve",
     ]
     assert risk.fix.check_id == "gcp.storage.bucket_is_not_public"
+    [admin] = [r for r in report.risks or () if r.kind == "admin_role_behind_endpoint"]
+    assert admin.provider == "gcp" and admin.factors["exposure"].value == "invokers"
+    assert admin.path.nodes == [
+        f"{LOC}/endpoints/serve",
+        f"projects/{PROJECT}/serviceAccounts/{TRAINER}",
+        f"//cloudresourcemanager.googleapis.com/projects/{PROJECT}#serviceAccount:{TRAINER}",
+    ]
+    assert admin.fix.check_id == "gcp.iam.service_account_has_no_admin_role"
     assert find_risks(report.lineage, report.findings) == report.risks
 
 
@@ -222,6 +235,10 @@ def test_a_storage_only_gcp_scan_says_the_rule_was_not_applied() -> None:
     findings = evaluate(checks, inventory, NOW)
     marked = mark_unassessed(findings, Coverage(collected=frozenset({"gcp.storage.bucket"})))
     assert {f.supply_chain for f in marked if f.status is Status.FAIL} == {NEEDS_VERTEX}
+    assert supply_chain_note(marked) == (
+        "1 failing finding on Cloud Storage buckets were not checked against the AI supply chain "
+        "(lineage needs vertex); in a scan with Vertex AI each may be one severity level higher"
+    )
 
 
 _RESOURCES = list(_collect(_estate()).resources())
