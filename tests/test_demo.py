@@ -347,6 +347,11 @@ def test_demo_gcp_lineage_shows_the_public_bucket_chain(demo_run: tuple[Any, dic
         "churn-model-v2",
         "churn-public",
     ) in paths
+    [admin] = [r for r in gcp_risks if r["kind"] == "admin_role_behind_endpoint"]  # the compute account: Editor
+    assert [names[n] for n in admin["path"]["nodes"]][:2] == [
+        "churn-public",
+        f"{demo_gcp.DEMO_PROJECT_NUMBER}-compute@developer.gserviceaccount.com",
+    ]
     edges = report["lineage"]["edges"]
     job = next(n for n, name in names.items() if name == "train-churn-v2")
     [runs_as] = [e for e in edges if e["source"] == job and e["relation"] == "runs_as"]
