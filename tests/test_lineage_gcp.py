@@ -4,10 +4,13 @@ buckets, the untrusted_training_data risk on Vertex AI, and input order not chan
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime
 from typing import Any
 
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +21,7 @@ from cspm.lineage_gcp import HOLDS_ROLES, PREFIX, SERVICE_AGENT, bucket_uid, par
 from cspm.models import Severity, Status
 from cspm.providers import gcp
 from cspm.registry import load_checks
+from cspm.reporting.formats import render
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import VertexCustomJob, VertexModel
 from cspm.risks import find_risks
@@ -227,6 +231,17 @@ def test_a_gcp_scan_report_has_the_lineage_and_the_risk() -> None:
     ]
     assert admin.fix.check_id == "gcp.iam.service_account_has_no_admin_role"
     assert find_risks(report.lineage, report.findings) == report.risks
+
+    bom_text = render(report, "cyclonedx")  # the AI-BOM of a GCP report holds the Vertex AI chain
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom_text) is None
+    bom = json.loads(bom_text)
+    kinds = {c["bom-ref"]: c["type"] for c in bom["components"]}
+    churn, serve = f"{LOC}/models/churn", f"{LOC}/endpoints/serve"
+    assert kinds[churn] == "machine-learning-model" and kinds[serve] == "application"
+    assert kinds[f"{bucket_uid('ml-data')}/runs/7/model/"] == "file"
+    depends = {d["ref"]: set(d.get("dependsOn", ())) for d in bom["dependencies"]}
+    assert depends[serve] == {churn, f"{LOC}/models/fraud"}
+    assert f"{LOC}/customJobs/train" in depends[churn]
 
 
 def test_a_storage_only_gcp_scan_says_the_rule_was_not_applied() -> None:
