@@ -265,3 +265,31 @@ def test_input_order_does_not_change_the_graph(rnd: random.Random) -> None:
     shuffled = list(_RESOURCES)
     rnd.shuffle(shuffled)
     assert build_lineage(shuffled).to_model() == build_lineage(_RESOURCES).to_model()
+
+
+def test_a_disabled_vertex_api_leaves_bucket_failures_not_assessed_not_lower() -> None:
+    """Issue 16's bad input: with the Vertex AI API disabled (SERVICE_DISABLED) the scan cannot tell
+    whether a bucket feeds a model; its FAILs say so instead of silently keeping their severity."""
+    from cspm.engine import collect, plan_types
+    from cspm.providers.gcp import GcpOptions, GcpProvider
+    from support.gcp import fake_credentials, mounted
+
+    fake = _estate()
+    fake.denied.add(f"vertex-disabled:{PROJECT}")
+    provider = GcpProvider(GcpOptions(projects=(PROJECT,), credentials=fake_credentials(), retry_deadline=None))
+    checks = load_checks(["gcp"])
+    with mounted(fake):
+        provider.connect()
+        inventory = collect(provider.plan(plan_types(checks)), workers=2)
+    report = build_report(provider, checks, inventory, evaluate(checks, inventory, NOW), NOW, NOW)
+    assert not report.scan.complete and report.lineage is not None
+    [finding] = [
+        f
+        for f in report.findings
+        if f.check_id == "gcp.storage.bucket_versioning_enabled" and f.resource_uid == bucket_uid("ml-data")
+    ]
+    assert finding.status is Status.FAIL and finding.severity is Severity.LOW
+    assert finding.supply_chain is not None and "gcp.vertex." in finding.supply_chain
+    assert "could not be listed in" in finding.supply_chain
+    lineage_checks = {f.status for f in report.findings if f.check_id.startswith("gcp.lineage.")}
+    assert lineage_checks == {Status.ERROR}  # each check once for the project, naming the failed listing
