@@ -22,6 +22,7 @@ from cspm.models import Severity, Status
 from cspm.providers import gcp
 from cspm.registry import load_checks
 from cspm.reporting.formats import render
+from cspm.reporting.lineage import render_tree
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import VertexCustomJob, VertexModel
 from cspm.risks import find_risks
@@ -143,6 +144,16 @@ def test_gcp_edges_from_the_collected_snapshots() -> None:
         "cannot see, or deleted"
     )
     assert set(_targets(graph, pipe, "writes")) == {f"{bucket_uid('ml-models')}/splits/"}
+
+
+def test_the_tree_shows_the_vertex_chain() -> None:
+    graph, _ = _graph()
+    tree = render_tree(graph.to_model(), width=200, ascii_only=True)
+    lines = [line for line in tree.splitlines() if "->" in line or line.startswith(("|", "+", "`"))]
+    assert "endpoint serve" in lines[0]  # endpoints first among the roots
+    assert "trained_by -> custom job train" in tree and "holds_roles -> principal serviceAccount:" in tree
+    assert "runs_as -> service agent service-" in tree
+    assert "unresolved: bucket partner-bucket is not in the scanned projects" in tree
 
 
 def test_unresolved_references_say_why() -> None:
