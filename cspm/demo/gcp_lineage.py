@@ -74,6 +74,7 @@ def seed_lineage(fake: FakeGcs) -> None:
         custom_job,
         vertex_model,
     )
+    from cspm.demo.gcp_objects import safetensors_model
 
     where: dict[str, Any] = {"project": DEMO_PROJECT_NUMBER, "location": "europe-west4"}
     prefix = f"projects/{DEMO_PROJECT_NUMBER}/locations/europe-west4"
@@ -91,6 +92,8 @@ def seed_lineage(fake: FakeGcs) -> None:
         ),
         project=DEMO_PROJECT,
     )
+    # the model's files (read with --inspect-artifacts): a safe format, in a bucket anyone can read
+    fake.objects.put(PUBLIC_BUCKET, "churn-v2/model/model.safetensors", safetensors_model())
     for raw in fake.vertex.get((DEMO_PROJECT, "europe-west4", "endpoints"), []):
         if raw["name"] == endpoint:
             with_deployed_model(raw, "7003", f"{prefix}/models/churn-model-v2", 0, compute)
