@@ -9,6 +9,7 @@ says which fields of the Vertex AI snapshots are references::
     training pipeline ─writes→ gs://… (inputDataConfig.gcsDestination, the exported splits)
     custom job / training pipeline / endpoint (per deployed model) ─runs_as→ service account
     service account ─holds_roles→ IAM principal (its member in the project's IAM policy: its roles)
+    model ─loads→ gs:// object read by --inspect-artifacts ─in_bucket→ bucket (its verdict on the node)
 
 A model is trained by a custom job when its ``artifactUri`` lies under the job's base output
 directory (Vertex AI gives the training code ``AIP_MODEL_DIR = <baseOutputDirectory>/model/``).
@@ -48,6 +49,7 @@ BUCKET = GcsBucket.resource_type  # gcp.storage.bucket
 PREFIX = "gcp.storage.prefix"  # gs://bucket/key: a prefix or one object (synthetic node)
 SERVICE_ACCOUNT = GcpServiceAccount.resource_type  # gcp.iam.service_account
 SERVICE_AGENT = "gcp.iam.service_agent"  # a Google-managed Vertex AI service agent (synthetic node)
+ARTIFACT = "gcp.artifacts.model_artifact"  # an object --inspect-artifacts read (cspm.resources.gcp.artifacts)
 PRINCIPAL = GcpPrincipal.resource_type  # gcp.iam.principal: a member of a project's IAM policy
 HOLDS_ROLES = "holds_roles"  # service account -> its principal in a scanned project's IAM policy
 CUSTOM_JOB = VertexCustomJob.resource_type
@@ -106,6 +108,7 @@ class _Index:
     buckets: dict[str, GcsBucket] = field(default_factory=dict)  # bucket name -> bucket
     accounts: dict[str, GcpServiceAccount] = field(default_factory=dict)  # lower-cased email -> account
     principals: dict[str, list[GcpPrincipal]] = field(default_factory=dict)  # lower-cased member -> principals
+    artifacts: list[Resource] = field(default_factory=list)  # objects --inspect-artifacts read
     named: dict[tuple[str, str, str], Resource] = field(default_factory=dict)  # (type, project, tail) -> resource
     # custom jobs by (project, base output directory with one trailing slash)
     outputs: dict[tuple[str, str], list[VertexCustomJob]] = field(default_factory=dict)
@@ -121,6 +124,8 @@ def _index(b: _Builder) -> _Index:
                 index.accounts[r.email.lower()] = r
             elif isinstance(r, GcpPrincipal):
                 index.principals.setdefault(r.member.lower(), []).append(r)
+            elif r.resource_type == ARTIFACT:
+                index.artifacts.append(r)
             elif r.resource_type.startswith(AI_TYPE_PREFIXES):
                 index.named[(r.resource_type, r.account, _tail(r.uid))] = r
                 if isinstance(r, VertexCustomJob) and r.output_uri:
@@ -269,11 +274,27 @@ def _model(b: _Builder, model: Resource) -> None:
     assert isinstance(model, VertexModel)
     if model.artifact_uri:
         gcs(b, model, model.artifact_uri, LOADS, "artifactUri")
+        _objects(b, model, model.artifact_uri)
         for job in _producers(_index(b), model.account, model.artifact_uri):
             b._edge(model.uid, job.uid, TRAINED_BY, "artifactUri under jobSpec.baseOutputDirectory")
     if model.training_pipeline:
         node, reason = vertex_ref(b, model, TRAINING_PIPELINE, model.training_pipeline)
         b._edge(model.uid, node, TRAINED_BY, "trainingPipeline", reason)
+
+
+def _objects(b: _Builder, model: VertexModel, folder: str) -> None:
+    """model ─loads→ each object under its ``artifactUri`` that ``--inspect-artifacts`` read (node id =
+    the object's uid, so the report's artifact verdicts land on it) ─in_bucket→ its bucket."""
+    root = folder.rstrip("/") + "/"
+    for artifact in _index(b).artifacts:
+        uri = str(getattr(artifact, "uri", "") or artifact.name)
+        if uri == folder or uri.startswith(root):
+            node = b._resource_node(artifact)
+            b._edge(model.uid, node, LOADS, "artifactUri (an object under it, read by --inspect-artifacts)")
+            parsed = parse_gs_uri(uri)
+            found = _index(b).buckets.get(parsed[0]) if parsed else None
+            if found is not None:
+                b._edge(node, b._resource_node(found), IN_BUCKET, "the bucket of the gs:// URI")
 
 
 def _producers(index: _Index, project: str, artifact: str) -> list[VertexCustomJob]:

@@ -128,6 +128,8 @@ UNGUARDED_AGENT_ADMIN = "aws.lineage.unguarded_agent_tools_cannot_reach_admin"
 KB_DATA_WRITABLE = "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable"
 PROVISIONED_DATA_WRITABLE = "aws.lineage.provisioned_model_training_data_is_not_broadly_writable"
 UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
+GCP_UNSAFE_ARTIFACT = "gcp.vertex.model_artifact_is_free_of_unsafe_code"
+GCP_MODEL = "gcp.vertex.model"
 PICKLED_ARTIFACT = "aws.sagemaker.model_artifact_uses_safe_format"
 # Google Cloud (cspm.lineage_gcp): public buckets behind Vertex AI jobs, models and endpoints.
 GCS_BUCKET = "gcp.storage.bucket"
@@ -652,13 +654,13 @@ def find_unsafe_artifact_in_production(graph: Graph) -> Iterator[Candidate]:
         if not artifact.dangerous_imports:
             continue
         buckets = [e.target for e in graph.targets(artifact.id, IN_BUCKET)]
-        public = any(graph.failing(b, PUBLIC_BUCKET) for b in buckets)
+        public = any(graph.failing(b, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET) for b in buckets)
         for loads in graph.referrers(artifact.id, LOADS):
-            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT)
-            if graph.type(loads.source) != MODEL or not unsafe:
+            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT, GCP_UNSAFE_ARTIFACT)
+            if graph.type(loads.source) not in (MODEL, GCP_MODEL) or not unsafe:
                 continue
-            for served in served_chains(graph, loads.source):
-                if not served or graph.type(served[-1].source) != ENDPOINT:
+            for served in served_chains(graph, loads.source):  # GCP: the endpoint hosts the model itself
+                if not served or graph.type(served[-1].source) not in (ENDPOINT, GCP_ENDPOINT):
                     continue  # not in production: the model's own finding says enough
                 edges = [loads, *served]
                 nodes = path_nodes(artifact.id, edges)
@@ -739,7 +741,18 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "unsafe_artifact_in_production",
         "An endpoint serves a model whose artifact imports code known to be dangerous when loaded",
-        frozenset({UNSAFE_ARTIFACT, PICKLED_ARTIFACT, PUBLIC_BUCKET, ARTIFACTS}),
+        frozenset(
+            {
+                UNSAFE_ARTIFACT,
+                PICKLED_ARTIFACT,
+                PUBLIC_BUCKET,
+                ARTIFACTS,
+                GCP_UNSAFE_ARTIFACT,
+                "gcp.vertex.model_artifact_uses_safe_format",
+                GCS_PUBLIC_BUCKET,
+                *GCP_ENDPOINT_CHECKS,
+            }
+        ),
         find_unsafe_artifact_in_production,
     ),
 )

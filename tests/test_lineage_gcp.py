@@ -24,6 +24,8 @@ from cspm.providers import gcp
 from cspm.registry import load_checks
 from cspm.reporting.formats import render
 from cspm.reporting.lineage import render_tree
+from cspm.resources.artifacts import ImportFound
+from cspm.resources.gcp.artifacts import GcsModelArtifact
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import VertexCustomJob, VertexModel
 from cspm.risks import find_risks
@@ -305,3 +307,35 @@ def test_a_disabled_vertex_api_leaves_bucket_failures_not_assessed_not_lower() -
     assert "could not be listed in" in finding.supply_chain
     lineage_checks = {f.status for f in report.findings if f.check_id.startswith("gcp.lineage.")}
     assert lineage_checks == {Status.ERROR}  # each check once for the project, naming the failed listing
+
+
+def test_an_unsafe_artifact_read_under_a_served_models_folder_is_a_risk() -> None:
+    """With --inspect-artifacts, each object read under a model's artifactUri is a node the model
+    loads (its verdict lands on it): a pickle that runs code, served by an endpoint, is a risk."""
+    inventory = _collect(_estate())
+    pickle = GcsModelArtifact(
+        uid=f"{bucket_uid('ml-data')}/objects/runs/7/model/model.pkl",
+        name="gs://ml-data/runs/7/model/model.pkl",
+        account=PROJECT,
+        uri="gs://ml-data/runs/7/model/model.pkl",
+        sha256="c" * 64,
+        format="pickle",
+        members=(("model.pkl", "pickle"),),
+        dangerous=(ImportFound(module="posix", name="system", member="model.pkl"),),
+    )
+    inventory.add(pickle)
+    graph = build_lineage(inventory.resources())
+    churn = f"{LOC}/models/churn"
+    assert pickle.uid in _targets(graph, churn, "loads")
+    [in_bucket] = graph.edges_from(pickle.uid, "in_bucket")
+    assert in_bucket.target == bucket_uid("ml-data")
+
+    from cspm.providers.gcp import GcpOptions, GcpProvider
+
+    checks = load_checks(["gcp"])
+    provider = GcpProvider(GcpOptions(projects=(PROJECT,)))
+    report = build_report(provider, checks, inventory, evaluate(checks, inventory, NOW), NOW, NOW)
+    [risk] = [r for r in report.risks or () if r.kind == "unsafe_artifact_in_production"]
+    assert risk.provider == "gcp" and risk.factors["exposure"].value == "internet"  # the bucket is public
+    assert risk.path.nodes == [pickle.uid, churn, f"{LOC}/endpoints/serve"]
+    assert risk.fix.check_id == "gcp.vertex.model_artifact_is_free_of_unsafe_code"
