@@ -419,10 +419,13 @@ def test_demo_risks_include_the_unsafe_pickle_behind_fraud_detection_prod(
     if not report.get("artifacts"):
         pytest.skip("picklescan is not installed: the demo reads no artifact")
     names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
-    unsafe = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production"]
+    unsafe = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production" and r["provider"] == "aws"]
     assert [[names.get(n, n) for n in r["path"]["nodes"]][1:] for r in unsafe] == [
         ["fraud-detection-model-v3", "fraud-detection-prod-config", "fraud-detection-prod"]
     ]
+    gcp = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production" and r["provider"] == "gcp"]
+    assert [[names.get(n, n) for n in r["path"]["nodes"]][1:] for r in gcp] == [["churn-model", "churn-public"]]
+    assert gcp[0]["fix"]["check_id"] == "gcp.vertex.model_artifact_is_free_of_unsafe_code"
     (risk,) = unsafe
     assert risk["fix"]["check_id"] == "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
     assert names[risk["fix"]["resource_uid"]] == "fraud-detection-model-v3"
@@ -740,8 +743,10 @@ def test_demo_lineage_tree_marks_the_unsafe_artifact(demo_run: tuple[Any, dict[s
 
     _, report, _ = demo_run
     lineage = Lineage.model_validate(report["lineage"])
-    unsafe = [n for n in lineage.nodes if n.dangerous_imports]
+    unsafe = [n for n in lineage.nodes if n.dangerous_imports and n.type.startswith("aws.")]
     assert {n.name.split("/")[3] for n in unsafe} == {"fraud-detection"}  # the production model's artifact
+    gcp = [n.name for n in lineage.nodes if n.dangerous_imports and n.type.startswith("gcp.")]
+    assert gcp == [f"gs://{demo_gcp.PUBLIC_BUCKET}/churn/model/model.pkl"]  # the GCP churn model's pickle
     assert unsafe[0].dangerous_imports == [f"{os.system.__module__}.system"] and unsafe[0].sha256
     tree = render_tree(lineage, width=400)
     assert f"⚠ unsafe code: {os.system.__module__}.system" in tree
