@@ -23,14 +23,31 @@ GCP_REFERRERS = frozenset(
     {"gcp.vertex.custom_job", "gcp.vertex.training_pipeline", "gcp.vertex.dataset", "gcp.vertex.model"}
 )
 NEEDS_VERTEX = "not assessed: lineage needs vertex"
+# On Azure: the ML and AI Services resources whose references reach storage accounts, containers
+# and key vaults (cspm/lineage_azure.py).
+AZURE_AI_REFERRERS = frozenset(
+    {
+        "azure.ml.workspace",
+        "azure.ml.online_endpoint",
+        "azure.ml.job",
+        "azure.ml.model",
+        "azure.ml.data_asset",
+        "azure.cognitiveservices.account",
+    }
+)
+NEEDS_AZURE_AI = "not assessed: lineage needs ml or cognitiveservices"
 
 
 def not_assessed_reason(coverage: Coverage, account: str, cloud: str = "aws") -> str | None:
     """Why the rule could not judge a finding of ``account``, or None when it could: no SageMaker
-    (on GCP: Vertex AI) type was collected at all, or such a listing of that account failed."""
-    referrers, needs = (GCP_REFERRERS, NEEDS_VERTEX) if cloud == "gcp" else (AI_REFERRERS, NEEDS_SAGEMAKER)
+    type (Azure: no ML or AI Services type; GCP: no Vertex AI type) was collected at all, or such a
+    listing of that account failed."""
+    referrers, needs = {
+        "azure": (AZURE_AI_REFERRERS, NEEDS_AZURE_AI),
+        "gcp": (GCP_REFERRERS, NEEDS_VERTEX),
+    }.get(cloud, (AI_REFERRERS, NEEDS_SAGEMAKER))
     if coverage.collected is not None and not coverage.collected & referrers:
-        return needs  # a scan that collects some SageMaker types (a full one) is judged
+        return needs  # a scan that collects some of those types (a full one) is judged
     for (rtype, acct, region), why in sorted(coverage.incomplete.items()):
         if rtype in referrers and acct == account:
             return f"not assessed: {rtype} could not be listed in {acct} {region} ({why})"

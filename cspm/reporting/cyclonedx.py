@@ -18,8 +18,8 @@ endpoint config hosts). Verdicts are ``cspm:*`` properties: each artifact's form
 imports, signature status and problems, and each model's findings of the artifact and lineage
 checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR). GCP: Vertex AI models, custom jobs,
 pipelines and endpoints the same way (an endpoint depends on the models it hosts; ``gcp.lineage.*``
-findings as properties). A report without lineage (Azure) gives a BOM with the tool's metadata and
-no components.
+findings as properties). A report without lineage, or with only Azure nodes (not mapped to
+components yet), gives a BOM with the tool's metadata and no components.
 """
 
 from __future__ import annotations
