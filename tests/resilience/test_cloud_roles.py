@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from cspm.demo.gcp_workbench import workbench_instance
 from cspm.engine import collect
 from cspm.errors import ScanError
 from cspm.permissions import azure_role, gcp_role
@@ -186,6 +187,10 @@ def gcs_permissions(method: str, path: str) -> set[str]:
         return {"resourcemanager.projects.get"}
     if path == "/storage/v1/b":
         return {"storage.buckets.list"}
+    if re.fullmatch(r"/v2/projects/[^/]+/locations/[^/]+/instances", path):  # Workbench (Notebooks v2)
+        return {"notebooks.instances.list"}
+    if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/models/[^/:]+:listVersions", path):
+        return {"aiplatform.models.list"}
     # Vertex AI: each REST method is authorized by aiplatform.{collection}.{verb}.
     vertex = re.fullmatch(r"/v1/projects/[^/]+/locations(?:/[^/]+/(?P<collection>[A-Za-z]+))?", path)
     if vertex is not None:
@@ -225,6 +230,7 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
         ("datasets", gcs.vertex_dataset("dataset")),
     ):
         fake.add_vertex(collection, raw)
+    fake.workbench[gcs.PROJECT] = [workbench_instance("notebook")]
     trainer = f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com"
     fake.project_policies[gcs.PROJECT] = gcs.project_policy(("roles/aiplatform.user", [f"serviceAccount:{trainer}"]))
     fake.service_accounts[gcs.PROJECT] = [gcs.service_account(trainer)]
@@ -258,6 +264,7 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "job",
         "pipeline",
         "dataset",
+        "notebook",
         f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
         f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
     }
