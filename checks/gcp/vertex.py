@@ -1,5 +1,6 @@
-"""Vertex AI checks: private endpoints, customer-managed keys, and the network, identity and
-shell access of custom training jobs, and the exposure of model artifact buckets.
+"""Vertex AI checks: private endpoints, customer-managed keys (on every model version too), and
+the network, identity and shell access of custom training jobs, the exposure of model artifact
+buckets, and feature stores' keys and online serving endpoints.
 
 Google's generative-AI security best practices: ``gcp-genai``. CIS GCP has no Vertex AI item.
 Defender for Cloud's GCP AI recommendations are mapped in docs/gcp-ai-controls.md.
@@ -17,6 +18,8 @@ from cspm.resources.gcp.vertex import (
     VertexCustomJob,
     VertexDataset,
     VertexEndpoint,
+    VertexFeatureOnlineStore,
+    VertexFeaturestore,
     VertexModel,
     VertexTrainingPipeline,
 )
@@ -32,6 +35,11 @@ CUSTOM_JOB_SPEC = f"{_DOCS}/reference/rest/v1/CustomJobSpec"
 VPC_PEERING = f"{_DOCS}/general/vpc-peering"
 CUSTOM_SERVICE_ACCOUNT = f"{_DOCS}/general/custom-service-account"
 INTERACTIVE_SHELL = f"{_DOCS}/training/monitor-debug-interactive-shell"
+MODEL_VERSIONS = f"{_DOCS}/model-registry/versioning"
+LIST_VERSIONS = f"{_DOCS}/reference/rest/v1/projects.locations.models/listVersions"
+FEATURE_ONLINE_STORE = f"{_DOCS}/reference/rest/v1/projects.locations.featureOnlineStores"
+FEATURESTORE = f"{_DOCS}/reference/rest/v1/projects.locations.featurestores"
+FEATURE_STORE_SERVING = f"{_DOCS}/featurestore/latest/create-onlinestore"
 VERTEX_CONTROLS = "https://cloud.google.com/docs/security/security-best-practices-genai/vertex-ai-controls"
 
 _CMEK_REMEDIATION = "Recreate it with an encryptionSpec naming a Cloud KMS key in the same location."
@@ -255,3 +263,86 @@ def model_artifact_bucket_is_not_public(model: VertexModel, buckets: Sequence[Gc
     if verdict.status is Status.PASS:
         return passed(f"The artifact bucket {name} is not public.", evidence=evidence)
     return unknown(f"The artifact bucket {name}: {verdict.message}", evidence=evidence)
+
+
+@check(
+    title="Every version of a Vertex AI model is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Upload the versions again with an encryptionSpec naming a Cloud KMS key, then delete the "
+    "versions encrypted with Google-managed keys (undeploy them first).",
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035", "AML.T0018"],
+    references=(LIST_VERSIONS, MODEL_VERSIONS, ENCRYPTION_SPEC),
+)
+def model_versions_encrypted_with_cmek(model: VertexModel) -> Result:
+    """models.list shows only a model's default version; any other version (an older one still
+    deployed, a canary) has its own encryptionSpec and its own artifacts. A version with a
+    Google-managed key is as exposed as a model without CMEK, whatever the default version says.
+    Read with models.listVersions; a listing that failed is ERROR."""
+    versions = model.versions
+    if not versions:
+        return unknown("The model's versions could not be listed (models.listVersions).")
+    without = [v.version_id for v in versions if not v.kms_key]
+    if without:
+        deployed = [v.version_id for v in versions if not v.kms_key and v.deployed_to]
+        return failed(
+            f"Versions without a customer-managed key: {', '.join(without)}.",
+            evidence={"versions": without, "deployed": deployed},
+        )
+    return passed(f"All {len(versions)} versions are encrypted with a customer-managed key.",
+                  evidence={"kms_keys": sorted({v.kms_key for v in versions if v.kms_key})})  # fmt: skip
+
+
+@check(
+    title="Vertex AI feature online store is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(FEATURE_ONLINE_STORE, CMEK),
+)
+def feature_online_store_encrypted_with_cmek(store: VertexFeatureOnlineStore) -> Result:
+    """An online store keeps the feature values served to models, often customer data. Its
+    encryptionSpec encrypts them with a Cloud KMS key you control. Not set means Google-managed keys."""
+    return _cmek(store.kms_key, "feature online store")
+
+
+@check(
+    title="Vertex AI feature online store serves through Private Service Connect",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the Optimized online store with "
+    "dedicatedServingEndpoint.privateServiceConnectConfig.enablePrivateServiceConnect and a project allowlist.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0024", "AML.T0040"],
+    references=(FEATURE_ONLINE_STORE, FEATURE_STORE_SERVING),
+)
+def feature_online_store_is_private(store: VertexFeatureOnlineStore) -> Result:
+    """Optimized online serving answers on a dedicated endpoint, public
+    (``publicEndpointDomainName``) unless Private Service Connect is enabled on it. A Bigtable
+    online store has no dedicated endpoint (it is served through the Vertex AI API), so the check
+    does not apply to it."""
+    if store.private_service_connect:
+        return passed("The dedicated serving endpoint uses Private Service Connect.")
+    if store.dedicated_endpoint:
+        return failed("The dedicated serving endpoint is public.", evidence={"public_endpoint": store.public_endpoint})
+    if store.storage == "optimized":
+        return unknown("An Optimized online store without a dedicatedServingEndpoint in the answer.")
+    return not_applicable("No dedicated serving endpoint (Bigtable online serving).")
+
+
+@check(
+    title="Vertex AI featurestore (legacy) is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(FEATURESTORE, CMEK),
+)
+def featurestore_encrypted_with_cmek(store: VertexFeaturestore) -> Result:
+    """A legacy featurestore's encryptionSpec encrypts its entity types, features and online and
+    offline values with a Cloud KMS key you control. Not set means Google-managed keys."""
+    return _cmek(store.kms_key, "featurestore")

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from cspm.demo.gcp_workbench import workbench_instance
+from cspm.demo.gcp_workbench import feature_online_store, featurestore, workbench_instance
 from cspm.engine import collect
 from cspm.errors import ScanError
 from cspm.permissions import azure_role, gcp_role
@@ -230,6 +230,10 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
         ("datasets", gcs.vertex_dataset("dataset")),
     ):
         fake.add_vertex(collection, raw)
+    fake.add_vertex(
+        "featureOnlineStores", feature_online_store("online", project=gcs.PROJECT_NUMBER, location="us-central1")
+    )
+    fake.add_vertex("featurestores", featurestore("legacy", project=gcs.PROJECT_NUMBER, location="us-central1"))
     fake.workbench[gcs.PROJECT] = [workbench_instance("notebook")]
     trainer = f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com"
     fake.project_policies[gcs.PROJECT] = gcs.project_policy(("roles/aiplatform.user", [f"serviceAccount:{trainer}"]))
@@ -265,6 +269,8 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "pipeline",
         "dataset",
         "notebook",
+        "online",
+        "legacy",
         f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
         f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
     }
