@@ -346,3 +346,53 @@ def featurestore_encrypted_with_cmek(store: VertexFeaturestore) -> Result:
     """A legacy featurestore's encryptionSpec encrypts its entity types, features and online and
     offline values with a Cloud KMS key you control. Not set means Google-managed keys."""
     return _cmek(store.kms_key, "featurestore")
+
+
+@check(
+    title="Artifacts of every Vertex AI model version are not in a publicly accessible bucket",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove allUsers and allAuthenticatedUsers from each version's artifact bucket and enforce "
+    "public access prevention on it, or delete the versions whose artifacts sit in a public bucket.",
+    compliance={"gcp-genai": ["GCS-CO-4.1"], "nist-800-53-r5": ["AC-3", "AC-21"]},
+    attack=["AML.T0010.003", "AML.T0018", "AML.T0044"],
+    references=(LIST_VERSIONS, MODEL_VERSIONS, PUBLIC_ACCESS_PREVENTION),
+)
+def model_version_artifact_buckets_are_not_public(model: VertexModel, buckets: Sequence[GcsBucket]) -> Result:
+    """Each registry version keeps its own ``artifactUri``: a hotfix or canary version may load
+    files from a bucket other than the default version's, and any deployed version serves what
+    that bucket holds. Each bucket is judged as gcp.storage.bucket_is_not_public judges it; one
+    not among the model project's scanned buckets is unresolved (ERROR), never PASS."""
+    if model.versions is None:
+        return unknown("The model's versions could not be listed (models.listVersions).")
+    uris = {v.version_id: v.artifact_uri for v in model.versions if v.artifact_uri}
+    if not uris:
+        return not_applicable("No version has an artifactUri (their files are kept by Vertex AI).")
+    public, unresolved = _version_buckets(uris, buckets)
+    if public:
+        return failed(f"Versions with artifacts in a public bucket: {', '.join(sorted(public))}.",
+                      evidence={"public": public})  # fmt: skip
+    if unresolved:
+        return unknown(f"Artifact buckets not judged: {', '.join(sorted(set(unresolved.values())))}.",
+                       evidence={"unresolved": unresolved})  # fmt: skip
+    return passed(f"The artifact buckets of all {len(uris)} versions are not public.",
+                  evidence={"buckets": sorted({_bucket_name(u) for u in uris.values()})})  # fmt: skip
+
+
+def _bucket_name(uri: str) -> str:
+    return uri.removeprefix("gs://").split("/", 1)[0]
+
+
+def _version_buckets(uris: dict[str, str], buckets: Sequence[GcsBucket]) -> tuple[dict[str, str], dict[str, str]]:
+    """(version -> public bucket, version -> bucket that could not be judged) for ``uris``."""
+    by_name = {b.name: b for b in buckets}
+    public: dict[str, str] = {}
+    unresolved: dict[str, str] = {}
+    for version, uri in uris.items():
+        bucket = by_name.get(_bucket_name(uri)) if uri.startswith("gs://") else None
+        verdict = bucket_is_not_public(bucket).status if bucket is not None else Status.ERROR
+        if verdict is Status.FAIL:
+            public[version] = _bucket_name(uri)
+        elif verdict is not Status.PASS:
+            unresolved[version] = _bucket_name(uri) if uri.startswith("gs://") else uri
+    return public, unresolved

@@ -76,7 +76,7 @@ def instance_root_access_disabled(instance: WorkbenchInstance) -> Result:
     baseline=Baseline.INTEGRITY,
     remediation="Turn on Secure Boot, vTPM and integrity monitoring in gceSetup.shieldedInstanceConfig "
     "(stop the instance, update it, start it again).",
-    compliance={"cis-gcp-5.0": ["4.8"], "nist-800-53-r5": ["SI-7", "SC-3"]},
+    compliance={"cis-gcp-5.0": ["4.8"], "nist-800-53-r5": ["SI-7"]},
     attack=["AML.T0018"],
     references=(SHIELDED_VM, INSTANCE_REST),
 )

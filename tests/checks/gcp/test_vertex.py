@@ -183,3 +183,25 @@ def test_unlisted_feature_stores_give_error() -> None:
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+def test_version_artifact_buckets() -> None:
+    """PASS, FAIL (a non-default version's bucket is public), ERROR (a bucket not scanned; the
+    versions not listed), not applicable (no artifacts)."""
+    from cspm.resources.gcp.storage import IamBinding
+
+    private = _bucket("ml-models", public_access_prevention="enforced")
+    public = _bucket("ml-public", iam_bindings=(IamBinding(role="roles/storage.objectViewer", members=("allUsers",)),))
+    check = vertex.model_version_artifact_buckets_are_not_public
+
+    def versions(*uris: str) -> Any:
+        return _make(VertexModel, versions=tuple(ModelVersion(version_id=str(n), artifact_uri=u)
+                                                 for n, u in enumerate(uris, 1)))  # fmt: skip
+
+    assert check(versions("gs://ml-models/m/1/", "gs://ml-models/m/2/"), [private, public]).status is Status.PASS
+    leaked = check(versions("gs://ml-models/m/1/", "gs://ml-public/m/2/"), [private, public])
+    assert leaked.status is Status.FAIL and leaked.evidence == {"public": {"2": "ml-public"}}
+    elsewhere = check(versions("gs://ml-models/m/1/", "gs://other-project/m/2/"), [private, public])
+    assert elsewhere.status is Status.ERROR and elsewhere.evidence == {"unresolved": {"2": "other-project"}}
+    assert check(_make(VertexModel), [private]).status is Status.ERROR, "versions not listed"
+    assert check(versions(), [private]).status is None
