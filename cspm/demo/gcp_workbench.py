@@ -44,7 +44,10 @@ def workbench_instance(
 ) -> dict[str, Any]:
     """An ``Instance`` as instances.list returns it, proto3 JSON (false booleans left out).
 
-    ``kms_key`` set: disks with diskEncryption CMEK and that key; else diskEncryption GMEK.
+    ``kms_key`` set: disks with diskEncryption CMEK and that key; else diskEncryption GMEK (the
+    reference marks both input-only: the real API may omit them, which the checks treat as unknown).
+    The metadata keys the checks read are ``notebook-disable-root`` and ``proxy-mode``; the others
+    are illustrative, not taken from a stored answer.
     """
     disk_encryption = {"diskEncryption": "CMEK", "kmsKey": kms_key} if kms_key else {"diskEncryption": "GMEK"}
     metadata = {
