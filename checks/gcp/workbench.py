@@ -1,10 +1,10 @@
 """Vertex AI Workbench instance checks: no public IP, no root, Shielded VM, customer-managed
-disk keys and a dedicated service account.
+disk keys, a dedicated service account and no IP forwarding.
 
 Defender for Cloud's GCP AI recommendations "Public IP addresses should be disabled on Workbench
 instances" and "Root access should be disabled on Workbench instances" are these checks' first
 two (docs/gcp-ai-controls.md). Workbench instances are Compute Engine VMs, so the CIS GCP
-compute items apply (``cis-gcp-5.0`` 4.1, 4.8, 4.9); Google's generative-AI controls
+compute items apply (``cis-gcp-5.0`` 4.1, 4.6, 4.8, 4.9); Google's generative-AI controls
 (``gcp-genai`` VAI-CO-4.3, 4.7) are organization policies enforcing the same settings.
 """
 
@@ -19,6 +19,7 @@ INSTANCE_REST = f"{_DOCS}/reference/rest/v2/projects.locations.instances"
 ROOT_ACCESS = f"{_DOCS}/instances/manage-metadata"
 CMEK = f"{_DOCS}/instances/cmek"
 SHIELDED_VM = "https://cloud.google.com/compute/shielded-vm/docs/shielded-vm"
+IP_FORWARDING = "https://cloud.google.com/vpc/docs/using-routes#canipforward"
 SERVICE_ACCOUNTS = "https://cloud.google.com/compute/docs/access/service-accounts"
 NO_GCE_SETUP = "The instance's gceSetup was not returned: its VM settings could not be read."
 
@@ -147,3 +148,24 @@ def instance_uses_dedicated_service_account(instance: WorkbenchInstance) -> Resu
         return failed("The instance runs as the Compute Engine default service account.",
                       evidence={"service_accounts": list(accounts)})  # fmt: skip
     return passed(f"The instance runs as {', '.join(accounts)}.", evidence={"service_accounts": list(accounts)})
+
+
+@check(
+    title="Vertex AI Workbench instance does not forward IP packets",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the instance without gceSetup.enableIpForwarding.",
+    compliance={"cis-gcp-5.0": ["4.6"], "nist-800-53-r5": ["SC-7", "AC-4"]},
+    attack=["AML.T0049"],
+    references=(INSTANCE_REST, IP_FORWARDING),
+)
+def instance_ip_forwarding_disabled(instance: WorkbenchInstance) -> Result:
+    """With IP forwarding the VM may send and receive packets whose addresses are not its own: it
+    can route traffic for other machines, around the firewall rules and egress controls meant to
+    contain it. A notebook has no reason to be a router. ``gceSetup.enableIpForwarding`` decides
+    (absent means off)."""
+    if instance.ip_forwarding is None:
+        return unknown(NO_GCE_SETUP)
+    if instance.ip_forwarding:
+        return failed("IP forwarding is enabled on the instance (enableIpForwarding).")
+    return passed("IP forwarding is off.")

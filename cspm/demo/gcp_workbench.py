@@ -41,6 +41,7 @@ def workbench_instance(
     kms_key: str | None = None,
     data_disk: bool = True,
     network: str = "projects/ml-project/global/networks/default",
+    ip_forwarding: bool = False,
 ) -> dict[str, Any]:
     """An ``Instance`` as instances.list returns it, proto3 JSON (false booleans left out).
 
@@ -79,6 +80,8 @@ def workbench_instance(
         ]
     if not public_ip:
         setup["disablePublicIp"] = True
+    if ip_forwarding:
+        setup["enableIpForwarding"] = True
     return {
         "name": f"projects/{project}/locations/{zone}/instances/{ident}",
         "proxyUri": f"{ident}-dot-{zone[:-2]}.notebooks.googleusercontent.com",
@@ -232,7 +235,7 @@ def seed_demo(fake: FakeGcs, project: str, number: str) -> None:
                            kms_key=key, network=network),
         workbench_instance("churn-sandbox", project=project, zone="europe-west4-b",
                            service_account=f"{number}-compute@developer.gserviceaccount.com",
-                           network=f"projects/{project}/global/networks/default"),
+                           network=f"projects/{project}/global/networks/default", ip_forwarding=True),
     ])  # fmt: skip
     where: dict[str, Any] = {"project": number, "location": "europe-west4"}
     fake.add_vertex("featureOnlineStores", feature_online_store("fraud_features", psc=True, kms_key=key, **where),

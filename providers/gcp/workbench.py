@@ -136,7 +136,7 @@ def instance_from_api(raw: dict[str, Any], project: str) -> WorkbenchInstance:
         subnet=_str(interfaces[0], "subnet") if interfaces else None,
         proxy_access_disabled=raw.get("disableProxyAccess") is True,
         proxy_mode=_str(metadata, "proxy-mode"),
-        ip_forwarding=(setup or {}).get("enableIpForwarding") is True,
+        ip_forwarding=None if setup is None else setup.get("enableIpForwarding") is True,
     )
 
 

@@ -37,4 +37,4 @@ class WorkbenchInstance(Resource):
     subnet: str | None = None  # networkInterfaces[0].subnet
     proxy_access_disabled: bool = False  # disableProxyAccess
     proxy_mode: str | None = None  # metadata proxy-mode (service_account, mail, ...)
-    ip_forwarding: bool = False  # gceSetup.enableIpForwarding
+    ip_forwarding: bool | None = None  # gceSetup.enableIpForwarding; None: no gceSetup

@@ -49,6 +49,9 @@ CMEK_DISKS = (WorkbenchDisk(kind="boot", encryption="CMEK", kms_key=KEY), Workbe
         (workbench.instance_uses_dedicated_service_account, "default compute",
          {"service_accounts": (DEFAULT_SA,)}, Status.FAIL),
         (workbench.instance_uses_dedicated_service_account, "not returned", {}, Status.ERROR),
+        (workbench.instance_ip_forwarding_disabled, "off", {"ip_forwarding": False}, Status.PASS),
+        (workbench.instance_ip_forwarding_disabled, "on", {"ip_forwarding": True}, Status.FAIL),
+        (workbench.instance_ip_forwarding_disabled, "no gceSetup", {}, Status.ERROR),
     ],
 )  # fmt: skip
 def test_workbench_checks(check: Any, case: str, fields: dict[str, Any], expected: Status) -> None:

@@ -74,7 +74,7 @@ def test_a_disabled_or_denied_api_makes_every_workbench_check_error(denied: str,
     assert not inventory.of_type(WorkbenchInstance)
     assert inventory.incomplete_reason(WorkbenchInstance, PROJECT) is not None
     findings = evaluate(_specs(), inventory, datetime(2026, 1, 1, tzinfo=UTC))
-    assert len(_specs()) == 5
+    assert len(_specs()) == 6
     assert {f.check_id for f in findings} == {s.id for s in _specs()}
     assert {f.status for f in findings} == {Status.ERROR}
 
@@ -106,6 +106,7 @@ def test_missing_sub_objects_are_unknown_not_defaults() -> None:
     disks whose encryption fields were not returned (input-only in the reference): unknown."""
     bare = instance_from_api({"name": f"projects/{PROJECT}/locations/us-central1-a/instances/bare"}, PROJECT)
     assert (bare.public_ip, bare.root_access, bare.secure_boot, bare.service_accounts, bare.disks) == (None,) * 5
+    assert bare.ip_forwarding is None
     name = f"projects/{PROJECT}/locations/us-central1-a/instances/q"
     quiet = instance_from_api({"name": name, "gceSetup": {"bootDisk": {"diskSizeGb": "150"}}}, PROJECT)
     assert quiet.public_ip is True and quiet.root_access is True, "proto3: a false/absent setting is off"
