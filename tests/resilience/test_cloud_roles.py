@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from cspm.demo.azure import data_version, ml_job, model_version
 from cspm.demo.gcp_workbench import feature_online_store, featurestore, workbench_instance
 from cspm.engine import collect
 from cspm.errors import ScanError
@@ -93,6 +94,9 @@ def _azure_account(role: Iterable[str]) -> RbacArm:
     fake.add_registry(arm.ml_registry("shared"))
     fake.add_key_vault(arm.key_vault("ml-kv"))
     fake.add_listing(arm.workspace_id("ml-ws") + "/datastores", [arm.datastore("ml-ws")])
+    fake.add_jobs([ml_job("ml-ws", "train")])
+    fake.add_asset("models", [model_version("ml-ws", "model", job_name="train")])
+    fake.add_asset("data", [data_version("ml-ws", "data")])
     fake.add_ai_account(
         arm.hardened_ai_account("ml-ai"),
         deployments=[arm.ai_deployment("ml-ai", "chat")],
