@@ -255,6 +255,7 @@ AUDITED_MODULES = frozenset(
         "azure.lineage",
         "gcp.storage",
         "gcp.iam",
+        "gcp.workbench",
         "gcp.lineage",
     }
 )
