@@ -257,6 +257,8 @@ AUDITED_MODULES = frozenset(
         "gcp.iam",
         "gcp.accesscontextmanager",
         "gcp.compute",
+        "gcp.workbench",
+        "gcp.lineage",
     }
 )
 AUDITED = SPECS

@@ -74,6 +74,7 @@ GOOGLE_HOSTS = (
     "oauth2.googleapis.com",
     "compute.googleapis.com",
     "accesscontextmanager.googleapis.com",
+    "notebooks.googleapis.com",  # Vertex AI Workbench (Notebooks API v2)
 )
 
 
