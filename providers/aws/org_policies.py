@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
@@ -268,7 +268,6 @@ class OrgPolicyReader:
             error="; ".join(errors) or None,
         )
 
-
     # -- read once, used by every shard of a distributed scan -----------------------------------
 
     def export(self) -> OrgPolicySnapshot:
@@ -276,8 +275,7 @@ class OrgPolicyReader:
         with self._lock:
             return OrgPolicySnapshot(
                 partition=self._partition,
-                organization=_entry(self._organization, lambda o: OrgInfo(
-                    id=o.get("Id"), management_account=o.get("MasterAccountId"))),  # fmt: skip
+                organization=_entry(self._organization, _org_info),
                 root=_entry(self._roots, lambda r: RootInfo(id=r[0], scp=r[1], rcp=r[2])),
                 parents={c: _entry(p, lambda p: ParentInfo(id=p[0], type=p[1])) for c, p in self._parents.items()},
                 attached=[
@@ -297,14 +295,22 @@ class OrgPolicyReader:
         """A reader that answers from ``snapshot`` without calling Organizations (``client`` is
         called only for what the snapshot lacks, which a coordinator's snapshot never does)."""
         reader = cls(client, snapshot.partition)
-        reader._organization = _value(snapshot.organization, lambda o: {"Id": o.id, "MasterAccountId": o.management_account})
+        reader._organization = _value(snapshot.organization, _described)
         reader._roots = _value(snapshot.root, lambda r: (r.id, r.scp, r.rcp))
         reader._parents = {c: _value(p, lambda p: (p.id, p.type)) for c, p in snapshot.parents.items()}
         for a in snapshot.attached:
-            found = _failure_of(a.failure) if a.failure is not None else [s.model_dump(by_alias=True) for s in a.policies or ()]
-            reader._attached[(a.target, a.type)] = found
+            summaries = [s.model_dump(by_alias=True) for s in a.policies or ()]
+            reader._attached[(a.target, a.type)] = _failure_of(a.failure) if a.failure is not None else summaries
         reader._policies = dict(snapshot.policies)
         return reader
+
+
+def _org_info(described: dict[str, Any]) -> OrgInfo:
+    return OrgInfo(id=described.get("Id"), management_account=described.get("MasterAccountId"))
+
+
+def _described(info: OrgInfo) -> dict[str, Any]:
+    return {"Id": info.id, "MasterAccountId": info.management_account}
 
 
 def _failure_entry(failure: _Failure) -> ReadFailure:
