@@ -88,7 +88,7 @@ class OrgPolicySnapshot(_Frozen):
         used = {p.id for a in attached for p in a.policies or ()}
         return self.model_copy(
             update={
-                "parents": {c: p for c, p in self.parents.items() if c in targets},
+                "parents": {c: self.parents[c] for c in sorted(targets) if c in self.parents},
                 "attached": attached,
                 "policies": {k: v for k, v in self.policies.items() if k in used},
             }
