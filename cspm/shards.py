@@ -1,26 +1,30 @@
-"""A scan split into shards of accounts: the plan, the shard that runs on a worker, the parts it writes.
+"""A scan split into shards of scopes: the plan, the shard that runs on a worker, the parts it writes.
 
-A distributed organization scan (docs/distributed.md) has one **coordinator** and any number of
-**workers**:
+A distributed scan (docs/distributed.md) of an AWS organization's accounts, Azure subscriptions
+or Google Cloud projects has one **coordinator** and any number of **workers**:
 
-- The coordinator lists the accounts once, fixes the scan id and the evaluation time, and writes
+- The coordinator lists the scopes once, fixes the scan id and the evaluation time, and writes
   a :class:`ShardPlan`: the options every worker needs (never a credential), the selected check
-  ids, and the accounts cut into shards of ``--shard-size``.
-- A worker runs one shard (:func:`run_shard`): with its own ambient credentials it assumes the
-  role in each account itself, collects, evaluates the checks at the plan's time, and returns one
-  :class:`AccountPart` per account: its scope, resources (full snapshots, which the lineage
+  ids, and the scopes cut into shards of ``--shard-size`` (AWS with ``--scp``: also the
+  organization's SCPs and RCPs, read once).
+- A worker runs one shard (:func:`run_shard`): with its own ambient credentials (AWS: it assumes
+  the role in each account itself), collects, evaluates the checks at the plan's time, and returns
+  one :class:`AccountPart` per scope: its scope, resources (full snapshots, which the lineage
   needs), errors, incomplete marks and findings before the lineage rule.
+- What differs per cloud (listing the scopes, a provider for a batch, the snapshot classes) is an
+  adapter in :mod:`cspm.shard_clouds`; the rest is one code path.
 - :mod:`cspm.merge` turns the parts into the report, through the same report builder as a
   single-process scan.
 
 The unit is a batch of accounts, not one account: a shard pays for a session, the service
 models, clients and the check catalog (about 1.1 s of CPU when cold). A worker process keeps them
-warm between shards (:func:`warm_provider`).
+warm between shards (:mod:`cspm.shard_clouds`).
 
 Parts are JSON files, ``part-<account>.json``, beside ``plan.json`` in the parts directory; both
 carry a format version, the tool version and the scan id, so a directory of another scan or
-version is refused. Azure subscriptions and GCP projects fit the same format: ``provider`` names
-the cloud, ``shards`` hold their scope ids, and each part's ``account`` is the scope id.
+version is refused. ``provider`` names the cloud (plans and parts written before Azure and GCP
+could be sharded have none in their parts: they are AWS's), ``shards`` hold the scope ids, and
+each part's ``account`` is the scope id.
 """
 
 from __future__ import annotations
@@ -323,8 +327,9 @@ def _is_failed(path: Path) -> bool:
 
 
 class ShardTask:
-    """What the coordinator submits: the plan and a shard's index, nothing else (it is pickled
-    to the workers; a test proves it carries no credential). Returns (account, part JSON) pairs."""
+    """What the coordinator submits: the plan (cut to one shard, :meth:`ShardPlan.for_shard`) and
+    a shard's index, nothing else (it is pickled to the workers; tests prove it carries no
+    credential, for each cloud). Returns (scope id, part JSON) pairs."""
 
     def __init__(self, plan: ShardPlan, index: int) -> None:
         self.plan = plan

@@ -47,7 +47,7 @@ app.add_typer(shard_app, name="shard")
 
 @dataclass(frozen=True)
 class Distribution:
-    """The distributed-scan options of ``cspm scan aws``."""
+    """The distributed-scan options of ``cspm scan aws``, ``scan azure`` and ``scan gcp``."""
 
     executor: str | None = None
     shard_size: int | None = None
@@ -61,7 +61,8 @@ class Distribution:
         return bool(self.executor or self.plan)
 
     def validate(self, *, org: bool = True, timeout: float | None) -> None:
-        """Exit 2 on contradictory options, before anything is sent."""
+        """Exit 2 on contradictory options, before anything is sent. ``org``: AWS's ``--org``
+        (Azure and GCP shard without one)."""
         if not self.requested:
             given = [
                 name
