@@ -340,3 +340,41 @@ def test_gcp_no_credential_crosses_the_scheduler_and_a_killed_worker_is_replaced
         "part-ml-prod.json",
         "part-ml-research.json",
     ]
+
+
+def test_azure_resume_scans_only_the_subscriptions_without_a_part(
+    azure: tuple[FakeArm, dict[str, str]], tmp_path: Path
+) -> None:
+    fake, env = azure
+    subs = ("--subscription", f"{SUB},{SUB2},{SUB3}")
+    parts = tmp_path / "parts"
+    first = scan("azure", env, tmp_path / "first", *subs, "--executor", "local:1", "--parts-dir", str(parts))
+    (parts / f"part-{SUB2}.json").unlink()  # its shard never finished
+    kept = {p.name: p.stat().st_mtime_ns for p in parts.glob("part-*.json")}
+    other = run_cli(["scan", "azure", *subs, "--services", "storage", "--executor", "local:1", "--parts-dir",
+                     str(parts), "--resume", "--quiet", "--output-dir", str(tmp_path / "other")], env)  # fmt: skip
+    assert other.returncode == 2 and "other options or checks" in other.stderr, other.stderr
+    fake.requests.clear()
+    again = scan(
+        "azure", env, tmp_path / "again", *subs, "--executor", "local:1", "--parts-dir", str(parts), "--resume"
+    )
+    assert again == first
+    assert {p.name: p.stat().st_mtime_ns for p in parts.glob("part-*.json") if p.name in kept} == kept
+    read = {path.split("/")[2].lower() for _, path in fake.requests if path.lower().startswith("/subscriptions/")}
+    assert read == {SUB2}  # nothing else was scanned again
+
+
+def test_gcp_an_unreachable_scheduler_is_one_line_exit_1_before_any_google_call(
+    gcp: tuple[FakeHierarchy, dict[str, str]], tmp_path: Path
+) -> None:
+    fake, env = gcp
+    fake.requests.clear()
+    done = run_cli(
+        ["scan", "gcp", "--project", "ml-prod", "--executor", "tcp://127.0.0.1:9", "--quiet", "--output-dir",
+         str(tmp_path / "out")],
+        {**env, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Dask scheduler tcp://127.0.0.1:9" in lines[0], done.stderr
+    assert fake.requests == []
