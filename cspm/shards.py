@@ -215,7 +215,7 @@ class AccountPart(_Model):
     format: Literal["cspm-part/1"] = PART_FORMAT
     tool_version: str = __version__
     scan_id: str
-    provider: Cloud = "aws"  # added in 0.x: a part without it is AWS's
+    provider: Cloud = "aws"  # added with Azure and GCP shards: a part without it is AWS's
     account: str  # the scope id: an AWS account, an Azure subscription, a Google Cloud project
     scope: Scope | None = None  # None: the account could not be reached (see errors)
     resources: list[PartResource] = Field(default_factory=list)
