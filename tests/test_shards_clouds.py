@@ -33,6 +33,7 @@ def plan(provider: str, options: object, shards: list[list[str]]) -> ShardPlan:
         ("gcp", ["--insecure"], "only apply with --executor"),
         ("gcp", ["--plan", "p.json", "--resume"], "not --plan"),
         ("gcp", ["--executor", "local:0"], "1 to 256"),
+        ("gcp", ["--plan", "p.json", "--inspect-artifacts"], "--inspect-artifacts does not apply"),
     ],
 )
 def test_contradictory_distribution_options_of_azure_and_gcp_exit_2(
