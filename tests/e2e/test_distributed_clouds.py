@@ -292,7 +292,9 @@ def test_gcp_plan_shard_run_and_merge_equal_the_single_process_report(
 def test_gcp_no_credential_crosses_the_scheduler_and_a_killed_worker_is_replaced(
     gcp: tuple[FakeHierarchy, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cspm.providers.gcp import GcpOptions, GcpProvider
+    from cspm.artifacts.options import select_checks
+    from cspm.providers.gcp import SERVICE_MODULES, GcpOptions, GcpProvider
+    from cspm.selection import Selection
 
     fake, env = gcp
     single = scan("gcp", env, tmp_path / "single", "--organization", ORG_ID)
@@ -301,7 +303,10 @@ def test_gcp_no_credential_crosses_the_scheduler_and_a_killed_worker_is_replaced
             monkeypatch.setenv(name, value)  # the workers' own ADC: they inherit this environment
     key = json.loads(Path(env["GOOGLE_APPLICATION_CREDENTIALS"]).read_text())
     options = GcpOptions(organizations=(ORG_ID,), crm_endpoint=env["CSPM_GCP_CRM_ENDPOINT"])
-    plan = make_plan(GcpProvider(options), load_checks(["gcp"]), GcpShardOptions(crm_endpoint=options.crm_endpoint), 1)
+    # every check the CLI selects: the model-artifact checks only run with --inspect-artifacts,
+    # which a distributed scan does not take
+    checks = select_checks(Selection().apply("gcp", available_services=list(SERVICE_MODULES)), inspect=False)
+    plan = make_plan(GcpProvider(options), checks, GcpShardOptions(crm_endpoint=options.crm_endpoint), 1)
     parts = tmp_path / "parts"
     with Recording() as executor:
         run_shards(plan, parts, executor)
