@@ -133,12 +133,15 @@ INVOKES = "invokes"  # Bedrock agent (action group, orchestration) -> Lambda fun
 BASED_ON = "based_on"  # Bedrock customization job / custom model -> the base model
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
-RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
+RAISABLE_TYPES = frozenset(
+    {BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.storage.container", "azure.keyvault.vault"}
+)
 LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.")
 # Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
 # repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
 # bucket (job -> prefix -> bucket -> key).
-_THROUGH = frozenset({PREFIX, IMAGE, BUCKET})
+# Azure: a blob path (model -> path -> container) and a container (path -> container -> account).
+_THROUGH = frozenset({PREFIX, IMAGE, BUCKET, "azure.storage.path", "azure.storage.container"})
 _RAISED = {Severity.LOW: Severity.MEDIUM, Severity.MEDIUM: Severity.HIGH, Severity.HIGH: Severity.CRITICAL}
 
 _LABELS = {
@@ -162,6 +165,10 @@ _LABELS = {
     KNOWLEDGE_BASE: ("knowledge base", "Bedrock knowledge bases"),
     AGENT_RUNTIME: ("AgentCore runtime", "AgentCore runtimes"),
     FUNCTION: ("function", "Lambda functions"),
+    "azure.ml.job": ("job", "Azure ML jobs"),
+    "azure.ml.model": ("model", "Azure ML model versions"),
+    "azure.ml.data_asset": ("data asset", "Azure ML data asset versions"),
+    "azure.storage.container": ("container", "blob containers"),
 }
 _ARN_KINDS = {
     MODEL: "model",

@@ -724,7 +724,7 @@ def find_risks(lineage: Lineage, findings: Sequence[Finding], kinds: Sequence[Ri
 
 def risks_of(report: ScanReport) -> list[Risk] | None:
     """The report's risks, computed from its lineage and findings; None without a lineage
-    (a report of Azure or GCP alone, or of a cspm before the lineage section)."""
+    (a report of GCP alone, or of a cspm before the lineage section)."""
     if report.lineage is None:
         return None
     return find_risks(report.lineage, report.findings)

@@ -50,6 +50,7 @@ REAL_LOOKING_SETTINGS = {
     "GOOGLE_CLOUD_PROJECT": "someones-real-project",
     "STORAGE_EMULATOR_HOST": "http://127.0.0.1:1",
     "CSPM_GCP_VERTEX_ENDPOINT": "http://127.0.0.1:1",
+    "CSPM_GCP_NOTEBOOKS_ENDPOINT": "http://127.0.0.1:1",
     "CSPM_GCP_CRM_ENDPOINT": "http://127.0.0.1:1",
     "CSPM_GCP_IAM_ENDPOINT": "http://127.0.0.1:1",
     "CLOUDSDK_CONFIG": "/nonexistent/gcloud",

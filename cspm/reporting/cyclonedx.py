@@ -16,8 +16,9 @@ Dependencies follow the lineage edges between those components (``loads``, ``run
 ``trained_by``, ``reads``, ``produced``, ``from_package``; an endpoint depends on the models its
 endpoint config hosts). Verdicts are ``cspm:*`` properties: each artifact's format, dangerous
 imports, signature status and problems, and each model's findings of the artifact and lineage
-checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR). A report without lineage (Azure, GCP)
-gives a BOM with the tool's metadata and no components.
+checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR). A report without lineage (GCP), or
+with only Azure nodes (not mapped to components yet), gives a BOM with the tool's metadata and no
+components.
 """
 
 from __future__ import annotations
