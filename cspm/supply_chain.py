@@ -18,6 +18,11 @@ from cspm.models import Finding, Status
 # The SageMaker resources whose references to buckets, keys and images the rule follows.
 AI_REFERRERS = frozenset(t for t in _HANDLERS if t.startswith(AI_TYPE_PREFIX))
 NEEDS_SAGEMAKER = "not assessed: lineage needs sagemaker"
+# Google Cloud: the Vertex AI resources whose references to buckets the rule follows (cspm.lineage_gcp).
+GCP_REFERRERS = frozenset(
+    {"gcp.vertex.custom_job", "gcp.vertex.training_pipeline", "gcp.vertex.dataset", "gcp.vertex.model"}
+)
+NEEDS_VERTEX = "not assessed: lineage needs vertex"
 # On Azure: the ML and AI Services resources whose references reach storage accounts, containers
 # and key vaults (cspm/lineage_azure.py).
 AZURE_AI_REFERRERS = frozenset(
@@ -35,9 +40,12 @@ NEEDS_AZURE_AI = "not assessed: lineage needs ml or cognitiveservices"
 
 def not_assessed_reason(coverage: Coverage, account: str, cloud: str = "aws") -> str | None:
     """Why the rule could not judge a finding of ``account``, or None when it could: no SageMaker
-    type (Azure: no ML or AI Services type) was collected at all, or such a listing of that
-    account failed."""
-    referrers, needs = (AZURE_AI_REFERRERS, NEEDS_AZURE_AI) if cloud == "azure" else (AI_REFERRERS, NEEDS_SAGEMAKER)
+    type (Azure: no ML or AI Services type; GCP: no Vertex AI type) was collected at all, or such a
+    listing of that account failed."""
+    referrers, needs = {
+        "azure": (AZURE_AI_REFERRERS, NEEDS_AZURE_AI),
+        "gcp": (GCP_REFERRERS, NEEDS_VERTEX),
+    }.get(cloud, (AI_REFERRERS, NEEDS_SAGEMAKER))
     if coverage.collected is not None and not coverage.collected & referrers:
         return needs  # a scan that collects some of those types (a full one) is judged
     for (rtype, acct, region), why in sorted(coverage.incomplete.items()):
@@ -75,6 +83,11 @@ def supply_chain_note(findings: Iterable[Finding]) -> str | None:
         return None
     why = reasons[0].removeprefix("not assessed: ")
     noun = "finding" if len(reasons) == 1 else "findings"
+    if all(r == NEEDS_VERTEX or "gcp.vertex." in r for r in reasons):  # a GCP scan without Vertex AI
+        return (
+            f"{len(reasons)} failing {noun} on Cloud Storage buckets were not checked against the AI supply "
+            f"chain ({why}); in a scan with Vertex AI each may be one severity level higher"
+        )
     return (
         f"{len(reasons)} failing {noun} on S3 buckets, KMS keys or ECR repositories were not checked against "
         f"the AI supply chain ({why}); in a scan with SageMaker each may be one severity level higher"

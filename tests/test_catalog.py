@@ -256,6 +256,7 @@ AUDITED_MODULES = frozenset(
         "gcp.storage",
         "gcp.iam",
         "gcp.workbench",
+        "gcp.lineage",
     }
 )
 AUDITED = SPECS

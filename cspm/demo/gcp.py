@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from cspm.demo import gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
+from cspm.demo.gcp_lineage import seed_lineage
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
 
 if TYPE_CHECKING:
@@ -702,6 +703,7 @@ def demo_project() -> FakeGcs:
     _demo_vertex(fake)
     gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
+    seed_lineage(fake)
     return fake
 
 

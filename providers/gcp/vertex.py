@@ -225,11 +225,20 @@ def training_pipeline_from_api(raw: dict[str, Any], project: str, location: str)
         output_uri=_str(inputs, "baseOutputDirectory", "outputUriPrefix"),
         model_kms_key=_str(raw, "modelToUpload", "encryptionSpec", "kmsKeyName"),
         model=_str(raw, "modelToUpload", "name"),
+        model_id=_str(raw, "modelId"),
+        dataset_id=_str(raw, "inputDataConfig", "datasetId"),
+        data_export_uri=_str(raw, "inputDataConfig", "gcsDestination", "outputUriPrefix"),
     )
 
 
 def dataset_from_api(raw: dict[str, Any], project: str, location: str) -> VertexDataset:
-    return VertexDataset(**_common(raw, project, location), metadata_schema=_str(raw, "metadataSchemaUri"))
+    uris = _obj(_obj(_obj(raw, "metadata"), "inputConfig"), "gcsSource").get("uri")
+    sources = [uris] if isinstance(uris, str) else uris if isinstance(uris, list) else []
+    return VertexDataset(
+        **_common(raw, project, location),
+        metadata_schema=_str(raw, "metadataSchemaUri"),
+        gcs_sources=tuple(str(u) for u in sources if isinstance(u, str) and u),
+    )
 
 
 def feature_online_store_from_api(raw: dict[str, Any], project: str, location: str) -> VertexFeatureOnlineStore:

@@ -81,12 +81,18 @@ class VertexTrainingPipeline(Resource):
     kms_key: str | None = None
     model_kms_key: str | None = None  # modelToUpload.encryptionSpec.kmsKeyName
     model: str | None = None  # modelToUpload.name, once uploaded
+    # The lineage (cspm/lineage_gcp.py): where the pipeline's data comes from and its model goes.
+    model_id: str | None = None  # modelId: the id asked for the uploaded model
+    dataset_id: str | None = None  # inputDataConfig.datasetId: the Vertex dataset it trains on
+    data_export_uri: str | None = None  # inputDataConfig.gcsDestination.outputUriPrefix: the exported splits
 
 
 class VertexDataset(Resource):
     resource_type: ClassVar[str] = "gcp.vertex.dataset"
 
     metadata_schema: str | None = None  # metadataSchemaUri
+    # metadata.inputConfig.gcsSource.uri (tabular, time series): where the data is read from; () none
+    gcs_sources: tuple[str, ...] = ()
     kms_key: str | None = None
 
 
