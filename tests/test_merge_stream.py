@@ -8,6 +8,7 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +28,7 @@ from cspm.shards import PLAN_FILE, AwsShardOptions, ShardPlan, cut, part_path, s
 ACCOUNTS = [f"1111111111{i:02d}" for i in range(6)]
 REGION = "us-east-1"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-TYPES = (S3Bucket, Model, SecurityGroup, IamRole)
+TYPES: tuple[type[Resource], ...] = (S3Bucket, Model, SecurityGroup, IamRole)
 SERVICES = ("s3", "sagemaker", "ec2", "iam")
 
 
@@ -131,7 +132,7 @@ def single_and_merged(
     shuffle = random.Random(seed).shuffle
     for part in split_by_account(plan, accounts, scopes, inventory, findings):
         # Parts arrive in any order, their lists in any order: the report's order is total.
-        items = {"resources": list(part.resources), "errors": list(part.errors), "findings": list(part.findings)}
+        items: dict[str, list[Any]] = {k: list(getattr(part, k)) for k in ("resources", "errors", "findings")}
         for values in items.values():
             shuffle(values)
         shuffled = part.model_copy(update=items)
