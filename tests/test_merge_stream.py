@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from cspm.engine import Inventory, build_report, evaluate
 from cspm.merge import MergedEntry, MergedProvider, merge_parts, needs_snapshot
-from cspm.models import CollectionError, ScanReport, Scope
+from cspm.merge_stream import stream_merge
+from cspm.models import CollectionError, ScanReport, Scope, Severity, Status
 from cspm.registry import CheckSpec, load_checks
+from cspm.reporting.json_report import json_chunks
 from cspm.resources.aws.ec2 import SecurityGroup
 from cspm.resources.aws.iam import IamRole
 from cspm.resources.aws.s3 import S3Bucket
@@ -147,9 +149,19 @@ def test_the_merge_of_the_parts_is_the_single_process_report(
     seed: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    single, merged = single_and_merged(tmp_path_factory.mktemp("m") / "parts", *estate, seed=seed)
+    tmp = tmp_path_factory.mktemp("m")
+    single, merged = single_and_merged(tmp / "parts", *estate, seed=seed)
     assert merged.model_dump_json() == single.model_dump_json()
-    assert "".join(merged.json_chunks()) == "".join(single.json_chunks())
+    text = "".join(json_chunks(single))
+    assert "".join(json_chunks(merged)) == text
+    streamed = stream_merge(tmp / "parts", tmp / "out" / "report.json", finished=single.scan.finished_at)
+    assert (tmp / "out" / "report.json").read_text(encoding="utf-8") == text
+    assert [p.name for p in (tmp / "out").iterdir()] == ["report.json"]  # the temporary files are gone
+    assert streamed.complete is single.scan.complete and streamed.errors == len(single.errors)
+    for severity in Severity:
+        assert streamed.failing[severity.value] == sum(
+            1 for f in single.findings if f.status is Status.FAIL and f.severity.rank >= severity.rank
+        )
 
 
 def test_the_example_has_cross_account_lineage_findings_errors_and_marks(tmp_path: Path) -> None:

@@ -171,4 +171,8 @@ def merge_command(
         compliance=compliance,
         store=store,
     )
+    from cspm.merge_stream import exit_code, stream_merge, streamable
+
+    if streamable(options):  # report.json alone: written as it is built (docs/distributed.md)
+        raise typer.Exit(exit_code(stream_merge(parts_dir, options.output_dir / "report.json"), options))
     raise typer.Exit(deliver(merge_parts(parts_dir), options))
