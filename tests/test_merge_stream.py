@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cspm.engine import Inventory, build_report, evaluate
 from cspm.merge import MergedEntry, MergedProvider, merge_parts, needs_snapshot
-from cspm.merge_stream import stream_merge
+from cspm.merge_stream import StreamedMerge, exit_code, stream_merge, streamable
 from cspm.models import CollectionError, ScanReport, Scope, Severity, Status
 from cspm.registry import CheckSpec, load_checks
 from cspm.reporting.json_report import json_chunks
@@ -220,3 +220,28 @@ def test_only_the_snapshots_the_lineage_and_artifacts_read_are_kept_whole(tmp_pa
     assert merged.resources == single.resources and merged.resources[0].tags == {"k": "v"}
     entry = MergedEntry(group.uid, group.resource_type, group.name, a, REGION, {})
     assert entry.cloud() == "aws" and not isinstance(entry, Resource)
+
+
+def test_only_a_quiet_merge_to_report_json_alone_streams(tmp_path: Path) -> None:
+    from cspm.mutelist import Mutelist
+    from cspm.runner import OutputOptions
+
+    assert streamable(OutputOptions(quiet=True))
+    assert not streamable(OutputOptions())  # the summary reads every finding
+    for other in ({"formats": ("sarif",)}, {"compliance": "cis"}, {"store": "default"}, {"json_path": "-"}):
+        assert not streamable(OutputOptions(quiet=True, **other))
+    assert not streamable(OutputOptions(quiet=True, mutelist=Mutelist(entries=())))
+
+
+def test_the_streamed_exit_code_and_its_line_are_the_runners(capsys: pytest.CaptureFixture[str]) -> None:
+    from cspm.runner import OutputOptions
+
+    failing = dict.fromkeys((s.value for s in Severity), 0) | {"low": 2, "informational": 2}
+    result = StreamedMerge(complete=False, errors=3, failing=failing, note=None)
+    assert exit_code(result, OutputOptions(quiet=True, fail_on="low", strict=True)) == 3
+    assert capsys.readouterr().err == "cspm: 2 unmuted failing finding(s) at or above low (exit 3)\n"
+    assert exit_code(result, OutputOptions(quiet=True, fail_on="high", strict=True)) == 4
+    assert capsys.readouterr().err == "cspm: the scan is incomplete: 3 collection error(s) (exit 4, --strict)\n"
+    noted = StreamedMerge(complete=True, errors=0, failing=failing, note="why")
+    assert exit_code(noted, OutputOptions(quiet=True, fail_on="high")) == 0
+    assert capsys.readouterr().err == "cspm: note: why\n"
