@@ -197,12 +197,13 @@ class _Merge:
         kept: list[Finding] = []
         failing = dict.fromkeys((s.value for s in Severity), 0)
         findings_path = self.spill / "findings.json"
+        unassessed: dict[str, str | None] = {}  # account -> why the supply-chain rule could not judge
         count = 0
         with open(findings_path, "w", encoding="utf-8") as out:
             for check_id in sorted(self.buckets):
                 found = self.load(check_id)
                 if graph is not None and coverage is not None:
-                    found = mark_unassessed(raise_supply_chain_severity(found, graph), coverage)
+                    found = mark_unassessed(raise_supply_chain_severity(found, graph), coverage, unassessed)
                 for raw in found:
                     f = redact_finding(raw)
                     atom = self.atom(f)

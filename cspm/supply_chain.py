@@ -10,7 +10,7 @@ terminal prints :func:`supply_chain_note` once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from cspm.lineage import _HANDLERS, AI_TYPE_PREFIX, LINEAGE_CHECKS, RAISABLE_TYPES, Coverage
 from cspm.models import Finding, Status
@@ -20,21 +20,33 @@ AI_REFERRERS = frozenset(t for t in _HANDLERS if t.startswith(AI_TYPE_PREFIX))
 NEEDS_SAGEMAKER = "not assessed: lineage needs sagemaker"
 
 
-def not_assessed_reason(coverage: Coverage, account: str) -> str | None:
+def not_assessed_reason(coverage: Coverage, account: str, failed: Mapping[str, str] | None = None) -> str | None:
     """Why the rule could not judge a finding of ``account``, or None when it could: no SageMaker
-    type was collected at all, or a SageMaker listing of that account failed."""
+    type was collected at all, or a SageMaker listing of that account failed. ``failed``: the
+    :func:`failed_listings` of ``coverage``, when the caller asks for many accounts."""
     if coverage.collected is not None and not coverage.collected & AI_REFERRERS:
         return NEEDS_SAGEMAKER  # a scan that collects some SageMaker types (a full one) is judged
+    return (failed_listings(coverage) if failed is None else failed).get(account)
+
+
+def failed_listings(coverage: Coverage) -> dict[str, str]:
+    """account -> the reason of its first (in sorted order) failed SageMaker listing: one pass
+    over the marks, where asking each account of 20,000 would sort them all 20,000 times."""
+    first: dict[str, str] = {}
     for (rtype, acct, region), why in sorted(coverage.incomplete.items()):
-        if rtype in AI_REFERRERS and acct == account:
-            return f"not assessed: {rtype} could not be listed in {acct} {region} ({why})"
-    return None
+        if rtype in AI_REFERRERS and acct not in first:
+            first[acct] = f"not assessed: {rtype} could not be listed in {acct} {region} ({why})"
+    return first
 
 
-def mark_unassessed(findings: Sequence[Finding], coverage: Coverage) -> list[Finding]:
+def mark_unassessed(
+    findings: Sequence[Finding], coverage: Coverage, reasons: dict[str, str | None] | None = None
+) -> list[Finding]:
     """``findings`` with ``supply_chain`` set on each FAIL the rule would judge but could not:
-    on a bucket, key or repository, not raised, not a lineage check, in a scope without the lineage."""
-    reasons: dict[str, str | None] = {}
+    on a bucket, key or repository, not raised, not a lineage check, in a scope without the lineage.
+    ``reasons``: account -> reason, kept by a caller that marks its findings in several calls."""
+    reasons = {} if reasons is None else reasons
+    failed: dict[str, str] | None = None
     out = []
     for f in findings:
         reason = None
@@ -45,7 +57,8 @@ def mark_unassessed(findings: Sequence[Finding], coverage: Coverage) -> list[Fin
             and "ai_supply_chain" not in f.evidence
         ):
             if f.account not in reasons:
-                reasons[f.account] = not_assessed_reason(coverage, f.account)
+                failed = failed_listings(coverage) if failed is None else failed
+                reasons[f.account] = not_assessed_reason(coverage, f.account, failed)
             reason = reasons[f.account]
         out.append(f.model_copy(update={"supply_chain": reason}) if reason else f)
     return out
