@@ -15,8 +15,8 @@ is millions of findings, gigabytes as objects. A merge whose only output is repo
    :func:`cspm.engine.build_report` (AI-supply-chain severity, unassessed marks, redaction) and
    written, as report.json lays them out, to a second temporary file. What the scores read of a
    finding (status, severity, baseline, muted) is kept as one shared object per combination; the
-   findings of lineage nodes and AI assets are kept whole, for the lineage annotations, the AI
-   inventory and the risks.
+   unmuted FAILs of lineage nodes are kept whole (and their PASSes as check ids), for the
+   lineage annotations and the risks; the AI inventory's scores read the shared objects.
 3. report.json is written atomically: the report without its lists, with the resources (built
    one at a time), the findings (copied from the file) and the errors spliced in.
 
@@ -188,17 +188,11 @@ class _Merge:
             key=lambda e: e[:5],
         )
         ai_types = {t for types in _INVENTORY.values() for t in types} | {REPOSITORY}
-        wanted = {e[1] for e in entries if e[0] in ai_types}
-        if graph is not None:
-            wanted |= {n.id for n in graph.nodes}
-        by_resource: dict[str, list[_Atom]] = defaultdict(list)
-        by_account: dict[str, list[_Atom]] = defaultdict(list)
-        every: list[_Atom] = []
-        kept: list[Finding] = []
-        failing = dict.fromkeys((s.value for s in Severity), 0)
+        members = {e[1] for e in entries if e[0] in ai_types}
+        nodes = {n.id for n in graph.nodes} if graph is not None else set()
+        tally = _Tally(nodes)
         findings_path = self.spill / "findings.json"
         unassessed: dict[str, str | None] = {}  # account -> why the supply-chain rule could not judge
-        count = 0
         with open(findings_path, "w", encoding="utf-8") as out:
             for check_id in sorted(self.buckets):
                 found = self.load(check_id)
@@ -206,27 +200,27 @@ class _Merge:
                     found = mark_unassessed(raise_supply_chain_severity(found, graph), coverage, unassessed)
                 for raw in found:
                     f = redact_finding(raw)
-                    atom = self.atom(f)
-                    every.append(atom)
-                    by_resource[self.pool.strings.setdefault(f.resource_uid, f.resource_uid)].append(atom)
-                    by_account[f.account].append(atom)
-                    if f.resource_uid in wanted:
-                        kept.append(f)
-                    if f.status is Status.FAIL and not f.muted:
-                        for s in Severity:
-                            if f.severity.rank >= s.rank:
-                                failing[s.value] += 1
-                    out.write(",\n    " if count else "")
+                    tally.add(f, self.atom(f), self.pool.strings.setdefault(f.resource_uid, f.resource_uid))
+                    out.write(",\n    " if tally.count > 1 else "")
                     out.write(f.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    "))
-                    count += 1
                 del found
+        by_resource, by_account, every, kept, failing, count = (
+            tally.by_resource,
+            tally.by_account,
+            tally.every,
+            tally.kept,
+            tally.failing,
+            tally.count,
+        )
         summary = summarize(every)  # type: ignore[arg-type]
         lineage = None
         artifacts = artifact_entries(self.inventory.resources())
         types_uids = [_TypeUid(e[0], e[1]) for e in entries if e[0] in ai_types]
         if graph is not None:
-            lineage = annotate_artifacts(annotate(graph.to_model(), kept), artifacts)
-            inventory = ai_inventory(types_uids, kept, lineage)  # type: ignore[arg-type]
+            lineage = annotate_artifacts(annotate(graph.to_model(), kept), artifacts)  # type: ignore[arg-type]
+            scored = [_Scored(uid, atom) for uid in sorted(members) for atom in by_resource.get(uid, ())]
+            inventory = ai_inventory(types_uids, scored, lineage)  # type: ignore[arg-type]
+            del scored
             summary = summary.model_copy(update={"ai_inventory": inventory})
         complete = not self.errors and not self.inventory.incomplete_marks()
         skeleton = ScanReport(
@@ -249,7 +243,7 @@ class _Merge:
             errors=[],
             lineage=lineage,
             artifacts=artifacts,
-            risks=find_risks(lineage, kept) if lineage is not None else None,
+            risks=find_risks(lineage, kept) if lineage is not None else None,  # type: ignore[arg-type]
         )
         note = supply_chain_note(every)  # type: ignore[arg-type]
         del kept, every, by_account
@@ -315,6 +309,58 @@ class _Merge:
             yield "\n  ]"
         yield text
         yield "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """What the risks read of a PASS finding on a lineage node (:class:`cspm.risks.Graph`)."""
+
+    resource_uid: str
+    check_id: str
+    status: Status = Status.PASS
+    muted: bool = False
+    uid: str = ""  # the risks sort findings by (check id, uid): only FAILs' order shows
+
+
+class _Tally:
+    """The findings' share of the report, counted as they are written."""
+
+    def __init__(self, nodes: set[str]) -> None:
+        self.nodes = nodes
+        self.by_resource: dict[str, list[_Atom]] = defaultdict(list)
+        self.by_account: dict[str, list[_Atom]] = defaultdict(list)
+        self.every: list[_Atom] = []
+        self.kept: list[Finding | _Pass] = []  # the lineage nodes' unmuted FAILs (whole) and PASSes
+        self.failing = dict.fromkeys((s.value for s in Severity), 0)
+        self.count = 0
+
+    def add(self, f: Finding, atom: _Atom, resource_uid: str) -> None:
+        self.count += 1
+        self.every.append(atom)
+        self.by_resource[resource_uid].append(atom)
+        self.by_account[f.account].append(atom)
+        failing = f.status is Status.FAIL and not f.muted
+        if f.resource_uid in self.nodes:
+            if failing:
+                self.kept.append(f)
+            elif f.status is Status.PASS:
+                self.kept.append(_Pass(f.resource_uid, f.check_id))
+        if failing:
+            for severity in Severity:
+                if f.severity.rank >= severity.rank:
+                    self.failing[severity.value] += 1
+
+
+class _Scored:
+    """What the AI inventory's scores read of a finding of an AI asset."""
+
+    __slots__ = ("atom", "resource_uid")
+
+    def __init__(self, resource_uid: str, atom: _Atom) -> None:
+        self.resource_uid, self.atom = resource_uid, atom
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.atom, name)
 
 
 @dataclass(frozen=True, slots=True)
