@@ -42,7 +42,7 @@ from typing import IO, Any
 from cspm import __version__
 from cspm.artifacts.report import annotate_artifacts, artifact_entries
 from cspm.engine import Inventory, _lineage, finding_order
-from cspm.errors import ExitCode, UsageError
+from cspm.errors import ExitCode, ScanError, UsageError
 from cspm.lineage import _INVENTORY, REPOSITORY, ai_inventory, annotate, raise_supply_chain_severity
 from cspm.merge import MergedProvider, _Pool, _refuse_strangers, _sharing, needs_snapshot, read_part
 from cspm.models import (
@@ -103,10 +103,15 @@ def stream_merge(parts_dir: Path, report_path: Path, *, finished: datetime | Non
     plan = read_plan_file(plan_path)
     _refuse_strangers(parts_dir, plan)
     finished = finished or datetime.now(UTC)
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    spill = Path(tempfile.mkdtemp(prefix=".cspm-merge-", dir=report_path.parent))
+    try:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        spill = Path(tempfile.mkdtemp(prefix=".cspm-merge-", dir=report_path.parent))
+    except OSError as exc:
+        raise UsageError(f"cannot write {report_path.parent}: {exc.strerror or exc}") from exc
     try:
         return _Merge(plan, spill).run(parts_dir, report_path, finished)
+    except OSError as exc:  # the temporary files: a full disk (the parts' own errors are errors of their accounts)
+        raise ScanError(f"merging into {report_path.parent} failed: {exc.strerror or exc}") from exc
     finally:
         shutil.rmtree(spill, ignore_errors=True)
 

@@ -245,3 +245,14 @@ def test_the_streamed_exit_code_and_its_line_are_the_runners(capsys: pytest.Capt
     noted = StreamedMerge(complete=True, errors=0, failing=failing, note="why")
     assert exit_code(noted, OutputOptions(quiet=True, fail_on="high")) == 0
     assert capsys.readouterr().err == "cspm: note: why\n"
+
+
+def test_an_output_directory_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> None:
+    from cspm.errors import UsageError
+
+    a = ACCOUNTS[0]
+    bucket = S3Bucket(uid=f"arn:aws:s3:::data-{a}-0", name=f"data-{a}-0", account=a, region=REGION)
+    single_and_merged(tmp_path / "parts", [a], [bucket], [], [], seed=4)
+    (tmp_path / "file").write_text("not a directory", encoding="utf-8")
+    with pytest.raises(UsageError, match="cannot write"):
+        stream_merge(tmp_path / "parts", tmp_path / "file" / "out" / "report.json")
