@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="--executor local:N")
     parser.add_argument("--shard-size", type=int, default=7)
     parser.add_argument("--kill-at", type=float, default=10.0)
-    parser.add_argument("--merge-parts", type=int, default=2_000, help="0: no merge benchmark (20,000: ~7 GB)")
+    parser.add_argument("--merge-parts", type=int, default=2_000, help="0: none (bench.merge: the merge alone)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = run(args)
