@@ -300,7 +300,8 @@ class _Merge:
                     )
             elif name == "findings":
                 with open(findings_path, encoding="utf-8") as handle:
-                    while block := handle.read(1 << 20):
+                    # 16 KB: the writer joins a thousand chunks before each write
+                    while block := handle.read(1 << 14):
                         yield block
             else:
                 for index, fields in enumerate(self.errors):
