@@ -57,6 +57,7 @@ from cspm.models import (
     ToolInfo,
 )
 from cspm.reporting.json_report import write_chunks_atomic
+from cspm.resources.base import Resource
 from cspm.risks import find_risks
 from cspm.scoring import baseline_scores, resource_scores, summarize
 from cspm.secrets import redact, redact_finding, redact_tags
@@ -129,7 +130,7 @@ class _Merge:
         self.classes = resource_classes(plan.provider)
         self.shared = {c.id: c.finding_fields for c in self.checks}
         self.pool = _Pool()
-        self.inventory = Inventory()
+        self.inventory = _Inventory()
         self.errors: list[_ErrorRecord] = []
         self.buckets: dict[str, IO[str]] = {}
         self.atoms: dict[tuple[Any, ...], _Atom] = {}
@@ -159,8 +160,11 @@ class _Merge:
             del snapshots
             for error in found.errors:
                 self.error(error)
+            intern = self.pool.strings.setdefault
             for mark in found.incomplete:
-                self.inventory.mark_incomplete(self.classes[mark.type], account, mark.region, mark.reason)
+                rtype = self.classes[mark.type]
+                self.inventory.mark_incomplete(rtype, intern(account, account), intern(mark.region, mark.region),
+                                               intern(mark.reason, mark.reason))  # fmt: skip
             for finding in found.findings:
                 self.bucket(finding.check_id).write(finding.model_dump_json() + "\n")
             del found
@@ -315,6 +319,17 @@ class _Merge:
             yield "\n  ]"
         yield text
         yield "\n"
+
+
+class _Inventory(Inventory):
+    """The inventory of a merge: what the report reads (resources by type, incomplete listings),
+    without the per-account indexes and change counts that only evaluating checks needs."""
+
+    def add(self, resource: Resource) -> None:
+        self._by_type[type(resource)].append(resource)
+
+    def mark_incomplete(self, rtype: type[Resource], account: str, region: str, reason: str) -> None:
+        self._incomplete.setdefault((rtype.resource_type, account, region), reason)
 
 
 @dataclass(frozen=True, slots=True)
