@@ -199,7 +199,7 @@ class _Merge:
         ai_types = {t for types in _INVENTORY.values() for t in types} | {REPOSITORY}
         members = {e[1] for e in entries if e[0] in ai_types}
         nodes = {n.id for n in graph.nodes} if graph is not None else set()
-        tally = _Tally(nodes)
+        tally = _Tally(nodes, {e[1]: e[1] for e in entries})
         findings_path = self.spill / "findings.json"
         unassessed: dict[str, str | None] = {}  # account -> why the supply-chain rule could not judge
         with open(findings_path, "w", encoding="utf-8") as out:
@@ -209,7 +209,7 @@ class _Merge:
                     found = mark_unassessed(raise_supply_chain_severity(found, graph), coverage, unassessed)
                 for raw in found:
                     f = redact_finding(raw)
-                    tally.add(f, self.atom(f), self.pool.strings.setdefault(f.resource_uid, f.resource_uid))
+                    tally.add(f, self.atom(f))
                     out.write(",\n    " if tally.count > 1 else "")
                     out.write(f.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    "))
                 del found
@@ -346,8 +346,9 @@ class _Pass:
 class _Tally:
     """The findings' share of the report, counted as they are written."""
 
-    def __init__(self, nodes: set[str]) -> None:
+    def __init__(self, nodes: set[str], resources: dict[str, str]) -> None:
         self.nodes = nodes
+        self.resources = resources  # the inventory's uids, each to itself: the key shares the string
         self.by_resource: dict[str, list[_Atom]] = defaultdict(list)
         self.by_account: dict[str, list[_Atom]] = defaultdict(list)
         self.every: list[_Atom] = []
@@ -355,10 +356,12 @@ class _Tally:
         self.failing = dict.fromkeys((s.value for s in Severity), 0)
         self.count = 0
 
-    def add(self, f: Finding, atom: _Atom, resource_uid: str) -> None:
+    def add(self, f: Finding, atom: _Atom) -> None:
         self.count += 1
         self.every.append(atom)
-        self.by_resource[resource_uid].append(atom)
+        uid = self.resources.get(f.resource_uid)
+        if uid is not None:  # not the findings of listings that failed ("type:account:region:*")
+            self.by_resource[uid].append(atom)
         self.by_account[f.account].append(atom)
         failing = f.status is Status.FAIL and not f.muted
         if f.resource_uid in self.nodes:
