@@ -304,8 +304,8 @@ class _Merge:
                     )
             elif name == "findings":
                 with open(findings_path, encoding="utf-8") as handle:
-                    # 16 KB: the writer joins a thousand chunks before each write
-                    while block := handle.read(1 << 14):
+                    # 4 KB: the writer joins a thousand chunks before each write
+                    while block := handle.read(1 << 12):
                         yield block
             else:
                 for index, fields in enumerate(self.errors):
