@@ -201,7 +201,7 @@ class _Merge:
         nodes = {n.id for n in graph.nodes} if graph is not None else set()
         tally = _Tally(nodes, {e[1]: e[1] for e in entries})
         findings_path = self.spill / "findings.json"
-        unassessed: dict[str, str | None] = {}  # account -> why the supply-chain rule could not judge
+        unassessed: dict[tuple[str, str], str | None] = {}  # account -> why the supply-chain rule could not judge
         with open(findings_path, "w", encoding="utf-8") as out:
             for check_id in sorted(self.buckets):
                 found = self.load(check_id)

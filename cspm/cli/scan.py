@@ -40,8 +40,103 @@ from cspm.cli.options import (
 )
 from cspm.errors import UsageError
 
+# --inspect-artifacts and its options: one definition for every cloud that reads model artifacts.
+InspectArtifacts = Annotated[
+    bool,
+    typer.Option(
+        "--inspect-artifacts",
+        help="Read the model artifacts the models load (S3 GetObject, Cloud Storage object reads) and judge "
+        "their contents: unsafe pickle code, safe formats. Off by default.",
+    ),
+]
+ArtifactMaxMb = Annotated[
+    int,
+    typer.Option(
+        "--artifact-max-mb", min=1, metavar="MIB", help="With --inspect-artifacts: most MiB read per artifact [512]."
+    ),
+]
+ArtifactScanMaxMb = Annotated[
+    int,
+    typer.Option(
+        "--artifact-scan-max-mb", min=1, metavar="MIB", help="With --inspect-artifacts: most MiB read per scan [10240]."
+    ),
+]
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--signing-key",
+        metavar="FILE",
+        help="Verify model signatures (the .sig object next to each artifact) with this EC public key (PEM).",
+    ),
+]
+SigningCertificate = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--signing-certificate",
+        metavar="FILE",
+        help="Verify model signatures against this certificate chain (PEM; repeatable).",
+    ),
+]
+SigningIdentity = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
+    ),
+]
+SigstoreTrustConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--sigstore-trust-config",
+        metavar="FILE",
+        help="With --signing-identity: verify keyless signatures offline against this Sigstore "
+        "ClientTrustConfig (JSON) instead of fetching Sigstore's trust root.",
+    ),
+]
+SigningIssuer = Annotated[
+    str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
+]
+RequireSignedModels = Annotated[
+    str,
+    typer.Option(
+        "--require-signed-models",
+        metavar=one_of(REQUIRE_SIGNED),
+        help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
+        "a missing signature then fails [none].",
+    ),
+]
+
 AWS_WORKERS = 8
 AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
+
+# The distributed-scan options of `scan azure` and `scan gcp` (docs/distributed.md); `scan aws`
+# has its own, which say --org.
+DistExecutor = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        metavar="ADDRESS",
+        help="Run shards of subscriptions (Azure) or projects (GCP) on Dask, local:N (N processes) or "
+        "tls://HOST:PORT (a scheduler); needs cspm[distributed].",
+    ),
+]
+DistShardSize = Annotated[
+    int | None,
+    typer.Option(
+        "--shard-size", min=1, metavar="N", help="With --executor or --plan: subscriptions or projects per shard [10]."
+    ),
+]
+DistPartsDir = Annotated[
+    Path | None,
+    typer.Option("--parts-dir", metavar="DIR", help="With --executor: where parts are kept [OUTPUT_DIR/parts]."),
+]
+DistResume = Annotated[
+    bool, typer.Option("--resume", help="With --executor: finish the scan in --parts-dir, skipping done scopes.")
+]
+DistPlan = Annotated[
+    Path | None,
+    typer.Option("--plan", metavar="FILE", help="Write the shard plan to FILE for 'cspm shard run', scan nothing."),
+]
+DistInsecure = Annotated[bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")]
 
 
 @scan_app.command("aws")
@@ -155,66 +250,15 @@ def scan_aws(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")
     ] = False,
-    inspect_artifacts: Annotated[
-        bool,
-        typer.Option(
-            "--inspect-artifacts",
-            help="Read the model artifacts the models load (s3:GetObject) and judge their contents: unsafe "
-            "pickle code, safe formats. Off by default.",
-        ),
-    ] = False,
-    artifact_max_mb: Annotated[
-        int,
-        typer.Option(
-            "--artifact-max-mb",
-            min=1,
-            metavar="MIB",
-            help="With --inspect-artifacts: most MiB read per artifact [512].",
-        ),
-    ] = 512,
-    artifact_scan_max_mb: Annotated[
-        int,
-        typer.Option(
-            "--artifact-scan-max-mb",
-            min=1,
-            metavar="MIB",
-            help="With --inspect-artifacts: most MiB read per scan [10240].",
-        ),
-    ] = 10240,
-    signing_key: Annotated[
-        Path | None,
-        typer.Option(
-            "--signing-key",
-            metavar="FILE",
-            help="Verify model signatures (the .sig object next to each artifact) with this EC public key (PEM).",
-        ),
-    ] = None,
-    signing_certificate: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--signing-certificate",
-            metavar="FILE",
-            help="Verify model signatures against this certificate chain (PEM; repeatable).",
-        ),
-    ] = None,
-    signing_identity: Annotated[
-        str | None,
-        typer.Option(
-            "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
-        ),
-    ] = None,
-    signing_issuer: Annotated[
-        str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
-    ] = None,
-    require_signed_models: Annotated[
-        str,
-        typer.Option(
-            "--require-signed-models",
-            metavar=one_of(REQUIRE_SIGNED),
-            help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
-            "a missing signature then fails [none].",
-        ),
-    ] = "none",
+    inspect_artifacts: InspectArtifacts = False,
+    artifact_max_mb: ArtifactMaxMb = 512,
+    artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    signing_key: SigningKey = None,
+    signing_certificate: SigningCertificate = None,
+    signing_identity: SigningIdentity = None,
+    signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
+    require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     Bedrock, AgentCore, Lambda, ECR, KMS and CloudTrail."""
@@ -264,7 +308,14 @@ def scan_aws(
             artifact_max_mb,
             artifact_scan_max_mb,
             store,
-            signing_policy(signing_key, signing_certificate, signing_identity, signing_issuer, require_signed_models),
+            signing_policy(
+                signing_key,
+                signing_certificate,
+                signing_identity,
+                signing_issuer,
+                require_signed_models,
+                sigstore_trust_config,
+            ),
         ),
     )
     options.validate()
@@ -314,6 +365,12 @@ def scan_azure(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    executor: DistExecutor = None,
+    shard_size: DistShardSize = None,
+    parts_dir: DistPartsDir = None,
+    resume: DistResume = False,
+    plan: DistPlan = None,
+    insecure: DistInsecure = False,
 ) -> None:
     """Scan Azure subscriptions: storage accounts and containers, Azure ML and AI Foundry workspaces
     and online endpoints, AI Services / Azure OpenAI accounts, Key Vaults and RBAC role assignments.
@@ -321,8 +378,11 @@ def scan_azure(
     Credentials: DefaultAzureCredential (az login, AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID,
     workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint.
     """
+    from cspm.cli.distributed import Distribution
     from cspm.selection import split_csv
 
+    dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
+    dist.validate(timeout=timeout)
     out = output_options(
         output_dir,
         json_path,
@@ -349,6 +409,19 @@ def scan_azure(
             max_response_bytes=max_response_mb * 2**20,
         )
     )
+    if dist.requested:
+        from cspm.cli.distributed import scan_distributed
+        from cspm.providers.azure.credentials import arm_endpoint
+        from cspm.shards import AzureShardOptions
+
+        shard_options = AzureShardOptions(
+            tenant=tenant,
+            managed_identity=managed_identity,
+            endpoint=arm_endpoint(),
+            workers=workers,
+            max_response_bytes=max_response_mb * 2**20,
+        )
+        raise typer.Exit(scan_distributed(provider, selected, out, dist, shard_options))
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))
 
@@ -392,6 +465,21 @@ def scan_gcp(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    executor: DistExecutor = None,
+    shard_size: DistShardSize = None,
+    parts_dir: DistPartsDir = None,
+    resume: DistResume = False,
+    plan: DistPlan = None,
+    insecure: DistInsecure = False,
+    inspect_artifacts: InspectArtifacts = False,
+    artifact_max_mb: ArtifactMaxMb = 512,
+    artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    signing_key: SigningKey = None,
+    signing_certificate: SigningCertificate = None,
+    signing_identity: SigningIdentity = None,
+    signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
+    require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan Google Cloud projects: Cloud Storage buckets, Vertex AI resources and project IAM.
 
@@ -399,8 +487,14 @@ def scan_gcp(
     GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured;
     CSPM_GCP_CRM_ENDPOINT sets the Resource Manager endpoint.
     """
+    from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
+    from cspm.cli.distributed import Distribution
     from cspm.selection import split_csv
 
+    dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
+    dist.validate(timeout=timeout)
+    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
+        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
     out = output_options(
         output_dir,
         json_path,
@@ -419,15 +513,37 @@ def scan_gcp(
     from cspm.providers.gcp.credentials import CRM_ENDPOINT
     from cspm.runner import run
 
-    selected = selection.apply("gcp", available_services=list(SERVICE_MODULES))
+    selected = select_checks(selection.apply("gcp", available_services=list(SERVICE_MODULES)), inspect_artifacts)
     options = GcpOptions(
         projects=tuple(split_csv(project)),
         organizations=tuple(split_csv(organization)),
         folders=tuple(split_csv(folder)),
         crm_endpoint=os.environ.get("CSPM_GCP_CRM_ENDPOINT") or CRM_ENDPOINT,
         max_response_bytes=max_response_mb * 2**20,
+        artifacts=artifact_settings(
+            inspect_artifacts,
+            artifact_max_mb,
+            artifact_scan_max_mb,
+            store,
+            signing_policy(
+                signing_key,
+                signing_certificate,
+                signing_identity,
+                signing_issuer,
+                require_signed_models,
+                sigstore_trust_config,
+            ),
+        ),
     )
     options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
     provider = GcpProvider(options)
+    if dist.requested:
+        from cspm.cli.distributed import scan_distributed
+        from cspm.shards import GcpShardOptions
+
+        shard_options = GcpShardOptions(
+            crm_endpoint=options.crm_endpoint, workers=workers, max_response_bytes=options.max_response_bytes
+        )
+        raise typer.Exit(scan_distributed(provider, selected, out, dist, shard_options))
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))

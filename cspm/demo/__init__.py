@@ -83,6 +83,7 @@ _REMOVED = (
     # Google Cloud (besides every GOOGLE_*, GCLOUD_* and CLOUDSDK_* variable)
     "STORAGE_EMULATOR_HOST",
     "CSPM_GCP_VERTEX_ENDPOINT",
+    "CSPM_GCP_NOTEBOOKS_ENDPOINT",
     "CSPM_GCP_CRM_ENDPOINT",
     "CSPM_GCP_IAM_ENDPOINT",
     "API_ENDPOINT_OVERRIDE",
@@ -91,7 +92,17 @@ _REMOVED = (
     "GCE_METADATA_ROOT",
     "NO_GCE_CHECK",
 )
-_REMOVED_PREFIXES = ("AWS_ENDPOINT_URL_", "AZURE_", "MSAL_", "GOOGLE_", "GCLOUD_", "CLOUDSDK_")
+# CSPM_AZURE_* / CSPM_GCP_*: every endpoint override, including those a new collector adds
+_REMOVED_PREFIXES = (
+    "AWS_ENDPOINT_URL_",
+    "AZURE_",
+    "MSAL_",
+    "GOOGLE_",
+    "GCLOUD_",
+    "CLOUDSDK_",
+    "CSPM_AZURE_",
+    "CSPM_GCP_",
+)
 
 
 def demo_environment(current: Mapping[str, str]) -> dict[str, str | None]:
@@ -250,6 +261,7 @@ def _simulated_member(cloud: str, directory: Path) -> Iterator[Member]:
     """Start the demo's Azure subscription or Google Cloud project (:mod:`cspm.demo.azure`,
     :mod:`cspm.demo.gcp`), point this process at it through the provider's documented settings,
     and connect the unmodified provider."""
+    from cspm.artifacts.options import select_checks
     from cspm.selection import Selection
 
     demo = importlib.import_module(f"cspm.demo.{cloud}")
@@ -260,7 +272,8 @@ def _simulated_member(cloud: str, directory: Path) -> Iterator[Member]:
         provider.connect()  # signs in at the fake, exactly as against the real cloud
         yield Member(
             provider,
-            Selection().apply(cloud, available_services=list(services)),
+            # The artifact checks (Vertex AI models' files) only where the provider reads them.
+            select_checks(Selection().apply(cloud, available_services=list(services)), _has_artifact_scanner()),
             f"{demo.DESCRIPTION} at {_address(simulated.url)}",
         )
 

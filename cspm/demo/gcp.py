@@ -38,7 +38,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from cspm.demo import gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
+from cspm.demo.gcp_lineage import seed_lineage
+from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
 
 if TYPE_CHECKING:
     from cspm.providers.gcp import GcpProvider
@@ -438,6 +441,9 @@ class FakeGcs:
     project_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sa_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Workbench: project -> instances; model registry: "LOCATION/MODEL_ID" -> versions (gcp_workbench.py)
+    workbench: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    model_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
     # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
@@ -445,6 +451,7 @@ class FakeGcs:
     requests: list[tuple[str, str]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     tokens_issued: int = 0
+    objects: FakeObjects = field(default_factory=FakeObjects)  # object routes: cspm.demo.gcp_objects
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_bucket(
@@ -468,8 +475,8 @@ class FakeGcs:
         location = raw["name"].split("/")[3]
         self.vertex.setdefault((project, location, collection), []).append(raw)
 
-    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        """Answer one request: (HTTP status, JSON body)."""
+    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        """Answer one request: (HTTP status, JSON body, or a Raw object media answer)."""
         parsed = urlparse(url)
         path = unquote(parsed.path)
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
@@ -493,9 +500,12 @@ class FakeGcs:
         accounts = _SERVICE_ACCOUNTS.match(path)
         if accounts is not None:
             return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
+        routed = gcp_workbench.route(self, path, query)
+        if routed is not None:
+            return routed
         if path.startswith("/v1/"):
             return self._vertex(path, query)
-        return self._storage(path, query)
+        return self.objects.answer(path, query, headers) or self._storage(path, query)
 
     def _project_policy(self, project: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if f"getIamPolicy:{project}" in self.denied:
@@ -691,7 +701,9 @@ def demo_project() -> FakeGcs:
         policy=iam_policy(PUBLIC_BUCKET, ("roles/storage.objectViewer", ["allUsers"]), project=DEMO_PROJECT),
     )
     _demo_vertex(fake)
+    gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
+    seed_lineage(fake)
     return fake
 
 
@@ -792,6 +804,11 @@ def _demo_vertex(fake: FakeGcs) -> None:
     ]
     for collection, raw in resources:
         fake.add_vertex(collection, raw, project=DEMO_PROJECT)
+    # What --inspect-artifacts reads: safetensors behind the private endpoint, and a pickle that
+    # runs os.system when loaded behind the public one (in the world-readable bucket).
+    fake.objects.put(MODELS_BUCKET, "fraud/v3/model.safetensors", safetensors_model(), kms_key=key)
+    fake.objects.put(MODELS_BUCKET, "fraud/v3/config.json", b'{"architecture": "mlp"}')
+    fake.objects.put(PUBLIC_BUCKET, "churn/model/model.pkl", MALICIOUS_PICKLE)
 
 
 def demo_environment(base: str, key_file: Path) -> dict[str, str]:
@@ -802,6 +819,7 @@ def demo_environment(base: str, key_file: Path) -> dict[str, str]:
         "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
         "STORAGE_EMULATOR_HOST": base,
         "CSPM_GCP_VERTEX_ENDPOINT": base,
+        "CSPM_GCP_NOTEBOOKS_ENDPOINT": base,
         "CSPM_GCP_CRM_ENDPOINT": base,
         "CSPM_GCP_IAM_ENDPOINT": base,
     }
@@ -819,7 +837,13 @@ def simulated(directory: Path) -> Iterator[Simulated[FakeGcs]]:
 
 def demo_provider() -> GcpProvider:
     """The unmodified GCP provider, for the demo project; it finds the fake through the settings
-    of :func:`demo_environment` (imports the Google SDK)."""
+    of :func:`demo_environment` (imports the Google SDK). It inspects the Vertex AI models' files
+    (``--inspect-artifacts``) when picklescan is installed, as the AWS part of the demo does."""
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.providers.gcp import GcpOptions, GcpProvider
 
-    return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,)))
+    try:
+        import picklescan.scanner  # noqa: F401
+    except ImportError:
+        return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,)))
+    return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,), artifacts=ArtifactSettings()))

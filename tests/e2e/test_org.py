@@ -146,6 +146,9 @@ def organization() -> Iterator[Organization]:
     gate = AssumeRoleGate(server.faults.app)
     server.faults.app = gate  # moto <- gate <- the fault middleware (which answers moto's SageMaker gaps)
     try:
+        # moto keeps one state per process, and an earlier module in this worker (e.g. test_demo's
+        # in-process demo) may have left buckets in it: start from an empty account too.
+        reset_moto(server.url)
         orgs = boto3.client("organizations", region_name=REGION, endpoint_url=server.url)
         orgs.create_organization(FeatureSet="ALL")
         members = {
@@ -437,6 +440,7 @@ def test_gcp_organization_scans_every_project_at_any_depth(tmp_path: Path) -> No
             GOOGLE_APPLICATION_CREDENTIALS=str(service_account_file(tmp_path, token_uri=f"{base}/token")),
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
+            CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
@@ -464,6 +468,7 @@ def test_gcp_folder_scans_its_subtree_only(tmp_path: Path) -> None:
             GOOGLE_APPLICATION_CREDENTIALS=str(service_account_file(tmp_path, token_uri=f"{base}/token")),
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
+            CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
