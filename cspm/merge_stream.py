@@ -42,9 +42,18 @@ from typing import IO, Any
 
 from cspm import __version__
 from cspm.artifacts.report import annotate_artifacts, artifact_entries
-from cspm.engine import Inventory, _lineage
+from cspm.engine import Inventory, plan_types
 from cspm.errors import ExitCode, ScanError, UsageError
-from cspm.lineage import _INVENTORY, REPOSITORY, ai_inventory, annotate, raise_supply_chain_severity
+from cspm.lineage import (
+    _INVENTORY,
+    REPOSITORY,
+    Coverage,
+    LineageGraph,
+    ai_inventory,
+    annotate,
+    build_lineage,
+    raise_supply_chain_severity,
+)
 from cspm.merge import MergedProvider, _Pool, _refuse_strangers, _sharing, needs_snapshot, read_part
 from cspm.models import (
     Baseline,
@@ -192,7 +201,8 @@ class _Merge:
     def run(self, parts_dir: Path, report_path: Path, finished: datetime) -> StreamedMerge:
         scopes = self.read(parts_dir)
         provider = MergedProvider(self.plan.provider, scopes)
-        graph, coverage = _lineage(provider, self.checks, self.inventory)
+        incomplete = bool(self.inventory.marks)
+        graph, coverage = self.lineage(provider)
         entries = sorted(
             ((r.resource_type, r.uid, r.account, r.region, r.name, r) for r in self.inventory.resources()),
             key=lambda e: e[:5],
@@ -233,7 +243,7 @@ class _Merge:
             inventory = ai_inventory(types_uids, scored, lineage)  # type: ignore[arg-type]
             del scored
             summary = summary.model_copy(update={"ai_inventory": inventory})
-        complete = not self.errors and not self.inventory.incomplete_marks()
+        complete = not self.errors and not incomplete
         skeleton = ScanReport(
             tool=ToolInfo(version=__version__),
             scan=ScanInfo(
@@ -262,6 +272,22 @@ class _Merge:
         chunks = self.chunks(skeleton, entries, by_resource, findings_path, count)
         write_chunks_atomic(report_path, chunks)
         return StreamedMerge(complete=complete, errors=len(self.errors), failing=failing, note=note)
+
+    def lineage(self, provider: MergedProvider) -> tuple[LineageGraph | None, Coverage | None]:
+        """:func:`cspm.engine._lineage` of the merged inventory, its incomplete listings held once:
+        the coverage takes the inventory's (its keys, in their order), which then lets them go."""
+        marks = self.inventory.marks
+        if not {"aws", "azure", "gcp"} & set(provider.name.split("+")):
+            marks.clear()
+            return None, None
+        planned = frozenset(t.resource_type for t in plan_types(self.checks))
+        coverage = Coverage(
+            collected=planned,
+            incomplete={key: why for key, why in marks.items() if key[0] in planned},
+            scopes={s.account: frozenset(s.regions) for s in provider.scopes()},
+        )
+        marks.clear()
+        return build_lineage(self.inventory.resources(), coverage), coverage
 
     def load(self, check_id: str) -> Iterator[list[Finding]]:
         """The findings of ``check_id`` in the report's order, in batches of :data:`_BATCH`: the
@@ -374,6 +400,11 @@ class _Inventory(Inventory):
 
     def mark_incomplete(self, rtype: type[Resource], account: str, region: str, reason: str) -> None:
         self._incomplete.setdefault((rtype.resource_type, account, region), reason)
+
+    @property
+    def marks(self) -> dict[tuple[str, str, str], str]:
+        """(resource type, account, region) -> why its listing failed."""
+        return self._incomplete
 
 
 @dataclass(frozen=True, slots=True)
