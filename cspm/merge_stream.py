@@ -203,10 +203,16 @@ class _Merge:
         provider = MergedProvider(self.plan.provider, scopes)
         incomplete = bool(self.inventory.marks)
         graph, coverage = self.lineage(provider)
+        artifacts = artifact_entries(self.inventory.resources())
+        empty: dict[str, str] = {}
         entries = sorted(
-            ((r.resource_type, r.uid, r.account, r.region, r.name, r) for r in self.inventory.resources()),
+            (
+                (r.resource_type, r.uid, r.account, r.region, r.name, r.tags or empty)
+                for r in self.inventory.resources()
+            ),
             key=lambda e: e[:5],
         )
+        self.inventory = _Inventory()  # the snapshots: the lineage is built (it keeps its nodes' own)
         ai_types = {t for types in _INVENTORY.values() for t in types} | {REPOSITORY}
         members = {e[1] for e in entries if e[0] in ai_types}
         nodes = {n.id for n in graph.nodes} if graph is not None else set()
@@ -235,7 +241,6 @@ class _Merge:
         )
         summary = summarize(every)  # type: ignore[arg-type]
         lineage = None
-        artifacts = artifact_entries(self.inventory.resources())
         types_uids = [_TypeUid(e[0], e[1]) for e in entries if e[0] in ai_types]
         if graph is not None:
             lineage = annotate_artifacts(annotate(graph.to_model(), kept), artifacts)  # type: ignore[arg-type]
@@ -318,7 +323,7 @@ class _Merge:
     def chunks(
         self,
         skeleton: ScanReport,
-        entries: list[tuple[str, str, str, str, str, Any]],
+        entries: list[tuple[str, str, str, str, str, dict[str, str]]],
         by_resource: dict[str, list[_Atom]],
         findings_path: Path,
         count: int,
@@ -336,14 +341,14 @@ class _Merge:
             at = found + len(marker)
             yield f'\n  "{name}": [\n    '
             if name == "resources":
-                for index, (rtype, uid, account, region, rname, r) in enumerate(entries):
+                for index, (rtype, uid, account, region, rname, tags) in enumerate(entries):
                     entry = ResourceEntry(
                         uid=uid,
                         type=rtype,
                         name=rname,
                         account=account,
                         region=region,
-                        tags=redact_tags(r.tags),
+                        tags=redact_tags(tags),
                         scores=resource_scores(by_resource.get(uid, [])),  # type: ignore[arg-type]
                     )
                     yield (",\n    " if index else "") + entry.model_dump_json(by_alias=True, indent=2).replace(
