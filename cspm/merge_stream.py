@@ -216,7 +216,7 @@ class _Merge:
         ai_types = {t for types in _INVENTORY.values() for t in types} | {REPOSITORY}
         members = {e[1] for e in entries if e[0] in ai_types}
         nodes = {n.id for n in graph.nodes} if graph is not None else set()
-        tally = _Tally(nodes, {e[1]: e[1] for e in entries}, self.pool)
+        tally = _Tally(nodes, [e[1] for e in entries], self.pool)
         findings_path = self.spill / "findings.json"
         unassessed: dict[tuple[str, str], str | None] = {}  # account -> why the supply-chain rule could not judge
         with open(findings_path, "w", encoding="utf-8") as out:
@@ -244,7 +244,7 @@ class _Merge:
         types_uids = [_TypeUid(e[0], e[1]) for e in entries if e[0] in ai_types]
         if graph is not None:
             lineage = annotate_artifacts(annotate(graph.to_model(), kept), artifacts)  # type: ignore[arg-type]
-            scored = [_Scored(uid, atom) for uid in sorted(members) for atom in by_resource.get(uid, ())]
+            scored = [_Scored(uid, atom) for uid in sorted(members) for atom in by_resource.get(uid) or ()]
             inventory = ai_inventory(types_uids, scored, lineage)  # type: ignore[arg-type]
             del scored
             summary = summary.model_copy(update={"ai_inventory": inventory})
@@ -324,7 +324,7 @@ class _Merge:
         self,
         skeleton: ScanReport,
         entries: list[tuple[str, str, str, str, str, dict[str, str]]],
-        by_resource: dict[str, list[_Atom]],
+        by_resource: dict[str, tuple[_Atom, ...] | None],
         findings_path: Path,
         count: int,
     ) -> Iterator[str]:
@@ -349,7 +349,7 @@ class _Merge:
                         account=account,
                         region=region,
                         tags=redact_tags(tags),
-                        scores=resource_scores(by_resource.get(uid, [])),  # type: ignore[arg-type]
+                        scores=resource_scores(by_resource.get(uid) or ()),  # type: ignore[arg-type]
                     )
                     yield (",\n    " if index else "") + entry.model_dump_json(by_alias=True, indent=2).replace(
                         "\n", "\n    "
@@ -423,14 +423,18 @@ class _Pass:
     uid: str = ""  # the risks sort findings by (check id, uid): only FAILs' order shows
 
 
+_ABSENT = ()  # not an inventory uid (a tuple of atoms is never empty)
+
+
 class _Tally:
     """The findings' share of the report, counted as they are written."""
 
-    def __init__(self, nodes: set[str], resources: dict[str, str], pool: _Pool) -> None:
+    def __init__(self, nodes: set[str], resources: list[str], pool: _Pool) -> None:
         self.nodes = nodes
         self.pool = pool
-        self.resources = resources  # the inventory's uids, each to itself: the key shares the string
-        self.by_resource: dict[str, list[_Atom]] = defaultdict(list)
+        # the inventory's uids (the keys share their strings) -> the atoms of their findings, as a
+        # tuple (smaller than a list), None until the first
+        self.by_resource: dict[str, tuple[_Atom, ...] | None] = dict.fromkeys(resources)
         self.by_account: dict[str, _Bag] = defaultdict(_Bag)
         self.every = _Bag()
         self.kept: list[Finding | _Pass] = []  # the lineage nodes' unmuted FAILs (whole) and PASSes
@@ -440,9 +444,9 @@ class _Tally:
     def add(self, f: Finding, atom: _Atom) -> None:
         self.count += 1
         self.every.add(atom)
-        uid = self.resources.get(f.resource_uid)
-        if uid is not None:  # not the findings of listings that failed ("type:account:region:*")
-            self.by_resource[uid].append(atom)
+        atoms = self.by_resource.get(f.resource_uid, _ABSENT)
+        if atoms is not _ABSENT:  # not the findings of listings that failed ("type:account:region:*")
+            self.by_resource[f.resource_uid] = (atom,) if atoms is None else (*atoms, atom)
         self.by_account[f.account].add(atom)
         failing = f.status is Status.FAIL and not f.muted
         if f.resource_uid in self.nodes:
