@@ -74,7 +74,9 @@ from cspm.secrets import redact, redact_finding, redact_tags
 from cspm.shards import PLAN_FILE, part_path, read_plan_file, resource_classes
 from cspm.supply_chain import mark_unassessed, supply_chain_note
 
-_ErrorRecord = tuple[str, str, str, str, str, str]  # error_order's fields: account, region, service, ...
+# error_order's fields: (account, (region, service, operation, code, message)), the second tuple
+# one object for every account whose error it is (the same API refused in every account)
+_ErrorRecord = tuple[str, tuple[str, str, str, str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,7 @@ class _Merge:
         self.pool = _Pool()
         self.inventory = _Inventory()
         self.errors: list[_ErrorRecord] = []
+        self.rests: dict[tuple[str, str, str, str, str], tuple[str, str, str, str, str]] = {}
         self.buckets: dict[str, IO[str]] = {}
         self.atoms: dict[tuple[Any, ...], _Atom] = {}
 
@@ -149,8 +152,8 @@ class _Merge:
 
     def error(self, e: CollectionError) -> None:
         intern = self.pool.strings.setdefault
-        fields = (e.account, e.region, e.service, e.operation, e.code, _redacted(e.message))
-        self.errors.append(tuple(intern(v, v) for v in fields))  # type: ignore[arg-type]
+        rest = (e.region, e.service, e.operation, e.code, _redacted(e.message))
+        self.errors.append((intern(e.account, e.account), self.rests.setdefault(rest, rest)))
 
     def read(self, parts_dir: Path) -> list[Any]:
         scopes = []
@@ -231,6 +234,13 @@ class _Merge:
                         out.write(",\n    " if tally.count > 1 else "")
                         out.write(f.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    "))
                     del found, batch
+        # what only the findings pass read: the lineage graph (its model is kept), the coverage,
+        # the interned strings
+        model = graph.to_model() if graph is not None else None
+        del graph, coverage, unassessed, nodes
+        tally.nodes = set()
+        self.pool = tally.pool = _Pool()
+        self.rests.clear()
         by_resource, by_account, every, kept, failing, count = (
             tally.by_resource,
             tally.by_account,
@@ -242,8 +252,9 @@ class _Merge:
         summary = summarize(every)  # type: ignore[arg-type]
         lineage = None
         types_uids = [_TypeUid(e[0], e[1]) for e in entries if e[0] in ai_types]
-        if graph is not None:
-            lineage = annotate_artifacts(annotate(graph.to_model(), kept), artifacts)  # type: ignore[arg-type]
+        if model is not None:
+            lineage = annotate_artifacts(annotate(model, kept), artifacts)  # type: ignore[arg-type]
+            del model
             scored = [_Scored(uid, atom) for uid in sorted(members) for atom in by_resource.get(uid) or ()]
             inventory = ai_inventory(types_uids, scored, lineage)  # type: ignore[arg-type]
             del scored
@@ -361,7 +372,7 @@ class _Merge:
                         yield block
             else:
                 for index, fields in enumerate(self.errors):
-                    account, region, service, operation, code, message = fields
+                    account, (region, service, operation, code, message) = fields
                     error = CollectionError.model_construct(
                         account=account, region=region, service=service, operation=operation, code=code, message=message
                     )
