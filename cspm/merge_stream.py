@@ -34,11 +34,13 @@ import sys
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
+
+from pydantic import BaseModel
 
 from cspm import __version__
 from cspm.artifacts.report import annotate_artifacts, artifact_entries
@@ -59,6 +61,7 @@ from cspm.models import (
     Baseline,
     CollectionError,
     Finding,
+    Lineage,
     ResourceEntry,
     ScanInfo,
     ScanReport,
@@ -278,14 +281,18 @@ class _Merge:
             resources=[],
             findings=[],
             errors=[],
-            lineage=lineage,
+            lineage=Lineage() if lineage is not None else None,  # its lists, and the risks, written item by item
             artifacts=artifacts,
-            risks=find_risks(lineage, kept) if lineage is not None else None,  # type: ignore[arg-type]
+            risks=[] if lineage is not None else None,
         )
+        nested = None
+        if lineage is not None:
+            nested = (lineage.nodes, lineage.edges, find_risks(lineage, kept))  # type: ignore[arg-type]
+        del lineage
         note = supply_chain_note(every)  # type: ignore[arg-type]
         del kept, every, by_account
         self.errors.sort()  # error_order is the tuple's own order
-        chunks = self.chunks(skeleton, entries, by_resource, findings_path, count)
+        chunks = self.chunks(skeleton, entries, by_resource, findings_path, count, nested)
         write_chunks_atomic(report_path, chunks)
         return StreamedMerge(complete=complete, errors=len(self.errors), failing=failing, note=note)
 
@@ -338,50 +345,80 @@ class _Merge:
         by_resource: dict[str, tuple[_Atom, ...] | None],
         findings_path: Path,
         count: int,
+        nested: tuple[list[Any], list[Any], list[Any]] | None = None,
     ) -> Iterator[str]:
         text = skeleton.model_dump_json(by_alias=True, indent=2)
-        lists = {"resources": bool(entries), "findings": bool(count), "errors": bool(self.errors)}
+        # (the empty list's text in the skeleton, its items' indent, the items' text), in the
+        # skeleton's order of fields: the lists are written item by item, not held as text
+        lists: list[tuple[str, str, Iterable[str]]] = [
+            ('\n  "resources": []', "    ", self.resource_texts(entries, by_resource)),
+            ('\n  "findings": []', "", _blocks(findings_path) if count else ()),
+            ('\n  "errors": []', "    ", self.error_texts()),
+        ]
+        if nested is not None:
+            nodes, edges, risks = nested
+            lists += [
+                ('\n    "nodes": []', "      ", _texts(nodes, "      ")),
+                ('\n    "edges": []', "      ", _texts(edges, "      ")),
+                ('\n  "risks": []', "    ", _texts(risks, "    ")),
+            ]
         at = 0  # the skeleton's text is given in slices: a copy of its head and tail would be as large
-        for name, present in lists.items():
-            if not present:
+        lineage_at = text.find('\n  "lineage": {')  # the lists named nodes and edges are the lineage's
+        for marker, indent, texts in lists:
+            found = text.find(marker, max(at, lineage_at) if marker.startswith('\n    "') else at)
+            assert found >= 0, marker
+            items = iter(texts)
+            first = next(items, None)
+            if first is None:  # an empty list stays as it is
                 continue
-            marker = f'\n  "{name}": []'
-            found = text.find(marker, at)
-            assert found >= 0, name
             yield from _slices(text, at, found)
             at = found + len(marker)
-            yield f'\n  "{name}": [\n    '
-            if name == "resources":
-                for index, (rtype, uid, account, region, rname, tags) in enumerate(entries):
-                    entry = ResourceEntry(
-                        uid=uid,
-                        type=rtype,
-                        name=rname,
-                        account=account,
-                        region=region,
-                        tags=redact_tags(tags),
-                        scores=resource_scores(by_resource.get(uid) or ()),  # type: ignore[arg-type]
-                    )
-                    yield (",\n    " if index else "") + entry.model_dump_json(by_alias=True, indent=2).replace(
-                        "\n", "\n    "
-                    )
-            elif name == "findings":
-                with open(findings_path, encoding="utf-8") as handle:
-                    # 4 KB: the writer joins a thousand chunks before each write
-                    while block := handle.read(1 << 12):
-                        yield block
-            else:
-                for index, fields in enumerate(self.errors):
-                    account, (region, service, operation, code, message) = fields
-                    error = CollectionError.model_construct(
-                        account=account, region=region, service=service, operation=operation, code=code, message=message
-                    )
-                    yield (",\n    " if index else "") + error.model_dump_json(by_alias=True, indent=2).replace(
-                        "\n", "\n    "
-                    )
-            yield "\n  ]"
+            outer = indent[:-2] if indent else "  "
+            yield f"{marker[:-1]}\n{indent or '    '}"
+            yield first
+            yield from items
+            yield f"\n{outer}]"
         yield from _slices(text, at, len(text))
         yield "\n"
+
+    def resource_texts(
+        self,
+        entries: list[tuple[str, str, str, str, str, dict[str, str]]],
+        by_resource: dict[str, tuple[_Atom, ...] | None],
+    ) -> Iterator[str]:
+        for index, (rtype, uid, account, region, rname, tags) in enumerate(entries):
+            entry = ResourceEntry(
+                uid=uid,
+                type=rtype,
+                name=rname,
+                account=account,
+                region=region,
+                tags=redact_tags(tags),
+                scores=resource_scores(by_resource.get(uid) or ()),  # type: ignore[arg-type]
+            )
+            yield (",\n    " if index else "") + entry.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    ")
+
+    def error_texts(self) -> Iterator[str]:
+        for index, fields in enumerate(self.errors):
+            account, (region, service, operation, code, message) = fields
+            error = CollectionError.model_construct(
+                account=account, region=region, service=service, operation=operation, code=code, message=message
+            )
+            yield (",\n    " if index else "") + error.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    ")
+
+
+def _texts(models: Sequence[BaseModel], indent: str) -> Iterator[str]:
+    for index, model in enumerate(models):
+        yield (",\n" + indent if index else "") + model.model_dump_json(by_alias=True, indent=2).replace(
+            "\n", "\n" + indent
+        )
+
+
+def _blocks(path: Path) -> Iterator[str]:
+    """The findings' text, copied from their file in 4 KB pieces (the writer joins a thousand)."""
+    with open(path, encoding="utf-8") as handle:
+        while block := handle.read(1 << 12):
+            yield block
 
 
 def _slices(text: str, start: int, end: int, size: int = 1 << 12) -> Iterator[str]:
