@@ -9,19 +9,25 @@ is millions of findings, gigabytes as objects. A merge whose only output is repo
 1. The parts are read one at a time. Each finding is written as a JSON line to a temporary file
    of its check (the report lists findings by check id first); only the resources the lineage
    reads are kept as snapshots (:func:`cspm.merge.needs_snapshot`), the others as entries, the
-   errors as tuples of shared strings.
-2. The lineage is built across accounts from the kept snapshots. Then check by check, in the
-   report's order, the check's findings are read back, sorted, put through the same rules as in
+   errors as (account, one shared tuple of their other fields), the incomplete listings once.
+2. The lineage is built across accounts from the kept snapshots; the coverage takes the
+   inventory's incomplete listings, and the snapshots are let go (the lineage keeps its nodes').
+   Then check by check, in the report's order, the check's findings are sorted by their keys
+   and places in the file and read back in batches of 2,048, put through the same rules as in
    :func:`cspm.engine.build_report` (AI-supply-chain severity, unassessed marks, redaction) and
    written, as report.json lays them out, to a second temporary file. What the scores read of a
-   finding (status, severity, baseline, muted) is kept as one shared object per combination; the
-   unmuted FAILs of lineage nodes are kept whole (and their PASSes as check ids), for the
-   lineage annotations and the risks; the AI inventory's scores read the shared objects.
-3. report.json is written atomically: the report without its lists, with the resources (built
-   one at a time), the findings (copied from the file) and the errors spliced in.
+   finding (status, severity, baseline, muted) is one shared object per combination, counted per
+   account and for the summary, and kept per resource in a tuple; the unmuted FAILs of lineage
+   nodes are kept whole (compacted; their PASSes as check ids), for the lineage annotations and
+   the risks. The lineage graph, the coverage and the interned strings are let go after.
+3. report.json is written atomically: the report without its lists, in slices, with the
+   resources (built one at a time), the findings (copied from the file), the errors, the
+   lineage's nodes and edges and the risks spliced in item by item.
 
-Memory is the lineage's snapshots, the resource entries, the errors, and one check's findings at
-a time. The temporary files are in the output directory and removed at the end.
+Memory is the lineage's snapshots and coverage while it is built, then the resource entries, the
+errors, the per-resource score tuples, the lineage nodes' failing findings and one batch of a
+check's findings (docs/distributed.md has the figures). The temporary files are in the output
+directory and removed at the end.
 """
 
 from __future__ import annotations
