@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from cspm.demo.fake_http import Simulated, serve
+from cspm.demo.gcp_iam import IamDepth, seed_demo
 
 if TYPE_CHECKING:
     from cspm.providers.gcp import GcpProvider
@@ -441,6 +442,7 @@ class FakeGcs:
     # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
     # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
+    iam_depth: IamDepth = field(default_factory=IamDepth)  # ancestry, folder/org/SA policies, roles
     page_size: int = 1000
     requests: list[tuple[str, str]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -479,6 +481,8 @@ class FakeGcs:
             with self._lock:
                 self.tokens_issued += 1
             return 200, {"access_token": "fake-gcp-token", "expires_in": 3599, "token_type": "Bearer"}
+        if (depth := self.iam_depth.handle(method, path)) is not None:
+            return depth
         policy = _GET_IAM_POLICY.match(path) if method == "POST" else None
         if policy is not None:  # the one read Google defines as a POST
             return self._project_policy(policy.group("project"), body)
@@ -718,6 +722,7 @@ def _demo_iam(fake: FakeGcs) -> None:
         service_account(pipeline, DEMO_PROJECT),
     ]
     fake.sa_keys[pipeline] = [service_account_key(pipeline, "3f1c0a9d2b7e", "2025-11-02T09:14:00Z", DEMO_PROJECT)]
+    seed_demo(fake.iam_depth, DEMO_PROJECT, compute.removeprefix("serviceAccount:"))
 
 
 def _demo_vertex(fake: FakeGcs) -> None:

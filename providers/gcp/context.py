@@ -18,9 +18,11 @@ checked (:mod:`cspm.providers.bounded_http`); the breaker of each (project, "glo
 stops calling after 5 server faults in a row (:class:`GcpContext`, via ``SdkContext``).
 
 Every request goes through :class:`ReadOnlySession`, which refuses any HTTP method but GET and
-HEAD before it is sent, with one exception: Resource Manager's ``projects.getIamPolicy``
-(``POST /v3/projects/{id}:getIamPolicy``), a read that Google defines as a POST (its body only
-asks for policy version 3). The path must match :data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
+HEAD before it is sent, with a few exceptions, reads that Google defines as POSTs: Resource
+Manager's ``projects.getIamPolicy`` (``POST /v3/projects/{id}:getIamPolicy``, its body only asks
+for policy version 3), ``folders.getIamPolicy`` / ``organizations.getIamPolicy`` (v3),
+``projects.getAncestry`` (v1) and IAM's ``serviceAccounts.getIamPolicy``. The path must match
+:data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
 or any other POST is refused. Token refreshes use google-auth's own separate session.
 """
 
@@ -63,7 +65,14 @@ R = TypeVar("R")
 
 READ_METHODS: Final = frozenset({"GET", "HEAD"})
 # The POSTs that only read (matched against the URL's path, no query): projects.getIamPolicy.
-READ_ONLY_POSTS: Final = (re.compile(r"/v3/projects/[a-z0-9.:-]+:getIamPolicy"),)
+READ_ONLY_POSTS: Final = (
+    re.compile(r"/v3/projects/[a-z0-9.:-]+:getIamPolicy"),
+    # Resource Manager v1 projects.getAncestry; v3 folders/organizations getIamPolicy; IAM v1
+    # serviceAccounts.getIamPolicy (cspm.providers.gcp.iam). Each only reads.
+    re.compile(r"/v1/projects/[a-z0-9.:-]+:getAncestry"),
+    re.compile(r"/v3/(?:folders|organizations)/[0-9]+:getIamPolicy"),
+    re.compile(r"/v1/projects/[a-z0-9.:-]+/serviceAccounts/[A-Za-z0-9@._-]+:getIamPolicy"),
+)
 TIMEOUT: Final = (5.0, 30.0)  # (connect, read) seconds per request
 # google-cloud-storage 3.x starts a background thread per bucket to fetch its metadata for
 # tracing spans (one extra, unbounded GET per bucket) unless this is set; a user's value wins.
