@@ -143,7 +143,7 @@ def test_unresolved_roles_in_reach_are_reported() -> None:
 
 
 def _hierarchy(**kw: object) -> GcpIamHierarchy:
-    return GcpIamHierarchy(uid="u", name=P, account="p", **kw)  # type: ignore[arg-type]
+    return GcpIamHierarchy(uid="u", name=P, account="p", **kw)
 
 
 def test_the_snapshot_becomes_a_model_once() -> None:
