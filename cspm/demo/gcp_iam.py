@@ -32,6 +32,22 @@ _SA_POLICY = re.compile(r"^/v1/projects/(?P<project>[^/]+)/serviceAccounts/(?P<e
 _ROLE = re.compile(r"^/v1/(?P<name>roles/[^/]+|(?:projects|organizations)/[^/]+/roles/[^/]+)$")
 
 
+# The permission Google checks for each route above ("METHOD PATH"): what the tests prove
+# `cspm permissions gcp` against (tests/resilience/test_cloud_roles.py, test_iam_hierarchy.py).
+PERMISSIONS_BY_ROUTE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"POST /v1/projects/[^/:]+:getAncestry"), "resourcemanager.projects.get"),
+    (re.compile(r"POST /v3/folders/\d+:getIamPolicy"), "resourcemanager.folders.getIamPolicy"),
+    (re.compile(r"POST /v3/organizations/\d+:getIamPolicy"), "resourcemanager.organizations.getIamPolicy"),
+    (re.compile(r"POST /v1/projects/[^/]+/serviceAccounts/[^/]+:getIamPolicy"), "iam.serviceAccounts.getIamPolicy"),
+    (re.compile(r"GET /v1/(?:roles|projects/[^/]+/roles|organizations/[^/]+/roles)/[^/]+"), "iam.roles.get"),
+)
+
+
+def route_permission(method: str, path: str) -> str | None:
+    """The permission Google checks for a request to a route of this module, else None."""
+    return next((perm for pattern, perm in PERMISSIONS_BY_ROUTE if pattern.fullmatch(f"{method} {path}")), None)
+
+
 def _error(code: int, status: str, message: str, permission: str | None = None) -> dict[str, Any]:
     """google.rpc.Status with an ErrorInfo (the shape of :func:`cspm.demo.gcp.google_error`)."""
     error: dict[str, Any] = {"code": code, "message": message, "status": status}

@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from cspm.demo import gcp_iam
 from cspm.engine import collect
 from cspm.errors import ScanError
 from cspm.permissions import azure_role, gcp_role
@@ -178,6 +179,9 @@ def gcs_permissions(method: str, path: str) -> set[str]:
         return set()
     if method == "POST" and re.fullmatch(r"/v3/projects/[^/:]+:getIamPolicy", path):
         return {"resourcemanager.projects.getIamPolicy"}
+    depth = gcp_iam.route_permission(method, path)  # ancestry, folder/org/SA policies, roles.get
+    if depth is not None:
+        return {depth}
     assert method == "GET", f"{method} {path} is not a read"
     accounts = re.fullmatch(r"/v1/projects/[^/]+/serviceAccounts(?P<keys>/[^/]+/keys)?", path)
     if accounts is not None:
@@ -228,6 +232,7 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
     trainer = f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com"
     fake.project_policies[gcs.PROJECT] = gcs.project_policy(("roles/aiplatform.user", [f"serviceAccount:{trainer}"]))
     fake.service_accounts[gcs.PROJECT] = [gcs.service_account(trainer)]
+    fake.iam_depth.ancestors[gcs.PROJECT] = ["folders/111", "organizations/222"]  # their policies are read too
     return fake
 
 
@@ -260,6 +265,7 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "dataset",
         f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
         f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
+        f"projects/{gcs.PROJECT}",  # its IAM hierarchy (ancestry, inherited and SA policies, roles)
     }
 
 

@@ -168,13 +168,9 @@ def test_the_read_only_guard_allows_only_the_new_reads(method: str, path: str, a
 
 _REQUEST_PERMISSIONS = [
     (re.compile(r"POST /v3/projects/[^/]+:getIamPolicy"), "resourcemanager.projects.getIamPolicy"),
-    (re.compile(r"POST /v1/projects/[^/]+:getAncestry"), "resourcemanager.projects.get"),
-    (re.compile(r"POST /v3/folders/\d+:getIamPolicy"), "resourcemanager.folders.getIamPolicy"),
-    (re.compile(r"POST /v3/organizations/\d+:getIamPolicy"), "resourcemanager.organizations.getIamPolicy"),
     (re.compile(r"GET /v1/projects/[^/]+/serviceAccounts"), "iam.serviceAccounts.list"),
     (re.compile(r"GET /v1/projects/[^/]+/serviceAccounts/[^/]+/keys"), "iam.serviceAccountKeys.list"),
-    (re.compile(r"POST /v1/projects/[^/]+/serviceAccounts/[^/]+:getIamPolicy"), "iam.serviceAccounts.getIamPolicy"),
-    (re.compile(r"GET /v1/(?:roles|projects/[^/]+/roles|organizations/[^/]+/roles)/[^/]+"), "iam.roles.get"),
+    *gcp_iam.PERMISSIONS_BY_ROUTE,
 ]
 
 
