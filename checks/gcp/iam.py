@@ -1,5 +1,8 @@
 """IAM checks of a project: basic (primitive) and admin roles, public members, the default
-compute service account, project-level service-account impersonation, and user-managed keys.
+compute service account, project-level service-account impersonation, user-managed keys, and
+escalation (a principal's paths to permissions it lacks; a Vertex AI job's or pipeline's service
+account reaching project admin) over the project, its folders and organization and the service
+accounts' own policies, roles expanded to permissions (:mod:`cspm.gcp_iam`, docs/gcp-iam.md).
 
 CIS ids: ``cis-gcp-5.0`` (section 1: 1.5 keys, 1.6 admin roles of service accounts, 1.7
 serviceAccountUser / TokenCreator at project level, 1.8 key rotation). A conditional binding

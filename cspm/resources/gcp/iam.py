@@ -30,7 +30,8 @@ class RoleGrant(Snapshot):
 
 
 class GcpPrincipal(Resource):
-    """A member of the project's IAM policy. ``uid`` is ``//cloudresourcemanager.googleapis.com/
+    """A member of the project's IAM policy, or of a folder's or the organization's above it
+    (inherited grants carry their ``source``). ``uid`` is ``//cloudresourcemanager.googleapis.com/
     projects/P#MEMBER``, ``name`` the member string, ``account`` the project id."""
 
     resource_type: ClassVar[str] = "gcp.iam.principal"
