@@ -290,3 +290,22 @@ def test_catalog_and_checks_show_render_the_references(spec: CheckSpec) -> None:
     for n, ref in enumerate(spec.references, 1):
         assert f"[{n}]({ref})" in row
         assert f"  {ref}\n" in shown.output
+
+
+_CHECK_ID = __import__("re").compile(r"`((?:aws|azure|gcp)\.[a-z0-9_]+\.[a-z0-9_]+)`")
+
+
+_CONTROL_DOCS = sorted(
+    {*(ROOT / "docs").glob("*-controls.md"), ROOT / "docs" / "check-audit.md", ROOT / "docs" / "azure-gcp.md"}
+)
+
+
+@pytest.mark.parametrize("doc", _CONTROL_DOCS, ids=lambda p: p.name)
+def test_control_docs_name_only_checks_that_exist(doc: Path) -> None:
+    """A control table that names a check the catalog lacks tells a user a control is covered when
+    it is not: every backquoted check id in the control docs is a registered check (or a resource
+    type)."""
+    known = {s.id for s in SPECS} | {s.resource_type.resource_type for s in SPECS}
+    named = set(_CHECK_ID.findall(doc.read_text(encoding="utf-8")))
+    unknown = sorted(n for n in named if n not in known and not n.endswith("_"))
+    assert not unknown, f"{doc.name} names checks that do not exist: {unknown}"

@@ -151,3 +151,16 @@ def test_the_cli_prints_the_azure_and_gcp_roles(cloud: str, build: Any, capsys: 
 def test_the_cli_prints_the_azure_role_of_one_service(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["permissions", "azure", "--services", "ml"]) == 0
     assert json.loads(capsys.readouterr().out) == azure_role(["ml"])
+
+
+@pytest.mark.parametrize(
+    ("services", "noted"), [([], True), (["--services", "authorization"], True), (["--services", "ml"], False)]
+)
+def test_the_azure_role_names_the_graph_permission_it_cannot_hold(
+    services: list[str], noted: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Directory.Read.All is a Microsoft Graph permission, not an ARM action: said on stderr, never in the JSON."""
+    assert main(["permissions", "azure", *services]) == 0
+    captured = capsys.readouterr()
+    assert "Directory.Read.All" not in captured.out
+    assert ("Directory.Read.All" in captured.err) is noted

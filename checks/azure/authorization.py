@@ -9,7 +9,7 @@ missing permission (providers/azure/authorization.py).
 from __future__ import annotations
 
 from cspm.checks.azure import _rbac
-from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed
+from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.azure.authorization import RbacPrincipal
 
@@ -142,13 +142,24 @@ def principal_cannot_escalate_privileges(principal: RbacPrincipal) -> Result:
 )
 def principal_is_resolved(principal: RbacPrincipal) -> Result:
     """A role assignment outlives a deleted principal; the portal then lists it as "Identity not
-    found" with type Unknown. Such assignments grant nothing today but clutter reviews. ARM
-    records the type given at creation: this check fails assignments ARM reports as Unknown
-    (or with conflicting types); a deleted principal recorded with its old type is not visible
-    without Microsoft Graph, which cspm does not read."""
-    if principal.principal_type.lower() == "unknown":
-        return failed(
-            "The principal's type is Unknown: deleted or unresolvable.",
-            evidence={"assignments": [a.id for a in principal.assignments]},
+    found". Such assignments grant nothing today, but they clutter access reviews, and an object id
+    is never reused only as long as nobody restores or re-creates it by id. ARM keeps the type
+    given when the assignment was made, so a deleted user still reads as User: cspm asks Microsoft
+    Graph (``directoryObjects/getByIds``, needs Directory.Read.All) which principals still exist.
+
+    FAIL: Graph does not have the principal, or (Graph not asked) ARM reports its type as Unknown
+    or conflicting. PASS: Graph has it. ERROR: Graph could not be asked, naming why. A foreign
+    group lives in another tenant's directory: not applicable."""
+    evidence = {"assignments": [a.id for a in principal.assignments]}
+    if principal.in_directory is False:
+        return failed("The principal does not exist in the directory (deleted).", evidence=evidence)
+    if principal.in_directory is True:
+        return passed(
+            f"The principal exists in the directory ({principal.directory_type or principal.principal_type})."
         )
-    return passed(f"Principal type {principal.principal_type}.")
+    if principal.principal_type.lower() == "foreigngroup":
+        return not_applicable("A foreign group belongs to another tenant's directory.")
+    if principal.principal_type.lower() == "unknown":
+        return failed("The principal's type is Unknown: deleted or unresolvable.", evidence=evidence)
+    reason = principal.directory_error or "Microsoft Graph was not asked"
+    return unknown(f"Cannot tell whether the principal still exists: {reason}.", evidence=evidence)

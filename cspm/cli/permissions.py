@@ -23,4 +23,11 @@ def permissions(
     from cspm.permissions import policy_for, render
     from cspm.selection import split_csv
 
-    typer.echo(render(policy_for(cloud, split_csv(services), inspect_artifacts=inspect_artifacts)), nl=False)
+    selected = split_csv(services)
+    typer.echo(render(policy_for(cloud, selected, inspect_artifacts=inspect_artifacts)), nl=False)
+    if cloud == "azure" and (not selected or "authorization" in selected):
+        typer.echo(
+            "cspm: also grant Microsoft Graph Directory.Read.All (not an ARM action) to tell deleted "
+            "role-assignment principals; without it azure.authorization.principal_is_resolved answers ERROR",
+            err=True,
+        )

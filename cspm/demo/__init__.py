@@ -91,7 +91,17 @@ _REMOVED = (
     "GCE_METADATA_ROOT",
     "NO_GCE_CHECK",
 )
-_REMOVED_PREFIXES = ("AWS_ENDPOINT_URL_", "AZURE_", "MSAL_", "GOOGLE_", "GCLOUD_", "CLOUDSDK_")
+# CSPM_AZURE_* / CSPM_GCP_*: every endpoint override, including those a new collector adds
+_REMOVED_PREFIXES = (
+    "AWS_ENDPOINT_URL_",
+    "AZURE_",
+    "MSAL_",
+    "GOOGLE_",
+    "GCLOUD_",
+    "CLOUDSDK_",
+    "CSPM_AZURE_",
+    "CSPM_GCP_",
+)
 
 
 def demo_environment(current: Mapping[str, str]) -> dict[str, str | None]:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from cspm.demo import azure_graph
 from cspm.demo.fake_http import Simulated, serve
 
 if TYPE_CHECKING:
@@ -942,6 +943,8 @@ class FakeArm:
     violations: list[str] = field(default_factory=list)
     tokens_issued: int = 0
     accepted_secret: str | None = None  # when set, a token request with another client secret is refused
+    deleted_principals: set[str] = field(default_factory=set)  # assigned, but gone from the directory (Graph)
+    graph_denied: bool = False  # Graph's getByIds answers 403 (no Directory.Read.All)
     base: str = ARM
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -1019,7 +1022,7 @@ class FakeArm:
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         with self._lock:
             self.requests.append((method, path))
-        auth = self._auth_route(method, path, body)
+        auth = self._auth_route(method, path, body) or azure_graph.route(self, method, path, headers, body)
         if auth is not None:
             return auth
         if method != "GET":
@@ -1188,6 +1191,7 @@ OPENAI_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a03"
 DEPLOY_PIPELINE = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a04"  # the CI/CD service principal
 DATA_SCIENTISTS = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a05"  # an Entra group
 DELETED_PRINCIPAL = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a06"  # a service principal deleted long ago
+DELETED_USER = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a07"  # a contractor's account, deleted; ARM still says User
 ML_OPERATOR_ROLE = "7d1c2b3a-4e5f-4a6b-9c8d-0e1f2a3b4c5d"  # custom role "acme ML operator"
 SCORING_IDENTITY = "0e6f3b1a-2c4d-4e5f-8a9b-1c2d3e4f5a07"
 AI_HUB = "acme-ai-hub"  # an AI Foundry hub and its project
@@ -1387,9 +1391,13 @@ def _demo_rbac(fake: FakeArm) -> None:
                 sub=sub,
             ),
             role_assignment(DELETED_PRINCIPAL, "Reader", scope, principal_type="Unknown", sub=sub),
+            role_assignment(
+                DELETED_USER, "Reader", f"{scope}/resourceGroups/{WORKSPACE_RG}", principal_type="User", sub=sub
+            ),
         ],
         [operator],
     )
+    fake.deleted_principals.add(DELETED_USER)  # Microsoft Graph no longer has it
 
 
 def demo_environment(base: str, cert: Path) -> dict[str, str]:
@@ -1402,6 +1410,7 @@ def demo_environment(base: str, cert: Path) -> dict[str, str]:
         "AZURE_TENANT_ID": TENANT,
         "AZURE_AUTHORITY_HOST": base,
         "CSPM_AZURE_ARM_ENDPOINT": base,
+        "CSPM_AZURE_GRAPH_ENDPOINT": base,
         "REQUESTS_CA_BUNDLE": str(cert),
     }
 

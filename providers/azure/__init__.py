@@ -24,6 +24,7 @@ from cspm.errors import CredentialsError, ScanError
 from cspm.models import CollectionError, Scope
 from cspm.providers.azure.context import AzureClients, AzureContext, classify, text
 from cspm.providers.azure.credentials import arm_endpoint, check_token, default_credential
+from cspm.providers.azure.graph import graph_endpoint
 from cspm.providers.base import ServiceSpec
 from cspm.providers.resilience import DEFAULT_MAX_RESPONSE_BYTES, THROTTLING_ATTEMPTS
 from cspm.resources.base import GLOBAL_REGION, Resource
@@ -58,6 +59,9 @@ class AzureOptions:
     tenant: str | None = None
     managed_identity: bool = False  # try the instance metadata service (a VM sets no hint variable)
     endpoint: str | None = None  # None: CSPM_AZURE_ARM_ENDPOINT or https://management.azure.com
+    # Microsoft Graph, to tell deleted principals (providers/azure/graph.py). None: CSPM_AZURE_GRAPH_ENDPOINT,
+    # else the Graph of the endpoint's national cloud, else no Graph request at all.
+    graph_endpoint: str | None = None
     credential: Any = None  # a TokenCredential; None: DefaultAzureCredential (tests pass a fake)
     retry_total: int = THROTTLING_ATTEMPTS - 1  # throttling retries; server errors get TRANSIENT_ATTEMPTS in all
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
@@ -89,6 +93,7 @@ class AzureProvider:
             endpoint,
             retry_total=self.options.retry_total,
             max_response_bytes=self.options.max_response_bytes,
+            graph_endpoint=(self.options.graph_endpoint or graph_endpoint(endpoint) or "").rstrip("/") or None,
         )
         check_token(credential, self._clients.scope)
         self.subscriptions = self.options.subscriptions or self._list_subscriptions()

@@ -1,7 +1,9 @@
 """Azure RBAC (Microsoft.Authorization): role assignments and role definitions of a subscription.
 
 Requests per subscription: RoleAssignments_ListForSubscription and RoleDefinitions_List (one
-per page each), whatever the number of principals: 2 for a small subscription. The assignment
+per page each), whatever the number of principals: 2 for a small subscription; plus one Microsoft
+Graph ``directoryObjects/getByIds`` per 1,000 assigned principals, to tell the deleted ones
+(providers/azure/graph.py). The assignment
 listing covers every scope that applies to the subscription (the root and management groups
 above it, the subscription, its resource groups and resources); the definition listing returns
 the built-in roles and the custom roles assignable there.
@@ -18,6 +20,9 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from cspm.providers.azure.context import AzureContext
+from cspm.providers.azure.graph import GRAPH_ENDPOINT_ENV
+from cspm.providers.azure.graph import OPERATION as GRAPH_OPERATION
+from cspm.providers.azure.graph import PERMISSION as GRAPH_PERMISSION
 from cspm.providers.base import ServiceSpec
 from cspm.resources.azure.authorization import (
     MANAGEMENT_GROUP,
@@ -50,7 +55,36 @@ def collect(ctx: AzureContext) -> Iterator[RbacPrincipal]:
         _incomplete(ctx, "RoleDefinitions_List", DEFINITIONS_PERMISSION)
         return
     roles = {d.id.lower(): d for d in (role_definition_from_arm(raw) for raw in definitions)}
-    yield from principals_from_arm(assignments, roles, ctx.subscription)
+    directory, reason = _directory(ctx, assignments)
+    yield from principals_from_arm(assignments, roles, ctx.subscription, directory=directory, directory_error=reason)
+
+
+def _directory(ctx: AzureContext, assignments: list[dict[str, Any]]) -> tuple[dict[str, str] | None, str | None]:
+    """Which assigned principals Microsoft Graph still has (object id -> type), or None and why not.
+
+    Foreign groups live in another tenant's directory and are not asked about."""
+    if ctx.clients.graph_endpoint is None:
+        return None, (
+            f"no Microsoft Graph endpoint is known for the Resource Manager endpoint {ctx.clients.endpoint}; "
+            f"set {GRAPH_ENDPOINT_ENV} to look principals up"
+        )
+    ids = sorted(
+        {
+            str(props["principalId"]).lower()
+            for props in ((raw.get("properties") or {}) for raw in assignments)
+            if props.get("principalId") and str(props.get("principalType") or "").lower() != "foreigngroup"
+        }
+    )
+    if not ids:
+        return {}, None
+    found = ctx.call(ctx.client("graph").existing, ids, operation=GRAPH_OPERATION)
+    if found is None:
+        return (
+            None,
+            f"{GRAPH_OPERATION} failed; telling deleted principals needs {GRAPH_PERMISSION} (see the report's errors)",
+        )
+    assert isinstance(found, dict)
+    return found, None
 
 
 def _incomplete(ctx: AzureContext, operation: str, permission: str) -> None:
@@ -103,8 +137,15 @@ def scope_level(scope: str) -> str:
 
 
 def principals_from_arm(
-    assignments: list[dict[str, Any]], roles: dict[str, RoleDefinition], subscription: str
+    assignments: list[dict[str, Any]],
+    roles: dict[str, RoleDefinition],
+    subscription: str,
+    *,
+    directory: dict[str, str] | None = None,
+    directory_error: str | None = None,
 ) -> Iterator[RbacPrincipal]:
+    """One principal per assigned object id. ``directory`` (object id -> type, from Microsoft
+    Graph) says which still exist; None leaves that unknown, with ``directory_error`` as the reason."""
     by_principal: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for raw in assignments:
         principal = (raw.get("properties") or {}).get("principalId")
@@ -112,14 +153,27 @@ def principals_from_arm(
             by_principal[str(principal).lower()].append(raw)
     for principal_id, raws in sorted(by_principal.items()):
         types = {str((r.get("properties") or {}).get("principalType") or "Unknown") for r in raws}
+        principal_type = types.pop() if len(types) == 1 else "Unknown"
         yield RbacPrincipal(
             uid=f"/subscriptions/{subscription}/providers/Microsoft.Authorization/principals/{principal_id}",
             name=principal_id,
             account=subscription,
             principal_id=principal_id,
-            principal_type=types.pop() if len(types) == 1 else "Unknown",
+            principal_type=principal_type,
             assignments=tuple(_assignment(r, roles) for r in raws),
+            **_directory_fields(principal_id, principal_type, directory, directory_error),
         )
+
+
+def _directory_fields(
+    principal_id: str, principal_type: str, directory: dict[str, str] | None, error: str | None
+) -> dict[str, Any]:
+    if principal_type.lower() == "foreigngroup":
+        return {"directory_error": "a foreign group belongs to another tenant's directory"}
+    if directory is None:
+        return {"directory_error": error or "Microsoft Graph was not asked"}
+    kind = directory.get(principal_id.lower())
+    return {"in_directory": kind is not None, "directory_type": kind}
 
 
 def _assignment(raw: dict[str, Any], roles: dict[str, RoleDefinition]) -> RoleAssignment:

@@ -213,9 +213,11 @@ class AzureClients:
         read_timeout: float = 60,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         breakers: Breakers | None = None,
+        graph_endpoint: str | None = None,
     ) -> None:
         self.credential = credential
         self.endpoint = endpoint
+        self.graph_endpoint = graph_endpoint  # Microsoft Graph (providers/azure/graph.py); None: not asked
         self.scope = f"{endpoint}/.default"
         self.max_response_bytes = max_response_bytes
         self.connection_timeout = connection_timeout
@@ -288,6 +290,15 @@ class AzureClients:
         client: Any = ARMPipelineClient(base_url=self.endpoint, policies=policies, transport=self._transport())
         return ArmJson(client, self.endpoint)
 
+    def graph(self) -> Any:
+        """Microsoft Graph's ``directoryObjects/getByIds`` (only when an endpoint is known)."""
+        from cspm.providers.azure.graph import graph_client
+
+        assert self.graph_endpoint is not None
+        return graph_client(
+            self.credential, self.graph_endpoint, self.retry_policy(), self._transport(), self._settings["user_agent"]
+        )
+
     def get(self, kind: str, subscription: str) -> Any:
         key = (kind, subscription)
         client = self._clients.get(key)
@@ -298,6 +309,8 @@ class AzureClients:
             if client is None:
                 if kind == "arm":
                     client = self.arm()
+                elif kind == "graph":
+                    client = self.graph()
                 else:
                     module, name, extra = CLIENT_KINDS[kind]
                     cls = getattr(importlib.import_module(module), name)

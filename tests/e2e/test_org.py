@@ -146,6 +146,9 @@ def organization() -> Iterator[Organization]:
     gate = AssumeRoleGate(server.faults.app)
     server.faults.app = gate  # moto <- gate <- the fault middleware (which answers moto's SageMaker gaps)
     try:
+        # moto keeps one state per process, and an earlier module in this worker (e.g. test_demo's
+        # in-process demo) may have left buckets in it: start from an empty account too.
+        reset_moto(server.url)
         orgs = boto3.client("organizations", region_name=REGION, endpoint_url=server.url)
         orgs.create_organization(FeatureSet="ALL")
         members = {

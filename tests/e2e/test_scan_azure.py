@@ -90,6 +90,7 @@ def principal_env(home: Path, base: str, cert: Path) -> dict[str, str]:
         AZURE_TENANT_ID=TENANT,
         AZURE_AUTHORITY_HOST=base,
         CSPM_AZURE_ARM_ENDPOINT=base,
+        CSPM_AZURE_GRAPH_ENDPOINT=base,  # the fake answers Graph's getByIds too
         REQUESTS_CA_BUNDLE=str(cert),
     )
 
@@ -185,7 +186,8 @@ def test_scan_reports_every_subscription_and_records_the_unreadable_one(
 
     assert fake.tokens_issued >= 1, "the service principal signed in at the fake authority"
     assert not fake.violations
-    assert all(method == "GET" for method, path in fake.requests if "/oauth2/" not in path)
+    assert all(method == "GET" for method, path in fake.requests if "/oauth2/" not in path and "/v1.0/" not in path)
+    assert ("POST", "/v1.0/directoryObjects/getByIds") in fake.requests  # the one read that is a POST
 
 
 def test_exit_codes_follow_fail_on_and_strict(arm: tuple[str, Path], tmp_path: Path) -> None:

@@ -59,6 +59,7 @@ from cspm.demo.azure import (
 )
 from cspm.demo.azure import SUBSCRIPTION as SUB
 from cspm.demo.fake_http import JsonApi
+from cspm.providers.azure.graph import NATIONAL_GRAPH
 
 __all__ = [
     "ARM",
@@ -108,6 +109,8 @@ __all__ = [
 SUB2 = "00000000-0000-0000-0000-000000000002"
 
 
+GRAPH = NATIONAL_GRAPH[ARM]  # where the provider asks Microsoft Graph when ARM is the public cloud's
+
 # ---------------------------------------------------------------------------------------------
 # Serving a fake without a socket
 # ---------------------------------------------------------------------------------------------
@@ -133,8 +136,9 @@ def mount(fake: JsonApi, url_pattern: re.Pattern[str]) -> Iterator[Any]:
 
 @contextmanager
 def mounted(fake: FakeArm) -> Iterator[Any]:
-    """Route https://management.azure.com (and nothing else) to ``fake``, with no socket."""
-    with mount(fake, re.compile(re.escape(ARM) + r"/.*")) as rsps:
+    """Route https://management.azure.com and Microsoft Graph (the public cloud's, which cspm
+    derives from that ARM endpoint) to ``fake`` (and nothing else), with no socket."""
+    with mount(fake, re.compile(f"(?:{re.escape(ARM)}|{re.escape(GRAPH)})/.*")) as rsps:
         yield rsps
 
 
@@ -253,10 +257,11 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def principals(
-    assignments: list[dict[str, Any]], definitions: Sequence[dict[str, Any]] = (), sub: str = SUB
+    assignments: list[dict[str, Any]], definitions: Sequence[dict[str, Any]] = (), sub: str = SUB, **directory: Any
 ) -> list[Any]:
-    """RBAC principal snapshots from documented ARM bodies, through the collector's own translation."""
+    """RBAC principal snapshots from documented ARM bodies, through the collector's own translation
+    (``directory=`` / ``directory_error=``: Microsoft Graph's answer, as the collector passes it)."""
     from cspm.providers.azure.authorization import principals_from_arm, role_definition_from_arm
 
     roles = {d.id: d for d in map(role_definition_from_arm, [*built_in_role_definitions(sub), *definitions])}
-    return list(principals_from_arm(assignments, roles, sub))
+    return list(principals_from_arm(assignments, roles, sub, **directory))

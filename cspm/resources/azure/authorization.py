@@ -92,6 +92,11 @@ class RbacPrincipal(Resource):
     # identities included) | ForeignGroup | Device | Unknown
     principal_type: str
     assignments: tuple[RoleAssignment, ...] = ()
+    # Whether Microsoft Graph still has the principal (directoryObjects/getByIds): None when it
+    # was not or could not be asked, and then ``directory_error`` says why.
+    in_directory: bool | None = None
+    directory_type: str | None = None  # user | group | servicePrincipal | … when found
+    directory_error: str | None = None
 
     @property
     def is_service_principal(self) -> bool:

@@ -150,12 +150,35 @@ CONDITION = (
             principal(("Cognitive Services OpenAI Contributor", ai_account_id("a"))),
             Status.PASS,
         ),
-        (rbac.principal_is_resolved, "service principal", principal(("Reader", SUB_SCOPE)), Status.PASS),
         (
             rbac.principal_is_resolved,
-            "unknown type",
+            "Graph has it",
+            principal(("Reader", SUB_SCOPE)).model_copy(update={"in_directory": True, "directory_type": "user"}),
+            Status.PASS,
+        ),
+        (
+            rbac.principal_is_resolved,
+            "Graph does not have it: deleted, though ARM still says ServicePrincipal",
+            principal(("Reader", SUB_SCOPE)).model_copy(update={"in_directory": False}),
+            Status.FAIL,
+        ),
+        (
+            rbac.principal_is_resolved,
+            "Graph not asked, ARM type known: cannot tell",
+            principal(("Reader", SUB_SCOPE)).model_copy(update={"directory_error": "Graph denied"}),
+            Status.ERROR,
+        ),
+        (
+            rbac.principal_is_resolved,
+            "unknown type, Graph not asked",
             principal(("Reader", SUB_SCOPE), principal_type="Unknown"),
             Status.FAIL,
+        ),
+        (
+            rbac.principal_is_resolved,
+            "foreign group",
+            principal(("Reader", SUB_SCOPE), principal_type="ForeignGroup"),
+            None,
         ),
     ],
 )
@@ -198,3 +221,19 @@ def test_unreadable_rbac_gives_error_for_every_check() -> None:
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
     assert {f.status for f in findings} == {Status.ERROR}
+
+
+def test_the_directory_lookup_decides_which_principals_exist() -> None:
+    """principals_from_arm with Graph's answer: found, missing, foreign group and not asked."""
+    raws = [
+        role_assignment("a", "Reader", SUB_SCOPE, principal_type="User"),
+        role_assignment("b", "Reader", SUB_SCOPE, principal_type="User"),
+        role_assignment("c", "Reader", SUB_SCOPE, principal_type="ForeignGroup"),
+    ]
+    found = {p.principal_id: p for p in principals(raws, directory={"a": "user"})}
+    assert (found["a"].in_directory, found["a"].directory_type) == (True, "user")
+    assert found["b"].in_directory is False
+    assert found["c"].in_directory is None and "another tenant" in (found["c"].directory_error or "")
+    unasked = {p.principal_id: p for p in principals(raws, directory_error="403 from Graph")}
+    assert unasked["a"].in_directory is None and unasked["a"].directory_error == "403 from Graph"
+    assert rbac.principal_is_resolved(unasked["a"]).status is Status.ERROR

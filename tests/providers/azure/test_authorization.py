@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from cspm.engine import evaluate
 from cspm.models import Status
 from cspm.providers import azure
@@ -64,15 +66,18 @@ def test_principals_group_their_assignments_with_resolved_roles() -> None:
     assert role is not None and role.custom and role.actions == ("*",) and dev.assignments[0].scope_level == "resource"
 
 
-def test_requests_per_subscription_are_two_whatever_the_principals() -> None:
-    fake = FakeArm()
-    fake.add_rbac(SUB, [role_assignment(f"p{i}", "Reader", SUB_SCOPE) for i in range(40)])
+@pytest.mark.parametrize("count", [40, 1001])
+def test_requests_per_subscription_are_two_plus_one_graph_lookup_per_thousand_principals(count: int) -> None:
+    fake = FakeArm(page_size=5000)  # one page of assignments: the Graph batches are what is counted
+    fake.add_rbac(SUB, [role_assignment(f"p{i}", "Reader", SUB_SCOPE) for i in range(count)])
     inventory, _ = collect_azure(fake, RbacPrincipal)
-    assert len(inventory.of_type(RbacPrincipal)) == 40
+    principals = inventory.of_type(RbacPrincipal)
+    assert len(principals) == count and all(p.in_directory for p in principals)
     paths = [p for _, p in fake.requests]
     assert paths == [
         f"{SUB_SCOPE}/providers/Microsoft.Authorization/roleAssignments",
         f"{SUB_SCOPE}/providers/Microsoft.Authorization/roleDefinitions",
+        *["/v1.0/directoryObjects/getByIds"] * (1 if count <= 1000 else 2),
     ]
     assert API_VERSION == "2022-04-01"
 
