@@ -267,10 +267,11 @@ def _not_known(model: IamModel, hierarchy: GcpIamHierarchy, member: str) -> Resu
     unresolved = sorted(model.unresolved_in_reach(member))
     if not missing and not unresolved:
         return None
-    parts = [*missing] + ([f"unresolved role(s) {', '.join(unresolved)} (iam.roles.get)"] if unresolved else [])
+    parts = [*missing] + ([f"unresolved role(s) {', '.join(unresolved[:5])} (iam.roles.get)"] if unresolved else [])
+    more = f"; and {len(parts) - 3} more (see evidence)" if len(parts) > 3 else ""
     return unknown(
-        "No escalation found in what was read, but " + "; ".join(parts) + ".",
-        evidence={"missing": missing, "unresolved_roles": unresolved},
+        "No escalation found in what was read, but " + "; ".join(parts[:3]) + more + ".",
+        evidence={"missing": missing[:50], "missing_count": len(missing), "unresolved_roles": unresolved[:50]},
     )
 
 

@@ -310,3 +310,12 @@ def test_the_job_evidence_names_the_account_it_becomes() -> None:
     assert result.evidence["holder"] == ADMIN_BOT and result.evidence["holds"][0] == "roles/owner"
     assert [s["method"] for s in result.evidence["path"]] == ["token"]
     assert "can act as" in result.message
+
+
+def test_many_unreadable_policies_give_one_short_message() -> None:
+    accounts: dict[str, tuple[tuple[str, tuple[str, ...]], ...] | None] = {f"sa{i}@p.iam": None for i in range(60)}
+    result = iam.principal_cannot_escalate_privileges(
+        _principal(ALICE), _hierarchy(("roles/viewer", (ALICE,)), sa_policies=accounts)
+    )
+    assert result.status is Status.ERROR and "and 57 more" in result.message and len(result.message) < 600
+    assert result.evidence["missing_count"] == 60 and len(result.evidence["missing"]) == 50
