@@ -198,6 +198,8 @@ class GcpClients:
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        # Answers that are the same for every project of a scan, read once (IAM role definitions).
+        self.shared: dict[str, Any] = {}
 
     def options(self) -> dict[str, Any]:
         """``timeout=`` and ``retry=`` for one google-cloud-storage call (a fresh retry budget)."""

@@ -166,11 +166,20 @@ def _service_account(ctx: GcpContext, iam: str, raw: dict[str, Any]) -> tuple[Gc
 
 
 def _role(ctx: GcpContext, iam: str, name: str) -> RoleDefinition:
+    """The role's definition; one read per scan (predefined and organization roles are the same
+    for every project), only answers the API gave are remembered."""
+    key = f"roles.get:{name}"
+    known = ctx.clients.shared.get(key)
+    if isinstance(known, RoleDefinition):
+        return known
     path = api_path(name)
     if path is None:
         return resolve(name, None, "not a role name")
     answer = ctx.rest_get(f"{iam}/{path}", params={"view": "FULL"}, operation="roles.get")
-    return resolve(name, answer, f"roles.get failed ({ROLE_PERMISSION}; the report's errors have the code)")
+    role = resolve(name, answer, f"roles.get failed ({ROLE_PERMISSION}; the report's errors have the code)")
+    if role.origin == "api":
+        ctx.clients.shared[key] = role
+    return role
 
 
 # ---------------------------------------------------------------------------------------------

@@ -204,3 +204,33 @@ def test_the_demo_project_shows_one_escalation_path() -> None:
     assert escalation["gained"][0] == "roles/editor" and escalation["reaches_admin"]
     jobs = _findings(inventory, "custom_job_service_account_cannot_reach_project_admin")
     assert {f.status for f in jobs.values()} == {Status.PASS}
+
+
+class _Clients:
+    def __init__(self) -> None:
+        self.shared: dict[str, object] = {}
+
+
+class _Context:
+    """The two members of GcpContext that reading a role uses."""
+
+    def __init__(self, answer: dict[str, object] | None) -> None:
+        self.clients = _Clients()
+        self.answer = answer
+        self.calls: list[str] = []
+
+    def rest_get(self, url: str, **_: object) -> dict[str, object] | None:
+        self.calls.append(url)
+        return self.answer
+
+
+def test_a_role_is_read_once_per_scan_and_only_answers_are_remembered() -> None:
+    from cspm.providers.gcp.iam import _role
+
+    ctx = _Context({"name": "roles/x", "includedPermissions": ["iam.serviceAccounts.actAs"]})
+    first, second = (_role(ctx, "https://iam", "roles/x") for _ in range(2))  # type: ignore[arg-type]
+    assert first == second and first.origin == "api" and ctx.calls == ["https://iam/v1/roles/x"]
+    failing = _Context(None)
+    for _ in range(2):
+        assert _role(failing, "https://iam", "roles/editor").origin == "snapshot"  # type: ignore[arg-type]
+    assert len(failing.calls) == 2  # a failed read is tried again by the next project
