@@ -102,8 +102,6 @@ def collect(ctx: GcpContext) -> Iterator[Resource]:
             f"projects.getIamPolicy failed; reading the project's IAM policy needs {POLICY_PERMISSION} "
             "(the report's errors have the code)",
         )
-    else:
-        yield from principals_from_policy(policy, ctx.project, inherited)
     iam = _endpoint("CSPM_GCP_IAM_ENDPOINT", IAM_ENDPOINT)
     accounts = ctx.rest_list(
         f"{iam}/v1/projects/{ctx.project}/serviceAccounts",
@@ -116,6 +114,8 @@ def collect(ctx: GcpContext) -> Iterator[Resource]:
     found = ctx.map(lambda raw: _service_account(ctx, iam, raw), valid)
     yield from (account for account, _ in found)
     sa_policies = tuple(p for _, p in found)
+    if policy is not None:
+        yield from principals_from_policy(policy, ctx.project, inherited, sa_policies)
     nodes = (project_node, *inherited)
     names = sorted({b.role for n in (*nodes, *sa_policies) for b in n.bindings or ()})
     roles = ctx.map(lambda name: _role(ctx, iam, name), names)
@@ -209,11 +209,20 @@ def _binding_grants(policy: dict[str, Any], source: str | None) -> Iterator[tupl
 
 
 def principals_from_policy(
-    policy: dict[str, Any], project: str, inherited: Sequence[NodePolicy] = ()
+    policy: dict[str, Any],
+    project: str,
+    inherited: Sequence[NodePolicy] = (),
+    account_policies: Sequence[NodePolicy] = (),
 ) -> list[GcpPrincipal]:
     """One principal per member of any binding of the project's policy or of a readable
-    ancestor's (``inherited``), with every binding that names it."""
+    ancestor's (``inherited``), with every binding that names it; members named only in a service
+    account's own policy (``account_policies``) are principals too, holding no project role (the
+    escalation check judges what they can do through those accounts)."""
     grants: dict[str, list[RoleGrant]] = {}
+    for node in account_policies:
+        for b in node.bindings or ():
+            for member in b.members:
+                grants.setdefault(member, [])
     for member, grant in _binding_grants(policy, None):
         grants.setdefault(member, []).append(grant)
     for node in inherited:

@@ -234,3 +234,20 @@ def test_a_role_is_read_once_per_scan_and_only_answers_are_remembered() -> None:
     for _ in range(2):
         assert _role(failing, "https://iam", "roles/editor").origin == "snapshot"  # type: ignore[arg-type]
     assert len(failing.calls) == 2  # a failed read is tried again by the next project
+
+
+def test_a_member_named_only_in_a_service_account_policy_is_a_judged_principal() -> None:
+    fake = _fake()
+    fake.iam_depth.sa_policies[DEPLOYER] = gcp_iam.policy(
+        ("roles/iam.serviceAccountTokenCreator", ["user:ext@example.com"])
+    )
+    inventory, _ = collect_gcp(fake, *PRODUCES)
+    ext = next(p for p in inventory.of_type(GcpPrincipal) if p.member == "user:ext@example.com")
+    assert ext.grants == ()  # no role on the project itself
+    found = _findings(inventory, "principal_cannot_escalate_privileges")["user:ext@example.com"]
+    assert found.status is Status.FAIL
+    step = found.evidence["escalations"][0]["path"][0]
+    assert (step["method"], step["to"]) == ("token", f"serviceAccount:{DEPLOYER}")
+    assert _findings(inventory, "principal_has_no_project_level_impersonation")["user:ext@example.com"].status is (
+        Status.PASS
+    )
