@@ -251,3 +251,44 @@ def test_a_member_named_only_in_a_service_account_policy_is_a_judged_principal()
     assert _findings(inventory, "principal_has_no_project_level_impersonation")["user:ext@example.com"].status is (
         Status.PASS
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({}, (f"projects/{PROJECT}",)),
+        (
+            {
+                "ancestor": [
+                    {"resourceId": {"type": "project", "id": PROJECT}},
+                    {"resourceId": {"type": "folder", "id": "1"}},
+                    {"resourceId": {"type": "organization", "id": "2"}},
+                ]
+            },
+            (f"projects/{PROJECT}", "folders/1", "organizations/2"),
+        ),
+        ({"ancestor": [{"resourceId": {"type": "folder", "id": "1"}}]}, None),  # must start at the project
+        ({"ancestor": [{"resourceId": {"type": "project", "id": PROJECT}}, {"resourceId": {"type": "x"}}]}, None),
+        ({"ancestor": ["junk"]}, None),
+    ],
+)
+def test_the_ancestry_answer_is_read_strictly(answer: dict[str, object], expected: tuple[str, ...] | None) -> None:
+    from cspm.providers.gcp.iam import ancestry_from_api
+
+    assert ancestry_from_api(answer, PROJECT) == expected
+
+
+def test_a_policy_answer_groups_members_by_role_and_condition() -> None:
+    from cspm.providers.gcp.iam import node_policy
+
+    raw = gcp_iam.policy(("roles/viewer", ["user:a@x", "user:b@x"]), ("roles/viewer", ["user:c@x"], UNTIL))
+    found = node_policy(FOLDER, raw, "unused")
+    assert found.bindings is not None
+    assert [(b.role, b.members, b.condition) for b in found.bindings] == [
+        ("roles/viewer", ("user:a@x", "user:b@x"), None),
+        ("roles/viewer", ("user:c@x",), UNTIL["expression"]),
+    ]
+    failed = node_policy(
+        FOLDER, None, "folders.getIamPolicy of folders/111 failed (resourcemanager.folders.getIamPolicy)"
+    )
+    assert failed.bindings is None and failed.error is not None and "resourcemanager.folders" in failed.error
