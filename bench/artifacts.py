@@ -10,6 +10,10 @@
    (MiB read per second of wall time), and the GetObject requests each run sent (the second,
    unchanged, must send none).
 
+``python -m bench.artifacts --huge-pickle-mb 400``: instead, one model loading one raw pickle of
+that size (a single bytes object: the worst case for picklescan, which lists opcodes with their
+arguments); the scan's peak RSS, which the pickle skeleton keeps flat.
+
 Goal: peak RSS under 300 MB whatever the artifact sizes (the bytes stream through bounded spools,
 inspections run one at a time). Exit status 1 with ``--strict`` when the goal is missed.
 """
@@ -91,12 +95,73 @@ def gets(url: str) -> int:
     return sum(n for r, n in request_counts(url).items() if r.service == "s3" and r.operation == "GetObject")
 
 
+def seed_huge_pickle(url: str, mb: int, tmp: str) -> int:
+    """One model loading a raw pickle of one ``mb`` MiB bytes object, uploaded from a file."""
+    size = mb * 2**20
+    path = Path(tmp) / "huge.pkl"
+    with path.open("wb") as out:
+        out.write(b"\x80\x04\x8e" + struct.pack("<Q", size))
+        chunk = os.urandom(2**20)
+        for _ in range(mb):
+            out.write(chunk)
+        out.write(b"\x94.")
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=url)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.upload_file(str(path), BUCKET, "huge/model.pkl")
+    boto3.client("sagemaker", region_name="us-east-1", endpoint_url=url).create_model(
+        ModelName="huge",
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/serve",
+        PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/huge/model.pkl"},
+    )
+    size = path.stat().st_size
+    path.unlink()
+    return size
+
+
+def huge_pickle(mb: int, strict: bool) -> int:
+    with (
+        moto_child() as url,
+        tempfile.TemporaryDirectory(prefix="cspm-bench-artifacts-") as tmp,
+        Launcher() as launcher,
+    ):
+        os.environ.update(scanner_env())
+        total = seed_huge_pickle(url, mb, tmp)
+        out = Path(tmp) / "huge"
+        argv = [
+            *cspm_command(),
+            *("scan", "aws", "--endpoint-url", url, "--region", "us-east-1", "--services", "sagemaker"),
+            *("--checks", "*.model_artifact_*", "--inspect-artifacts", "--artifact-max-mb", str(mb + 1), "--quiet"),
+            *("--output-dir", str(out)),
+        ]
+        measured = launcher.run(argv, scanner_env(), timeout=3600)
+        if measured.exit_code != 0:
+            print(measured.stderr_tail, file=sys.stderr)
+            return 1
+        report = json.loads((out / "report.json").read_text())
+    (artifact,) = report["artifacts"]
+    statuses = sorted({f["status"] for f in report["findings"]})
+    print(f"one raw pickle of {total / 2**20:.0f} MiB on moto, 127.0.0.1")
+    print("| wall s | CPU s | peak RSS MB | MiB read | problems | statuses |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {measured.wall_seconds:.1f} | {measured.cpu_seconds:.1f} | {measured.peak_rss_mb:.1f} "
+        f"| {artifact['bytes_read'] / 2**20:.0f} | {len(artifact['problems'])} | {', '.join(statuses)} |"
+    )
+    missed = measured.peak_rss_mb > GOAL_RSS_MB
+    if missed:
+        print(f"goal missed: peak RSS {measured.peak_rss_mb:.1f} MB")
+    return 1 if missed and strict else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--mb", type=int, default=50)
+    parser.add_argument("--huge-pickle-mb", type=int, default=0, metavar="MIB")
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
+    if args.huge_pickle_mb:
+        return huge_pickle(args.huge_pickle_mb, args.strict)
     size = args.mb * 2**20
     with (
         moto_child() as url,

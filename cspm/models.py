@@ -348,6 +348,8 @@ class ArtifactSignature(_Model):
     method: str | None = None
     identity: str | None = None
     detail: str | None = None
+    etag: str | None = None  # of the signature object, when read (added; optional)
+    verifier: str | None = None  # SHA-256 of the key / certificates / identity used (added; optional)
 
 
 class ArtifactEntry(_Model):

@@ -108,13 +108,16 @@ def azure_role(services: Sequence[str] = (), scopes: Sequence[str] = ()) -> dict
     }
 
 
-def gcp_role(services: Sequence[str] = ()) -> dict[str, Any]:
-    """A Google Cloud custom role granting exactly what ``cspm scan gcp`` reads."""
+def gcp_role(services: Sequence[str] = (), *, inspect_artifacts: bool = False) -> dict[str, Any]:
+    """A Google Cloud custom role granting exactly what ``cspm scan gcp`` reads; with
+    ``inspect_artifacts``, also listing and reading the objects Vertex AI models load."""
     from cspm.providers import gcp
 
     # Listing projects (projects.search) needs resourcemanager.projects.get, which the storage
     # collector declares: the GCP provider has nothing of its own to declare.
     permissions = _declared(gcp, services, ())
+    if inspect_artifacts:
+        permissions.update(gcp.ARTIFACT_PERMISSIONS)
     return {
         "title": GCP_ROLE_TITLE,
         "description": "Read-only access for the cspm posture scanner, derived from its collectors.",
@@ -152,14 +155,14 @@ CLOUDS: Final = ("aws", "azure", "gcp")
 
 def policy_for(cloud: str, services: Sequence[str] = (), *, inspect_artifacts: bool = False) -> dict[str, Any]:
     """``cspm permissions CLOUD``: the policy or role of ``cloud`` for ``services``."""
-    if inspect_artifacts and cloud != "aws":
-        raise UsageError("--inspect-artifacts reads model artifacts in S3: only with 'cspm permissions aws'")
+    if inspect_artifacts and cloud not in ("aws", "gcp"):
+        raise UsageError("--inspect-artifacts reads model artifacts in S3 and Cloud Storage: only with aws and gcp")
     if cloud == "aws":
         return aws_policy(services, inspect_artifacts=inspect_artifacts)
     if cloud == "azure":
         return azure_role(services)
     if cloud == "gcp":
-        return gcp_role(services)
+        return gcp_role(services, inspect_artifacts=inspect_artifacts)
     raise UsageError(f"unknown or unsupported cloud {cloud}; valid: {', '.join(CLOUDS)}")
 
 

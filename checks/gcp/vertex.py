@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.checks.gcp.storage import PUBLIC_ACCESS_PREVENTION, bucket_is_not_public
 from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.gcp.artifacts import GcsModelArtifact
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import (
     VertexCustomJob,
@@ -255,3 +257,70 @@ def model_artifact_bucket_is_not_public(model: VertexModel, buckets: Sequence[Gc
     if verdict.status is Status.PASS:
         return passed(f"The artifact bucket {name} is not public.", evidence=evidence)
     return unknown(f"The artifact bucket {name}: {verdict.message}", evidence=evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Model artifacts (--inspect-artifacts): the contents of the files in the model's artifactUri.
+# The reasoning is shared with AWS (cspm.artifacts.verdict); these are its thin GCP entries.
+# ---------------------------------------------------------------------------------------------
+
+_PICKLE_WARNING = "https://docs.python.org/3/library/pickle.html"
+_SAFETENSORS = "https://huggingface.co/docs/safetensors/index"
+_MODEL_SIGNING = "https://github.com/sigstore/model-transparency"
+
+
+@check(
+    title="Vertex AI model artifacts import no code known to be dangerous",
+    fail_title="Vertex AI model artifact runs code known to be dangerous when loaded",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.INTEGRITY,
+    remediation="Do not deploy the model. Find who wrote the objects under its artifactUri (Cloud Audit Logs "
+    "data access), rebuild it from trusted code and data, and store the weights as safetensors or ONNX.",
+    compliance={"nist-800-53-r5": ["SI-3", "SI-7", "SR-11"]},
+    attack=["AML.T0010.003", "AML.T0011.000", "AML.T0018"],
+    references=(_PICKLE_WARNING,),
+)
+def model_artifact_is_free_of_unsafe_code(model: VertexModel, artifacts: Sequence[GcsModelArtifact]) -> Result:
+    """A pickle-based model file runs the code it names when the serving container loads it: a
+    Vertex AI model whose artifactUri holds a pickle importing os.system, subprocess, eval or exec
+    hands the serving identity to whoever wrote the object. Read only with --inspect-artifacts:
+    pickle streams are scanned with picklescan (never unpickled), Keras files for Lambda layers,
+    SavedModels for file-system and Python ops."""
+    return free_of_unsafe_code(model, (), artifacts)
+
+
+@check(
+    title="Vertex AI model artifacts use a format that cannot carry code",
+    fail_title="Vertex AI model artifact is serialised with pickle",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Save the weights as safetensors (or ONNX or GGUF) instead of pickle, torch.save or joblib, "
+    "and serve them with a container that loads tensors only.",
+    compliance={"nist-800-53-r5": ["SI-7", "CM-7"]},
+    attack=["AML.T0010.003", "AML.T0011.000"],
+    references=(_PICKLE_WARNING, _SAFETENSORS),
+)
+def model_artifact_uses_safe_format(model: VertexModel, artifacts: Sequence[GcsModelArtifact]) -> Result:
+    """A pickle, joblib or PyTorch file (Vertex AI's prebuilt scikit-learn and XGBoost containers
+    load model.pkl and model.joblib) runs whatever the next writer of the object puts in it;
+    safetensors, ONNX and GGUF hold tensors only. Read only with --inspect-artifacts."""
+    return uses_safe_format(model, (), artifacts)
+
+
+@check(
+    title="Vertex AI model artifacts carry a model signature that verifies",
+    fail_title="Vertex AI model artifact signature is missing or does not verify",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Sign the model with OpenSSF Model Signing (model_signing sign) when it is produced, store "
+    "the signature next to each model file as <name>.sig, and verify it before deployment.",
+    compliance={"nist-800-53-r5": ["SI-7", "SI-7(6)", "SR-4"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+    references=(_MODEL_SIGNING,),
+)
+def model_artifact_signature_verifies(model: VertexModel, artifacts: Sequence[GcsModelArtifact]) -> Result:
+    """A signature binds the model files to who produced them: a file replaced in the bucket after
+    training no longer verifies. Read with --inspect-artifacts and a signing key, certificate chain
+    or Sigstore identity; under a signing policy (--require-signed-models all, or served: models
+    deployed to an endpoint) a model without a signature fails."""
+    return signature_verifies(model, (), artifacts, served=bool(model.deployed_to))

@@ -259,15 +259,24 @@ class _Walker:
         return "joblib" if name.endswith(".joblib") else "pickle"
 
     def _scan_pickle(self, f: IO[bytes], where: str) -> None:
+        """Scan the pickle stream(s) at ``f``'s position. picklescan lists a stream's opcodes in
+        memory with their arguments, so it scans a skeleton (:func:`pickle_skeleton`): the same
+        opcodes with every long argument replaced by a short placeholder, spooled to the
+        temporary directory. Memory stays flat whatever the size of the pickle."""
         from picklescan.scanner import SafetyLevel, scan_pickle_bytes
 
-        start = f.tell()
-        problem = _pickle_problem(f)
-        f.seek(start)
-        if problem:
-            self.problem(f"{where}: {problem}")
-        logging.getLogger("picklescan").disabled = True  # it logs each import at WARNING
-        found = scan_pickle_bytes(f, where)
+        skeleton: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, dir=self.tmpdir)  # noqa: SIM115
+        with skeleton:
+            cut = pickle_skeleton(f, skeleton)
+            if cut:
+                self.problem(f"{where}: {cut}")
+            skeleton.seek(0)
+            problem = _pickle_problem(skeleton)
+            if problem and not cut:
+                self.problem(f"{where}: {problem}")
+            skeleton.seek(0)
+            logging.getLogger("picklescan").disabled = True  # it logs each import at WARNING
+            found = scan_pickle_bytes(skeleton, where)
         for g in found.globals:
             item = Import(module=g.module, name=g.name, member=where)
             if g.safety is SafetyLevel.Dangerous:
@@ -467,6 +476,72 @@ def _pickle_problem(f: IO[bytes]) -> str | None:
             f.seek(-1, 1)
     except Exception as exc:  # pickletools raises ValueError, struct.error, UnicodeDecodeError ...
         return f"the pickle is truncated or corrupt ({type(exc).__name__}: {_short(exc)})"
+
+
+# Pickle arguments longer than this (BINBYTES, BINUNICODE, LONG4 ...) are not copied into the
+# skeleton picklescan scans: a placeholder of the same opcode stands in (names of imports are short).
+ELIDE_OVER: Final = 64 * 1024
+MAX_PICKLE_LINE: Final = MiB  # a protocol-0 argument line (GLOBAL, STRING ...) longer than this is corrupt
+# picklescan holds each opcode of a stream in a list (~130 bytes each): past this many the rest
+# of the stream is not scanned (a problem: ERROR unless what was scanned already decides a FAIL).
+MAX_PICKLE_OPCODES: Final = 1_000_000
+_OPCODES: Final = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
+_LENGTH: Final = {-2: ("<B", 1), -3: ("<i", 4), -4: ("<I", 4), -5: ("<Q", 8)}  # pickletools' TAKEN_FROM_ARGUMENT*
+
+
+def pickle_skeleton(f: IO[bytes], out: IO[bytes]) -> str | None:
+    """Copy the pickle stream(s) at ``f``'s position into ``out`` opcode by opcode (never
+    unpickling), with every length-prefixed argument longer than :data:`ELIDE_OVER` replaced by a
+    short placeholder of the same opcode and its bytes skipped, so memory is bounded by the
+    longest argument kept. A stream that stops mid-opcode (truncated, an unknown opcode) is
+    copied up to there, so parsing the skeleton reports it as the original would be. Returns a
+    problem when the stream is over :data:`MAX_PICKLE_OPCODES` (the skeleton stops there)."""
+    count = 0
+    while code := f.read(1):
+        count += 1
+        if count > MAX_PICKLE_OPCODES:
+            return f"more than {MAX_PICKLE_OPCODES:,} pickle opcodes: the rest was not scanned"
+        out.write(code)
+        op = _OPCODES.get(code)
+        if op is None or not _copy_argument(op, f, out):
+            return None  # not an opcode, or cut short: parsing the skeleton stops here too
+    return None
+
+
+def _copy_argument(op: pickletools.OpcodeInfo, f: IO[bytes], out: IO[bytes]) -> bool:
+    """Copy (or elide) the argument of ``op``; False when the stream ends inside it."""
+    arg = op.arg
+    if arg is None:
+        return True
+    if arg.n >= 0:
+        data = f.read(arg.n)
+        out.write(data)
+        return len(data) == arg.n
+    if arg.n == -1:  # up to a newline (two lines for GLOBAL and INST)
+        for _ in range(2 if arg.name == "stringnl_noescape_pair" else 1):
+            line = f.readline(MAX_PICKLE_LINE)
+            out.write(line)
+            if not line.endswith(b"\n"):
+                return False
+        return True
+    fmt, width = _LENGTH[arg.n]
+    prefix = f.read(width)
+    if len(prefix) < width:
+        out.write(prefix)
+        return False
+    (length,) = struct.unpack(fmt, prefix)
+    if length <= ELIDE_OVER:
+        data = f.read(max(length, 0))
+        out.write(prefix + data)
+        return 0 <= length == len(data)
+    left = _size(f) - f.tell()
+    f.seek(min(length, left), 1)
+    if left < length:  # truncated: the length stays, the bytes do not follow
+        out.write(prefix)
+        return False
+    placeholder = b"\x00" if op.name == "LONG4" else f"<{length} bytes not copied>".encode()
+    out.write(struct.pack(fmt, len(placeholder)) + placeholder)
+    return True
 
 
 def _npy_descr(f: IO[bytes]) -> str:

@@ -11,8 +11,8 @@ from cspm.errors import UsageError
 from cspm.registry import CheckSpec
 
 if TYPE_CHECKING:
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.artifacts.signatures import SigningPolicy
-    from cspm.providers.aws.artifacts import ArtifactSettings
 
 REQUIRE_CHOICES: Final = REQUIRE_SIGNED
 
@@ -52,8 +52,8 @@ def artifact_settings(
         if signing is not None:
             raise UsageError("the signing options verify model artifacts: add --inspect-artifacts")
         return None
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.artifacts.inspect import Limits, require_scanner
-    from cspm.providers.aws.artifacts import ArtifactSettings
 
     require_scanner()
     if signing is not None:
@@ -73,9 +73,15 @@ def artifact_settings(
 
 
 def signing_policy(
-    key: Path | None, certificates: list[Path] | None, identity: str | None, issuer: str | None, require: str
+    key: Path | None,
+    certificates: list[Path] | None,
+    identity: str | None,
+    issuer: str | None,
+    require: str,
+    trust_config: Path | None = None,
 ) -> SigningPolicy | None:
-    """The signing options as a policy; None when none is given. Exit 2 on a contradiction."""
+    """The signing options as a policy; None when none is given. Exit 2 on a contradiction, a
+    missing file, or a --sigstore-trust-config that is not a Sigstore ClientTrustConfig."""
     from cspm.artifacts.signatures import SigningPolicy
 
     if require not in REQUIRE_CHOICES:
@@ -88,6 +94,10 @@ def signing_policy(
             raise UsageError(f"{path}: no such file")
     if identity and not issuer:
         raise UsageError("--signing-identity needs --signing-issuer (the OIDC issuer of the identity)")
+    if trust_config is not None:
+        if not identity:
+            raise UsageError("--sigstore-trust-config applies to keyless signatures: add --signing-identity")
+        _check_trust_config(trust_config)
     if not modes and require == "none":
         return None
     return SigningPolicy(
@@ -96,4 +106,31 @@ def signing_policy(
         identity=identity,
         issuer=issuer,
         require=require,  # type: ignore[arg-type]
+        trust_config=str(trust_config) if trust_config else None,
     )
+
+
+TRUST_CONFIG_TYPE: Final = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
+MAX_TRUST_CONFIG_BYTES: Final = 4 * 2**20
+
+
+def _check_trust_config(path: Path) -> None:
+    """A readable JSON object whose mediaType is a Sigstore ClientTrustConfig (what
+    model_signing's verifier reads); parsed with :func:`cspm.inputs.parse_json`'s limits."""
+    from cspm.inputs import InputError, parse_json
+
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        raw = path.read_bytes()[: MAX_TRUST_CONFIG_BYTES + 1]
+        if len(raw) > MAX_TRUST_CONFIG_BYTES:
+            raise UsageError(f"{path}: larger than {MAX_TRUST_CONFIG_BYTES // 2**20} MiB: not a trust config")
+        value = parse_json(raw.decode("utf-8", "replace"), str(path))
+    except (OSError, InputError) as exc:
+        raise UsageError(f"{path}: not a Sigstore trust config ({exc})") from exc
+    media = value.get("mediaType") if isinstance(value, dict) else None
+    if media != TRUST_CONFIG_TYPE or not isinstance(value.get("trustedRoot"), dict):
+        raise UsageError(
+            f"{path}: not a Sigstore ClientTrustConfig (mediaType {TRUST_CONFIG_TYPE} with a trustedRoot); "
+            "a bare trusted_root.json goes in its trustedRoot"
+        )

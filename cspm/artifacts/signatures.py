@@ -4,9 +4,14 @@ Three modes, as the ``model-signing`` package implements them (the ``signing`` e
 
 - ``public_key``: an elliptic-curve public key (PEM); offline;
 - ``certificate_chain``: the certificates the signing certificate must chain to (PEM); offline;
-- ``identity`` (+ ``issuer``): Sigstore keyless; the signer's identity (e.g. an e-mail or a
-  workflow URI) and its OIDC issuer. Needs Sigstore's trust root and transparency log over the
-  network: where they cannot be reached, the signature is ``unverifiable`` (an ERROR), never valid.
+- ``identity`` (+ ``issuer``): Sigstore keyless; the identity policy: the signer's identity
+  (e.g. an e-mail or a workflow URI) and its OIDC issuer, both matched exactly against the
+  signing certificate. The trust root (Fulcio CAs, Rekor and CT log keys) comes from
+  ``trust_config`` (``--sigstore-trust-config``: a Sigstore ClientTrustConfig JSON file, as
+  ``sigstore`` and ``model_signing`` read it), and the bundle is then verified offline (its
+  transparency-log inclusion proof is in the bundle). Without it, Sigstore's production trust
+  root is fetched over the network (TUF); where it cannot be reached, the signature is
+  ``unverifiable`` (an ERROR), never valid.
 
 ``require``: the scan-wide signing policy. ``all``: every model that loads an artifact must have
 a verifying signature; ``served``: only models hosted by an InService endpoint. Under a policy a
@@ -15,8 +20,10 @@ missing signature is a FAIL; without one it decides nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, Literal
 
 from cspm.resources.artifacts import SignatureCheck
@@ -35,6 +42,7 @@ class SigningPolicy:
     identity: str | None = None
     issuer: str | None = None
     require: Requirement = "none"
+    trust_config: str | None = None  # Sigstore ClientTrustConfig JSON (keyless mode, offline)
 
     @property
     def method(self) -> str | None:
@@ -46,6 +54,19 @@ class SigningPolicy:
             return "sigstore"
         return None
 
+    def fingerprint(self) -> str:
+        """SHA-256 of what a verdict depends on: the method, the key or certificate files' bytes
+        (an unreadable file counts as its path), the identity and the issuer."""
+        digest = hashlib.sha256(f"{self.method}\0{self.identity}\0{self.issuer}".encode())
+        for path in (self.public_key, *self.certificate_chain, self.trust_config):
+            if path:
+                try:
+                    with open(path, "rb") as f:
+                        digest.update(f.read(MAX_SIGNATURE_BYTES))
+                except OSError:
+                    digest.update(path.encode())
+        return digest.hexdigest()
+
     def require_verifier(self) -> None:
         """Raise ModuleNotFoundError (the CLI names the 'signing' extra) when verifying is asked
         for and model_signing cannot be imported."""
@@ -56,6 +77,8 @@ class SigningPolicy:
 def verify(artifact_path: str, signature_path: str, signature_uri: str, policy: SigningPolicy) -> SignatureCheck:
     """Verify the signature of the file ``artifact_path``. Never raises for a bad signature."""
     base = {"signature_uri": signature_uri, "method": policy.method, "identity": policy.identity}
+    if policy.method == "sigstore" and not policy.trust_config:
+        log.info("keyless verification of %s fetches Sigstore's trust root (no --sigstore-trust-config)", signature_uri)
     if policy.method is None:
         return SignatureCheck(
             status="unverifiable",
@@ -72,7 +95,10 @@ def verify(artifact_path: str, signature_path: str, signature_uri: str, policy: 
         elif policy.certificate_chain:
             config = config.use_certificate_verifier(certificate_chain=list(policy.certificate_chain))
         else:
-            config = config.use_sigstore_verifier(identity=policy.identity or "", oidc_issuer=policy.issuer or "")
+            trust = Path(policy.trust_config) if policy.trust_config else None
+            config = config.use_sigstore_verifier(
+                identity=policy.identity or "", oidc_issuer=policy.issuer or "", trust_config=trust
+            )
     except Exception as exc:  # a bad key file, an unreachable Sigstore trust root: not a verdict
         return SignatureCheck(status="unverifiable", detail=f"cannot set up the verifier: {_short(exc)}", **base)
     try:

@@ -4,7 +4,7 @@
 None when they cannot be known (a model package it names was not collected). The artifact
 collector reads every URI of every resource of these types; the ``*model_artifact_*`` checks ask
 the same function which artifacts decide their verdict. Adding a resource type that loads model
-artifacts (Azure ML model assets, Vertex AI models) is one entry here, plus its three thin checks.
+artifacts (Azure ML model assets) is one entry here, plus its three thin checks.
 
 A URI ending in ``/`` is a prefix (a Bedrock imported model loads a folder of weights): the
 collector lists it and inspects each model file under it (:func:`is_prefix`, :func:`under`).
@@ -22,6 +22,7 @@ from typing import Final
 from cspm.resources.aws.bedrock import ImportedModel
 from cspm.resources.aws.sagemaker import Model, ModelPackage
 from cspm.resources.base import Resource
+from cspm.resources.gcp.vertex import VertexModel
 
 Packages = Mapping[str, ModelPackage]  # by ARN and by name, lower-cased
 
@@ -67,6 +68,13 @@ def _bedrock_imported_model(model: Resource, packages: Packages) -> tuple[str, .
     return (as_prefix(model.source_s3_uri),)
 
 
+def _vertex_model(model: Resource, packages: Packages) -> tuple[str, ...]:
+    """A Vertex AI model loads the folder ``artifactUri`` names (its own, not its versions');
+    a model without one (AutoML, a custom container with the weights baked in) loads none."""
+    assert isinstance(model, VertexModel)
+    return (as_prefix(model.artifact_uri),) if model.artifact_uri else ()
+
+
 def as_prefix(uri: str) -> str:
     """A Bedrock model source is a folder, with or without its trailing slash."""
     return uri if uri.endswith("/") else uri + "/"
@@ -86,6 +94,7 @@ SOURCES: Final[dict[str, Callable[[Resource, Packages], tuple[str, ...]]]] = {
     "aws.sagemaker.model": _sagemaker_model,
     "aws.sagemaker.model_package": _sagemaker_package,
     "aws.bedrock.imported_model": _bedrock_imported_model,
+    "gcp.vertex.model": _vertex_model,
 }
 
 

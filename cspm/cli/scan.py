@@ -40,6 +40,71 @@ from cspm.cli.options import (
 )
 from cspm.errors import UsageError
 
+# --inspect-artifacts and its options: one definition for every cloud that reads model artifacts.
+InspectArtifacts = Annotated[
+    bool,
+    typer.Option(
+        "--inspect-artifacts",
+        help="Read the model artifacts the models load (S3 GetObject, Cloud Storage object reads) and judge "
+        "their contents: unsafe pickle code, safe formats. Off by default.",
+    ),
+]
+ArtifactMaxMb = Annotated[
+    int,
+    typer.Option(
+        "--artifact-max-mb", min=1, metavar="MIB", help="With --inspect-artifacts: most MiB read per artifact [512]."
+    ),
+]
+ArtifactScanMaxMb = Annotated[
+    int,
+    typer.Option(
+        "--artifact-scan-max-mb", min=1, metavar="MIB", help="With --inspect-artifacts: most MiB read per scan [10240]."
+    ),
+]
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--signing-key",
+        metavar="FILE",
+        help="Verify model signatures (the .sig object next to each artifact) with this EC public key (PEM).",
+    ),
+]
+SigningCertificate = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--signing-certificate",
+        metavar="FILE",
+        help="Verify model signatures against this certificate chain (PEM; repeatable).",
+    ),
+]
+SigningIdentity = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
+    ),
+]
+SigstoreTrustConfig = Annotated[
+    Path | None,
+    typer.Option(
+        "--sigstore-trust-config",
+        metavar="FILE",
+        help="With --signing-identity: verify keyless signatures offline against this Sigstore "
+        "ClientTrustConfig (JSON) instead of fetching Sigstore's trust root.",
+    ),
+]
+SigningIssuer = Annotated[
+    str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
+]
+RequireSignedModels = Annotated[
+    str,
+    typer.Option(
+        "--require-signed-models",
+        metavar=one_of(REQUIRE_SIGNED),
+        help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
+        "a missing signature then fails [none].",
+    ),
+]
+
 AWS_WORKERS = 8
 AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
 
@@ -155,66 +220,15 @@ def scan_aws(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")
     ] = False,
-    inspect_artifacts: Annotated[
-        bool,
-        typer.Option(
-            "--inspect-artifacts",
-            help="Read the model artifacts the models load (s3:GetObject) and judge their contents: unsafe "
-            "pickle code, safe formats. Off by default.",
-        ),
-    ] = False,
-    artifact_max_mb: Annotated[
-        int,
-        typer.Option(
-            "--artifact-max-mb",
-            min=1,
-            metavar="MIB",
-            help="With --inspect-artifacts: most MiB read per artifact [512].",
-        ),
-    ] = 512,
-    artifact_scan_max_mb: Annotated[
-        int,
-        typer.Option(
-            "--artifact-scan-max-mb",
-            min=1,
-            metavar="MIB",
-            help="With --inspect-artifacts: most MiB read per scan [10240].",
-        ),
-    ] = 10240,
-    signing_key: Annotated[
-        Path | None,
-        typer.Option(
-            "--signing-key",
-            metavar="FILE",
-            help="Verify model signatures (the .sig object next to each artifact) with this EC public key (PEM).",
-        ),
-    ] = None,
-    signing_certificate: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--signing-certificate",
-            metavar="FILE",
-            help="Verify model signatures against this certificate chain (PEM; repeatable).",
-        ),
-    ] = None,
-    signing_identity: Annotated[
-        str | None,
-        typer.Option(
-            "--signing-identity", metavar="IDENTITY", help="Verify Sigstore keyless model signatures of this signer."
-        ),
-    ] = None,
-    signing_issuer: Annotated[
-        str | None, typer.Option("--signing-issuer", metavar="URL", help="The OIDC issuer of --signing-identity.")
-    ] = None,
-    require_signed_models: Annotated[
-        str,
-        typer.Option(
-            "--require-signed-models",
-            metavar=one_of(REQUIRE_SIGNED),
-            help="Signing policy: none, all (every model), served (models behind an InService endpoint); "
-            "a missing signature then fails [none].",
-        ),
-    ] = "none",
+    inspect_artifacts: InspectArtifacts = False,
+    artifact_max_mb: ArtifactMaxMb = 512,
+    artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    signing_key: SigningKey = None,
+    signing_certificate: SigningCertificate = None,
+    signing_identity: SigningIdentity = None,
+    signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
+    require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan an AWS account, or every account of an organization (--org): IAM, S3, VPC, SageMaker,
     Bedrock, AgentCore, Lambda, ECR, KMS and CloudTrail."""
@@ -264,7 +278,14 @@ def scan_aws(
             artifact_max_mb,
             artifact_scan_max_mb,
             store,
-            signing_policy(signing_key, signing_certificate, signing_identity, signing_issuer, require_signed_models),
+            signing_policy(
+                signing_key,
+                signing_certificate,
+                signing_identity,
+                signing_issuer,
+                require_signed_models,
+                sigstore_trust_config,
+            ),
         ),
     )
     options.validate()
@@ -392,6 +413,15 @@ def scan_gcp(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    inspect_artifacts: InspectArtifacts = False,
+    artifact_max_mb: ArtifactMaxMb = 512,
+    artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    signing_key: SigningKey = None,
+    signing_certificate: SigningCertificate = None,
+    signing_identity: SigningIdentity = None,
+    signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
+    require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan Google Cloud projects: Cloud Storage buckets, Vertex AI resources and project IAM.
 
@@ -399,6 +429,7 @@ def scan_gcp(
     GOOGLE_APPLICATION_CREDENTIALS, an attached service account). STORAGE_EMULATOR_HOST is honoured;
     CSPM_GCP_CRM_ENDPOINT sets the Resource Manager endpoint.
     """
+    from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
     from cspm.selection import split_csv
 
     out = output_options(
@@ -419,13 +450,27 @@ def scan_gcp(
     from cspm.providers.gcp.credentials import CRM_ENDPOINT
     from cspm.runner import run
 
-    selected = selection.apply("gcp", available_services=list(SERVICE_MODULES))
+    selected = select_checks(selection.apply("gcp", available_services=list(SERVICE_MODULES)), inspect_artifacts)
     options = GcpOptions(
         projects=tuple(split_csv(project)),
         organizations=tuple(split_csv(organization)),
         folders=tuple(split_csv(folder)),
         crm_endpoint=os.environ.get("CSPM_GCP_CRM_ENDPOINT") or CRM_ENDPOINT,
         max_response_bytes=max_response_mb * 2**20,
+        artifacts=artifact_settings(
+            inspect_artifacts,
+            artifact_max_mb,
+            artifact_scan_max_mb,
+            store,
+            signing_policy(
+                signing_key,
+                signing_certificate,
+                signing_identity,
+                signing_issuer,
+                require_signed_models,
+                sigstore_trust_config,
+            ),
+        ),
     )
     options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
     provider = GcpProvider(options)

@@ -260,6 +260,7 @@ def _simulated_member(cloud: str, directory: Path) -> Iterator[Member]:
     """Start the demo's Azure subscription or Google Cloud project (:mod:`cspm.demo.azure`,
     :mod:`cspm.demo.gcp`), point this process at it through the provider's documented settings,
     and connect the unmodified provider."""
+    from cspm.artifacts.options import select_checks
     from cspm.selection import Selection
 
     demo = importlib.import_module(f"cspm.demo.{cloud}")
@@ -270,7 +271,8 @@ def _simulated_member(cloud: str, directory: Path) -> Iterator[Member]:
         provider.connect()  # signs in at the fake, exactly as against the real cloud
         yield Member(
             provider,
-            Selection().apply(cloud, available_services=list(services)),
+            # The artifact checks (Vertex AI models' files) only where the provider reads them.
+            select_checks(Selection().apply(cloud, available_services=list(services)), _has_artifact_scanner()),
             f"{demo.DESCRIPTION} at {_address(simulated.url)}",
         )
 

@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from cspm.demo.fake_http import Simulated, serve
 from cspm.demo.gcp_iam import IamDepth, seed_demo
+from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
 
 if TYPE_CHECKING:
     from cspm.providers.gcp import GcpProvider
@@ -447,6 +448,7 @@ class FakeGcs:
     requests: list[tuple[str, str]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     tokens_issued: int = 0
+    objects: FakeObjects = field(default_factory=FakeObjects)  # object routes: cspm.demo.gcp_objects
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_bucket(
@@ -470,8 +472,8 @@ class FakeGcs:
         location = raw["name"].split("/")[3]
         self.vertex.setdefault((project, location, collection), []).append(raw)
 
-    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        """Answer one request: (HTTP status, JSON body)."""
+    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        """Answer one request: (HTTP status, JSON body, or a Raw object media answer)."""
         parsed = urlparse(url)
         path = unquote(parsed.path)
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
@@ -499,7 +501,7 @@ class FakeGcs:
             return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
         if path.startswith("/v1/"):
             return self._vertex(path, query)
-        return self._storage(path, query)
+        return self.objects.answer(path, query, headers) or self._storage(path, query)
 
     def _project_policy(self, project: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if f"getIamPolicy:{project}" in self.denied:
@@ -797,6 +799,11 @@ def _demo_vertex(fake: FakeGcs) -> None:
     ]
     for collection, raw in resources:
         fake.add_vertex(collection, raw, project=DEMO_PROJECT)
+    # What --inspect-artifacts reads: safetensors behind the private endpoint, and a pickle that
+    # runs os.system when loaded behind the public one (in the world-readable bucket).
+    fake.objects.put(MODELS_BUCKET, "fraud/v3/model.safetensors", safetensors_model(), kms_key=key)
+    fake.objects.put(MODELS_BUCKET, "fraud/v3/config.json", b'{"architecture": "mlp"}')
+    fake.objects.put(PUBLIC_BUCKET, "churn/model/model.pkl", MALICIOUS_PICKLE)
 
 
 def demo_environment(base: str, key_file: Path) -> dict[str, str]:
@@ -824,7 +831,13 @@ def simulated(directory: Path) -> Iterator[Simulated[FakeGcs]]:
 
 def demo_provider() -> GcpProvider:
     """The unmodified GCP provider, for the demo project; it finds the fake through the settings
-    of :func:`demo_environment` (imports the Google SDK)."""
+    of :func:`demo_environment` (imports the Google SDK). It inspects the Vertex AI models' files
+    (``--inspect-artifacts``) when picklescan is installed, as the AWS part of the demo does."""
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.providers.gcp import GcpOptions, GcpProvider
 
-    return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,)))
+    try:
+        import picklescan.scanner  # noqa: F401
+    except ImportError:
+        return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,)))
+    return GcpProvider(GcpOptions(projects=(DEMO_PROJECT,), artifacts=ArtifactSettings()))

@@ -332,7 +332,9 @@ class HistoryStore:
         with self._connect() as conn:
             for row in conn.execute(query):
                 data = dict(row.data)
-                if data.pop("type", None) != S3ModelArtifact.resource_type or data.get("error"):
+                # Any cloud's artifact (aws.artifacts..., gcp.artifacts...): the URI scheme keeps them
+                # apart; the collector re-types what it reuses (cspm.artifacts.collect).
+                if not str(data.pop("type", "")).endswith(".artifacts.model_artifact") or data.get("error"):
                     continue
                 data.pop("reused_from", None)
                 found[row.uri] = (row.scan_id, S3ModelArtifact.model_validate(data))  # newest wins

@@ -28,6 +28,12 @@ class SignatureCheck(Snapshot):
     method: str | None = None  # key | certificate | sigstore
     identity: str | None = None  # the signer the policy required
     detail: str | None = None
+    # The signature object's version tag (S3 ETag, GCS generation) when it was read: a reused
+    # verdict (--store) keeps its signature verdict only while this is unchanged.
+    etag: str | None = None
+    # SHA-256 of what the verdict was reached with (the key or certificates' bytes, the identity
+    # and issuer): a reused verdict keeps its signature verdict only under the same verifier.
+    verifier: str | None = None
 
 
 class ModelArtifact(Resource):

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspm.engine import CollectorUnit, UnitContext
 from cspm.errors import CredentialsError, ScanError, UsageError
@@ -32,7 +32,14 @@ from cspm.providers.gcp.credentials import CRM_ENDPOINT, default_credentials, li
 from cspm.providers.resilience import DEFAULT_MAX_RESPONSE_BYTES
 from cspm.resources.base import GLOBAL_REGION, Resource
 
+if TYPE_CHECKING:
+    from cspm.artifacts.collect import ArtifactSettings
+
 log = logging.getLogger(__name__)
+
+# --inspect-artifacts: the Cloud Storage objects Vertex AI models load (cspm.providers.gcp.artifacts).
+ARTIFACT_SERVICE = "artifacts"
+ARTIFACT_PERMISSIONS = ("storage.objects.get", "storage.objects.list")
 
 # Service name -> module. Explicit: a new collector is one line here.
 SERVICE_MODULES: dict[str, str] = {
@@ -64,6 +71,7 @@ class GcpOptions:
     organizations: tuple[str, ...] = ()  # every ACTIVE project under these (any depth)
     folders: tuple[str, ...] = ()
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
+    artifacts: ArtifactSettings | None = None  # --inspect-artifacts: read the models' objects
 
     def parents(self) -> list[str]:
         """``organizations/ID`` and ``folders/ID`` resource names; UsageError on a bad value."""
@@ -103,7 +111,10 @@ class GcpProvider:
         else:
             credentials, default_project = default_credentials()
         self._clients = GcpClients(
-            credentials, retry_deadline=self.options.retry_deadline, max_response_bytes=self.options.max_response_bytes
+            credentials,
+            retry_deadline=self.options.retry_deadline,
+            max_response_bytes=self.options.max_response_bytes,
+            read_objects=self.options.artifacts is not None,
         )
         if self.options.projects:
             self.projects = self.options.projects
@@ -196,7 +207,7 @@ class GcpProvider:
             ]
 
     def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
-        services = sorted({t.service() for t in resource_types})
+        services = sorted({t.service() for t in resource_types} - {ARTIFACT_SERVICE})
         unknown = [s for s in services if s not in SERVICE_MODULES]
         if unknown:
             raise ScanError(f"no GCP collector produces resources of service(s): {', '.join(unknown)}")
@@ -213,7 +224,36 @@ class GcpProvider:
                 )
                 for project in self.projects
             )
+        if any(t.service() == ARTIFACT_SERVICE for t in resource_types):
+            units.extend(self._artifact_units())
         return units
+
+    def _artifact_units(self) -> list[CollectorUnit]:
+        """One unit per project, in the second phase: the Cloud Storage artifacts its models load."""
+        from cspm.artifacts.collect import ScanBudget
+        from cspm.providers.gcp import artifacts
+
+        settings = self.options.artifacts
+        if settings is None:
+            raise ScanError("the model artifact checks read object contents: they run only with --inspect-artifacts")
+        spec = ServiceSpec(
+            name=ARTIFACT_SERVICE,
+            produces=(artifacts.GcsModelArtifact,),
+            regional=False,
+            permissions=ARTIFACT_PERMISSIONS,
+            collect=partial(artifacts.collect, settings=settings, budget=ScanBudget(settings.max_scan_bytes)),
+        )
+        return [
+            CollectorUnit(
+                account=project,
+                region=GLOBAL_REGION,
+                service=ARTIFACT_SERVICE,
+                produces=spec.produces,
+                run=partial(self._run, spec),
+                phase=1,
+            )
+            for project in self.projects
+        ]
 
     def _run(self, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
         assert self._clients is not None

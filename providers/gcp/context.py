@@ -18,9 +18,10 @@ checked (:mod:`cspm.providers.bounded_http`); the breaker of each (project, "glo
 stops calling after 5 server faults in a row (:class:`GcpContext`, via ``SdkContext``).
 
 Every request goes through :class:`ReadOnlySession`, which refuses any HTTP method but GET and
-HEAD before it is sent, with a few exceptions, reads that Google defines as POSTs: Resource
-Manager's ``projects.getIamPolicy`` (``POST /v3/projects/{id}:getIamPolicy``, its body only asks
-for policy version 3), ``folders.getIamPolicy`` / ``organizations.getIamPolicy`` (v3),
+HEAD before it is sent, and Cloud Storage object media reads (``alt=media``) unless the scan was
+asked to ``--inspect-artifacts``, with a few exceptions, reads that Google defines as POSTs:
+Resource Manager's ``projects.getIamPolicy`` (``POST /v3/projects/{id}:getIamPolicy``, its body
+only asks for policy version 3), ``folders.getIamPolicy`` / ``organizations.getIamPolicy`` (v3),
 ``projects.getAncestry`` (v1) and IAM's ``serviceAccounts.getIamPolicy``. The path must match
 :data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
 or any other POST is refused. Token refreshes use google-auth's own separate session.
@@ -91,13 +92,28 @@ def is_read(method: str, url: str) -> bool:
     return method.upper() == "POST" and any(p.fullmatch(path) for p in READ_ONLY_POSTS)
 
 
+def reads_object_contents(url: str, params: Any = None) -> bool:
+    """A Cloud Storage media read (``alt=media``): the contents of an object, not its metadata."""
+    query = urlsplit(url).query
+    if "alt=media" in query.split("&"):
+        return True
+    return isinstance(params, dict) and params.get("alt") == "media"
+
+
 class ReadOnlySession(AuthorizedSession):
     """google-auth's authorized session that refuses every method but GET and HEAD (and the
-    read-only POSTs of :func:`is_read`)."""
+    read-only POSTs of :func:`is_read`), and object media reads unless ``read_objects``
+    (``--inspect-artifacts``)."""
+
+    read_objects: bool = False
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if not is_read(method, url):
             raise ReadOnlyViolation(f"refusing to send {method.upper()} {url.split('?', maxsplit=1)[0]}")
+        if not self.read_objects and reads_object_contents(url, kwargs.get("params")):
+            raise ReadOnlyViolation(
+                f"refusing to read object contents {url.split('?', maxsplit=1)[0]} without --inspect-artifacts"
+            )
         return super().request(method, url, *args, **kwargs)
 
 
@@ -190,10 +206,13 @@ class GcpClients:
         retry_deadline: float | None = 30.0,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         breakers: Breakers | None = None,
+        read_objects: bool = False,
     ) -> None:
         os.environ.setdefault(*_NO_BUCKET_METADATA_FETCH)
         self.credentials = credentials
-        self.session = bounded_http.bound(ReadOnlySession(credentials), limit=max_response_bytes)
+        session = ReadOnlySession(credentials)
+        session.read_objects = read_objects  # object media reads: only with --inspect-artifacts
+        self.session = bounded_http.bound(session, limit=max_response_bytes)
         self.retry_deadline = retry_deadline
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
         self._clients: dict[tuple[str, str], Any] = {}

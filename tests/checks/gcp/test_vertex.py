@@ -123,3 +123,93 @@ def test_model_artifact_bucket_is_not_public(case: str, uri: str | None, buckets
         ]
     result = vertex.model_artifact_bucket_is_not_public(_make(VertexModel, artifact_uri=uri), buckets)
     assert result.status is expected, f"{case}: {result.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# model_artifact_* (--inspect-artifacts): the shared reasoning (cspm.artifacts.verdict) on the
+# files under a Vertex AI model's artifactUri folder
+# ---------------------------------------------------------------------------------------------
+
+FOLDER = "gs://ml-models/fraud/v3/"
+
+
+def _gcs(name: str = "model.safetensors", **fields: Any) -> Any:
+    from cspm.resources.gcp.artifacts import GcsModelArtifact
+
+    uri = FOLDER + name
+    kind = "pickle" if name.endswith(".pkl") else "safetensors"
+    base: dict[str, Any] = {
+        "uid": f"//storage.googleapis.com/projects/_/buckets/ml-models/objects/fraud/v3/{name}",
+        "name": uri,
+        "account": "ml-project",
+        "uri": uri,
+        "sha256": "ab" * 32,
+        "format": kind,
+        "members": ((f"fraud/v3/{name}", kind),),
+        "dangerous": (),
+        "scanners": {"picklescan": "1.0.5"},
+    }
+    return GcsModelArtifact(**(base | fields))
+
+
+def _system() -> Any:
+    from cspm.resources.artifacts import ImportFound
+
+    return ImportFound(module="os", name="system", member="fraud/v3/model.pkl")
+
+
+def _folder_error() -> Any:
+    from cspm.resources.gcp.artifacts import GcsModelArtifact
+
+    return GcsModelArtifact(uid="//x", name=FOLDER, account="ml-project", uri=FOLDER,
+                            error="objects.list failed (see errors)")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "uri", "artifacts", "unsafe", "fmt"),
+    [
+        ("safetensors", FOLDER, lambda: (_gcs(),), Status.PASS, Status.PASS),
+        ("folder without its slash", FOLDER[:-1], lambda: (_gcs(),), Status.PASS, Status.PASS),
+        ("pickle importing os.system", FOLDER, lambda: (_gcs("model.pkl", dangerous=(_system(),)),), Status.FAIL,
+         Status.FAIL),
+        ("pickle without dangerous imports", FOLDER, lambda: (_gcs("model.pkl"),), Status.PASS, Status.FAIL),
+        ("bucket of another project, denied", FOLDER, lambda: (_folder_error(),), Status.ERROR, Status.ERROR),
+        ("changed while read (412)", FOLDER, lambda: (_gcs(sha256=None, members=(), dangerous=None, format=None,
+                                                           error="the media read failed (see errors)"),),
+         Status.ERROR, Status.ERROR),
+        ("not inspected", FOLDER, lambda: (), Status.ERROR, Status.ERROR),
+        ("no artifactUri", None, lambda: (), None, None),
+    ],
+)  # fmt: skip
+def test_model_artifact_checks(case: str, uri: str | None, artifacts: Any, unsafe: Status, fmt: Status) -> None:
+    model = _make(VertexModel, artifact_uri=uri)
+    found = artifacts()
+    result = vertex.model_artifact_is_free_of_unsafe_code(model, found)
+    assert result.status is unsafe, f"{case}: {result.message}"
+    assert vertex.model_artifact_uses_safe_format(model, found).status is fmt, case
+    if unsafe is Status.FAIL:
+        assert result.evidence["artifacts"][0]["dangerous_imports"][0]["name"] == "system"
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "policy", "deployed", "expected"),
+    [
+        ("verified", "verified", "all", (), Status.PASS),
+        ("does not verify", "invalid", "all", (), Status.FAIL),
+        ("absent under 'all'", "absent", "all", (), Status.FAIL),
+        ("absent under 'served', deployed", "absent", "served", ("projects/1/locations/l/endpoints/e",), Status.FAIL),
+        ("absent under 'served', not deployed", "absent", "served", (), None),
+        ("unverifiable", "unverifiable", "all", (), Status.ERROR),
+        ("not looked at", None, None, (), None),
+    ],
+)
+def test_model_artifact_signature_verifies(
+    case: str, status: str | None, policy: str | None, deployed: tuple[str, ...], expected: Status | None
+) -> None:
+    from cspm.resources.artifacts import SignatureCheck
+
+    signature = None if status is None else SignatureCheck(status=status, method="key", detail="why")
+    found = (_gcs(signing_policy=policy, signature=signature),)
+    model = _make(VertexModel, artifact_uri=FOLDER, deployed_to=deployed)
+    result = vertex.model_artifact_signature_verifies(model, found)
+    assert result.status is expected, f"{case}: {result.message}"
