@@ -729,9 +729,9 @@ def build_report(
 def _lineage(
     provider: Provider, checks: Sequence[CheckSpec], inventory: Inventory
 ) -> tuple[LineageGraph | None, Coverage | None]:
-    """The AI lineage graph of an AWS scan and what the scan covered, so that unresolved
-    references say why (None, None for other clouds)."""
-    if "aws" not in provider.name.split("+"):
+    """The AI lineage graph of an AWS, Azure or GCP scan and what the scan covered, so that
+    unresolved references say why (None, None for another provider)."""
+    if not {"aws", "azure", "gcp"} & set(provider.name.split("+")):
         return None, None
     planned = plan_types(checks)
     coverage = Coverage(

@@ -109,7 +109,7 @@ FUNCTION = "aws.lambda.function"  # a Lambda function an agent invokes
 # The resources whose references make a bucket, key, repository or storage account part of an AI
 # supply chain (Azure's handlers are in cspm.lineage_azure, Bedrock's in cspm.lineage_bedrock).
 BEDROCK_TYPE_PREFIXES = ("aws.bedrock.", "aws.bedrock_agentcore.")
-AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, *BEDROCK_TYPE_PREFIXES, "azure.ml.", "azure.cognitiveservices.")
+AI_TYPE_PREFIXES = (AI_TYPE_PREFIX, *BEDROCK_TYPE_PREFIXES, "azure.ml.", "azure.cognitiveservices.", "gcp.vertex.")
 
 READS = "reads"  # job -> training / processing input
 WRITES = "writes"  # job -> output path
@@ -133,12 +133,24 @@ INVOKES = "invokes"  # Bedrock agent (action group, orchestration) -> Lambda fun
 BASED_ON = "based_on"  # Bedrock customization job / custom model -> the base model
 
 # Resource types whose FAILs the severity rule raises, and the checks it leaves alone.
-RAISABLE_TYPES = frozenset({BUCKET, KEY, REPOSITORY, "azure.storage.account", "azure.keyvault.vault"})
-LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.")
+RAISABLE_TYPES = frozenset(
+    {
+        BUCKET,
+        KEY,
+        REPOSITORY,
+        "azure.storage.account",
+        "azure.storage.container",
+        "azure.keyvault.vault",
+        "gcp.storage.bucket",
+    }
+)
+LINEAGE_CHECKS = ("aws.lineage.", "azure.lineage.", "gcp.lineage.")
 # Intermediate nodes the rule looks through to find the AI resource that uses a bucket, key or
 # repository: a prefix (job -> prefix -> bucket), an image (model -> image -> repository) and a
 # bucket (job -> prefix -> bucket -> key).
-_THROUGH = frozenset({PREFIX, IMAGE, BUCKET})
+# Azure: a blob path (model -> path -> container) and a container (path -> container -> account).
+# GCP: a gs:// prefix (model -> prefix -> bucket).
+_THROUGH = frozenset({PREFIX, IMAGE, BUCKET, "azure.storage.path", "azure.storage.container", "gcp.storage.prefix"})
 _RAISED = {Severity.LOW: Severity.MEDIUM, Severity.MEDIUM: Severity.HIGH, Severity.HIGH: Severity.CRITICAL}
 
 _LABELS = {
@@ -162,6 +174,10 @@ _LABELS = {
     KNOWLEDGE_BASE: ("knowledge base", "Bedrock knowledge bases"),
     AGENT_RUNTIME: ("AgentCore runtime", "AgentCore runtimes"),
     FUNCTION: ("function", "Lambda functions"),
+    "azure.ml.job": ("job", "Azure ML jobs"),
+    "azure.ml.model": ("model", "Azure ML model versions"),
+    "azure.ml.data_asset": ("data asset", "Azure ML data asset versions"),
+    "azure.storage.container": ("container", "blob containers"),
 }
 _ARN_KINDS = {
     MODEL: "model",
@@ -362,6 +378,8 @@ class _Builder:
         self.jobs: list[TrainingJob] = []
         self.functions: dict[str, LambdaFunction] = {}
         self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
+        self.gcp: list[Resource] = []  # Google Cloud snapshots, indexed by cspm.lineage_gcp on first use
+        self.gcp_index: Any = None
         self.handlers = _handlers()
         for resource in resources:
             self._index(resource)
@@ -369,6 +387,8 @@ class _Builder:
     def _index(self, r: Resource) -> None:
         if r.cloud() == "azure":
             self.azure[r.uid.lower()] = r
+        elif r.cloud() == "gcp":
+            self.gcp.append(r)
         if isinstance(r, S3Bucket):
             self.buckets[r.name] = r
         elif isinstance(r, IamRole):
@@ -785,12 +805,13 @@ _HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
 @functools.cache
 def _handlers() -> dict[str, Callable[[_Builder, Resource], None]]:
     """The handlers of every AI resource type: SageMaker's here, Bedrock's and AgentCore's in
-    :mod:`cspm.lineage_bedrock`, Azure's in :mod:`cspm.lineage_azure` (both build on this module,
-    so they are imported on first use)."""
+    :mod:`cspm.lineage_bedrock`, Azure's in :mod:`cspm.lineage_azure`, Google Cloud's in
+    :mod:`cspm.lineage_gcp` (they build on this module, so they are imported on first use)."""
     from cspm.lineage_azure import HANDLERS as AZURE
     from cspm.lineage_bedrock import HANDLERS as BEDROCK
+    from cspm.lineage_gcp import HANDLERS as GCP
 
-    return {**_HANDLERS, **BEDROCK, **AZURE}
+    return {**_HANDLERS, **BEDROCK, **AZURE, **GCP}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1153,9 +1174,9 @@ def annotate(lineage: Lineage, findings: Iterable[Finding]) -> Lineage:
 
 
 _INVENTORY: Mapping[str, tuple[str, ...]] = {
-    "models": (MODEL,),
-    "endpoints": (ENDPOINT,),
-    "training_jobs": (TRAINING_JOB,),
+    "models": (MODEL, "gcp.vertex.model"),
+    "endpoints": (ENDPOINT, "gcp.vertex.endpoint"),
+    "training_jobs": (TRAINING_JOB, "gcp.vertex.custom_job", "gcp.vertex.training_pipeline"),
     "processing_jobs": (PROCESSING_JOB,),
     "notebooks": (NOTEBOOK,),
     "registries": (MODEL_PACKAGE_GROUP,),

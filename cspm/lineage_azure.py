@@ -8,6 +8,10 @@ only says which fields of the Azure snapshots are references::
     ML workspace ─stores_in→ default storage account;  ─secrets_in→ key vault;  ─runs_as→ identity
     AI Foundry project ─in_hub→ hub
     online endpoint ─in_workspace→ workspace;  ─loads→ model asset ─in_registry→ registry;  ─runs_as→ identity
+    model asset (a version) ─loads→ blob path ─in_container→ container ─in_account→ storage account
+    model asset ─trained_by→ job ─reads→ blob path | data asset ─stores_in→ blob path;  job ─writes→ blob path
+    job ─runs_as→ its identity (a principal by object id, the compute's identity, the AML token, the user)
+    model asset / data asset / job ─in_workspace→ workspace
 
 A managed identity is the ``azure.authorization.principal`` of its object id when RBAC was read
 (so its roles are one hop away), else a synthetic node. A reference the scan cannot resolve keeps
@@ -18,13 +22,17 @@ have, a storage account or registry outside the scan, a type that was not collec
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cspm.lineage import ENCRYPTED_BY, HOSTS, LOADS, RUNS_AS
+from cspm.lineage import ENCRYPTED_BY, HOSTS, LOADS, READS, RUNS_AS, TRAINED_BY, WRITES
 from cspm.resources.azure.cognitiveservices import AiDeployment, AiServicesAccount
 from cspm.resources.azure.identity import ManagedIdentity
 from cspm.resources.azure.ml import MlOnlineEndpoint, MlWorkspace
+from cspm.resources.azure.ml_assets import BlobLocation, JobIo, MlDataAsset, MlJob, MlModel
+from cspm.resources.azure.storage import StorageContainer
 from cspm.resources.base import Resource
 
 if TYPE_CHECKING:
@@ -38,6 +46,11 @@ FOUNDATION_MODEL = "azure.cognitiveservices.model"  # a model an AI Services dep
 ML_MODEL = "azure.ml.model"  # a model asset an online deployment loads (synthetic)
 REGISTRY = "azure.ml.registry"
 WORKSPACE = "azure.ml.workspace"
+JOB = "azure.ml.job"
+DATA_ASSET = "azure.ml.data_asset"
+CONTAINER = "azure.storage.container"
+BLOB_PATH = "azure.storage.path"  # a blob or prefix in a container (synthetic node; id = its https URI)
+IDENTITY = "azure.identity"  # an identity a job runs as that is not a known principal (synthetic)
 AI_TYPE_PREFIXES = ("azure.ml.", "azure.cognitiveservices.")
 
 FILTERED_BY = "filtered_by"  # AI Services deployment -> RAI policy
@@ -46,6 +59,8 @@ IN_WORKSPACE = "in_workspace"  # online endpoint -> workspace
 IN_HUB = "in_hub"  # AI Foundry project -> hub
 IN_REGISTRY = "in_registry"  # model asset -> ML registry
 SECRETS_IN = "secrets_in"  # workspace -> the key vault holding its secrets
+IN_CONTAINER = "in_container"  # blob path -> container
+IN_ACCOUNT = "in_account"  # container -> storage account
 
 _REGISTRY_MODEL = re.compile(r"^azureml://registries/(?P<registry>[^/]+)/models/(?P<model>[^/]+)", re.IGNORECASE)
 
@@ -69,15 +84,17 @@ def _subscription_of(resource_id: str) -> str | None:
     return parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else None
 
 
-def _identity(b: _Builder, referrer: Resource, identity: ManagedIdentity) -> None:
+def _identity(
+    b: _Builder, referrer: Resource, identity: ManagedIdentity, api_field: str = "identity.principalId"
+) -> None:
     for principal_id in identity.principal_ids:
         node = f"/subscriptions/{referrer.account}/providers/Microsoft.Authorization/principals/{principal_id.lower()}"
         found = b.azure.get(node.lower())
         if found is not None:
-            b._edge(referrer.uid, b._resource_node(found), RUNS_AS, "identity.principalId")
+            b._edge(referrer.uid, b._resource_node(found), RUNS_AS, api_field)
         else:  # RBAC not read, or the identity holds no role here: the identity is still the one it runs as
             b._node(node, PRINCIPAL, principal_id, referrer.account, None)
-            b._edge(referrer.uid, node, RUNS_AS, "identity.principalId")
+            b._edge(referrer.uid, node, RUNS_AS, api_field)
 
 
 def _ai_account(b: _Builder, account: Resource) -> None:
@@ -140,10 +157,20 @@ def _online_endpoint(b: _Builder, endpoint: Resource) -> None:
     _identity(b, endpoint, endpoint.identity)
     _resolved_or_missing(b, endpoint, endpoint.workspace_id, WORKSPACE, IN_WORKSPACE, "workspaces/onlineEndpoints")
     for deployment in endpoint.deployments or ():
-        if deployment.model:
-            b._node(deployment.model, ML_MODEL, deployment.model.split("/models/")[-1], endpoint.account, None)
-            b._edge(endpoint.uid, deployment.model, LOADS, f"deployments/{deployment.name}/properties.model")
-            _model_registry(b, deployment.model)
+        if not deployment.model:
+            continue
+        api_field = f"deployments/{deployment.name}/properties.model"
+        found = b.azure.get(deployment.model.lower())
+        if found is not None:
+            b._edge(endpoint.uid, b._resource_node(found), LOADS, api_field)
+            continue
+        b._node(deployment.model, ML_MODEL, deployment.model.split("/models/")[-1], endpoint.account, None)
+        reason = None
+        if deployment.model.lower().startswith("/subscriptions/"):  # a workspace model asset version
+            what = f"model {deployment.model.split('/models/')[-1].replace('/versions/', ':')}"
+            reason = b.coverage.missing(ML_MODEL, what, (_subscription_of(deployment.model), None), endpoint)
+        b._edge(endpoint.uid, deployment.model, LOADS, api_field, reason)
+        _model_registry(b, deployment.model)
 
 
 def _model_registry(b: _Builder, model: str) -> None:
@@ -169,9 +196,168 @@ def _registry_named(b: _Builder, name: str) -> Resource | None:
     return None
 
 
+# -- Azure ML assets and jobs -----------------------------------------------------------------
+
+_CONTAINERS_LOCK = threading.Lock()
+_CONTAINERS: weakref.WeakKeyDictionary[_Builder, dict[tuple[str, str], Resource]] = weakref.WeakKeyDictionary()
+_ASSET_REF = re.compile(r"^azureml:(?P<name>[^:/]+):(?P<version>[^:/]+)$", re.IGNORECASE)
+
+
+def _containers(b: _Builder) -> dict[tuple[str, str], Resource]:
+    """The scan's blob containers by (account name, container name), built once per graph."""
+    index = _CONTAINERS.get(b)
+    if index is None:
+        index = {(r.storage_account.lower(), r.name): r for r in b.azure.values() if isinstance(r, StorageContainer)}
+        _CONTAINERS[b] = index
+    return index
+
+
+def _blob(
+    b: _Builder, referrer: Resource, location: BlobLocation, relation: str, api_field: str, why: str | None = None
+) -> None:
+    """referrer ─relation→ blob path ─in_container→ container (─in_account→ account when held)."""
+    path = b._node(location.blob_uri, BLOB_PATH, location.blob_uri, None, None)
+    found = _containers(b).get((location.account, location.container))
+    if found is not None:
+        container = b._resource_node(found)
+        b._edge(referrer.uid, path, relation, api_field, why)
+        b._edge(path, container, IN_CONTAINER, "the container of the blob URI")
+        assert isinstance(found, StorageContainer)
+        _resolved_or_missing(b, found, found.storage_account_id, STORAGE_ACCOUNT, IN_ACCOUNT, "storageAccount")
+        return
+    container_id = (
+        location.container_id() or f"https://{location.account}.blob.{location.endpoint}/{location.container}"
+    )
+    b._node(container_id, CONTAINER, f"{location.account}/{location.container}", location.subscription, None)
+    reason = why or _container_missing(b, referrer, location)
+    b._edge(referrer.uid, path, relation, api_field, reason)
+    b._edge(path, container_id, IN_CONTAINER, "the container of the blob URI", reason)
+
+
+def _container_missing(b: _Builder, referrer: Resource, location: BlobLocation) -> str:
+    what = f"container {location.container} of storage account {location.account}"
+    known_account = any(
+        r.resource_type == STORAGE_ACCOUNT and r.name.lower() == location.account for r in b.azure.values()
+    )
+    if location.subscription is None and not known_account:
+        collected = b.coverage.collected
+        if collected is None or CONTAINER in collected:
+            return f"{what} is not in this scan: the account is in a subscription not scanned, or deleted"
+    return b.coverage.missing(CONTAINER, what, (location.subscription, None), referrer)
+
+
+def _uri(
+    b: _Builder,
+    referrer: Resource,
+    uri: str,
+    location: BlobLocation | None,
+    why: str | None,
+    relation: str,
+    api_field: str,
+) -> None:
+    """A URI of an asset or job: a blob path (or, for a job's artifact store, its container: the
+    path is not in ARM), another asset, or an unresolved reference."""
+    if location is not None:
+        _blob(b, referrer, location, relation, api_field)
+        return
+    if _data_asset_ref(b, referrer, uri, relation, api_field):
+        return
+    b._node(uri, BLOB_PATH, uri, None, None)
+    b._edge(referrer.uid, uri, relation, api_field, why or f"{uri} cannot be resolved")
+
+
+def _data_asset_ref(b: _Builder, referrer: Resource, uri: str, relation: str, api_field: str) -> bool:
+    """A job input naming a data asset (its ARM id or ``azureml:name:version``)."""
+    workspace = getattr(referrer, "workspace_id", "")
+    short = _ASSET_REF.match(uri)
+    target = f"{workspace}/data/{short['name']}/versions/{short['version']}" if short else uri
+    if "/data/" not in target.lower() or not target.lower().startswith("/subscriptions/"):
+        return False
+    found = b.azure.get(target.lower())
+    if found is not None:
+        b._edge(referrer.uid, b._resource_node(found), relation, api_field)
+        return True
+    b._node(target, DATA_ASSET, target.split("/data/")[-1].replace("/versions/", ":"), referrer.account, None)
+    what = f"data asset {target.split('/data/')[-1].replace('/versions/', ':')}"
+    reason = b.coverage.missing(DATA_ASSET, what, (_subscription_of(target), None), referrer)
+    b._edge(referrer.uid, target, relation, api_field, reason)
+    return True
+
+
+def _job_io(b: _Builder, job: MlJob, entries: tuple[JobIo, ...], relation: str, kind: str) -> None:
+    for io in entries:
+        _uri(b, job, io.uri, io.location, io.unresolved, relation, f"properties.{kind}.{io.name}.uri")
+
+
+def _job(b: _Builder, job: Resource) -> None:
+    assert isinstance(job, MlJob)
+    _resolved_or_missing(b, job, job.workspace_id, WORKSPACE, IN_WORKSPACE, "workspaces/jobs")
+    _job_io(b, job, job.inputs, READS, "inputs")
+    _job_io(b, job, job.outputs, WRITES, "outputs")
+    _job_identity(b, job)
+
+
+def _job_identity(b: _Builder, job: MlJob) -> None:
+    """The identity the job runs as (``properties.identity``): a principal when ARM names its
+    object id, else a synthetic node saying which identity it is."""
+    kind = job.identity_type.lower()
+    if kind == "managed" and job.identity_object_id:
+        identity = ManagedIdentity(type="UserAssigned", user_assigned_principals=(job.identity_object_id,))
+        _identity(b, job, identity, "properties.identity.objectId")
+        return
+    if kind == "managed" and job.identity_resource_id:
+        node, name = job.identity_resource_id, job.identity_resource_id.rsplit("/", 1)[-1]
+    elif kind == "amltoken":
+        node, name = f"{job.workspace_id}/identities/amltoken", "AML token"
+    elif kind == "useridentity":
+        node, name = f"user:{job.created_by or 'unknown'}", f"the submitting user ({job.created_by or 'unknown'})"
+    else:  # Managed without ids, or not set: the compute's managed identity
+        compute = job.compute_id or f"{job.workspace_id}/computes/serverless"
+        node, name = f"{compute}/identity", f"identity of compute {compute.rsplit('/', 1)[-1]}"
+    b._node(node, IDENTITY, name, job.account, None)
+    b._edge(job.uid, node, RUNS_AS, f"properties.identity ({job.identity_type})")
+
+
+def _ml_model(b: _Builder, model: Resource) -> None:
+    assert isinstance(model, MlModel)
+    _resolved_or_missing(b, model, model.workspace_id, WORKSPACE, IN_WORKSPACE, "workspaces/models")
+    if model.model_uri:
+        _uri(b, model, model.model_uri, model.artifact, model.artifact_unresolved, LOADS, "properties.modelUri")
+    if model.job_name:
+        _trained_by(b, model, model.job_name)
+
+
+def _trained_by(b: _Builder, model: MlModel, job_name: str) -> None:
+    job_id = f"{model.workspace_id}/jobs/{job_name}"
+    found = b.azure.get(job_id.lower())
+    api_field = "properties.jobName"
+    if found is not None:
+        b._edge(model.uid, b._resource_node(found), TRAINED_BY, api_field)
+        return
+    b._node(job_id, JOB, job_name, model.account, None)
+    workspace = b.azure.get(model.workspace_id.lower())
+    if isinstance(workspace, MlWorkspace) and workspace.jobs_capped:
+        reason = f"job {job_name} was not found among the workspace's jobs (the listing stopped at its cap)"
+    else:
+        reason = b.coverage.missing(JOB, f"job {job_name}", (model.account, None), model)
+        if reason.endswith("was not found (deleted, or not readable)"):
+            reason = f"job {job_name} was not found (deleted or archived)"
+    b._edge(model.uid, job_id, TRAINED_BY, api_field, reason)
+
+
+def _data_asset(b: _Builder, asset: Resource) -> None:
+    assert isinstance(asset, MlDataAsset)
+    _resolved_or_missing(b, asset, asset.workspace_id, WORKSPACE, IN_WORKSPACE, "workspaces/data")
+    if asset.data_uri:
+        _uri(b, asset, asset.data_uri, asset.location, asset.unresolved, STORES_IN, "properties.dataUri")
+
+
 HANDLERS: dict[str, Callable[[_Builder, Resource], None]] = {
     "azure.cognitiveservices.account": _ai_account,
     "azure.cognitiveservices.deployment": _ai_deployment,
     "azure.ml.workspace": _workspace,
     "azure.ml.online_endpoint": _online_endpoint,
+    JOB: _job,
+    ML_MODEL: _ml_model,
+    DATA_ASSET: _data_asset,
 }

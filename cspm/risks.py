@@ -56,6 +56,7 @@ from cspm.lineage import (
     SERVES,
     TRAINED_BY,
     TRAINING_JOB,
+    WRITES,
     label,
     parse_s3_uri,
 )
@@ -127,7 +128,29 @@ UNGUARDED_AGENT_ADMIN = "aws.lineage.unguarded_agent_tools_cannot_reach_admin"
 KB_DATA_WRITABLE = "aws.lineage.agent_knowledge_base_data_is_not_broadly_writable"
 PROVISIONED_DATA_WRITABLE = "aws.lineage.provisioned_model_training_data_is_not_broadly_writable"
 UNSAFE_ARTIFACT = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
+GCP_UNSAFE_ARTIFACT = "gcp.vertex.model_artifact_is_free_of_unsafe_code"
+GCP_MODEL = "gcp.vertex.model"
 PICKLED_ARTIFACT = "aws.sagemaker.model_artifact_uses_safe_format"
+# Google Cloud (cspm.lineage_gcp): public buckets behind Vertex AI jobs, models and endpoints.
+GCS_BUCKET = "gcp.storage.bucket"
+GCS_PUBLIC_BUCKET = "gcp.storage.bucket_is_not_public"
+GCP_ENDPOINT = "gcp.vertex.endpoint"
+GCP_JOBS = ("gcp.vertex.custom_job", "gcp.vertex.training_pipeline")
+GCP_DATASET = "gcp.vertex.dataset"
+GCP_JOB_CHECKS = (
+    "gcp.lineage.custom_job_output_is_in_private_bucket",
+    "gcp.lineage.training_pipeline_data_is_in_private_bucket",
+)
+GCP_PRINCIPAL = "gcp.iam.principal"
+GCP_HOLDS_ROLES = "holds_roles"  # service account -> its member of the project's IAM policy
+GCP_ADMIN_CHECKS = (
+    "gcp.iam.service_account_has_no_admin_role",
+    "gcp.iam.default_compute_service_account_has_no_basic_role",
+)
+GCP_ENDPOINT_CHECKS = (
+    "gcp.lineage.endpoint_models_come_from_private_buckets",
+    "gcp.lineage.endpoint_model_artifacts_are_versioned",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,9 +227,9 @@ def served_chains(graph: Graph, model_id: str) -> list[list[LineageEdge]]:
 
 def impact_of(graph: Graph, node_id: str) -> str:
     node = graph.nodes.get(node_id)
-    if node is not None and node.type in (ENDPOINT, PROVISIONED_THROUGHPUT):
+    if node is not None and node.type in (ENDPOINT, PROVISIONED_THROUGHPUT, GCP_ENDPOINT):
         return "endpoint" if node.status in (None, "InService") else "idle_endpoint"
-    return "training_job" if node is not None and node.type == TRAINING_JOB else "model"
+    return "training_job" if node is not None and node.type in (TRAINING_JOB, *GCP_JOBS) else "model"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,14 +319,52 @@ def _readers(graph: Graph, bucket_id: str, job_type: str = TRAINING_JOB) -> list
     return [c for c in chains if graph.type(c[-1].source) == job_type]
 
 
+def _gcp_readers(graph: Graph, bucket_id: str) -> list[list[LineageEdge]]:
+    """bucket ← in_bucket ← prefix ← reads/writes ← Vertex AI job (or through a dataset to the
+    pipeline that trains on it): a job's data and its base output directory, where the model lands."""
+    chains = [[e] for e in graph.referrers(bucket_id, IN_BUCKET)] + [[]]
+    found = []
+    for chain in chains:
+        head = chain[-1].source if chain else bucket_id
+        for use in graph.referrers(head, READS, WRITES):
+            if graph.type(use.source) == GCP_DATASET:
+                found += [[*chain, use, r] for r in graph.referrers(use.source, READS)]
+            else:
+                found.append([*chain, use])
+    return [c for c in found if graph.type(c[-1].source) in GCP_JOBS]
+
+
+def _public_gcs_buckets(graph: Graph) -> dict[str, tuple[str, list[Finding]]]:
+    out = {}
+    for node in graph.of_type(GCS_BUCKET):
+        public = graph.failing(node.id, GCS_PUBLIC_BUCKET)
+        if public:
+            out[node.id] = ("internet", public)
+    return out
+
+
 def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
-    for bucket_id, (exposure, findings) in sorted(_data_buckets(graph, TRAINING_JOB, DATA_WRITABLE).items()):
+    """SageMaker: training job ─reads→ data; Google Cloud: custom job / training pipeline ─reads or
+    writes→ data and model output (cspm.lineage_gcp). Then model ─trained_by→ job, served by an endpoint."""
+    yield from _untrusted_training_data(
+        graph, _data_buckets(graph, TRAINING_JOB, DATA_WRITABLE), _readers, (DATA_WRITABLE,)
+    )
+    yield from _untrusted_training_data(graph, _public_gcs_buckets(graph), _gcp_readers, GCP_JOB_CHECKS)
+
+
+def _untrusted_training_data(
+    graph: Graph,
+    buckets: dict[str, tuple[str, list[Finding]]],
+    readers: Callable[[Graph, str], list[list[LineageEdge]]],
+    job_checks: Sequence[str],
+) -> Iterator[Candidate]:
+    for bucket_id, (exposure, findings) in sorted(buckets.items()):
         bucket = graph.name(bucket_id)
         what = "Public training data" if exposure == "internet" else "Broadly writable training data"
-        fix = graph.first(bucket_id, PUBLIC_BUCKET) or findings[0]
-        for read in _readers(graph, bucket_id):
+        fix = graph.first(bucket_id, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET) or findings[0]
+        for read in readers(graph, bucket_id):
             job_id = read[-1].source
-            job_findings = graph.failing(job_id, DATA_WRITABLE)
+            job_findings = graph.failing(job_id, *job_checks)
             models = graph.walk_back(job_id, (TRAINED_BY,))
             for model_chain in models:
                 for served in served_chains(graph, model_chain[0].source) if model_chain else [[]]:
@@ -489,6 +550,32 @@ def find_admin_role_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
                     fix=fix,
                     action=_action(graph, fix),
                 )
+    yield from _gcp_admin_behind_endpoint(graph)
+
+
+def _gcp_admin_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
+    """Google Cloud: endpoint ─runs_as→ service account ─holds_roles→ principal whose project roles
+    are admin or basic ones (``gcp.iam.*`` FAIL): the prediction container acts with them."""
+    for principal in graph.of_type(GCP_PRINCIPAL):
+        findings = graph.failing(principal.id, *GCP_ADMIN_CHECKS)
+        if not findings:
+            continue
+        for holds in graph.referrers(principal.id, GCP_HOLDS_ROLES):
+            for runs_as in graph.referrers(holds.source, RUNS_AS):
+                if graph.type(runs_as.source) != GCP_ENDPOINT:
+                    continue
+                edges = [runs_as, holds]
+                yield Candidate(
+                    title=f"Endpoint {graph.name(runs_as.source)} serves predictions as service account "
+                    f"{graph.name(holds.source)}, which holds administrator or basic roles on the project",
+                    nodes=path_nodes(runs_as.source, edges),
+                    edges=edges,
+                    triggers=list(findings),
+                    exposure="invokers",
+                    impact="admin",
+                    fix=findings[0],
+                    action=_action(graph, findings[0]),
+                )
 
 
 def find_admin_role_on_internet_notebook(graph: Graph) -> Iterator[Candidate]:
@@ -567,13 +654,13 @@ def find_unsafe_artifact_in_production(graph: Graph) -> Iterator[Candidate]:
         if not artifact.dangerous_imports:
             continue
         buckets = [e.target for e in graph.targets(artifact.id, IN_BUCKET)]
-        public = any(graph.failing(b, PUBLIC_BUCKET) for b in buckets)
+        public = any(graph.failing(b, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET) for b in buckets)
         for loads in graph.referrers(artifact.id, LOADS):
-            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT)
-            if graph.type(loads.source) != MODEL or not unsafe:
+            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT, GCP_UNSAFE_ARTIFACT)
+            if graph.type(loads.source) not in (MODEL, GCP_MODEL) or not unsafe:
                 continue
-            for served in served_chains(graph, loads.source):
-                if not served or graph.type(served[-1].source) != ENDPOINT:
+            for served in served_chains(graph, loads.source):  # GCP: the endpoint hosts the model itself
+                if not served or graph.type(served[-1].source) not in (ENDPOINT, GCP_ENDPOINT):
                     continue  # not in production: the model's own finding says enough
                 edges = [loads, *served]
                 nodes = path_nodes(artifact.id, edges)
@@ -601,7 +688,18 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "untrusted_training_data",
         "Public or broadly writable training data → training job → model → endpoint",
-        frozenset({PUBLIC_BUCKET, DATA_WRITABLE, "aws.s3.bucket_blocks_public_access", TRAINING_ROLE_ADMIN, ARTIFACTS}),
+        frozenset(
+            {
+                PUBLIC_BUCKET,
+                DATA_WRITABLE,
+                "aws.s3.bucket_blocks_public_access",
+                TRAINING_ROLE_ADMIN,
+                ARTIFACTS,
+                GCS_PUBLIC_BUCKET,
+                *GCP_JOB_CHECKS,
+                *GCP_ENDPOINT_CHECKS,
+            }
+        ),
         find_untrusted_training_data,
     ),
     RiskKind(
@@ -613,7 +711,7 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "admin_role_behind_endpoint",
         "An endpoint serves a model whose execution role is, or can escalate to, an administrator",
-        frozenset({*ADMIN_CHECKS, MODEL_IMAGES, ARTIFACTS}),
+        frozenset({*ADMIN_CHECKS, MODEL_IMAGES, ARTIFACTS, *GCP_ADMIN_CHECKS, *GCP_ENDPOINT_CHECKS}),
         find_admin_role_behind_endpoint,
     ),
     RiskKind(
@@ -643,7 +741,18 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "unsafe_artifact_in_production",
         "An endpoint serves a model whose artifact imports code known to be dangerous when loaded",
-        frozenset({UNSAFE_ARTIFACT, PICKLED_ARTIFACT, PUBLIC_BUCKET, ARTIFACTS}),
+        frozenset(
+            {
+                UNSAFE_ARTIFACT,
+                PICKLED_ARTIFACT,
+                PUBLIC_BUCKET,
+                ARTIFACTS,
+                GCP_UNSAFE_ARTIFACT,
+                "gcp.vertex.model_artifact_uses_safe_format",
+                GCS_PUBLIC_BUCKET,
+                *GCP_ENDPOINT_CHECKS,
+            }
+        ),
         find_unsafe_artifact_in_production,
     ),
 )
@@ -724,7 +833,7 @@ def find_risks(lineage: Lineage, findings: Sequence[Finding], kinds: Sequence[Ri
 
 def risks_of(report: ScanReport) -> list[Risk] | None:
     """The report's risks, computed from its lineage and findings; None without a lineage
-    (a report of Azure or GCP alone, or of a cspm before the lineage section)."""
+    (a report of a cspm before the lineage section, or of a cloud without one)."""
     if report.lineage is None:
         return None
     return find_risks(report.lineage, report.findings)

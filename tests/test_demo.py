@@ -50,6 +50,7 @@ REAL_LOOKING_SETTINGS = {
     "GOOGLE_CLOUD_PROJECT": "someones-real-project",
     "STORAGE_EMULATOR_HOST": "http://127.0.0.1:1",
     "CSPM_GCP_VERTEX_ENDPOINT": "http://127.0.0.1:1",
+    "CSPM_GCP_NOTEBOOKS_ENDPOINT": "http://127.0.0.1:1",
     "CSPM_GCP_CRM_ENDPOINT": "http://127.0.0.1:1",
     "CSPM_GCP_IAM_ENDPOINT": "http://127.0.0.1:1",
     "CLOUDSDK_CONFIG": "/nonexistent/gcloud",
@@ -302,7 +303,7 @@ def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
     legacy administrator role behind internet-reachable notebooks and endpoints, lead the risks."""
     _, report, _ = demo_run
     names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
-    risks = report["risks"]
+    risks = [r for r in report["risks"] if r["provider"] == "aws"]  # GCP's: test_demo_gcp_lineage_…
     top = [(r["kind"], names.get(r["path"]["nodes"][0]), names.get(r["path"]["nodes"][-1])) for r in risks[:5]]
     # the Bedrock model fine-tuned on the same public bucket (95) ranks with the SageMaker one; then
     # the paths to the legacy administrator tie at 90 (the staging endpoints, the ops copilot's
@@ -333,6 +334,40 @@ def test_demo_risks_rank_the_public_data_path_and_the_admin_role_first(
     assert all(r["score"] <= risks[4]["score"] for r in risks[5:])
     uids = {f["uid"] for f in report["findings"]}
     assert all(set(r["findings"]) <= uids and r["findings"] for r in risks)
+
+
+def test_demo_gcp_lineage_shows_the_public_bucket_chain(demo_run: tuple[Any, dict[str, Any], float]) -> None:
+    """GCP's chain: public training bucket → custom job (default compute service account) → model
+    → endpoint, deployed at 0 % of the traffic; its risk, and the endpoint's lineage findings."""
+    _, report, _ = demo_run
+    names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
+    gcp_risks = [r for r in report["risks"] if r["provider"] == "gcp"]
+    paths = {tuple(names[n] for n in r["path"]["nodes"]) for r in gcp_risks if r["kind"] == "untrusted_training_data"}
+    assert (
+        demo_gcp.PUBLIC_BUCKET,
+        f"gs://{demo_gcp.PUBLIC_BUCKET}/churn-v2/",
+        "train-churn-v2",
+        "churn-model-v2",
+        "churn-public",
+    ) in paths
+    [admin] = [r for r in gcp_risks if r["kind"] == "admin_role_behind_endpoint"]  # the compute account: Editor
+    assert [names[n] for n in admin["path"]["nodes"]][:2] == [
+        "churn-public",
+        f"{demo_gcp.DEMO_PROJECT_NUMBER}-compute@developer.gserviceaccount.com",
+    ]
+    edges = report["lineage"]["edges"]
+    job = next(n for n, name in names.items() if name == "train-churn-v2")
+    [runs_as] = [e for e in edges if e["source"] == job and e["relation"] == "runs_as"]
+    assert names[runs_as["target"]] == f"{demo_gcp.DEMO_PROJECT_NUMBER}-compute@developer.gserviceaccount.com"
+    assert any(e["relation"] == "hosts" and "(0% of traffic)" in e["api_field"] for e in edges)
+    verdicts = {
+        (f["check_id"], f["resource_uid"].rsplit("/", 1)[-1]): f["status"]
+        for f in report["findings"]
+        if f["check_id"].startswith("gcp.lineage.")
+    }
+    assert verdicts[("gcp.lineage.endpoint_models_come_from_private_buckets", "churn-public")] == "FAIL"
+    assert verdicts[("gcp.lineage.endpoint_models_come_from_private_buckets", "fraud-psc")] == "PASS"
+    assert verdicts[("gcp.lineage.custom_job_output_is_in_private_bucket", "train-churn-v2")] == "FAIL"
 
 
 def test_demo_risks_include_the_bedrock_model_trained_on_public_data(
@@ -385,10 +420,13 @@ def test_demo_risks_include_the_unsafe_pickle_behind_fraud_detection_prod(
     if not report.get("artifacts"):
         pytest.skip("picklescan is not installed: the demo reads no artifact")
     names = {n["id"]: n["name"] for n in report["lineage"]["nodes"]}
-    unsafe = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production"]
+    unsafe = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production" and r["provider"] == "aws"]
     assert [[names.get(n, n) for n in r["path"]["nodes"]][1:] for r in unsafe] == [
         ["fraud-detection-model-v3", "fraud-detection-prod-config", "fraud-detection-prod"]
     ]
+    gcp = [r for r in report["risks"] if r["kind"] == "unsafe_artifact_in_production" and r["provider"] == "gcp"]
+    assert [[names.get(n, n) for n in r["path"]["nodes"]][1:] for r in gcp] == [["churn-model", "churn-public"]]
+    assert gcp[0]["fix"]["check_id"] == "gcp.vertex.model_artifact_is_free_of_unsafe_code"
     (risk,) = unsafe
     assert risk["fix"]["check_id"] == "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
     assert names[risk["fix"]["resource_uid"]] == "fraud-detection-model-v3"
@@ -706,8 +744,10 @@ def test_demo_lineage_tree_marks_the_unsafe_artifact(demo_run: tuple[Any, dict[s
 
     _, report, _ = demo_run
     lineage = Lineage.model_validate(report["lineage"])
-    unsafe = [n for n in lineage.nodes if n.dangerous_imports]
+    unsafe = [n for n in lineage.nodes if n.dangerous_imports and n.type.startswith("aws.")]
     assert {n.name.split("/")[3] for n in unsafe} == {"fraud-detection"}  # the production model's artifact
+    gcp = [n.name for n in lineage.nodes if n.dangerous_imports and n.type.startswith("gcp.")]
+    assert gcp == [f"gs://{demo_gcp.PUBLIC_BUCKET}/churn/model/model.pkl"]  # the GCP churn model's pickle
     assert unsafe[0].dangerous_imports == [f"{os.system.__module__}.system"] and unsafe[0].sha256
     tree = render_tree(lineage, width=400)
     assert f"⚠ unsafe code: {os.system.__module__}.system" in tree

@@ -830,10 +830,10 @@ def test_refresh_after_muting_updates_nodes_and_inventory() -> None:
 
 
 def test_reports_of_other_clouds_have_no_lineage() -> None:
-    class Azure(_Provider):
-        name = "azure"
+    class Other(_Provider):  # AWS, Azure and GCP all have one (tests/test_lineage_gcp.py for GCP)
+        name = "other"
 
-    report = scan(Azure([]), [], workers=1)
+    report = scan(Other([]), [], workers=1)
     assert report.lineage is None and report.summary.ai_inventory is None
     assert "lineage" in json.loads(report.to_json())  # present as null: additive and optional
 

@@ -1,5 +1,6 @@
-"""Vertex AI checks: private endpoints, customer-managed keys, and the network, identity and
-shell access of custom training jobs, and the exposure of model artifact buckets.
+"""Vertex AI checks: private endpoints, customer-managed keys (on every model version too), and
+the network, identity and shell access of custom training jobs, the exposure of model artifact
+buckets, and feature stores' keys and online serving endpoints.
 
 Google's generative-AI security best practices: ``gcp-genai``. CIS GCP has no Vertex AI item.
 Defender for Cloud's GCP AI recommendations are mapped in docs/gcp-ai-controls.md.
@@ -19,6 +20,8 @@ from cspm.resources.gcp.vertex import (
     VertexCustomJob,
     VertexDataset,
     VertexEndpoint,
+    VertexFeatureOnlineStore,
+    VertexFeaturestore,
     VertexModel,
     VertexTrainingPipeline,
 )
@@ -34,6 +37,11 @@ CUSTOM_JOB_SPEC = f"{_DOCS}/reference/rest/v1/CustomJobSpec"
 VPC_PEERING = f"{_DOCS}/general/vpc-peering"
 CUSTOM_SERVICE_ACCOUNT = f"{_DOCS}/general/custom-service-account"
 INTERACTIVE_SHELL = f"{_DOCS}/training/monitor-debug-interactive-shell"
+MODEL_VERSIONS = f"{_DOCS}/model-registry/versioning"
+LIST_VERSIONS = f"{_DOCS}/reference/rest/v1/projects.locations.models/listVersions"
+FEATURE_ONLINE_STORE = f"{_DOCS}/reference/rest/v1/projects.locations.featureOnlineStores"
+FEATURESTORE = f"{_DOCS}/reference/rest/v1/projects.locations.featurestores"
+FEATURE_STORE_SERVING = f"{_DOCS}/featurestore/latest/create-onlinestore"
 VERTEX_CONTROLS = "https://cloud.google.com/docs/security/security-best-practices-genai/vertex-ai-controls"
 
 _CMEK_REMEDIATION = "Recreate it with an encryptionSpec naming a Cloud KMS key in the same location."
@@ -257,6 +265,139 @@ def model_artifact_bucket_is_not_public(model: VertexModel, buckets: Sequence[Gc
     if verdict.status is Status.PASS:
         return passed(f"The artifact bucket {name} is not public.", evidence=evidence)
     return unknown(f"The artifact bucket {name}: {verdict.message}", evidence=evidence)
+
+
+@check(
+    title="Every version of a Vertex AI model is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation="Upload the versions again with an encryptionSpec naming a Cloud KMS key, then delete the "
+    "versions encrypted with Google-managed keys (undeploy them first).",
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035", "AML.T0018"],
+    references=(LIST_VERSIONS, MODEL_VERSIONS, ENCRYPTION_SPEC),
+)
+def model_versions_encrypted_with_cmek(model: VertexModel) -> Result:
+    """models.list shows only a model's default version; any other version (an older one still
+    deployed, a canary) has its own encryptionSpec and its own artifacts. A version with a
+    Google-managed key is as exposed as a model without CMEK, whatever the default version says.
+    Read with models.listVersions; a listing that failed is ERROR."""
+    versions = model.versions
+    if not versions:
+        return unknown("The model's versions could not be listed (models.listVersions).")
+    without = [v.version_id for v in versions if not v.kms_key]
+    if without:
+        deployed = [v.version_id for v in versions if not v.kms_key and v.deployed_to]
+        return failed(
+            f"Versions without a customer-managed key: {', '.join(without)}.",
+            evidence={"versions": without, "deployed": deployed},
+        )
+    return passed(f"All {len(versions)} versions are encrypted with a customer-managed key.",
+                  evidence={"kms_keys": sorted({v.kms_key for v in versions if v.kms_key})})  # fmt: skip
+
+
+@check(
+    title="Vertex AI feature online store is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(FEATURE_ONLINE_STORE, CMEK),
+)
+def feature_online_store_encrypted_with_cmek(store: VertexFeatureOnlineStore) -> Result:
+    """An online store keeps the feature values served to models, often customer data. Its
+    encryptionSpec encrypts them with a Cloud KMS key you control. Not set means Google-managed keys."""
+    return _cmek(store.kms_key, "feature online store")
+
+
+@check(
+    title="Vertex AI feature online store serves through Private Service Connect",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.PRIVATE_ENDPOINT,
+    remediation="Recreate the Optimized online store with "
+    "dedicatedServingEndpoint.privateServiceConnectConfig.enablePrivateServiceConnect and a project allowlist.",
+    compliance={"nist-800-53-r5": ["AC-4", "SC-7"]},
+    attack=["AML.T0024", "AML.T0040"],
+    references=(FEATURE_ONLINE_STORE, FEATURE_STORE_SERVING),
+)
+def feature_online_store_is_private(store: VertexFeatureOnlineStore) -> Result:
+    """Optimized online serving answers on a dedicated endpoint, public
+    (``publicEndpointDomainName``) unless Private Service Connect is enabled on it. A Bigtable
+    online store has no dedicated endpoint (it is served through the Vertex AI API), so the check
+    does not apply to it."""
+    if store.private_service_connect:
+        return passed("The dedicated serving endpoint uses Private Service Connect.")
+    if store.dedicated_endpoint:
+        return failed("The dedicated serving endpoint is public.", evidence={"public_endpoint": store.public_endpoint})
+    if store.storage == "optimized":
+        return unknown("An Optimized online store without a dedicatedServingEndpoint in the answer.")
+    return not_applicable("No dedicated serving endpoint (Bigtable online serving).")
+
+
+@check(
+    title="Vertex AI featurestore (legacy) is encrypted with a customer-managed key",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.ENCRYPTION,
+    remediation=_CMEK_REMEDIATION,
+    compliance=_CMEK_COMPLIANCE,
+    attack=["AML.T0035"],
+    references=(FEATURESTORE, CMEK),
+)
+def featurestore_encrypted_with_cmek(store: VertexFeaturestore) -> Result:
+    """A legacy featurestore's encryptionSpec encrypts its entity types, features and online and
+    offline values with a Cloud KMS key you control. Not set means Google-managed keys."""
+    return _cmek(store.kms_key, "featurestore")
+
+
+@check(
+    title="Artifacts of every Vertex AI model version are not in a publicly accessible bucket",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove allUsers and allAuthenticatedUsers from each version's artifact bucket and enforce "
+    "public access prevention on it, or delete the versions whose artifacts sit in a public bucket.",
+    compliance={"gcp-genai": ["GCS-CO-4.1"], "nist-800-53-r5": ["AC-3", "AC-21"]},
+    attack=["AML.T0010.003", "AML.T0018", "AML.T0044"],
+    references=(LIST_VERSIONS, MODEL_VERSIONS, PUBLIC_ACCESS_PREVENTION),
+)
+def model_version_artifact_buckets_are_not_public(model: VertexModel, buckets: Sequence[GcsBucket]) -> Result:
+    """Each registry version keeps its own ``artifactUri``: a hotfix or canary version may load
+    files from a bucket other than the default version's, and any deployed version serves what
+    that bucket holds. Each bucket is judged as gcp.storage.bucket_is_not_public judges it; one
+    not among the model project's scanned buckets is unresolved (ERROR), never PASS."""
+    if model.versions is None:
+        return unknown("The model's versions could not be listed (models.listVersions).")
+    uris = {v.version_id: v.artifact_uri for v in model.versions if v.artifact_uri}
+    if not uris:
+        return not_applicable("No version has an artifactUri (their files are kept by Vertex AI).")
+    public, unresolved = _version_buckets(uris, buckets)
+    if public:
+        return failed(f"Versions with artifacts in a public bucket: {', '.join(sorted(public))}.",
+                      evidence={"public": public})  # fmt: skip
+    if unresolved:
+        return unknown(f"Artifact buckets not judged: {', '.join(sorted(set(unresolved.values())))}.",
+                       evidence={"unresolved": unresolved})  # fmt: skip
+    return passed(f"The artifact buckets of all {len(uris)} versions are not public.",
+                  evidence={"buckets": sorted({_bucket_name(u) for u in uris.values()})})  # fmt: skip
+
+
+def _bucket_name(uri: str) -> str:
+    return uri.removeprefix("gs://").split("/", 1)[0]
+
+
+def _version_buckets(uris: dict[str, str], buckets: Sequence[GcsBucket]) -> tuple[dict[str, str], dict[str, str]]:
+    """(version -> public bucket, version -> bucket that could not be judged) for ``uris``."""
+    by_name = {b.name: b for b in buckets}
+    public: dict[str, str] = {}
+    unresolved: dict[str, str] = {}
+    for version, uri in uris.items():
+        bucket = by_name.get(_bucket_name(uri)) if uri.startswith("gs://") else None
+        verdict = bucket_is_not_public(bucket).status if bucket is not None else Status.ERROR
+        if verdict is Status.FAIL:
+            public[version] = _bucket_name(uri)
+        elif verdict is not Status.PASS:
+            unresolved[version] = _bucket_name(uri) if uri.startswith("gs://") else uri
+    return public, unresolved
 
 
 # ---------------------------------------------------------------------------------------------

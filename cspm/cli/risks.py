@@ -36,8 +36,7 @@ def risks_command(
         risks = risks_of(loaded)
         if risks is None:
             raise UsageError(
-                f"{report} has no risks and no lineage section to compute them from: "
-                "it is a report of Azure or GCP alone, or of an older cspm"
+                f"{report} has no risks and no lineage section to compute them from: it is a report of an older cspm"
             )
         typer.echo(
             f"cspm: {report} has no risks section (an older cspm): computed from its lineage and findings", err=True

@@ -675,11 +675,15 @@ def datastore(
     credentials: str = "None",
     *,
     account: str = "mlstore",
+    container_name: str | None = None,
+    storage_rg: str | None = None,
     sub: str = SUBSCRIPTION,
     rg: str = RESOURCE_GROUP,
 ) -> dict[str, Any]:
     """A datastore as ``Datastores_List`` (API 2024-10-01) returns it; ``credentials`` is the
-    credentialsType (AccountKey, Sas, ServicePrincipal, Certificate, None = identity-based)."""
+    credentialsType (AccountKey, Sas, ServicePrincipal, Certificate, None = identity-based);
+    ``storage_rg``: the account's resource group (then ``subscriptionId``/``resourceGroup`` are set)."""
+    located = {} if storage_rg is None else {"subscriptionId": sub, "resourceGroup": storage_rg}
     return {
         "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/datastores/{name}",
         "name": name,
@@ -687,7 +691,8 @@ def datastore(
         "properties": {
             "datastoreType": "AzureBlob",
             "accountName": account,
-            "containerName": f"azureml-blobstore-{name}",
+            "containerName": container_name or f"azureml-blobstore-{name}",
+            **located,
             "endpoint": "core.windows.net",
             "protocol": "https",
             "credentials": {"credentialsType": credentials},
@@ -853,6 +858,164 @@ def key_vault(
     )
 
 
+# -- Azure ML assets and jobs (API 2024-10-01: ModelVersions_List, DataVersions_List, Jobs_List) --
+
+
+def _system_data(created_by: str = "priya@acme.example") -> dict[str, Any]:
+    return {
+        "createdAt": "2026-11-02T09:30:00.0000000Z",
+        "createdBy": created_by,
+        "createdByType": "User",
+        "lastModifiedAt": "2026-11-02T09:30:00.0000000Z",
+        "lastModifiedBy": created_by,
+        "lastModifiedByType": "User",
+    }
+
+
+def asset_container(
+    workspace_name: str, kind: str, name: str, *, sub: str = SUBSCRIPTION, rg: str = RESOURCE_GROUP
+) -> dict[str, Any]:
+    """A model (``kind`` models) or data (``kind`` data) container as ``ModelContainers_List`` /
+    ``DataContainers_List`` return it."""
+    props: dict[str, Any] = {
+        "description": None,
+        "tags": {},
+        "properties": {},
+        "isArchived": False,
+        "latestVersion": "1",
+        "nextVersion": "2",
+        "provisioningState": "Succeeded",
+    }
+    if kind == "data":
+        props["dataType"] = "uri_folder"
+    return {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/{kind}/{name}",
+        "name": name,
+        "type": f"Microsoft.MachineLearningServices/workspaces/{kind}",
+        "properties": props,
+        "systemData": _system_data(),
+    }
+
+
+def model_version(
+    workspace_name: str,
+    name: str,
+    version: str = "1",
+    *,
+    model_uri: str | None = "azureml://datastores/workspaceblobstore/paths/models/model.pkl",
+    job_name: str | None = None,
+    model_type: str = "custom_model",
+    stage: str | None = "Development",
+    flavors: tuple[str, ...] = (),
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A model version as ``ModelVersions_List`` returns it."""
+    props: dict[str, Any] = {
+        "description": None,
+        "tags": {},
+        "properties": {},
+        "isArchived": False,
+        "isAnonymous": False,
+        "modelType": model_type,
+        "flavors": {flavor: {"data": {}} for flavor in flavors},
+        "provisioningState": "Succeeded",
+    }
+    for key, value in (("modelUri", model_uri), ("jobName", job_name), ("stage", stage)):
+        if value is not None:
+            props[key] = value
+    return {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/models/{name}/versions/{version}",
+        "name": version,
+        "type": "Microsoft.MachineLearningServices/workspaces/models/versions",
+        "properties": props,
+        "systemData": _system_data(),
+    }
+
+
+def data_version(
+    workspace_name: str,
+    name: str,
+    version: str = "1",
+    *,
+    data_uri: str = "azureml://datastores/workspaceblobstore/paths/data/",
+    data_type: str = "uri_folder",
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A data asset version as ``DataVersions_List`` returns it."""
+    return {
+        "id": workspace_id(workspace_name, sub=sub, rg=rg) + f"/data/{name}/versions/{version}",
+        "name": version,
+        "type": "Microsoft.MachineLearningServices/workspaces/data/versions",
+        "properties": {
+            "description": None,
+            "tags": {},
+            "properties": {},
+            "isArchived": False,
+            "isAnonymous": False,
+            "dataType": data_type,
+            "dataUri": data_uri,
+        },
+        "systemData": _system_data(),
+    }
+
+
+def ml_job(
+    workspace_name: str,
+    name: str,
+    *,
+    job_type: str = "Command",
+    identity: dict[str, Any] | None = None,
+    inputs: dict[str, str] | None = None,
+    outputs: dict[str, str | None] | None = None,
+    compute: str = "train-gpu",
+    status: str = "Completed",
+    sub: str = SUBSCRIPTION,
+    rg: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
+    """A job as ``Jobs_List`` returns it; ``inputs`` / ``outputs`` map names to URIs (an output
+    of ``None`` is left to the default location); ``identity`` is the IdentityConfiguration
+    (``{"identityType": "AMLToken"}``, ``Managed`` with clientId/objectId/resourceId,
+    ``UserIdentity``; None = not set)."""
+    wid = workspace_id(workspace_name, sub=sub, rg=rg)
+    props: dict[str, Any] = {
+        "jobType": job_type,
+        "displayName": name,
+        "experimentName": "training",
+        "status": status,
+        "isArchived": False,
+        "computeId": f"{wid}/computes/{compute}",
+        "environmentId": "azureml://registries/azureml/environments/sklearn-1.5/versions/1",
+        "properties": {},
+        "tags": {},
+        "services": {},
+        "inputs": {
+            key: {"jobInputType": "uri_folder", "uri": uri, "mode": "ReadOnlyMount"}
+            for key, uri in (inputs or {}).items()
+        },
+        "outputs": {
+            key: {
+                "jobOutputType": "custom_model" if key == "model" else "uri_folder",
+                "mode": "ReadWriteMount",
+                **({"uri": uri} if uri is not None else {}),
+            }
+            for key, uri in (outputs or {}).items()
+        },
+    }
+    if job_type == "Command":
+        props["command"] = "python train.py --data ${{inputs.training_data}}"
+    if identity is not None:
+        props["identity"] = identity
+    return {
+        "id": f"{wid}/jobs/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/jobs",
+        "properties": props,
+        "systemData": _system_data(),
+    }
+
+
 def subscription(sub_id: str, name: str = "ML", state: str = "Enabled") -> dict[str, Any]:
     """A ``Subscription`` as ``Subscriptions_List`` returns it."""
     return {
@@ -914,7 +1077,7 @@ def _unseeded_listing(lowered: str, sub: str) -> list[dict[str, Any]] | None:
 _ML_LISTING = (
     r"^/subscriptions/[^/]+/(providers/microsoft\.(machinelearningservices/registries|keyvault/vaults)"
     r"|resourcegroups/[^/]+/providers/microsoft\.machinelearningservices/workspaces/[^/]+"
-    r"/(onlineendpoints(/[^/]+/deployments)?|datastores))$"
+    r"/(onlineendpoints(/[^/]+/deployments)?|datastores|jobs|(models|data)(/[^/]+/versions)?))$"
 )
 _NAMESPACES = (
     "microsoft.storage",
@@ -991,6 +1154,21 @@ class FakeArm:
         workspace = raw["id"].rsplit("/onlineEndpoints/", 1)[0]
         self.add_listing(f"{workspace}/onlineEndpoints", [raw])
         self.add_listing(f"{raw['id']}/deployments", deployments)
+
+    def add_asset(self, kind: str, versions: Iterable[dict[str, Any]]) -> None:
+        """Model (``kind`` models) or data (``kind`` data) versions, with their containers."""
+        for version in versions:
+            container_path = version["id"].rsplit("/versions/", 1)[0]
+            workspace, name = container_path.rsplit(f"/{kind}/", 1)
+            listed = self.listings.setdefault(f"{workspace}/{kind}".lower(), [])
+            if not any(c["name"] == name for c in listed):
+                sub, rg = workspace.split("/")[2], workspace.split("/")[4]
+                listed.append(asset_container(workspace.rsplit("/", 1)[1], kind, name, sub=sub, rg=rg))
+            self.add_listing(f"{container_path}/versions", [version])
+
+    def add_jobs(self, jobs: Iterable[dict[str, Any]]) -> None:
+        for job in jobs:
+            self.add_listing(job["id"].rsplit("/", 1)[0], [job])
 
     def add_key_vault(self, raw: dict[str, Any]) -> None:
         sub = raw["id"].split("/")[2]
@@ -1199,6 +1377,8 @@ AI_PROJECT = "acme-support-assistant"
 SECURE_ENDPOINT = "fraud-scoring"  # private, Entra tokens, a model from acme's own registry
 OPEN_ENDPOINT = "demo-chat"  # keys, public, a model from Microsoft's public catalog
 REGISTRY = "acme-ml-registry"
+CHURN_JOB = "train-churn-7"  # a sandbox job trained on the public datasets container
+CHURN_MODEL = "churn-classifier"  # registered from that job's output, served by demo-chat
 SECURE_VAULT = "acme-ml-kv"
 LEGACY_VAULT = "acme-ml-legacy-kv"
 _TAGS = {"owner": "ml-platform", "env": "prod", "cost-center": "ml-4711"}
@@ -1287,7 +1467,12 @@ def _demo_ml_serving(fake: FakeArm) -> None:
     model = f"azureml://registries/{REGISTRY}/models/fraud-detector/versions/7"
     fake.add_online_endpoint(secure, [online_deployment(secure, model=model)])
     opened = online_endpoint(OPEN_WORKSPACE, OPEN_ENDPOINT, auth_mode="Key", public_network_access="Enabled", **ws)
-    fake.add_online_endpoint(opened, [online_deployment(opened, egress="Enabled")])
+    churn_model = workspace_id(OPEN_WORKSPACE, sub=sub, rg=WORKSPACE_RG) + f"/models/{CHURN_MODEL}/versions/3"
+    fake.add_online_endpoint(
+        opened,
+        [online_deployment(opened, egress="Enabled"), online_deployment(opened, "churn", model=churn_model)],
+    )
+    _demo_ml_assets(fake)
     hub = hardened_workspace(AI_HUB, **ws, kind="Hub", tags=_TAGS, principal_id=PROD_WS_IDENTITY)
     project = hardened_workspace(
         AI_PROJECT, **ws, kind="Project", tags=_TAGS, principal_id=PROD_WS_IDENTITY, hubResourceId=hub["id"]
@@ -1307,6 +1492,52 @@ def _demo_ml_serving(fake: FakeArm) -> None:
             f"{wid}/providers/Microsoft.Insights/diagnosticSettings",
             [diagnostic_setting(wid, "to-sentinel", category_groups=("allLogs",))],
         )
+
+
+def _demo_ml_assets(fake: FakeArm) -> None:
+    """The sandbox's supply chain: a job trained on the legacy account's public ``datasets``
+    container wrote a model to ``notebook-scratch``; the model was registered from the job's
+    output and is served by the open endpoint."""
+    sub = DEMO_SUBSCRIPTION
+    ws: dict[str, Any] = {"sub": sub, "rg": WORKSPACE_RG}
+    legacy: dict[str, Any] = {"account": LEGACY_ACCOUNT, "storage_rg": LEGACY_RG, **ws}
+    fake.add_listing(
+        workspace_id(OPEN_WORKSPACE, **ws) + "/datastores",
+        [
+            datastore(OPEN_WORKSPACE, "legacydatasets", "AccountKey", container_name="datasets", **legacy),
+            datastore(OPEN_WORKSPACE, "sandboxartifacts", "AccountKey", container_name="notebook-scratch", **legacy),
+        ],
+    )
+    fake.add_jobs(
+        [
+            ml_job(
+                OPEN_WORKSPACE,
+                CHURN_JOB,
+                compute="ci-dana",
+                inputs={"training_data": "azureml://datastores/legacydatasets/paths/churn/2026-11/"},
+                outputs={"model": f"azureml://datastores/sandboxartifacts/paths/churn/{CHURN_JOB}/"},
+                **ws,
+            )
+        ]
+    )
+    fake.add_asset(
+        "models",
+        [
+            model_version(
+                OPEN_WORKSPACE,
+                CHURN_MODEL,
+                "3",
+                model_uri=f"azureml://jobs/{CHURN_JOB}/outputs/model/paths/model.pkl",
+                job_name=CHURN_JOB,
+                flavors=("python_function", "sklearn"),
+                **ws,
+            )
+        ],
+    )
+    fake.add_asset(
+        "data",
+        [data_version(OPEN_WORKSPACE, "churn-raw", data_uri="azureml://datastores/legacydatasets/paths/churn/", **ws)],
+    )
 
 
 def _demo_ai_services(fake: FakeArm) -> None:

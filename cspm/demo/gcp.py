@@ -38,8 +38,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from cspm.demo import gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
 from cspm.demo.gcp_iam import IamDepth, seed_demo
+from cspm.demo.gcp_lineage import seed_lineage
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
 
 if TYPE_CHECKING:
@@ -440,6 +442,9 @@ class FakeGcs:
     project_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sa_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Workbench: project -> instances; model registry: "LOCATION/MODEL_ID" -> versions (gcp_workbench.py)
+    workbench: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    model_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
     # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
@@ -499,6 +504,9 @@ class FakeGcs:
         accounts = _SERVICE_ACCOUNTS.match(path)
         if accounts is not None:
             return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
+        routed = gcp_workbench.route(self, path, query)
+        if routed is not None:
+            return routed
         if path.startswith("/v1/"):
             return self._vertex(path, query)
         return self.objects.answer(path, query, headers) or self._storage(path, query)
@@ -697,7 +705,9 @@ def demo_project() -> FakeGcs:
         policy=iam_policy(PUBLIC_BUCKET, ("roles/storage.objectViewer", ["allUsers"]), project=DEMO_PROJECT),
     )
     _demo_vertex(fake)
+    gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
+    seed_lineage(fake)
     return fake
 
 
@@ -814,6 +824,7 @@ def demo_environment(base: str, key_file: Path) -> dict[str, str]:
         "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
         "STORAGE_EMULATOR_HOST": base,
         "CSPM_GCP_VERTEX_ENDPOINT": base,
+        "CSPM_GCP_NOTEBOOKS_ENDPOINT": base,
         "CSPM_GCP_CRM_ENDPOINT": base,
         "CSPM_GCP_IAM_ENDPOINT": base,
     }

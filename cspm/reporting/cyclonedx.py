@@ -16,8 +16,10 @@ Dependencies follow the lineage edges between those components (``loads``, ``run
 ``trained_by``, ``reads``, ``produced``, ``from_package``; an endpoint depends on the models its
 endpoint config hosts). Verdicts are ``cspm:*`` properties: each artifact's format, dangerous
 imports, signature status and problems, and each model's findings of the artifact and lineage
-checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR). A report without lineage (Azure, GCP)
-gives a BOM with the tool's metadata and no components.
+checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR). GCP: Vertex AI models, custom jobs,
+pipelines and endpoints the same way (an endpoint depends on the models it hosts; ``gcp.lineage.*``
+findings as properties). A report without lineage, or with only Azure nodes (not mapped to
+components yet), gives a BOM with the tool's metadata and no components.
 """
 
 from __future__ import annotations
@@ -31,12 +33,23 @@ from cspm.models import ArtifactEntry, LineageEdge, LineageNode
 if TYPE_CHECKING:
     from cspm.reporting.formats import RenderContext
 
-MODEL_TYPES = frozenset({"aws.sagemaker.model", "aws.sagemaker.model_package"})
-JOB_TYPES = frozenset({"aws.sagemaker.training_job", "aws.sagemaker.processing_job", "aws.sagemaker.endpoint"})
+MODEL_TYPES = frozenset({"aws.sagemaker.model", "aws.sagemaker.model_package", "gcp.vertex.model"})
+JOB_TYPES = frozenset(
+    {
+        "aws.sagemaker.training_job",
+        "aws.sagemaker.processing_job",
+        "aws.sagemaker.endpoint",
+        # Vertex AI (cspm/lineage_gcp.py): an endpoint hosts its models directly
+        "gcp.vertex.custom_job",
+        "gcp.vertex.training_pipeline",
+        "gcp.vertex.endpoint",
+    }
+)
 PREFIX, IMAGE, ENDPOINT_CONFIG = "aws.s3.prefix", "aws.ecr.image", "aws.sagemaker.endpoint_config"
+PREFIXES = frozenset({PREFIX, "gcp.storage.prefix"})
 DEPENDENCY_RELATIONS = frozenset({"loads", "runs", "trained_by", "reads", "produced", "from_package"})
 ARTIFACT_RELATIONS = frozenset({"loads", "produced"})
-FINDING_PREFIXES = ("aws.lineage.", "aws.sagemaker.model_artifact_")
+FINDING_PREFIXES = ("aws.lineage.", "aws.sagemaker.model_artifact_", "gcp.lineage.")
 
 
 def render(ctx: RenderContext) -> str:
@@ -86,9 +99,9 @@ def _kinds(nodes: Iterable[LineageNode], edges: Iterable[LineageEdge]) -> dict[s
             kinds[node.id] = "application"
         elif node.type == IMAGE:
             kinds[node.id] = "container"
-        elif node.type == PREFIX and node.id in artifacts:
+        elif node.type in PREFIXES and node.id in artifacts:
             kinds[node.id] = "file"
-        elif node.type == PREFIX and node.id in datasets:
+        elif node.type in PREFIXES and node.id in datasets:
             kinds[node.id] = "data"
     return kinds
 
@@ -162,4 +175,6 @@ def _dependencies(edges: Iterable[LineageEdge], components: dict[str, Any]) -> d
             out[e.source].add(e.target)
         elif e.relation == "serves":
             out[e.source].update(t for t in hosts.get(e.target, ()) if t in components)
+        elif e.relation == "hosts" and e.target in components:  # a Vertex AI endpoint hosts its models itself
+            out[e.source].add(e.target)
     return out

@@ -109,6 +109,12 @@ _ROOT_ORDER = {
     "aws.bedrock.customization_job": 4,
     "aws.bedrock.model_import_job": 4,
     "aws.bedrock.knowledge_base": 6,
+    # Vertex AI (cspm.lineage_gcp)
+    "gcp.vertex.endpoint": 0,
+    "gcp.vertex.model": 2,
+    "gcp.vertex.training_pipeline": 4,
+    "gcp.vertex.custom_job": 4,
+    "gcp.vertex.dataset": 6,
 }
 
 
@@ -230,6 +236,8 @@ def render_dot(lineage: Lineage) -> str:
             "aws.s3.prefix",
             "aws.ecr.image",
             "aws.bedrock.foundation_model",
+            "gcp.storage.prefix",
+            "gcp.iam.service_agent",
         ):
             attrs["style"] = "rounded,dashed"
         lines.append(f"  {_dot_quote(node.id)} [{_dot_attrs(attrs)}];")

@@ -5,7 +5,8 @@ Requests per subscription: Workspaces_ListBySubscription and Registries_ListBySu
 per page each); per workspace: MachineLearningCompute_ListByWorkspace, OnlineEndpoints_List and
 DiagnosticSettings_List (one per page each); per online endpoint: OnlineDeployments_List. So
 2 + 4 per workspace (with Datastores_List) + 1 per endpoint (asserted in
-tests/providers/azure/test_ml.py).
+tests/providers/azure/test_ml.py); the workspace's jobs, models and data assets add 3 per
+workspace + 1 per model or data asset (:mod:`cspm.providers.azure.ml_assets`).
 
 azure-mgmt-machinelearningservices (1.0.1, its newest release) models API version 2020-08-01,
 which predates publicNetworkAccess, managedNetwork, systemDatastoresAuthMode and
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from cspm.providers.azure import ml_assets
 from cspm.providers.azure.arm import (
     DIAGNOSTICS_API_VERSION,
     diagnostic_setting_from_arm,
@@ -47,6 +49,7 @@ PERMISSIONS = (
     "Microsoft.MachineLearningServices/registries/read",
     "Microsoft.MachineLearningServices/workspaces/datastores/read",
     "Microsoft.Insights/diagnosticSettings/read",
+    *ml_assets.PERMISSIONS,
 )
 
 # ARM answers this for a subscription that never used Azure ML: no workspace exists there.
@@ -90,7 +93,8 @@ def _workspace_and_endpoints(ctx: AzureContext, client: Any, arm: Any, raw: dict
         operation="OnlineEndpoints_List",
         affects=(MlOnlineEndpoint,),
     )
-    return [workspace, *(_endpoint(ctx, arm, e, workspace) for e in endpoints or ())]
+    workspace, assets = ml_assets.workspace_assets(ctx, arm, workspace)
+    return [workspace, *(_endpoint(ctx, arm, e, workspace) for e in endpoints or ()), *assets]
 
 
 def _endpoint(ctx: AzureContext, arm: Any, raw: dict[str, Any], workspace: MlWorkspace) -> MlOnlineEndpoint:
@@ -208,6 +212,10 @@ def datastore_from_arm(raw: dict[str, Any]) -> MlDatastore:
         credentials_type=(props.get("credentials") or {}).get("credentialsType") or "Unknown",
         account_name=props.get("accountName"),
         is_default=props.get("isDefault") is True,
+        container_name=props.get("containerName") or props.get("filesystem"),
+        endpoint=props.get("endpoint"),
+        subscription_id=props.get("subscriptionId") or None,
+        resource_group=props.get("resourceGroup") or None,
     )
 
 
@@ -268,7 +276,7 @@ def registry_from_arm(raw: dict[str, Any], subscription: str, resource_group: st
 
 SERVICE = ServiceSpec(
     name="ml",
-    produces=(MlWorkspace, MlOnlineEndpoint, MlRegistry),
+    produces=(MlWorkspace, MlOnlineEndpoint, MlRegistry, *ml_assets.PRODUCES),
     regional=False,
     permissions=PERMISSIONS,
     collect=collect,

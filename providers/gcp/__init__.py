@@ -46,6 +46,7 @@ SERVICE_MODULES: dict[str, str] = {
     "iam": "cspm.providers.gcp.iam",
     "storage": "cspm.providers.gcp.storage",
     "vertex": "cspm.providers.gcp.vertex",
+    "workbench": "cspm.providers.gcp.workbench",
 }
 
 # Error codes that mean the credentials themselves are not usable.

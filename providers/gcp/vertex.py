@@ -1,4 +1,5 @@
-"""Vertex AI: endpoints, models, custom jobs, training pipelines and datasets, by plain REST.
+"""Vertex AI: endpoints, models (with their registry versions), custom jobs, training pipelines,
+datasets and feature stores, by plain REST.
 
 No Vertex client library: the calls go through the provider's read-only, bounded
 ``AuthorizedSession`` (google-auth, already needed for Cloud Storage). ``google-cloud-aiplatform``
@@ -8,12 +9,17 @@ and seconds of import time for five GET listings.
 Requests per project: locations.list on the global endpoint
 (``https://aiplatform.googleapis.com/v1/projects/P/locations``), then per location, on the
 regional endpoint (``https://{location}-aiplatform.googleapis.com``), one listing per kind and
-page: endpoints, models, customJobs, trainingPipelines, datasets. ``CSPM_GCP_VERTEX_ENDPOINT``
-sends every call to one base URL instead (the demo's fake).
+page: endpoints, models, customJobs, trainingPipelines, datasets, featureOnlineStores,
+featurestores; and per model one ``models.listVersions`` (``GET .../models/ID:listVersions``, paged;
+authorized by ``aiplatform.models.list``), since models.list returns only each model's default
+version. So a project with L locations and M models costs 1 + 7 L + M requests (plus pages).
+``CSPM_GCP_VERTEX_ENDPOINT`` sends every call to one base URL instead (the demo's fake).
 
 A failed listing is recorded against the kinds it would have produced, so their checks are ERROR
 for the project, never PASS: a disabled API (HTTP 403, reason ``SERVICE_DISABLED``) fails
-locations.list and so every kind; a denied or broken location fails that location's kinds.
+locations.list and so every kind; a denied or broken location fails that location's kinds. A
+failed listVersions is recorded and leaves that model's ``versions`` None (its version check is
+ERROR); the model itself is still judged.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from cspm.providers.gcp.context import GcpContext
 from cspm.resources.base import Resource
 from cspm.resources.gcp.vertex import (
     DeployedModel,
+    ModelVersion,
     VertexCustomJob,
     VertexDataset,
     VertexEndpoint,
+    VertexFeatureOnlineStore,
+    VertexFeaturestore,
     VertexModel,
     VertexTrainingPipeline,
 )
@@ -44,9 +53,19 @@ PERMISSIONS = (
     "aiplatform.customJobs.list",
     "aiplatform.trainingPipelines.list",
     "aiplatform.datasets.list",
+    "aiplatform.featureOnlineStores.list",
+    "aiplatform.featurestores.list",
 )
 
-PRODUCES: Final = (VertexEndpoint, VertexModel, VertexCustomJob, VertexTrainingPipeline, VertexDataset)
+PRODUCES: Final = (
+    VertexEndpoint,
+    VertexModel,
+    VertexCustomJob,
+    VertexTrainingPipeline,
+    VertexDataset,
+    VertexFeatureOnlineStore,
+    VertexFeaturestore,
+)
 
 
 def base_url(location: str | None) -> str:
@@ -85,7 +104,19 @@ def _location(ctx: GcpContext, location: str) -> Iterator[Resource]:
                 )
                 continue
             ctx.saw_location(location)
-            yield build(raw, ctx.project, location)
+            resource = build(raw, ctx.project, location)
+            if isinstance(resource, VertexModel):
+                resource = resource.model_copy(update={"versions": _versions(ctx, location, name)})
+            yield resource
+
+
+def _versions(ctx: GcpContext, location: str, model: str) -> tuple[ModelVersion, ...] | None:
+    """Every version of ``model`` (models.listVersions), or None when the listing failed (recorded)."""
+    url = f"{base_url(location)}/v1/{model}:listVersions"
+    items = ctx.rest_list(url, "models", operation="models.listVersions")
+    if items is None:
+        return None
+    return tuple(version_from_api(raw) for raw in items if _str(raw, "versionId"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,6 +185,17 @@ def model_from_api(raw: dict[str, Any], project: str, location: str) -> VertexMo
     )
 
 
+def version_from_api(raw: dict[str, Any]) -> ModelVersion:
+    refs = [r for r in raw.get("deployedModels") or () if isinstance(r, dict)]
+    return ModelVersion(
+        version_id=str(raw["versionId"]),
+        aliases=tuple(str(a) for a in raw.get("versionAliases") or ()),
+        artifact_uri=_str(raw, "artifactUri"),
+        kms_key=_str(raw, "encryptionSpec", "kmsKeyName"),
+        deployed_to=tuple(sorted({str(r["endpoint"]) for r in refs if r.get("endpoint")})),
+    )
+
+
 def custom_job_from_api(raw: dict[str, Any], project: str, location: str) -> VertexCustomJob:
     spec = _obj(raw, "jobSpec")
     images = []
@@ -183,11 +225,44 @@ def training_pipeline_from_api(raw: dict[str, Any], project: str, location: str)
         output_uri=_str(inputs, "baseOutputDirectory", "outputUriPrefix"),
         model_kms_key=_str(raw, "modelToUpload", "encryptionSpec", "kmsKeyName"),
         model=_str(raw, "modelToUpload", "name"),
+        model_id=_str(raw, "modelId"),
+        dataset_id=_str(raw, "inputDataConfig", "datasetId"),
+        data_export_uri=_str(raw, "inputDataConfig", "gcsDestination", "outputUriPrefix"),
     )
 
 
 def dataset_from_api(raw: dict[str, Any], project: str, location: str) -> VertexDataset:
-    return VertexDataset(**_common(raw, project, location), metadata_schema=_str(raw, "metadataSchemaUri"))
+    uris = _obj(_obj(_obj(raw, "metadata"), "inputConfig"), "gcsSource").get("uri")
+    sources = [uris] if isinstance(uris, str) else uris if isinstance(uris, list) else []
+    return VertexDataset(
+        **_common(raw, project, location),
+        metadata_schema=_str(raw, "metadataSchemaUri"),
+        gcs_sources=tuple(str(u) for u in sources if isinstance(u, str) and u),
+    )
+
+
+def feature_online_store_from_api(raw: dict[str, Any], project: str, location: str) -> VertexFeatureOnlineStore:
+    endpoint = raw.get("dedicatedServingEndpoint")
+    psc = _obj(endpoint, "privateServiceConnectConfig") if isinstance(endpoint, dict) else {}
+    storage = next((kind for kind in ("optimized", "bigtable") if isinstance(raw.get(kind), dict)), None)
+    return VertexFeatureOnlineStore(
+        **_common(raw, project, location),
+        storage=storage,
+        state=_str(raw, "state"),
+        dedicated_endpoint=isinstance(endpoint, dict),
+        private_service_connect=psc.get("enablePrivateServiceConnect") is True,
+        public_endpoint=_str(endpoint, "publicEndpointDomainName"),
+    )
+
+
+def featurestore_from_api(raw: dict[str, Any], project: str, location: str) -> VertexFeaturestore:
+    serving = _obj(raw, "onlineServingConfig")
+    nodes = serving.get("fixedNodeCount", _obj(serving, "scaling").get("minNodeCount"))
+    return VertexFeaturestore(
+        **_common(raw, project, location),
+        state=_str(raw, "state"),
+        online_nodes=int(nodes) if isinstance(nodes, int | str) and str(nodes).isdigit() else None,
+    )
 
 
 _KINDS: Final = (
@@ -196,6 +271,8 @@ _KINDS: Final = (
     ("customJobs", VertexCustomJob, custom_job_from_api),
     ("trainingPipelines", VertexTrainingPipeline, training_pipeline_from_api),
     ("datasets", VertexDataset, dataset_from_api),
+    ("featureOnlineStores", VertexFeatureOnlineStore, feature_online_store_from_api),
+    ("featurestores", VertexFeaturestore, featurestore_from_api),
 )
 
 SERVICE = ServiceSpec(

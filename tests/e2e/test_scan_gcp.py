@@ -56,6 +56,7 @@ def gcs(fake: FakeGcs, tmp_path: Path) -> Iterator[dict[str, str]]:
             GOOGLE_APPLICATION_CREDENTIALS=str(key),
             STORAGE_EMULATOR_HOST=base,
             CSPM_GCP_VERTEX_ENDPOINT=base,
+            CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),

@@ -37,6 +37,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from cspm.demo import gcp_iam
+from cspm.demo.azure import data_version, ml_job, model_version
+from cspm.demo.gcp_workbench import feature_online_store, featurestore, workbench_instance
 from cspm.engine import collect
 from cspm.errors import ScanError
 from cspm.permissions import azure_role, gcp_role
@@ -93,6 +95,9 @@ def _azure_account(role: Iterable[str]) -> RbacArm:
     fake.add_registry(arm.ml_registry("shared"))
     fake.add_key_vault(arm.key_vault("ml-kv"))
     fake.add_listing(arm.workspace_id("ml-ws") + "/datastores", [arm.datastore("ml-ws")])
+    fake.add_jobs([ml_job("ml-ws", "train")])
+    fake.add_asset("models", [model_version("ml-ws", "model", job_name="train")])
+    fake.add_asset("data", [data_version("ml-ws", "data")])
     fake.add_ai_account(
         arm.hardened_ai_account("ml-ai"),
         deployments=[arm.ai_deployment("ml-ai", "chat")],
@@ -190,6 +195,10 @@ def gcs_permissions(method: str, path: str) -> set[str]:
         return {"resourcemanager.projects.get"}
     if path == "/storage/v1/b":
         return {"storage.buckets.list"}
+    if re.fullmatch(r"/v2/projects/[^/]+/locations/[^/]+/instances", path):  # Workbench (Notebooks v2)
+        return {"notebooks.instances.list"}
+    if re.fullmatch(r"/v1/projects/[^/]+/locations/[^/]+/models/[^/:]+:listVersions", path):
+        return {"aiplatform.models.list"}
     # Vertex AI: each REST method is authorized by aiplatform.{collection}.{verb}.
     vertex = re.fullmatch(r"/v1/projects/[^/]+/locations(?:/[^/]+/(?P<collection>[A-Za-z]+))?", path)
     if vertex is not None:
@@ -229,6 +238,11 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
         ("datasets", gcs.vertex_dataset("dataset")),
     ):
         fake.add_vertex(collection, raw)
+    fake.add_vertex(
+        "featureOnlineStores", feature_online_store("online", project=gcs.PROJECT_NUMBER, location="us-central1")
+    )
+    fake.add_vertex("featurestores", featurestore("legacy", project=gcs.PROJECT_NUMBER, location="us-central1"))
+    fake.workbench[gcs.PROJECT] = [workbench_instance("notebook")]
     trainer = f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com"
     fake.project_policies[gcs.PROJECT] = gcs.project_policy(("roles/aiplatform.user", [f"serviceAccount:{trainer}"]))
     fake.service_accounts[gcs.PROJECT] = [gcs.service_account(trainer)]
@@ -263,6 +277,9 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "job",
         "pipeline",
         "dataset",
+        "notebook",
+        "online",
+        "legacy",
         f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
         f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
         f"projects/{gcs.PROJECT}",  # its IAM hierarchy (ancestry, inherited and SA policies, roles)

@@ -33,6 +33,10 @@ class MlDatastore(Snapshot):
     credentials_type: str
     account_name: str | None = None
     is_default: bool = False
+    container_name: str | None = None  # containerName (AzureBlob) or filesystem (AzureDataLakeGen2)
+    endpoint: str | None = None  # the storage endpoint suffix: core.windows.net in Azure's public cloud
+    subscription_id: str | None = None  # the storage account's subscription, when the datastore names it
+    resource_group: str | None = None  # and its resource group
 
     @property
     def uses_account_secret(self) -> bool:
@@ -63,6 +67,7 @@ class MlWorkspace(Resource):
     key_vault: str | None = None  # keyVault resource id
     diagnostic_settings: tuple[DiagnosticSetting, ...] | None = None  # None: could not be listed
     datastores: tuple[MlDatastore, ...] | None = None  # None: could not be listed
+    jobs_capped: bool = False  # the job listing stopped at the collector's cap (providers/azure/ml_assets.py)
 
 
 class MlOnlineDeployment(Snapshot):

@@ -32,8 +32,19 @@ class VertexEndpoint(Resource):
     deployed_models: tuple[DeployedModel, ...] = ()
 
 
+class ModelVersion(Snapshot):
+    """One version of a registry model, as models.listVersions returns it."""
+
+    version_id: str
+    aliases: tuple[str, ...] = ()  # versionAliases (``default`` marks the default version)
+    artifact_uri: str | None = None  # each version has its own artifacts: kept for lineage
+    kms_key: str | None = None  # encryptionSpec.kmsKeyName; None: Google-managed key
+    deployed_to: tuple[str, ...] = ()  # endpoint names (deployedModels[].endpoint)
+
+
 class VertexModel(Resource):
-    """One model of the registry (its default version, as models.list returns it)."""
+    """One model of the registry (its default version, as models.list returns it), with every
+    version in ``versions``."""
 
     resource_type: ClassVar[str] = "gcp.vertex.model"
 
@@ -44,6 +55,7 @@ class VertexModel(Resource):
     container_image: str | None = None  # containerSpec.imageUri
     training_pipeline: str | None = None  # the pipeline that produced it
     deployed_to: tuple[str, ...] = ()  # endpoint names (deployedModels[].endpoint)
+    versions: tuple[ModelVersion, ...] | None = None  # models.listVersions; None: could not be read
 
 
 class VertexCustomJob(Resource):
@@ -69,10 +81,41 @@ class VertexTrainingPipeline(Resource):
     kms_key: str | None = None
     model_kms_key: str | None = None  # modelToUpload.encryptionSpec.kmsKeyName
     model: str | None = None  # modelToUpload.name, once uploaded
+    # The lineage (cspm/lineage_gcp.py): where the pipeline's data comes from and its model goes.
+    model_id: str | None = None  # modelId: the id asked for the uploaded model
+    dataset_id: str | None = None  # inputDataConfig.datasetId: the Vertex dataset it trains on
+    data_export_uri: str | None = None  # inputDataConfig.gcsDestination.outputUriPrefix: the exported splits
 
 
 class VertexDataset(Resource):
     resource_type: ClassVar[str] = "gcp.vertex.dataset"
 
     metadata_schema: str | None = None  # metadataSchemaUri
+    # metadata.inputConfig.gcsSource.uri (tabular, time series): where the data is read from; () none
+    gcs_sources: tuple[str, ...] = ()
+    kms_key: str | None = None
+
+
+class VertexFeatureOnlineStore(Resource):
+    """A Vertex AI Feature Store online store (``featureOnlineStores``)."""
+
+    resource_type: ClassVar[str] = "gcp.vertex.feature_online_store"
+
+    storage: str | None = None  # "optimized" or "bigtable"; None: neither returned
+    state: str | None = None
+    dedicated_endpoint: bool = False  # dedicatedServingEndpoint returned (Optimized online serving)
+    private_service_connect: bool = (
+        False  # dedicatedServingEndpoint.privateServiceConnectConfig.enablePrivateServiceConnect
+    )
+    public_endpoint: str | None = None  # dedicatedServingEndpoint.publicEndpointDomainName
+    kms_key: str | None = None
+
+
+class VertexFeaturestore(Resource):
+    """A legacy Vertex AI Feature Store (``featurestores``)."""
+
+    resource_type: ClassVar[str] = "gcp.vertex.featurestore"
+
+    state: str | None = None
+    online_nodes: int | None = None  # onlineServingConfig.fixedNodeCount (or scaling.minNodeCount); None: none
     kms_key: str | None = None

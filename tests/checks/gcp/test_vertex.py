@@ -17,9 +17,12 @@ from cspm.models import Status
 from cspm.providers.gcp.vertex import PRODUCES
 from cspm.registry import load_checks
 from cspm.resources.gcp.vertex import (
+    ModelVersion,
     VertexCustomJob,
     VertexDataset,
     VertexEndpoint,
+    VertexFeatureOnlineStore,
+    VertexFeaturestore,
     VertexModel,
     VertexTrainingPipeline,
 )
@@ -123,6 +126,85 @@ def test_model_artifact_bucket_is_not_public(case: str, uri: str | None, buckets
         ]
     result = vertex.model_artifact_bucket_is_not_public(_make(VertexModel, artifact_uri=uri), buckets)
     assert result.status is expected, f"{case}: {result.message}"
+
+
+# Registry versions and feature stores
+V1 = ModelVersion(version_id="1", aliases=("default",), kms_key=KEY, artifact_uri="gs://m/1/")
+V2 = ModelVersion(version_id="2", artifact_uri="gs://m/2-hotfix/", deployed_to=("projects/1/locations/l/endpoints/e",))
+
+
+STORE = VertexFeatureOnlineStore
+NEW_CHECKS = (
+    vertex.model_versions_encrypted_with_cmek,
+    vertex.feature_online_store_encrypted_with_cmek,
+    vertex.feature_online_store_is_private,
+    vertex.featurestore_encrypted_with_cmek,
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "kind", "case", "fields", "expected"),
+    [
+        (vertex.model_versions_encrypted_with_cmek, VertexModel, "all CMEK", {"versions": (V1,)}, Status.PASS),
+        (vertex.model_versions_encrypted_with_cmek, VertexModel, "a non-default version without",
+         {"kms_key": KEY, "versions": (V1, V2)}, Status.FAIL),
+        (vertex.model_versions_encrypted_with_cmek, VertexModel, "listVersions failed", {"kms_key": KEY}, Status.ERROR),
+        (vertex.model_versions_encrypted_with_cmek, VertexModel, "no version listed", {"versions": ()}, Status.ERROR),
+        (vertex.feature_online_store_encrypted_with_cmek, STORE, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.feature_online_store_encrypted_with_cmek, STORE, "Google key", {}, Status.FAIL),
+        (vertex.feature_online_store_is_private, STORE, "PSC",
+         {"storage": "optimized", "dedicated_endpoint": True, "private_service_connect": True}, Status.PASS),
+        (vertex.feature_online_store_is_private, STORE, "public dedicated endpoint",
+         {"storage": "optimized", "dedicated_endpoint": True, "public_endpoint": "x.vertexai.goog"}, Status.FAIL),
+        (vertex.feature_online_store_is_private, STORE, "optimized, endpoint not returned",
+         {"storage": "optimized"}, Status.ERROR),
+        (vertex.feature_online_store_is_private, STORE, "bigtable", {"storage": "bigtable"}, None),
+        (vertex.featurestore_encrypted_with_cmek, VertexFeaturestore, "CMEK", {"kms_key": KEY}, Status.PASS),
+        (vertex.featurestore_encrypted_with_cmek, VertexFeaturestore, "Google key", {}, Status.FAIL),
+    ],
+)  # fmt: skip
+def test_breadth_checks(check: Any, kind: type[Any], case: str, fields: dict[str, Any], expected: Any) -> None:
+    result = check(_make(kind, **fields))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+def test_failing_versions_name_the_deployed_ones() -> None:
+    result = vertex.model_versions_encrypted_with_cmek(_make(VertexModel, versions=(V1, V2)))
+    assert result.evidence == {"versions": ["2"], "deployed": ["2"]}
+
+
+def test_unlisted_feature_stores_give_error() -> None:
+    """Unreadable input: a failed listing marks the kind incomplete, and its checks answer ERROR."""
+    specs = [s for s in load_checks(["gcp"]) if s.id.rsplit(".", 1)[1] in {c.__name__ for c in NEW_CHECKS}]
+    assert len(specs) == len(NEW_CHECKS)
+    inventory = Inventory()
+    for kind in (VertexModel, VertexFeatureOnlineStore, VertexFeaturestore):
+        inventory.mark_incomplete(kind, "ml-project", "global", "locations.list failed: Forbidden (SERVICE_DISABLED)")
+    findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
+    assert {f.check_id for f in findings} == {s.id for s in specs}
+    assert {f.status for f in findings} == {Status.ERROR}
+
+
+def test_version_artifact_buckets() -> None:
+    """PASS, FAIL (a non-default version's bucket is public), ERROR (a bucket not scanned; the
+    versions not listed), not applicable (no artifacts)."""
+    from cspm.resources.gcp.storage import IamBinding
+
+    private = _bucket("ml-models", public_access_prevention="enforced")
+    public = _bucket("ml-public", iam_bindings=(IamBinding(role="roles/storage.objectViewer", members=("allUsers",)),))
+    check = vertex.model_version_artifact_buckets_are_not_public
+
+    def versions(*uris: str) -> Any:
+        return _make(VertexModel, versions=tuple(ModelVersion(version_id=str(n), artifact_uri=u)
+                                                 for n, u in enumerate(uris, 1)))  # fmt: skip
+
+    assert check(versions("gs://ml-models/m/1/", "gs://ml-models/m/2/"), [private, public]).status is Status.PASS
+    leaked = check(versions("gs://ml-models/m/1/", "gs://ml-public/m/2/"), [private, public])
+    assert leaked.status is Status.FAIL and leaked.evidence == {"public": {"2": "ml-public"}}
+    elsewhere = check(versions("gs://ml-models/m/1/", "gs://other-project/m/2/"), [private, public])
+    assert elsewhere.status is Status.ERROR and elsewhere.evidence == {"unresolved": {"2": "other-project"}}
+    assert check(_make(VertexModel), [private]).status is Status.ERROR, "versions not listed"
+    assert check(versions(), [private]).status is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -76,8 +76,9 @@ def test_workspaces_are_read_at_a_current_api_version() -> None:
     collect_azure(fake, MlWorkspace)
     # workspaces, computes, online endpoints, registries; diagnostic settings at Microsoft.Insights' version
     ml = [url for url in seen if "diagnosticSettings" not in url]
-    assert len(ml) == 5 and all("api-version=2024-10-01" in url for url in ml)  # + datastores
-    assert len(seen) == 6
+    # + datastores, jobs, model and data containers (tests/providers/azure/test_ml_assets.py)
+    assert len(ml) == 8 and all("api-version=2024-10-01" in url for url in ml)
+    assert len(seen) == 9
 
 
 def test_denied_compute_listing_leaves_computes_none() -> None:
@@ -150,7 +151,7 @@ def test_online_endpoints_deployments_and_registries() -> None:
 
 
 def test_requests_per_workspace_and_endpoint_are_constant() -> None:
-    """2 per subscription + 4 per workspace + 1 per endpoint (docs/azure-gcp.md)."""
+    """2 per subscription + 7 per workspace + 1 per endpoint (docs/azure-gcp.md)."""
     fake = FakeArm()
     fake.add_workspace(hardened_workspace("a"), [compute("a", f"c{i}") for i in range(4)])
     fake.add_workspace(hardened_workspace("b"))
@@ -169,6 +170,9 @@ def test_requests_per_workspace_and_endpoint_are_constant() -> None:
         "diagnosticSettings": 2,
         "datastores": 2,
         "deployments": 3,
+        "jobs": 2,
+        "models": 2,
+        "data": 2,
     }
 
 
