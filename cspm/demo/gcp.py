@@ -42,6 +42,7 @@ from cspm.demo import gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
 from cspm.demo.gcp_iam import IamDepth, seed_demo
 from cspm.demo.gcp_lineage import seed_lineage
+from cspm.demo.gcp_network import NetworkState, seed_demo_network
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
 
 if TYPE_CHECKING:
@@ -442,6 +443,7 @@ class FakeGcs:
     project_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sa_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    network: NetworkState = field(default_factory=NetworkState)  # ancestry, VPC-SC, subnets, PSC (gcp_network)
     # Workbench: project -> instances; model registry: "LOCATION/MODEL_ID" -> versions (gcp_workbench.py)
     workbench: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     model_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -484,15 +486,8 @@ class FakeGcs:
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         with self._lock:
             self.requests.append((method, path))
-        if method == "POST" and path.endswith("/token"):
-            with self._lock:
-                self.tokens_issued += 1
-            return 200, {"access_token": "fake-gcp-token", "expires_in": 3599, "token_type": "Bearer"}
-        if (depth := self.iam_depth.handle(method, path)) is not None:
-            return depth
-        policy = _GET_IAM_POLICY.match(path) if method == "POST" else None
-        if policy is not None:  # the one read Google defines as a POST
-            return self._project_policy(policy.group("project"), body)
+        if (answer := self._token_or_read_by_post(method, path, body)) is not None:
+            return answer
         if method != "GET":
             with self._lock:
                 self.violations.append(f"{method} {path}")
@@ -501,6 +496,8 @@ class FakeGcs:
             return 401, gcs_error(401, "required", "Anonymous caller does not have storage.buckets.list access.")
         if path == "/v3/projects:search":
             return self._search()
+        if (answer := self.network.handle(path, query)) is not None:
+            return answer
         accounts = _SERVICE_ACCOUNTS.match(path)
         if accounts is not None:
             return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
@@ -510,6 +507,20 @@ class FakeGcs:
         if path.startswith("/v1/"):
             return self._vertex(path, query)
         return self.objects.answer(path, query, headers) or self._storage(path, query)
+
+    def _token_or_read_by_post(self, method: str, path: str, body: bytes) -> tuple[int, Any] | None:
+        """The token exchange, the reads Google defines as POSTs (project IAM policy; ancestry,
+        folder/organization/service-account policies and role reads of cspm.demo.gcp_iam), else None."""
+        if method == "POST" and path.endswith("/token"):
+            with self._lock:
+                self.tokens_issued += 1
+            return 200, {"access_token": "fake-gcp-token", "expires_in": 3599, "token_type": "Bearer"}
+        if (depth := self.iam_depth.handle(method, path)) is not None:
+            return depth
+        policy = _GET_IAM_POLICY.match(path) if method == "POST" else None
+        if policy is not None:
+            return self._project_policy(policy.group("project"), body)
+        return None
 
     def _project_policy(self, project: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if f"getIamPolicy:{project}" in self.denied:
@@ -707,6 +718,7 @@ def demo_project() -> FakeGcs:
     _demo_vertex(fake)
     gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
+    seed_demo_network(fake.network, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     seed_lineage(fake)
     return fake
 
@@ -827,6 +839,8 @@ def demo_environment(base: str, key_file: Path) -> dict[str, str]:
         "CSPM_GCP_NOTEBOOKS_ENDPOINT": base,
         "CSPM_GCP_CRM_ENDPOINT": base,
         "CSPM_GCP_IAM_ENDPOINT": base,
+        "CSPM_GCP_COMPUTE_ENDPOINT": base,
+        "CSPM_GCP_ACM_ENDPOINT": base,
     }
 
 

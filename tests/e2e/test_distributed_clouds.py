@@ -249,6 +249,9 @@ def gcp(tmp_path: Path) -> Iterator[tuple[FakeHierarchy, dict[str, str]]]:
             CSPM_GCP_VERTEX_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
+            CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
+            CSPM_GCP_COMPUTE_ENDPOINT=base,
+            CSPM_GCP_ACM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         yield fake, env
