@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from cspm.demo import gcp_workbench
+from cspm.demo import gcp_resource_iam, gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
 from cspm.demo.gcp_iam import IamDepth, seed_demo
 from cspm.demo.gcp_lineage import seed_lineage
@@ -451,6 +451,7 @@ class FakeGcs:
     # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
     iam_depth: IamDepth = field(default_factory=IamDepth)  # ancestry, folder/org/SA policies, roles
+    resource_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # Vertex resource -> Policy
     page_size: int = 1000
     requests: list[tuple[str, str]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -486,6 +487,8 @@ class FakeGcs:
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         with self._lock:
             self.requests.append((method, path))
+        if (answer := gcp_resource_iam.route(self, method, path, query)) is not None:
+            return answer
         if (answer := self._token_or_read_by_post(method, path, body)) is not None:
             return answer
         if method != "GET":
@@ -717,6 +720,7 @@ def demo_project() -> FakeGcs:
     )
     _demo_vertex(fake)
     gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
+    gcp_resource_iam.seed_demo(fake, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
     seed_demo_network(fake.network, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     seed_lineage(fake)

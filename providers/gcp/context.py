@@ -22,7 +22,9 @@ HEAD before it is sent, and Cloud Storage object media reads (``alt=media``) unl
 asked to ``--inspect-artifacts``, with a few exceptions, reads that Google defines as POSTs:
 Resource Manager's ``projects.getIamPolicy`` (``POST /v3/projects/{id}:getIamPolicy``, its body
 only asks for policy version 3), ``folders.getIamPolicy`` / ``organizations.getIamPolicy`` (v3),
-``projects.getAncestry`` (v1) and IAM's ``serviceAccounts.getIamPolicy``. The path must match
+``projects.getAncestry`` (v1), IAM's ``serviceAccounts.getIamPolicy`` and Vertex AI's
+``featureOnlineStores`` / ``featurestores.getIamPolicy`` (v1) and ``endpoints.getIamPolicy``
+(v1beta1). The path must match
 :data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
 or any other POST is refused. Token refreshes use google-auth's own separate session.
 """
@@ -73,6 +75,12 @@ READ_ONLY_POSTS: Final = (
     re.compile(r"/v1/projects/[a-z0-9.:-]+:getAncestry"),
     re.compile(r"/v3/(?:folders|organizations)/[0-9]+:getIamPolicy"),
     re.compile(r"/v1/projects/[a-z0-9.:-]+/serviceAccounts/[A-Za-z0-9@._-]+:getIamPolicy"),
+    # Vertex AI resources' own policies (cspm.providers.gcp.vertex_iam): feature online stores and
+    # featurestores in v1, endpoints in v1beta1 (the only version that has endpoints.getIamPolicy).
+    re.compile(
+        r"/v1/projects/[a-z0-9.:-]+/locations/[a-z0-9-]+/(?:featureOnlineStores|featurestores)/[A-Za-z0-9_-]+:getIamPolicy"
+    ),
+    re.compile(r"/v1beta1/projects/[a-z0-9.:-]+/locations/[a-z0-9-]+/endpoints/[A-Za-z0-9_-]+:getIamPolicy"),
 )
 TIMEOUT: Final = (5.0, 30.0)  # (connect, read) seconds per request
 # google-cloud-storage 3.x starts a background thread per bucket to fetch its metadata for

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from cspm.demo import gcp_iam
+from cspm.demo import gcp_iam, gcp_resource_iam
 from cspm.demo import gcp_network as net
 from cspm.demo.azure import data_version, ml_job, model_version
 from cspm.demo.gcp_network import network_permissions
@@ -186,6 +186,8 @@ def gcs_permissions(method: str, path: str) -> set[str]:
         return set()
     if method == "POST" and re.fullmatch(r"/v3/projects/[^/:]+:getIamPolicy", path):
         return {"resourcemanager.projects.getIamPolicy"}
+    if (on_resource := gcp_resource_iam.route_permission(method, path)) is not None:  # Vertex resource policies
+        return {on_resource}
     depth = gcp_iam.route_permission(method, path)  # ancestry, folder/org/SA policies, roles.get
     if depth is not None:
         return {depth}
