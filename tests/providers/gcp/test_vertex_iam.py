@@ -192,3 +192,22 @@ def test_the_demo_has_one_public_endpoint_policy() -> None:
     assert failing == {"churn-public"}
     assert {f.status for f in findings} == {Status.PASS, Status.FAIL}
     assert len(findings) == 5  # two endpoints, two online stores, one legacy featurestore
+
+
+def test_a_resource_gone_before_its_policy_is_read_is_error_not_pass() -> None:
+    """404 (deleted between the listing and the policy read): the policy is unknown, recorded."""
+    fake = _fake()
+    original = fake.handle
+
+    def gone(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        if method == "POST" and url.split("?")[0].endswith(f"{LEGACY}:getIamPolicy"):
+            return 404, {"error": {"code": 404, "message": f"The Featurestore {LEGACY} does not exist.",
+                                   "status": "NOT_FOUND"}}  # fmt: skip
+        return original(method, url, headers, body)
+
+    fake.handle = gone
+    inventory = _collect(fake)
+    [error] = inventory.errors
+    assert (error.operation, error.code) == ("featurestores.getIamPolicy", "NotFound")
+    legacy = _one(inventory, VertexFeaturestore)
+    assert legacy.iam_bindings is None and "aiplatform.featurestores.getIamPolicy" in (legacy.iam_policy_error or "")
