@@ -200,7 +200,7 @@ def test_a_resource_gone_before_its_policy_is_read_is_error_not_pass() -> None:
     original = fake.handle
 
     def gone(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
-        if method == "POST" and url.split("?")[0].endswith(f"{LEGACY}:getIamPolicy"):
+        if method == "POST" and url.split("?", maxsplit=1)[0].endswith(f"{LEGACY}:getIamPolicy"):
             return 404, {"error": {"code": 404, "message": f"The Featurestore {LEGACY} does not exist.",
                                    "status": "NOT_FOUND"}}  # fmt: skip
         return original(method, url, headers, body)
