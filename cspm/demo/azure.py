@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from cspm.demo import azure_graph
+from cspm.demo import azure_blobs, azure_graph
 from cspm.demo.fake_http import Simulated, serve
 
 if TYPE_CHECKING:
@@ -1108,6 +1108,7 @@ class FakeArm:
     accepted_secret: str | None = None  # when set, a token request with another client secret is refused
     deleted_principals: set[str] = field(default_factory=set)  # assigned, but gone from the directory (Graph)
     graph_denied: bool = False  # Graph's getByIds answers 403 (no Directory.Read.All)
+    blobs: azure_blobs.FakeBlobs = field(default_factory=azure_blobs.FakeBlobs)  # Blob Storage's data plane
     base: str = ARM
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -1200,7 +1201,11 @@ class FakeArm:
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         with self._lock:
             self.requests.append((method, path))
-        auth = self._auth_route(method, path, body) or azure_graph.route(self, method, path, headers, body)
+        auth = (
+            self._auth_route(method, path, body)
+            or azure_graph.route(self, method, path, headers, body)
+            or azure_blobs.route(self, method, url, headers)
+        )
         if auth is not None:
             return auth
         if method != "GET":
