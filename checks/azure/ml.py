@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.checks.azure import _rbac
 from cspm.checks.azure._monitor import diagnostics_verdict
 from cspm.checks.azure._network import private_endpoint_verdict
-from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.azure.artifacts import AzureBlobModelArtifact

@@ -42,7 +42,8 @@ _MESSAGES: Final = {
     "BlobNotFound": "The specified blob does not exist.",
     "ContainerNotFound": "The specified container does not exist.",
     "ConditionNotMet": "The condition specified using HTTP conditional header(s) is not met.",
-    "AuthorizationPermissionMismatch": "This request is not authorized to perform this operation using this permission.",
+    "AuthorizationPermissionMismatch": "This request is not authorized to perform this operation using this "
+    "permission.",
     "NoAuthenticationInformation": "Server failed to authenticate the request. Please refer to the information "
     "in the www-authenticate header.",
     "UnsupportedHttpVerb": "The resource doesn't support specified Http Verb.",

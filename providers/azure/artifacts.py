@@ -79,13 +79,7 @@ class BlobError(azure_errors.HttpResponseError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message=message)
         self.status_code = status
-        self.error = _Code(code, message)
-
-
-class _Code:
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        self.message = message
+        self.error = azure_errors.ODataV4Format({"code": code, "message": message})
 
 
 class UnsafeXml(azure_errors.DecodeError):
@@ -123,7 +117,7 @@ def blob_pipeline(clients: AzureClients) -> Any:
         UserAgentPolicy,
     )
 
-    policies = [
+    policies: list[Any] = [
         RequestIdPolicy(),
         HeadersPolicy({"x-ms-version": BLOB_API_VERSION}),
         UserAgentPolicy(user_agent=clients.user_agent),
@@ -277,7 +271,7 @@ def safe_xml(body: bytes, what: str) -> ET.Element:
     if b"<!doctype" in lowered or b"<!entity" in lowered:
         raise UnsafeXml(f"{what}: the answer carries a DTD or an entity declaration; refused")
     try:
-        return ET.fromstring(body)  # noqa: S314 - bounded, and refused above when it declares anything
+        return ET.fromstring(body)  # bounded, and refused above when it declares anything
     except ET.ParseError as exc:
         raise UnsafeXml(f"{what}: the answer is not well-formed XML ({exc})") from exc
 
