@@ -35,24 +35,34 @@ UNSAFE = next(s for s in ARTIFACT_CHECKS if s.id.endswith("model_artifact_is_fre
 FORMAT = next(s for s in ARTIFACT_CHECKS if s.id.endswith("model_artifact_uses_safe_format"))
 
 
-def ml_fake() -> FakeArm:
-    """A workspace whose datastore is the container ``models`` of ``mlstore``, with a model ``bad``
-    (a custom model: one pickle that runs os.system) and ``good`` (an MLflow folder of safetensors)."""
+def models_fake(models: dict[str, tuple[str, str]], *, endpoint: str = "core.windows.net") -> FakeArm:
+    """A workspace whose datastore ``workspaceblobstore`` is the container ``models`` of ``mlstore``
+    (at the storage suffix ``endpoint``), with model versions by name -> (path in the datastore or
+    a full modelUri, modelType)."""
     fake = FakeArm(subscriptions=[subscription(SUB)])
     fake.add_workspace(workspace(WS))
-    fake.add_listing(
-        workspace_id(WS) + "/datastores",
-        [datastore(WS, "workspaceblobstore", "None", account=ACCOUNT, container_name=CONTAINER)],
-    )
+    store = datastore(WS, "workspaceblobstore", "None", account=ACCOUNT, container_name=CONTAINER)
+    store["properties"]["endpoint"] = endpoint
+    fake.add_listing(workspace_id(WS) + "/datastores", [store])
     fake.add_asset(
         "models",
         [
-            model_version(WS, "bad", model_uri="azureml://datastores/workspaceblobstore/paths/bad/model.pkl"),
             model_version(
-                WS, "good", model_uri="azureml://datastores/workspaceblobstore/paths/good", model_type="mlflow_model"
-            ),
+                WS,
+                name,
+                model_uri=path if ":" in path else f"azureml://datastores/workspaceblobstore/paths/{path}",
+                model_type=kind,
+            )
+            for name, (path, kind) in models.items()
         ],
     )
+    return fake
+
+
+def ml_fake() -> FakeArm:
+    """A model ``bad`` (a custom model: one pickle that runs os.system) and ``good`` (an MLflow
+    folder of safetensors)."""
+    fake = models_fake({"bad": ("bad/model.pkl", "custom_model"), "good": ("good", "mlflow_model")})
     fake.blobs.put(ACCOUNT, CONTAINER, "bad/model.pkl", MALICIOUS_PICKLE)
     fake.blobs.put(ACCOUNT, CONTAINER, "good/MLmodel", b"flavors: {}\n")
     fake.blobs.put(ACCOUNT, CONTAINER, "good/model.safetensors", safetensors_model())
@@ -67,11 +77,17 @@ def scan_azure(
     settings: ArtifactSettings | None = None,
     *,
     inspect: bool = True,
+    blob_endpoint: bool = True,
 ) -> ScanReport:
+    """Scan ``fake`` served over HTTPS, its Blob data plane named by CSPM_AZURE_BLOB_ENDPOINT
+    (unless not ``blob_endpoint``: then the reader knows no blob storage for that ARM endpoint)."""
     cert, key = make_cert(tmp_path)
     with serve_https(fake, cert, key) as base:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-        monkeypatch.setenv("CSPM_AZURE_BLOB_ENDPOINT", base)
+        if blob_endpoint:
+            monkeypatch.setenv("CSPM_AZURE_BLOB_ENDPOINT", base)
+        else:
+            monkeypatch.delenv("CSPM_AZURE_BLOB_ENDPOINT", raising=False)
         provider = AzureProvider(
             AzureOptions(
                 subscriptions=(SUB,),
