@@ -15,7 +15,7 @@ import pytest
 
 from cspm.artifacts.collect import ArtifactSettings
 from cspm.artifacts.inspect import Limits
-from cspm.demo.gcp_objects import MALICIOUS_PICKLE, safetensors_model
+from cspm.demo.gcp_objects import MALICIOUS_PICKLE
 from cspm.models import ScanReport, Status
 from cspm.permissions import policy_for
 from cspm.providers.azure.artifacts import UnsafeXml, blob_pipeline, parse_blob_uri, parse_listing, safe_xml
