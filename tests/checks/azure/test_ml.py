@@ -314,7 +314,8 @@ def test_workspace_datastores_use_entra_id(
 # ---------------------------------------------------------------------------------------------
 
 BLOB_DIR = "https://mlstore.blob.core.windows.net/models/fraud/3"
-MODEL_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/models/fraud/versions/3"
+WS_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
+MODEL_ID = f"{WS_ID}/models/fraud/versions/3"
 
 
 def _model(uri: str | None = BLOB_DIR, *, folder: bool = True, unresolved: str | None = None) -> Any:
@@ -324,7 +325,7 @@ def _model(uri: str | None = BLOB_DIR, *, folder: bool = True, unresolved: str |
         uid=MODEL_ID,
         name="fraud:3",
         account="s",
-        workspace_id=MODEL_ID.split("/models/")[0],
+        workspace_id=WS_ID,
         model_name="fraud",
         version="3",
         model_type="mlflow_model" if folder else "custom_model",
@@ -339,8 +340,9 @@ def _blob(name: str = "model.safetensors", **fields: Any) -> Any:
 
     uri = f"{BLOB_DIR}/{name}"
     kind = "pickle" if name.endswith(".pkl") else "safetensors"
-    base: dict[str, Any] = {"uid": uri, "name": uri, "account": "s", "uri": uri, "sha256": "ab" * 32, "format": kind,
-                            "members": ((name, kind),), "dangerous": (), "scanners": {"picklescan": "1.0.5"}}  # fmt: skip
+    base: dict[str, Any] = {"uid": uri, "name": uri, "account": "s", "uri": uri, "sha256": "ab" * 32,
+                            "format": kind, "members": ((name, kind),), "dangerous": (),
+                            "scanners": {"picklescan": "1.0.5"}}  # fmt: skip
     return AzureBlobModelArtifact(**(base | fields))
 
 
@@ -353,14 +355,14 @@ def _os_system() -> Any:
 @pytest.mark.parametrize(
     ("case", "model", "artifacts", "unsafe", "fmt"),
     [
-        ("safetensors folder", lambda: _model(), lambda: (_blob(),), Status.PASS, Status.PASS),
+        ("safetensors folder", _model, lambda: (_blob(),), Status.PASS, Status.PASS),
         ("pickle running os.system", lambda: _model(folder=False),
          lambda: (_blob("model.pkl", dangerous=(_os_system(),)),), Status.FAIL, Status.FAIL),
         ("benign pickle", lambda: _model(folder=False), lambda: (_blob("model.pkl"),), Status.PASS, Status.FAIL),
         ("blob unreadable", lambda: _model(folder=False),
          lambda: (_blob("model.pkl", error="Get Blob failed", sha256=None, format=None, dangerous=None, members=()),),
          Status.ERROR, Status.ERROR),
-        ("not inspected", lambda: _model(), lambda: (), Status.ERROR, Status.ERROR),
+        ("not inspected", _model, lambda: (), Status.ERROR, Status.ERROR),
         ("location unresolved", lambda: _model(None, unresolved="datastore gone was not collected"), lambda: (),
          Status.ERROR, Status.ERROR),
     ],
