@@ -101,7 +101,7 @@ def _scans(launcher: Launcher, fake: Any, base: str, cert: Path, tmp: str) -> li
            "CSPM_AZURE_ARM_ENDPOINT": base, "CSPM_AZURE_GRAPH_ENDPOINT": base,
            "CSPM_AZURE_BLOB_ENDPOINT": base, "REQUESTS_CA_BUNDLE": str(cert)}  # fmt: skip
     store = f"sqlite:///{tmp}/history.db"
-    rows = []
+    rows: list[tuple[str, Measured, int]] = []
     for run in ("first scan", "rescan with --store, unchanged"):
         before = len(fake.blobs.reads)
         argv = [*cspm_command(), "scan", "azure", "--subscription", SUB, "--checks",
