@@ -22,7 +22,7 @@ LINEAGE_FORMATS = ("tree", "dot", "mermaid")
 SERVICES = {
     "aws": ("iam", "s3", "ec2", "sagemaker", "ecr", "kms", "cloudtrail", "bedrock", "bedrock_agentcore", "lambda"),
     "azure": ("storage", "ml", "cognitiveservices", "authorization", "keyvault"),
-    "gcp": ("iam", "storage", "vertex", "workbench"),
+    "gcp": ("accesscontextmanager", "compute", "iam", "storage", "vertex", "workbench"),
 }
 
 

@@ -1,8 +1,10 @@
-"""The coordinator of a distributed organization scan: plan, submit shards, keep parts, merge.
+"""The coordinator of a distributed scan: plan, submit shards, keep parts, merge.
 
-1. :func:`make_plan`: the caller's session lists the organization's accounts once
-   (``organizations:ListAccounts``), checks ``--region`` names once, and fixes the scan id and
-   the evaluation time. No role is assumed here: each worker assumes roles itself.
+1. :func:`make_plan`: the caller's credentials list the scopes once, through the cloud's adapter
+   (:mod:`cspm.shard_clouds`): the organization's accounts (``organizations:ListAccounts``, the
+   ``--region`` names checked once, the SCPs and RCPs read once), the Azure subscriptions, the
+   Google Cloud projects (``--organization`` / ``--folder`` walked once); and the scan id and the
+   evaluation time are fixed. No role is assumed here: each worker assumes roles itself.
 2. :func:`run_shards`: every shard with an account still to do is submitted to a
    ``concurrent.futures.Executor`` (Dask's ``Client.get_executor()``, or any other); each shard's
    parts are written to the parts directory as soon as it returns. A shard that fails beyond the
@@ -11,8 +13,9 @@
    again, so ``--resume`` finishes a scan whose coordinator died.
 3. :func:`cspm.merge.merge_parts` builds the report from the directory.
 
-The executor only ever receives :class:`~cspm.shards.ShardTask` objects: the plan (options, check
-ids, account ids) and an index. No credential crosses the scheduler.
+The executor only ever receives :class:`~cspm.shards.ShardTask` objects: the plan cut down to one
+shard (options, check ids, scope ids, the SCPs its accounts need) and an index. No credential
+crosses the scheduler.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cspm.errors import ScanError, UsageError
 from cspm.shards import (
     PLAN_FILE,
-    AwsShardOptions,
+    ShardOptions,
     ShardPlan,
     ShardTask,
     cut,
@@ -39,7 +42,6 @@ from cspm.shards import (
 )
 
 if TYPE_CHECKING:
-    from cspm.providers.aws import AwsProvider
     from cspm.registry import CheckSpec
 
 log = logging.getLogger(__name__)
@@ -51,31 +53,32 @@ class SchedulerLost(ScanError):
     """The executor went away mid-scan: the parts received so far are kept for --resume."""
 
 
-def make_plan(
-    provider: AwsProvider, checks: Sequence[CheckSpec], options: AwsShardOptions, shard_size: int
-) -> ShardPlan:
-    """List the organization's accounts once and cut them into shards (see the module docstring)."""
+def make_plan(provider: Any, checks: Sequence[CheckSpec], options: ShardOptions, shard_size: int) -> ShardPlan:
+    """List the scopes once (accounts, subscriptions or projects: the provider's adapter in
+    :mod:`cspm.shard_clouds`) and cut them into shards (see the module docstring)."""
+    from cspm.shard_clouds import adapter
+
     started = datetime.now(UTC)
-    provider.connect_session()
-    provider.check_regions()
-    choice = provider.choose_accounts()
+    listed = adapter(provider.name).scopes(provider)
     return ShardPlan(
+        provider=provider.name,
         started_at=started,
         checks=[c.id for c in checks],
         options=options,
-        shards=cut([a.id for a in choice.scan], shard_size),
-        setup_errors=list(provider.setup_errors),
+        shards=cut(listed.scopes, shard_size),
+        setup_errors=listed.setup_errors,
+        org_policies=listed.org_policies,
     )
 
 
-def resume_plan(parts_dir: Path, checks: Sequence[CheckSpec], options: AwsShardOptions) -> ShardPlan:
+def resume_plan(parts_dir: Path, checks: Sequence[CheckSpec], options: ShardOptions) -> ShardPlan:
     """The plan of the scan to finish in ``parts_dir`` (--resume); one with other options or
     checks than the command line's is refused (exit 2). The accounts are the plan's."""
     path = parts_dir / PLAN_FILE
     if not path.exists():
         raise UsageError(f"--resume: {parts_dir} has no {PLAN_FILE}; nothing to resume")
     plan = read_plan_file(path)
-    if plan.checks != [c.id for c in checks] or plan.options != options:
+    if plan.checks != [c.id for c in checks] or plan.options != options:  # another cloud's options differ too
         raise UsageError(f"--resume: {parts_dir} holds a scan with other options or checks ({plan.scan_id})")
     return plan
 
@@ -98,7 +101,7 @@ def run_shards(
         return 0
     pending_plan = plan.model_copy(update={"shards": todo})
     pending: dict[Future[list[tuple[str, str]]], list[str]] = {
-        executor.submit(ShardTask(pending_plan, index)): shard for index, shard in enumerate(todo)
+        executor.submit(ShardTask(pending_plan.for_shard(index), 0)): shard for index, shard in enumerate(todo)
     }
     finished = 0
     while pending:

@@ -90,7 +90,11 @@ def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], b
                 threads_per_worker=LOCAL_SHARDS_PER_WORKER,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                # No dashboard; the scheduler's HTTP endpoint (health, metrics) on a free port of
+                # 127.0.0.1: the default, 8787, is often taken (another scan, another cluster), and
+                # Dask then warns on stderr.
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},
                 silence_logs=logging.ERROR,
             )
             client = Client(cluster, timeout=timeout)

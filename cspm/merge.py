@@ -182,8 +182,8 @@ def read_part(
         _refuse_other_scan(path, raw, plan)
     try:
         part = AccountPart.model_validate(raw)
-        if part.account != account:
-            raise ValueError(f"the part is account {part.account}'s")
+        if part.account != account or part.provider != plan.provider:
+            raise ValueError(f"the part is {part.provider} scope {part.account}'s")
         snapshots = [classes[r.type].model_validate(r.data) for r in part.resources]
         unknown = {m.type for m in part.incomplete} - set(classes)
     except (ValidationError, ValueError, KeyError) as exc:

@@ -1,52 +1,55 @@
-"""A scan split into shards of accounts: the plan, the shard that runs on a worker, the parts it writes.
+"""A scan split into shards of scopes: the plan, the shard that runs on a worker, the parts it writes.
 
-A distributed organization scan (docs/distributed.md) has one **coordinator** and any number of
-**workers**:
+A distributed scan (docs/distributed.md) of an AWS organization's accounts, Azure subscriptions
+or Google Cloud projects has one **coordinator** and any number of **workers**:
 
-- The coordinator lists the accounts once, fixes the scan id and the evaluation time, and writes
+- The coordinator lists the scopes once, fixes the scan id and the evaluation time, and writes
   a :class:`ShardPlan`: the options every worker needs (never a credential), the selected check
-  ids, and the accounts cut into shards of ``--shard-size``.
-- A worker runs one shard (:func:`run_shard`): with its own ambient credentials it assumes the
-  role in each account itself, collects, evaluates the checks at the plan's time, and returns one
-  :class:`AccountPart` per account: its scope, resources (full snapshots, which the lineage
+  ids, and the scopes cut into shards of ``--shard-size`` (AWS with ``--scp``: also the
+  organization's SCPs and RCPs, read once).
+- A worker runs one shard (:func:`run_shard`): with its own ambient credentials (AWS: it assumes
+  the role in each account itself), collects, evaluates the checks at the plan's time, and returns
+  one :class:`AccountPart` per scope: its scope, resources (full snapshots, which the lineage
   needs), errors, incomplete marks and findings before the lineage rule.
+- What differs per cloud (listing the scopes, a provider for a batch, the snapshot classes) is an
+  adapter in :mod:`cspm.shard_clouds`; the rest is one code path.
 - :mod:`cspm.merge` turns the parts into the report, through the same report builder as a
   single-process scan.
 
 The unit is a batch of accounts, not one account: a shard pays for a session, the service
 models, clients and the check catalog (about 1.1 s of CPU when cold). A worker process keeps them
-warm between shards (:func:`warm_provider`).
+warm between shards (:mod:`cspm.shard_clouds`).
 
 Parts are JSON files, ``part-<account>.json``, beside ``plan.json`` in the parts directory; both
 carry a format version, the tool version and the scan id, so a directory of another scan or
-version is refused. Azure subscriptions and GCP projects fit the same format: ``provider`` names
-the cloud, ``shards`` hold their scope ids, and each part's ``account`` is the scope id.
+version is refused. ``provider`` names the cloud (plans and parts written before Azure and GCP
+could be sharded have none in their parts: they are AWS's), ``shards`` hold the scope ids, and
+each part's ``account`` is the scope id.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import queue
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from cspm import __version__
 from cspm.errors import UsageError
 from cspm.models import CollectionError, Finding, Scope
 from cspm.resources.base import GLOBAL_REGION, Resource
+from cspm.scp_snapshot import OrgPolicySnapshot
 
 if TYPE_CHECKING:
     from cspm.engine import Inventory
-    from cspm.providers.aws import AwsOptions, AwsProvider
+    from cspm.providers.aws import AwsOptions
     from cspm.registry import CheckSpec
 
 PLAN_FORMAT: Final = "cspm-plan/1"
@@ -108,18 +111,63 @@ class AwsShardOptions(_Model):
         )
 
 
+class AzureShardOptions(_Model):
+    """What every worker of a sharded Azure scan needs. No credential: each worker signs in with
+    its own DefaultAzureCredential (environment, workload or managed identity, az login)."""
+
+    tenant: str | None = None
+    managed_identity: bool = False
+    endpoint: str | None = None  # the Resource Manager endpoint; None: the worker's own setting
+    workers: int = 8
+    max_response_bytes: int = 64 * 2**20
+
+
+class GcpShardOptions(_Model):
+    """What every worker of a sharded Google Cloud scan needs. No credential: each worker uses its
+    own Application Default Credentials."""
+
+    crm_endpoint: str | None = None  # None: the worker's own CSPM_GCP_CRM_ENDPOINT or the public one
+    workers: int = 8
+    max_response_bytes: int = 64 * 2**20
+
+
+Cloud = Literal["aws", "azure", "gcp"]
+ShardOptions = AwsShardOptions | AzureShardOptions | GcpShardOptions
+_OPTIONS: dict[str, type[ShardOptions]] = {"aws": AwsShardOptions, "azure": AzureShardOptions, "gcp": GcpShardOptions}
+
+
 class ShardPlan(_Model):
-    """The coordinator's plan: written to ``plan.json`` (or ``--plan FILE``) and sent with every task."""
+    """The coordinator's plan: written to ``plan.json`` (or ``--plan FILE``) and sent with every task.
+
+    ``provider`` names the cloud; ``shards`` hold its scope ids (AWS accounts, Azure
+    subscriptions, Google Cloud projects). A plan of an earlier cspm-plan/1 (AWS only, no
+    ``org_policies``) still reads."""
 
     format: Literal["cspm-plan/1"] = PLAN_FORMAT
     tool_version: str = __version__
     scan_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
-    provider: Literal["aws"] = "aws"
+    provider: Cloud = "aws"
     started_at: datetime  # the evaluation time of every shard, and the report's started_at
     checks: list[str]  # the selected check ids, in catalog order
-    options: AwsShardOptions
-    shards: list[list[str]]  # account ids
+    options: ShardOptions
+    shards: list[list[str]]  # scope ids: accounts, subscriptions or projects
     setup_errors: list[CollectionError] = Field(default_factory=list)  # the coordinator's (accounts not ACTIVE)
+    # AWS with --scp: the organization's SCPs and RCPs, read once by the coordinator; a shard
+    # given them makes no Organizations call (None: each shard reads them itself).
+    org_policies: OrgPolicySnapshot | None = None
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_of_provider(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, dict):
+            return _OPTIONS[info.data.get("provider", "aws")].model_validate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _options_match(self) -> ShardPlan:
+        if not isinstance(self.options, _OPTIONS[self.provider]):
+            raise ValueError(f"the options are not {self.provider}'s")
+        return self
 
     @property
     def accounts(self) -> list[str]:
@@ -134,6 +182,13 @@ class ShardPlan(_Model):
             missing = sorted(wanted - {c.id for c in specs})
             raise UsageError(f"the plan names checks this cspm does not have: {', '.join(missing[:5])}")
         return specs
+
+    def for_shard(self, index: int) -> ShardPlan:
+        """The plan a task of shard ``index`` is sent: that shard alone (index 0), and only the
+        part of the SCP snapshot its accounts need; a task's size does not grow with the scan."""
+        shard = self.shards[index]
+        policies = self.org_policies.for_accounts(shard) if self.org_policies is not None else None
+        return self.model_copy(update={"shards": [shard], "org_policies": policies, "setup_errors": []})
 
 
 def cut(accounts: Sequence[str], size: int) -> list[list[str]]:
@@ -160,7 +215,8 @@ class AccountPart(_Model):
     format: Literal["cspm-part/1"] = PART_FORMAT
     tool_version: str = __version__
     scan_id: str
-    account: str
+    provider: Cloud = "aws"  # added with Azure and GCP shards: a part without it is AWS's
+    account: str  # the scope id: an AWS account, an Azure subscription, a Google Cloud project
     scope: Scope | None = None  # None: the account could not be reached (see errors)
     resources: list[PartResource] = Field(default_factory=list)
     errors: list[CollectionError] = Field(default_factory=list)
@@ -180,6 +236,7 @@ def failed_parts(plan: ShardPlan, accounts: Sequence[str], code: str, message: s
             account,
             AccountPart(
                 scan_id=plan.scan_id,
+                provider=plan.provider,
                 account=account,
                 errors=[
                     CollectionError(
@@ -270,8 +327,9 @@ def _is_failed(path: Path) -> bool:
 
 
 class ShardTask:
-    """What the coordinator submits: the plan and a shard's index, nothing else (it is pickled
-    to the workers; a test proves it carries no credential). Returns (account, part JSON) pairs."""
+    """What the coordinator submits: the plan (cut to one shard, :meth:`ShardPlan.for_shard`) and
+    a shard's index, nothing else (it is pickled to the workers; tests prove it carries no
+    credential, for each cloud). Returns (scope id, part JSON) pairs."""
 
     def __init__(self, plan: ShardPlan, index: int) -> None:
         self.plan = plan
@@ -282,16 +340,15 @@ class ShardTask:
 
 
 def run_shard(plan: ShardPlan, index: int) -> list[tuple[str, str]]:
-    """Scan shard ``index`` of ``plan``: one (account, part JSON) per account of the shard."""
+    """Scan shard ``index`` of ``plan``: one (scope id, part JSON) per scope of the shard."""
     from cspm.engine import collect_and_evaluate
+    from cspm.shard_clouds import adapter
 
     if not 0 <= index < len(plan.shards):
         raise UsageError(f"--index {index}: the plan has {len(plan.shards)} shard(s) (0 to {len(plan.shards) - 1})")
     accounts = plan.shards[index]
     checks = _checks_of(plan)
-    with warm_provider(plan.options.aws_options()) as provider:
-        provider.setup_errors = []
-        provider.reach(accounts)
+    with adapter(plan.provider).batch(plan, accounts) as provider:
         inventory, findings = collect_and_evaluate(provider, checks, plan.started_at, workers=plan.options.workers)
         scopes = {s.account: s for s in provider.scopes()}
     return [(p.account, p.model_dump_json()) for p in split_by_account(plan, accounts, scopes, inventory, findings)]
@@ -328,6 +385,7 @@ def split_by_account(
     return [
         AccountPart(
             scan_id=plan.scan_id,
+            provider=plan.provider,
             account=a,
             scope=scopes.get(a),
             resources=resources[a],
@@ -339,36 +397,14 @@ def split_by_account(
     ]
 
 
-# A worker process keeps what a shard costs to set up (session, pruned service models, clients,
-# the check catalog) for the next shard. Process-wide on purpose: Dask runs each task as a plain
-# function call, and a shard must not pay ~1.1 s of CPU again. A provider serves one shard at a
-# time; a worker with several threads keeps one per concurrent shard.
+# A worker process keeps the check catalog (and, in cspm.shard_clouds, connected providers) for
+# the next shard: Dask runs each task as a plain function call in a long-lived process.
 _warm_lock = threading.Lock()
-_warm: dict[Any, queue.SimpleQueue[AwsProvider]] = {}
-_warm_checks: dict[tuple[str, ...], list[CheckSpec]] = {}
-
-
-@contextmanager
-def warm_provider(options: AwsOptions) -> Iterator[AwsProvider]:
-    """A connected provider for ``options`` (its session, clients and identity), reused across shards."""
-    from cspm.providers.aws import AwsProvider
-
-    with _warm_lock:
-        idle = _warm.setdefault(options, queue.SimpleQueue())
-    try:
-        provider = idle.get_nowait()
-    except queue.Empty:
-        provider = AwsProvider(options)
-        provider.connect_session()
-    try:
-        yield provider
-    finally:
-        provider.targets = []
-        idle.put(provider)
+_warm_checks: dict[tuple[str, tuple[str, ...]], list[CheckSpec]] = {}
 
 
 def _checks_of(plan: ShardPlan) -> list[CheckSpec]:
-    key = tuple(plan.checks)
+    key = (plan.provider, tuple(plan.checks))
     with _warm_lock:
         found = _warm_checks.get(key)
     if found is None:
@@ -380,12 +416,6 @@ def _checks_of(plan: ShardPlan) -> list[CheckSpec]:
 
 def resource_classes(cloud: str) -> dict[str, type[Resource]]:
     """resource_type -> snapshot class, for every snapshot a scan of ``cloud`` can produce."""
-    if cloud == "aws":
-        from cspm.providers.aws import SERVICE_MODULES, service_spec
-        from cspm.resources.aws.organizations import OrgPolicies
+    from cspm.shard_clouds import adapter
 
-        found: dict[str, type[Resource]] = {OrgPolicies.resource_type: OrgPolicies}
-        for name in SERVICE_MODULES:
-            found.update({t.resource_type: t for t in service_spec(name).produces})
-        return found
-    raise UsageError(f"sharded scans of {cloud} are not supported yet (docs/distributed.md)")
+    return adapter(cloud).resource_classes()

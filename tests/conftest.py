@@ -29,6 +29,41 @@ os.environ.update(
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
+def _refuse_the_internet() -> None:
+    """Tests never touch the internet: a connect to anything but loopback (or a Unix socket) is
+    refused in the test process, as a closed port would be, so an endpoint override a test forgot
+    (a new Google or Azure API host) fails the test instead of reaching the real cloud."""
+    import ipaddress
+    import socket
+
+    original = socket.socket.connect
+    original_ex = socket.socket.connect_ex
+
+    def loopback(address: object) -> bool:
+        if not isinstance(address, tuple):
+            return True  # AF_UNIX
+        try:
+            return ipaddress.ip_address(str(address[0]).split("%", 1)[0]).is_loopback
+        except ValueError:
+            return False  # a host name: resolved by create_connection before connect, never here
+
+    def connect(self: socket.socket, address: object) -> None:
+        if not loopback(address):
+            raise ConnectionRefusedError(f"tests never touch the internet (connect to {address!r} refused)")
+        original(self, address)  # type: ignore[arg-type]
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        if not loopback(address):
+            return 111  # ECONNREFUSED
+        return original_ex(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+
+
+_refuse_the_internet()
+
+
 @pytest.fixture(autouse=True)
 def scanner_is_read_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Fail any test in which the scanner's session calls a non-read AWS operation.

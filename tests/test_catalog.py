@@ -255,6 +255,8 @@ AUDITED_MODULES = frozenset(
         "azure.lineage",
         "gcp.storage",
         "gcp.iam",
+        "gcp.accesscontextmanager",
+        "gcp.compute",
         "gcp.workbench",
         "gcp.lineage",
     }

@@ -53,6 +53,8 @@ REAL_LOOKING_SETTINGS = {
     "CSPM_GCP_NOTEBOOKS_ENDPOINT": "http://127.0.0.1:1",
     "CSPM_GCP_CRM_ENDPOINT": "http://127.0.0.1:1",
     "CSPM_GCP_IAM_ENDPOINT": "http://127.0.0.1:1",
+    "CSPM_GCP_COMPUTE_ENDPOINT": "http://127.0.0.1:1",
+    "CSPM_GCP_ACM_ENDPOINT": "http://127.0.0.1:1",
     "CLOUDSDK_CONFIG": "/nonexistent/gcloud",
 }
 CLOUDS = ("aws", "azure", "gcp")

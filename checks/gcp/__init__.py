@@ -1,3 +1,3 @@
 """GCP checks. ``MODULES`` lists the check modules explicitly."""
 
-MODULES: tuple[str, ...] = ("iam", "storage", "vertex", "workbench", "lineage")
+MODULES: tuple[str, ...] = ("accesscontextmanager", "compute", "iam", "storage", "vertex", "workbench", "lineage")

@@ -1,5 +1,5 @@
-"""Distributed organization scans: ``cspm shard run``, ``cspm merge``, and what ``cspm scan aws
---org`` does with ``--executor`` or ``--plan`` (docs/distributed.md).
+"""Distributed scans: ``cspm shard run``, ``cspm merge``, and what ``cspm scan aws --org``,
+``cspm scan azure`` and ``cspm scan gcp`` do with ``--executor`` or ``--plan`` (docs/distributed.md).
 
 Registered on :data:`cspm.cli.app.app` when ``cspm.cli`` imports this module (``COMMAND_MODULES``).
 Only typer and cspm core load at import time; boto3 and Dask load inside the commands.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,11 +33,12 @@ if TYPE_CHECKING:
     from cspm.providers.aws import AwsProvider
     from cspm.registry import CheckSpec
     from cspm.runner import OutputOptions
+    from cspm.shards import ShardOptions
 
 log = logging.getLogger(__name__)
 
 shard_app = typer.Typer(
-    help="Run one shard of a planned organization scan (Kubernetes Jobs, Argo, AWS Batch...).",
+    help="Run one shard of a planned distributed scan (Kubernetes Jobs, Argo, AWS Batch...).",
     no_args_is_help=True,
     context_settings=CONTEXT_SETTINGS,
 )
@@ -46,7 +47,7 @@ app.add_typer(shard_app, name="shard")
 
 @dataclass(frozen=True)
 class Distribution:
-    """The distributed-scan options of ``cspm scan aws``."""
+    """The distributed-scan options of ``cspm scan aws``, ``scan azure`` and ``scan gcp``."""
 
     executor: str | None = None
     shard_size: int | None = None
@@ -59,8 +60,9 @@ class Distribution:
     def requested(self) -> bool:
         return bool(self.executor or self.plan)
 
-    def validate(self, *, org: bool, timeout: float | None) -> None:
-        """Exit 2 on contradictory options, before anything is sent."""
+    def validate(self, *, org: bool = True, timeout: float | None) -> None:
+        """Exit 2 on contradictory options, before anything is sent. ``org``: AWS's ``--org``
+        (Azure and GCP shard without one)."""
         if not self.requested:
             given = [
                 name
@@ -85,22 +87,40 @@ class Distribution:
             raise UsageError("--timeout does not apply to a distributed scan (--executor, --plan)")
 
 
+_SCOPES = {"aws": "account(s)", "azure": "subscription(s)", "gcp": "project(s)"}
+
+
 def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: OutputOptions, dist: Distribution) -> int:
     """``cspm scan aws --org`` with ``--executor`` (coordinate, merge, report) or ``--plan``."""
+    from cspm.shards import AwsShardOptions
+
+    options = provider.options
+    return scan_distributed(provider, checks, out, dist, AwsShardOptions.of(options), external_id=options.external_id)
+
+
+def scan_distributed(
+    provider: Any,
+    checks: list[CheckSpec],
+    out: OutputOptions,
+    dist: Distribution,
+    shard_options: ShardOptions,
+    *,
+    external_id: str | None = None,
+) -> int:
+    """A scan of any cloud with ``--executor`` (coordinate, merge, report) or ``--plan``: the
+    scopes (accounts, subscriptions, projects) are listed once and cut into shards."""
     from cspm.coordinator import make_plan, resume_plan, run_shards
     from cspm.merge import merge_parts
     from cspm.runner import deliver
-    from cspm.shards import DEFAULT_SHARD_SIZE, AwsShardOptions, write_private
+    from cspm.shards import DEFAULT_SHARD_SIZE, write_private
 
-    options = provider.options
-    shard_options = AwsShardOptions.of(options)
     size = dist.shard_size or DEFAULT_SHARD_SIZE
     if dist.plan is not None:
         plan = make_plan(provider, checks, shard_options, size)
         write_private(dist.plan, plan.model_dump_json(indent=2))
         n = len(plan.shards)
         typer.echo(
-            f"cspm: wrote {dist.plan}: {len(plan.accounts)} account(s) in {n} shard(s); run "
+            f"cspm: wrote {dist.plan}: {len(plan.accounts)} {_SCOPES[plan.provider]} in {n} shard(s); run "
             f"'cspm shard run --plan {dist.plan} --index I --out PARTS' for I = 0..{n - 1}, then 'cspm merge PARTS'",
             err=True,
         )
@@ -115,8 +135,8 @@ def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: Ou
     if dist.resume:
         plan = resume_plan(parts_dir, checks, shard_options)
     if spec.local_workers:
-        local_environment(options.external_id)
-    with dask_executor(spec) as (executor, alive):  # an unreachable scheduler: exit 1 before any AWS call
+        local_environment(external_id)
+    with dask_executor(spec) as (executor, alive):  # an unreachable scheduler: exit 1 before any cloud call
         if not dist.resume:
             plan = make_plan(provider, checks, shard_options, size)
         run_shards(plan, parts_dir, executor, alive=alive)
@@ -126,14 +146,16 @@ def scan_org_distributed(provider: AwsProvider, checks: list[CheckSpec], out: Ou
 @shard_app.command("run")
 def shard_run(
     plan: Annotated[
-        Path, typer.Option("--plan", metavar="FILE", help="The plan written by 'cspm scan aws --org --plan FILE'.")
+        Path,
+        typer.Option("--plan", metavar="FILE", help="The plan written by 'cspm scan aws|azure|gcp ... --plan FILE'."),
     ],
     index: Annotated[int, typer.Option("--index", min=0, metavar="N", help="The shard to run (0 to shards - 1).")],
     out: Annotated[
         Path, typer.Option("--out", metavar="DIR", help="The parts directory (shared by every shard of the scan).")
     ],
 ) -> None:
-    """Scan one shard of a plan with this machine's own credentials: one part per account in --out."""
+    """Scan one shard of a plan with this machine's own credentials: one part per account,
+    subscription or project in --out."""
     from cspm.shards import prepare_parts_dir, read_plan_file, run_shard, write_parts
 
     loaded = read_plan_file(plan)

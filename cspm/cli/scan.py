@@ -108,6 +108,36 @@ RequireSignedModels = Annotated[
 AWS_WORKERS = 8
 AWS_ORG_WORKERS = 24  # an organization has many more independent (account, region, service) units
 
+# The distributed-scan options of `scan azure` and `scan gcp` (docs/distributed.md); `scan aws`
+# has its own, which say --org.
+DistExecutor = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        metavar="ADDRESS",
+        help="Run shards of subscriptions (Azure) or projects (GCP) on Dask, local:N (N processes) or "
+        "tls://HOST:PORT (a scheduler); needs cspm[distributed].",
+    ),
+]
+DistShardSize = Annotated[
+    int | None,
+    typer.Option(
+        "--shard-size", min=1, metavar="N", help="With --executor or --plan: subscriptions or projects per shard [10]."
+    ),
+]
+DistPartsDir = Annotated[
+    Path | None,
+    typer.Option("--parts-dir", metavar="DIR", help="With --executor: where parts are kept [OUTPUT_DIR/parts]."),
+]
+DistResume = Annotated[
+    bool, typer.Option("--resume", help="With --executor: finish the scan in --parts-dir, skipping done scopes.")
+]
+DistPlan = Annotated[
+    Path | None,
+    typer.Option("--plan", metavar="FILE", help="Write the shard plan to FILE for 'cspm shard run', scan nothing."),
+]
+DistInsecure = Annotated[bool, typer.Option("--insecure", help="With --executor: allow plain tcp:// to another host.")]
+
 
 @scan_app.command("aws")
 def scan_aws(
@@ -335,6 +365,12 @@ def scan_azure(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    executor: DistExecutor = None,
+    shard_size: DistShardSize = None,
+    parts_dir: DistPartsDir = None,
+    resume: DistResume = False,
+    plan: DistPlan = None,
+    insecure: DistInsecure = False,
     inspect_artifacts: InspectArtifacts = False,
     artifact_max_mb: ArtifactMaxMb = 512,
     artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
@@ -354,8 +390,13 @@ def scan_azure(
     is the first path segment).
     """
     from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
+    from cspm.cli.distributed import Distribution
     from cspm.selection import split_csv
 
+    dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
+    dist.validate(timeout=timeout)
+    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
+        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
     out = output_options(
         output_dir,
         json_path,
@@ -396,6 +437,19 @@ def scan_azure(
             ),
         )
     )
+    if dist.requested:
+        from cspm.cli.distributed import scan_distributed
+        from cspm.providers.azure.credentials import arm_endpoint
+        from cspm.shards import AzureShardOptions
+
+        shard_options = AzureShardOptions(
+            tenant=tenant,
+            managed_identity=managed_identity,
+            endpoint=arm_endpoint(),
+            workers=workers,
+            max_response_bytes=max_response_mb * 2**20,
+        )
+        raise typer.Exit(scan_distributed(provider, selected, out, dist, shard_options))
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))
 
@@ -439,6 +493,12 @@ def scan_gcp(
     compliance: Compliance = None,
     store: Store = None,
     max_response_mb: MaxResponseMb = 64,
+    executor: DistExecutor = None,
+    shard_size: DistShardSize = None,
+    parts_dir: DistPartsDir = None,
+    resume: DistResume = False,
+    plan: DistPlan = None,
+    insecure: DistInsecure = False,
     inspect_artifacts: InspectArtifacts = False,
     artifact_max_mb: ArtifactMaxMb = 512,
     artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
@@ -456,8 +516,13 @@ def scan_gcp(
     CSPM_GCP_CRM_ENDPOINT sets the Resource Manager endpoint.
     """
     from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
+    from cspm.cli.distributed import Distribution
     from cspm.selection import split_csv
 
+    dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
+    dist.validate(timeout=timeout)
+    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
+        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
     out = output_options(
         output_dir,
         json_path,
@@ -500,5 +565,13 @@ def scan_gcp(
     )
     options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up
     provider = GcpProvider(options)
+    if dist.requested:
+        from cspm.cli.distributed import scan_distributed
+        from cspm.shards import GcpShardOptions
+
+        shard_options = GcpShardOptions(
+            crm_endpoint=options.crm_endpoint, workers=workers, max_response_bytes=options.max_response_bytes
+        )
+        raise typer.Exit(scan_distributed(provider, selected, out, dist, shard_options))
     provider.connect()
     raise typer.Exit(run(provider, selected, out, workers=workers))

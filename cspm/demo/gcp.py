@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from cspm.demo import gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
 from cspm.demo.gcp_lineage import seed_lineage
+from cspm.demo.gcp_network import NetworkState, seed_demo_network
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
 
 if TYPE_CHECKING:
@@ -441,6 +442,7 @@ class FakeGcs:
     project_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sa_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    network: NetworkState = field(default_factory=NetworkState)  # ancestry, VPC-SC, subnets, PSC (gcp_network)
     # Workbench: project -> instances; model registry: "LOCATION/MODEL_ID" -> versions (gcp_workbench.py)
     workbench: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     model_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -497,6 +499,8 @@ class FakeGcs:
             return 401, gcs_error(401, "required", "Anonymous caller does not have storage.buckets.list access.")
         if path == "/v3/projects:search":
             return self._search()
+        if (answer := self.network.handle(path, query)) is not None:
+            return answer
         accounts = _SERVICE_ACCOUNTS.match(path)
         if accounts is not None:
             return self._service_accounts(accounts.group("project"), accounts.group("email"), query)
@@ -703,6 +707,7 @@ def demo_project() -> FakeGcs:
     _demo_vertex(fake)
     gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
+    seed_demo_network(fake.network, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     seed_lineage(fake)
     return fake
 
@@ -822,6 +827,8 @@ def demo_environment(base: str, key_file: Path) -> dict[str, str]:
         "CSPM_GCP_NOTEBOOKS_ENDPOINT": base,
         "CSPM_GCP_CRM_ENDPOINT": base,
         "CSPM_GCP_IAM_ENDPOINT": base,
+        "CSPM_GCP_COMPUTE_ENDPOINT": base,
+        "CSPM_GCP_ACM_ENDPOINT": base,
     }
 
 

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import boto3
 import botocore.credentials
@@ -207,6 +208,8 @@ class AwsProvider:
         self._clients: ClientFactory | None = None  # the caller's
         self._shared: ClientFactory | None = None  # every account's, with --org / --role-arn
         self._lock = threading.Lock()
+        # A shard of a distributed scan: the SCPs and RCPs its coordinator read once (no call here).
+        self.org_policy_snapshot: org_policies.OrgPolicySnapshot | None = None
 
     # -- connection -----------------------------------------------------------------------
 
@@ -532,13 +535,7 @@ class AwsProvider:
         cached across accounts (or, when the scan does not read them, a snapshot that says so)."""
         from cspm.resources.aws.organizations import OrgPolicies
 
-        reader = None
-        if self.options.reads_org_policies:
-            caller = self._clients
-            assert caller is not None
-            reader = org_policies.OrgPolicyReader(
-                lambda: caller.client("organizations", self.home_region), self.partition
-            )
+        reader = self.org_policy_reader() if self.options.reads_org_policies else None
         return [
             CollectorUnit(
                 account=target.id,
@@ -550,6 +547,19 @@ class AwsProvider:
             )
             for target in self.targets
         ]
+
+    def org_policy_reader(self) -> org_policies.OrgPolicyReader:
+        """The reader of the organization's SCPs and RCPs, with the caller's credentials; one
+        that answers from :attr:`org_policy_snapshot` when a coordinator gave one."""
+        caller = self._clients
+        assert caller is not None
+
+        def organizations() -> Any:
+            return caller.client("organizations", self.home_region)
+
+        if self.org_policy_snapshot is not None:
+            return org_policies.OrgPolicyReader.preloaded(self.org_policy_snapshot, organizations)
+        return org_policies.OrgPolicyReader(organizations, self.partition)
 
     def _run(self, target: AccountTarget, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
         ctx = AwsContext(

@@ -29,11 +29,19 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
-from cspm.engine import UnitContext
 from cspm.providers.aws.context import SDK_ERRORS, api_name, classify
 from cspm.resources.aws.organizations import RCP, SCP, OrgLevel, OrgPolicies, OrgPolicy, PolicyType
+from cspm.scp_snapshot import (
+    Attachment,
+    OrgInfo,
+    OrgPolicySnapshot,
+    ParentInfo,
+    PolicySummary,
+    ReadFailure,
+    RootInfo,
+)
 
 PERMISSIONS: Final = (
     "organizations:DescribeOrganization",
@@ -53,6 +61,13 @@ UNAVAILABLE_CODES: Final = frozenset(
         "AccessDeniedForDependencyException",
     }
 )
+
+
+class ErrorSink(Protocol):
+    """Where a failed call is recorded: a collector unit (:class:`cspm.engine.UnitContext`), or
+    the coordinator of a distributed scan reading the policies once for every shard."""
+
+    def error(self, operation: str, code: str, message: str, *, service: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ class OrgPolicyReader:
         self._parents: dict[str, tuple[str, str] | _Failure] = {}
         self._attached: dict[tuple[str, str], list[dict[str, Any]] | _Failure] = {}
         self._policies: dict[str, OrgPolicy] = {}
-        self._unit: UnitContext | None = None  # the unit that records what fails now
+        self._unit: ErrorSink | None = None  # the unit that records what fails now
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -184,7 +199,7 @@ class OrgPolicyReader:
 
     # -- one account --------------------------------------------------------------------------
 
-    def snapshot(self, account: str, unit: UnitContext | None = None) -> OrgPolicies:
+    def snapshot(self, account: str, unit: ErrorSink | None = None) -> OrgPolicies:
         """The policies over ``account``; failures are recorded on ``unit`` (once per scan)."""
         with self._lock:
             self._unit = unit
@@ -253,6 +268,76 @@ class OrgPolicyReader:
             error="; ".join(errors) or None,
         )
 
+    # -- read once, used by every shard of a distributed scan -----------------------------------
+
+    def export(self) -> OrgPolicySnapshot:
+        """What the reader has read so far (answers and failures), for :meth:`preloaded`."""
+        with self._lock:
+            return OrgPolicySnapshot(
+                partition=self._partition,
+                organization=_entry(self._organization, _org_info),
+                root=_entry(self._roots, lambda r: RootInfo(id=r[0], scp=r[1], rcp=r[2])),
+                parents={c: _entry(p, lambda p: ParentInfo(id=p[0], type=p[1])) for c, p in self._parents.items()},
+                attached=[
+                    Attachment(
+                        target=target,
+                        type=kind,
+                        policies=None if isinstance(found, _Failure) else [_summary(s) for s in found],
+                        failure=_failure_entry(found) if isinstance(found, _Failure) else None,
+                    )
+                    for (target, kind), found in self._attached.items()
+                ],
+                policies=dict(self._policies),
+            )
+
+    @classmethod
+    def preloaded(cls, snapshot: OrgPolicySnapshot, client: Callable[[], Any]) -> OrgPolicyReader:
+        """A reader that answers from ``snapshot`` without calling Organizations (``client`` is
+        called only for what the snapshot lacks, which a coordinator's snapshot never does)."""
+        reader = cls(client, snapshot.partition)
+        reader._organization = _value(snapshot.organization, _described)
+        reader._roots = _value(snapshot.root, lambda r: (r.id, r.scp, r.rcp))
+        reader._parents = {c: _value(p, lambda p: (p.id, p.type)) for c, p in snapshot.parents.items()}
+        for a in snapshot.attached:
+            summaries = [s.model_dump(by_alias=True) for s in a.policies or ()]
+            reader._attached[(a.target, a.type)] = _failure_of(a.failure) if a.failure is not None else summaries
+        reader._policies = dict(snapshot.policies)
+        return reader
+
+
+def _org_info(described: dict[str, Any]) -> OrgInfo:
+    return OrgInfo(id=described.get("Id"), management_account=described.get("MasterAccountId"))
+
+
+def _described(info: OrgInfo) -> dict[str, Any]:
+    return {"Id": info.id, "MasterAccountId": info.management_account}
+
+
+def _failure_entry(failure: _Failure) -> ReadFailure:
+    return ReadFailure(operation=failure.operation, code=failure.code, message=failure.message)
+
+
+def _failure_of(entry: ReadFailure) -> _Failure:
+    return _Failure(entry.operation, entry.code, entry.message)
+
+
+def _entry(value: Any, convert: Callable[[Any], Any]) -> Any:
+    if value is None:
+        return None
+    return _failure_entry(value) if isinstance(value, _Failure) else convert(value)
+
+
+def _value(entry: Any, convert: Callable[[Any], Any]) -> Any:
+    if entry is None:
+        return None
+    return _failure_of(entry) if isinstance(entry, ReadFailure) else convert(entry)
+
+
+def _summary(raw: dict[str, Any]) -> PolicySummary:
+    return PolicySummary.model_validate(
+        {k: raw[k] for k in ("Id", "Name", "Arn", "AwsManaged") if raw.get(k) is not None}
+    )
+
 
 def _unavailable(failure: _Failure) -> str:
     if failure.code == "AWSOrganizationsNotInUseException":
@@ -279,4 +364,4 @@ def not_requested(account: str, partition: str = "aws") -> OrgPolicies:
     )
 
 
-__all__ = ["PERMISSIONS", "OrgPolicyReader", "not_requested", "uid"]
+__all__ = ["PERMISSIONS", "ErrorSink", "OrgPolicyReader", "OrgPolicySnapshot", "not_requested", "uid"]

@@ -43,6 +43,8 @@ ARTIFACT_PERMISSIONS = ("storage.objects.get", "storage.objects.list")
 
 # Service name -> module. Explicit: a new collector is one line here.
 SERVICE_MODULES: dict[str, str] = {
+    "accesscontextmanager": "cspm.providers.gcp.accesscontextmanager",
+    "compute": "cspm.providers.gcp.network",
     "iam": "cspm.providers.gcp.iam",
     "storage": "cspm.providers.gcp.storage",
     "vertex": "cspm.providers.gcp.vertex",
@@ -117,6 +119,7 @@ class GcpProvider:
             max_response_bytes=self.options.max_response_bytes,
             read_objects=self.options.artifacts is not None,
         )
+        self._clients.organizations = tuple(p for p in parents if p.startswith("organizations/"))
         if self.options.projects:
             self.projects = self.options.projects
         elif parents:

@@ -205,6 +205,7 @@ class GcpClients:
         session.read_objects = read_objects  # object media reads: only with --inspect-artifacts
         self.session = bounded_http.bound(session, limit=max_response_bytes)
         self.retry_deadline = retry_deadline
+        self.organizations: tuple[str, ...] = ()  # organizations/ID given with --organization
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()

@@ -233,7 +233,7 @@ def test_no_credential_crosses_the_scheduler(
 def cluster() -> Iterator[LocalCluster]:
     """Two worker processes on 127.0.0.1, as `--executor local:2` starts them."""
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     ) as running:
         yield running
 
@@ -264,7 +264,7 @@ def test_the_scheduler_going_away_keeps_the_parts_for_resume(
     org.gate.locked = {org.id("sandbox")}
     monkeypatch.setattr("cspm.dask_executor.LOST_AFTER_SECONDS", 2.0)
     plan = plan_of(org, shard_size=1)
-    first = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    first = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0")
     with (
         pytest.raises(SchedulerLost, match="--resume"),
         dask_executor(ExecutorSpec(address=first.scheduler_address)) as (executor, alive),
@@ -277,7 +277,7 @@ def test_the_scheduler_going_away_keeps_the_parts_for_resume(
     kept = sorted(tmp_path.glob("part-*.json"))
     assert len(kept) < len(plan.accounts)
     with (
-        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as second,
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as second,
         dask_executor(ExecutorSpec(address=second.scheduler_address)) as (executor, alive),
     ):
         assert run_shards(plan, tmp_path, executor, alive=alive) == len(plan.accounts) - len(kept)

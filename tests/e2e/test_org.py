@@ -443,6 +443,8 @@ def test_gcp_organization_scans_every_project_at_any_depth(tmp_path: Path) -> No
             CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
+            CSPM_GCP_COMPUTE_ENDPOINT=base,
+            CSPM_GCP_ACM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         done = run_cli(["scan", "gcp", "--organization", ORG_ID, "--output-dir", str(tmp_path / "out"), "--quiet"], env)
@@ -456,7 +458,8 @@ def test_gcp_organization_scans_every_project_at_any_depth(tmp_path: Path) -> No
         ("folders/30", "resourcemanager", "Forbidden"),
     ]
     assert report["scan"]["complete"] is False
-    assert {r["name"] for r in report["resources"]} == {"ml-prod-data", "ml-dev-data", "ml-research-data"}
+    projects = {"ml-prod", "ml-dev", "ml-research"}  # each also as VPC Service Controls sees it
+    assert {r["name"] for r in report["resources"]} == {"ml-prod-data", "ml-dev-data", "ml-research-data", *projects}
     assert not fake.violations
 
 
@@ -471,6 +474,8 @@ def test_gcp_folder_scans_its_subtree_only(tmp_path: Path) -> None:
             CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
+            CSPM_GCP_COMPUTE_ENDPOINT=base,
+            CSPM_GCP_ACM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
         done = run_cli(["scan", "gcp", "--folder", "20", "--output-dir", str(tmp_path / "out"), "--quiet"], env)

@@ -59,6 +59,8 @@ def gcs(fake: FakeGcs, tmp_path: Path) -> Iterator[dict[str, str]]:
             CSPM_GCP_NOTEBOOKS_ENDPOINT=base,
             CSPM_GCP_CRM_ENDPOINT=base,
             CSPM_GCP_IAM_ENDPOINT=base,
+            CSPM_GCP_COMPUTE_ENDPOINT=base,
+            CSPM_GCP_ACM_ENDPOINT=base,
             CLOUDSDK_CONFIG=str(tmp_path / "gcloud"),
         )
 
@@ -90,6 +92,7 @@ def test_scan_reports_every_project_and_records_the_unreadable_one(
     assert {r["uid"] for r in report["resources"]} == {
         "//storage.googleapis.com/projects/_/buckets/ml-data",
         "//storage.googleapis.com/projects/_/buckets/open-models",
+        *(f"//cloudresourcemanager.googleapis.com/projects/{p}#vpc-service-controls" for p in (PROJECT, LOCKED)),
     }
 
     assert findings_by(report, "gcp.storage.bucket_is_not_public") == {

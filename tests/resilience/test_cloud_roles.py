@@ -36,7 +36,9 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from cspm.demo import gcp_network as net
 from cspm.demo.azure import data_version, ml_job, model_version
+from cspm.demo.gcp_network import network_permissions
 from cspm.demo.gcp_workbench import feature_online_store, featurestore, workbench_instance
 from cspm.engine import collect
 from cspm.errors import ScanError
@@ -184,6 +186,8 @@ def gcs_permissions(method: str, path: str) -> set[str]:
     if method == "POST" and re.fullmatch(r"/v3/projects/[^/:]+:getIamPolicy", path):
         return {"resourcemanager.projects.getIamPolicy"}
     assert method == "GET", f"{method} {path} is not a read"
+    if (network := network_permissions(method, path)) is not None:
+        return network
     accounts = re.fullmatch(r"/v1/projects/[^/]+/serviceAccounts(?P<keys>/[^/]+/keys)?", path)
     if accounts is not None:
         return {"iam.serviceAccountKeys.list" if accounts.group("keys") else "iam.serviceAccounts.list"}
@@ -242,6 +246,12 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
     trainer = f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com"
     fake.project_policies[gcs.PROJECT] = gcs.project_policy(("roles/aiplatform.user", [f"serviceAccount:{trainer}"]))
     fake.service_accounts[gcs.PROJECT] = [gcs.service_account(trainer)]
+    # private paths: a project in a folder (folders.get), one policy with a perimeter, a subnet, a PSC endpoint
+    fake.network.add_project(gcs.PROJECT, gcs.PROJECT_NUMBER, parent="folders/42")
+    fake.network.add_folder("folders/42", net.DEFAULT_ORG)
+    fake.network.add_policy(net.access_policy("7"), net.service_perimeter("7", "ml", resources=("projects/1",)))
+    fake.network.subnetworks[gcs.PROJECT] = [net.subnetwork("subnet", project=gcs.PROJECT)]
+    fake.network.forwarding_rules[gcs.PROJECT] = [net.forwarding_rule("psc", project=gcs.PROJECT, target="vpc-sc")]
     return fake
 
 
@@ -277,6 +287,9 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "legacy",
         f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
         f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
+        gcs.PROJECT,  # the project as VPC Service Controls sees it
+        "subnet",
+        "psc",
     }
 
 

@@ -72,6 +72,8 @@ GOOGLE_HOSTS = (
     "cloudresourcemanager.googleapis.com",
     "iam.googleapis.com",
     "oauth2.googleapis.com",
+    "compute.googleapis.com",
+    "accesscontextmanager.googleapis.com",
     "notebooks.googleapis.com",  # Vertex AI Workbench (Notebooks API v2)
 )
 
