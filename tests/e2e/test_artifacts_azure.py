@@ -86,3 +86,9 @@ def test_permissions_azure_with_the_flag_lists_the_data_action(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     role = json.loads(done.stdout)
     assert role["DataActions"] == ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]
+
+
+def test_a_distributed_scan_refuses_the_flag(tmp_path: Path) -> None:
+    done = run_cli(["scan", "azure", "--subscription", SUB, "--inspect-artifacts", "--executor", "local:1"],
+                   clean_env(tmp_path))  # fmt: skip
+    assert done.returncode == 2 and done.stderr.startswith("cspm: ") and "distributed" in done.stderr
