@@ -90,24 +90,12 @@ def run_killed(argv: list[str], env: dict[str, str], kill_at: float) -> dict[str
 
 
 def synthesize_parts(source: Path, target: Path, count: int) -> dict[str, Any]:
-    """``count`` account parts made of the real ones in ``source`` under new account ids."""
-    from cspm.shards import PLAN_FILE, ShardPlan, cut, part_path
+    """``count`` account parts made of the real ones in ``source`` under new account ids, every
+    uid its account's own (:func:`bench.merge.synthesize`; ``python -m bench.merge`` measures the
+    merge alone at 2,000 / 5,000 / 20,000 parts)."""
+    from bench.merge import synthesize
 
-    plan = ShardPlan.model_validate_json((source / PLAN_FILE).read_text(encoding="utf-8"))
-    templates = [
-        (a, part_path(source, a).read_text(encoding="utf-8")) for a in plan.accounts if part_path(source, a).exists()
-    ]
-    target.mkdir(parents=True)
-    ids = [f"{900_000_000_000 + i}" for i in range(count)]
-    size = 0
-    for i, account in enumerate(ids):
-        old, text = templates[i % len(templates)]
-        part = text.replace(old, account)
-        size += len(part)
-        part_path(target, account).write_text(part, encoding="utf-8")
-    synthetic = plan.model_copy(update={"shards": cut(ids, 100), "setup_errors": []})
-    (target / PLAN_FILE).write_text(synthetic.model_dump_json(), encoding="utf-8")
-    return {"parts": count, "parts_mb": round(size / 2**20, 1), "mean_part_kb": round(size / count / 1024, 1)}
+    return synthesize(source, target, count)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -218,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="--executor local:N")
     parser.add_argument("--shard-size", type=int, default=7)
     parser.add_argument("--kill-at", type=float, default=10.0)
-    parser.add_argument("--merge-parts", type=int, default=2_000, help="0: no merge benchmark (20,000: ~7 GB)")
+    parser.add_argument("--merge-parts", type=int, default=2_000, help="0: none (bench.merge: the merge alone)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = run(args)

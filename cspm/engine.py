@@ -734,9 +734,12 @@ def _lineage(
     if not {"aws", "azure", "gcp"} & set(provider.name.split("+")):
         return None, None
     planned = plan_types(checks)
+    marks: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # one pass, not one per type
+    for t, a, r, why in inventory.incomplete_marks():
+        marks[t].append((a, r, why))
     coverage = Coverage(
         collected=frozenset(t.resource_type for t in planned),
-        incomplete={(t.resource_type, a, r): why for t in planned for a, r, why in inventory.incomplete_scopes(t)},
+        incomplete={(t.resource_type, a, r): why for t in planned for a, r, why in marks.get(t.resource_type, ())},
         scopes={s.account: frozenset(s.regions) for s in provider.scopes()},
     )
     return build_lineage(inventory.resources(), coverage), coverage

@@ -281,10 +281,21 @@ class Coverage:
         return f"{what} was not found (deleted, or not readable)"
 
     def _incomplete(self, rtype: str, account: str, region: str | None) -> str | None:
-        for (t, a, r), why in self.incomplete.items():
-            if t == rtype and a == account and (region is None or r in (region, "global")):
+        for r, why in self._by_type_account().get((rtype, account), ()):
+            if region is None or r in (region, "global"):
                 return why
         return None
+
+    def _by_type_account(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(type, account) -> [(region, why)] in the order of ``incomplete``, made once: an
+        organization merge asks for thousands of references among hundreds of thousands of marks."""
+        index: dict[tuple[str, str], list[tuple[str, str]]] | None = self.__dict__.get("_index")
+        if index is None:
+            index = defaultdict(list)
+            for (t, a, r), why in self.incomplete.items():
+                index[(t, a)].append((r, why))
+            object.__setattr__(self, "_index", index)  # frozen: a cache, not a field
+        return index
 
 
 # ---------------------------------------------------------------------------------------------

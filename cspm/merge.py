@@ -16,13 +16,14 @@ single-process one except for the scan id and the timestamps: every list is in a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -86,12 +87,17 @@ def merge_parts(parts_dir: Path, *, finished: datetime | None = None) -> ScanRep
         if found.scope is not None:
             scopes.append(found.scope)
         for snapshot in snapshots:
-            inventory.add(pool.compact(snapshot))
+            inventory.add(
+                pool.compact(snapshot) if needs_snapshot(type(snapshot)) else cast(Resource, pool.entry(snapshot))
+            )
+        del snapshots
         for error in found.errors:
             inventory.record_error(error)
+            inventory.errors[-1] = pool.compact(inventory.errors[-1])
         for mark in found.incomplete:
             inventory.mark_incomplete(classes[mark.type], account, mark.region, mark.reason)
         findings.extend(pool.compact(_sharing(f, shared)) for f in found.findings)
+        del found
     findings.sort(key=finding_order)
     provider = MergedProvider(plan.provider, scopes)
     return build_report(
@@ -110,6 +116,41 @@ def _sharing(finding: Finding, shared: dict[str, dict[str, Any]]) -> Finding:
     return Finding.model_construct(**{**finding.__dict__, **fields})
 
 
+@functools.cache
+def needs_snapshot(cls: type[Resource]) -> bool:
+    """Whether the report needs the whole snapshot of a ``cls`` resource: the lineage reads the
+    snapshots of the AI services and of the buckets, roles, keys, repositories and functions
+    they use (:func:`cspm.lineage.build_lineage`; every Azure resource), the artifact list the
+    inspected artifacts. Of every other resource the report has only its entry (uid, type, name,
+    account, region, tags): a :class:`MergedEntry` is kept instead, a tenth of the memory of a
+    security group's or VPC's snapshot."""
+    from cspm.lineage import _handlers
+    from cspm.resources.artifacts import ModelArtifact
+    from cspm.resources.aws.awslambda import LambdaFunction
+    from cspm.resources.aws.ecr import EcrRepository
+    from cspm.resources.aws.iam import IamRole
+    from cspm.resources.aws.kms import KmsKey
+    from cspm.resources.aws.s3 import S3Bucket
+
+    lineage = (S3Bucket, IamRole, KmsKey, EcrRepository, LambdaFunction, ModelArtifact)
+    return issubclass(cls, lineage) or cls.resource_type in _handlers() or cls.cloud() != "aws"
+
+
+class MergedEntry:
+    """What the report builder reads of a resource whose snapshot it does not need (see
+    :func:`needs_snapshot`): the fields of its :class:`~cspm.models.ResourceEntry`. Not a
+    :class:`~cspm.resources.base.Resource`, so the lineage and the artifact list pass it by."""
+
+    __slots__ = ("account", "name", "region", "resource_type", "tags", "uid")
+
+    def __init__(self, uid: str, resource_type: str, name: str, account: str, region: str, tags: dict[str, str]):
+        self.uid, self.resource_type, self.name = uid, resource_type, name
+        self.account, self.region, self.tags = account, region, tags
+
+    def cloud(self) -> str:
+        return self.resource_type.split(".")[0]
+
+
 class _Pool:
     """One object for every equal field-name set and short repeated string of the merged models.
 
@@ -120,6 +161,10 @@ class _Pool:
     serialization are unchanged: they read the fields only."""
 
     _STRINGS = ("check_id", "resource_uid", "resource_type", "account", "region", "provider")
+    # Collection errors repeat across accounts (the same API refused in every account), all but
+    # their account: every field is shared.
+    _ERROR_STRINGS = ("account", "region", "service", "operation", "code", "message")
+    _EMPTY: dict[str, str] = {}
 
     def __init__(self) -> None:
         self.sets: dict[frozenset[str], set[str]] = {}
@@ -127,13 +172,31 @@ class _Pool:
 
     def compact(self, model: _M) -> _M:
         self._share(model)
-        if isinstance(model, Finding):
-            fields = model.__dict__
-            for name in self._STRINGS:
-                value = fields.get(name)
-                if isinstance(value, str):
-                    fields[name] = self.strings.setdefault(value, value)
+        names = (
+            self._STRINGS
+            if isinstance(model, Finding)
+            else self._ERROR_STRINGS
+            if isinstance(model, CollectionError)
+            else ()
+        )
+        fields = model.__dict__
+        for name in names:
+            value = fields.get(name)
+            if isinstance(value, str):
+                fields[name] = self.strings.setdefault(value, value)
         return model
+
+    def entry(self, snapshot: Resource) -> MergedEntry:
+        """The :class:`MergedEntry` of ``snapshot``, its strings shared with the findings'."""
+        intern = self.strings.setdefault
+        return MergedEntry(
+            intern(snapshot.uid, snapshot.uid),
+            intern(snapshot.resource_type, snapshot.resource_type),
+            snapshot.name,
+            intern(snapshot.account, snapshot.account),
+            intern(snapshot.region, snapshot.region),
+            snapshot.tags or self._EMPTY,
+        )
 
     def _share(self, value: object) -> None:
         items: Iterable[object]

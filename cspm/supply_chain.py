@@ -10,7 +10,7 @@ terminal prints :func:`supply_chain_note` once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from cspm.lineage import _HANDLERS, AI_TYPE_PREFIX, LINEAGE_CHECKS, RAISABLE_TYPES, Coverage
 from cspm.models import Finding, Status
@@ -38,26 +38,44 @@ AZURE_AI_REFERRERS = frozenset(
 NEEDS_AZURE_AI = "not assessed: lineage needs ml or cognitiveservices"
 
 
-def not_assessed_reason(coverage: Coverage, account: str, cloud: str = "aws") -> str | None:
-    """Why the rule could not judge a finding of ``account``, or None when it could: no SageMaker
-    type (Azure: no ML or AI Services type; GCP: no Vertex AI type) was collected at all, or such a
-    listing of that account failed."""
-    referrers, needs = {
+def _referrers(cloud: str) -> tuple[frozenset[str], str]:
+    return {
         "azure": (AZURE_AI_REFERRERS, NEEDS_AZURE_AI),
         "gcp": (GCP_REFERRERS, NEEDS_VERTEX),
     }.get(cloud, (AI_REFERRERS, NEEDS_SAGEMAKER))
+
+
+def not_assessed_reason(
+    coverage: Coverage, account: str, cloud: str = "aws", failed: Mapping[str, str] | None = None
+) -> str | None:
+    """Why the rule could not judge a finding of ``account``, or None when it could: no SageMaker
+    type (Azure: no ML or AI Services type; GCP: no Vertex AI type) was collected at all, or such a
+    listing of that account failed. ``failed``: the :func:`failed_listings` of ``coverage`` for
+    ``cloud``, when the caller asks for many accounts."""
+    referrers, needs = _referrers(cloud)
     if coverage.collected is not None and not coverage.collected & referrers:
         return needs  # a scan that collects some of those types (a full one) is judged
+    return (failed_listings(coverage, referrers) if failed is None else failed).get(account)
+
+
+def failed_listings(coverage: Coverage, referrers: frozenset[str] = AI_REFERRERS) -> dict[str, str]:
+    """account -> the reason of its first (in sorted order) failed listing of ``referrers``: one
+    pass over the marks, where asking each account of 20,000 would sort them all 20,000 times."""
+    first: dict[str, str] = {}
     for (rtype, acct, region), why in sorted(coverage.incomplete.items()):
-        if rtype in referrers and acct == account:
-            return f"not assessed: {rtype} could not be listed in {acct} {region} ({why})"
-    return None
+        if rtype in referrers and acct not in first:
+            first[acct] = f"not assessed: {rtype} could not be listed in {acct} {region} ({why})"
+    return first
 
 
-def mark_unassessed(findings: Sequence[Finding], coverage: Coverage) -> list[Finding]:
+def mark_unassessed(
+    findings: Sequence[Finding], coverage: Coverage, reasons: dict[tuple[str, str], str | None] | None = None
+) -> list[Finding]:
     """``findings`` with ``supply_chain`` set on each FAIL the rule would judge but could not:
-    on a bucket, key or repository, not raised, not a lineage check, in a scope without the lineage."""
-    reasons: dict[tuple[str, str], str | None] = {}
+    on a bucket, key or repository, not raised, not a lineage check, in a scope without the lineage.
+    ``reasons``: (cloud, account) -> reason, kept by a caller that marks its findings in several calls."""
+    reasons = {} if reasons is None else reasons
+    failed: dict[str, dict[str, str]] = {}  # cloud -> failed_listings
     out = []
     for f in findings:
         reason = None
@@ -69,7 +87,9 @@ def mark_unassessed(findings: Sequence[Finding], coverage: Coverage) -> list[Fin
         ):
             cloud = f.resource_type.split(".", 1)[0]
             if (cloud, f.account) not in reasons:
-                reasons[(cloud, f.account)] = not_assessed_reason(coverage, f.account, cloud)
+                if cloud not in failed:
+                    failed[cloud] = failed_listings(coverage, _referrers(cloud)[0])
+                reasons[(cloud, f.account)] = not_assessed_reason(coverage, f.account, cloud, failed[cloud])
             reason = reasons[(cloud, f.account)]
         out.append(f.model_copy(update={"supply_chain": reason}) if reason else f)
     return out

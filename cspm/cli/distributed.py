@@ -110,8 +110,6 @@ def scan_distributed(
     """A scan of any cloud with ``--executor`` (coordinate, merge, report) or ``--plan``: the
     scopes (accounts, subscriptions, projects) are listed once and cut into shards."""
     from cspm.coordinator import make_plan, resume_plan, run_shards
-    from cspm.merge import merge_parts
-    from cspm.runner import deliver
     from cspm.shards import DEFAULT_SHARD_SIZE, write_private
 
     size = dist.shard_size or DEFAULT_SHARD_SIZE
@@ -140,7 +138,7 @@ def scan_distributed(
         if not dist.resume:
             plan = make_plan(provider, checks, shard_options, size)
         run_shards(plan, parts_dir, executor, alive=alive)
-    return deliver(merge_parts(parts_dir), out)
+    return merge_and_deliver(parts_dir, out)
 
 
 @shard_app.command("run")
@@ -179,8 +177,6 @@ def merge_command(
     store: Store = None,
 ) -> None:
     """Merge the parts of a sharded scan into one report, as a single-process scan writes it."""
-    from cspm.merge import merge_parts
-    from cspm.runner import deliver
 
     options = output_options(
         output_dir,
@@ -193,4 +189,16 @@ def merge_command(
         compliance=compliance,
         store=store,
     )
-    raise typer.Exit(deliver(merge_parts(parts_dir), options))
+    raise typer.Exit(merge_and_deliver(parts_dir, options))
+
+
+def merge_and_deliver(parts_dir: Path, out: OutputOptions) -> int:
+    """The merged report written and presented; its exit code. With report.json as the only
+    output, the merge streams (cspm.merge_stream: memory does not grow with the findings)."""
+    from cspm.merge import merge_parts
+    from cspm.merge_stream import exit_code, stream_merge, streamable
+    from cspm.runner import deliver
+
+    if streamable(out):
+        return exit_code(stream_merge(parts_dir, out.output_dir / "report.json"), out)
+    return deliver(merge_parts(parts_dir), out)
