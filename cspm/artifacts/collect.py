@@ -1,8 +1,9 @@
 """The cloud-neutral flow of ``--inspect-artifacts``: budgets, caching, streaming, inspection and
 signatures, for any object store. What differs per cloud (naming an object, listing a prefix,
 HEAD, a streamed conditional GET, a ranged GET) is an :class:`ObjectReader`
-(S3: :mod:`cspm.providers.aws.artifacts`; Cloud Storage: :mod:`cspm.providers.gcp.artifacts`).
-Adding a store (Azure Blob) is one reader plus one entry in :data:`cspm.artifacts.sources.SOURCES`.
+(S3: :mod:`cspm.providers.aws.artifacts`; Cloud Storage: :mod:`cspm.providers.gcp.artifacts`;
+Blob Storage: :mod:`cspm.providers.azure.artifacts`). Adding a store is one reader plus one entry
+in :data:`cspm.artifacts.sources.SOURCES`.
 
 For each object URI the resources load (:func:`collect`):
 
