@@ -77,6 +77,32 @@ class ReadError(Exception):
     """The object could not be read whole as it was at HEAD (the reason is the message)."""
 
 
+def pinned_chunks(
+    read: Callable[[int], bytes],
+    close: Callable[[], None],
+    *,
+    expected: str | None,
+    served: str | None,
+    changed: str,
+    errors: tuple[type[BaseException], ...],
+    record: Callable[[BaseException], None],
+    what: str,
+) -> Iterator[bytes]:
+    """The body of a conditional GET, chunk by chunk, for every store's ``stream``: a version tag
+    other than HEAD's (``expected``; ``served`` is what the GET answered) is a ReadError saying
+    ``changed``; a read that breaks (``errors``) is recorded and a ReadError; the body is closed."""
+    try:
+        if expected and served not in (None, expected):
+            raise ReadError(changed)
+        while chunk := read(CHUNK):
+            yield chunk
+    except errors as exc:
+        record(exc)
+        raise ReadError(f"reading the {what} failed ({type(exc).__name__})") from exc
+    finally:
+        close()
+
+
 @dataclass(frozen=True)
 class Head:
     """What HEAD said of an object: its version tag (S3 ETag, GCS generation), size, and fields

@@ -37,6 +37,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
@@ -44,9 +45,8 @@ import azure.core.exceptions as azure_errors
 import requests
 import urllib3.exceptions
 
-from cspm.artifacts.collect import ArtifactSettings, Head, ReadError, ScanBudget, wanted_uris
+from cspm.artifacts.collect import ArtifactSettings, Head, ReadError, ScanBudget, pinned_chunks, wanted_uris
 from cspm.artifacts.collect import collect as collect_artifacts
-from cspm.artifacts.inspect import CHUNK
 from cspm.providers.azure.context import AzureClients, AzureContext, ReadOnlyPolicy
 from cspm.providers.base import ABSENT
 from cspm.resources.artifacts import ModelArtifact
@@ -232,17 +232,17 @@ class AzureBlobReader:
         if response is None:
             raise ReadError("Get Blob failed (see errors): changed (412) or denied since Get Blob Properties")
         assert isinstance(response, requests.Response)
-        try:
-            served = response.headers.get("ETag")
-            if head.tag and served not in (None, head.tag):
-                raise ReadError(f"the blob changed between Get Blob Properties and Get Blob (ETag {served})")
-            while chunk := response.raw.read(CHUNK, decode_content=True):
-                yield chunk
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            self.ctx.error("Get Blob", type(exc).__name__, f"{uri}: reading the blob failed: {exc}")
-            raise ReadError(f"reading the blob failed ({type(exc).__name__})") from exc
-        finally:
-            response.close()
+        served = response.headers.get("ETag")
+        yield from pinned_chunks(
+            partial(response.raw.read, decode_content=True),
+            response.close,
+            expected=head.tag,
+            served=served,
+            changed=f"the blob changed between Get Blob Properties and Get Blob (ETag {served})",
+            errors=(requests.RequestException, urllib3.exceptions.HTTPError, OSError),
+            record=lambda exc: self.ctx.error("Get Blob", type(exc).__name__, f"{uri}: reading the blob failed: {exc}"),
+            what="blob",
+        )
 
     def first_bytes(self, uri: str, length: int) -> bytes:
         url = self._url(*self._parse(uri))
