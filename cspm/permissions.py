@@ -88,21 +88,25 @@ def aws_policy(services: Sequence[str] = (), *, inspect_artifacts: bool = False)
     }
 
 
-def azure_role(services: Sequence[str] = (), scopes: Sequence[str] = ()) -> dict[str, Any]:
-    """An Azure custom role definition granting exactly what ``cspm scan azure`` reads.
+def azure_role(
+    services: Sequence[str] = (), scopes: Sequence[str] = (), *, inspect_artifacts: bool = False
+) -> dict[str, Any]:
+    """An Azure custom role definition granting exactly what ``cspm scan azure`` reads; with
+    ``inspect_artifacts``, also reading the blobs Azure ML model assets load (a data action).
 
     ``scopes``: the role's ``AssignableScopes``; a placeholder to replace when none is given.
     """
     from cspm.providers import azure
 
     actions = _declared(azure, services, azure.CONNECT_PERMISSIONS)
+    data_actions = sorted(azure.ARTIFACT_DATA_ACTIONS) if inspect_artifacts else []
     return {
         "Name": AZURE_ROLE_NAME,
         "IsCustom": True,
         "Description": "Read-only access for the cspm posture scanner, derived from its collectors.",
         "Actions": sorted(actions, key=str.lower),
         "NotActions": [],
-        "DataActions": [],
+        "DataActions": data_actions,
         "NotDataActions": [],
         "AssignableScopes": list(scopes) or [AZURE_SCOPE_PLACEHOLDER],
     }
@@ -155,12 +159,10 @@ CLOUDS: Final = ("aws", "azure", "gcp")
 
 def policy_for(cloud: str, services: Sequence[str] = (), *, inspect_artifacts: bool = False) -> dict[str, Any]:
     """``cspm permissions CLOUD``: the policy or role of ``cloud`` for ``services``."""
-    if inspect_artifacts and cloud not in ("aws", "gcp"):
-        raise UsageError("--inspect-artifacts reads model artifacts in S3 and Cloud Storage: only with aws and gcp")
     if cloud == "aws":
         return aws_policy(services, inspect_artifacts=inspect_artifacts)
     if cloud == "azure":
-        return azure_role(services)
+        return azure_role(services, inspect_artifacts=inspect_artifacts)
     if cloud == "gcp":
         return gcp_role(services, inspect_artifacts=inspect_artifacts)
     raise UsageError(f"unknown or unsupported cloud {cloud}; valid: {', '.join(CLOUDS)}")

@@ -210,7 +210,10 @@ def _azure_report(checks: list[str] | None = None, services: tuple[str, ...] | N
     provider = AzureProvider(
         AzureOptions(subscriptions=(SUB,), credential=FakeCredential(), endpoint=ARM, retry_total=0)
     )
-    specs = [s for s in load_checks(["azure"]) if (checks is None or s.id in checks)]
+    from cspm.artifacts.options import is_artifact_check
+
+    # without --inspect-artifacts: the model_artifact_* checks are not selected (as the CLI does)
+    specs = [s for s in load_checks(["azure"]) if (checks is None or s.id in checks) and not is_artifact_check(s.id)]
     if services is not None:
         specs = [s for s in specs if s.service in services]
     with mounted(_estate()):

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cspm.artifacts.verdict import free_of_unsafe_code, signature_verifies, uses_safe_format
 from cspm.checks.azure import _rbac
 from cspm.checks.azure._monitor import diagnostics_verdict
 from cspm.checks.azure._network import private_endpoint_verdict
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
+from cspm.resources.azure.artifacts import AzureBlobModelArtifact
 from cspm.resources.azure.authorization import RbacPrincipal
 from cspm.resources.azure.ml import MlOnlineEndpoint, MlRegistry, MlWorkspace
+from cspm.resources.azure.ml_assets import MlModel
 from cspm.resources.azure.monitor import DiagnosticSetting
 
 # Compute types the local-authentication policy applies to (Azure Policy e96a9a5f, v2.1.0).
@@ -376,3 +379,80 @@ def workspace_datastores_use_entra_id(workspace: MlWorkspace) -> Result:
     if unknown_types:
         return unknown("Some datastores have no credentials type.", evidence={"datastores": unknown_types})
     return passed(f"All {len(workspace.datastores)} datastore(s) use Microsoft Entra identities.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Model artifacts (--inspect-artifacts): the contents of the blobs a model asset version names.
+# The reasoning is shared with AWS and GCP (cspm.artifacts.verdict); these are its thin Azure entries.
+# ---------------------------------------------------------------------------------------------
+
+_PICKLE_WARNING = "https://docs.python.org/3/library/pickle.html"
+_SAFETENSORS = "https://huggingface.co/docs/safetensors/index"
+_MODEL_SIGNING = "https://github.com/sigstore/model-transparency"
+
+
+@check(
+    title="Azure ML model artifacts import no code known to be dangerous",
+    fail_title="Azure ML model artifact runs code known to be dangerous when loaded",
+    severity=Severity.CRITICAL,
+    baseline=Baseline.INTEGRITY,
+    remediation="Do not deploy the model. Find who wrote the blobs of the model version (the storage account's "
+    "StorageWrite resource logs), rebuild it from trusted code and data, and store the weights as safetensors "
+    "or ONNX.",
+    compliance={"nist-800-53-r5": ["SI-3", "SI-7", "SR-11"]},
+    attack=["AML.T0010.003", "AML.T0011.000", "AML.T0018"],
+    references=(_PICKLE_WARNING,),
+)
+def model_artifact_is_free_of_unsafe_code(model: MlModel, artifacts: Sequence[AzureBlobModelArtifact]) -> Result:
+    """A pickle-based model file (an MLflow sklearn model.pkl, a torch.save checkpoint) runs the
+    code it names when the scoring container loads it: a model version whose blobs hold a pickle
+    importing os.system, subprocess, eval or exec hands the deployment's identity to whoever wrote
+    the blob. Read only with --inspect-artifacts: pickle streams are scanned with picklescan
+    (never unpickled), Keras files for Lambda layers, SavedModels for file-system and Python ops.
+    A model version whose files could not be located in Blob Storage is an ERROR."""
+    return free_of_unsafe_code(model, (), artifacts)
+
+
+@check(
+    title="Azure ML model artifacts use a format that cannot carry code",
+    fail_title="Azure ML model artifact is serialised with pickle",
+    severity=Severity.MEDIUM,
+    baseline=Baseline.INTEGRITY,
+    remediation="Save the weights as safetensors (or ONNX or GGUF) instead of pickle, torch.save or joblib, "
+    "register that as the model version, and serve it with a scoring script that loads tensors only.",
+    compliance={"nist-800-53-r5": ["SI-7", "CM-7"]},
+    attack=["AML.T0010.003", "AML.T0011.000"],
+    references=(_PICKLE_WARNING, _SAFETENSORS),
+)
+def model_artifact_uses_safe_format(model: MlModel, artifacts: Sequence[AzureBlobModelArtifact]) -> Result:
+    """A pickle, joblib or PyTorch file (MLflow's sklearn flavour saves model.pkl) runs whatever
+    the next writer of the blob puts in it; safetensors, ONNX and GGUF hold tensors only. Read
+    only with --inspect-artifacts."""
+    return uses_safe_format(model, (), artifacts)
+
+
+@check(
+    title="Azure ML model artifacts carry a model signature that verifies",
+    fail_title="Azure ML model artifact signature is missing or does not verify",
+    severity=Severity.HIGH,
+    baseline=Baseline.INTEGRITY,
+    remediation="Sign the model with OpenSSF Model Signing (model_signing sign) when it is produced, store "
+    "the signature next to each model file as <name>.sig, and verify it before deployment.",
+    compliance={"nist-800-53-r5": ["SI-7", "SI-7(6)", "SR-4"]},
+    attack=["AML.T0010.003", "AML.T0018"],
+    references=(_MODEL_SIGNING,),
+)
+def model_artifact_signature_verifies(
+    model: MlModel, artifacts: Sequence[AzureBlobModelArtifact], endpoints: Sequence[MlOnlineEndpoint] = ()
+) -> Result:
+    """A signature binds the model files to who produced them: a blob replaced after training no
+    longer verifies. Read with --inspect-artifacts and a signing key, certificate chain or Sigstore
+    identity; under a signing policy (--require-signed-models all, or served: model versions an
+    online deployment of the scanned endpoints names) a model version without a signature fails."""
+    return signature_verifies(model, (), artifacts, served=_served(model, endpoints))
+
+
+def _served(model: MlModel, endpoints: Sequence[MlOnlineEndpoint]) -> bool:
+    """Whether an online deployment names the model version (by ARM id or ``azureml:name:version``)."""
+    names = {model.uid.lower(), f"azureml:{model.model_name}:{model.version}".lower()}
+    return any((d.model or "").lower() in names for e in endpoints for d in (e.deployments or ()))

@@ -1,5 +1,8 @@
 """IAM checks of a project: basic (primitive) and admin roles, public members, the default
-compute service account, project-level service-account impersonation, and user-managed keys.
+compute service account, project-level service-account impersonation, user-managed keys, and
+escalation (a principal's paths to permissions it lacks; a Vertex AI job's or pipeline's service
+account reaching project admin) over the project, its folders and organization and the service
+accounts' own policies, roles expanded to permissions (:mod:`cspm.gcp_iam`, docs/gcp-iam.md).
 
 CIS ids: ``cis-gcp-5.0`` (section 1: 1.5 keys, 1.6 admin roles of service accounts, 1.7
 serviceAccountUser / TokenCreator at project level, 1.8 key rotation). A conditional binding
@@ -14,10 +17,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from cspm.gcp_iam.analysis import IamModel, gaps, model_of
 from cspm.models import Baseline, Result, Severity, failed, not_applicable, passed, unknown
 from cspm.registry import check
-from cspm.resources.gcp.iam import GcpPrincipal, GcpServiceAccount, RoleGrant
+from cspm.resources.gcp.iam import GcpIamHierarchy, GcpPrincipal, GcpServiceAccount, RoleGrant
 from cspm.resources.gcp.storage import PUBLIC_MEMBERS
+from cspm.resources.gcp.vertex import VertexCustomJob, VertexTrainingPipeline
 
 # Vendor documentation the rationales rest on.
 _DOCS = "https://cloud.google.com/iam/docs"
@@ -30,6 +35,10 @@ CONDITIONS = f"{_DOCS}/conditions-overview"
 PUBLIC_PRINCIPALS = f"{_DOCS}/principals-overview#all-users"
 GET_IAM_POLICY = "https://cloud.google.com/resource-manager/reference/rest/v3/projects/getIamPolicy"
 KEYS_LIST = f"{_DOCS}/reference/rest/v1/projects.serviceAccounts.keys/list"
+POLICY_INHERITANCE = "https://cloud.google.com/iam/docs/resource-hierarchy-access-control"
+SA_IMPERSONATION_METHODS = f"{_DOCS}/service-account-impersonation"
+ROLES_GET = f"{_DOCS}/reference/rest/v1/roles/get"
+VERTEX_CUSTOM_SA = "https://cloud.google.com/vertex-ai/docs/general/custom-service-account"
 
 PRIMITIVE_ROLES: Final = frozenset({"roles/owner", "roles/editor"})
 IMPERSONATION_ROLES: Final = frozenset({"roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"})
@@ -54,6 +63,8 @@ def _is_default_compute(principal: GcpPrincipal) -> bool:
 
 def _grant(grant: RoleGrant) -> dict[str, Any]:
     found: dict[str, Any] = {"role": grant.role}
+    if grant.source:
+        found["inherited_from"] = grant.source
     if grant.condition:
         found["condition"] = grant.condition
         found["condition_title"] = grant.condition_title
@@ -218,10 +229,13 @@ def service_account_has_no_user_managed_keys(account: GcpServiceAccount) -> Resu
 )
 def service_account_keys_rotated_within_90_days(account: GcpServiceAccount, now: datetime) -> Result:
     """An old key has had longer to be copied, committed or left on a laptop. A key's age is its
-    ``validAfterTime`` (when it was created); a key without one is an error, never a pass."""
+    ``validAfterTime`` (when it was created); a key without one is an error, never a pass.
+    Disabled keys are left out (they cannot authenticate until enabled again; the user-managed
+    keys check still counts them)."""
     keys = _keys(account)
     if isinstance(keys, Result):
         return keys
+    keys = tuple(k for k in keys if not k.disabled)
     if any(k.valid_after is None for k in keys):
         return unknown("A user-managed key has no validAfterTime.")
     old = [
@@ -232,5 +246,126 @@ def service_account_keys_rotated_within_90_days(account: GcpServiceAccount, now:
     if old:
         return failed(f"{len(old)} user-managed key(s) older than 90 days.", evidence={"keys": old})
     if not keys:
-        return passed("The service account has no user-managed keys.")
-    return passed(f"All {len(keys)} user-managed key(s) are younger than 90 days.")
+        return passed("The service account has no enabled user-managed keys.")
+    return passed(f"All {len(keys)} enabled user-managed key(s) are younger than 90 days.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Escalation (cspm.gcp_iam.analysis): over the project, its folders and organization, and the
+# service accounts' own policies, with roles expanded to permissions.
+# ---------------------------------------------------------------------------------------------
+
+_CONDITIONAL_NOTE = (
+    " Part of it rests on conditional bindings: an IAM condition narrows when or on what a role "
+    "applies, it still grants the role's permissions, so it is judged as a grant."
+)
+
+
+def _not_known(model: IamModel, hierarchy: GcpIamHierarchy, member: str) -> Result | None:
+    """ERROR naming what could not be read or expanded, or None when everything was."""
+    missing = gaps(hierarchy)
+    unresolved = sorted(model.unresolved_in_reach(member))
+    if not missing and not unresolved:
+        return None
+    parts = [*missing] + ([f"unresolved role(s) {', '.join(unresolved[:5])} (iam.roles.get)"] if unresolved else [])
+    more = f"; and {len(parts) - 3} more (see evidence)" if len(parts) > 3 else ""
+    return unknown(
+        "No escalation found in what was read, but " + "; ".join(parts[:3]) + more + ".",
+        evidence={"missing": missing[:50], "missing_count": len(missing), "unresolved_roles": unresolved[:50]},
+    )
+
+
+@check(
+    title="Principal cannot escalate its privileges on the project",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Remove the permission that opens the path (setIamPolicy, iam.roles.update, "
+    "Service Account User or Token Creator on a more privileged service account, "
+    "iam.serviceAccountKeys.create), or take the privileged roles off the service account it reaches.",
+    compliance={"nist-800-53-r5": ["AC-6", "AC-6(10)", "AC-5"]},
+    attack=["AML.T0012"],
+    references=(SA_IMPERSONATION, SA_IMPERSONATION_METHODS, POLICY_INHERITANCE, ROLES_GET),
+)
+def principal_cannot_escalate_privileges(principal: GcpPrincipal, iam: GcpIamHierarchy) -> Result:
+    """Google Cloud's counterparts of AWS PassRole and policy editing: a principal that can mint
+    a service account's tokens (``getAccessToken``, ``signBlob``, ``signJwt``), create its keys,
+    edit its IAM policy, or attach it to new compute (``actAs`` plus e.g.
+    ``aiplatform.customJobs.create``) holds that account's roles too; one that can rewrite the
+    project's, a folder's or the organization's IAM policy, or update a custom role it holds, can
+    grant itself anything. Roles bound on the folders and organization above the project count
+    (they are inherited); paths are followed through service accounts, shortest first. The
+    evidence is the path, each step with the bindings that allow it and where they are bound."""
+    model = model_of(iam)
+    found = model.escalations(principal.member)
+    if found:
+        found.sort(key=lambda e: (not e.reaches_admin, len(e.path)))
+        first = found[0]
+        note = _CONDITIONAL_NOTE if any(e.conditional for e in found) else ""
+        admin = " It reaches project administration." if first.reaches_admin else ""
+        return failed(
+            f"{principal.member} can escalate: {first.description} ({len(found)} way(s)).{admin}{note}",
+            evidence={"member": principal.member, "escalations": [e.evidence() for e in found[:10]]},
+        )
+    missing = _not_known(model, iam, principal.member)
+    if missing is not None:
+        return missing
+    return passed(f"{principal.member} has no path to permissions it does not hold.")
+
+
+def _runs_as(account: str | None, iam: GcpIamHierarchy, what: str) -> Result:
+    if account is None:
+        return not_applicable(
+            f"The {what} sets no service account: it runs as the Vertex AI Custom Code Service Agent, "
+            "which Google manages (judged by the Vertex AI identity checks)."
+        )
+    member = f"serviceAccount:{account}"
+    model = model_of(iam)
+    reach = model.reaches_admin(member)
+    if reach is not None:
+        how = "holds" if not reach.path else f"can act as {reach.holder}, which holds"
+        evidence = {"service_account": account, **reach.evidence()}
+        note = _CONDITIONAL_NOTE if evidence["conditional"] else ""
+        return failed(f"The {what} runs as {account}, which {how} {', '.join(reach.holds)}.{note}", evidence=evidence)
+    missing = _not_known(model, iam, member)
+    if missing is not None:
+        return missing
+    return passed(f"{account} holds and reaches no owner, editor, projectIamAdmin or setIamPolicy on the project.")
+
+
+@check(
+    title="Vertex AI custom job runs as a service account that cannot reach project admin",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Run the job as a dedicated service account holding only the roles the job needs "
+    "(read its data bucket, write its output); remove Owner, Editor and Project IAM Admin from it "
+    "and from every service account it can impersonate.",
+    compliance={"nist-800-53-r5": ["AC-6", "AC-6(10)"]},
+    attack=["AML.T0012"],
+    references=(VERTEX_CUSTOM_SA, SA_BEST_PRACTICES, SA_IMPERSONATION_METHODS),
+)
+def custom_job_service_account_cannot_reach_project_admin(job: VertexCustomJob, iam: GcpIamHierarchy) -> Result:
+    """Training code (and every package it installs) runs with the job's service account: if that
+    account holds, or can become an account that holds, Owner, Editor or Project IAM Admin (or a
+    setIamPolicy on the project, folder or organization), a poisoned dependency or a malicious
+    notebook owns the project. The evidence is the path, each step with its bindings."""
+    return _runs_as(job.service_account, iam, "custom job")
+
+
+@check(
+    title="Vertex AI training pipeline runs as a service account that cannot reach project admin",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation="Set a dedicated service account in the pipeline's training task inputs holding only "
+    "the roles training needs; remove Owner, Editor and Project IAM Admin from it and from every "
+    "service account it can impersonate.",
+    compliance={"nist-800-53-r5": ["AC-6", "AC-6(10)"]},
+    attack=["AML.T0012"],
+    references=(VERTEX_CUSTOM_SA, SA_BEST_PRACTICES, SA_IMPERSONATION_METHODS),
+)
+def training_pipeline_service_account_cannot_reach_project_admin(
+    pipeline: VertexTrainingPipeline, iam: GcpIamHierarchy
+) -> Result:
+    """A custom-training pipeline runs its training code as the service account of its task
+    inputs: the same reach to project administration as a custom job's account is a takeover
+    path for whoever controls the code or its dependencies."""
+    return _runs_as(pipeline.service_account, iam, "training pipeline")

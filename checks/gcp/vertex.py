@@ -15,6 +15,7 @@ from cspm.checks.gcp.storage import PUBLIC_ACCESS_PREVENTION, bucket_is_not_publ
 from cspm.models import Baseline, Result, Severity, Status, failed, not_applicable, passed, unknown
 from cspm.registry import check
 from cspm.resources.gcp.artifacts import GcsModelArtifact
+from cspm.resources.gcp.iam import PolicyBinding
 from cspm.resources.gcp.storage import GcsBucket
 from cspm.resources.gcp.vertex import (
     VertexCustomJob,
@@ -465,3 +466,92 @@ def model_artifact_signature_verifies(model: VertexModel, artifacts: Sequence[Gc
     or Sigstore identity; under a signing policy (--require-signed-models all, or served: models
     deployed to an endpoint) a model without a signature fails."""
     return signature_verifies(model, (), artifacts, served=bool(model.deployed_to))
+
+
+# ---------------------------------------------------------------------------------------------
+# The IAM policies ON the resources (:getIamPolicy, cspm.providers.gcp.vertex_iam)
+# ---------------------------------------------------------------------------------------------
+
+ENDPOINT_ACCESS = f"{_DOCS}/general/endpoint-access-control"
+ENDPOINT_GET_IAM_POLICY = f"{_DOCS}/reference/rest/v1beta1/projects.locations.endpoints/getIamPolicy"
+FEATURE_ONLINE_STORE_GET_IAM_POLICY = f"{_DOCS}/reference/rest/v1/projects.locations.featureOnlineStores/getIamPolicy"
+FEATURESTORE_GET_IAM_POLICY = f"{_DOCS}/reference/rest/v1/projects.locations.featurestores/getIamPolicy"
+PUBLIC_PRINCIPALS = frozenset({"allUsers", "allAuthenticatedUsers"})
+_POLICY_REMEDIATION = (
+    "Remove allUsers and allAuthenticatedUsers from the {what}'s IAM policy (setIamPolicy with the "
+    "bindings kept for named principals), and grant access to the groups or service accounts that need it."
+)
+_POLICY_COMPLIANCE = {"nist-800-53-r5": ["AC-3", "AC-6", "AC-21"]}
+
+
+def _policy_is_not_public(bindings: tuple[PolicyBinding, ...] | None, error: str | None, what: str) -> Result:
+    """FAIL for a binding naming allUsers or allAuthenticatedUsers (a condition narrows it, it is
+    still granted to everyone: reported with the condition); ERROR when the policy was not read."""
+    if bindings is None:
+        return unknown(
+            f"The {what}'s own IAM policy could not be read: {error or 'it was not collected'}.",
+            evidence={"reason": error},
+        )
+    public = [
+        {"role": b.role, "member": member, **({"condition": b.condition} if b.condition else {})}
+        for b in bindings
+        for member in b.members
+        if member in PUBLIC_PRINCIPALS
+    ]
+    if public:
+        grants = ", ".join(f"{g['role']} to {g['member']}" for g in public)
+        return failed(f"The {what}'s IAM policy grants {grants}.", evidence={"public_bindings": public})
+    return passed(
+        f"The {what}'s IAM policy grants nothing to allUsers or allAuthenticatedUsers.",
+        evidence={"bindings": len(bindings)},
+    )
+
+
+@check(
+    title="Vertex AI endpoint's IAM policy grants nothing to allUsers or allAuthenticatedUsers",
+    fail_title="Vertex AI endpoint's IAM policy is public",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation=_POLICY_REMEDIATION.format(what="endpoint"),
+    compliance=_POLICY_COMPLIANCE,
+    attack=["AML.T0040", "AML.T0024"],
+    references=(ENDPOINT_ACCESS, ENDPOINT_GET_IAM_POLICY),
+)
+def endpoint_iam_policy_is_not_public(endpoint: VertexEndpoint) -> Result:
+    """An endpoint's own IAM policy adds grants on that endpoint to the project's: a role such as
+    Vertex AI User bound to allUsers lets anyone on the internet send prediction requests (and
+    read its configuration); allAuthenticatedUsers is any Google account. Read with the v1beta1
+    endpoints.getIamPolicy (the only API version that has it); unreadable is ERROR."""
+    return _policy_is_not_public(endpoint.iam_bindings, endpoint.iam_policy_error, "endpoint")
+
+
+@check(
+    title="Vertex AI feature online store's IAM policy grants nothing to allUsers or allAuthenticatedUsers",
+    fail_title="Vertex AI feature online store's IAM policy is public",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation=_POLICY_REMEDIATION.format(what="feature online store"),
+    compliance=_POLICY_COMPLIANCE,
+    references=(FEATURE_ONLINE_STORE_GET_IAM_POLICY, FEATURE_ONLINE_STORE),
+)
+def feature_online_store_iam_policy_is_not_public(store: VertexFeatureOnlineStore) -> Result:
+    """A feature online store serves the feature values models are fed with (often personal or
+    business data); a binding to allUsers or allAuthenticatedUsers on its own IAM policy lets
+    anyone read, or with a writing role change, them. Unreadable is ERROR."""
+    return _policy_is_not_public(store.iam_bindings, store.iam_policy_error, "feature online store")
+
+
+@check(
+    title="Vertex AI featurestore's IAM policy grants nothing to allUsers or allAuthenticatedUsers",
+    fail_title="Vertex AI featurestore's IAM policy is public",
+    severity=Severity.HIGH,
+    baseline=Baseline.LEAST_PRIVILEGE,
+    remediation=_POLICY_REMEDIATION.format(what="featurestore"),
+    compliance=_POLICY_COMPLIANCE,
+    references=(FEATURESTORE_GET_IAM_POLICY, FEATURESTORE),
+)
+def featurestore_iam_policy_is_not_public(store: VertexFeaturestore) -> Result:
+    """A legacy featurestore holds entity types and feature values; a binding to allUsers or
+    allAuthenticatedUsers on its own IAM policy opens them to anyone (every Google account).
+    Unreadable is ERROR."""
+    return _policy_is_not_public(store.iam_bindings, store.iam_policy_error, "featurestore")

@@ -1,8 +1,9 @@
 """The cloud-neutral flow of ``--inspect-artifacts``: budgets, caching, streaming, inspection and
 signatures, for any object store. What differs per cloud (naming an object, listing a prefix,
 HEAD, a streamed conditional GET, a ranged GET) is an :class:`ObjectReader`
-(S3: :mod:`cspm.providers.aws.artifacts`; Cloud Storage: :mod:`cspm.providers.gcp.artifacts`).
-Adding a store (Azure Blob) is one reader plus one entry in :data:`cspm.artifacts.sources.SOURCES`.
+(S3: :mod:`cspm.providers.aws.artifacts`; Cloud Storage: :mod:`cspm.providers.gcp.artifacts`;
+Blob Storage: :mod:`cspm.providers.azure.artifacts`). Adding a store is one reader plus one entry
+in :data:`cspm.artifacts.sources.SOURCES`.
 
 For each object URI the resources load (:func:`collect`):
 
@@ -74,6 +75,32 @@ DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
 
 class ReadError(Exception):
     """The object could not be read whole as it was at HEAD (the reason is the message)."""
+
+
+def pinned_chunks(
+    read: Callable[[int], bytes],
+    close: Callable[[], None],
+    *,
+    expected: str | None,
+    served: str | None,
+    changed: str,
+    errors: tuple[type[BaseException], ...],
+    record: Callable[[BaseException], None],
+    what: str,
+) -> Iterator[bytes]:
+    """The body of a conditional GET, chunk by chunk, for every store's ``stream``: a version tag
+    other than HEAD's (``expected``; ``served`` is what the GET answered) is a ReadError saying
+    ``changed``; a read that breaks (``errors``) is recorded and a ReadError; the body is closed."""
+    try:
+        if expected and served not in (None, expected):
+            raise ReadError(changed)
+        while chunk := read(CHUNK):
+            yield chunk
+    except errors as exc:
+        record(exc)
+        raise ReadError(f"reading the {what} failed ({type(exc).__name__})") from exc
+    finally:
+        close()
 
 
 @dataclass(frozen=True)

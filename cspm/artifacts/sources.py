@@ -21,6 +21,7 @@ from typing import Final
 
 from cspm.resources.aws.bedrock import ImportedModel
 from cspm.resources.aws.sagemaker import Model, ModelPackage
+from cspm.resources.azure.ml_assets import MlModel
 from cspm.resources.base import Resource
 from cspm.resources.gcp.vertex import VertexModel
 
@@ -75,6 +76,15 @@ def _vertex_model(model: Resource, packages: Packages) -> tuple[str, ...]:
     return (as_prefix(model.artifact_uri),) if model.artifact_uri else ()
 
 
+def _azure_ml_model(model: Resource, packages: Packages) -> tuple[str, ...]:
+    """An Azure ML model asset version loads the blob (or, for MLflow and Triton models, the
+    folder) its modelUri resolves to; one whose location could not be resolved is Unresolved."""
+    assert isinstance(model, MlModel)
+    if model.artifact_blob_uri is None:
+        raise Unresolved(model.artifact_unresolved or "the model's files could not be located in Blob Storage")
+    return (as_prefix(model.artifact_blob_uri) if model.artifact_is_folder else model.artifact_blob_uri,)
+
+
 def as_prefix(uri: str) -> str:
     """A Bedrock model source is a folder, with or without its trailing slash."""
     return uri if uri.endswith("/") else uri + "/"
@@ -95,6 +105,7 @@ SOURCES: Final[dict[str, Callable[[Resource, Packages], tuple[str, ...]]]] = {
     "aws.sagemaker.model_package": _sagemaker_package,
     "aws.bedrock.imported_model": _bedrock_imported_model,
     "gcp.vertex.model": _vertex_model,
+    "azure.ml.model": _azure_ml_model,
 }
 
 

@@ -16,7 +16,7 @@ def permissions(
     cloud: Annotated[str, typer.Argument(metavar="CLOUD", help=f"The cloud: {one_of(CLOUDS)}.")],
     services: Services = None,
     inspect_artifacts: Annotated[
-        bool, typer.Option("--inspect-artifacts", help="Add what reading model artifacts needs (AWS, GCP).")
+        bool, typer.Option("--inspect-artifacts", help="Add what reading model artifacts needs (AWS, Azure, GCP).")
     ] = False,
 ) -> None:
     """Print the least-privilege policy (AWS) or custom role (Azure, GCP) the scanner needs."""

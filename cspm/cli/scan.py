@@ -45,7 +45,7 @@ InspectArtifacts = Annotated[
     bool,
     typer.Option(
         "--inspect-artifacts",
-        help="Read the model artifacts the models load (S3 GetObject, Cloud Storage object reads) and judge "
+        help="Read the model artifacts the models load (S3 GetObject, Cloud Storage and Blob Storage reads) and judge "
         "their contents: unsafe pickle code, safe formats. Off by default.",
     ),
 ]
@@ -371,18 +371,32 @@ def scan_azure(
     resume: DistResume = False,
     plan: DistPlan = None,
     insecure: DistInsecure = False,
+    inspect_artifacts: InspectArtifacts = False,
+    artifact_max_mb: ArtifactMaxMb = 512,
+    artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    signing_key: SigningKey = None,
+    signing_certificate: SigningCertificate = None,
+    signing_identity: SigningIdentity = None,
+    signing_issuer: SigningIssuer = None,
+    sigstore_trust_config: SigstoreTrustConfig = None,
+    require_signed_models: RequireSignedModels = "none",
 ) -> None:
     """Scan Azure subscriptions: storage accounts and containers, Azure ML and AI Foundry workspaces
     and online endpoints, AI Services / Azure OpenAI accounts, Key Vaults and RBAC role assignments.
 
     Credentials: DefaultAzureCredential (az login, AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID,
-    workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint.
+    workload or managed identity). CSPM_AZURE_ARM_ENDPOINT sets the Resource Manager endpoint;
+    CSPM_AZURE_BLOB_ENDPOINT the Blob Storage endpoint --inspect-artifacts reads (then the account
+    is the first path segment).
     """
+    from cspm.artifacts.options import artifact_settings, select_checks, signing_policy
     from cspm.cli.distributed import Distribution
     from cspm.selection import split_csv
 
     dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
     dist.validate(timeout=timeout)
+    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
+        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
     out = output_options(
         output_dir,
         json_path,
@@ -400,13 +414,27 @@ def scan_azure(
     from cspm.providers.azure import SERVICE_MODULES, AzureOptions, AzureProvider
     from cspm.runner import run
 
-    selected = selection.apply("azure", available_services=list(SERVICE_MODULES))
+    selected = select_checks(selection.apply("azure", available_services=list(SERVICE_MODULES)), inspect_artifacts)
     provider = AzureProvider(
         AzureOptions(
             subscriptions=tuple(split_csv(subscription)),
             tenant=tenant,
             managed_identity=managed_identity,
             max_response_bytes=max_response_mb * 2**20,
+            artifacts=artifact_settings(
+                inspect_artifacts,
+                artifact_max_mb,
+                artifact_scan_max_mb,
+                store,
+                signing_policy(
+                    signing_key,
+                    signing_certificate,
+                    signing_identity,
+                    signing_issuer,
+                    require_signed_models,
+                    sigstore_trust_config,
+                ),
+            ),
         )
     )
     if dist.requested:

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from cspm.demo import azure_graph
+from cspm.demo import azure_blobs, azure_graph
 from cspm.demo.fake_http import Simulated, serve
 
 if TYPE_CHECKING:
@@ -1108,6 +1108,7 @@ class FakeArm:
     accepted_secret: str | None = None  # when set, a token request with another client secret is refused
     deleted_principals: set[str] = field(default_factory=set)  # assigned, but gone from the directory (Graph)
     graph_denied: bool = False  # Graph's getByIds answers 403 (no Directory.Read.All)
+    blobs: azure_blobs.FakeBlobs = field(default_factory=azure_blobs.FakeBlobs)  # Blob Storage's data plane
     base: str = ARM
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -1200,7 +1201,11 @@ class FakeArm:
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         with self._lock:
             self.requests.append((method, path))
-        auth = self._auth_route(method, path, body) or azure_graph.route(self, method, path, headers, body)
+        auth = (
+            self._auth_route(method, path, body)
+            or azure_graph.route(self, method, path, headers, body)
+            or azure_blobs.route(self, method, url, headers)
+        )
         if auth is not None:
             return auth
         if method != "GET":
@@ -1378,6 +1383,7 @@ SECURE_ENDPOINT = "fraud-scoring"  # private, Entra tokens, a model from acme's 
 OPEN_ENDPOINT = "demo-chat"  # keys, public, a model from Microsoft's public catalog
 REGISTRY = "acme-ml-registry"
 CHURN_JOB = "train-churn-7"  # a sandbox job trained on the public datasets container
+FRAUD_MODEL = "fraud-detector"  # the production workspace's own copy: safetensors
 CHURN_MODEL = "churn-classifier"  # registered from that job's output, served by demo-chat
 SECURE_VAULT = "acme-ml-kv"
 LEGACY_VAULT = "acme-ml-legacy-kv"
@@ -1396,7 +1402,9 @@ def demo_subscription() -> FakeArm:
     fake.add_account(
         hardened_account(DATA_ACCOUNT, sub=sub, rg=DATA_RG, key_vault="acme-ml-kv", key_name="ml-data", tags=_TAGS),
         blob=blob_service(DATA_ACCOUNT, blob_days=14, container_days=14, sub=sub, rg=DATA_RG),
-        containers=[container(DATA_ACCOUNT, name, sub=sub, rg=DATA_RG) for name in ("training-data", "features")],
+        containers=[
+            container(DATA_ACCOUNT, name, sub=sub, rg=DATA_RG) for name in ("training-data", "features", "models")
+        ],
     )
     fake.add_account(
         storage_account(
@@ -1538,6 +1546,39 @@ def _demo_ml_assets(fake: FakeArm) -> None:
         "data",
         [data_version(OPEN_WORKSPACE, "churn-raw", data_uri="azureml://datastores/legacydatasets/paths/churn/", **ws)],
     )
+    _demo_model_blobs(fake)
+
+
+def _demo_model_blobs(fake: FakeArm) -> None:
+    """What ``--inspect-artifacts`` reads (cspm.demo.azure_blobs): the churn model the open
+    endpoint serves is a pickle that runs os.system when loaded; the production workspace's fraud
+    model is an MLflow folder of safetensors."""
+    from cspm.demo.gcp_objects import MALICIOUS_PICKLE, safetensors_model
+
+    ws: dict[str, Any] = {"sub": DEMO_SUBSCRIPTION, "rg": WORKSPACE_RG}
+    fake.blobs.put(LEGACY_ACCOUNT, "notebook-scratch", f"churn/{CHURN_JOB}/model.pkl", MALICIOUS_PICKLE)
+    fake.add_asset(
+        "models",
+        [
+            model_version(
+                SECURE_WORKSPACE,
+                FRAUD_MODEL,
+                "7",
+                model_uri="azureml://datastores/fraudmodels/paths/fraud/v7/",
+                model_type="mlflow_model",
+                stage="Production",
+                flavors=("python_function",),
+                **ws,
+            )
+        ],
+    )
+    fake.add_listing(
+        workspace_id(SECURE_WORKSPACE, **ws) + "/datastores",
+        [datastore(SECURE_WORKSPACE, "fraudmodels", account=DATA_ACCOUNT, container_name="models", storage_rg=DATA_RG,
+                   **ws)],
+    )  # fmt: skip
+    fake.blobs.put(DATA_ACCOUNT, "models", "fraud/v7/MLmodel", b"flavors:\n  python_function: {}\n")
+    fake.blobs.put(DATA_ACCOUNT, "models", "fraud/v7/model.safetensors", safetensors_model())
 
 
 def _demo_ai_services(fake: FakeArm) -> None:
@@ -1642,6 +1683,7 @@ def demo_environment(base: str, cert: Path) -> dict[str, str]:
         "AZURE_AUTHORITY_HOST": base,
         "CSPM_AZURE_ARM_ENDPOINT": base,
         "CSPM_AZURE_GRAPH_ENDPOINT": base,
+        "CSPM_AZURE_BLOB_ENDPOINT": base,  # the fake serves Blob Storage's data plane too
         "REQUESTS_CA_BUNDLE": str(cert),
     }
 
@@ -1658,7 +1700,13 @@ def simulated(directory: Path) -> Iterator[Simulated[FakeArm]]:
 
 def demo_provider() -> AzureProvider:
     """The unmodified Azure provider, for the demo subscription; it finds the fake through the
-    settings of :func:`demo_environment` (imports the Azure SDK)."""
+    settings of :func:`demo_environment` (imports the Azure SDK). It inspects the Azure ML model
+    assets' blobs (``--inspect-artifacts``) when picklescan is installed, as the other clouds do."""
+    from cspm.artifacts.collect import ArtifactSettings
     from cspm.providers.azure import AzureOptions, AzureProvider
 
-    return AzureProvider(AzureOptions(subscriptions=(DEMO_SUBSCRIPTION,)))
+    try:
+        import picklescan.scanner  # noqa: F401
+    except ImportError:
+        return AzureProvider(AzureOptions(subscriptions=(DEMO_SUBSCRIPTION,)))
+    return AzureProvider(AzureOptions(subscriptions=(DEMO_SUBSCRIPTION,), artifacts=ArtifactSettings()))

@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from cspm.demo import gcp_workbench
+from cspm.demo import gcp_resource_iam, gcp_workbench
 from cspm.demo.fake_http import Simulated, serve
+from cspm.demo.gcp_iam import IamDepth, seed_demo
 from cspm.demo.gcp_lineage import seed_lineage
 from cspm.demo.gcp_network import NetworkState, seed_demo_network
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, FakeObjects, safetensors_model
@@ -449,6 +450,8 @@ class FakeGcs:
     # "project:P", "iam:B", "acl:B", "search"; "vertex-disabled:P" (SERVICE_DISABLED),
     # "vertex:P:LOCATION:COLLECTION" (403 on that listing); "getIamPolicy:P", "keys:EMAIL"
     denied: set[str] = field(default_factory=set)
+    iam_depth: IamDepth = field(default_factory=IamDepth)  # ancestry, folder/org/SA policies, roles
+    resource_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # Vertex resource -> Policy
     page_size: int = 1000
     requests: list[tuple[str, str]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -484,13 +487,10 @@ class FakeGcs:
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         with self._lock:
             self.requests.append((method, path))
-        if method == "POST" and path.endswith("/token"):
-            with self._lock:
-                self.tokens_issued += 1
-            return 200, {"access_token": "fake-gcp-token", "expires_in": 3599, "token_type": "Bearer"}
-        policy = _GET_IAM_POLICY.match(path) if method == "POST" else None
-        if policy is not None:  # the one read Google defines as a POST
-            return self._project_policy(policy.group("project"), body)
+        if (answer := gcp_resource_iam.route(self, method, path, query)) is not None:
+            return answer
+        if (answer := self._token_or_read_by_post(method, path, body)) is not None:
+            return answer
         if method != "GET":
             with self._lock:
                 self.violations.append(f"{method} {path}")
@@ -510,6 +510,20 @@ class FakeGcs:
         if path.startswith("/v1/"):
             return self._vertex(path, query)
         return self.objects.answer(path, query, headers) or self._storage(path, query)
+
+    def _token_or_read_by_post(self, method: str, path: str, body: bytes) -> tuple[int, Any] | None:
+        """The token exchange, the reads Google defines as POSTs (project IAM policy; ancestry,
+        folder/organization/service-account policies and role reads of cspm.demo.gcp_iam), else None."""
+        if method == "POST" and path.endswith("/token"):
+            with self._lock:
+                self.tokens_issued += 1
+            return 200, {"access_token": "fake-gcp-token", "expires_in": 3599, "token_type": "Bearer"}
+        if (depth := self.iam_depth.handle(method, path)) is not None:
+            return depth
+        policy = _GET_IAM_POLICY.match(path) if method == "POST" else None
+        if policy is not None:
+            return self._project_policy(policy.group("project"), body)
+        return None
 
     def _project_policy(self, project: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if f"getIamPolicy:{project}" in self.denied:
@@ -706,6 +720,7 @@ def demo_project() -> FakeGcs:
     )
     _demo_vertex(fake)
     gcp_workbench.seed_demo(fake, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
+    gcp_resource_iam.seed_demo(fake, DEMO_PROJECT_NUMBER)
     _demo_iam(fake)
     seed_demo_network(fake.network, DEMO_PROJECT, DEMO_PROJECT_NUMBER)
     seed_lineage(fake)
@@ -735,6 +750,7 @@ def _demo_iam(fake: FakeGcs) -> None:
         service_account(pipeline, DEMO_PROJECT),
     ]
     fake.sa_keys[pipeline] = [service_account_key(pipeline, "3f1c0a9d2b7e", "2025-11-02T09:14:00Z", DEMO_PROJECT)]
+    seed_demo(fake.iam_depth, DEMO_PROJECT, compute.removeprefix("serviceAccount:"))
 
 
 def _demo_vertex(fake: FakeGcs) -> None:

@@ -32,10 +32,10 @@ from cspm.artifacts.collect import (
     Head,
     ReadError,
     ScanBudget,
+    pinned_chunks,
     wanted_uris,
 )
 from cspm.artifacts.collect import collect as collect_artifacts
-from cspm.artifacts.inspect import CHUNK
 from cspm.artifacts.sources import packages_index
 from cspm.lineage import parse_s3_uri
 from cspm.providers.aws.context import AwsContext
@@ -122,16 +122,18 @@ class S3Reader:
         if response is ABSENT:
             raise ReadError("the object vanished between HeadObject and GetObject")
         body = response["Body"]
-        try:
-            if head.tag and response.get("ETag") not in (None, head.tag):
-                raise ReadError("the object changed between HeadObject and GetObject (another ETag)")
-            while chunk := body.read(CHUNK):
-                yield chunk
-        except (botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, OSError) as exc:
-            self.ctx.error("GetObject", type(exc).__name__, f"{uri}: reading the object failed: {exc}")
-            raise ReadError(f"reading the object failed ({type(exc).__name__})") from exc
-        finally:
-            body.close()
+        yield from pinned_chunks(
+            body.read,
+            body.close,
+            expected=head.tag,
+            served=response.get("ETag"),
+            changed="the object changed between HeadObject and GetObject (another ETag)",
+            errors=(botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, OSError),
+            record=lambda exc: self.ctx.error(
+                "GetObject", type(exc).__name__, f"{uri}: reading the object failed: {exc}"
+            ),
+            what="object",
+        )
 
     def first_bytes(self, uri: str, length: int) -> bytes:
         bucket, key = self._parse(uri)

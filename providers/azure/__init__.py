@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.core.exceptions as azure_errors
 
@@ -29,7 +29,15 @@ from cspm.providers.base import ServiceSpec
 from cspm.providers.resilience import DEFAULT_MAX_RESPONSE_BYTES, THROTTLING_ATTEMPTS
 from cspm.resources.base import GLOBAL_REGION, Resource
 
+if TYPE_CHECKING:
+    from cspm.artifacts.collect import ArtifactSettings
+
 log = logging.getLogger(__name__)
+
+# --inspect-artifacts: the blobs Azure ML model assets load (cspm.providers.azure.artifacts). Reading
+# blob contents is a data action (DataActions of a role), not an Action.
+ARTIFACT_SERVICE = "artifacts"
+ARTIFACT_DATA_ACTIONS = ("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",)
 
 # Service name -> module. Explicit: a new collector is one line here.
 SERVICE_MODULES: dict[str, str] = {
@@ -65,6 +73,7 @@ class AzureOptions:
     credential: Any = None  # a TokenCredential; None: DefaultAzureCredential (tests pass a fake)
     retry_total: int = THROTTLING_ATTEMPTS - 1  # throttling retries; server errors get TRANSIENT_ATTEMPTS in all
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger API answer is an error, not read
+    artifacts: ArtifactSettings | None = None  # --inspect-artifacts: read the model assets' blobs
 
 
 class AzureProvider:
@@ -94,6 +103,7 @@ class AzureProvider:
             retry_total=self.options.retry_total,
             max_response_bytes=self.options.max_response_bytes,
             graph_endpoint=(self.options.graph_endpoint or graph_endpoint(endpoint) or "").rstrip("/") or None,
+            read_blobs=self.options.artifacts is not None,
         )
         check_token(credential, self._clients.scope)
         self.subscriptions = self.options.subscriptions or self._list_subscriptions()
@@ -128,7 +138,7 @@ class AzureProvider:
             ]
 
     def plan(self, resource_types: set[type[Resource]]) -> list[CollectorUnit]:
-        services = sorted({t.service() for t in resource_types})
+        services = sorted({t.service() for t in resource_types} - {ARTIFACT_SERVICE})
         unknown = [s for s in services if s not in SERVICE_MODULES]
         if unknown:
             raise ScanError(f"no Azure collector produces resources of service(s): {', '.join(unknown)}")
@@ -145,7 +155,36 @@ class AzureProvider:
                 )
                 for sub in self.subscriptions
             )
+        if any(t.service() == ARTIFACT_SERVICE for t in resource_types):
+            units.extend(self._artifact_units())
         return units
+
+    def _artifact_units(self) -> list[CollectorUnit]:
+        """One unit per subscription, in the second phase: the blobs its model assets load."""
+        from cspm.artifacts.collect import ScanBudget
+        from cspm.providers.azure import artifacts
+
+        settings = self.options.artifacts
+        if settings is None:
+            raise ScanError("the model artifact checks read blob contents: they run only with --inspect-artifacts")
+        spec = ServiceSpec(
+            name=ARTIFACT_SERVICE,
+            produces=(artifacts.AzureBlobModelArtifact,),
+            regional=False,
+            permissions=(),  # a data action: ARTIFACT_DATA_ACTIONS
+            collect=partial(artifacts.collect, settings=settings, budget=ScanBudget(settings.max_scan_bytes)),
+        )
+        return [
+            CollectorUnit(
+                account=sub,
+                region=GLOBAL_REGION,
+                service=ARTIFACT_SERVICE,
+                produces=spec.produces,
+                run=partial(self._run, spec),
+                phase=1,
+            )
+            for sub in self.subscriptions
+        ]
 
     def _run(self, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
         assert self._clients is not None

@@ -100,12 +100,27 @@ class ProviderNotRegistered(ReadOnlyViolation):
         self.namespace = namespace
 
 
+def is_blob_data_plane(url: str, headers: Any) -> bool:
+    """A Blob Storage data-plane request (``x-ms-version``, or a ``*.blob.*`` host): blob contents."""
+    host = (urlparse(url).hostname or "").lower()
+    return ".blob." in host or any(str(k).lower() == "x-ms-version" for k in (headers or {}))
+
+
 class ReadOnlyPolicy(SansIOHTTPPolicy):
-    """Refuse every request that is not a GET or HEAD, before it is signed or sent."""
+    """Refuse every request that is not a GET or HEAD, before it is signed or sent; and any Blob
+    Storage data-plane request unless ``read_blobs`` (``--inspect-artifacts``)."""
+
+    def __init__(self, *, read_blobs: bool = False) -> None:
+        super().__init__()
+        self.read_blobs = read_blobs
 
     def on_request(self, request: PipelineRequest) -> None:
         http = request.http_request
         method = http.method.upper()
+        if not self.read_blobs and is_blob_data_plane(http.url, http.headers):
+            raise ReadOnlyViolation(
+                f"refusing to read blob contents {http.url.split('?', maxsplit=1)[0]} without --inspect-artifacts"
+            )
         if method in READ_METHODS:
             return
         path = urlparse(http.url).path
@@ -214,8 +229,10 @@ class AzureClients:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         breakers: Breakers | None = None,
         graph_endpoint: str | None = None,
+        read_blobs: bool = False,
     ) -> None:
         self.credential = credential
+        self.read_blobs = read_blobs  # Blob Storage data-plane reads: only with --inspect-artifacts
         self.endpoint = endpoint
         self.graph_endpoint = graph_endpoint  # Microsoft Graph (providers/azure/graph.py); None: not asked
         self.scope = f"{endpoint}/.default"
@@ -240,6 +257,14 @@ class AzureClients:
         each one's ``next``, so a policy object shared by two clients would send the first
         client's requests down the second client's chain (its transport, its policies)."""
         return ErrorClassRetryPolicy(**self._retry)
+
+    @property
+    def user_agent(self) -> str:
+        return str(self._settings["user_agent"])
+
+    def transport(self) -> RequestsTransport:
+        """A new bounded transport (one per client), for the data-plane reader."""
+        return self._transport()
 
     def _transport(self) -> RequestsTransport:
         """A transport whose session reads every body bounded and checked."""

@@ -32,9 +32,8 @@ import google.api_core.exceptions as api_errors
 import requests
 import urllib3.exceptions
 
-from cspm.artifacts.collect import ArtifactSettings, Head, ReadError, ScanBudget, wanted_uris
+from cspm.artifacts.collect import ArtifactSettings, Head, ReadError, ScanBudget, pinned_chunks, wanted_uris
 from cspm.artifacts.collect import collect as collect_artifacts
-from cspm.artifacts.inspect import CHUNK
 from cspm.providers.base import ABSENT
 from cspm.providers.gcp import ARTIFACT_PERMISSIONS, ARTIFACT_SERVICE
 from cspm.providers.gcp.context import TIMEOUT, GcpContext, rest_read
@@ -177,17 +176,19 @@ class GcsReader:
         if response is None:
             raise ReadError("the media read failed (see errors): changed (412) or denied since objects.get")
         assert isinstance(response, requests.Response)
-        try:
-            served = response.headers.get("x-goog-generation")
-            if head.tag and served not in (None, head.tag):
-                raise ReadError(f"the object changed between objects.get and its media read (generation {served})")
-            while chunk := response.raw.read(CHUNK, decode_content=True):
-                yield chunk
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            self.ctx.error("objects.get", type(exc).__name__, f"{uri}: reading the object failed: {exc}")
-            raise ReadError(f"reading the object failed ({type(exc).__name__})") from exc
-        finally:
-            response.close()
+        served = response.headers.get("x-goog-generation")
+        yield from pinned_chunks(
+            partial(response.raw.read, decode_content=True),
+            response.close,
+            expected=head.tag,
+            served=served,
+            changed=f"the object changed between objects.get and its media read (generation {served})",
+            errors=(requests.RequestException, urllib3.exceptions.HTTPError, OSError),
+            record=lambda exc: self.ctx.error(
+                "objects.get", type(exc).__name__, f"{uri}: reading the object failed: {exc}"
+            ),
+            what="object",
+        )
 
     def first_bytes(self, uri: str, length: int) -> bytes:
         params = {"alt": "media"}

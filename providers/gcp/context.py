@@ -19,9 +19,13 @@ stops calling after 5 server faults in a row (:class:`GcpContext`, via ``SdkCont
 
 Every request goes through :class:`ReadOnlySession`, which refuses any HTTP method but GET and
 HEAD before it is sent, and Cloud Storage object media reads (``alt=media``) unless the scan was
-asked to ``--inspect-artifacts``, with one exception: Resource Manager's ``projects.getIamPolicy``
-(``POST /v3/projects/{id}:getIamPolicy``), a read that Google defines as a POST (its body only
-asks for policy version 3). The path must match :data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
+asked to ``--inspect-artifacts``, with a few exceptions, reads that Google defines as POSTs:
+Resource Manager's ``projects.getIamPolicy`` (``POST /v3/projects/{id}:getIamPolicy``, its body
+only asks for policy version 3), ``folders.getIamPolicy`` / ``organizations.getIamPolicy`` (v3),
+``projects.getAncestry`` (v1), IAM's ``serviceAccounts.getIamPolicy`` and Vertex AI's
+``featureOnlineStores`` / ``featurestores.getIamPolicy`` (v1) and ``endpoints.getIamPolicy``
+(v1beta1). The path must match
+:data:`READ_ONLY_POSTS` exactly; ``:setIamPolicy``
 or any other POST is refused. Token refreshes use google-auth's own separate session.
 """
 
@@ -64,7 +68,20 @@ R = TypeVar("R")
 
 READ_METHODS: Final = frozenset({"GET", "HEAD"})
 # The POSTs that only read (matched against the URL's path, no query): projects.getIamPolicy.
-READ_ONLY_POSTS: Final = (re.compile(r"/v3/projects/[a-z0-9.:-]+:getIamPolicy"),)
+READ_ONLY_POSTS: Final = (
+    re.compile(r"/v3/projects/[a-z0-9.:-]+:getIamPolicy"),
+    # Resource Manager v1 projects.getAncestry; v3 folders/organizations getIamPolicy; IAM v1
+    # serviceAccounts.getIamPolicy (cspm.providers.gcp.iam). Each only reads.
+    re.compile(r"/v1/projects/[a-z0-9.:-]+:getAncestry"),
+    re.compile(r"/v3/(?:folders|organizations)/[0-9]+:getIamPolicy"),
+    re.compile(r"/v1/projects/[a-z0-9.:-]+/serviceAccounts/[A-Za-z0-9@._-]+:getIamPolicy"),
+    # Vertex AI resources' own policies (cspm.providers.gcp.vertex_iam): feature online stores and
+    # featurestores in v1, endpoints in v1beta1 (the only version that has endpoints.getIamPolicy).
+    re.compile(
+        r"/v1/projects/[a-z0-9.:-]+/locations/[a-z0-9-]+/(?:featureOnlineStores|featurestores)/[A-Za-z0-9_-]+:getIamPolicy"
+    ),
+    re.compile(r"/v1beta1/projects/[a-z0-9.:-]+/locations/[a-z0-9-]+/endpoints/[A-Za-z0-9_-]+:getIamPolicy"),
+)
 TIMEOUT: Final = (5.0, 30.0)  # (connect, read) seconds per request
 # google-cloud-storage 3.x starts a background thread per bucket to fetch its metadata for
 # tracing spans (one extra, unbounded GET per bucket) unless this is set; a user's value wins.
@@ -209,6 +226,8 @@ class GcpClients:
         self.breakers = breakers or Breakers(is_fault=is_server_fault)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        # Answers that are the same for every project of a scan, read once (IAM role definitions).
+        self.shared: dict[str, Any] = {}
 
     def options(self) -> dict[str, Any]:
         """``timeout=`` and ``retry=`` for one google-cloud-storage call (a fresh retry budget)."""

@@ -12,7 +12,9 @@ regional endpoint (``https://{location}-aiplatform.googleapis.com``), one listin
 page: endpoints, models, customJobs, trainingPipelines, datasets, featureOnlineStores,
 featurestores; and per model one ``models.listVersions`` (``GET .../models/ID:listVersions``, paged;
 authorized by ``aiplatform.models.list``), since models.list returns only each model's default
-version. So a project with L locations and M models costs 1 + 7 L + M requests (plus pages).
+version. Per endpoint, feature online store and featurestore, one ``:getIamPolicy`` (its own IAM
+policy, :mod:`cspm.providers.gcp.vertex_iam`). So a project with L locations, M models and E
+endpoints and feature stores costs 1 + 7 L + M + E requests (plus pages).
 ``CSPM_GCP_VERTEX_ENDPOINT`` sends every call to one base URL instead (the demo's fake).
 
 A failed listing is recorded against the kinds it would have produced, so their checks are ERROR
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from cspm.providers.base import ServiceSpec
+from cspm.providers.gcp import vertex_iam
 from cspm.providers.gcp.context import GcpContext
 from cspm.resources.base import Resource
 from cspm.resources.gcp.vertex import (
@@ -55,6 +58,7 @@ PERMISSIONS = (
     "aiplatform.datasets.list",
     "aiplatform.featureOnlineStores.list",
     "aiplatform.featurestores.list",
+    *vertex_iam.PERMISSIONS,
 )
 
 PRODUCES: Final = (
@@ -107,6 +111,8 @@ def _location(ctx: GcpContext, location: str) -> Iterator[Resource]:
             resource = build(raw, ctx.project, location)
             if isinstance(resource, VertexModel):
                 resource = resource.model_copy(update={"versions": _versions(ctx, location, name)})
+            if isinstance(resource, VertexEndpoint | VertexFeatureOnlineStore | VertexFeaturestore):
+                resource = vertex_iam.with_policy(ctx, base_url(location), collection, resource)
             yield resource
 
 

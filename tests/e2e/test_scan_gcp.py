@@ -92,6 +92,8 @@ def test_scan_reports_every_project_and_records_the_unreadable_one(
     assert {r["uid"] for r in report["resources"]} == {
         "//storage.googleapis.com/projects/_/buckets/ml-data",
         "//storage.googleapis.com/projects/_/buckets/open-models",
+        # each project's IAM hierarchy (the escalation checks' input; docs/gcp-iam.md)
+        *(f"//cloudresourcemanager.googleapis.com/projects/{p}#iam" for p in (PROJECT, LOCKED)),
         *(f"//cloudresourcemanager.googleapis.com/projects/{p}#vpc-service-controls" for p in (PROJECT, LOCKED)),
     }
 
@@ -118,12 +120,12 @@ def test_scan_reports_every_project_and_records_the_unreadable_one(
 
     assert fake.tokens_issued >= 1, "the service-account key was exchanged for a token at the fake"
     assert not fake.violations
-    # every request is a GET but the token exchange and projects.getIamPolicy (a read Google defines as a POST)
-    assert all(
-        method == "GET" for method, path in fake.requests if path != "/token" and not path.endswith(":getIamPolicy")
-    )
+    # every request is a GET but the token exchange and the reads Google defines as POSTs
+    # (projects.getIamPolicy, projects.getAncestry)
+    reads = (":getIamPolicy", ":getAncestry")
+    assert all(method == "GET" for method, path in fake.requests if path != "/token" and not path.endswith(reads))
     assert {p for m, p in fake.requests if m == "POST" and p != "/token"} <= {
-        f"/v3/projects/{p}:getIamPolicy" for p in (PROJECT, LOCKED)
+        f"/v{v}/projects/{p}:{op}" for p in (PROJECT, LOCKED) for v, op in (("3", "getIamPolicy"), ("1", "getAncestry"))
     }
 
 

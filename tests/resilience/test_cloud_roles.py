@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from cspm.demo import gcp_iam, gcp_resource_iam
 from cspm.demo import gcp_network as net
 from cspm.demo.azure import data_version, ml_job, model_version
 from cspm.demo.gcp_network import network_permissions
@@ -185,6 +186,11 @@ def gcs_permissions(method: str, path: str) -> set[str]:
         return set()
     if method == "POST" and re.fullmatch(r"/v3/projects/[^/:]+:getIamPolicy", path):
         return {"resourcemanager.projects.getIamPolicy"}
+    if (on_resource := gcp_resource_iam.route_permission(method, path)) is not None:  # Vertex resource policies
+        return {on_resource}
+    depth = gcp_iam.route_permission(method, path)  # ancestry, folder/org/SA policies, roles.get
+    if depth is not None:
+        return {depth}
     assert method == "GET", f"{method} {path} is not a read"
     if (network := network_permissions(method, path)) is not None:
         return network
@@ -252,6 +258,7 @@ def _gcp_account(role: Iterable[str]) -> IamGcs:
     fake.network.add_policy(net.access_policy("7"), net.service_perimeter("7", "ml", resources=("projects/1",)))
     fake.network.subnetworks[gcs.PROJECT] = [net.subnetwork("subnet", project=gcs.PROJECT)]
     fake.network.forwarding_rules[gcs.PROJECT] = [net.forwarding_rule("psc", project=gcs.PROJECT, target="vpc-sc")]
+    fake.iam_depth.ancestors[gcs.PROJECT] = ["folders/42", net.DEFAULT_ORG]  # their IAM policies are read too
     return fake
 
 
@@ -287,6 +294,7 @@ def test_the_gcp_role_is_sufficient_and_every_permission_is_used() -> None:
         "legacy",
         f"serviceAccount:trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the principal
         f"trainer@{gcs.PROJECT}.iam.gserviceaccount.com",  # the service account
+        f"projects/{gcs.PROJECT}",  # its IAM hierarchy (ancestry, inherited and SA policies, roles)
         gcs.PROJECT,  # the project as VPC Service Controls sees it
         "subnet",
         "psc",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from cspm.resources.base import Resource, Snapshot
+from cspm.resources.gcp.iam import PolicyBinding
 
 
 class DeployedModel(Snapshot):
@@ -30,6 +31,10 @@ class VertexEndpoint(Resource):
     psc_project_allowlist: tuple[str, ...] = ()
     kms_key: str | None = None  # encryptionSpec.kmsKeyName; None: Google-managed key
     deployed_models: tuple[DeployedModel, ...] = ()
+    # The resource's own IAM policy (:getIamPolicy, cspm.providers.gcp.vertex_iam); None: not read
+    # (``iam_policy_error`` says why), never "no bindings". () is a policy with no bindings.
+    iam_bindings: tuple[PolicyBinding, ...] | None = None
+    iam_policy_error: str | None = None
 
 
 class ModelVersion(Snapshot):
@@ -109,6 +114,10 @@ class VertexFeatureOnlineStore(Resource):
     )
     public_endpoint: str | None = None  # dedicatedServingEndpoint.publicEndpointDomainName
     kms_key: str | None = None
+    # The resource's own IAM policy (:getIamPolicy, cspm.providers.gcp.vertex_iam); None: not read
+    # (``iam_policy_error`` says why), never "no bindings". () is a policy with no bindings.
+    iam_bindings: tuple[PolicyBinding, ...] | None = None
+    iam_policy_error: str | None = None
 
 
 class VertexFeaturestore(Resource):
@@ -119,3 +128,7 @@ class VertexFeaturestore(Resource):
     state: str | None = None
     online_nodes: int | None = None  # onlineServingConfig.fixedNodeCount (or scaling.minNodeCount); None: none
     kms_key: str | None = None
+    # The resource's own IAM policy (:getIamPolicy, cspm.providers.gcp.vertex_iam); None: not read
+    # (``iam_policy_error`` says why), never "no bindings". () is a policy with no bindings.
+    iam_bindings: tuple[PolicyBinding, ...] | None = None
+    iam_policy_error: str | None = None

@@ -127,7 +127,9 @@ def test_workspace_computes_disable_local_auth(
 def test_unlisted_workspaces_give_error_for_every_check() -> None:
     specs = [s for s in load_checks(["azure"]) if s.service == "ml"]
     inventory = Inventory()
-    for rtype in (MlWorkspace, MlOnlineEndpoint, MlRegistry):
+    from cspm.resources.azure.ml_assets import MlModel  # the model_artifact_* checks' resource
+
+    for rtype in (MlWorkspace, MlOnlineEndpoint, MlRegistry, MlModel):
         inventory.mark_incomplete(rtype, SUB, "global", "Workspaces_ListBySubscription failed: AuthorizationFailed")
     findings = evaluate(specs, inventory, datetime(2026, 1, 1, tzinfo=UTC))
     assert {f.check_id for f in findings} == {s.id for s in specs}
@@ -303,4 +305,98 @@ def test_workspace_datastores_use_entra_id(
     case: str, stores: tuple[MlDatastore, ...] | None, expected: Status | None
 ) -> None:
     result = ml.workspace_datastores_use_entra_id(workspace(datastores=stores))
+    assert result.status is expected, f"{case}: {result.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# model_artifact_* (--inspect-artifacts): the shared reasoning (cspm.artifacts.verdict) on the
+# blobs of an Azure ML model asset version (collected by cspm.providers.azure.artifacts)
+# ---------------------------------------------------------------------------------------------
+
+BLOB_DIR = "https://mlstore.blob.core.windows.net/models/fraud/3"
+WS_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
+MODEL_ID = f"{WS_ID}/models/fraud/versions/3"
+
+
+def _model(uri: str | None = BLOB_DIR, *, folder: bool = True, unresolved: str | None = None) -> Any:
+    from cspm.resources.azure.ml_assets import MlModel
+
+    return MlModel(
+        uid=MODEL_ID,
+        name="fraud:3",
+        account="s",
+        workspace_id=WS_ID,
+        model_name="fraud",
+        version="3",
+        model_type="mlflow_model" if folder else "custom_model",
+        model_uri="azureml://datastores/workspaceblobstore/paths/fraud/3" + ("" if folder else "/model.pkl"),
+        artifact_blob_uri=uri if folder or uri is None else f"{uri}/model.pkl",
+        artifact_unresolved=unresolved,
+    )
+
+
+def _blob(name: str = "model.safetensors", **fields: Any) -> Any:
+    from cspm.resources.azure.artifacts import AzureBlobModelArtifact
+
+    uri = f"{BLOB_DIR}/{name}"
+    kind = "pickle" if name.endswith(".pkl") else "safetensors"
+    base: dict[str, Any] = {"uid": uri, "name": uri, "account": "s", "uri": uri, "sha256": "ab" * 32,
+                            "format": kind, "members": ((name, kind),), "dangerous": (),
+                            "scanners": {"picklescan": "1.0.5"}}  # fmt: skip
+    return AzureBlobModelArtifact(**(base | fields))
+
+
+def _os_system() -> Any:
+    from cspm.resources.artifacts import ImportFound
+
+    return ImportFound(module="os", name="system", member="model.pkl")
+
+
+@pytest.mark.parametrize(
+    ("case", "model", "artifacts", "unsafe", "fmt"),
+    [
+        ("safetensors folder", _model, lambda: (_blob(),), Status.PASS, Status.PASS),
+        ("pickle running os.system", lambda: _model(folder=False),
+         lambda: (_blob("model.pkl", dangerous=(_os_system(),)),), Status.FAIL, Status.FAIL),
+        ("benign pickle", lambda: _model(folder=False), lambda: (_blob("model.pkl"),), Status.PASS, Status.FAIL),
+        ("blob unreadable", lambda: _model(folder=False),
+         lambda: (_blob("model.pkl", error="Get Blob failed", sha256=None, format=None, dangerous=None, members=()),),
+         Status.ERROR, Status.ERROR),
+        ("not inspected", _model, lambda: (), Status.ERROR, Status.ERROR),
+        ("location unresolved", lambda: _model(None, unresolved="datastore gone was not collected"), lambda: (),
+         Status.ERROR, Status.ERROR),
+    ],
+)  # fmt: skip
+def test_model_artifact_checks(case: str, model: Any, artifacts: Any, unsafe: Status, fmt: Status) -> None:
+    found = artifacts()
+    result = ml.model_artifact_is_free_of_unsafe_code(model(), found)
+    assert result.status is unsafe, f"{case}: {result.message}"
+    assert ml.model_artifact_uses_safe_format(model(), found).status is fmt, case
+    if case == "location unresolved":
+        assert "datastore gone" in result.message
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "policy", "served", "expected"),
+    [
+        ("verified", "verified", "all", False, Status.PASS),
+        ("does not verify", "invalid", "all", False, Status.FAIL),
+        ("absent under 'all'", "absent", "all", False, Status.FAIL),
+        ("absent under 'served', deployed", "absent", "served", True, Status.FAIL),
+        ("absent under 'served', not deployed", "absent", "served", False, None),
+        ("unverifiable", "unverifiable", "all", False, Status.ERROR),
+        ("not looked at", None, None, False, None),
+    ],
+)
+def test_model_artifact_signature_verifies(
+    case: str, status: str | None, policy: str | None, served: bool, expected: Status | None
+) -> None:
+    from cspm.resources.artifacts import SignatureCheck
+    from cspm.resources.azure.ml import MlOnlineDeployment
+
+    signature = None if status is None else SignatureCheck(status=status, method="key", detail="why")
+    found = (_blob(signing_policy=policy, signature=signature),)
+    deployment = MlOnlineDeployment(name="blue", compute_type="Managed", model=MODEL_ID if served else "azureml:x:1")
+    endpoints = [endpoint(deployments=(deployment,))]
+    result = ml.model_artifact_signature_verifies(_model(), found, endpoints)
     assert result.status is expected, f"{case}: {result.message}"

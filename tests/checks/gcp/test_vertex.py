@@ -295,3 +295,59 @@ def test_model_artifact_signature_verifies(
     model = _make(VertexModel, artifact_uri=FOLDER, deployed_to=deployed)
     result = vertex.model_artifact_signature_verifies(model, found)
     assert result.status is expected, f"{case}: {result.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The IAM policies ON the resources (cspm.providers.gcp.vertex_iam)
+# ---------------------------------------------------------------------------------------------
+
+
+def _policy_cases() -> list[Any]:
+    from cspm.resources.gcp.iam import PolicyBinding
+
+    named = (PolicyBinding(role="roles/aiplatform.user", members=("group:ml@example.com",)),)
+    anyone = (*named, PolicyBinding(role="roles/aiplatform.user", members=("allUsers",)))
+    google_accounts = (
+        PolicyBinding(
+            role="roles/aiplatform.featurestoreDataViewer",
+            members=("allAuthenticatedUsers",),
+            condition='request.time < timestamp("2027-01-01T00:00:00Z")',
+            condition_title="until-2027",
+        ),
+    )
+    denied = "endpoints.getIamPolicy of x failed (it needs aiplatform.endpoints.getIamPolicy)"
+    cases = []
+    for check, kind in (
+        (vertex.endpoint_iam_policy_is_not_public, VertexEndpoint),
+        (vertex.feature_online_store_iam_policy_is_not_public, VertexFeatureOnlineStore),
+        (vertex.featurestore_iam_policy_is_not_public, VertexFeaturestore),
+    ):
+        cases += [
+            pytest.param(check, kind, {"iam_bindings": named}, Status.PASS, id=f"{check.__name__}-named"),
+            pytest.param(check, kind, {"iam_bindings": ()}, Status.PASS, id=f"{check.__name__}-empty-policy"),
+            pytest.param(check, kind, {"iam_bindings": anyone}, Status.FAIL, id=f"{check.__name__}-allUsers"),
+            pytest.param(check, kind, {"iam_bindings": google_accounts}, Status.FAIL, id=f"{check.__name__}-cond"),
+            pytest.param(check, kind, {"iam_policy_error": denied}, Status.ERROR, id=f"{check.__name__}-denied"),
+            pytest.param(check, kind, {}, Status.ERROR, id=f"{check.__name__}-not-collected"),
+        ]
+    return cases
+
+
+@pytest.mark.parametrize(("check", "kind", "fields", "expected"), _policy_cases())
+def test_resource_iam_policy_checks(check: Any, kind: type[Any], fields: dict[str, Any], expected: Status) -> None:
+    result = check(_make(kind, **fields))
+    assert result.status is expected, result.message
+    if expected is Status.ERROR and "iam_policy_error" in fields:
+        assert "aiplatform.endpoints.getIamPolicy" in result.message  # names the permission
+    if expected is Status.FAIL:
+        assert {g["member"] for g in result.evidence["public_bindings"]} & {"allUsers", "allAuthenticatedUsers"}
+
+
+def test_a_conditional_public_binding_is_reported_with_its_condition() -> None:
+    from cspm.resources.gcp.iam import PolicyBinding
+
+    binding = PolicyBinding(role="roles/aiplatform.user", members=("allAuthenticatedUsers",), condition="c == 1")
+    result = vertex.endpoint_iam_policy_is_not_public(_make(VertexEndpoint, iam_bindings=(binding,)))
+    assert result.evidence["public_bindings"] == [
+        {"role": "roles/aiplatform.user", "member": "allAuthenticatedUsers", "condition": "c == 1"}
+    ]

@@ -69,8 +69,17 @@ def test_principals_and_service_accounts_are_collected() -> None:
     keys = accounts[TRAINER].user_managed_keys
     assert keys is not None and [k.id for k in keys] == ["old", "new"]
     assert keys[0].valid_after == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    # getIamPolicy is the only POST, and it asked for policy version 3
-    assert [m for m, p in fake.requests if m == "POST" and not p.endswith("/token")] == ["POST"]
+    # the POSTs are the reads Google defines as POSTs: the project's policy and ancestry, and
+    # each service account's policy (tests/providers/gcp/test_iam_hierarchy.py covers the rest)
+    posts = sorted(p for m, p in fake.requests if m == "POST" and not p.endswith("/token"))
+    assert posts == sorted(
+        [
+            f"/v3/projects/{PROJECT}:getIamPolicy",
+            f"/v1/projects/{PROJECT}:getAncestry",
+            f"/v1/projects/{PROJECT}/serviceAccounts/{COMPUTE}:getIamPolicy",
+            f"/v1/projects/{PROJECT}/serviceAccounts/{TRAINER}:getIamPolicy",
+        ]
+    )
 
 
 def test_findings_of_the_collected_project() -> None:
