@@ -55,9 +55,15 @@ class SchedulerLost(ScanError):
 
 def make_plan(provider: Any, checks: Sequence[CheckSpec], options: ShardOptions, shard_size: int) -> ShardPlan:
     """List the scopes once (accounts, subscriptions or projects: the provider's adapter in
-    :mod:`cspm.shard_clouds`) and cut them into shards (see the module docstring)."""
+    :mod:`cspm.shard_clouds`) and cut them into shards (see the module docstring).
+
+    A plan carries no artifact settings, so the model-artifact checks are refused here (exit 2),
+    before any shard is sent: a worker would otherwise fail every shard on them."""
+    from cspm.artifacts.options import is_artifact_check
     from cspm.shard_clouds import adapter
 
+    if any(is_artifact_check(c.id) for c in checks):
+        raise UsageError("a sharded scan cannot run the model artifact checks (--inspect-artifacts is not distributed)")
     started = datetime.now(UTC)
     listed = adapter(provider.name).scopes(provider)
     return ShardPlan(

@@ -87,3 +87,15 @@ def test_every_cloud_has_the_snapshot_classes_the_merge_validates_parts_with(clo
 def test_an_unknown_cloud_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="not supported"):
         adapter("oci")
+
+
+def test_a_plan_refuses_the_model_artifact_checks() -> None:
+    """A plan carries no artifact settings: planning them would fail every shard on a worker."""
+    from cspm.coordinator import make_plan
+    from cspm.errors import UsageError
+    from cspm.registry import load_checks
+
+    checks = [c for c in load_checks(["azure"]) if c.id.startswith("azure.ml.model_artifact_")]
+    assert checks
+    with pytest.raises(UsageError, match="artifact"):
+        make_plan(object(), checks, None, 1)  # type: ignore[arg-type]

@@ -178,7 +178,9 @@ def azure_in_process(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, shard
     for name, value in env.items():
         if name not in ("PATH", "HOME"):
             monkeypatch.setenv(name, value)
-    checks = load_checks(["azure"])
+    from cspm.artifacts.options import select_checks
+
+    checks = select_checks(load_checks(["azure"]), inspect=False)  # as the CLI selects them
     options = AzureShardOptions(endpoint=env["CSPM_AZURE_ARM_ENDPOINT"])
     return make_plan(AzureProvider(AzureOptions()), checks, options, shard_size)
 
