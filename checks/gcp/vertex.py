@@ -16,7 +16,7 @@ from cspm.models import Baseline, Result, Severity, Status, failed, not_applicab
 from cspm.registry import check
 from cspm.resources.gcp.artifacts import GcsModelArtifact
 from cspm.resources.gcp.iam import PolicyBinding
-from cspm.resources.gcp.storage import GcsBucket
+from cspm.resources.gcp.storage import PUBLIC_MEMBERS, GcsBucket
 from cspm.resources.gcp.vertex import (
     VertexCustomJob,
     VertexDataset,
@@ -476,7 +476,6 @@ ENDPOINT_ACCESS = f"{_DOCS}/general/endpoint-access-control"
 ENDPOINT_GET_IAM_POLICY = f"{_DOCS}/reference/rest/v1beta1/projects.locations.endpoints/getIamPolicy"
 FEATURE_ONLINE_STORE_GET_IAM_POLICY = f"{_DOCS}/reference/rest/v1/projects.locations.featureOnlineStores/getIamPolicy"
 FEATURESTORE_GET_IAM_POLICY = f"{_DOCS}/reference/rest/v1/projects.locations.featurestores/getIamPolicy"
-PUBLIC_PRINCIPALS = frozenset({"allUsers", "allAuthenticatedUsers"})
 _POLICY_REMEDIATION = (
     "Remove allUsers and allAuthenticatedUsers from the {what}'s IAM policy (setIamPolicy with the "
     "bindings kept for named principals), and grant access to the groups or service accounts that need it."
@@ -496,7 +495,7 @@ def _policy_is_not_public(bindings: tuple[PolicyBinding, ...] | None, error: str
         {"role": b.role, "member": member, **({"condition": b.condition} if b.condition else {})}
         for b in bindings
         for member in b.members
-        if member in PUBLIC_PRINCIPALS
+        if member in PUBLIC_MEMBERS
     ]
     if public:
         grants = ", ".join(f"{g['role']} to {g['member']}" for g in public)
