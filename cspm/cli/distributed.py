@@ -60,9 +60,10 @@ class Distribution:
     def requested(self) -> bool:
         return bool(self.executor or self.plan)
 
-    def validate(self, *, org: bool = True, timeout: float | None) -> None:
+    def validate(self, *, org: bool = True, timeout: float | None, inspect_artifacts: bool = False) -> None:
         """Exit 2 on contradictory options, before anything is sent. ``org``: AWS's ``--org``
-        (Azure and GCP shard without one)."""
+        (Azure and GCP shard without one). A plan carries no artifact settings, so
+        ``--inspect-artifacts`` is refused with it."""
         if not self.requested:
             given = [
                 name
@@ -85,6 +86,8 @@ class Distribution:
             raise UsageError("--parts-dir, --resume and --insecure apply with --executor, not --plan")
         if timeout is not None:
             raise UsageError("--timeout does not apply to a distributed scan (--executor, --plan)")
+        if inspect_artifacts:
+            raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
 
 
 _SCOPES = {"aws": "account(s)", "azure": "subscription(s)", "gcp": "project(s)"}

@@ -38,7 +38,6 @@ from cspm.cli.options import (
     renamed,
     selection_from,
 )
-from cspm.errors import UsageError
 
 # --inspect-artifacts and its options: one definition for every cloud that reads model artifacts.
 InspectArtifacts = Annotated[
@@ -267,9 +266,7 @@ def scan_aws(
     from cspm.selection import split_csv
 
     dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
-    dist.validate(org=org, timeout=timeout)
-    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
-        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
+    dist.validate(org=org, timeout=timeout, inspect_artifacts=inspect_artifacts)
 
     out = output_options(
         output_dir,
@@ -394,9 +391,7 @@ def scan_azure(
     from cspm.selection import split_csv
 
     dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
-    dist.validate(timeout=timeout)
-    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
-        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
+    dist.validate(timeout=timeout, inspect_artifacts=inspect_artifacts)
     out = output_options(
         output_dir,
         json_path,
@@ -520,9 +515,7 @@ def scan_gcp(
     from cspm.selection import split_csv
 
     dist = Distribution(executor, shard_size, parts_dir, resume, plan, insecure)
-    dist.validate(timeout=timeout)
-    if dist.requested and inspect_artifacts:  # the shard plan carries no artifact settings yet
-        raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
+    dist.validate(timeout=timeout, inspect_artifacts=inspect_artifacts)
     out = output_options(
         output_dir,
         json_path,
