@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import model_signing.signing
 import rfc8785
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from model_signing._signing import sign_sigstore
 from sigstore._internal.fulcio.client import FulcioCertificateSigningResponse
 from sigstore._internal.rekor import EntryRequestBody
 from sigstore._internal.rekor.client import RekorClient
@@ -391,33 +392,27 @@ class FakeSigstore:
     def sign(self, model: Path, signature: Path, identity: str, issuer: str) -> Path:
         """Sign ``model`` keyless, as ``model_signing sign sigstore`` would; the bundle goes to
         ``signature``."""
-        import model_signing.signing
-        from model_signing._signing import sign_sigstore
-
         trusted = ClientTrustConfig.from_json(
             json.dumps({"mediaType": TRUST_CONFIG_TYPE, "trustedRoot": self.trusted_root(),
                         "signingConfig": {"mediaType": SIGNING_CONFIG_TYPE}})
         ).trusted_root  # fmt: skip
         context = SigningContext(fulcio=self.fulcio, rekor=self.rekor, trusted_root=trusted)  # type: ignore[arg-type]
-        signer = _LocalSigner(context, self.identity_token(identity, issuer), sign_sigstore.Signer)
+        signer = _LocalSigner(context, self.identity_token(identity, issuer))
         config = model_signing.signing.Config()
         config._signer = signer  # model_signing's sign(): hash the model, build the payload, sign, write
         config.sign(model, signature)
         return signature
 
 
-def _LocalSigner(context: Any, token: str, base: type) -> Any:  # noqa: N802 (a class factory)
+class _LocalSigner(sign_sigstore.Signer):
     """model_signing's Sigstore signer with the signing context given, not built from URLs (its
     ``__init__`` would fetch the OIDC issuer's configuration); ``sign`` is model_signing's own."""
 
-    class LocalSigner(base):  # type: ignore[misc,valid-type]
-        def __init__(self) -> None:
-            self._signing_context = context
-            self._identity_token = token
-            self._use_ambient_credentials = False
-            self._client_id = CLIENT_ID
-
-    return LocalSigner()
+    def __init__(self, context: SigningContext, token: str) -> None:  # no super(): see above
+        self._signing_context = context
+        self._identity_token = token
+        self._use_ambient_credentials = False
+        self._client_id = CLIENT_ID
 
 
 def tamper(signature: Path, change: str) -> None:
