@@ -17,9 +17,9 @@ Verdicts of the keyless mode follow sigstore's exception types: ``sigstore.error
 VerificationError`` (and its ``CertValidationError``) is raised only once the bundle has parsed,
 for a certificate outside the trust root, a bad SCT, another identity or issuer, an inclusion
 proof, checkpoint or inclusion promise that does not verify, or a DSSE signature that does not:
-``invalid``. A bundle sigstore cannot parse (``InvalidBundle``), a trust root lacking CT or Rekor
-keys (``MetadataError``) and the network (``NetworkError``, ``TUFError``) decide nothing:
-``unverifiable``.
+``invalid``. A bundle sigstore cannot parse (``InvalidBundle``), a trust root lacking what
+verifying needs (no CT log key: ``MetadataError``; no Fulcio CA or Rekor log: the verifier cannot
+be set up) and the network (``NetworkError``, ``TUFError``) decide nothing: ``unverifiable``.
 
 ``require``: the scan-wide signing policy. ``all``: every model that loads an artifact must have
 a verifying signature; ``served``: only models hosted by an InService endpoint. Under a policy a
@@ -119,7 +119,7 @@ def verify(artifact_path: str, signature_path: str, signature_uri: str, policy: 
     except SigstoreVerificationError as exc:  # keyless: a parsed bundle that fails the trust root or policy
         return SignatureCheck(status="invalid", detail=f"{type(exc).__name__}: {_short(exc)}", **base)
     except Exception as exc:  # a malformed bundle (sigstore's InvalidBundle), a trust root without
-        # CT or Rekor keys (MetadataError), a network failure (NetworkError, TUFError) ...
+        # CT log keys (MetadataError), a network failure (NetworkError, TUFError) ...
         log.debug("verifying %s failed", signature_uri, exc_info=True)
         return SignatureCheck(status="unverifiable", detail=f"{type(exc).__name__}: {_short(exc)}", **base)
     return SignatureCheck(status="verified", **base)
