@@ -5,8 +5,9 @@ own signing code, and cspm's verifier (model_signing's real Sigstore verifier) j
 with every socket connect refused.
 
 Verdicts: the right identity and issuer ``verified`` (PASS); another identity or issuer, a model
-changed after signing, a certificate from a CA outside the trust root, a tampered inclusion
-proof, inclusion promise (SET) or integrated time ``invalid`` (FAIL: sigstore raises its
+changed after signing, a certificate from a CA outside the trust root, a trust root whose CA,
+CT log key or Rekor key is another's, a tampered inclusion proof, inclusion promise (SET) or
+integrated time ``invalid`` (FAIL: sigstore raises its
 ``VerificationError`` for a bundle that parsed but does not verify); a trust root without CT log
 keys or a bundle that does not parse ``unverifiable`` (ERROR). None is ever ``verified``."""
 
@@ -153,6 +154,29 @@ def test_a_tampered_log_entry_is_invalid(
     tamper(signature, change)
 
     checked = verify(str(signed.model), str(signature), URI, signed.policy())
+
+    assert checked.status == "invalid" and reason in (checked.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("part", "reason"),
+    [
+        ("certificateAuthorities", "CertValidationError"),
+        ("ctlogs", "failed to verify SCT"),
+        ("tlogs", "checkpoint: invalid signature"),
+    ],
+)
+def test_every_key_of_the_trust_root_is_checked(
+    tmp_path: Path, signed: Signed, offline: list[Any], part: str, reason: str
+) -> None:
+    """The trust root with one of its parts (the CA, the CT log key, the Rekor key) taken from
+    another Sigstore instance: the bundle no longer verifies."""
+    config = json.loads(signed.trust.read_text())
+    config["trustedRoot"][part] = FakeSigstore("other").trusted_root()[part]
+    trust = tmp_path / f"other-{part}.json"
+    trust.write_text(json.dumps(config))
+
+    checked = verify(str(signed.model), str(signed.signature), URI, signed.policy(trust=trust))
 
     assert checked.status == "invalid" and reason in (checked.detail or "")
 
