@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_SUFFIX: Final = ".sig"
 MAX_SIGNATURE_BYTES: Final = 1024 * 1024
+# The key, certificate and trust config files are hashed whole up to this size (a trust config is
+# refused above it: cspm.artifacts.options.MAX_TRUST_CONFIG_BYTES).
+MAX_POLICY_FILE_BYTES: Final = 4 * 2**20
 Requirement = Literal["none", "all", "served"]
 
 
@@ -70,7 +73,7 @@ class SigningPolicy:
             if path:
                 try:
                     with open(path, "rb") as f:
-                        digest.update(f.read(MAX_SIGNATURE_BYTES))
+                        digest.update(f.read(MAX_POLICY_FILE_BYTES + 1))
                 except OSError:
                     digest.update(path.encode())
         return digest.hexdigest()

@@ -250,3 +250,27 @@ def test_a_reused_verdict_is_judged_again_when_the_trust_config_changes(
     artifact = next(a for a in rejudged.artifacts or [] if a.uri == f"gs://models/{OBJECT}")
     assert artifact.reused_from is None and f"models/{OBJECT}" in fake.objects.media_reads[reads:]
     assert artifact.signature is not None and artifact.signature.status == "invalid"
+
+
+def test_the_fingerprint_covers_the_whole_trust_config(tmp_path: Path, signed: Signed) -> None:
+    """Two trust configs that differ only past the first MiB (a large trust root with many
+    keys) are two verifiers: a verdict reached under one is not reused under the other."""
+    config = json.loads(signed.trust.read_text())
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    for path, last in ((one, "a"), (two, "b")):
+        padded = {**config, "padding": "x" * (3 * 2**20) + last}  # a field readers ignore: JSON stays valid
+        path.write_text(json.dumps(padded))
+
+    assert signed.policy(trust=one).fingerprint() != signed.policy(trust=two).fingerprint()
+
+
+def test_a_trust_config_over_the_limit_is_refused(tmp_path: Path) -> None:
+    from cspm.artifacts.options import MAX_TRUST_CONFIG_BYTES
+    from cspm.errors import UsageError
+
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(64 * 2**20)  # sparse: 64 MiB of zeros on disk for free
+    with pytest.raises(UsageError, match="larger than 4 MiB"):
+        signing_policy(None, None, IDENTITY, ISSUER, "all", huge)
+    assert MAX_TRUST_CONFIG_BYTES == 4 * 2**20
