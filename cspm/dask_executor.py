@@ -44,6 +44,19 @@ LOCAL_CLOSE_SECONDS = 10
 # How long the scheduler may stay unreachable mid-scan before the coordinator gives up (the
 # client reconnects by itself meanwhile).
 LOST_AFTER_SECONDS = 20.0
+# Dask's own housekeeping, for the clusters cspm starts (local:N): a statistical profiler sampling
+# every running task every 10 ms, an event-loop watchdog every 20 ms, a system monitor every
+# 0.5 s and a memory monitor every 0.1 s, in every worker and in the coordinator (which hosts the
+# scheduler and the nannies). Their figures feed a dashboard a local scan does not serve; measured
+# on the 51-account benchmark they cost ~7 s of CPU, a quarter of the whole scan's
+# (docs/distributed.md). Each still runs, less often; an existing scheduler's workers keep their
+# own configuration.
+LOCAL_DASK_CONFIG: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 _LOCAL = re.compile(r"^local:(?P<n>\d+)$")
 _REMOTE = re.compile(r"^(?P<scheme>tls|tcp)://(?P<host>\[[^\]]+\]|[^:/\s]+):(?P<port>\d{1,5})$")
 _LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
@@ -78,25 +91,15 @@ def parse_executor(value: str, *, insecure: bool = False) -> ExecutorSpec:
 def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], bool]]]:
     """(an Executor on the cluster, a function that tells whether its scheduler is still there)."""
     import dask.config
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     _quiet_dask()
     timeout = dask.config.get("distributed.comm.timeouts.connect")  # DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT
     cluster: Any = None
     try:
         if spec.local_workers:
-            cluster = LocalCluster(
-                n_workers=spec.local_workers,
-                threads_per_worker=LOCAL_SHARDS_PER_WORKER,
-                processes=True,
-                host="127.0.0.1",
-                # No dashboard; the scheduler's HTTP endpoint (health, metrics) on a free port of
-                # 127.0.0.1: the default, 8787, is often taken (another scan, another cluster), and
-                # Dask then warns on stderr.
-                dashboard_address="127.0.0.1:0",
-                scheduler_kwargs={"dashboard": False},
-                silence_logs=logging.ERROR,
-            )
+            with dask.config.set(LOCAL_DASK_CONFIG):  # the nannies pass it on to the workers they start
+                cluster = _local_cluster(spec.local_workers)
             client = Client(cluster, timeout=timeout)
         else:
             client = Client(spec.address, timeout=timeout, security=_security(spec.address))
@@ -108,6 +111,23 @@ def dask_executor(spec: ExecutorSpec) -> Iterator[tuple[Executor, Callable[[], b
         yield client.get_executor(retries=SHARD_RETRIES, pure=False), _Liveness(client)
     finally:
         _close(client, cluster)
+
+
+def _local_cluster(n_workers: int) -> Any:
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=LOCAL_SHARDS_PER_WORKER,
+        processes=True,
+        host="127.0.0.1",
+        # No dashboard; the scheduler's HTTP endpoint (health, metrics) on a free port of
+        # 127.0.0.1: the default, 8787, is often taken (another scan, another cluster), and
+        # Dask then warns on stderr.
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+    )
 
 
 class _Liveness:
