@@ -76,6 +76,7 @@ DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
 # drips bytes (each wait shorter than the read timeout) cannot hold the scan. 512 MiB, the
 # default per-artifact budget, in 600 s is 0.85 MiB/s.
 DEFAULT_READ_SECONDS = 600.0
+GATHER_SECONDS = 0.25  # a chunk being gathered is handed over at least this often
 
 
 class ReadError(Exception):
@@ -101,13 +102,29 @@ def pinned_chunks(
     try:
         if expected and served not in (None, expected):
             raise ReadError(changed)
-        while chunk := read(CHUNK):
-            yield chunk
+        yield from _gathered(read)
     except errors as exc:
         record(exc)
         raise ReadError(f"reading the {what} failed ({type(exc).__name__})") from exc
     finally:
         close()
+
+
+def _gathered(read: Callable[[int], bytes]) -> Iterator[bytes]:
+    """What ``read`` hands over as it arrives, gathered into chunks of :data:`CHUNK` bytes, each
+    yielded once full or :data:`GATHER_SECONDS` after its first piece (so that :func:`within` is
+    asked at least that often while a store drips)."""
+    buffer = bytearray()
+    started = time.monotonic()
+    while piece := read(CHUNK - len(buffer)):
+        if not buffer:
+            started = time.monotonic()
+        buffer += piece
+        if len(buffer) >= CHUNK or time.monotonic() - started >= GATHER_SECONDS:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
 
 
 def within(chunks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
