@@ -17,7 +17,6 @@ from cspm.demo.azure import account_id, blob_service, container, storage_account
 from cspm.demo.gcp_objects import MALICIOUS_PICKLE, safetensors_model
 from cspm.models import Lineage, ScanReport
 from cspm.reporting.formats import render
-from support.azure import SUB
 from support.azure_artifacts import ACCOUNT, ARTIFACT_CHECKS, CONTAINER, models_fake, scan_azure
 
 BLOBS = f"https://{ACCOUNT}.blob.core.windows.net/{CONTAINER}"
@@ -108,4 +107,10 @@ def test_a_folder_that_could_not_be_listed_is_one_node_with_its_error(
     [error] = [a for a in report.artifacts or () if a.uri == f"{BLOBS}/locked/"]
     assert error.error and nodes[error.uid].type == "azure.artifacts.model_artifact"
     assert nodes[error.uid].sha256 is None
-    assert SUB in error.account
+    folder = _model(report.lineage, "locked")
+    assert any(e.source == folder and e.target == error.uid and e.relation == "loads" for e in report.lineage.edges)
+    bom = json.loads(render(report, "cyclonedx"))
+    [component] = [c for c in bom["components"] if c["bom-ref"] == error.uid]
+    props = {p["name"]: p["value"] for p in component["properties"]}
+    assert component["type"] == "file" and "hashes" not in component
+    assert props["cspm:artifact:error"] == error.error
