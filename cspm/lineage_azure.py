@@ -12,6 +12,7 @@ only says which fields of the Azure snapshots are references::
     model asset ─trained_by→ job ─reads→ blob path | data asset ─stores_in→ blob path;  job ─writes→ blob path
     job ─runs_as→ its identity (a principal by object id, the compute's identity, the AML token, the user)
     model asset / data asset / job ─in_workspace→ workspace
+    model asset (MLflow, Triton: a folder) ─loads→ each blob of it read by --inspect-artifacts ─in_container→ container
 
 A managed identity is the ``azure.authorization.principal`` of its object id when RBAC was read
 (so its roles are one hop away), else a synthetic node. A reference the scan cannot resolve keeps
@@ -51,6 +52,7 @@ DATA_ASSET = "azure.ml.data_asset"
 CONTAINER = "azure.storage.container"
 BLOB_PATH = "azure.storage.path"  # a blob or prefix in a container (synthetic node; id = its https URI)
 IDENTITY = "azure.identity"  # an identity a job runs as that is not a known principal (synthetic)
+ARTIFACT = "azure.artifacts.model_artifact"  # a blob --inspect-artifacts read (cspm.resources.azure.artifacts)
 AI_TYPE_PREFIXES = ("azure.ml.", "azure.cognitiveservices.")
 
 FILTERED_BY = "filtered_by"  # AI Services deployment -> RAI policy
@@ -200,6 +202,7 @@ def _registry_named(b: _Builder, name: str) -> Resource | None:
 
 _CONTAINERS_LOCK = threading.Lock()
 _CONTAINERS: weakref.WeakKeyDictionary[_Builder, dict[tuple[str, str], Resource]] = weakref.WeakKeyDictionary()
+_ARTIFACTS: weakref.WeakKeyDictionary[_Builder, list[Resource]] = weakref.WeakKeyDictionary()
 _ASSET_REF = re.compile(r"^azureml:(?P<name>[^:/]+):(?P<version>[^:/]+)$", re.IGNORECASE)
 
 
@@ -212,26 +215,30 @@ def _containers(b: _Builder) -> dict[tuple[str, str], Resource]:
     return index
 
 
+def _container_of(b: _Builder, referrer: Resource, location: BlobLocation) -> tuple[str, str | None]:
+    """The node of the container of ``location`` (─in_account→ its account when held), and why it
+    is not in the scan (None: it is)."""
+    found = _containers(b).get((location.account, location.container))
+    if found is not None:
+        assert isinstance(found, StorageContainer)
+        _resolved_or_missing(b, found, found.storage_account_id, STORAGE_ACCOUNT, IN_ACCOUNT, "storageAccount")
+        return b._resource_node(found), None
+    container_id = (
+        location.container_id() or f"https://{location.account}.blob.{location.endpoint}/{location.container}"
+    )
+    b._node(container_id, CONTAINER, f"{location.account}/{location.container}", location.subscription, None)
+    return container_id, _container_missing(b, referrer, location)
+
+
 def _blob(
     b: _Builder, referrer: Resource, location: BlobLocation, relation: str, api_field: str, why: str | None = None
 ) -> None:
     """referrer ─relation→ blob path ─in_container→ container (─in_account→ account when held)."""
     path = b._node(location.blob_uri, BLOB_PATH, location.blob_uri, None, None)
-    found = _containers(b).get((location.account, location.container))
-    if found is not None:
-        container = b._resource_node(found)
-        b._edge(referrer.uid, path, relation, api_field, why)
-        b._edge(path, container, IN_CONTAINER, "the container of the blob URI")
-        assert isinstance(found, StorageContainer)
-        _resolved_or_missing(b, found, found.storage_account_id, STORAGE_ACCOUNT, IN_ACCOUNT, "storageAccount")
-        return
-    container_id = (
-        location.container_id() or f"https://{location.account}.blob.{location.endpoint}/{location.container}"
-    )
-    b._node(container_id, CONTAINER, f"{location.account}/{location.container}", location.subscription, None)
-    reason = why or _container_missing(b, referrer, location)
+    container, missing = _container_of(b, referrer, location)
+    reason = why or missing
     b._edge(referrer.uid, path, relation, api_field, reason)
-    b._edge(path, container_id, IN_CONTAINER, "the container of the blob URI", reason)
+    b._edge(path, container, IN_CONTAINER, "the container of the blob URI", missing and reason)
 
 
 def _container_missing(b: _Builder, referrer: Resource, location: BlobLocation) -> str:
@@ -323,8 +330,37 @@ def _ml_model(b: _Builder, model: Resource) -> None:
     _resolved_or_missing(b, model, model.workspace_id, WORKSPACE, IN_WORKSPACE, "workspaces/models")
     if model.model_uri:
         _uri(b, model, model.model_uri, model.artifact, model.artifact_unresolved, LOADS, "properties.modelUri")
+        _files(b, model)
     if model.job_name:
         _trained_by(b, model, model.job_name)
+
+
+def _files(b: _Builder, model: MlModel) -> None:
+    """model ─loads→ each blob of its folder (MLflow, Triton, a modelUri ending in ``/``) that
+    ``--inspect-artifacts`` read (node id = the blob's URL, the artifact's uid, so its SHA-256,
+    format and verdict land on it) ─in_container→ the folder's container. A one-file model needs
+    none: its blob path node is the artifact's already."""
+    location = model.artifact
+    if location is None or not model.artifact_is_folder:
+        return
+    root = location.blob_uri + "/"
+    files = [a for a in _artifacts(b) if a.uid.startswith(root)]
+    if not files:
+        return
+    container, missing = _container_of(b, model, location)
+    for artifact in files:
+        node = b._resource_node(artifact)
+        b._edge(model.uid, node, LOADS, "properties.modelUri (a blob of the folder, read by --inspect-artifacts)")
+        b._edge(node, container, IN_CONTAINER, "the container of the blob URI", missing)
+
+
+def _artifacts(b: _Builder) -> list[Resource]:
+    """The blobs ``--inspect-artifacts`` read, sorted by URL, found once per graph."""
+    found = _ARTIFACTS.get(b)
+    if found is None:
+        found = sorted((r for r in b.azure.values() if r.resource_type == ARTIFACT), key=lambda r: r.uid)
+        _ARTIFACTS[b] = found
+    return found
 
 
 def _trained_by(b: _Builder, model: MlModel, job_name: str) -> None:

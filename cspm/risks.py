@@ -151,6 +151,27 @@ GCP_ENDPOINT_CHECKS = (
     "gcp.lineage.endpoint_models_come_from_private_buckets",
     "gcp.lineage.endpoint_model_artifacts_are_versioned",
 )
+# Azure ML (cspm.lineage_azure; its finders are in cspm.risks_azure): online endpoint ─loads→ model
+# asset ─loads→ blob ─in_container→ container; model ─trained_by→ job ─reads→ blob | data asset.
+AZURE_ENDPOINT = "azure.ml.online_endpoint"
+AZURE_MODEL = "azure.ml.model"
+AZURE_JOB = "azure.ml.job"
+AZURE_PUBLIC_CONTAINER = "azure.storage.container_is_not_public"
+AZURE_UNSAFE_ARTIFACT = "azure.ml.model_artifact_is_free_of_unsafe_code"
+AZURE_ENDPOINT_STORAGE = "azure.lineage.online_endpoint_model_storage_is_protected"
+AZURE_JOB_CHECKS = (
+    "azure.lineage.job_storage_is_not_anonymous",
+    "azure.lineage.data_asset_storage_is_not_anonymous",
+)
+AZURE_ENDPOINT_IDENTITY = "azure.ml.online_endpoint_identity_is_not_privileged"
+AZURE_ADMIN_CHECKS = (
+    "azure.authorization.principal_has_no_privileged_subscription_role",
+    "azure.authorization.principal_has_no_wildcard_custom_role",
+    "azure.authorization.principal_cannot_escalate_privileges",
+)
+IN_CONTAINER = "in_container"  # blob path -> container (cspm.lineage_azure)
+MODEL_TYPES = (MODEL, GCP_MODEL, AZURE_MODEL)  # what loads an inspected artifact
+ENDPOINT_TYPES = (ENDPOINT, GCP_ENDPOINT, AZURE_ENDPOINT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,15 +242,18 @@ class Graph:
 
 
 def served_chains(graph: Graph, model_id: str) -> list[list[LineageEdge]]:
-    """model ← hosts ← endpoint config ← serves ← endpoint: each chain as far as it goes."""
+    """model ← hosts ← endpoint config ← serves ← endpoint (a Vertex AI endpoint hosts the model
+    itself; an Azure ML online endpoint loads it): each chain as far as it goes."""
+    if graph.type(model_id) == AZURE_MODEL:
+        return [[e] for e in graph.referrers(model_id, LOADS) if graph.type(e.source) == AZURE_ENDPOINT] or [[]]
     return graph.walk_back(model_id, (HOSTS, SERVES))
 
 
 def impact_of(graph: Graph, node_id: str) -> str:
     node = graph.nodes.get(node_id)
-    if node is not None and node.type in (ENDPOINT, PROVISIONED_THROUGHPUT, GCP_ENDPOINT):
+    if node is not None and node.type in (*ENDPOINT_TYPES, PROVISIONED_THROUGHPUT):
         return "endpoint" if node.status in (None, "InService") else "idle_endpoint"
-    return "training_job" if node is not None and node.type in (TRAINING_JOB, *GCP_JOBS) else "model"
+    return "training_job" if node is not None and node.type in (TRAINING_JOB, *GCP_JOBS, AZURE_JOB) else "model"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,6 +374,9 @@ def find_untrusted_training_data(graph: Graph) -> Iterator[Candidate]:
         graph, _data_buckets(graph, TRAINING_JOB, DATA_WRITABLE), _readers, (DATA_WRITABLE,)
     )
     yield from _untrusted_training_data(graph, _public_gcs_buckets(graph), _gcp_readers, GCP_JOB_CHECKS)
+    from cspm import risks_azure  # builds on this module
+
+    yield from risks_azure.untrusted_training_data(graph)
 
 
 def _untrusted_training_data(
@@ -359,9 +386,9 @@ def _untrusted_training_data(
     job_checks: Sequence[str],
 ) -> Iterator[Candidate]:
     for bucket_id, (exposure, findings) in sorted(buckets.items()):
-        bucket = graph.name(bucket_id)
+        bucket = f"{label(graph.type(bucket_id))} {graph.name(bucket_id)}"  # a bucket, or a blob container
         what = "Public training data" if exposure == "internet" else "Broadly writable training data"
-        fix = graph.first(bucket_id, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET) or findings[0]
+        fix = graph.first(bucket_id, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET, AZURE_PUBLIC_CONTAINER) or findings[0]
         for read in readers(graph, bucket_id):
             job_id = read[-1].source
             job_findings = graph.failing(job_id, *job_checks)
@@ -372,7 +399,7 @@ def _untrusted_training_data(
                     nodes = path_nodes(bucket_id, edges)
                     impact = impact_of(graph, nodes[-1])
                     yield Candidate(
-                        title=f"{what} in bucket {bucket} reaches {_named(graph, nodes[-1])}{_unserved(impact)}",
+                        title=f"{what} in {bucket} reaches {_named(graph, nodes[-1])}{_unserved(impact)}",
                         nodes=nodes,
                         edges=edges,
                         triggers=[*findings, *job_findings],
@@ -551,6 +578,9 @@ def find_admin_role_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
                     action=_action(graph, fix),
                 )
     yield from _gcp_admin_behind_endpoint(graph)
+    from cspm import risks_azure  # builds on this module
+
+    yield from risks_azure.admin_identity_behind_endpoint(graph)
 
 
 def _gcp_admin_behind_endpoint(graph: Graph) -> Iterator[Candidate]:
@@ -653,14 +683,14 @@ def find_unsafe_artifact_in_production(graph: Graph) -> Iterator[Candidate]:
     for artifact in sorted(graph.nodes.values(), key=lambda n: n.id):
         if not artifact.dangerous_imports:
             continue
-        buckets = [e.target for e in graph.targets(artifact.id, IN_BUCKET)]
-        public = any(graph.failing(b, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET) for b in buckets)
+        stores = [e.target for e in graph.targets(artifact.id, IN_BUCKET, IN_CONTAINER)]
+        public = any(graph.failing(b, PUBLIC_BUCKET, GCS_PUBLIC_BUCKET, AZURE_PUBLIC_CONTAINER) for b in stores)
         for loads in graph.referrers(artifact.id, LOADS):
-            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT, GCP_UNSAFE_ARTIFACT)
-            if graph.type(loads.source) not in (MODEL, GCP_MODEL) or not unsafe:
+            unsafe = graph.failing(loads.source, UNSAFE_ARTIFACT, GCP_UNSAFE_ARTIFACT, AZURE_UNSAFE_ARTIFACT)
+            if graph.type(loads.source) not in MODEL_TYPES or not unsafe:
                 continue
-            for served in served_chains(graph, loads.source):  # GCP: the endpoint hosts the model itself
-                if not served or graph.type(served[-1].source) not in (ENDPOINT, GCP_ENDPOINT):
+            for served in served_chains(graph, loads.source):  # GCP, Azure: the endpoint hosts or loads it itself
+                if not served or graph.type(served[-1].source) not in ENDPOINT_TYPES:
                     continue  # not in production: the model's own finding says enough
                 edges = [loads, *served]
                 nodes = path_nodes(artifact.id, edges)
@@ -698,6 +728,9 @@ KINDS: tuple[RiskKind, ...] = (
                 GCS_PUBLIC_BUCKET,
                 *GCP_JOB_CHECKS,
                 *GCP_ENDPOINT_CHECKS,
+                AZURE_PUBLIC_CONTAINER,
+                AZURE_ENDPOINT_STORAGE,
+                *AZURE_JOB_CHECKS,
             }
         ),
         find_untrusted_training_data,
@@ -711,7 +744,17 @@ KINDS: tuple[RiskKind, ...] = (
     RiskKind(
         "admin_role_behind_endpoint",
         "An endpoint serves a model whose execution role is, or can escalate to, an administrator",
-        frozenset({*ADMIN_CHECKS, MODEL_IMAGES, ARTIFACTS, *GCP_ADMIN_CHECKS, *GCP_ENDPOINT_CHECKS}),
+        frozenset(
+            {
+                *ADMIN_CHECKS,
+                MODEL_IMAGES,
+                ARTIFACTS,
+                *GCP_ADMIN_CHECKS,
+                *GCP_ENDPOINT_CHECKS,
+                *AZURE_ADMIN_CHECKS,
+                AZURE_ENDPOINT_IDENTITY,
+            }
+        ),
         find_admin_role_behind_endpoint,
     ),
     RiskKind(
@@ -751,6 +794,10 @@ KINDS: tuple[RiskKind, ...] = (
                 "gcp.vertex.model_artifact_uses_safe_format",
                 GCS_PUBLIC_BUCKET,
                 *GCP_ENDPOINT_CHECKS,
+                AZURE_UNSAFE_ARTIFACT,
+                "azure.ml.model_artifact_uses_safe_format",
+                AZURE_PUBLIC_CONTAINER,
+                AZURE_ENDPOINT_STORAGE,
             }
         ),
         find_unsafe_artifact_in_production,

@@ -32,6 +32,7 @@ import shutil
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
@@ -71,6 +72,11 @@ MODEL_FILE_SUFFIXES = (
 )
 SNIFF_BYTES = 64 * 1024
 DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
+# The whole body of one artifact (or signature) read, however slowly it arrives: a store that
+# drips bytes (each wait shorter than the read timeout) cannot hold the scan. 512 MiB, the
+# default per-artifact budget, in 600 s is 0.85 MiB/s.
+DEFAULT_READ_SECONDS = 600.0
+GATHER_SECONDS = 0.25  # a chunk being gathered is handed over at least this often
 
 
 class ReadError(Exception):
@@ -90,17 +96,51 @@ def pinned_chunks(
 ) -> Iterator[bytes]:
     """The body of a conditional GET, chunk by chunk, for every store's ``stream``: a version tag
     other than HEAD's (``expected``; ``served`` is what the GET answered) is a ReadError saying
-    ``changed``; a read that breaks (``errors``) is recorded and a ReadError; the body is closed."""
+    ``changed``; a read that breaks (``errors``) is recorded and a ReadError; the body is closed.
+    ``read(n)`` should answer as soon as bytes arrive (urllib3's ``read1``), so that the time
+    limit of :func:`within` is checked while a store drips them."""
     try:
         if expected and served not in (None, expected):
             raise ReadError(changed)
-        while chunk := read(CHUNK):
-            yield chunk
+        yield from _gathered(read)
     except errors as exc:
         record(exc)
         raise ReadError(f"reading the {what} failed ({type(exc).__name__})") from exc
     finally:
         close()
+
+
+def _gathered(read: Callable[[int], bytes]) -> Iterator[bytes]:
+    """What ``read`` hands over as it arrives, gathered into chunks of :data:`CHUNK` bytes, each
+    yielded once full or :data:`GATHER_SECONDS` after its first piece (so that :func:`within` is
+    asked at least that often while a store drips)."""
+    buffer = bytearray()
+    started = time.monotonic()
+    while piece := read(CHUNK - len(buffer)):
+        if not buffer:
+            started = time.monotonic()
+        buffer += piece
+        if len(buffer) >= CHUNK or time.monotonic() - started >= GATHER_SECONDS:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def within(chunks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
+    """``chunks`` while they keep arriving within ``seconds`` of the first request; past that, a
+    ReadError naming the limit. The stream is closed either way (the connection dropped: the rest
+    is never read)."""
+    deadline = time.monotonic() + seconds
+    try:
+        for chunk in chunks:
+            yield chunk
+            if time.monotonic() > deadline:
+                raise ReadError(f"still arriving after {seconds:g} s, the time limit of one artifact read; not read")
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass(frozen=True)
@@ -167,6 +207,7 @@ class ArtifactSettings:
     limits: Limits = field(default_factory=Limits)
     max_scan_bytes: int = DEFAULT_SCAN_BYTES
     signing: SigningPolicy | None = None  # look for <object>.sig and verify it
+    read_seconds: float = DEFAULT_READ_SECONDS  # the whole body of one object read (within())
     # uri -> the artifact as last inspected (from the history store), with the scan it came from
     previous: Mapping[str, tuple[str, ModelArtifact]] = field(default_factory=dict)
 
@@ -278,7 +319,7 @@ class _Flow:
         with tempfile.TemporaryDirectory(prefix="cspm-artifact-") as tmp:
             spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY, dir=tmp)  # noqa: SIM115
             with spool:
-                read = download(self.reader, uri, head, spool)
+                read = download(self.reader, uri, head, spool, self.settings.read_seconds)
                 if isinstance(read, str):
                     self.budget.give_back(head.size)
                     return self.make(**base, error=read)
@@ -341,7 +382,7 @@ class _Flow:
         signature_path, artifact_path = os.path.join(tmp, "model.sig"), os.path.join(tmp, "artifact")
         try:
             with open(signature_path, "wb") as out:
-                for chunk in self.reader.stream(sig_uri, sig_head):
+                for chunk in within(self.reader.stream(sig_uri, sig_head), self.settings.read_seconds):
                     out.write(chunk)
         except ReadError as exc:
             return SignatureCheck(status="unverifiable", signature_uri=sig_uri, detail=f"reading it failed: {exc}")
@@ -388,11 +429,14 @@ def _unchanged(previous: ModelArtifact, head: Head) -> bool:
     )
 
 
-def download(reader: ObjectReader, uri: str, head: Head, spool: IO[bytes]) -> tuple[str, int] | str:
-    """(sha256, bytes) of the object streamed into ``spool``, or the reason it could not be read."""
+def download(
+    reader: ObjectReader, uri: str, head: Head, spool: IO[bytes], seconds: float = DEFAULT_READ_SECONDS
+) -> tuple[str, int] | str:
+    """(sha256, bytes) of the object streamed into ``spool`` within ``seconds``, or the reason it
+    could not be read."""
     digest = hashlib.sha256()
     count = 0
-    chunks = reader.stream(uri, head)
+    chunks = within(reader.stream(uri, head), seconds)
     try:
         for chunk in chunks:
             count += len(chunk)

@@ -19,19 +19,21 @@ Errors are ``<Error><Code>…</Code><Message>…</Message></Error>`` with ``x-ms
 
 Hostile answers for tests: ``truncated`` (the body stops halfway while Content-Length announces
 it whole), ``rewrite_before_get`` (another writer replaces the blob between its HEAD and its GET:
-a new ETag), ``vanish_before_get`` (deleted in between: 404), ``doctype`` (a listing with a DTD).
+a new ETag), ``vanish_before_get`` (deleted in between: 404), ``doctype`` (a listing with a DTD),
+``dripping`` (the body arrives one byte at a time, each after the given pause).
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, unquote, urlparse
 from xml.sax.saxutils import escape
 
-from cspm.demo.fake_http import Raw
+from cspm.demo.fake_http import Raw, drip
 
 if TYPE_CHECKING:
     from cspm.demo.azure import FakeArm
@@ -65,6 +67,8 @@ class FakeBlobs:
     truncated: set[str] = field(default_factory=set)  # "account/container/blob"
     rewrite_before_get: dict[str, bytes] = field(default_factory=dict)  # "account/container/blob" -> new data
     vanish_before_get: set[str] = field(default_factory=set)  # "account/container/blob"
+    dripping: dict[str, float] = field(default_factory=dict)  # "account/container/blob" -> seconds between bytes
+    dripped: dict[str, int] = field(default_factory=dict)  # "account/container/blob" -> bytes handed to the server
     doctype: bool = False  # List Blobs answers with a DTD (an XML entity attack)
     page_size: int = 5000
     reads: list[str] = field(default_factory=list)  # "account/container/blob" of each Get Blob answered 200/206
@@ -175,7 +179,9 @@ def _blob(store: FakeBlobs, key: tuple[str, str], name: str, method: str, header
         return 200, Raw(answer, [])
     with store._lock:
         store.reads.append(ref)
-    body = [data[: len(data) // 2]] if ref in store.truncated else [data]
+    body: Iterable[bytes] = [data[: len(data) // 2]] if ref in store.truncated else [data]
+    if ref in store.dripping:
+        body = drip(data, store.dripping[ref], store.dripped, ref, store._lock)
     return status, Raw(answer, body)
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,17 @@ class Raw:
 
     headers: dict[str, str]
     body: Iterable[bytes]
+
+
+def drip(data: bytes, pause: float, counts: dict[str, int], key: str, lock: threading.Lock) -> Iterator[bytes]:
+    """A body for :class:`Raw` that drips: ``data`` one byte at a time, each after ``pause``
+    seconds, counting the bytes handed to the server in ``counts[key]`` (bounded: len(data)
+    bytes; the server's write fails soon after the client hangs up)."""
+    for i in range(len(data)):
+        time.sleep(pause)
+        with lock:
+            counts[key] = counts.get(key, 0) + 1
+        yield data[i : i + 1]
 
 
 class _Server(ThreadingHTTPServer):

@@ -14,7 +14,8 @@ Hostile answers for tests: ``denied`` (a bucket, or ``bucket/object``: 403 ``for
 the missing permission, as for a bucket of a project the caller cannot read), ``truncated``
 (the media body stops halfway while Content-Length announces it whole), ``rewrite_before_media``
 (another writer replaces the object between its metadata and its media read: a new generation),
-``vanish_before_media`` (it is deleted in between: 404).
+``vanish_before_media`` (it is deleted in between: 404), ``dripping`` (the media body arrives one
+byte at a time, each after the given pause: every wait is far shorter than a read timeout).
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import json
 import re
 import struct
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cspm.demo.fake_http import Raw
+from cspm.demo.fake_http import Raw, drip
 
 _OBJECTS: Final = re.compile(r"^/storage/v1/b/(?P<bucket>[^/]+)/o(?:/(?P<name>.+))?$")
 SCANNER: Final = "cspm-scanner@acme-ml-research.iam.gserviceaccount.com"
@@ -55,6 +57,8 @@ class FakeObjects:
     truncated: set[str] = field(default_factory=set)  # "bucket/name"
     rewrite_before_media: dict[str, bytes] = field(default_factory=dict)  # "bucket/name" -> new contents
     vanish_before_media: set[str] = field(default_factory=set)  # "bucket/name": deleted before its media read
+    dripping: dict[str, float] = field(default_factory=dict)  # "bucket/name" -> seconds between its bytes
+    dripped: dict[str, int] = field(default_factory=dict)  # "bucket/name" -> bytes of it handed to the server
     media_reads: list[str] = field(default_factory=list)  # "bucket/name" of each media answer (200/206)
     _generation: int = 1_700_000_000_000_000
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -141,7 +145,9 @@ class FakeObjects:
             "x-goog-metageneration": "1",
             "x-goog-stored-content-length": str(len(stored.data)),
         }
-        body = [data[: len(data) // 2]] if key in self.truncated else [data]
+        body: Iterable[bytes] = [data[: len(data) // 2]] if key in self.truncated else [data]
+        if key in self.dripping:
+            body = drip(data, self.dripping[key], self.dripped, key, self._lock)
         return status, Raw(answer, body)
 
 

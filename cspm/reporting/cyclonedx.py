@@ -2,24 +2,28 @@
 cyclonedx-python-lib (the ``aibom`` extra) from the report's lineage and artifacts.
 
 Components, one per lineage node of these kinds (``bom-ref`` = the node id, so the BOM joins the
-report's resources and findings):
+report's resources and findings); :data:`COMPONENT_KINDS` is the table, one row per node type:
 
 | lineage node | CycloneDX component |
 |---|---|
-| SageMaker model, model package | ``machine-learning-model`` |
-| an S3 object a model loads or a job produced | ``file``: SHA-256, format (``--inspect-artifacts``) |
-| an S3 prefix a training or processing job reads | ``data`` (a dataset) |
-| a container image | ``container``: the ECR digest when the image URI pins one |
-| training job, processing job, endpoint | ``application`` (what produced or serves a model) |
+| a model: SageMaker model and model package, Vertex AI model, Azure ML model asset version, the model of
+  an AI Services deployment | ``machine-learning-model`` |
+| an object or blob a model loads or a job produced; each file of a model folder that
+  ``--inspect-artifacts`` read (GCS, Blob Storage) | ``file``: SHA-256, format |
+| a prefix or blob path a job reads; a Vertex AI dataset; an Azure ML data asset | ``data`` (a dataset) |
+| a container image (ECR) | ``container``: the ECR digest when the image URI pins one |
+| what produced or serves a model: SageMaker training and processing jobs and endpoints, Vertex AI
+  custom jobs, training pipelines and endpoints, Azure ML jobs and online endpoints, AI Services
+  deployments | ``application`` |
 
 Dependencies follow the lineage edges between those components (``loads``, ``runs``,
-``trained_by``, ``reads``, ``produced``, ``from_package``; an endpoint depends on the models its
-endpoint config hosts). Verdicts are ``cspm:*`` properties: each artifact's format, dangerous
-imports, signature status and problems, and each model's findings of the artifact and lineage
-checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR). GCP: Vertex AI models, custom jobs,
-pipelines and endpoints the same way (an endpoint depends on the models it hosts; ``gcp.lineage.*``
-findings as properties). A report without lineage, or with only Azure nodes (not mapped to
-components yet), gives a BOM with the tool's metadata and no components.
+``trained_by``, ``reads``, ``produced``, ``from_package``; a SageMaker endpoint depends on the
+models its endpoint config hosts, a Vertex AI endpoint on the models it hosts, an Azure ML online
+endpoint on the models it loads). Verdicts are ``cspm:*`` properties: each artifact's format,
+dangerous imports, signature status and problems, and each model's findings of the artifact and
+lineage checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR; ``*.lineage.*`` and
+``*model_artifact_*``). Azure ML environments (images) are not in the lineage, so not in the BOM.
+A report without lineage gives a BOM with the tool's metadata and no components.
 """
 
 from __future__ import annotations
@@ -28,28 +32,47 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from cspm.artifacts.options import is_artifact_check
 from cspm.models import ArtifactEntry, LineageEdge, LineageNode
 
 if TYPE_CHECKING:
     from cspm.reporting.formats import RenderContext
 
-MODEL_TYPES = frozenset({"aws.sagemaker.model", "aws.sagemaker.model_package", "gcp.vertex.model"})
-JOB_TYPES = frozenset(
-    {
-        "aws.sagemaker.training_job",
-        "aws.sagemaker.processing_job",
-        "aws.sagemaker.endpoint",
-        # Vertex AI (cspm/lineage_gcp.py): an endpoint hosts its models directly
-        "gcp.vertex.custom_job",
-        "gcp.vertex.training_pipeline",
-        "gcp.vertex.endpoint",
-    }
-)
-PREFIX, IMAGE, ENDPOINT_CONFIG = "aws.s3.prefix", "aws.ecr.image", "aws.sagemaker.endpoint_config"
-PREFIXES = frozenset({PREFIX, "gcp.storage.prefix"})
+ML_MODEL, APPLICATION, CONTAINER, FILE, DATA = "machine-learning-model", "application", "container", "file", "data"
+# lineage node type -> CycloneDX component type, for every cloud: the one table of the BOM.
+COMPONENT_KINDS: dict[str, str] = {
+    # models
+    "aws.sagemaker.model": ML_MODEL,
+    "aws.sagemaker.model_package": ML_MODEL,
+    "gcp.vertex.model": ML_MODEL,
+    "azure.ml.model": ML_MODEL,  # a workspace model asset version, or a registry's (azureml://registries/...)
+    "azure.cognitiveservices.model": ML_MODEL,  # the model an AI Services deployment serves
+    # what produced or serves a model
+    "aws.sagemaker.training_job": APPLICATION,
+    "aws.sagemaker.processing_job": APPLICATION,
+    "aws.sagemaker.endpoint": APPLICATION,
+    "gcp.vertex.custom_job": APPLICATION,
+    "gcp.vertex.training_pipeline": APPLICATION,
+    "gcp.vertex.endpoint": APPLICATION,  # hosts its models directly
+    "azure.ml.job": APPLICATION,
+    "azure.ml.online_endpoint": APPLICATION,  # loads the models of its deployments directly
+    "azure.cognitiveservices.deployment": APPLICATION,
+    # container images
+    "aws.ecr.image": CONTAINER,
+    # datasets
+    "gcp.vertex.dataset": DATA,
+    "azure.ml.data_asset": DATA,
+    # files --inspect-artifacts read that are nodes of their own (a folder's files)
+    "gcp.artifacts.model_artifact": FILE,
+    "azure.artifacts.model_artifact": FILE,
+}
+# Storage paths (s3://, gs://, a blob URL) are a file when a model loads or a job produced them,
+# a dataset when a job reads them.
+PATH_TYPES = frozenset({"aws.s3.prefix", "gcp.storage.prefix", "azure.storage.path"})
+IMAGE, ENDPOINT_CONFIG = "aws.ecr.image", "aws.sagemaker.endpoint_config"
 DEPENDENCY_RELATIONS = frozenset({"loads", "runs", "trained_by", "reads", "produced", "from_package"})
 ARTIFACT_RELATIONS = frozenset({"loads", "produced"})
-FINDING_PREFIXES = ("aws.lineage.", "aws.sagemaker.model_artifact_", "gcp.lineage.")
+FINDING_PREFIXES = ("aws.lineage.", "gcp.lineage.", "azure.lineage.")
 
 
 def render(ctx: RenderContext) -> str:
@@ -93,16 +116,12 @@ def _kinds(nodes: Iterable[LineageNode], edges: Iterable[LineageEdge]) -> dict[s
     datasets = {e.target for e in edge_list if e.relation == "reads"}
     kinds: dict[str, str] = {}
     for node in nodes:
-        if node.type in MODEL_TYPES:
-            kinds[node.id] = "machine-learning-model"
-        elif node.type in JOB_TYPES:
-            kinds[node.id] = "application"
-        elif node.type == IMAGE:
-            kinds[node.id] = "container"
-        elif node.type in PREFIXES and node.id in artifacts:
-            kinds[node.id] = "file"
-        elif node.type in PREFIXES and node.id in datasets:
-            kinds[node.id] = "data"
+        if node.type in COMPONENT_KINDS:
+            kinds[node.id] = COMPONENT_KINDS[node.type]
+        elif node.type in PATH_TYPES and node.id in artifacts:
+            kinds[node.id] = FILE
+        elif node.type in PATH_TYPES and node.id in datasets:
+            kinds[node.id] = DATA
     return kinds
 
 
@@ -155,7 +174,7 @@ def _findings(ctx: RenderContext) -> dict[str, dict[str, str]]:
     """resource uid -> {check id: status} of the artifact and lineage checks."""
     out: dict[str, dict[str, str]] = defaultdict(dict)
     for finding in ctx.report.findings:
-        if finding.check_id.startswith(FINDING_PREFIXES):
+        if finding.check_id.startswith(FINDING_PREFIXES) or is_artifact_check(finding.check_id):
             out[finding.resource_uid][finding.check_id] = finding.status.value
     return out
 

@@ -178,7 +178,7 @@ class GcsReader:
         assert isinstance(response, requests.Response)
         served = response.headers.get("x-goog-generation")
         yield from pinned_chunks(
-            partial(response.raw.read, decode_content=True),
+            partial(response.raw.read1, decode_content=True),  # what has arrived: the time limit is checked
             response.close,
             expected=head.tag,
             served=served,
