@@ -313,3 +313,49 @@ def test_attached_policies_are_in_one_order_whichever_call_listed_them() -> None
     assert per_account.export().model_dump_json() == walked.export().model_dump_json()
     many = [level for a in accounts for level in per_account.snapshot(a).levels or () if len(level.scps or ()) > 1]
     assert many and all([p.id for p in level.scps or ()] == sorted(p.id for p in level.scps or ()) for level in many)
+
+
+# -- the coordinator and the single-process scan read ahead -----------------------------------------
+
+
+def _provider(hook: Callable[[Any], None]) -> Any:
+    from cspm.providers.aws import AwsOptions, AwsProvider
+
+    provider = AwsProvider(AwsOptions(org=True, regions=("us-east-1",), workers=4))
+    provider.connect_session()
+    organizations = provider._clients.client("organizations", provider.home_region)  # type: ignore[union-attr]
+    organizations.meta.events.register("before-parameter-build.organizations.*", hook)
+    provider.connect_session = lambda: None  # connected: keep the client with the hook
+    return provider
+
+
+def test_the_coordinator_walks_the_tree_once_and_plans_the_snapshot_of_one_account_at_a_time() -> None:
+    from cspm.shard_clouds import AwsShards
+
+    org = build(13)
+    calls: Counter[str] = Counter()
+    listed = AwsShards().scopes(_provider(lambda model, **_: calls.update([model.name])))
+    assert set(listed.scopes) == {MANAGEMENT, *org.accounts}
+    assert listed.org_policies is not None and not listed.setup_errors
+    assert calls["ListParents"] == calls["ListPoliciesForTarget"] == 0 and calls["ListTargetsForPolicy"] > 0
+    reader = OrgPolicyReader(orgs)  # one account at a time, in the order of the plan
+    for account in listed.scopes:
+        reader.snapshot(account)
+    assert listed.org_policies.model_dump_json() == reader.export().model_dump_json()
+
+
+def test_a_single_process_org_scan_reads_ahead_on_its_first_account() -> None:
+    from cspm.engine import collect
+
+    org = build(17)
+    calls: Counter[str] = Counter()
+    provider = _provider(lambda model, **_: calls.update([model.name]))
+    provider.connect()
+    assert provider.organization_size == len(org.accounts) + 1
+    inventory = collect(provider.plan({OrgPolicies}), workers=4)
+    assert not inventory.errors
+    got = {s.account: s for s in inventory.of_type(OrgPolicies) if isinstance(s, OrgPolicies)}
+    assert set(got) == {MANAGEMENT, *org.accounts}
+    assert calls["ListParents"] == calls["ListPoliciesForTarget"] == 0 and calls["ListAccountsForParent"] > 0
+    reader = OrgPolicyReader(orgs)
+    assert got == {account: reader.snapshot(account) for account in got}
