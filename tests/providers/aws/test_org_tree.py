@@ -325,7 +325,7 @@ def _provider(hook: Callable[[Any], None]) -> Any:
     provider.connect_session()
     organizations = provider._clients.client("organizations", provider.home_region)  # type: ignore[union-attr]
     organizations.meta.events.register("before-parameter-build.organizations.*", hook)
-    provider.connect_session = lambda: None  # connected: keep the client with the hook
+    provider.connect_session = lambda: None  # type: ignore[method-assign]  # keep the hooked client
     return provider
 
 
