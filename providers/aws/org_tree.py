@@ -39,6 +39,7 @@ No call here records an error: the reader's own calls do, when it asks again.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +64,11 @@ MAX_DEPTH: Final = 8  # AWS allows five levels of OUs under the root
 ROOT: Final = "ROOT"
 OU: Final = "ORGANIZATIONAL_UNIT"
 
+# The walk's listings of a parent's children: its OUs (first), its accounts.
+_CHILDREN: Final = (
+    ("list_organizational_units_for_parent", "OrganizationalUnits"),
+    ("list_accounts_for_parent", "Accounts"),
+)
 Summary = dict[str, Any]
 T = TypeVar("T")
 R = TypeVar("R")
@@ -107,6 +113,8 @@ class TreeReader:
     def __init__(self, client: Callable[[], Any], workers: int = WORKERS) -> None:
         self._client = client
         self._workers = max(1, workers)
+        self._slots = threading.BoundedSemaphore(self._workers)  # requests in flight, all phases
+        self._lock = threading.Lock()
         self._known = Known()
 
     # -- calls (no error is recorded: the reader asks again for what is missing) -----------------
@@ -115,7 +123,12 @@ class TreeReader:
         client = self._client()
         items: list[Summary] = []
         try:
-            for page in client.get_paginator(method).paginate(**params):
+            pages = iter(client.get_paginator(method).paginate(**params))
+            while True:
+                with self._slots:  # one page, one request
+                    page = next(pages, None)
+                if page is None:
+                    break
                 items.extend(page.get(key, []))
         except SDK_ERRORS as exc:
             code, _ = classify(exc)
@@ -137,9 +150,8 @@ class TreeReader:
         else:
             with ThreadPoolExecutor(max_workers=min(self._workers, len(todo)), thread_name_prefix="cspm-org") as pool:
                 results = list(pool.map(guarded, todo))
-        for result in results:
-            if isinstance(result, _Failed):
-                self._known.failures.append(result.text)
+        with self._lock:
+            self._known.failures.extend(r.text for r in results if isinstance(r, _Failed))
         return results
 
     # -- the whole read ---------------------------------------------------------------------------
@@ -149,13 +161,15 @@ class TreeReader:
         each of ``types``, those policies' documents), read with as few requests as it can."""
         known = self._known
         known.walked = walk
-        if walk:
-            self._walk(root_id)
+        if walk:  # the parent map and each type's attachments do not depend on each other
+            with ThreadPoolExecutor(max_workers=1 + len(types), thread_name_prefix="cspm-org-walk") as phases:
+                started = [phases.submit(self._walk, root_id)]
+                started += [phases.submit(self._attachments_of_type, kind) for kind in types]
+                for future in started:
+                    future.result()
         self._parents_of(accounts, root_id)
         targets = self._targets(accounts, root_id)
         for kind in types:
-            if walk:
-                self._attachments_of_type(kind)
             if kind not in known.complete:
                 self._attachments_per_target(targets, kind)
         policies = {
@@ -176,21 +190,20 @@ class TreeReader:
             if not level:
                 return
             kind = ROOT if depth == 0 else OU
-            found = self._parallel(self._children, level)
+            asks = [(parent, listing) for parent in level for listing in _CHILDREN]
             below: list[str] = []
-            for parent, children in zip(level, found, strict=True):
+            for (parent, listing), children in zip(asks, self._parallel(self._children, asks), strict=True):
                 if isinstance(children, _Failed):
-                    continue  # that subtree: per account, later
-                ous, accounts = children
-                for child in (*ous, *accounts):
+                    continue  # those children: per account, later
+                for child in children:
                     self._known.parents[child] = (parent, kind)
-                below.extend(ous)
+                if listing == _CHILDREN[0]:
+                    below.extend(children)
             level = below
 
-    def _children(self, parent: str) -> tuple[list[str], list[str]]:
-        ous = self._pages("list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent)
-        accounts = self._pages("list_accounts_for_parent", "Accounts", ParentId=parent)
-        return [str(o["Id"]) for o in ous], [str(a["Id"]) for a in accounts]
+    def _children(self, ask: tuple[str, tuple[str, str]]) -> list[str]:
+        parent, (method, key) = ask
+        return [str(child["Id"]) for child in self._pages(method, key, ParentId=parent)]
 
     def _parents_of(self, accounts: Sequence[str], root_id: str) -> None:
         """ListParents, in parallel, for the accounts (then the OUs) whose parent is not known."""
@@ -238,7 +251,8 @@ class TreeReader:
         try:
             policies = self._pages("list_policies", "Policies", Filter=kind)
         except _Failed as failed:
-            self._known.failures.append(failed.text)
+            with self._lock:
+                self._known.failures.append(failed.text)
             return
         found = self._parallel(lambda p: self._pages("list_targets_for_policy", "Targets", PolicyId=p["Id"]), policies)
         if any(isinstance(f, _Failed) for f in found):
@@ -248,7 +262,8 @@ class TreeReader:
             assert not isinstance(targets, _Failed)
             for target in targets:
                 by_target.setdefault(str(target["TargetId"]), []).append(policy)
-        self._known.complete[kind] = by_target
+        with self._lock:
+            self._known.complete[kind] = by_target
 
     def _attachments_per_target(self, targets: Sequence[str], kind: str) -> None:
         def attached(target: str) -> list[Summary]:
@@ -265,7 +280,8 @@ class TreeReader:
 
         def describe(policy_id: str) -> dict[str, Any]:
             try:
-                answer: dict[str, Any] = client.describe_policy(PolicyId=policy_id)
+                with self._slots:
+                    answer: dict[str, Any] = client.describe_policy(PolicyId=policy_id)
             except SDK_ERRORS as exc:
                 raise _Failed(f"DescribePolicy: {classify(exc)[0]}") from exc
             return answer
