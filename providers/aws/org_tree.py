@@ -13,16 +13,18 @@ the number and order of requests change.
 Two ways to read, per fact:
 
 - **The walk** (many accounts, :func:`should_walk`): the parent map top down,
-  ``ListOrganizationalUnitsForParent`` and ``ListAccountsForParent`` per parent (root, then each
-  level of OUs, the parents of one level in parallel), and the attachments per policy:
-  ``ListPolicies`` per enabled type, then ``ListTargetsForPolicy`` per policy (in parallel).
-  A type's attachments are used only when every policy of that type was listed completely:
-  "nothing attached here" is known only then.
-- **Per account, in parallel** (few accounts, or what the walk could not read, e.g. the caller
-  may not call the walk's operations): ``ListParents`` per account, then per OU met, level by
-  level; ``ListPoliciesForTarget`` per (level, type).
+  ``ListOrganizationalUnitsForParent`` and ``ListAccountsForParent`` per parent (the root, then
+  each level of OUs), and at the same time the attachments per policy: ``ListPolicies`` per
+  enabled type, then ``ListTargetsForPolicy`` per policy. A type's attachments are used only when
+  every policy of that type was listed completely: "nothing attached here" is known only then.
+- **Per account** (few accounts, or what the walk could not read, e.g. the caller may not call
+  the walk's operations): ``ListParents`` per account, then per OU met, level by level;
+  ``ListPoliciesForTarget`` per (level, type).
 
-Then ``DescribePolicy`` for every policy attached on the chain of an account, in parallel.
+Then ``DescribePolicy`` for every policy attached on the chain of a scanned account. At most
+:data:`WORKERS` requests are in flight (one semaphore over every page of every phase):
+Organizations' rate is organization-wide and low, and botocore's adaptive retries slow down when
+it throttles.
 
 Requests, with N accounts (n of them scanned), M OUs, P policies of the enabled types, T enabled
 types, every page holding at most 20 items (Organizations' MaxResults for all of these):
@@ -31,7 +33,10 @@ types, every page holding at most 20 items (Organizations' MaxResults for all of
   (M', P': the OUs and policies over the scanned accounts);
 - the walk: ``2 + Σ_parents (⌈OUs/20⌉ + ⌈accounts/20⌉) + T·⌈P/20⌉ + Σ_p ⌈targets(p)/20⌉ + P'``,
   about ``2·(M + 1) + N/20 + (attachments)/20 + 2·P``. AWS attaches ``FullAWSAccess`` (and
-  ``RCPFullAWSAccess``) to every OU and account, so the attachments are about T·(N + M).
+  ``RCPFullAWSAccess``) to every OU and account, so the attachments are about T·(N + M), and
+  listing those targets, one page after the other, is the walk's critical path.
+
+Measured in ``bench/scp_read.py`` (docs/distributed.md).
 
 No call here records an error: the reader's own calls do, when it asks again.
 """
