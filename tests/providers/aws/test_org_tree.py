@@ -359,3 +359,37 @@ def test_a_single_process_org_scan_reads_ahead_on_its_first_account() -> None:
     assert calls["ListParents"] == calls["ListPoliciesForTarget"] == 0 and calls["ListAccountsForParent"] > 0
     reader = OrgPolicyReader(orgs)
     assert got == {account: reader.snapshot(account) for account in got}
+
+
+class Shapeless:
+    """moto's client, whose ListAccountsForParent pages lack the accounts' ids."""
+
+    def __init__(self) -> None:
+        self.client = orgs()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def get_paginator(self, method: str) -> Any:
+        paginator = self.client.get_paginator(method)
+        if method != "list_accounts_for_parent":
+            return paginator
+
+        class Pages:
+            def paginate(self, **params: Any) -> Any:
+                for page in paginator.paginate(**params):
+                    yield {**page, "Accounts": [{"Name": a["Name"]} for a in page["Accounts"]]}
+
+        return Pages()
+
+
+def test_an_answer_of_an_unexpected_shape_is_left_out_and_read_per_account() -> None:
+    org = build(19)
+    accounts = scanned(org)
+    old = read(accounts)
+    client, sink = Shapeless(), Sink()
+    reader = OrgPolicyReader(lambda: client, accounts=accounts, walk=True)
+    for account in accounts:
+        sink.account = account
+        assert reader.snapshot(account, sink) == old.snapshots[account]
+    assert reader.export().model_dump_json() == old.exported and sink.errors == []
