@@ -398,7 +398,6 @@ def test_an_answer_of_an_unexpected_shape_is_left_out_and_read_per_account() -> 
 def test_every_call_of_either_read_is_declared_and_every_declared_action_is_called() -> None:
     org = build(23)
     accounts = scanned(org)
-    called = set()
-    for ahead in ({}, {"walk": True}, {"walk": False}):
-        called |= {f"organizations:{operation}" for operation in read(accounts, **ahead).calls}
+    runs = [read(accounts), read(accounts, walk=True), read(accounts, walk=False)]
+    called = {f"organizations:{operation}" for run in runs for operation in run.calls}
     assert called == set(ORG_POLICY_PERMISSIONS)
