@@ -122,7 +122,8 @@ def _check_trust_config(path: Path) -> None:
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     try:
-        raw = path.read_bytes()[: MAX_TRUST_CONFIG_BYTES + 1]
+        with path.open("rb") as f:  # never more than the limit in memory
+            raw = f.read(MAX_TRUST_CONFIG_BYTES + 1)
         if len(raw) > MAX_TRUST_CONFIG_BYTES:
             raise UsageError(f"{path}: larger than {MAX_TRUST_CONFIG_BYTES // 2**20} MiB: not a trust config")
         value = parse_json(raw.decode("utf-8", "replace"), str(path))

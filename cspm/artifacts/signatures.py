@@ -13,6 +13,14 @@ Three modes, as the ``model-signing`` package implements them (the ``signing`` e
   root is fetched over the network (TUF); where it cannot be reached, the signature is
   ``unverifiable`` (an ERROR), never valid.
 
+Verdicts of the keyless mode follow sigstore's exception types: ``sigstore.errors.
+VerificationError`` (and its ``CertValidationError``) is raised only once the bundle has parsed,
+for a certificate outside the trust root, a bad SCT, another identity or issuer, an inclusion
+proof, checkpoint or inclusion promise that does not verify, or a DSSE signature that does not:
+``invalid``. A bundle sigstore cannot parse (``InvalidBundle``), a trust root lacking what
+verifying needs (no CT log key: ``MetadataError``; no Fulcio CA or Rekor log: the verifier cannot
+be set up) and the network (``NetworkError``, ``TUFError``) decide nothing: ``unverifiable``.
+
 ``require``: the scan-wide signing policy. ``all``: every model that loads an artifact must have
 a verifying signature; ``served``: only models hosted by an InService endpoint. Under a policy a
 missing signature is a FAIL; without one it decides nothing.
@@ -32,6 +40,9 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_SUFFIX: Final = ".sig"
 MAX_SIGNATURE_BYTES: Final = 1024 * 1024
+# The key, certificate and trust config files are hashed whole up to this size (a trust config is
+# refused above it: cspm.artifacts.options.MAX_TRUST_CONFIG_BYTES).
+MAX_POLICY_FILE_BYTES: Final = 4 * 2**20
 Requirement = Literal["none", "all", "served"]
 
 
@@ -55,14 +66,14 @@ class SigningPolicy:
         return None
 
     def fingerprint(self) -> str:
-        """SHA-256 of what a verdict depends on: the method, the key or certificate files' bytes
-        (an unreadable file counts as its path), the identity and the issuer."""
+        """SHA-256 of what a verdict depends on: the method, the key, certificate or trust config
+        files' bytes (an unreadable file counts as its path), the identity and the issuer."""
         digest = hashlib.sha256(f"{self.method}\0{self.identity}\0{self.issuer}".encode())
         for path in (self.public_key, *self.certificate_chain, self.trust_config):
             if path:
                 try:
                     with open(path, "rb") as f:
-                        digest.update(f.read(MAX_SIGNATURE_BYTES))
+                        digest.update(f.read(MAX_POLICY_FILE_BYTES + 1))
                 except OSError:
                     digest.update(path.encode())
         return digest.hexdigest()
@@ -87,6 +98,7 @@ def verify(artifact_path: str, signature_path: str, signature_uri: str, policy: 
         )
     from model_signing.verifying import Config
     from OpenSSL.crypto import X509StoreContextError
+    from sigstore.errors import VerificationError as SigstoreVerificationError
 
     config = Config()
     try:
@@ -107,7 +119,10 @@ def verify(artifact_path: str, signature_path: str, signature_uri: str, policy: 
         return SignatureCheck(status="invalid", detail=_short(exc), **base)
     except X509StoreContextError as exc:  # the signing certificate does not chain to the given ones
         return SignatureCheck(status="invalid", detail=f"certificate chain: {_short(exc)}", **base)
-    except Exception as exc:  # a malformed bundle, a network failure of the keyless mode ...
+    except SigstoreVerificationError as exc:  # keyless: a parsed bundle that fails the trust root or policy
+        return SignatureCheck(status="invalid", detail=f"{type(exc).__name__}: {_short(exc)}", **base)
+    except Exception as exc:  # a malformed bundle (sigstore's InvalidBundle), a trust root without
+        # CT log keys (MetadataError), a network failure (NetworkError, TUFError) ...
         log.debug("verifying %s failed", signature_uri, exc_info=True)
         return SignatureCheck(status="unverifiable", detail=f"{type(exc).__name__}: {_short(exc)}", **base)
     return SignatureCheck(status="verified", **base)

@@ -1,11 +1,11 @@
 """Keyless (Sigstore) signatures with an identity policy and a trust root supplied by file
 (``--signing-identity``, ``--signing-issuer``, ``--sigstore-trust-config``).
 
-What is exercised: the options (exit 2 on a bad combination or file), the trust config reaching
-model_signing's real Sigstore verifier, which then runs offline (every socket connect fails the
-test), and fails closed: an empty trust root and a bundle that is not keyless are never valid.
-What is not: a keyless bundle that verifies (that needs a Fulcio certificate and a Rekor
-inclusion proof signed by the trust root's keys; no offline signer was built in the time box)."""
+What is exercised here: the options (exit 2 on a bad combination or file), the trust config
+reaching model_signing's real Sigstore verifier, which then runs offline (every socket connect
+fails the test), and fails closed: an empty trust root and a bundle that is not keyless are never
+valid. Keyless bundles that verify (and the ways they stop verifying) are in
+``test_keyless_verifies.py``, signed by the local Sigstore of ``support.fake_sigstore``."""
 
 from __future__ import annotations
 
