@@ -24,18 +24,28 @@ markup, never carrying a control or bidi character to the terminal.
 from __future__ import annotations
 
 import codecs
-import functools
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cspm.models import Baseline, Finding, ScanReport, Severity, Status
-from cspm.reporting.risks import glyphs, lineage_nodes, print_risks
+from cspm.models import Baseline, ScanReport, Severity
+from cspm.reporting.digest import (
+    MAX_ERROR_ROWS,
+    MAX_NAMES,
+    TOP_RISKS,
+    FailingCheck,
+    SummaryDigest,
+    digest,
+    fail_title,
+    short,
+)
+from cspm.reporting.risks import glyphs, print_risks
 from cspm.reporting.safe import ASCII_MARKS, safe_text
+
+__all__ = ["MAX_CHECK_ROWS", "MAX_ERROR_ROWS", "MAX_NAMES", "TOP_RISKS", "fail_title", "print_summary"]
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -45,9 +55,6 @@ SEVERITY_STYLE = {
     Severity.INFORMATIONAL: "dim",
 }
 MAX_CHECK_ROWS = 25
-MAX_ERROR_ROWS = 10
-MAX_NAMES = 3
-TOP_RISKS = 5
 NARROW = 80  # columns: below, the scores are one row per baseline
 LIST_FAILING = (
     'jq -r \'.findings[] | select(.status == "FAIL" and (.muted | not)) '
@@ -64,45 +71,32 @@ def score_text(value: float | None) -> Text:
 
 
 def print_summary(
-    report: ScanReport,
+    report: ScanReport | SummaryDigest,
     *,
     to_stderr: bool = False,
     console: Console | None = None,
     report_path: Path | str | None = None,
 ) -> None:
-    """The summary of ``report``; ``report_path`` is where report.json was written (the commands
-    that show more name it)."""
+    """The summary of ``report`` (or of the digest of one: :mod:`cspm.reporting.digest`, what the
+    streamed merge builds); ``report_path`` is where report.json was written (the commands that
+    show more name it)."""
     console = console or Console(stderr=to_stderr, highlight=False, emoji=False)
     path = safe_text(report_path if report_path is not None else "report.json")
+    shown = report if isinstance(report, SummaryDigest) else digest(report)
     if glyphs(console) is not ASCII_MARKS:
-        _summary(console, report, path)
+        _summary(console, shown, path)
         return
     # A non-UTF-8 terminal: the report's text with what the encoding cannot hold as backslash
     # escapes before the layout (so columns keep their width), and the rendering checked again.
     encoding = _codec(console.encoding)
     with console.capture() as capture:
-        _summary(console, _escaped(report, encoding), _escape(path, encoding))
+        _summary(console, shown.escaped(lambda text: _escape(text, encoding)), _escape(path, encoding))
     console.file.write(_escape(capture.get(), encoding))
     console.file.flush()
 
 
 def _escape(text: str, encoding: str) -> str:
     return text.encode(encoding, "backslashreplace").decode(encoding)
-
-
-def _escaped(report: ScanReport, encoding: str) -> ScanReport:
-    """A copy of ``report`` whose every string the encoding can hold."""
-
-    def walk(value: object) -> object:
-        if isinstance(value, str):
-            return _escape(value, encoding)
-        if isinstance(value, dict):
-            return {walk(k): walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    return ScanReport.model_validate(walk(report.model_dump(mode="json", by_alias=True)))
 
 
 def _codec(name: str | None) -> str:
@@ -112,16 +106,16 @@ def _codec(name: str | None) -> str:
         return "ascii"
 
 
-def _summary(console: Console, report: ScanReport, path: str) -> None:
+def _summary(console: Console, report: SummaryDigest, path: str) -> None:
     plain = not console.is_terminal
     _header(console, report)
     _scores(console, report, path)
     _risks(console, report, path, plain=plain)
-    _failing(console, report.findings, path, plain=plain)
+    _failing(console, report.failing, path, plain=plain)
     _errors(console, report)
 
 
-def _header(console: Console, report: ScanReport) -> None:
+def _header(console: Console, report: SummaryDigest) -> None:
     scan = report.scan
     dot = glyphs(console)["dot"]
     accounts = ", ".join(s.account for s in scan.scopes)
@@ -132,8 +126,8 @@ def _header(console: Console, report: ScanReport) -> None:
         Text.assemble(
             "\n",
             ("cspm", "bold"),
-            f" {safe_text(report.tool.version)} {dot} {safe_text(scan.provider)} account {safe_text(accounts)} {dot} "
-            f"{len(regions)} region(s): {safe_text(', '.join(regions))} {dot} {len(report.resources)} resources "
+            f" {safe_text(report.tool_version)} {dot} {safe_text(scan.provider)} account {safe_text(accounts)} {dot} "
+            f"{len(regions)} region(s): {safe_text(', '.join(regions))} {dot} {report.resources} resources "
             f"{dot} {scan.checks_run} checks {dot} {seconds:.1f}s {dot} ",
             state,
             "" if scan.complete else " (see collection errors)",
@@ -141,7 +135,7 @@ def _header(console: Console, report: ScanReport) -> None:
     )
 
 
-def _scores(console: Console, report: ScanReport, path: str) -> None:
+def _scores(console: Console, report: SummaryDigest, path: str) -> None:
     s = report.summary
     table = Table(title="Scores (0-100, weighted share of passing findings)", title_justify="left")
     names = ["overall", *(b.value for b in Baseline)]
@@ -168,106 +162,73 @@ def _scores(console: Console, report: ScanReport, path: str) -> None:
         console.print(Text(error_line(report, path), style="yellow"), soft_wrap=not console.is_terminal)
 
 
-def error_line(report: ScanReport, path: str) -> str:
+def error_line(report: ScanReport | SummaryDigest, path: str) -> str:
     """What the ERROR count means for this report, and the command that lists those findings."""
-    errors = [f for f in report.findings if f.status is Status.ERROR]
-    checks = len({f.check_id for f in errors})
+    d = report if isinstance(report, SummaryDigest) else digest(report)
     calls = (
-        f"; {len(report.errors)} API call(s) failed (collection errors below)"
-        if report.errors
+        f"; {d.errors} API call(s) failed (collection errors below)"
+        if d.errors
         else "; no API call failed: the answers lacked a field the check needs"
     )
     return (
-        f"ERROR {len(errors)}: {len(errors)} finding(s) of {checks} check(s) could not be assessed{calls}; "
-        f"an ERROR is never counted as PASS. List them: {LIST_ERRORS.format(path=path)}"
+        f"ERROR {d.error_findings}: {d.error_findings} finding(s) of {d.error_checks} check(s) could not be "
+        f"assessed{calls}; an ERROR is never counted as PASS. List them: {LIST_ERRORS.format(path=path)}"
     )
 
 
-def _risks(console: Console, report: ScanReport, path: str, *, plain: bool) -> None:
+def _risks(console: Console, report: SummaryDigest, path: str, *, plain: bool) -> None:
     if report.risks is None:
         return  # an older report, or a cloud without a lineage: nothing to correlate
     if not report.risks:
         console.print("No risks: no failing finding opens a path of the AI lineage.", style="green")
         return
-    shown = report.risks[:TOP_RISKS]
-    title = f"Top risks ({len(shown)} of {len(report.risks)}): attack paths through the AI lineage"
+    shown = report.top_risks
+    title = f"Top risks ({len(shown)} of {report.risks}): attack paths through the AI lineage"
     console.print(Text(title, style="bold"))
-    print_risks(console, shown, lineage_nodes(report), plain=plain)
-    if len(report.risks) > len(shown):
-        console.print(f"All {len(report.risks)} risks: cspm risks {path}", style="dim", soft_wrap=True, markup=False)
+    print_risks(console, shown, report.nodes, plain=plain)
+    if report.risks > len(shown):
+        console.print(f"All {report.risks} risks: cspm risks {path}", style="dim", soft_wrap=True, markup=False)
 
 
-@functools.cache
-def _fail_titles() -> Mapping[str, str]:
-    """check id -> fail_title of every check in the registry (imported only for the summary)."""
-    from cspm.registry import CLOUDS, load_checks
-
-    return {s.id: s.fail_title for s in load_checks(CLOUDS)}
-
-
-def fail_title(finding: Finding) -> str:
-    """The problem a failing finding's check names: its ``fail_title``; for a check this cspm does
-    not know (a report of another version), the one derived from the finding's title, else the title."""
-    from cspm.problems import problem_title
-
-    known = _fail_titles().get(finding.check_id)
-    if known:
-        return known
-    try:
-        return problem_title(finding.title)
-    except ValueError:
-        return finding.title
-
-
-def _failing(console: Console, findings: list[Finding], path: str, *, plain: bool) -> None:
-    by_check: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        if f.status is Status.FAIL and not f.muted:
-            by_check[f.check_id].append(f)
-    if not by_check:
+def _failing(console: Console, rows: Sequence[FailingCheck], path: str, *, plain: bool) -> None:
+    if not rows:
         console.print("[green]No failing findings.[/]")
         return
-    rows = sorted(by_check.values(), key=lambda fs: (-fs[0].severity.rank, -len(fs), fs[0].check_id))
     title = f"Failing checks ({len(rows)}), most severe first, then most resources"
     if plain:
         console.print(Text(title))
-        for group in rows:
-            first = group[0]
-            line = "  ".join((first.severity.value, first.check_id, fail_title(first), _resources(group, None)))
+        for row in rows:
+            line = "  ".join((row.severity.value, row.check_id, row.title, _resources(row.names, None)))
             console.print(Text(safe_text(line)), soft_wrap=True)
         _more(console, path, 0)
         return
     if console.width < NARROW:  # a three-column table leaves a word per line: one block per check
         console.print(Text(title))
-        for group in rows[:MAX_CHECK_ROWS]:
-            first = group[0]
-            console.print(
-                Text.assemble((first.severity.value, SEVERITY_STYLE[first.severity]), " ", safe_text(fail_title(first)))
-            )
-            console.print(Text(f"  {safe_text(first.check_id)}", style="dim", overflow="fold"))
-            console.print(Text(f"  {safe_text(_resources(group, MAX_NAMES))}", overflow="fold"))
+        for row in rows[:MAX_CHECK_ROWS]:
+            console.print(Text.assemble((row.severity.value, SEVERITY_STYLE[row.severity]), " ", safe_text(row.title)))
+            console.print(Text(f"  {safe_text(row.check_id)}", style="dim", overflow="fold"))
+            console.print(Text(f"  {safe_text(_resources(row.names, MAX_NAMES))}", overflow="fold"))
         _more(console, path, len(rows) - MAX_CHECK_ROWS)
         return
     table = Table(title=title, title_justify="left")
     table.add_column("severity", no_wrap=True)
     table.add_column(f"problem {glyphs(console)['dot']} check id", overflow="fold", ratio=3)
     table.add_column("resources (region)", overflow="fold", ratio=2)
-    for group in rows[:MAX_CHECK_ROWS]:
-        first = group[0]
+    for row in rows[:MAX_CHECK_ROWS]:
         table.add_row(
-            Text(first.severity.value, style=SEVERITY_STYLE[first.severity]),
-            Text.assemble(safe_text(fail_title(first)), "\n", (safe_text(first.check_id), "dim")),
-            Text(safe_text(_resources(group, MAX_NAMES))),
+            Text(row.severity.value, style=SEVERITY_STYLE[row.severity]),
+            Text.assemble(safe_text(row.title), "\n", (safe_text(row.check_id), "dim")),
+            Text(safe_text(_resources(row.names, MAX_NAMES))),
         )
     console.print(table)
     _more(console, path, len(rows) - MAX_CHECK_ROWS)
 
 
-def _resources(group: Sequence[Finding], limit: int | None) -> str:
-    shown = group if limit is None else group[:limit]
-    names = [_short(f.resource_uid) + (f" ({f.region})" if f.region not in ("", "global") else "") for f in shown]
-    more = f" +{len(group) - len(shown)} more" if len(group) > len(shown) else ""
-    return f"{len(group)}: {', '.join(names)}{more}"
+def _resources(names: Sequence[str], limit: int | None) -> str:
+    """``N: name (region), ...`` of a failing check's resources, the first ``limit`` of them."""
+    shown = names if limit is None else names[:limit]
+    more = f" +{len(names) - len(shown)} more" if len(names) > len(shown) else ""
+    return f"{len(names)}: {', '.join(shown)}{more}"
 
 
 def _more(console: Console, path: str, hidden: int) -> None:
@@ -280,23 +241,20 @@ def _more(console: Console, path: str, hidden: int) -> None:
         console.print(Text(line, style="dim"), soft_wrap=True)
 
 
-def _short(uid: str) -> str:
-    """The readable tail of an ARN or resource id."""
-    tail = uid.rsplit(":", 1)[-1] if uid.startswith("arn:") else uid
-    return tail.rsplit("/", 1)[-1] or uid
+_short = short  # the readable tail of an ARN or resource id (cspm.reporting.digest)
 
 
-def _errors(console: Console, report: ScanReport) -> None:
+def _errors(console: Console, report: SummaryDigest) -> None:
     if not report.errors:
         return
-    title = f"Collection errors ({len(report.errors)}): the checks that needed this data answered ERROR"
+    title = f"Collection errors ({report.errors}): the checks that needed this data answered ERROR"
     console.print(Text(title, style="bold yellow"))
     table = Table()
     for col in ("service", "operation", "code", "region", "message"):
         table.add_column(col, overflow="fold")
-    for e in report.errors[:MAX_ERROR_ROWS]:
+    for e in report.first_errors[:MAX_ERROR_ROWS]:
         table.add_row(*(Text(safe_text(v)) for v in (e.service, e.operation, e.code, e.region, e.message[:120])))
     console.print(table)
-    if len(report.errors) > MAX_ERROR_ROWS:
+    if report.errors > MAX_ERROR_ROWS:
         more = glyphs(console)["more"]
-        console.print(f"[dim]{more} and {len(report.errors) - MAX_ERROR_ROWS} more in the report.[/]")
+        console.print(f"[dim]{more} and {report.errors - MAX_ERROR_ROWS} more in the report.[/]")
