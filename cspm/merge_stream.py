@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import shutil
 import sys
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,18 @@ from cspm.models import (
     Status,
     ToolInfo,
 )
+from cspm.reporting.digest import (
+    MAX_ERROR_ROWS,
+    MAX_NAMES,
+    TOP_RISKS,
+    FailingCheck,
+    SpilledNames,
+    SummaryDigest,
+    fail_title,
+    failing_order,
+    resource_name,
+    risk_nodes,
+)
 from cspm.reporting.json_report import write_chunks_atomic
 from cspm.resources.base import Resource
 from cspm.risks import find_risks
@@ -82,6 +95,8 @@ from cspm.scoring import baseline_scores, resource_scores, summarize
 from cspm.secrets import redact, redact_finding, redact_tags
 from cspm.shards import PLAN_FILE, part_path, read_plan_file, resource_classes
 from cspm.supply_chain import mark_unassessed, supply_chain_note
+
+log = logging.getLogger(__name__)
 
 # error_order's fields: (account, (region, service, operation, code, message)), the second tuple
 # one object for every account whose error it is (the same API refused in every account)
@@ -101,24 +116,41 @@ class _Atom:
 
 @dataclass
 class StreamedMerge:
-    """What the command needs once report.json is written: its exit code and its stderr line."""
+    """What the command needs once report.json is written: its exit code and its stderr line, and
+    the terminal summary's digest when it was asked for (``summary`` of :func:`stream_merge`)."""
 
     complete: bool
     errors: int
     failing: dict[str, int]  # --fail-on severity -> unmuted FAIL findings at or above it
     note: str | None
+    digest: SummaryDigest | None = None
 
 
 def streamable(out: Any) -> bool:
-    """Whether ``out`` (the command's OutputOptions) asks for report.json alone."""
-    return bool(
-        out.quiet and not out.formats and out.mutelist is None and not out.compliance and not out.store
-    ) and out.json_path in (None, "")
+    """Whether ``out`` (the command's OutputOptions) asks for nothing but report.json and the
+    terminal summary (or, with ``--quiet``, report.json alone): those the merge writes and prints
+    as it streams. The other outputs read the whole report as objects, so they take the in-memory
+    merge: ``--output-formats`` (SARIF, HTML, OCSF... are written from the report), ``--mutelist``
+    (it rewrites findings before anything is written), ``--compliance`` (its view maps every
+    finding to controls), ``--store`` (the history store saves every finding) and ``--json`` (a
+    second copy, or report.json on stdout with the summary on stderr)."""
+    return bool(not out.formats and out.mutelist is None and not out.compliance and not out.store) and (
+        out.json_path in (None, "")
+    )
 
 
-def stream_merge(parts_dir: Path, report_path: Path, *, finished: datetime | None = None) -> StreamedMerge:
+def stream_merge(
+    parts_dir: Path,
+    report_path: Path,
+    *,
+    finished: datetime | None = None,
+    summary: Callable[[StreamedMerge], None] | None = None,
+) -> StreamedMerge:
     """Merge the parts in ``parts_dir`` into ``report_path`` (the text :func:`cspm.merge.merge_parts`
-    and :func:`cspm.reporting.json_report.write_json` would write)."""
+    and :func:`cspm.reporting.json_report.write_json` would write). With ``summary``, what the
+    terminal summary shows is gathered as the report is written, and ``summary`` is called with
+    the result (its ``digest`` set) once report.json is written: the digest's resource names are
+    read from a temporary file, removed when ``summary`` returns."""
     plan_path = parts_dir / PLAN_FILE
     if not plan_path.exists():
         raise UsageError(f"{parts_dir}: no {PLAN_FILE}; not a cspm parts directory")
@@ -131,9 +163,13 @@ def stream_merge(parts_dir: Path, report_path: Path, *, finished: datetime | Non
     except OSError as exc:
         raise UsageError(f"cannot write {report_path.parent}: {exc.strerror or exc}") from exc
     try:
-        return _Merge(plan, spill).run(parts_dir, report_path, finished)
-    except OSError as exc:  # the temporary files: a full disk (the parts' own errors are errors of their accounts)
-        raise ScanError(f"merging into {report_path.parent} failed: {exc.strerror or exc}") from exc
+        try:
+            result = _Merge(plan, spill, shown=summary is not None).run(parts_dir, report_path, finished)
+        except OSError as exc:  # the temporary files: a full disk (the parts' own errors are errors of their accounts)
+            raise ScanError(f"merging into {report_path.parent} failed: {exc.strerror or exc}") from exc
+        if summary is not None:
+            summary(result)
+        return result
     finally:
         shutil.rmtree(spill, ignore_errors=True)
 
@@ -144,9 +180,10 @@ def _redacted(message: str) -> str:
 
 
 class _Merge:
-    def __init__(self, plan: Any, spill: Path) -> None:
+    def __init__(self, plan: Any, spill: Path, *, shown: bool = False) -> None:
         self.plan = plan
         self.spill = spill
+        self.shown = _Shown(spill / "failing.jsonl") if shown else None
         self.checks = plan.selected_checks()
         self.classes = resource_classes(plan.provider)
         self.shared = {c.id: c.finding_fields for c in self.checks}
@@ -240,6 +277,8 @@ class _Merge:
                     for raw in found:
                         f = redact_finding(raw)
                         tally.add(f, self.atom(f))
+                        if self.shown is not None:
+                            self.shown.add(f)
                         out.write(",\n    " if tally.count > 1 else "")
                         out.write(f.model_dump_json(by_alias=True, indent=2).replace("\n", "\n    "))
                     del found, batch
@@ -298,9 +337,12 @@ class _Merge:
         note = supply_chain_note(every)  # type: ignore[arg-type]
         del kept, every, by_account
         self.errors.sort()  # error_order is the tuple's own order
+        digest = None
+        if self.shown is not None:
+            digest = self.shown.digest(skeleton, len(entries), self.errors, nested)
         chunks = self.chunks(skeleton, entries, by_resource, findings_path, count, nested)
         write_chunks_atomic(report_path, chunks)
-        return StreamedMerge(complete=complete, errors=len(self.errors), failing=failing, note=note)
+        return StreamedMerge(complete=complete, errors=len(self.errors), failing=failing, note=note, digest=digest)
 
     def lineage(self, provider: MergedProvider) -> tuple[LineageGraph | None, Coverage | None]:
         """:func:`cspm.engine._lineage` of the merged inventory, its incomplete listings held once:
@@ -553,6 +595,109 @@ class _TypeUid:
 
     type: str
     uid: str
+
+
+class _Shown:
+    """What the terminal summary shows of the findings (:class:`cspm.reporting.digest.SummaryDigest`),
+    gathered as they are written, check by check in the report's order: the ERROR findings' count
+    and checks; per failing check its first finding's severity and problem, its count and its
+    first resources' names, every name written to ``path`` (one JSON string per line)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[bytes] | None = None
+        self.offset = 0
+        self.error_findings = 0
+        self.error_checks: set[str] = set()
+        self.rows: list[FailingCheck] = []
+        self.row: tuple[Finding, list[str], int] | None = None  # the check's first finding, head, start
+        self.count = 0
+
+    def add(self, f: Finding) -> None:
+        if f.status is Status.ERROR:
+            self.error_findings += 1
+            self.error_checks.add(f.check_id)
+            return
+        if f.status is not Status.FAIL or f.muted:
+            return
+        if self.row is None or self.row[0].check_id != f.check_id:
+            self.close_row()
+            self.row, self.count = (f, [], self.offset), 0
+        if self.handle is None:
+            self.handle = open(self.path, "wb")  # noqa: SIM115 - closed in digest
+        name = resource_name(f)
+        if len(self.row[1]) < MAX_NAMES:
+            self.row[1].append(name)
+        line = (json.dumps(name) + "\n").encode("ascii")
+        self.handle.write(line)
+        self.offset += len(line)
+        self.count += 1
+
+    def close_row(self) -> None:
+        if self.row is None:
+            return
+        first, head, start = self.row
+        names = SpilledNames(head, self.count, self.path, start, self.offset - start)
+        self.rows.append(FailingCheck(first.severity, first.check_id, fail_title(first), names))
+        self.row = None
+
+    def digest(
+        self,
+        skeleton: ScanReport,
+        resources: int,
+        errors: list[_ErrorRecord],
+        nested: tuple[list[Any], list[Any], list[Any]] | None,
+    ) -> SummaryDigest:
+        self.close_row()
+        if self.handle is not None:
+            self.handle.close()
+        first_errors = [
+            CollectionError.model_construct(
+                account=account, region=region, service=service, operation=operation, code=code, message=message
+            )
+            for account, (region, service, operation, code, message) in errors[:MAX_ERROR_ROWS]
+        ]
+        top: list[Any] = []
+        nodes: dict[str, Any] = {}
+        if nested is not None:
+            top = nested[2][:TOP_RISKS]
+            nodes = risk_nodes(top, {n.id: n for n in nested[0]})
+        return SummaryDigest(
+            tool_version=skeleton.tool.version,
+            scan=skeleton.scan,
+            resources=resources,
+            summary=skeleton.summary,
+            error_findings=self.error_findings,
+            error_checks=len(self.error_checks),
+            errors=len(errors),
+            first_errors=first_errors,
+            risks=None if nested is None else len(nested[2]),
+            top_risks=top,
+            nodes=nodes,
+            failing=sorted(self.rows, key=failing_order),
+        )
+
+
+def deliver_streamed(parts_dir: Path, out: Any, *, finished: datetime | None = None) -> int:
+    """:func:`cspm.runner.deliver` of the merged report for ``out`` (:func:`streamable`), streamed:
+    report.json written, then (unless ``--quiet``) the terminal summary and its supply-chain note,
+    as :func:`cspm.runner.deliver` prints them; the exit code and its stderr line."""
+    from cspm.reporting.terminal import print_summary
+    from cspm.runner import _guarded
+
+    report_path = out.output_dir / "report.json"
+
+    def present(result: StreamedMerge) -> None:
+        log.info("wrote %s", report_path)
+        assert result.digest is not None
+        _guarded("the summary", print_summary, result.digest, report_path=report_path)
+        if result.note:  # e.g. --services s3: no lineage, no severity raise
+            sys.stdout.write(f"note: {result.note}\n")
+
+    result = stream_merge(parts_dir, report_path, finished=finished, summary=None if out.quiet else present)
+    if out.quiet:
+        log.info("wrote %s", report_path)
+    return exit_code(result, out)
 
 
 def exit_code(result: StreamedMerge, out: Any) -> int:

@@ -222,15 +222,17 @@ def test_only_the_snapshots_the_lineage_and_artifacts_read_are_kept_whole(tmp_pa
     assert entry.cloud() == "aws" and not isinstance(entry, Resource)
 
 
-def test_only_a_quiet_merge_to_report_json_alone_streams(tmp_path: Path) -> None:
+def test_only_a_merge_to_report_json_and_the_summary_streams(tmp_path: Path) -> None:
     from cspm.mutelist import Mutelist
     from cspm.runner import OutputOptions
 
     assert streamable(OutputOptions(quiet=True))
-    assert not streamable(OutputOptions())  # the summary reads every finding
-    for other in ({"formats": ("sarif",)}, {"compliance": "cis"}, {"store": "default"}, {"json_path": "-"}):
-        assert not streamable(OutputOptions(quiet=True, **other))
-    assert not streamable(OutputOptions(quiet=True, mutelist=Mutelist(entries=())))
+    assert streamable(OutputOptions())  # the summary streams too (tests/test_merge_stream_summary.py)
+    for quiet in (True, False):
+        for other in ({"formats": ("sarif",)}, {"compliance": "cis"}, {"store": "default"}, {"json_path": "-"}):
+            assert not streamable(OutputOptions(quiet=quiet, **other))
+        assert not streamable(OutputOptions(quiet=quiet, json_path="copy.json"))
+        assert not streamable(OutputOptions(quiet=quiet, mutelist=Mutelist(entries=())))
 
 
 def test_the_streamed_exit_code_and_its_line_are_the_runners(capsys: pytest.CaptureFixture[str]) -> None:

@@ -196,12 +196,13 @@ def merge_command(
 
 
 def merge_and_deliver(parts_dir: Path, out: OutputOptions) -> int:
-    """The merged report written and presented; its exit code. With report.json as the only
-    output, the merge streams (cspm.merge_stream: memory does not grow with the findings)."""
+    """The merged report written and presented; its exit code. With report.json and the terminal
+    summary as the only outputs (the default, or ``--quiet``), the merge streams (cspm.merge_stream:
+    memory does not grow with the findings); other outputs need the report in memory."""
     from cspm.merge import merge_parts
-    from cspm.merge_stream import exit_code, stream_merge, streamable
+    from cspm.merge_stream import deliver_streamed, streamable
     from cspm.runner import deliver
 
     if streamable(out):
-        return exit_code(stream_merge(parts_dir, out.output_dir / "report.json"), out)
+        return deliver_streamed(parts_dir, out)
     return deliver(merge_parts(parts_dir), out)
