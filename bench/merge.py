@@ -7,7 +7,10 @@
    is rewritten, so that every account's uids and ARNs are its own, as in a real organization
    (bucket names carry the account id in the seeded organization; a uid without it is refused).
 3. ``cspm merge`` of them in a subprocess of :class:`bench.launcher.Launcher`: wall time, CPU time
-   and peak RSS (``os.wait4`` of that process alone), and the report's size.
+   and peak RSS (``os.wait4`` of that process alone), and the report's size. Once per
+   ``--variants``: ``quiet`` (``--quiet``: report.json alone) and ``summary`` (the default
+   invocation: the terminal summary printed too, to a file — piped, plain: every failing
+   resource named — whose size is reported).
 
 Goal: peak RSS under 1 GB for 20,000 parts. Writes ``bench/results/merge.json``. The machine's
 load changes the times: run it twice.
@@ -90,15 +93,31 @@ def synthesize(source: Path, target: Path, count: int) -> dict[str, Any]:
     return {"parts": count, "parts_mb": round(size / 2**20, 1), "mean_part_kb": round(size / count / 1024, 1)}
 
 
-def merge(launcher: Launcher, parts: Path, out: Path) -> dict[str, Any]:
+VARIANTS = ("quiet", "summary")
+
+
+def merge(launcher: Launcher, parts: Path, out: Path, variant: str = "quiet") -> dict[str, Any]:
     from bench.run import cspm_command, scanner_env
 
-    argv = [*cspm_command(), "merge", str(parts), "--quiet", "--output-dir", str(out)]
+    argv = [*cspm_command(), "merge", str(parts), "--output-dir", str(out)]
+    summary = out.parent / f"{out.name}-summary.txt"
+    if variant == "quiet":
+        argv.append("--quiet")
+    else:  # the shell execs cspm (os.wait4 still measures cspm alone) with stdout to a file
+        out.mkdir(parents=True, exist_ok=True)
+        argv = ["/bin/sh", "-c", 'exec "$@" > "$0"', str(summary), *argv]
     run = _checked(launcher.run(argv, scanner_env(), TIMEOUT), "merge")
     report_path = out / "report.json"
     with report_path.open(encoding="utf-8") as handle:
         report = json.load(handle)
+    shown: dict[str, Any] = {}
+    if variant != "quiet":
+        text = summary.read_text(encoding="utf-8")
+        shown = {"summary_kb": round(len(text.encode()) / 1024, 1), "summary_lines": text.count("\n")}
+        summary.unlink()
     return {
+        "variant": variant,
+        **shown,
         "exit_code": run.exit_code,
         "wall_seconds": round(run.wall_seconds, 1),
         "cpu_seconds": round(run.cpu_seconds, 1),
@@ -127,15 +146,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for count in args.parts:
             parts, out = root / f"parts-{count}", root / f"out-{count}"
             synthetic = synthesize(source, parts, count)
-            log(f"merge of {count} parts ({synthetic['parts_mb']} MB) ...")
-            figures = {**synthetic, **merge(launcher, parts, out)}
-            log(f"  {figures['wall_seconds']} s wall, {figures['peak_rss_mb']:.0f} MB peak RSS")
-            result["runs"].append(figures)
+            for variant in args.variants:
+                log(f"merge of {count} parts ({synthetic['parts_mb']} MB), {variant} ...")
+                figures = {**synthetic, **merge(launcher, parts, out, variant)}
+                log(f"  {figures['wall_seconds']} s wall, {figures['cpu_seconds']} s CPU, "
+                    f"{figures['peak_rss_mb']:.0f} MB peak RSS")  # fmt: skip
+                result["runs"].append(figures)
+                shutil.rmtree(out)
             shutil.rmtree(parts)
-            shutil.rmtree(out)
     result["goals"] = [
         {
-            "goal": f"merge peak RSS (MB), {r['parts']} parts",
+            "goal": f"merge peak RSS (MB), {r['parts']} parts, {r['variant']}",
             "target": f"<= {GOAL_PEAK_RSS_MB}",
             "value": r["peak_rss_mb"],
             "met": r["peak_rss_mb"] <= GOAL_PEAK_RSS_MB,
@@ -152,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=3, help="member accounts of the real organization")
     parser.add_argument("--source", type=Path, help="a parts directory to copy (default: make one)")
     parser.add_argument("--keep-source", type=Path, help="copy the real parts made here, for --source")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = run(args)
