@@ -1,10 +1,11 @@
 """``cspm merge`` of an estate too large to hold: report.json written as it is built.
 
-:func:`cspm.merge.merge_parts` holds the merged report as objects, as every other output (the
-terminal summary, SARIF, HTML, a mutelist, the history store) needs it. For 20,000 accounts that
-is millions of findings, gigabytes as objects. A merge whose only output is report.json
-(``--quiet``, no ``--format``, ``--mutelist``, ``--compliance``, ``--store`` or ``--json``:
-:func:`streamable`) writes the same file, byte for byte, without them:
+:func:`cspm.merge.merge_parts` holds the merged report as objects, as the other outputs (SARIF,
+HTML, a mutelist, the compliance view, the history store) need it. For 20,000 accounts that is
+millions of findings, gigabytes as objects. A merge whose only outputs are report.json and the
+terminal summary (no ``--output-formats``, ``--mutelist``, ``--compliance``, ``--store`` or
+``--json``: :func:`streamable`) writes the same file, byte for byte, without them, and prints
+the same summary from what it kept of it (:class:`_Shown`, :mod:`cspm.reporting.digest`):
 
 1. The parts are read one at a time. Each finding is written as a JSON line to a temporary file
    of its check (the report lists findings by check id first); only the resources the lineage
