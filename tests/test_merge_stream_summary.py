@@ -5,12 +5,15 @@ narrow; and report.json stays the same text."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_merge_stream import ACCOUNTS, NOW, REGION, SERVICES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_merge_stream import ACCOUNTS, NOW, REGION, SERVICES, estates
 
 from cspm.engine import Inventory, build_report, evaluate
 from cspm.merge import MergedProvider, merge_parts
@@ -333,3 +336,32 @@ def test_cspm_merge_without_quiet_streams_and_prints_the_summary(
     assert code == 3 and err == f"cspm: {high} unmuted failing finding(s) at or above high (exit 3)\n"
     assert f"{len(expected.resources)} resources" in out and "Collection errors (12)" in out
     assert out.rstrip().splitlines()[-1].startswith("note: ")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(estate=estates(), terminal=st.booleans(), fail_on=st.sampled_from(["none", "medium"]))
+def test_random_estates_print_the_same_summary_streamed(
+    estate: Estate,
+    terminal: bool,
+    fail_on: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """tests/test_merge_stream.py's random estates (cross-account lineage, errors, incomplete
+    listings, secrets in tags): the same stdout, stderr and exit code, streamed or in memory."""
+    monkeypatch.setenv("COLUMNS", "110")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1" if terminal else "0")
+    tmp = tmp_path_factory.mktemp("s")
+    write_parts(tmp / "parts", estate)
+    out = OutputOptions(output_dir=tmp / "out", fail_on=fail_on, strict=True)
+    printed = []
+    for deliver_one in (
+        lambda: deliver(merge_parts(tmp / "parts", finished=FINISHED), out),
+        lambda: deliver_streamed(tmp / "parts", out, finished=FINISHED),
+    ):
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = deliver_one()
+        printed.append((code, stdout.getvalue(), stderr.getvalue()))
+    assert printed[1] == printed[0]
+    assert "Scores (0-100" in printed[0][1]
