@@ -52,6 +52,7 @@ from cspm.artifacts.inspect import (
     scanner_versions,
     sniff,
 )
+from cspm.artifacts.options import DEFAULT_TIME_LIMIT
 from cspm.artifacts.signatures import MAX_SIGNATURE_BYTES, SIGNATURE_SUFFIX, SigningPolicy, verify
 from cspm.artifacts.sources import SOURCES, Packages, Unresolved, artifact_uris, is_prefix
 from cspm.resources.artifacts import ImportFound, ModelArtifact, SignatureCheck
@@ -75,9 +76,8 @@ MODEL_FILE_SUFFIXES = (
 SNIFF_BYTES = 64 * 1024
 DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
 # The whole body of one artifact (or signature) read, however slowly it arrives: a store that
-# drips bytes (each wait shorter than the read timeout) cannot hold the scan. 512 MiB, the
-# default per-artifact budget, in 600 s is 0.85 MiB/s.
-DEFAULT_READ_SECONDS = 600.0
+# drips bytes (each wait shorter than the read timeout) cannot hold the scan (--artifact-time-limit).
+DEFAULT_READ_SECONDS = DEFAULT_TIME_LIMIT
 GATHER_SECONDS = 0.25  # a chunk being gathered is handed over at least this often
 
 
