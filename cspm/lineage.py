@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm import ai_assets
 from cspm.iam.conditions import evaluate_conditions
 from cspm.iam.escalation import Edge
 from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, memo
@@ -1184,28 +1185,22 @@ def annotate(lineage: Lineage, findings: Iterable[Finding]) -> Lineage:
     return lineage.model_copy(update={"nodes": nodes})
 
 
-_INVENTORY: Mapping[str, tuple[str, ...]] = {
-    "models": (MODEL, "gcp.vertex.model"),
-    "endpoints": (ENDPOINT, "gcp.vertex.endpoint"),
-    "training_jobs": (TRAINING_JOB, "gcp.vertex.custom_job", "gcp.vertex.training_pipeline"),
-    "processing_jobs": (PROCESSING_JOB,),
-    "notebooks": (NOTEBOOK,),
-    "registries": (MODEL_PACKAGE_GROUP,),
-}
+# kind of AI asset -> its resource types, every cloud's (the table is cspm.ai_assets.AI_ASSETS)
+_INVENTORY: Mapping[str, tuple[str, ...]] = ai_assets.by_kind()
 
 
 def ai_inventory(
     resources: Sequence[ResourceEntry], findings: Sequence[Finding], lineage: Lineage | None
 ) -> AiInventory:
-    """Counts of the AI assets and their scores per baseline (the formula of ``summary.scores``).
-    Registries are model package groups plus the ECR repositories that hold an image a job or
-    model uses (ECR repositories of the lineage)."""
+    """Counts of the AI assets of every cloud (:data:`cspm.ai_assets.AI_ASSETS`) and their scores
+    per baseline (the formula of ``summary.scores``). Registries also count the ECR repositories
+    that hold an image a job or model uses (ECR repositories of the lineage)."""
     used_repositories = {n.id for n in (lineage.nodes if lineage else ()) if n.type == REPOSITORY and n.in_inventory}
     members: dict[str, set[str]] = {kind: set() for kind in _INVENTORY}
     for r in resources:
-        for kind, types in _INVENTORY.items():
-            if r.type in types:
-                members[kind].add(r.uid)
+        kind = ai_assets.AI_ASSETS.get(r.type)
+        if kind is not None:
+            members[kind].add(r.uid)
         if r.type == REPOSITORY and r.uid in used_repositories:
             members["registries"].add(r.uid)
     by_resource: dict[str, list[Finding]] = defaultdict(list)
