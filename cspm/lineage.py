@@ -100,6 +100,7 @@ CUSTOMIZATION_JOB = "aws.bedrock.customization_job"
 CUSTOM_MODEL = "aws.bedrock.custom_model"
 MODEL_IMPORT_JOB = "aws.bedrock.model_import_job"
 IMPORTED_MODEL = "aws.bedrock.imported_model"
+S3_ARTIFACT = "aws.artifacts.model_artifact"  # an S3 object --inspect-artifacts read
 PROVISIONED_THROUGHPUT = "aws.bedrock.provisioned_throughput"
 FOUNDATION_MODEL = "aws.bedrock.foundation_model"  # an AWS-owned base model (synthetic node)
 GUARDRAIL = "aws.bedrock.guardrail"
@@ -389,6 +390,7 @@ class _Builder:
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
         self.functions: dict[str, LambdaFunction] = {}
+        self.s3_artifacts: list[Resource] = []  # S3 objects --inspect-artifacts read (cspm.lineage_bedrock)
         self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
         self.gcp: list[Resource] = []  # Google Cloud snapshots, indexed by cspm.lineage_gcp on first use
         self.gcp_index: Any = None
@@ -396,11 +398,18 @@ class _Builder:
         for resource in resources:
             self._index(resource)
 
-    def _index(self, r: Resource) -> None:
+    def _index_apart(self, r: Resource) -> None:
+        """Snapshots other handlers look up themselves: Azure's and Google Cloud's, and the S3
+        objects ``--inspect-artifacts`` read."""
         if r.cloud() == "azure":
             self.azure[r.uid.lower()] = r
         elif r.cloud() == "gcp":
             self.gcp.append(r)
+        elif r.resource_type == S3_ARTIFACT:
+            self.s3_artifacts.append(r)
+
+    def _index(self, r: Resource) -> None:
+        self._index_apart(r)
         if isinstance(r, S3Bucket):
             self.buckets[r.name] = r
         elif isinstance(r, IamRole):
