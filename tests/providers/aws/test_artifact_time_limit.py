@@ -36,7 +36,7 @@ UNSAFE = "aws.sagemaker.model_artifact_is_free_of_unsafe_code"
 FORMAT = "aws.sagemaker.model_artifact_uses_safe_format"
 CHECKS = [s for s in load_checks(["aws"]) if s.id in (UNSAFE, FORMAT)]
 LIMIT = 0.5  # seconds
-PAUSE = 0.02  # seconds between dripped bytes: the slow body whole takes 400 x 0.02 = 8 s
+PAUSE = 0.01  # seconds between dripped bytes: the slow body whole takes 400 x 0.01 = 4 s
 SLOW_BODY = pickle.dumps({"w": [0.5] * 3}, protocol=4).ljust(400, b".")
 
 
@@ -87,7 +87,7 @@ def test_a_dripping_object_is_an_error_naming_the_time_limit_and_the_scan_goes_o
     artifact = next(a for a in report.artifacts or () if a.uri == f"s3://{SLOW}/slow/model.pkl")
     assert artifact.sha256 is None and artifact.error and "time limit" in artifact.error
     # the reader took each byte as it came and hung up at the limit: the rest was never sent
-    # (botocore's read(1 MiB) waits for the whole 400 bytes, 8 s, before anyone looks at the clock)
+    # (botocore's read(1 MiB) waits for the whole 400 bytes, 4 s, before anyone looks at the clock)
     assert 0 < moto.faults.dripped["s3:GET object"] < len(SLOW_BODY) // 2
     assert verdicts[(UNSAFE, "fast")].status is Status.PASS  # the rest of the scan went on
     assert verdicts[(FORMAT, "fast")].status is Status.PASS
@@ -109,7 +109,7 @@ def test_the_first_bytes_of_an_object_over_the_budget_are_read_within_the_limit_
 
 
 def test_a_slow_object_within_the_limit_is_read_whole_and_judged(moto: FaultServer) -> None:
-    report = _dripping_scan(moto, ArtifactSettings())  # 8 s of dripping, under the default 600 s
+    report = _dripping_scan(moto, ArtifactSettings())  # 4 s of dripping, under the default 600 s
 
     verdicts = _verdicts(report)
     assert verdicts[(UNSAFE, "slow")].status is Status.PASS
