@@ -43,7 +43,7 @@ class ParentInfo(_Frozen):
 
 
 class PolicySummary(_Frozen):
-    """What :meth:`OrgPolicyReader._policy` reads of a ListPoliciesForTarget entry."""
+    """What :meth:`OrgPolicyReader._policy` reads of a ListPoliciesForTarget (or ListPolicies) entry."""
 
     id: str = Field(alias="Id")
     name: str | None = Field(default=None, alias="Name")

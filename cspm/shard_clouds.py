@@ -130,7 +130,9 @@ class AwsShards:
         accounts = [a.id for a in provider.choose_accounts().scan]
         listed = Listed(scopes=accounts, setup_errors=list(provider.setup_errors))
         if provider.options.reads_org_policies:
-            reader, sink = provider.org_policy_reader(), _OrgPolicySink()
+            # The first account reads ahead for all (org_tree: the tree walked top down, the
+            # attachments per policy, a few calls in flight); the rest answer from memory.
+            reader, sink = provider.org_policy_reader(accounts), _OrgPolicySink()
             for account in accounts:
                 sink.account = account
                 reader.snapshot(account, sink)

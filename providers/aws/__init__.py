@@ -210,6 +210,7 @@ class AwsProvider:
         self._lock = threading.Lock()
         # A shard of a distributed scan: the SCPs and RCPs its coordinator read once (no call here).
         self.org_policy_snapshot: org_policies.OrgPolicySnapshot | None = None
+        self.organization_size: int | None = None  # the accounts ListAccounts listed (--org)
 
     # -- connection -----------------------------------------------------------------------
 
@@ -328,6 +329,7 @@ class AwsProvider:
                 f"cannot list the organization's accounts ({code}): {message}; --org runs from the management "
                 "account or a delegated administrator account, with organizations:ListAccounts"
             ) from exc
+        self.organization_size = len(listed)
         choice = org.choose(
             listed,
             org.account_ids(self.options.accounts, "--accounts"),
@@ -535,7 +537,7 @@ class AwsProvider:
         cached across accounts (or, when the scan does not read them, a snapshot that says so)."""
         from cspm.resources.aws.organizations import OrgPolicies
 
-        reader = self.org_policy_reader() if self.options.reads_org_policies else None
+        reader = self.org_policy_reader([t.id for t in self.targets]) if self.options.reads_org_policies else None
         return [
             CollectorUnit(
                 account=target.id,
@@ -548,9 +550,10 @@ class AwsProvider:
             for target in self.targets
         ]
 
-    def org_policy_reader(self) -> org_policies.OrgPolicyReader:
+    def org_policy_reader(self, accounts: Sequence[str] = ()) -> org_policies.OrgPolicyReader:
         """The reader of the organization's SCPs and RCPs, with the caller's credentials; one
-        that answers from :attr:`org_policy_snapshot` when a coordinator gave one."""
+        that answers from :attr:`org_policy_snapshot` when a coordinator gave one. ``accounts``:
+        the accounts it will be asked for, read ahead on the first (:mod:`.org_tree`)."""
         caller = self._clients
         assert caller is not None
 
@@ -559,7 +562,9 @@ class AwsProvider:
 
         if self.org_policy_snapshot is not None:
             return org_policies.OrgPolicyReader.preloaded(self.org_policy_snapshot, organizations)
-        return org_policies.OrgPolicyReader(organizations, self.partition)
+        return org_policies.OrgPolicyReader(
+            organizations, self.partition, accounts=accounts, organization_size=self.organization_size
+        )
 
     def _run(self, target: AccountTarget, spec: ServiceSpec, unit: UnitContext) -> Iterable[Resource]:
         ctx = AwsContext(

@@ -20,18 +20,25 @@ Failures:
   answer ERROR instead of FAIL for that account (see docs/iam-analysis.md).
 
 The reader serialises its calls (one lock): Organizations' request rate is low, and each answer
-is cached for every later account.
+is cached for every later account. Given the accounts of the scan, its first :meth:`snapshot`
+reads ahead for all of them (:mod:`cspm.providers.aws.org_tree`: for many accounts the tree walked
+top down and the attachments listed per policy, otherwise the same calls as above; a few in
+flight, whatever fails is left out), and every snapshot then takes from that what it would have
+read; what is missing it reads itself as above, recording the failure. Same snapshots, same
+export, same errors; attached policies are kept in the order of their ids whichever call listed
+them.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
 from cspm.providers.aws.context import SDK_ERRORS, api_name, classify
+from cspm.providers.aws.org_tree import WALK_PERMISSIONS, Known, TreeReader, should_walk
 from cspm.resources.aws.organizations import RCP, SCP, OrgLevel, OrgPolicies, OrgPolicy, PolicyType
 from cspm.scp_snapshot import (
     Attachment,
@@ -49,6 +56,7 @@ PERMISSIONS: Final = (
     "organizations:ListParents",
     "organizations:ListPoliciesForTarget",
     "organizations:DescribePolicy",
+    *WALK_PERMISSIONS,  # the read-ahead of many accounts (org_tree); without them, per account
 )
 SERVICE: Final = "organizations"
 Kind = Literal["root", "ou", "account"]
@@ -83,9 +91,25 @@ class _Failure:
 class OrgPolicyReader:
     """Reads and caches the organization's policies for every account of one scan (thread-safe)."""
 
-    def __init__(self, client: Callable[[], Any], partition: str = "aws") -> None:
+    def __init__(
+        self,
+        client: Callable[[], Any],
+        partition: str = "aws",
+        *,
+        accounts: Sequence[str] = (),
+        organization_size: int | None = None,
+        walk: bool | None = None,
+    ) -> None:
+        """``accounts``: every account the scan will ask for; when given, the first
+        :meth:`snapshot` reads ahead for all of them (:mod:`~cspm.providers.aws.org_tree`; the
+        whole tree when ``walk``, by default when :func:`~cspm.providers.aws.org_tree.should_walk`
+        says so for ``organization_size`` accounts in the organization)."""
         self._client = client
         self._partition = partition
+        self._ahead: tuple[list[str], bool] | None = None
+        if accounts:
+            self._ahead = (list(accounts), should_walk(len(accounts), organization_size) if walk is None else walk)
+        self._known = Known()
         self._lock = threading.Lock()
         self._organization: dict[str, Any] | _Failure | None = None
         self._roots: tuple[str, bool, bool] | _Failure | None = None
@@ -144,7 +168,7 @@ class OrgPolicyReader:
 
     def _parent(self, child: str) -> tuple[str, str] | _Failure:
         """(id, ROOT | ORGANIZATIONAL_UNIT) of a child's parent."""
-        cached = self._parents.get(child)
+        cached = self._parents.get(child) or self._known.parents.get(child)
         if cached is None:
             parents = self._pages("list_parents", "Parents", ChildId=child)
             if isinstance(parents, _Failure):
@@ -153,14 +177,18 @@ class OrgPolicyReader:
                 cached = _Failure("ListParents", "NoParent", f"{child} has no parent")
             else:
                 cached = (str(parents[0]["Id"]), str(parents[0].get("Type", "")))
-            self._parents[child] = cached
+        self._parents[child] = cached
         return cached
 
     def _attachments(self, target: str, kind: PolicyType) -> list[dict[str, Any]] | _Failure:
         key = (target, kind)
         cached = self._attached.get(key)
         if cached is None:
-            cached = self._pages("list_policies_for_target", "Policies", TargetId=target, Filter=kind)
+            cached = self._known.attachments(target, kind)
+            if cached is None:
+                cached = self._pages("list_policies_for_target", "Policies", TargetId=target, Filter=kind)
+            if not isinstance(cached, _Failure):  # in one order whichever call listed them
+                cached = sorted(cached, key=lambda s: str(s.get("Id")))
             self._attached[key] = cached
         return cached
 
@@ -178,7 +206,7 @@ class OrgPolicyReader:
             "arn": summary.get("Arn"),
             "aws_managed": bool(summary.get("AwsManaged")),
         }
-        raw = self._call("describe_policy", PolicyId=policy_id)
+        raw = self._known.described.get(policy_id) or self._call("describe_policy", PolicyId=policy_id)
         if isinstance(raw, _Failure):
             return OrgPolicy(**base, error=f"DescribePolicy failed: {raw.code}")
         content = raw.get("Policy", {}).get("Content")
@@ -225,11 +253,23 @@ class OrgPolicyReader:
         base.update(scp_enabled=scp, rcp_enabled=rcp)
         if base["management_account"] == account or not (scp or rcp):
             return OrgPolicies(**base, state="read", levels=())  # nothing applies: nothing to read
+        if self._ahead is not None:
+            self._read_ahead(root_id, base["management_account"], scp=scp, rcp=rcp)
         chain = self._chain(account, root_id)
         if isinstance(chain, _Failure):
             return OrgPolicies(**base, state="read", reason=chain.text(f"the parents of account {account}"))
         levels = tuple(self._level(kind, target, scp=scp, rcp=rcp) for kind, target in chain)
         return OrgPolicies(**base, state="read", levels=levels)
+
+    def _read_ahead(self, root_id: str, management: str | None, *, scp: bool, rcp: bool) -> None:
+        """Once, for every account of the scan: what the accounts need, read in parallel, kept
+        aside; each account's snapshot takes from it what it uses, as if it had read it itself."""
+        assert self._ahead is not None
+        accounts, walk = self._ahead
+        self._ahead = None
+        types = [t for t, enabled in ((SCP, scp), (RCP, rcp)) if enabled]
+        members = [a for a in accounts if a != management]
+        self._known = TreeReader(self._client).read(members, root_id, types, walk=walk)
 
     def _chain(self, account: str, root_id: str) -> list[tuple[Kind, str]] | _Failure:
         """(kind, id) from the root down to the account."""
