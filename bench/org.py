@@ -28,12 +28,9 @@ import contextlib
 import io
 import json
 import logging
-import os
-import select
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections import Counter
@@ -46,6 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from bench import child
+from bench.child import announce_and_serve
 from bench.launcher import Launcher
 
 RESULTS = Path(__file__).resolve().parent / "results" / "org.json"
@@ -56,7 +55,6 @@ REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-1")
 MEMBERS = 50
 ROLE_NAME = "OrganizationAccountAccessRole"
 MANAGEMENT = "123456789012"  # moto's default account: the caller's
-SERVER_START_TIMEOUT = 60.0
 SCAN_TIMEOUT = 600.0
 GOALS = {"wall_seconds": 60.0, "peak_rss_mb": 300.0}
 
@@ -214,19 +212,7 @@ def serve() -> int:
     # botocore's back-off.
     moto = DomainDispatcherApplication(create_backend_app)
     app = CountingMiddleware(Latency(FailingListings(EmptyListings(BedrockGaps(moto)))))
-    server = keep_alive_server(app)
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
-    sys.stdout.write(json.dumps({"port": server.server_address[1]}) + "\n")
-    sys.stdout.flush()
-    server.serve_forever()
-    return 0
+    return announce_and_serve(keep_alive_server(app))
 
 
 # moto's default AMIs (hundreds of public images, some listed as the account's own) are not part
@@ -237,41 +223,8 @@ SERVER_ENV = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 @contextmanager
 def server_child() -> Iterator[str]:
     """Start :func:`serve` in a child process; yield its URL; always stop it."""
-    repo = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])))
-    env.update(SERVER_ENV)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.org", "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        cwd=repo,
-        text=True,
-    )
-    try:
-        yield f"http://127.0.0.1:{_read_port(proc)}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _read_port(proc: subprocess.Popen[str]) -> int:
-    assert proc.stdout is not None
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([proc.stdout], [], [], left)
-        line = proc.stdout.readline() if ready else ""
-        if ready and not line:
-            break
-        if line.startswith('{"port"'):
-            port: int = json.loads(line)["port"]
-            return port
-    raise RuntimeError(f"the moto server did not start within {SERVER_START_TIMEOUT:.0f} s (exit code {proc.poll()})")
+    with child.server_child(["-m", "bench.org", "serve"], SERVER_ENV) as url:
+        yield url
 
 
 # ---------------------------------------------------------------------------------------------

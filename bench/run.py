@@ -24,7 +24,6 @@ import json
 import math
 import os
 import platform
-import select
 import statistics
 import subprocess
 import sys
@@ -40,12 +39,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bench.child import server_child
 from bench.launcher import Launcher, Measured
 from bench.seed import BEDROCK_KINDS, Size, seed
 from bench.wire import COUNTS_PATH, RESET_PATH, Request
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SERVER_START_TIMEOUT = 60.0
 SCAN_TIMEOUT = 900.0
 CLI_RUNS = 5
 GAAD_PAGE_SIZE = 1000  # providers/aws/iam.py asks for MaxItems=1000
@@ -68,42 +67,8 @@ GOALS = {
 def moto_child(bedrock_gaps: int = 0) -> Iterator[str]:
     """Start :mod:`bench.server` in a child process (holding ``bedrock_gaps`` of each Bedrock kind
     moto lacks per region); yield its URL; always stop it."""
-    repo = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])))
-    env["CSPM_BENCH_BEDROCK_GAPS"] = str(bedrock_gaps)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.server"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        cwd=repo,
-        text=True,
-    )
-    try:
-        yield f"http://127.0.0.1:{_read_port(proc)}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _read_port(proc: subprocess.Popen[str]) -> int:
-    """The port the child announces as ``{"port": N}`` (other output before it is skipped)."""
-    assert proc.stdout is not None
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([proc.stdout], [], [], left)
-        line = proc.stdout.readline() if ready else ""
-        if ready and not line:
-            break  # the child exited
-        if line.startswith('{"port"'):
-            port: int = json.loads(line)["port"]
-            return port
-    raise RuntimeError(f"the moto server did not start within {SERVER_START_TIMEOUT:.0f} s (exit code {proc.poll()})")
+    with server_child(["-m", "bench.server"], {"CSPM_BENCH_BEDROCK_GAPS": str(bedrock_gaps)}) as url:
+        yield url
 
 
 def _http(url: str, method: str = "GET") -> bytes:

@@ -33,8 +33,6 @@ import io
 import json
 import logging
 import math
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -46,7 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.org import Account, Latency, StartResponse, WsgiApp, _read_port, keep_alive_server, log, post, set_latency
+from bench import child
+from bench.child import announce_and_serve
+from bench.org import Account, Latency, StartResponse, WsgiApp, keep_alive_server, log, post, set_latency
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scp_read.json"
 LATENCY = 0.050
@@ -128,37 +128,13 @@ def serve() -> int:
     # and the client's delayed ACK each answer waits ~40 ms more (measured here: ListRoots took
     # 47 ms without added latency, 13 ms with TCP_NODELAY).
     server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
-    sys.stdout.write(json.dumps({"port": server.server_address[1]}) + "\n")
-    sys.stdout.flush()
-    server.serve_forever()
-    return 0
+    return announce_and_serve(server)
 
 
 @contextmanager
 def server_child() -> Iterator[str]:
-    repo = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.scp_read", "serve"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env, cwd=repo, text=True,
-    )  # fmt: skip
-    try:
-        yield f"http://127.0.0.1:{_read_port(proc)}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    with child.server_child(["-m", "bench.scp_read", "serve"]) as url:
+        yield url
 
 
 # ---------------------------------------------------------------------------------------------

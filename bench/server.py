@@ -12,27 +12,16 @@ running).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-import threading
-import time
-
-PARENT_POLL_SECONDS = 1.0
-
-
-def _exit_with_parent(parent: int) -> None:
-    while True:
-        time.sleep(PARENT_POLL_SECONDS)
-        if os.getppid() != parent:
-            os._exit(0)
 
 
 def main() -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from bench.child import announce_and_serve
     from bench.seed import bedrock_gap_state
     from bench.wire import CountingMiddleware
     from cspm.demo.bedrock_gaps import BedrockGaps
@@ -44,11 +33,7 @@ def main() -> int:
     gaps = bedrock_gap_state(int(os.environ.get("CSPM_BENCH_BEDROCK_GAPS", "0")))
     app = CountingMiddleware(EmptyListings(BedrockGaps(DomainDispatcherApplication(create_backend_app), gaps)))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    sys.stdout.write(json.dumps({"port": server.server_address[1]}) + "\n")
-    sys.stdout.flush()
-    server.serve_forever()
-    return 0
+    return announce_and_serve(server)
 
 
 if __name__ == "__main__":

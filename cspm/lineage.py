@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm import ai_assets
 from cspm.iam.conditions import evaluate_conditions
 from cspm.iam.escalation import Edge
 from cspm.iam.inventory import AccountAnalysis, PrincipalView, account_analysis, memo
@@ -99,6 +100,7 @@ CUSTOMIZATION_JOB = "aws.bedrock.customization_job"
 CUSTOM_MODEL = "aws.bedrock.custom_model"
 MODEL_IMPORT_JOB = "aws.bedrock.model_import_job"
 IMPORTED_MODEL = "aws.bedrock.imported_model"
+S3_ARTIFACT = "aws.artifacts.model_artifact"  # an S3 object --inspect-artifacts read
 PROVISIONED_THROUGHPUT = "aws.bedrock.provisioned_throughput"
 FOUNDATION_MODEL = "aws.bedrock.foundation_model"  # an AWS-owned base model (synthetic node)
 GUARDRAIL = "aws.bedrock.guardrail"
@@ -388,6 +390,7 @@ class _Builder:
         self.repositories: dict[tuple[str, str, str], EcrRepository] = {}
         self.jobs: list[TrainingJob] = []
         self.functions: dict[str, LambdaFunction] = {}
+        self.s3_artifacts: list[Resource] = []  # S3 objects --inspect-artifacts read (cspm.lineage_bedrock)
         self.azure: dict[str, Resource] = {}  # lower-cased ARM resource id -> snapshot
         self.gcp: list[Resource] = []  # Google Cloud snapshots, indexed by cspm.lineage_gcp on first use
         self.gcp_index: Any = None
@@ -395,11 +398,18 @@ class _Builder:
         for resource in resources:
             self._index(resource)
 
-    def _index(self, r: Resource) -> None:
+    def _index_apart(self, r: Resource) -> None:
+        """Snapshots other handlers look up themselves: Azure's and Google Cloud's, and the S3
+        objects ``--inspect-artifacts`` read."""
         if r.cloud() == "azure":
             self.azure[r.uid.lower()] = r
         elif r.cloud() == "gcp":
             self.gcp.append(r)
+        elif r.resource_type == S3_ARTIFACT:
+            self.s3_artifacts.append(r)
+
+    def _index(self, r: Resource) -> None:
+        self._index_apart(r)
         if isinstance(r, S3Bucket):
             self.buckets[r.name] = r
         elif isinstance(r, IamRole):
@@ -1184,28 +1194,22 @@ def annotate(lineage: Lineage, findings: Iterable[Finding]) -> Lineage:
     return lineage.model_copy(update={"nodes": nodes})
 
 
-_INVENTORY: Mapping[str, tuple[str, ...]] = {
-    "models": (MODEL, "gcp.vertex.model"),
-    "endpoints": (ENDPOINT, "gcp.vertex.endpoint"),
-    "training_jobs": (TRAINING_JOB, "gcp.vertex.custom_job", "gcp.vertex.training_pipeline"),
-    "processing_jobs": (PROCESSING_JOB,),
-    "notebooks": (NOTEBOOK,),
-    "registries": (MODEL_PACKAGE_GROUP,),
-}
+# kind of AI asset -> its resource types, every cloud's (the table is cspm.ai_assets.AI_ASSETS)
+_INVENTORY: Mapping[str, tuple[str, ...]] = ai_assets.by_kind()
 
 
 def ai_inventory(
     resources: Sequence[ResourceEntry], findings: Sequence[Finding], lineage: Lineage | None
 ) -> AiInventory:
-    """Counts of the AI assets and their scores per baseline (the formula of ``summary.scores``).
-    Registries are model package groups plus the ECR repositories that hold an image a job or
-    model uses (ECR repositories of the lineage)."""
+    """Counts of the AI assets of every cloud (:data:`cspm.ai_assets.AI_ASSETS`) and their scores
+    per baseline (the formula of ``summary.scores``). Registries also count the ECR repositories
+    that hold an image a job or model uses (ECR repositories of the lineage)."""
     used_repositories = {n.id for n in (lineage.nodes if lineage else ()) if n.type == REPOSITORY and n.in_inventory}
     members: dict[str, set[str]] = {kind: set() for kind in _INVENTORY}
     for r in resources:
-        for kind, types in _INVENTORY.items():
-            if r.type in types:
-                members[kind].add(r.uid)
+        kind = ai_assets.AI_ASSETS.get(r.type)
+        if kind is not None:
+            members[kind].add(r.uid)
         if r.type == REPOSITORY and r.uid in used_repositories:
             members["registries"].add(r.uid)
     by_resource: dict[str, list[Finding]] = defaultdict(list)

@@ -5,6 +5,7 @@ module only says which API fields of the Bedrock snapshots are references::
 
     provisioned throughput ─hosts→ custom model ─trained_by→ customization job ─reads→ s3://data/ ─in_bucket→ bucket
     imported model ─imported_by→ model import job ─reads→ s3://weights/
+    imported model ─loads→ s3://weights/model.safetensors (each file --inspect-artifacts read) ─in_bucket→ bucket
     agent ─retrieves→ knowledge base ─reads→ data-source bucket
     agent ─guarded_by→ guardrail;  agent ─invokes→ action-group Lambda function;  ─runs_as→ role
 
@@ -30,6 +31,7 @@ from cspm.lineage import (
     IMPORTED_MODEL,
     INVOKES,
     KNOWLEDGE_BASE,
+    LOADS,
     MODEL_IMPORT_JOB,
     READS,
     RETRIEVES,
@@ -118,7 +120,24 @@ def _imported_model(b: _Builder, model: Resource) -> None:
     imported_by = bool(job) and b.named_ref(model, MODEL_IMPORT_JOB, job or "", IMPORTED_BY, "jobArn")
     if not imported_by and model.source_s3_uri:
         b.s3(model, model.source_s3_uri, READS, "modelDataSource.s3DataSource.s3Uri")
+    _files(b, model)
     _keys(b, model, ((model.encryption, "modelKmsKeyArn"),))
+
+
+def _files(b: _Builder, model: ImportedModel) -> None:
+    """imported model ─loads→ each file of its source folder that ``--inspect-artifacts`` read, as
+    a SageMaker model loads its ``ModelDataUrl``: the path node's id is the object's ARN, the
+    artifact's uid, so its SHA-256, format and verdict land on it (and it is a ``file`` of the
+    AI-BOM) ─in_bucket→ its bucket. A folder that could not be listed, or holds no model file, is
+    the folder's own artifact (its uri ends in ``/``): one such node, carrying the error."""
+    if not model.source_s3_uri:
+        return
+    root = model.source_s3_uri if model.source_s3_uri.endswith("/") else model.source_s3_uri + "/"
+    api_field = "modelDataSource.s3DataSource.s3Uri (a file under it, read by --inspect-artifacts)"
+    for artifact in b.s3_artifacts:
+        uri = str(getattr(artifact, "uri", "") or "")
+        if uri.startswith(root) and artifact.account == model.account:
+            b.s3(model, uri, LOADS, api_field)
 
 
 def _provisioned_throughput(b: _Builder, throughput: Resource) -> None:

@@ -146,8 +146,10 @@ class AiAssetCount(_Model):
 
 
 class AiInventory(_Model):
-    """The AI assets of the scan (added in schema_version 1; optional). ``registries`` counts model
-    package groups and the ECR repositories that hold an image a job or model uses."""
+    """The AI assets of the scan, every cloud's (added in schema_version 1; optional; which
+    resource types count as what: ``cspm/ai_assets.py``). ``registries`` also counts the ECR
+    repositories that hold an image a job or model uses; ``datasets`` (added later, optional)
+    managed datasets and feature stores."""
 
     models: AiAssetCount
     endpoints: AiAssetCount
@@ -155,6 +157,7 @@ class AiInventory(_Model):
     processing_jobs: AiAssetCount
     notebooks: AiAssetCount
     registries: AiAssetCount
+    datasets: AiAssetCount | None = None
 
 
 class Summary(_Model):

@@ -730,6 +730,7 @@ def test_ai_inventory_counts_and_scores() -> None:
         "processing_jobs": 1,
         "notebooks": 1,
         "registries": 2,
+        "datasets": 0,  # no feature group here
     }
     assert inventory.models.scores["overall"] == 20.0 and inventory.models.scores["integrity"] == 20.0
     assert inventory.endpoints.scores["overall"] is None  # ERROR findings are left out, as in summary.scores

@@ -15,7 +15,9 @@ For each object URI the resources load (:func:`collect`):
    temporary file (4 MiB in memory, then a private temporary directory removed afterwards) while
    hashing SHA-256; bytes count against the per-artifact and the per-scan budgets. An object
    larger than either is read only in its first 64 KiB (``reader.first_bytes``) to recognise
-   the format, and is an ERROR for the checks that need its contents.
+   the format, and is an ERROR for the checks that need its contents. Every read, whole or
+   ranged, stops at the time limit (``read_seconds``, ``--artifact-time-limit``): a store that
+   drips bytes cannot hold the scan (:func:`within`, :func:`first_of`).
 3. :func:`cspm.artifacts.inspect.inspect_file`; then the signature (``<object>.sig``) is read
    (at most 1 MiB) and verified against the bytes read.
 
@@ -50,6 +52,7 @@ from cspm.artifacts.inspect import (
     scanner_versions,
     sniff,
 )
+from cspm.artifacts.options import DEFAULT_TIME_LIMIT
 from cspm.artifacts.signatures import MAX_SIGNATURE_BYTES, SIGNATURE_SUFFIX, SigningPolicy, verify
 from cspm.artifacts.sources import SOURCES, Packages, Unresolved, artifact_uris, is_prefix
 from cspm.resources.artifacts import ImportFound, ModelArtifact, SignatureCheck
@@ -73,9 +76,8 @@ MODEL_FILE_SUFFIXES = (
 SNIFF_BYTES = 64 * 1024
 DEFAULT_SCAN_BYTES = 10 * 1024 * MiB
 # The whole body of one artifact (or signature) read, however slowly it arrives: a store that
-# drips bytes (each wait shorter than the read timeout) cannot hold the scan. 512 MiB, the
-# default per-artifact budget, in 600 s is 0.85 MiB/s.
-DEFAULT_READ_SECONDS = 600.0
+# drips bytes (each wait shorter than the read timeout) cannot hold the scan (--artifact-time-limit).
+DEFAULT_READ_SECONDS = DEFAULT_TIME_LIMIT
 GATHER_SECONDS = 0.25  # a chunk being gathered is handed over at least this often
 
 
@@ -127,6 +129,11 @@ def _gathered(read: Callable[[int], bytes]) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
+def too_slow(seconds: float) -> ReadError:
+    """The error of a read still going on past the time limit (``--artifact-time-limit``)."""
+    return ReadError(f"still arriving after {seconds:g} s, the time limit of one artifact read; not read")
+
+
 def within(chunks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
     """``chunks`` while they keep arriving within ``seconds`` of the first request; past that, a
     ReadError naming the limit. The stream is closed either way (the connection dropped: the rest
@@ -136,11 +143,27 @@ def within(chunks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
         for chunk in chunks:
             yield chunk
             if time.monotonic() > deadline:
-                raise ReadError(f"still arriving after {seconds:g} s, the time limit of one artifact read; not read")
+                raise too_slow(seconds)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+
+
+def first_of(read: Callable[[int], bytes], length: int, seconds: float) -> bytes:
+    """At most ``length`` bytes of a (ranged) body, for every store's ``first_bytes``: ``read(n)``
+    answers what has arrived (urllib3's ``read1``), so a body still arriving ``seconds`` after
+    the request is a ReadError naming the time limit, however slowly it drips."""
+    deadline = time.monotonic() + seconds
+    out = bytearray()
+    while len(out) < length:
+        piece = read(min(CHUNK, length - len(out)))
+        if not piece:
+            break
+        out += piece
+        if time.monotonic() > deadline:
+            raise too_slow(seconds)
+    return bytes(out[:length])
 
 
 @dataclass(frozen=True)
@@ -174,8 +197,9 @@ class ObjectReader(Protocol):
         """The object's bytes, only as it was at ``head`` (a conditional GET); raises ReadError."""
         ...
 
-    def first_bytes(self, uri: str, length: int) -> bytes:
-        """The first ``length`` bytes (a ranged GET); b"" when they cannot be read."""
+    def first_bytes(self, uri: str, length: int, seconds: float) -> bytes:
+        """The first ``length`` bytes (a ranged GET); b"" when they cannot be read (recorded);
+        a ReadError when they are still arriving after ``seconds`` (:func:`first_of`)."""
         ...
 
 
@@ -399,12 +423,16 @@ class _Flow:
         A data-only format is judged by its header: a safetensors header (at most 100 MiB, the
         format's limit) is read whole with a second ranged read."""
         name = object_key(uri)
-        head = self.reader.first_bytes(uri, SNIFF_BYTES)
+        seconds = self.settings.read_seconds
+        try:
+            head = self.reader.first_bytes(uri, SNIFF_BYTES, seconds)
+            if sniff(head, name) == "safetensors" and len(head) >= 8:
+                wanted = 8 + struct.unpack("<Q", head[:8])[0]
+                if len(head) < wanted <= 8 + SAFETENSORS_MAX_HEADER:
+                    head = self.reader.first_bytes(uri, wanted, seconds)
+        except ReadError as exc:
+            return self.make(**base, error=f"not inspected: {why}; its first bytes: {exc}", bytes_read=0)
         size = int(base.get("size") or 0)
-        if sniff(head, name) == "safetensors" and len(head) >= 8:
-            wanted = 8 + struct.unpack("<Q", head[:8])[0]
-            if len(head) < wanted <= 8 + SAFETENSORS_MAX_HEADER:
-                head = self.reader.first_bytes(uri, wanted)
         found = inspect_header(head, name, size) if head else None
         if found is not None:  # no scanner was needed: the header holds no code
             return snapshot(self.make, base, found, None, len(head), {})

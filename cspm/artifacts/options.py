@@ -26,6 +26,9 @@ ARTIFACT_CHECK_SUFFIXES: Final = (
 )
 DEFAULT_ARTIFACT_MB: Final = 512
 DEFAULT_SCAN_MB: Final = 10240
+# Seconds one artifact read (the object, its first bytes, its signature) may take, however slowly
+# the store sends it: 512 MiB, the default per-artifact budget, in 600 s is 0.85 MiB/s.
+DEFAULT_TIME_LIMIT: Final = 600.0
 
 
 def is_artifact_check(check_id: str) -> bool:
@@ -42,8 +45,24 @@ def select_checks(checks: Sequence[CheckSpec], inspect: bool) -> list[CheckSpec]
     return kept
 
 
+def time_limit(seconds: float) -> float:
+    """``--artifact-time-limit``: a positive, finite number of seconds (click's usage error, exit 2)."""
+    import math
+
+    import typer
+
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise typer.BadParameter(f"a positive number of seconds, not {seconds:g}")
+    return seconds
+
+
 def artifact_settings(
-    inspect: bool, artifact_mb: int, scan_mb: int, store: str | None, signing: SigningPolicy | None = None
+    inspect: bool,
+    artifact_mb: int,
+    scan_mb: int,
+    store: str | None,
+    signing: SigningPolicy | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
 ) -> ArtifactSettings | None:
     """What the AWS provider may read; None without --inspect-artifacts. Checks that the scanner
     (and, to verify signatures, model_signing) is installed (ModuleNotFoundError: the CLI names
@@ -69,6 +88,7 @@ def artifact_settings(
         max_scan_bytes=scan_mb * 2**20,
         previous=previous,
         signing=signing,
+        read_seconds=time_limit,
     )
 
 

@@ -60,6 +60,24 @@ ArtifactScanMaxMb = Annotated[
         "--artifact-scan-max-mb", min=1, metavar="MIB", help="With --inspect-artifacts: most MiB read per scan [10240]."
     ),
 ]
+
+
+def _time_limit(value: float) -> float:
+    from cspm.artifacts.options import time_limit
+
+    return time_limit(value)
+
+
+ArtifactTimeLimit = Annotated[
+    float,
+    typer.Option(
+        "--artifact-time-limit",
+        metavar="SECONDS",
+        callback=_time_limit,
+        help="With --inspect-artifacts: most seconds one artifact read may take, however slowly the store "
+        "sends it; past it the artifact is an ERROR [600].",
+    ),
+]
 SigningKey = Annotated[
     Path | None,
     typer.Option(
@@ -252,6 +270,7 @@ def scan_aws(
     inspect_artifacts: InspectArtifacts = False,
     artifact_max_mb: ArtifactMaxMb = 512,
     artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    artifact_time_limit: ArtifactTimeLimit = 600.0,
     signing_key: SigningKey = None,
     signing_certificate: SigningCertificate = None,
     signing_identity: SigningIdentity = None,
@@ -313,6 +332,7 @@ def scan_aws(
                 require_signed_models,
                 sigstore_trust_config,
             ),
+            time_limit=artifact_time_limit,
         ),
     )
     options.validate()
@@ -371,6 +391,7 @@ def scan_azure(
     inspect_artifacts: InspectArtifacts = False,
     artifact_max_mb: ArtifactMaxMb = 512,
     artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    artifact_time_limit: ArtifactTimeLimit = 600.0,
     signing_key: SigningKey = None,
     signing_certificate: SigningCertificate = None,
     signing_identity: SigningIdentity = None,
@@ -429,6 +450,7 @@ def scan_azure(
                     require_signed_models,
                     sigstore_trust_config,
                 ),
+                time_limit=artifact_time_limit,
             ),
         )
     )
@@ -497,6 +519,7 @@ def scan_gcp(
     inspect_artifacts: InspectArtifacts = False,
     artifact_max_mb: ArtifactMaxMb = 512,
     artifact_scan_max_mb: ArtifactScanMaxMb = 10240,
+    artifact_time_limit: ArtifactTimeLimit = 600.0,
     signing_key: SigningKey = None,
     signing_certificate: SigningCertificate = None,
     signing_identity: SigningIdentity = None,
@@ -554,6 +577,7 @@ def scan_gcp(
                 require_signed_models,
                 sigstore_trust_config,
             ),
+            time_limit=artifact_time_limit,
         ),
     )
     options.parents()  # a bad --organization / --folder exits 2 before any credential is looked up

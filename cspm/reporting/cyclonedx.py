@@ -6,23 +6,26 @@ report's resources and findings); :data:`COMPONENT_KINDS` is the table, one row 
 
 | lineage node | CycloneDX component |
 |---|---|
-| a model: SageMaker model and model package, Vertex AI model, Azure ML model asset version, the model of
-  an AI Services deployment | ``machine-learning-model`` |
+| a model: SageMaker model and model package, Bedrock custom and imported model, Vertex AI model, Azure
+  ML model asset version, the model of an AI Services deployment | ``machine-learning-model`` |
 | an object or blob a model loads or a job produced; each file of a model folder that
-  ``--inspect-artifacts`` read (GCS, Blob Storage) | ``file``: SHA-256, format |
+  ``--inspect-artifacts`` read (a Bedrock imported model's S3 folder, GCS, Blob Storage) | ``file``:
+  SHA-256, format |
 | a prefix or blob path a job reads; a Vertex AI dataset; an Azure ML data asset | ``data`` (a dataset) |
 | a container image (ECR) | ``container``: the ECR digest when the image URI pins one |
-| what produced or serves a model: SageMaker training and processing jobs and endpoints, Vertex AI
-  custom jobs, training pipelines and endpoints, Azure ML jobs and online endpoints, AI Services
-  deployments | ``application`` |
+| what produced or serves a model: SageMaker training and processing jobs and endpoints, Bedrock
+  customization and model import jobs and provisioned throughputs, Vertex AI custom jobs,
+  training pipelines and endpoints, Azure ML jobs and online endpoints, AI Services deployments |
+  ``application`` |
 
 Dependencies follow the lineage edges between those components (``loads``, ``runs``,
-``trained_by``, ``reads``, ``produced``, ``from_package``; a SageMaker endpoint depends on the
-models its endpoint config hosts, a Vertex AI endpoint on the models it hosts, an Azure ML online
-endpoint on the models it loads). Verdicts are ``cspm:*`` properties: each artifact's format,
-dangerous imports, signature status and problems, and each model's findings of the artifact and
-lineage checks (``cspm:finding:<check id>`` = PASS / FAIL / ERROR; ``*.lineage.*`` and
-``*model_artifact_*``). Azure ML environments (images) are not in the lineage, so not in the BOM.
+``trained_by``, ``imported_by``, ``reads``, ``produced``, ``from_package``, ``hosts``; a SageMaker
+endpoint depends on the models its endpoint config hosts, a Vertex AI endpoint or a Bedrock
+provisioned throughput on the models it hosts, an Azure ML online endpoint on the models it
+loads). Verdicts are ``cspm:*`` properties: each artifact's format, dangerous imports, signature
+status and problems, and each model's findings of the artifact and lineage checks
+(``cspm:finding:<check id>`` = PASS / FAIL / ERROR; ``*.lineage.*`` and ``*model_artifact_*``).
+Azure ML environments (images) are not in the lineage, so not in the BOM.
 A report without lineage gives a BOM with the tool's metadata and no components.
 """
 
@@ -47,10 +50,15 @@ COMPONENT_KINDS: dict[str, str] = {
     "gcp.vertex.model": ML_MODEL,
     "azure.ml.model": ML_MODEL,  # a workspace model asset version, or a registry's (azureml://registries/...)
     "azure.cognitiveservices.model": ML_MODEL,  # the model an AI Services deployment serves
+    "aws.bedrock.imported_model": ML_MODEL,  # loads the files of its S3 folder that were read
+    "aws.bedrock.custom_model": ML_MODEL,
     # what produced or serves a model
     "aws.sagemaker.training_job": APPLICATION,
     "aws.sagemaker.processing_job": APPLICATION,
     "aws.sagemaker.endpoint": APPLICATION,
+    "aws.bedrock.customization_job": APPLICATION,
+    "aws.bedrock.model_import_job": APPLICATION,
+    "aws.bedrock.provisioned_throughput": APPLICATION,  # hosts its custom or imported model
     "gcp.vertex.custom_job": APPLICATION,
     "gcp.vertex.training_pipeline": APPLICATION,
     "gcp.vertex.endpoint": APPLICATION,  # hosts its models directly
@@ -70,7 +78,7 @@ COMPONENT_KINDS: dict[str, str] = {
 # a dataset when a job reads them.
 PATH_TYPES = frozenset({"aws.s3.prefix", "gcp.storage.prefix", "azure.storage.path"})
 IMAGE, ENDPOINT_CONFIG = "aws.ecr.image", "aws.sagemaker.endpoint_config"
-DEPENDENCY_RELATIONS = frozenset({"loads", "runs", "trained_by", "reads", "produced", "from_package"})
+DEPENDENCY_RELATIONS = frozenset({"loads", "runs", "trained_by", "imported_by", "reads", "produced", "from_package"})
 ARTIFACT_RELATIONS = frozenset({"loads", "produced"})
 FINDING_PREFIXES = ("aws.lineage.", "gcp.lineage.", "azure.lineage.")
 

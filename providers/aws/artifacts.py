@@ -7,8 +7,11 @@ of :mod:`cspm.artifacts.collect` (budgets, caching with ``--store``, streaming i
 spool, inspection, signatures) with :class:`S3Reader`, the S3 part:
 
 - ``HeadObject``: ETag, size, SSE-KMS key;
-- ``GetObject`` with ``IfMatch`` = the ETag of the HEAD, streamed in 1 MiB chunks;
+- ``GetObject`` with ``IfMatch`` = the ETag of the HEAD, streamed (gathered in 1 MiB chunks);
 - ``GetObject`` with ``Range`` for the first bytes of an object over a byte budget;
+
+Both bodies are read as the bytes arrive (:func:`arriving`), so the time limit of one artifact
+read (``--artifact-time-limit``) holds even when S3, or anything posing as it, drips them.
 - ``ListObjectsV2`` for a prefix (the folder a Bedrock imported model loads).
 
 Every failure is the artifact's (``error``), and the failed call is in ``errors``: access
@@ -20,7 +23,7 @@ artifacts go on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import botocore.exceptions
@@ -32,6 +35,7 @@ from cspm.artifacts.collect import (
     Head,
     ReadError,
     ScanBudget,
+    first_of,
     pinned_chunks,
     wanted_uris,
 )
@@ -123,7 +127,7 @@ class S3Reader:
             raise ReadError("the object vanished between HeadObject and GetObject")
         body = response["Body"]
         yield from pinned_chunks(
-            body.read,
+            arriving(body),
             body.close,
             expected=head.tag,
             served=response.get("ETag"),
@@ -135,16 +139,54 @@ class S3Reader:
             what="object",
         )
 
-    def first_bytes(self, uri: str, length: int) -> bytes:
+    def first_bytes(self, uri: str, length: int, seconds: float) -> bytes:
         bucket, key = self._parse(uri)
         response = self.ctx.call(
             self._client(bucket), "get_object", Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}"
         )
         if response is None or response is ABSENT:
             return b""
+        body = response["Body"]
         try:
-            return bytes(response["Body"].read(length))
+            return first_of(arriving(body), length, seconds)
         except (botocore.exceptions.BotoCoreError, urllib3.exceptions.HTTPError, OSError):
             return b""
         finally:
-            response["Body"].close()
+            body.close()
+
+
+class _Arrived:
+    """The urllib3 response under a botocore body, whose ``read(n)`` answers as soon as bytes
+    have arrived (``read1``) instead of waiting for all ``n``; everything else is the response's."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, amt: int | None = None) -> bytes:
+        return bytes(self._raw.read() if amt is None else self._raw.read1(amt))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def arriving(body: Any) -> Callable[[int], bytes]:
+    """``body.read`` of a GetObject body, made to answer what has arrived, so that the time limit
+    of :func:`cspm.artifacts.collect.within` is checked while S3 drips: botocore's ``read(n)``
+    waits for all ``n`` bytes (urllib3's ``read``), each wait shorter than the read timeout,
+    so one byte every 19 s would hold a 1 MiB chunk for 230 days.
+
+    botocore keeps its own guarantees: the body is still its StreamingBody (or, when S3 sent a
+    ``x-amz-checksum-*`` header for the whole object, its StreamingChecksumBody), whose ``read``
+    counts the bytes against the Content-Length and checks the checksum at the end of the body
+    (the empty read that ends it); only the urllib3 response under it answers sooner. cspm adds
+    its own: the GET is pinned to HEAD's ETag (``IfMatch``), the bytes are counted against HEAD's
+    size, and their SHA-256 is computed here, so the verdict and the hash reported are those of
+    the bytes judged. The urllib3 response is reached through botocore's private ``_raw_stream``
+    (botocore's own ``set_socket_timeout`` does the same); were it ever gone, the body is read
+    as before, 1 MiB at a time (the time limit then only holds between chunks;
+    tests/providers/aws/test_artifact_time_limit.py fails)."""
+    raw = getattr(body, "_raw_stream", None)
+    if raw is not None and not isinstance(raw, _Arrived) and callable(getattr(raw, "read1", None)):
+        body._raw_stream = _Arrived(raw)
+    read: Callable[[int], bytes] = body.read
+    return read

@@ -45,7 +45,15 @@ import azure.core.exceptions as azure_errors
 import requests
 import urllib3.exceptions
 
-from cspm.artifacts.collect import ArtifactSettings, Head, ReadError, ScanBudget, pinned_chunks, wanted_uris
+from cspm.artifacts.collect import (
+    ArtifactSettings,
+    Head,
+    ReadError,
+    ScanBudget,
+    first_of,
+    pinned_chunks,
+    wanted_uris,
+)
 from cspm.artifacts.collect import collect as collect_artifacts
 from cspm.providers.azure.context import AzureClients, AzureContext, ReadOnlyPolicy
 from cspm.providers.base import ABSENT
@@ -244,14 +252,14 @@ class AzureBlobReader:
             what="blob",
         )
 
-    def first_bytes(self, uri: str, length: int) -> bytes:
+    def first_bytes(self, uri: str, length: int, seconds: float) -> bytes:
         url = self._url(*self._parse(uri))
         headers = {"x-ms-range": f"bytes=0-{length - 1}"}
         response = self.ctx.call(self._send, "GET", url, headers, stream=True, operation="Get Blob")
         if not isinstance(response, requests.Response):
             return b""
         try:
-            return bytes(response.raw.read(length, decode_content=True) or b"")[:length]
+            return first_of(partial(response.raw.read1, decode_content=True), length, seconds)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             return b""
         finally:

@@ -32,7 +32,15 @@ import google.api_core.exceptions as api_errors
 import requests
 import urllib3.exceptions
 
-from cspm.artifacts.collect import ArtifactSettings, Head, ReadError, ScanBudget, pinned_chunks, wanted_uris
+from cspm.artifacts.collect import (
+    ArtifactSettings,
+    Head,
+    ReadError,
+    ScanBudget,
+    first_of,
+    pinned_chunks,
+    wanted_uris,
+)
 from cspm.artifacts.collect import collect as collect_artifacts
 from cspm.providers.base import ABSENT
 from cspm.providers.gcp import ARTIFACT_PERMISSIONS, ARTIFACT_SERVICE
@@ -190,14 +198,14 @@ class GcsReader:
             what="object",
         )
 
-    def first_bytes(self, uri: str, length: int) -> bytes:
+    def first_bytes(self, uri: str, length: int, seconds: float) -> bytes:
         params = {"alt": "media"}
         headers = {"Range": f"bytes=0-{length - 1}"}
         response = self.ctx.call(self._retried(partial(self._media, uri, params, headers)), operation="objects.get")
         if not isinstance(response, requests.Response):
             return b""
         try:
-            return bytes(response.raw.read(length, decode_content=True) or b"")[:length]
+            return first_of(partial(response.raw.read1, decode_content=True), length, seconds)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             return b""
         finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +55,6 @@ def trust_config(path: Path, signer: Signer | None = None) -> Path:
                "rekorTlogUrls": [], "tsaUrls": []}  # fmt: skip
     path.write_text(json.dumps({"mediaType": TRUST_CONFIG_TYPE, "trustedRoot": root, "signingConfig": signing}))
     return path
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    attempts: list[Any] = []
-
-    def refuse(self: socket.socket, address: Any) -> None:
-        attempts.append(address)
-        raise OSError("no network in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    return attempts
 
 
 def _signed(tmp_path: Path, signer: Signer) -> tuple[str, str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,19 +60,6 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
     model.write_bytes(safetensors())
     signature = sigstore.sign(model, directory / "model.sig", IDENTITY, ISSUER)
     return Signed(sigstore, model, signature, sigstore.trust_config(directory / "trust.json"))
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every socket connect (loopback too) is refused and recorded."""
-    attempts: list[Any] = []
-
-    def refuse(self: socket.socket, address: Any) -> None:
-        attempts.append(address)
-        raise OSError("no network in tests")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    return attempts
 
 
 def test_the_right_identity_and_issuer_verify_offline(signed: Signed, offline: list[Any]) -> None:

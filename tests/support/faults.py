@@ -327,7 +327,8 @@ class Faults:
     stubs: Mapping[str, Stub] = field(default_factory=lambda: dict(MOTO_GAPS))  # name -> JSON answer
     server_errors: frozenset[str] = frozenset()  # answered HTTP 500, every time
     truncated: frozenset[str] = frozenset()  # HTTP 200, half of the real body
-    drip: Mapping[str, float] = field(default_factory=dict)  # name -> seconds between bytes of the answer
+    # name (or ``s3:GET object@bucket``) -> seconds between bytes of the answer
+    drip: Mapping[str, float] = field(default_factory=dict)
     huge: Mapping[str, int] = field(default_factory=dict)  # name -> bytes of an HTTP 200 body of spaces
 
     def is_denied(self, call: Call) -> bool:
@@ -336,6 +337,11 @@ class Faults:
             or call.operation in self.denied
             or bool(call.bucket and f"{call.name}@{call.bucket}" in self.denied)
         )
+
+    def drip_pause(self, call: Call) -> float | None:
+        """Seconds between the bytes of ``call``'s answer, by name or by name@bucket; None: not dripped."""
+        found = self.drip.get(f"{call.name}@{call.bucket}") if call.bucket else None
+        return found if found is not None else self.drip.get(call.name)
 
 
 class FaultMiddleware:
@@ -351,6 +357,7 @@ class FaultMiddleware:
         self.faults = faults or Faults()
         self.per_key: dict[str, Faults] = {}
         self.records: list[Record] = []
+        self.dripped: Counter[str] = Counter()  # call name -> bytes of dripped answers handed to the server
         self._seen: Counter[bytes] = Counter()
         self._lock = threading.Lock()
 
@@ -364,6 +371,7 @@ class FaultMiddleware:
             if seed is not None:
                 self.seed = seed
             self.records.clear()
+            self.dripped.clear()
             self._seen.clear()
 
     def calls(self, outcome: str | None = None, *, access_key: str | None = None) -> list[Record]:
@@ -408,8 +416,9 @@ class FaultMiddleware:
             return self._answer(start_response, Record(call, STUBBED, 200, key), headers, payload)
         if call.name in faults.truncated:
             return self._forward(environ, start_response, call, key, TRUNCATED, lambda body: body[: len(body) // 2])
-        if call.name in faults.drip:
-            return self._drip(environ, start_response, call, key, faults.drip[call.name])
+        pause = faults.drip_pause(call)
+        if pause is not None:
+            return self._drip(environ, start_response, call, key, pause)
         return self._forward(environ, start_response, call, key)
 
     def _huge(self, start_response: StartResponse, record: Record, size: int) -> Iterable[bytes]:
@@ -444,6 +453,8 @@ class FaultMiddleware:
         def body() -> Iterable[bytes]:
             for i in range(len(answer[0])):
                 time.sleep(seconds)
+                with self._lock:
+                    self.dripped[call.name] += 1
                 yield answer[0][i : i + 1]
 
         return body()
@@ -489,7 +500,8 @@ class FaultMiddleware:
         alter: Callable[[bytes], bytes] | None = None,
     ) -> Iterable[bytes]:
         """Hand the request to moto; its AccessDenied answers are put in the call's protocol.
-        ``alter`` changes the body of a successful answer (the Content-Length follows)."""
+        ``alter`` changes the body of a successful answer (200, or 206 to a ranged GET; the
+        Content-Length follows)."""
         answer: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -507,7 +519,7 @@ class FaultMiddleware:
         status, headers, body = answer["status"], list(answer["headers"]), b"".join(chunks)
         if status == 403:
             status, headers, body = _repair_moto_error(call, status, headers, body)
-        if alter is not None and status == 200:
+        if alter is not None and status in (200, 206):  # a ranged GET answers 206
             body = alter(body)
         else:
             outcome = FORWARDED

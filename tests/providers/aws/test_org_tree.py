@@ -280,24 +280,27 @@ def test_the_walk_permissions_are_declared_for_the_caller() -> None:
     assert {p.split(":")[1] for p in WALK_PERMISSIONS} == set(WALK_OPERATIONS)
 
 
-class Reversed:
-    """moto's client, whose ListPoliciesForTarget answers in reverse order (AWS promises none)."""
+class Rewritten:
+    """moto's client, whose ``method`` pages go through ``rewrite`` (what AWS may answer and
+    moto does not)."""
 
-    def __init__(self) -> None:
+    def __init__(self, method: str, rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         self.client = orgs()
+        self.method, self.rewrite = method, rewrite
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
 
     def get_paginator(self, method: str) -> Any:
         paginator = self.client.get_paginator(method)
-        if method != "list_policies_for_target":
+        if method != self.method:
             return paginator
+        rewrite = self.rewrite
 
         class Pages:
             def paginate(self, **params: Any) -> Any:
                 for page in paginator.paginate(**params):
-                    yield {**page, "Policies": page["Policies"][::-1]}
+                    yield rewrite(page)
 
         return Pages()
 
@@ -305,7 +308,8 @@ class Reversed:
 def test_attached_policies_are_in_one_order_whichever_call_listed_them() -> None:
     org = build(2)
     accounts = scanned(org)
-    client = Reversed()
+    # ListPoliciesForTarget in reverse order (AWS promises none)
+    client = Rewritten("list_policies_for_target", lambda page: {**page, "Policies": page["Policies"][::-1]})
     per_account = OrgPolicyReader(lambda: client)
     walked = OrgPolicyReader(lambda: client, accounts=accounts, walk=True)
     for account in accounts:
@@ -361,33 +365,15 @@ def test_a_single_process_org_scan_reads_ahead_on_its_first_account() -> None:
     assert got == {account: reader.snapshot(account) for account in got}
 
 
-class Shapeless:
-    """moto's client, whose ListAccountsForParent pages lack the accounts' ids."""
-
-    def __init__(self) -> None:
-        self.client = orgs()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-    def get_paginator(self, method: str) -> Any:
-        paginator = self.client.get_paginator(method)
-        if method != "list_accounts_for_parent":
-            return paginator
-
-        class Pages:
-            def paginate(self, **params: Any) -> Any:
-                for page in paginator.paginate(**params):
-                    yield {**page, "Accounts": [{"Name": a["Name"]} for a in page["Accounts"]]}
-
-        return Pages()
-
-
 def test_an_answer_of_an_unexpected_shape_is_left_out_and_read_per_account() -> None:
     org = build(19)
     accounts = scanned(org)
     old = read(accounts)
-    client, sink = Shapeless(), Sink()
+    # ListAccountsForParent pages without the accounts' ids
+    shapeless = Rewritten(
+        "list_accounts_for_parent", lambda page: {**page, "Accounts": [{"Name": a["Name"]} for a in page["Accounts"]]}
+    )
+    client, sink = shapeless, Sink()
     reader = OrgPolicyReader(lambda: client, accounts=accounts, walk=True)
     for account in accounts:
         sink.account = account
