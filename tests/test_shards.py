@@ -66,6 +66,8 @@ def test_tls_without_a_ca_in_dasks_configuration_is_refused_before_connecting() 
         (["--org", "--executor", "local:2", "--timeout", "60"], "--timeout does not apply"),
         (["--org", "--executor", "tcp://10.1.1.1:8786"], "--insecure"),
         (["--org", "--plan", "p.json", "--inspect-artifacts"], "--inspect-artifacts does not apply"),
+        (["--org", "--plan", "no-such-folder/p.json"], "the folder no-such-folder does not exist"),
+        (["--org", "--plan", "."], "a folder; give the plan's file name"),
     ],
 )
 def test_contradictory_distribution_options_exit_2(

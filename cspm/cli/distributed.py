@@ -8,6 +8,7 @@ Only typer and cspm core load at import time; boto3 and Dask load inside the com
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,7 +28,7 @@ from cspm.cli.options import (
     Strict,
     output_options,
 )
-from cspm.errors import UsageError
+from cspm.errors import ScanError, UsageError
 
 if TYPE_CHECKING:
     from cspm.providers.aws import AwsProvider
@@ -88,6 +89,19 @@ class Distribution:
             raise UsageError("--timeout does not apply to a distributed scan (--executor, --plan)")
         if inspect_artifacts:
             raise UsageError("--inspect-artifacts does not apply to a distributed scan (--executor, --plan)")
+        if self.plan is not None:
+            _writable_plan(self.plan)
+
+
+def _writable_plan(plan: Path) -> None:
+    """--plan FILE: exit 2 before any cloud call when the file cannot be written."""
+    folder = plan.parent
+    if not folder.is_dir():
+        raise UsageError(f"--plan {plan}: the folder {folder} does not exist")
+    if plan.is_dir():
+        raise UsageError(f"--plan {plan}: a folder; give the plan's file name")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--plan {plan}: cannot write to {folder}")
 
 
 _SCOPES = {"aws": "account(s)", "azure": "subscription(s)", "gcp": "project(s)"}
@@ -118,7 +132,10 @@ def scan_distributed(
     size = dist.shard_size or DEFAULT_SHARD_SIZE
     if dist.plan is not None:
         plan = make_plan(provider, checks, shard_options, size)
-        write_private(dist.plan, plan.model_dump_json(indent=2))
+        try:
+            write_private(dist.plan, plan.model_dump_json(indent=2))
+        except OSError as exc:  # the folder went away or filled up since the options were checked
+            raise ScanError(f"cannot write the plan {dist.plan}: {exc.strerror or exc}") from exc
         n = len(plan.shards)
         typer.echo(
             f"cspm: wrote {dist.plan}: {len(plan.accounts)} {_SCOPES[plan.provider]} in {n} shard(s); run "
