@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cspm.engine import Inventory, build_report, evaluate
 from cspm.merge import MergedEntry, MergedProvider, merge_parts, needs_snapshot
 from cspm.merge_stream import StreamedMerge, exit_code, stream_merge, streamable
-from cspm.models import CollectionError, ScanReport, Scope, Severity, Status
+from cspm.models import CollectionError, Finding, ScanReport, Scope, Severity, Status
 from cspm.registry import CheckSpec, load_checks
 from cspm.reporting.json_report import json_chunks
 from cspm.resources.aws.ec2 import SecurityGroup
@@ -103,6 +103,32 @@ def estates(
     return accounts, resources, errors, marks
 
 
+def scanned(
+    accounts: list[str],
+    resources: list[Resource],
+    errors: list[CollectionError],
+    marks: list[tuple[type[Resource], str]],
+    checks: list[CheckSpec],
+) -> tuple[Inventory, list[Finding], dict[str, Scope], ShardPlan]:
+    """An estate as one process scans it (inventory, findings, scopes) and its plan (shards of 2)."""
+    inventory = Inventory()
+    for resource in resources:
+        inventory.add(resource)
+    for error in errors:
+        inventory.record_error(error)
+    for rtype, account in marks:
+        inventory.mark_incomplete(rtype, account, REGION, "List failed: AccessDenied")
+    findings = evaluate(checks, inventory, NOW)
+    scopes = {a: Scope(account=a, regions=[REGION]) for a in accounts}
+    plan = ShardPlan(
+        started_at=NOW,
+        checks=[c.id for c in checks],
+        options=AwsShardOptions(regions=[REGION]),
+        shards=cut(accounts, 2),
+    )
+    return inventory, findings, scopes, plan
+
+
 def single_and_merged(
     tmp: Path,
     accounts: list[str],
@@ -111,21 +137,7 @@ def single_and_merged(
     marks: list[tuple[type[Resource], str]],
     seed: int,
 ) -> tuple[ScanReport, ScanReport]:
-    inventory = Inventory()
-    for resource in resources:
-        inventory.add(resource)
-    for error in errors:
-        inventory.record_error(error)
-    for rtype, account in marks:
-        inventory.mark_incomplete(rtype, account, REGION, "List failed: AccessDenied")
-    findings = evaluate(CHECKS, inventory, NOW)
-    scopes = {a: Scope(account=a, regions=[REGION]) for a in accounts}
-    plan = ShardPlan(
-        started_at=NOW,
-        checks=[c.id for c in CHECKS],
-        options=AwsShardOptions(regions=[REGION]),
-        shards=cut(accounts, 2),
-    )
+    inventory, findings, scopes, plan = scanned(accounts, resources, errors, marks, CHECKS)
     finished = NOW + timedelta(minutes=5)
     provider = MergedProvider("aws", list(scopes.values()))
     single = build_report(provider, CHECKS, inventory, findings, NOW, finished, scan_id=plan.scan_id)

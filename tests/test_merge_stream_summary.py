@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_merge_stream import ACCOUNTS, NOW, REGION, SERVICES, estates
+from test_merge_stream import ACCOUNTS, NOW, REGION, SERVICES, estates, scanned
 
-from cspm.engine import Inventory, build_report, evaluate
+from cspm.engine import build_report
 from cspm.merge import MergedProvider, merge_parts
 from cspm.merge_stream import StreamedMerge, deliver_streamed, stream_merge, streamable
-from cspm.models import CollectionError, Scope, Severity, Status
+from cspm.models import CollectionError, Severity, Status
 from cspm.registry import load_checks
 from cspm.reporting.digest import SpilledNames, SummaryDigest
 from cspm.reporting.terminal import MAX_CHECK_ROWS, print_summary
@@ -28,7 +28,7 @@ from cspm.resources.aws.s3 import S3Bucket
 from cspm.resources.aws.sagemaker import Model, ModelContainer, NotebookInstance
 from cspm.resources.base import Resource
 from cspm.runner import OutputOptions, deliver
-from cspm.shards import PLAN_FILE, AwsShardOptions, ShardPlan, cut, part_path, split_by_account
+from cspm.shards import PLAN_FILE, part_path, split_by_account
 
 TYPES: tuple[type[Resource], ...] = (S3Bucket, Model, SecurityGroup, IamRole, NotebookInstance)
 CHECKS = [c for c in load_checks(["aws"]) if c.resource_type in TYPES]
@@ -40,21 +40,7 @@ Estate = tuple[list[str], list[Resource], list[CollectionError], list[tuple[type
 
 def write_parts(parts: Path, estate: Estate) -> None:
     accounts, resources, errors, marks = estate
-    inventory = Inventory()
-    for resource in resources:
-        inventory.add(resource)
-    for error in errors:
-        inventory.record_error(error)
-    for rtype, account in marks:
-        inventory.mark_incomplete(rtype, account, REGION, "List failed: AccessDenied")
-    findings = evaluate(CHECKS, inventory, NOW)
-    scopes = {a: Scope(account=a, regions=[REGION]) for a in accounts}
-    plan = ShardPlan(
-        started_at=NOW,
-        checks=[c.id for c in CHECKS],
-        options=AwsShardOptions(regions=[REGION]),
-        shards=cut(accounts, 2),
-    )
+    inventory, findings, scopes, plan = scanned(accounts, resources, errors, marks, CHECKS)
     single = build_report(MergedProvider("aws", list(scopes.values())), CHECKS, inventory, findings, NOW, FINISHED)
     assert single.scan.checks_run == len(CHECKS)
     parts.mkdir(parents=True)
