@@ -55,6 +55,8 @@ SEVERITY_STYLE = {
     Severity.INFORMATIONAL: "dim",
 }
 MAX_CHECK_ROWS = 25
+HEADER_SCOPES = 5  # more scanned accounts than this: the header names the count and the first ones
+HEADER_SHOWN = 3
 NARROW = 80  # columns: below, the scores are one row per baseline
 LIST_FAILING = (
     'jq -r \'.findings[] | select(.status == "FAIL" and (.muted | not)) '
@@ -115,10 +117,18 @@ def _summary(console: Console, report: SummaryDigest, path: str) -> None:
     _errors(console, report)
 
 
+def _scopes_text(ids: list[str]) -> str:
+    """ "account A, B" for a few; for an organization the count and the first ones, not 20,000 ids
+    (report.json and `cspm checks`/`jq` list them all)."""
+    if len(ids) <= HEADER_SCOPES:
+        return f"account {', '.join(ids)}"
+    return f"{len(ids)} accounts: {', '.join(ids[:HEADER_SHOWN])} and {len(ids) - HEADER_SHOWN} more"
+
+
 def _header(console: Console, report: SummaryDigest) -> None:
     scan = report.scan
     dot = glyphs(console)["dot"]
-    accounts = ", ".join(s.account for s in scan.scopes)
+    accounts = _scopes_text([s.account for s in scan.scopes])
     regions = sorted({r for s in scan.scopes for r in s.regions})
     seconds = (scan.finished_at - scan.started_at).total_seconds()
     state = Text("complete", style="green") if scan.complete else Text("INCOMPLETE", style="bold yellow")
@@ -126,7 +136,7 @@ def _header(console: Console, report: SummaryDigest) -> None:
         Text.assemble(
             "\n",
             ("cspm", "bold"),
-            f" {safe_text(report.tool_version)} {dot} {safe_text(scan.provider)} account {safe_text(accounts)} {dot} "
+            f" {safe_text(report.tool_version)} {dot} {safe_text(scan.provider)} {safe_text(accounts)} {dot} "
             f"{len(regions)} region(s): {safe_text(', '.join(regions))} {dot} {report.resources} resources "
             f"{dot} {scan.checks_run} checks {dot} {seconds:.1f}s {dot} ",
             state,

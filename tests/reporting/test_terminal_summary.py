@@ -168,3 +168,15 @@ def test_any_width_and_encoding_prints_without_error(width: int, encoding: str, 
 
 
 BUSY = busy_report()
+
+
+def test_the_header_names_a_few_accounts_and_counts_an_organization() -> None:
+    from cspm.models import Scope
+
+    few = [Scope(account=f"{i:012d}", regions=["us-east-1"]) for i in range(1, 6)]
+    shown = summary(make_report([make_finding("aws.s3.x", "arn:aws:s3:::b")], scopes=few), width=300)
+    assert "aws account 000000000001, 000000000002, 000000000003, 000000000004, 000000000005 " in shown
+    many = [Scope(account=f"{i:012d}", regions=["us-east-1"]) for i in range(1, 20_001)]
+    shown = summary(make_report([make_finding("aws.s3.x", "arn:aws:s3:::b")], scopes=many), width=300)
+    assert "aws 20000 accounts: 000000000001, 000000000002, 000000000003 and 19997 more " in shown
+    assert "000000000004" not in shown
