@@ -37,7 +37,6 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from functools import partial
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
@@ -50,13 +49,12 @@ from cspm.artifacts.collect import (
     Head,
     ReadError,
     ScanBudget,
-    first_of,
-    pinned_chunks,
     wanted_uris,
 )
 from cspm.artifacts.collect import collect as collect_artifacts
 from cspm.providers.azure.context import AzureClients, AzureContext, ReadOnlyPolicy
 from cspm.providers.base import ABSENT
+from cspm.providers.http_reads import body_chunks, first_bytes_of
 from cspm.resources.artifacts import ModelArtifact
 from cspm.resources.azure.artifacts import AzureBlobModelArtifact
 
@@ -241,13 +239,11 @@ class AzureBlobReader:
             raise ReadError("Get Blob failed (see errors): changed (412) or denied since Get Blob Properties")
         assert isinstance(response, requests.Response)
         served = response.headers.get("ETag")
-        yield from pinned_chunks(
-            partial(response.raw.read1, decode_content=True),  # what has arrived: the time limit is checked
-            response.close,
+        yield from body_chunks(
+            response,
             expected=head.tag,
             served=served,
             changed=f"the blob changed between Get Blob Properties and Get Blob (ETag {served})",
-            errors=(requests.RequestException, urllib3.exceptions.HTTPError, OSError),
             record=lambda exc: self.ctx.error("Get Blob", type(exc).__name__, f"{uri}: reading the blob failed: {exc}"),
             what="blob",
         )
@@ -256,14 +252,7 @@ class AzureBlobReader:
         url = self._url(*self._parse(uri))
         headers = {"x-ms-range": f"bytes=0-{length - 1}"}
         response = self.ctx.call(self._send, "GET", url, headers, stream=True, operation="Get Blob")
-        if not isinstance(response, requests.Response):
-            return b""
-        try:
-            return first_of(partial(response.raw.read1, decode_content=True), length, seconds)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
-            return b""
-        finally:
-            response.close()
+        return first_bytes_of(response, length, seconds)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,21 +30,19 @@ from urllib.parse import quote
 
 import google.api_core.exceptions as api_errors
 import requests
-import urllib3.exceptions
 
 from cspm.artifacts.collect import (
     ArtifactSettings,
     Head,
     ReadError,
     ScanBudget,
-    first_of,
-    pinned_chunks,
     wanted_uris,
 )
 from cspm.artifacts.collect import collect as collect_artifacts
 from cspm.providers.base import ABSENT
 from cspm.providers.gcp import ARTIFACT_PERMISSIONS, ARTIFACT_SERVICE
 from cspm.providers.gcp.context import TIMEOUT, GcpContext, rest_read
+from cspm.providers.http_reads import body_chunks, first_bytes_of
 from cspm.resources.artifacts import ModelArtifact
 from cspm.resources.gcp.artifacts import GcsModelArtifact
 
@@ -185,13 +183,11 @@ class GcsReader:
             raise ReadError("the media read failed (see errors): changed (412) or denied since objects.get")
         assert isinstance(response, requests.Response)
         served = response.headers.get("x-goog-generation")
-        yield from pinned_chunks(
-            partial(response.raw.read1, decode_content=True),  # what has arrived: the time limit is checked
-            response.close,
+        yield from body_chunks(
+            response,
             expected=head.tag,
             served=served,
             changed=f"the object changed between objects.get and its media read (generation {served})",
-            errors=(requests.RequestException, urllib3.exceptions.HTTPError, OSError),
             record=lambda exc: self.ctx.error(
                 "objects.get", type(exc).__name__, f"{uri}: reading the object failed: {exc}"
             ),
@@ -202,14 +198,7 @@ class GcsReader:
         params = {"alt": "media"}
         headers = {"Range": f"bytes=0-{length - 1}"}
         response = self.ctx.call(self._retried(partial(self._media, uri, params, headers)), operation="objects.get")
-        if not isinstance(response, requests.Response):
-            return b""
-        try:
-            return first_of(partial(response.raw.read1, decode_content=True), length, seconds)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
-            return b""
-        finally:
-            response.close()
+        return first_bytes_of(response, length, seconds)
 
 
 def _error_message(raw: bytes, status: int) -> str:
