@@ -172,9 +172,8 @@ def _scores(console: Console, report: SummaryDigest, path: str) -> None:
         console.print(Text(error_line(report, path), style="yellow"), soft_wrap=not console.is_terminal)
 
 
-def error_line(report: ScanReport | SummaryDigest, path: str) -> str:
+def error_line(d: SummaryDigest, path: str) -> str:
     """What the ERROR count means for this report, and the command that lists those findings."""
-    d = report if isinstance(report, SummaryDigest) else digest(report)
     calls = (
         f"; {d.errors} API call(s) failed (collection errors below)"
         if d.errors
