@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -57,7 +58,7 @@ SEVERITY_STYLE = {
 MAX_CHECK_ROWS = 25
 HEADER_SCOPES = 5  # more scanned accounts than this: the header names the count and the first ones
 HEADER_SHOWN = 3
-NARROW = 80  # columns: below, the scores are one row per baseline
+NARROW = 80  # columns: below, the failing checks are one block per check
 LIST_FAILING = (
     'jq -r \'.findings[] | select(.status == "FAIL" and (.muted | not)) '
     "| [.severity, .check_id, .region, .resource_uid] | @tsv' {path}"
@@ -147,17 +148,20 @@ def _header(console: Console, report: SummaryDigest) -> None:
 
 def _scores(console: Console, report: SummaryDigest, path: str) -> None:
     s = report.summary
-    table = Table(title="Scores (0-100, weighted share of passing findings)", title_justify="left")
+    title = "Scores (0-100, weighted share of passing findings)"
     names = ["overall", *(b.value for b in Baseline)]
-    if console.width < NARROW:  # one row per baseline: six columns would cut the numbers
+    table = Table(title=title, title_justify="left")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_row(*(score_text(s.scores.get(name)) for name in names))
+    # One row per baseline where the six columns do not fit whole: Rich would cut the baselines'
+    # names (and an ASCII terminal would get the cut's ellipsis as a six-character escape).
+    if Measurement.get(console, console.options.update(max_width=1000), table).maximum > console.width:
+        table = Table(title=title, title_justify="left")
         table.add_column("baseline")
         table.add_column("score", justify="right")
         for name in names:
             table.add_row(name, score_text(s.scores.get(name)))
-    else:
-        for name in names:
-            table.add_column(name, justify="right")
-        table.add_row(*(score_text(s.scores.get(name)) for name in names))
     console.print(table)
     by_sev = "  ".join(
         f"[{SEVERITY_STYLE[sev]}]{sev.value}[/] {s.fail_by_severity.get(sev, 0)}"

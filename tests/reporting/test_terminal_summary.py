@@ -180,3 +180,13 @@ def test_the_header_names_a_few_accounts_and_counts_an_organization() -> None:
     shown = summary(make_report([make_finding("aws.s3.x", "arn:aws:s3:::b")], scopes=many), width=300)
     assert "aws 20000 accounts: 000000000001, 000000000002, 000000000003 and 19997 more " in shown
     assert "000000000004" not in shown
+
+
+@pytest.mark.parametrize("width", [80, 81, 82])
+def test_the_scores_never_cut_a_baseline_name_even_on_an_ascii_terminal(width: int) -> None:
+    """Six score columns need 83 columns: narrower, one row per baseline (Rich's cut would leave
+    an ellipsis, which an ASCII terminal gets as a six-character escape past the width)."""
+    text = summary(BUSY, width=width, buffer=AsciiBuffer())
+    assert "least-privilege" in text and "private-endpoint" in text and "\\u2026" not in text
+    exempt = ("cspm ", "jq -r")
+    assert [line for line in text.splitlines() if len(line) > width and not any(e in line for e in exempt)] == []
